@@ -1,0 +1,32 @@
+"""Live documents: the y-websocket protocol, rooms, their registry, storage and relay interfaces.
+
+This package knows no HTTP, SQL or Redis: the server hands it implementations of
+:class:`~collab.store.DocumentStore` and :class:`~collab.relay.Relay`.
+"""
+
+from collab.peer import CloseCode, Peer, Transport
+from collab.protocol import ProtocolError
+from collab.relay import MemoryBroker, MemoryRelay, Relay, RelayKind
+from collab.room import Room, RoomPolicy, RoomState
+from collab.rooms import RoomLoadError, RoomRegistry
+from collab.store import DocumentStore, LogStats, MemoryDocumentStore, StoreError
+
+__all__ = [
+    "CloseCode",
+    "DocumentStore",
+    "LogStats",
+    "MemoryBroker",
+    "MemoryDocumentStore",
+    "MemoryRelay",
+    "Peer",
+    "ProtocolError",
+    "Relay",
+    "RelayKind",
+    "Room",
+    "RoomLoadError",
+    "RoomPolicy",
+    "RoomRegistry",
+    "RoomState",
+    "StoreError",
+    "Transport",
+]

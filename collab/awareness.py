@@ -1,0 +1,162 @@
+"""Awareness (presence) of one room, following y-protocols' ``applyAwarenessUpdate``.
+
+pycrdt ships an ``Awareness`` class, but it re-encodes every state with ``json.dumps`` and knows
+nothing of which connection introduced a client id. A server needs both the raw pass-through (a
+state is forwarded byte for byte, never re-serialised) and per-connection ownership (so that an
+abrupt disconnect removes exactly the ids that connection brought). This module keeps those two
+concerns and nothing else.
+
+Wire format of an awareness update::
+
+    varUint(n) • n × ( varUint(clientID) • varUint(clock) • varString(JSON(state) | "null") )
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+
+import msgspec
+from pycrdt import write_var_uint
+
+from collab.protocol import ProtocolError, read_var_uint
+
+__all__ = ["AwarenessChange", "AwarenessEntry", "RoomAwareness", "decode_awareness_update"]
+
+_NULL = b"null"
+
+
+@dataclass(frozen=True, slots=True)
+class AwarenessEntry:
+    client_id: int
+    clock: int
+    state: bytes  # raw JSON text, ``b"null"`` for a client that left
+
+
+@dataclass(slots=True)
+class AwarenessChange:
+    """What one update changed. ``update`` holds only the accepted entries, ready to forward."""
+
+    update: bytes | None
+    added: list[int] = field(default_factory=list)
+    updated: list[int] = field(default_factory=list)
+    removed: list[int] = field(default_factory=list)
+
+
+def decode_awareness_update(data: bytes, max_state_bytes: int | None = None) -> list[AwarenessEntry]:
+    """Decode and validate an awareness update (each state must be JSON)."""
+    count, pos = read_var_uint(data, 0)
+    if count > len(data):  # each entry takes at least 3 bytes; refuse absurd counts early
+        raise ProtocolError("awareness entry count exceeds the frame")
+    entries: list[AwarenessEntry] = []
+    for _ in range(count):
+        client_id, pos = read_var_uint(data, pos)
+        clock, pos = read_var_uint(data, pos)
+        length, pos = read_var_uint(data, pos)
+        end = pos + length
+        if end > len(data):
+            raise ProtocolError("awareness state runs past the end of the frame")
+        state = data[pos:end]
+        pos = end
+        if max_state_bytes is not None and length > max_state_bytes:
+            raise ProtocolError(f"awareness state of {length} bytes exceeds {max_state_bytes}")
+        if state != _NULL:
+            try:
+                msgspec.json.decode(state)
+            except msgspec.DecodeError as exc:
+                raise ProtocolError("awareness state is not JSON") from exc
+        entries.append(AwarenessEntry(client_id, clock, state))
+    if pos != len(data):
+        raise ProtocolError("trailing bytes after the awareness update")
+    return entries
+
+
+def _encode(entries: Iterable[AwarenessEntry]) -> bytes:
+    items = list(entries)
+    parts = [write_var_uint(len(items))]
+    for entry in items:
+        parts.append(write_var_uint(entry.client_id))
+        parts.append(write_var_uint(entry.clock))
+        parts.append(write_var_uint(len(entry.state)))
+        parts.append(entry.state)
+    return b"".join(parts)
+
+
+class RoomAwareness:
+    """The presence states of one room; the server itself never has a state of its own."""
+
+    def __init__(self, max_state_bytes: int | None = None) -> None:
+        self._max_state_bytes = max_state_bytes
+        self._states: dict[int, bytes] = {}
+        self._clocks: dict[int, int] = {}
+        self._last_seen: dict[int, float] = {}
+        self._owner: dict[int, Hashable] = {}
+
+    @property
+    def client_ids(self) -> list[int]:
+        return list(self._states)
+
+    def state(self, client_id: int) -> bytes | None:
+        return self._states.get(client_id)
+
+    def apply(self, data: bytes, owner: Hashable | None, now: float) -> AwarenessChange:
+        """Apply an update from ``owner``; raises :class:`ProtocolError` if it does not decode.
+
+        A state is accepted when its clock is newer than the known one, or when it is a null
+        state at the same clock for a client still present (y-protocols' rule). A clock-0 first
+        state of an unknown client is dropped (an unknown client counts as clock 0), exactly as
+        every y-websocket peer does: the client becomes visible once its clock moves.
+        """
+        entries = decode_awareness_update(data, self._max_state_bytes)
+        change = AwarenessChange(update=None)
+        accepted: list[AwarenessEntry] = []
+        for entry in entries:
+            cid = entry.client_id
+            known = self._clocks.get(cid)
+            present = cid in self._states
+            is_null = entry.state == _NULL
+            current = 0 if known is None else known
+            if not (current < entry.clock or (current == entry.clock and is_null and present)):
+                continue
+            accepted.append(entry)
+            self._clocks[cid] = entry.clock
+            self._last_seen[cid] = now
+            if is_null:
+                if present:
+                    del self._states[cid]
+                    change.removed.append(cid)
+                self._owner.pop(cid, None)
+            else:
+                self._states[cid] = entry.state
+                if owner is not None:
+                    self._owner[cid] = owner
+                (change.updated if present else change.added).append(cid)
+        if accepted:
+            change.update = data if len(accepted) == len(entries) else _encode(accepted)
+        return change
+
+    def remove_owned_by(self, owner: Hashable) -> AwarenessChange:
+        """Remove every client id ``owner`` introduced (its connection closed)."""
+        ids = [cid for cid, who in self._owner.items() if who == owner]
+        return self.remove(ids)
+
+    def remove(self, client_ids: Iterable[int]) -> AwarenessChange:
+        """Remove states; the null entries keep the current clock, as y-protocols does."""
+        removed = [cid for cid in client_ids if cid in self._states]
+        for cid in removed:
+            del self._states[cid]
+            self._owner.pop(cid, None)
+        if not removed:
+            return AwarenessChange(update=None)
+        update = _encode(AwarenessEntry(cid, self._clocks[cid], _NULL) for cid in removed)
+        return AwarenessChange(update=update, removed=removed)
+
+    def outdated(self, now: float, timeout: float) -> list[int]:
+        """Client ids whose state was not renewed within ``timeout`` seconds."""
+        return [cid for cid in self._states if now - self._last_seen.get(cid, now) >= timeout]
+
+    def encode_all(self) -> bytes | None:
+        """One update with every present state, for a newcomer or a QueryAwareness."""
+        if not self._states:
+            return None
+        return _encode(AwarenessEntry(cid, self._clocks[cid], st) for cid, st in self._states.items())

@@ -1,0 +1,354 @@
+"""A room: one live document, its awareness and its connections.
+
+The edit path, top to bottom::
+
+    peer frame → decode → apply to the Doc (origin: a peer) → raw update queued for the log
+    flusher: append the queued raw updates in one durable write → merge the document updates
+             of the batch into one → encode once → queue to every peer (the sender included)
+             → publish to the relay
+
+Everything that arrives within one turn of the flusher is written in one append and sent as one
+merged update, so the cost per frame is paid once per batch, not once per edit. A SyncStep2 is
+computed only once every update received before it is durable, so a client never holds content
+the server could lose.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pycrdt import Doc, Subscription
+
+from collab.awareness import RoomAwareness
+from collab.peer import CloseCode, Peer
+from collab.protocol import (
+    EMPTY_UPDATE,
+    Auth,
+    AwarenessMessage,
+    ProtocolError,
+    QueryAwareness,
+    SyncStep1,
+    SyncStep2,
+    SyncUpdate,
+    awareness_message,
+    decode_message,
+    sync_step1_message,
+    sync_step2_message,
+    update_message,
+)
+from collab.relay import Relay, RelayKind, RelayMessage
+from collab.relay import Subscription as RelaySubscription
+from collab.store import DocumentStore, merge
+
+__all__ = ["Room", "RoomPolicy", "RoomState"]
+
+log = logging.getLogger("atelier.collab")
+
+
+@dataclass(frozen=True, slots=True)
+class RoomPolicy:
+    """Tunables of a room; the server fills them from its settings."""
+
+    compact_after_rows: int = 500
+    compact_after_bytes: int = 4 * 1024 * 1024
+    awareness_timeout: float = 30.0
+    max_awareness_state_bytes: int = 64 * 1024
+    store_retry_initial: float = 0.05
+    store_retry_max: float = 2.0
+
+
+class RoomState:
+    LOADING = "loading"
+    READY = "ready"
+    CLOSING = "closing"
+    CLOSED = "closed"
+    FAILED = "failed"
+
+
+def _is_panic(exc: BaseException) -> bool:
+    # pyo3 raises PanicException (a BaseException) when Yrs panics on an inapplicable update.
+    return type(exc).__name__ == "PanicException"
+
+
+class Room:
+    """One document being edited. Create with :meth:`open`; see the module docstring."""
+
+    def __init__(
+        self,
+        name: str,
+        store: DocumentStore,
+        relay: Relay,
+        policy: RoomPolicy | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.name = name
+        self.policy = policy or RoomPolicy()
+        self._store = store
+        self._relay = relay
+        self._clock = clock
+        self.state = RoomState.LOADING
+        self.doc = Doc()
+        self.awareness = RoomAwareness(self.policy.max_awareness_state_bytes)
+        self.peers: set[Peer] = set()
+        self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # Updates waiting for the flusher: raw (for the log) and as the doc saw them (to send).
+        self._raw: list[bytes] = []
+        self._outgoing: list[bytes] = []
+        self._received = 0  # raw updates accepted so far
+        self._stored = 0  # of which durable
+        self._progress = asyncio.Condition()
+        self._wakeup = asyncio.Event()
+        self._flusher: asyncio.Task[None] | None = None
+        self._sweeper: asyncio.Task[None] | None = None
+        self._doc_sub: Subscription | None = None
+        self._relay_sub: RelaySubscription | None = None
+        self._applying_remote = False
+        self.store_failures = 0
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    async def load(self) -> None:
+        """Load the stored state; only after this may any peer be synced. Raises on failure."""
+        try:
+            # Subscribe before loading so nothing published meanwhile is missed; a message that
+            # is also in the store applies twice, which a CRDT ignores.
+            self._relay_sub = await self._relay.subscribe(self.name, self._on_relay)
+            updates = await self._store.load(self.name)
+            if updates:
+                self._applying_remote = True
+                try:
+                    self.doc.apply_update(merge(updates))
+                finally:
+                    self._applying_remote = False
+        except BaseException as exc:
+            self.state = RoomState.FAILED
+            if self._relay_sub is not None:
+                with contextlib.suppress(Exception):
+                    await self._relay_sub.close()
+            if not self.ready.done():
+                self.ready.set_exception(exc)
+                self.ready.exception()  # mark retrieved: joiners re-raise it themselves
+            raise
+        self._doc_sub = self.doc.observe(self._on_doc_update)
+        self._flusher = asyncio.create_task(self._flush_loop(), name=f"flush:{self.name}")
+        self._sweeper = asyncio.create_task(self._sweep_loop(), name=f"sweep:{self.name}")
+        self.state = RoomState.READY
+        self.ready.set_result(None)
+
+    async def close(self) -> None:
+        """Flush what is pending, then release everything. Idempotent."""
+        if self.state in (RoomState.CLOSED, RoomState.FAILED):
+            return
+        self.state = RoomState.CLOSING
+        await self.wait_durable()
+        for task in (self._flusher, self._sweeper):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if self._doc_sub is not None:
+            self.doc.unobserve(self._doc_sub)
+        if self._relay_sub is not None:
+            with contextlib.suppress(Exception):
+                await self._relay_sub.close()
+        self.state = RoomState.CLOSED
+
+    @property
+    def dirty(self) -> bool:
+        return self._stored < self._received
+
+    async def wait_durable(self) -> None:
+        """Return once every update accepted so far is in the store."""
+        target = self._received
+        async with self._progress:
+            await self._progress.wait_for(lambda: self._stored >= target or self._flusher is None)
+
+    # --- peers ----------------------------------------------------------------------------
+
+    def add_peer(self, peer: Peer) -> None:
+        """Greet a peer: our SyncStep1, then every known awareness state."""
+        assert self.state == RoomState.READY, "peers join a ready room only"
+        self.peers.add(peer)
+        peer.send(sync_step1_message(self.doc.get_state()))
+        everyone = self.awareness.encode_all()
+        if everyone is not None:
+            peer.send(awareness_message(everyone))
+
+    def remove_peer(self, peer: Peer) -> None:
+        """Forget a peer and tell the others that its awareness states are gone."""
+        self.peers.discard(peer)
+        change = self.awareness.remove_owned_by(peer)
+        if change.update is not None:
+            self._broadcast_awareness(change.update, publish=True)
+
+    async def receive(self, peer: Peer, frame: bytes) -> None:
+        """Handle one frame from ``peer``. Raises :class:`ProtocolError` for a bad frame: the
+        caller closes that connection, and the room lives on untouched."""
+        message = decode_message(frame)
+        if isinstance(message, SyncUpdate | SyncStep2):
+            if not peer.read_only:
+                self._apply_from_peer(message.update)
+        elif isinstance(message, AwarenessMessage):
+            change = self.awareness.apply(message.update, peer, self._clock())
+            if change.update is not None:
+                self._broadcast_awareness(change.update, publish=True)
+        elif isinstance(message, SyncStep1):
+            await self._answer_sync_step1(peer, message.state_vector)
+        elif isinstance(message, QueryAwareness):
+            everyone = self.awareness.encode_all()
+            if everyone is not None:
+                peer.send(awareness_message(everyone))
+        elif isinstance(message, Auth):
+            pass  # servers send auth messages; a client's is meaningless and harmless
+
+    async def _answer_sync_step1(self, peer: Peer, state_vector: bytes) -> None:
+        # Answer with durable content only: wait for the flusher, and if edits kept arriving
+        # meanwhile, wait again (a few times at most, so a busy room cannot starve a joiner;
+        # what such a joiner might then hold is also in the sender's own document).
+        for _ in range(3):
+            await self.wait_durable()
+            try:
+                diff = self.doc.get_update(state_vector)
+            except ValueError as exc:
+                raise ProtocolError(f"bad state vector: {exc}") from exc
+            if not self.dirty:
+                break
+        peer.send(sync_step2_message(diff))
+
+    def _apply_from_peer(self, update: bytes) -> None:
+        if update == EMPTY_UPDATE:
+            return
+        try:
+            self.doc.apply_update(update)
+        except ValueError as exc:
+            raise ProtocolError(f"undecodable update: {exc}") from exc
+        except BaseException as exc:
+            if _is_panic(exc):
+                raise ProtocolError(f"inapplicable update: {exc}") from exc
+            raise
+        self._raw.append(update)
+        self._received += 1
+        self._wakeup.set()
+
+    # --- document and relay events --------------------------------------------------------
+
+    def _on_doc_update(self, event: object) -> None:
+        update: bytes = event.update  # type: ignore[attr-defined]
+        if self._applying_remote:
+            # Came from another node, already durable there: send to our peers only.
+            message = update_message(update)
+            for peer in self.peers:
+                peer.send(message)
+        else:
+            self._outgoing.append(update)
+
+    def _on_relay(self, message: RelayMessage) -> None:
+        if self.state != RoomState.READY:
+            return
+        if message.kind == RelayKind.UPDATE:
+            self._applying_remote = True
+            try:
+                self.doc.apply_update(message.payload)
+            except Exception:
+                log.exception("room %s: dropping an unreadable relay update", self.name)
+            finally:
+                self._applying_remote = False
+        elif message.kind == RelayKind.AWARENESS:
+            try:
+                change = self.awareness.apply(message.payload, None, self._clock())
+            except ProtocolError:
+                log.exception("room %s: dropping an unreadable relay awareness", self.name)
+                return
+            if change.update is not None:
+                self._broadcast_awareness(change.update, publish=False)
+
+    def _broadcast_awareness(self, update: bytes, *, publish: bool) -> None:
+        message = awareness_message(update)
+        for peer in self.peers:
+            peer.send(message)
+        if publish:
+            self._spawn_publish(RelayKind.AWARENESS, update)
+
+    def _spawn_publish(self, kind: RelayKind, payload: bytes) -> None:
+        task = asyncio.create_task(self._publish(kind, payload))
+        _background.add(task)
+        task.add_done_callback(_background.discard)
+
+    async def _publish(self, kind: RelayKind, payload: bytes) -> None:
+        try:
+            await self._relay.publish(self.name, kind, payload)
+        except Exception:
+            # Best effort: peers on other nodes catch up from the store and their own sync.
+            log.warning("room %s: relay publish failed", self.name, exc_info=True)
+
+    # --- the flusher ----------------------------------------------------------------------
+
+    async def _flush_loop(self) -> None:
+        delay = self.policy.store_retry_initial
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            if not self._raw:
+                continue
+            raw, self._raw = self._raw, []
+            outgoing, self._outgoing = self._outgoing, []
+            received = self._received
+            batch = merge(raw)
+            while True:
+                try:
+                    stats = await self._store.append(self.name, [batch])
+                    break
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    # The updates stay in memory and in this batch; retry until it lands.
+                    self.store_failures += 1
+                    log.warning(
+                        "room %s: store append failed, retrying in %.2fs", self.name, delay,
+                        exc_info=True,
+                    )
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, self.policy.store_retry_max)
+            delay = self.policy.store_retry_initial
+            if outgoing:
+                merged = merge(outgoing)
+                message = update_message(merged)
+                for peer in self.peers:
+                    peer.send(message)
+                self._spawn_publish(RelayKind.UPDATE, merged)
+            async with self._progress:
+                self._stored = received
+                self._progress.notify_all()
+            if (
+                stats.rows >= self.policy.compact_after_rows
+                or stats.bytes >= self.policy.compact_after_bytes
+            ):
+                try:
+                    await self._store.compact(self.name)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.warning("room %s: compaction failed; the log is intact", self.name, exc_info=True)
+
+    async def _sweep_loop(self) -> None:
+        """Remove awareness states that were not renewed (their client vanished silently)."""
+        timeout = self.policy.awareness_timeout
+        while True:
+            await asyncio.sleep(timeout / 10)
+            stale = self.awareness.outdated(self._clock(), timeout)
+            if stale:
+                change = self.awareness.remove(stale)
+                if change.update is not None:
+                    self._broadcast_awareness(change.update, publish=True)
+
+    def close_peers(self, code: int = CloseCode.GOING_AWAY, reason: str = "server shutting down") -> None:
+        for peer in list(self.peers):
+            peer.close(code, reason)
+
+
+_background: set[asyncio.Task[None]] = set()

@@ -1,0 +1,55 @@
+"""The application factory: one ``create_app(settings)`` builds the whole Litestar app."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsPlugin
+
+from server.logging import configure_logging
+from server.routes.docs_ws import doc_socket
+from server.routes.health import health
+from server.settings import Settings, load_settings
+from server.state import AppServices
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("atelier.server")
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or load_settings()
+    configure_logging(settings.log_level, json=settings.env == "production")
+    if settings.uses_dev_key:
+        log.warning(
+            "ATELIER_SECRET_KEY is not set: using the development key. "
+            "Anyone can mint grants; never expose this instance."
+        )
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        services = AppServices.build(settings)
+        app.state.services = services
+        try:
+            yield
+        finally:
+            await services.close()
+
+    return Litestar(
+        route_handlers=[health, doc_socket],
+        lifespan=[lifespan],
+        plugins=[ProblemDetailsPlugin(ProblemDetailsConfig(enable_for_all_http_exceptions=True))],
+        openapi_config=OpenAPIConfig(
+            title="Atelier",
+            version="0.1.0",
+            description="Atelier — espace de co-construction en temps réel pour la démocratie locale.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin()],
+        ),
+        debug=False,
+    )

@@ -1,0 +1,101 @@
+"""The ``atelier`` command: serve, mint grants, migrate the database."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from server.settings import Settings, SettingsError, load_settings
+
+__all__ = ["main"]
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except SettingsError as exc:
+        raise click.ClickException(f"bad setting: {exc}") from None
+
+
+@click.group(help="Atelier — espace de co-construction pour la démocratie locale.")
+def main() -> None:
+    pass
+
+
+@main.command(help="Serve the application (HTTP, WebSockets) with the settings from the environment.")
+@click.option("--host", default=None, help="Interface to bind (ATELIER_HOST).")
+@click.option("--port", type=int, default=None, help="Port to bind (ATELIER_PORT).")
+@click.option("--migrate/--no-migrate", default=False, help="Apply database migrations first.")
+def serve(host: str | None, port: int | None, migrate: bool) -> None:
+    import uvicorn
+
+    from server.app import create_app
+    from server.db.migrate import upgrade
+
+    settings = _settings(host=host, port=port)
+    if migrate:
+        upgrade(settings.database_url)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        ws_max_size=settings.max_frame_bytes,
+        ws_ping_interval=settings.ws_ping_interval,
+        ws_ping_timeout=settings.ws_ping_interval,
+        log_level=settings.log_level.lower(),
+        lifespan="on",
+        access_log=False,  # its lines carry ?token= in the URL: grants must not reach logs
+    )
+
+
+@main.command(help="Mint an access grant for a document; prints the token alone on the last line.")
+@click.option("--doc", "doc_id", required=True, help="Document id.")
+@click.option("--access", type=click.Choice(["rw", "r"]), default="rw", show_default=True)
+@click.option("--ttl", type=int, default=None, help="Lifetime in seconds (ATELIER_GRANT_TTL_SECONDS).")
+@click.option("--subject", default="operator", show_default=True, help="Who the grant is for.")
+def grant(doc_id: str, access: str, ttl: int | None, subject: str) -> None:
+    from server.auth import mint_grant
+
+    settings = _settings()
+    if ttl is not None and ttl <= 0:
+        raise click.BadParameter("must be positive", param_hint="--ttl")
+    if settings.uses_dev_key:
+        click.echo("warning: signed with the development key (ATELIER_SECRET_KEY unset)", err=True)
+    token = mint_grant(
+        settings.signing_key, doc_id, access, subject, ttl or settings.grant_ttl_seconds  # type: ignore[arg-type]
+    )
+    click.echo(token)
+
+
+@main.group(help="Database schema migrations.")
+def db() -> None:
+    pass
+
+
+@db.command("upgrade", help="Apply every migration up to REVISION (default: head).")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    from server.db.migrate import upgrade
+
+    upgrade(_settings().database_url, revision)
+    click.echo(f"database at {revision}")
+
+
+@db.command("downgrade", help="Revert migrations down to REVISION.")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    from server.db.migrate import downgrade
+
+    downgrade(_settings().database_url, revision)
+
+
+@db.command("current", help="Show the revision the database is at.")
+def db_current() -> None:
+    from server.db.migrate import current
+
+    current(_settings().database_url)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

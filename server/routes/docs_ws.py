@@ -1,0 +1,114 @@
+"""``/ws/docs/{doc_id}``: the y-websocket endpoint of a live document.
+
+Order of business for a connection: accept → check the grant (4401 / 4403, both final for the
+client) → join the room (it is loaded once; a failed load closes with 1013, retryable) → the room
+greets (SyncStep1 and awareness) → every frame goes to the room, one at a time, in order.
+A bad frame closes only this connection: 1003 for text, 1009 for too big, 1007 for undecodable
+or inapplicable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+
+from litestar import WebSocket, websocket
+
+from collab import CloseCode, Peer, ProtocolError, Room, RoomLoadError
+from collab.protocol import permission_denied_message
+from server.auth import InvalidGrant, token_from, verify_grant
+from server.state import AppServices
+
+log = logging.getLogger("atelier.ws")
+
+DOC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$")
+_WRITER_GRACE = 5.0
+
+
+class SocketTransport:
+    """Adapts a Litestar WebSocket to ``collab.Transport``."""
+
+    __slots__ = ("_socket",)
+
+    def __init__(self, socket: WebSocket) -> None:
+        self._socket = socket
+
+    async def send(self, frame: bytes) -> None:
+        await self._socket.send({"type": "websocket.send", "bytes": frame})
+
+    async def close(self, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await self._socket.close(code, reason)
+
+
+async def _refuse(socket: WebSocket, code: int, reason: str) -> None:
+    # Old y-websocket clients only log an auth message; newer ones stop on the 44xx code.
+    with contextlib.suppress(Exception):
+        await socket.send({"type": "websocket.send", "bytes": permission_denied_message(reason)})
+        await socket.close(code, reason)
+
+
+@websocket("/ws/docs/{doc_id:str}", name="doc-socket")
+async def doc_socket(socket: WebSocket, doc_id: str) -> None:
+    services = AppServices.of(socket.app)
+    settings = services.settings
+    requested = socket.scope.get("subprotocols") or []
+    # A client that asks for subprotocols must get one back, or Node's `ws` refuses the socket.
+    await socket.accept(subprotocols=requested[0] if requested else None)
+
+    if not DOC_ID.match(doc_id):
+        await _refuse(socket, 4400, "invalid document id")
+        return
+    token = token_from(
+        dict(socket.query_params), dict(socket.cookies), socket.headers.get("authorization")
+    )
+    try:
+        grant = verify_grant(settings.signing_key, token)
+    except InvalidGrant as exc:
+        await _refuse(socket, CloseCode.UNAUTHORIZED, str(exc))
+        return
+    if grant.doc != doc_id:
+        await _refuse(socket, CloseCode.FORBIDDEN, "this grant is for another document")
+        return
+
+    peer = Peer(
+        SocketTransport(socket),
+        read_only=grant.read_only,
+        subject=grant.sub,
+        max_queued_frames=settings.max_queued_frames,
+    )
+    writer = asyncio.create_task(peer.run_writer(), name=f"ws-writer:{doc_id}")
+    try:
+        async with services.registry.join(doc_id, peer) as room:
+            await _read_frames(socket, room, peer, settings.max_frame_bytes)
+    except RoomLoadError:
+        peer.close(CloseCode.TRY_AGAIN_LATER, "document unavailable, retry")
+    finally:
+        peer.close(CloseCode.NORMAL, "")
+        try:
+            await asyncio.wait_for(peer.closed.wait(), _WRITER_GRACE)
+        except TimeoutError:
+            writer.cancel()
+
+
+async def _read_frames(socket: WebSocket, room: Room, peer: Peer, max_frame: int) -> None:
+    receive = socket.receive
+    while not peer.is_closing:
+        message = await receive()
+        if message["type"] != "websocket.receive":
+            return  # disconnected
+        data = message.get("bytes")
+        if data is None:
+            peer.close(CloseCode.UNSUPPORTED_DATA, "binary frames only")
+            return
+        if len(data) > max_frame:
+            peer.close(CloseCode.TOO_BIG, f"frame larger than {max_frame} bytes")
+            return
+        try:
+            await room.receive(peer, data)
+        except ProtocolError as exc:
+            log.warning("closing %r in %s: %s", peer, room.name, exc)
+            peer.close(CloseCode.INVALID_PAYLOAD, str(exc)[:120])
+            return

@@ -1,0 +1,111 @@
+"""Typed settings, read from ``ATELIER_*`` environment variables.
+
+Every field below is one variable: ``database_url`` is ``ATELIER_DATABASE_URL``. A value that
+does not parse stops the start with a message naming the variable. The defaults are the embedded
+mode: a SQLite file in the working directory and the in-process broker.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from typing import Literal
+
+import msgspec
+
+__all__ = ["DEV_SECRET_KEY", "PREFIX", "Settings", "SettingsError", "load_settings"]
+
+PREFIX = "ATELIER_"
+#: Used only outside production, and said so loudly at start-up.
+DEV_SECRET_KEY = "atelier-development-key-not-for-production"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the environment variable."""
+
+
+class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    #: ``development`` (defaults filled in, warnings) or ``production`` (secrets required).
+    env: Literal["development", "production"] = "development"
+    #: SQLAlchemy async URL: ``sqlite+aiosqlite:///atelier.db`` or ``postgresql+asyncpg://…``.
+    database_url: str = "sqlite+aiosqlite:///atelier.db"
+    #: ``redis://host:port/db`` to relay between instances; empty for the in-process broker.
+    redis_url: str = ""
+    #: Signs access grants (HS256). Required in production; at least 32 characters there.
+    secret_key: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    #: Largest WebSocket frame accepted (bytes); larger closes the connection with 1009.
+    max_frame_bytes: int = 16 * 1024 * 1024
+    #: Frames queued to one client before it is closed as too slow (1013, it reconnects).
+    max_queued_frames: int = 10_000
+    #: Largest awareness state (bytes) of one client.
+    max_awareness_state_bytes: int = 64 * 1024
+    #: Seconds a room stays loaded after its last client left.
+    room_idle_seconds: float = 10.0
+    #: Compact a document's log once it holds this many rows …
+    compact_after_rows: int = 500
+    #: … or this many bytes.
+    compact_after_bytes: int = 4 * 1024 * 1024
+    #: Seconds between WebSocket pings (a client that does not answer is dropped).
+    ws_ping_interval: float = 20.0
+    #: Default lifetime of a grant minted by ``atelier grant``.
+    grant_ttl_seconds: int = 12 * 3600
+
+    def __post_init__(self) -> None:
+        positive = (
+            "port", "max_frame_bytes", "max_queued_frames", "max_awareness_state_bytes",
+            "compact_after_rows", "compact_after_bytes", "grant_ttl_seconds",
+        )
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+        if self.room_idle_seconds < 0 or self.ws_ping_interval <= 0:
+            raise SettingsError(
+                f"{PREFIX}ROOM_IDLE_SECONDS must be >= 0 and {PREFIX}WS_PING_INTERVAL > 0"
+            )
+        if not re.match(r"^(sqlite\+aiosqlite|postgresql\+asyncpg)://", self.database_url):
+            raise SettingsError(
+                f"{PREFIX}DATABASE_URL must start with sqlite+aiosqlite:// or "
+                f"postgresql+asyncpg://, got {self.database_url!r}"
+            )
+        if self.redis_url and not re.match(r"^rediss?://", self.redis_url):
+            raise SettingsError(f"{PREFIX}REDIS_URL must start with redis:// or rediss://")
+        if self.env == "production" and len(self.secret_key) < 32:
+            raise SettingsError(
+                f"{PREFIX}SECRET_KEY is required in production and must be at least 32 characters"
+            )
+
+    @property
+    def signing_key(self) -> str:
+        return self.secret_key or DEV_SECRET_KEY
+
+    @property
+    def uses_dev_key(self) -> bool:
+        return not self.secret_key
+
+
+_FIELDS = set(Settings.__struct_fields__)
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """Build settings from the environment (``os.environ`` by default) plus explicit overrides."""
+    environ = os.environ if environ is None else environ
+    raw: dict[str, object] = {}
+    for key, value in environ.items():
+        if key.startswith(PREFIX):
+            name = key[len(PREFIX):].lower()
+            if name in _FIELDS:
+                raw[name] = value
+    raw.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        match = re.search(r"at `\$\.(\w+)`", message)
+        if match:
+            variable = PREFIX + match.group(1).upper()
+            raise SettingsError(f"{variable}: {message.split(' - at')[0]}") from None
+        raise SettingsError(message) from None

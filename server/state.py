@@ -1,0 +1,71 @@
+"""The long-lived services of one application instance, built at start-up, closed at shutdown."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from litestar import Litestar
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from collab import MemoryRelay, Relay, RoomPolicy, RoomRegistry
+from server.db.doc_store import SqlDocumentStore
+from server.settings import Settings
+
+__all__ = ["AppServices", "create_engine"]
+
+log = logging.getLogger("atelier.server")
+
+
+def create_engine(url: str) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _pragmas(dbapi_connection: object, _record: object) -> None:
+            cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+            # WAL: readers do not block the writer. synchronous=FULL: a commit survives power loss.
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+@dataclass
+class AppServices:
+    settings: Settings
+    engine: AsyncEngine
+    store: SqlDocumentStore
+    relay: Relay
+    registry: RoomRegistry
+
+    @classmethod
+    def build(cls, settings: Settings) -> AppServices:
+        engine = create_engine(settings.database_url)
+        store = SqlDocumentStore(engine)
+        relay: Relay = MemoryRelay()
+        policy = RoomPolicy(
+            compact_after_rows=settings.compact_after_rows,
+            compact_after_bytes=settings.compact_after_bytes,
+            max_awareness_state_bytes=settings.max_awareness_state_bytes,
+        )
+        registry = RoomRegistry(store, relay, policy=policy, idle_seconds=settings.room_idle_seconds)
+        return cls(settings, engine, store, relay, registry)
+
+    @staticmethod
+    def of(app: Litestar) -> AppServices:
+        services: AppServices = app.state.services
+        return services
+
+    async def broker_state(self) -> str:
+        return "memory" if isinstance(self.relay, MemoryRelay) else "ok"
+
+    async def close(self) -> None:
+        await self.registry.close()
+        await self.relay.close()
+        await self.engine.dispose()
