@@ -1,0 +1,282 @@
+"""Rooms and the registry: the failure modes other collaboration servers suffered
+(research/yjs_anchors.md §c), one behaviour per test, on the in-memory store."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from pycrdt import Doc, Text
+
+from collab import CloseCode, MemoryBroker, MemoryDocumentStore, MemoryRelay, ProtocolError, RoomRegistry
+from collab.protocol import (
+    AwarenessMessage,
+    SyncStep1,
+    SyncStep2,
+    SyncUpdate,
+    awareness_message,
+    sync_step1_message,
+    update_message,
+)
+from collab.room import RoomPolicy
+from tests.collab.helpers import SlowStore, make_peer, text_updates
+
+pytestmark = pytest.mark.anyio
+
+
+def registry(store: MemoryDocumentStore | None = None, **kw: object) -> RoomRegistry:
+    return RoomRegistry(store or MemoryDocumentStore(), MemoryRelay(), idle_seconds=0, **kw)  # type: ignore[arg-type]
+
+
+async def seeded(store: MemoryDocumentStore, doc: str, text: str) -> None:
+    await store.append(doc, text_updates((0, text)))
+
+
+async def test_no_sync_before_the_stored_state_is_loaded() -> None:
+    store = SlowStore()
+    await seeded(store, "d", "persisted")
+    store.load_gate.clear()
+    reg = registry(store)
+    peer, transport, _ = make_peer()
+    joining = asyncio.create_task(reg.get("d"))
+    await store.load_started.wait()
+    assert store.load_calls == 1
+    assert transport.frames == []
+    store.load_gate.set()
+    room = await joining
+    room.add_peer(peer)
+    await room.receive(peer, sync_step1_message(Doc().get_state()))
+    await transport.wait_for(lambda: any(isinstance(m, SyncStep2) for m in transport.messages()))
+    assert transport.text() == "persisted"
+
+
+async def test_twenty_simultaneous_joins_load_once() -> None:
+    store = SlowStore()
+    await seeded(store, "d", "x")
+    store.load_gate.clear()
+    reg = registry(store)
+    joins = [asyncio.create_task(reg.get("d")) for _ in range(20)]
+    await store.load_started.wait()
+    store.load_gate.set()
+    rooms = await asyncio.gather(*joins)
+    assert store.load_calls == 1
+    assert reg.loads == 1
+    assert len({id(r) for r in rooms}) == 1
+
+
+async def test_a_failed_load_writes_nothing_and_the_next_join_loads_the_real_content() -> None:
+    store = SlowStore()
+    await seeded(store, "d", "precious")
+    before = await store.load("d")
+    store.load_calls = store.append_calls = 0
+    store.fail_loads = 1
+    reg = registry(store)
+    from collab import RoomLoadError
+
+    with pytest.raises(RoomLoadError):
+        await reg.get("d")
+    assert reg.rooms == {}
+    assert store.append_calls == 0
+    assert await store.load("d") == before
+    room = await reg.get("d")
+    assert str(room.doc.get("t", type=Text)) == "precious"
+
+
+async def test_an_update_is_stored_before_it_is_broadcast_and_reaches_the_sender_too() -> None:
+    store = SlowStore()
+    reg = registry(store)
+    room = await reg.get("d")
+    alice, alice_t, _ = make_peer()
+    bob, bob_t, _ = make_peer()
+    room.add_peer(alice)
+    room.add_peer(bob)
+    store.append_gate.clear()
+    await room.receive(alice, update_message(text_updates((0, "hi"))[0]))
+    await asyncio.sleep(0.05)  # give a wrong implementation the chance to broadcast early
+    assert not any(isinstance(m, SyncUpdate) for m in bob_t.messages())
+    store.append_gate.set()
+    await bob_t.wait_for(lambda: bob_t.text() == "hi")
+    await alice_t.wait_for(lambda: any(isinstance(m, SyncUpdate) for m in alice_t.messages()))
+    assert await store.load("d")
+
+
+async def test_updates_arriving_together_are_sent_as_one_merged_update() -> None:
+    store = SlowStore()
+    reg = registry(store)
+    room = await reg.get("d")
+    writer, _, _ = make_peer()
+    reader, reader_t, _ = make_peer()
+    room.add_peer(writer)
+    room.add_peer(reader)
+    store.append_gate.clear()
+    updates = text_updates(*[(i, "x") for i in range(50)])
+    await room.receive(writer, update_message(updates[0]))
+    await asyncio.sleep(0)  # the first batch is now in flight, held by the store
+    for u in updates[1:]:
+        await room.receive(writer, update_message(u))
+    store.append_gate.set()
+    await reader_t.wait_for(lambda: reader_t.text() == "x" * 50)
+    sent = [m for m in reader_t.messages() if isinstance(m, SyncUpdate)]
+    assert len(sent) == 2  # the batch in flight, then everything that queued behind it
+    assert store.max_in_flight_appends == 1
+
+
+async def test_unload_while_a_save_is_pending_loses_nothing_and_never_doubles_the_room() -> None:
+    store = SlowStore()
+    reg = registry(store)
+    peer, _, _ = make_peer()
+    async with reg.join("d", peer) as room:
+        store.append_gate.clear()
+        for u in text_updates((0, "a"), (1, "b")):
+            await room.receive(peer, update_message(u))
+    # The peer left; the unload waits for the held save. A reconnecting client must not get a
+    # second, stale room.
+    await asyncio.sleep(0)
+    rejoin = asyncio.create_task(reg.get("d"))
+    await asyncio.sleep(0.05)
+    assert not rejoin.done()
+    store.append_gate.set()
+    again = await rejoin
+    assert again is not room
+    assert str(again.doc.get("t", type=Text)) == "ab"
+
+
+async def test_a_failing_store_is_retried_and_the_room_keeps_its_edits() -> None:
+    store = SlowStore()
+    store.fail_appends = 3
+    reg = RoomRegistry(
+        store, MemoryRelay(), idle_seconds=0,
+        policy=RoomPolicy(store_retry_initial=0.001, store_retry_max=0.01),
+    )
+    room = await reg.get("d")
+    peer, transport, _ = make_peer()
+    room.add_peer(peer)
+    await room.receive(peer, update_message(text_updates((0, "kept"))[0]))
+    await transport.wait_for(lambda: transport.text() == "kept")
+    assert room.store_failures == 3
+    assert not room.dirty
+
+
+async def test_a_pending_update_survives_persist_reload_and_compaction() -> None:
+    u1, u2 = text_updates((0, "hello"), (5, " world"))
+    store = MemoryDocumentStore()
+    reg = registry(store)
+    peer, _, _ = make_peer()
+    async with reg.join("d", peer) as room:
+        await room.receive(peer, update_message(u2))  # its predecessor has not arrived
+        assert str(room.doc.get("t", type=Text)) == ""
+        await room.wait_durable()
+    await reg.unload_idle_now()
+    await store.compact("d")
+    async with reg.join("d", peer) as room:
+        await room.receive(peer, update_message(u1))
+        assert str(room.doc.get("t", type=Text)) == "hello world"
+        await room.wait_durable()
+    await reg.unload_idle_now()
+    await store.compact("d")
+    doc = Doc()
+    for update in await store.load("d"):
+        doc.apply_update(update)
+    assert str(doc.get("t", type=Text)) == "hello world"
+
+
+async def test_compaction_runs_once_the_log_is_long_enough() -> None:
+    store = MemoryDocumentStore()
+    reg = RoomRegistry(store, MemoryRelay(), idle_seconds=0, policy=RoomPolicy(compact_after_rows=5))
+    room = await reg.get("d")
+    peer, _, _ = make_peer()
+    room.add_peer(peer)
+    for u in text_updates(*[(i, "y") for i in range(12)]):
+        await room.receive(peer, update_message(u))
+        await room.wait_durable()
+    assert len(await store.load("d")) < 6
+    assert str(room.doc.get("t", type=Text)) == "y" * 12
+
+
+async def test_a_malformed_frame_raises_and_the_room_lives_on() -> None:
+    reg = registry()
+    room = await reg.get("d")
+    bad, _, _ = make_peer()
+    good, good_t, _ = make_peer()
+    room.add_peer(bad)
+    room.add_peer(good)
+    for frame in (b"\x00\x02\x05\x01\x02\x03\x04\x05", b"\x00\x02\xff", b"\x07", b"\x00\x00\x02\xff\xff"):
+        with pytest.raises(ProtocolError):
+            await room.receive(bad, frame)
+    await room.receive(good, update_message(text_updates((0, "ok"))[0]))
+    await good_t.wait_for(lambda: good_t.text() == "ok")
+
+
+async def test_a_read_only_peer_cannot_change_the_document_but_still_syncs() -> None:
+    store = MemoryDocumentStore()
+    await seeded(store, "d", "frozen")
+    reg = registry(store)
+    room = await reg.get("d")
+    reader, reader_t, _ = make_peer(read_only=True)
+    room.add_peer(reader)
+    await room.receive(reader, update_message(text_updates((0, "vandal"), client_id=99)[0]))
+    await room.receive(reader, sync_step1_message(Doc().get_state()))
+    await reader_t.wait_for(lambda: any(isinstance(m, SyncStep2) for m in reader_t.messages()))
+    assert reader_t.text() == "frozen"
+    assert str(room.doc.get("t", type=Text)) == "frozen"
+    assert len(await store.load("d")) == 1
+
+
+async def test_a_newcomer_gets_sync_step1_then_every_awareness_state() -> None:
+    reg = registry()
+    room = await reg.get("d")
+    ann, _, _ = make_peer()
+    room.add_peer(ann)
+    state = b'{"user":{"name":"Ann"}}'
+    await room.receive(ann, awareness_message(b"\x01\x01\x01" + bytes([len(state)]) + state))
+    bob, bob_t, _ = make_peer()
+    room.add_peer(bob)
+    await bob_t.wait_for(lambda: len(bob_t.frames) >= 2)
+    first, second = bob_t.messages()[:2]
+    assert isinstance(first, SyncStep1)
+    assert isinstance(second, AwarenessMessage)
+    assert state in second.update
+
+
+async def test_a_leaving_peer_s_awareness_is_removed_for_everyone() -> None:
+    reg = registry()
+    ann, ann_t, _ = make_peer()
+    bob, _, _ = make_peer()
+    async with reg.join("d", ann) as room:
+        async with reg.join("d", bob):
+            state = b'{"user":{"name":"Bob"}}'
+            await room.receive(bob, awareness_message(b"\x01\x02\x01" + bytes([len(state)]) + state))
+        await ann_t.wait_for(lambda: bool(ann_t.frames) and ann_t.frames[-1] == bytes.fromhex("01 08 01 02 01 04 6e 75 6c 6c"))
+        assert room.awareness.client_ids == []
+
+
+async def test_a_slow_client_is_closed_rather_than_fed_forever() -> None:
+    reg = registry()
+    room = await reg.get("d")
+    from collab import Peer
+    from tests.collab.helpers import RecordingTransport
+
+    transport = RecordingTransport()
+    slow = Peer(transport, max_queued_frames=3)  # no writer task: it never drains
+    room.add_peer(slow)
+    for _ in range(5):
+        slow.send(b"\x03")
+    assert slow.is_closing
+    writer = asyncio.create_task(slow.run_writer())
+    await writer
+    assert transport.closed == (CloseCode.TRY_AGAIN_LATER, "client too slow, reconnect")
+
+
+async def test_two_nodes_on_one_broker_share_edits_and_presence() -> None:
+    broker = MemoryBroker()
+    store = MemoryDocumentStore()
+    one = RoomRegistry(store, broker.node("one"), idle_seconds=0)
+    two = RoomRegistry(store, broker.node("two"), idle_seconds=0)
+    a, _, _ = make_peer()
+    b, b_t, _ = make_peer()
+    async with one.join("d", a) as room_a, two.join("d", b):
+        await room_a.receive(a, update_message(text_updates((0, "across"))[0]))
+        await b_t.wait_for(lambda: b_t.text() == "across")
+        state = b'{"n":1}'
+        await room_a.receive(a, awareness_message(b"\x01\x05\x01" + bytes([len(state)]) + state))
+        await b_t.wait_for(lambda: any(isinstance(m, AwarenessMessage) for m in b_t.messages()))

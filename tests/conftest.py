@@ -1,0 +1,224 @@
+"""Shared fixtures: databases (SQLite always; PostgreSQL when reachable, mandatory in CI) and a
+real server process (uvicorn, as `atelier serve` runs it).
+
+Set ``ATELIER_REQUIRE_SERVICES=1`` (``.ci/run`` does) to turn a missing PostgreSQL or Redis from
+a skip into a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from server.auth import mint_grant
+from server.settings import DEV_SECRET_KEY
+
+ROOT = Path(__file__).resolve().parent.parent
+REQUIRE_SERVICES = os.environ.get("ATELIER_REQUIRE_SERVICES") == "1"
+POSTGRES_ADMIN_URL = os.environ.get(
+    "ATELIER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def _unavailable(what: str, why: str) -> None:
+    message = f"{what} unavailable ({why})"
+    if REQUIRE_SERVICES:
+        pytest.fail(message + " and ATELIER_REQUIRE_SERVICES=1", pytrace=False)
+    pytest.skip(message)
+
+
+# --- databases ------------------------------------------------------------------------------
+
+
+async def _pg_admin(statement: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@contextlib.contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test; dropped afterwards."""
+    name = f"atelier_test_{uuid.uuid4().hex[:12]}"
+    try:
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        _unavailable("PostgreSQL", f"{POSTGRES_ADMIN_URL}: {exc}")
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with contextlib.suppress(Exception):
+            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database: once on SQLite, once on PostgreSQL."""
+    from server.db.migrate import upgrade
+
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'atelier.db'}"
+        upgrade(url)
+        yield url
+    else:
+        with postgres_database() as url:
+            upgrade(url)
+            yield url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    from server.db.migrate import upgrade
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'atelier.db'}"
+    upgrade(url)
+    return url
+
+
+# --- a real server process --------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class ServerProcess:
+    """`atelier serve` in a subprocess, on a free port, with its own database."""
+
+    database_url: str
+    env_overrides: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+
+    @property
+    def http(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_base(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/docs"
+
+    def doc_url(self, doc: str, access: str = "rw", *, token: str | None = None) -> str:
+        return f"{self.ws_base}/{doc}?token={token or self.grant(doc, access)}"
+
+    def grant(self, doc: str, access: str = "rw", ttl: int = 3600, subject: str = "test") -> str:
+        return mint_grant(TEST_SECRET, doc, access, subject, ttl)  # type: ignore[arg-type]
+
+    def start(self) -> None:
+        env = {
+            **os.environ,
+            "ATELIER_DATABASE_URL": self.database_url,
+            "ATELIER_SECRET_KEY": TEST_SECRET,
+            "ATELIER_ROOM_IDLE_SECONDS": "1",
+            "PYTHONUNBUFFERED": "1",
+            **self.env_overrides,
+        }
+        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "serve", "--port", str(self.port)],
+            cwd=ROOT, env=env, stdout=log, stderr=log,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited with {self.process.returncode}; see {self.log_path}")
+            try:
+                with urllib.request.urlopen(self.http + "/health", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.05)  # polling a port that is not open yet: nothing to wait on
+        raise RuntimeError("server did not become healthy within 20 s")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hook, no flush."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def restart(self, *, kill: bool = True) -> None:
+        self.kill() if kill else self.stop()
+        self.start()
+
+
+@pytest.fixture
+def server(sqlite_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
+    srv = ServerProcess(sqlite_url, log_path=tmp_path / "server.log")
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture
+def server_on(database_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
+    """A server on SQLite, then on PostgreSQL."""
+    srv = ServerProcess(database_url, log_path=tmp_path / "server.log")
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture
+def server_factory(tmp_path: Path) -> Iterator[type[ServerProcess]]:
+    started: list[ServerProcess] = []
+
+    class Factory(ServerProcess):
+        def start(self) -> None:
+            if self.log_path is None:
+                self.log_path = tmp_path / f"server-{self.port}.log"
+            started.append(self)
+            super().start()
+
+    yield Factory
+    for srv in started:
+        srv.stop()
+
+
+async def wait_until(predicate, timeout: float = 10.0, message: str = "condition") -> None:  # type: ignore[no-untyped-def]
+    """Poll a cheap in-process predicate at each loop turn (for state with no event to await)."""
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.01)
+
+
+__all__ = ["DEV_SECRET_KEY", "TEST_SECRET", "AsyncIterator", "ServerProcess", "postgres_database", "wait_until"]
