@@ -187,6 +187,28 @@ def server(sqlite_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
         srv.stop()
 
 
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One server for a whole module; its tests use their own document ids (see ``doc``)."""
+    from server.db.migrate import upgrade
+
+    folder = tmp_path_factory.mktemp("shared")
+    url = f"sqlite+aiosqlite:///{folder / 'atelier.db'}"
+    upgrade(url)
+    srv = ServerProcess(url, log_path=folder / "server.log")
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture
+def doc(request: pytest.FixtureRequest) -> str:
+    """A document id no other test uses."""
+    return f"doc-{uuid.uuid4().hex[:10]}"
+
+
 @pytest.fixture
 def server_on(database_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
     """A server on SQLite, then on PostgreSQL."""

@@ -19,19 +19,31 @@ for (const name of ['log', 'info', 'debug']) {
   console[name] = (...args) => console.error(...args)
 }
 
+// Set once the driver stopped reading (EPIPE): nothing can be reported any more.
+let stdoutBroken = false
+process.stdout.on('error', () => {
+  // Without this listener an EPIPE is an uncaught exception, whose report
+  // fails again with EPIPE, and so on. The driver is gone: leave at once.
+  stdoutBroken = true
+  process.exit(1)
+})
+
 /** @param {object} obj */
 const emit = (obj) => {
+  if (stdoutBroken) return
   process.stdout.write(JSON.stringify(obj) + '\n')
 }
 
 /** Resolves once everything written to stdout so far has been handed to the OS. */
 const flushStdout = () => new Promise((resolve) => {
+  if (stdoutBroken) return resolve()
   process.stdout.write('', () => resolve())
 })
 
 let exiting = false
 /** @param {number} code */
 const exitProcess = async (code) => {
+  if (exiting) return
   exiting = true
   await flushStdout()
   process.exit(code)
@@ -41,14 +53,14 @@ const exitProcess = async (code) => {
 const errorMessage = (err) =>
   err instanceof Error ? (err.stack || err.message) : String(err)
 
-process.on('uncaughtException', (err) => {
+/** @param {unknown} err */
+const fatal = (err) => {
+  if (exiting) return
   emit({ event: 'error', message: errorMessage(err), fatal: true })
   exitProcess(1)
-})
-process.on('unhandledRejection', (err) => {
-  emit({ event: 'error', message: errorMessage(err), fatal: true })
-  exitProcess(1)
-})
+}
+process.on('uncaughtException', fatal)
+process.on('unhandledRejection', fatal)
 
 /** @param {Uint8Array} bytes */
 const toHex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ')
