@@ -40,6 +40,7 @@ class YClient:
     synced: asyncio.Event = field(default_factory=asyncio.Event)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     awareness: dict[int, bytes] = field(default_factory=dict)
+    sync_step2_count: int = 0
     close_code: int | None = None
     close_reason: str = ""
     closed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -80,6 +81,7 @@ class YClient:
                 elif isinstance(message, SyncStep2 | SyncUpdate):
                     self.doc.apply_update(message.update)
                     if isinstance(message, SyncStep2):
+                        self.sync_step2_count += 1
                         self.synced.set()
                     self.changed.set()
                 elif isinstance(message, AwarenessMessage):

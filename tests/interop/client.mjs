@@ -143,6 +143,12 @@ class HarnessWebSocket extends WebSocket {
   }
 }
 
+// y-websocket's resyncInterval timer reads the global `WebSocket.OPEN`, and
+// Node 20 has no global WebSocket (it is a ReferenceError there). Provide ws's.
+if (typeof globalThis.WebSocket === 'undefined') {
+  globalThis.WebSocket = WebSocket
+}
+
 // ------------------------------------------------------------- doc + ws ---
 
 const ydoc = new Y.Doc()
