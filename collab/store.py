@@ -30,11 +30,25 @@ class LogStats:
     bytes: int
 
 
+#: Updates merged per ``merge_updates`` call. Yrs' merge grows quadratically with the number of
+#: inputs (16,000 trace edits in one call: 1.46 s; in a tree of 32-way merges: 0.02 s).
+MERGE_FAN_IN = 32
+
+
 def merge(updates: Sequence[bytes]) -> bytes:
-    """One update equivalent to all of ``updates`` (pending structs included)."""
-    if len(updates) == 1:
-        return updates[0]
-    return merge_updates(*updates)
+    """One update equivalent to all of ``updates`` (pending structs included).
+
+    Merges as a tree of small merges, which keeps the cost linear in the number of updates.
+    """
+    level = list(updates)
+    if not level:
+        raise ValueError("nothing to merge")
+    while len(level) > 1:
+        level = [
+            merge_updates(*level[i : i + MERGE_FAN_IN]) if i + 1 < len(level) else level[i]
+            for i in range(0, len(level), MERGE_FAN_IN)
+        ]
+    return level[0]
 
 
 class DocumentStore(Protocol):
