@@ -43,7 +43,9 @@ class AwarenessChange:
     removed: list[int] = field(default_factory=list)
 
 
-def decode_awareness_update(data: bytes, max_state_bytes: int | None = None) -> list[AwarenessEntry]:
+def decode_awareness_update(
+    data: bytes, max_state_bytes: int | None = None
+) -> list[AwarenessEntry]:
     """Decode and validate an awareness update (each state must be JSON)."""
     count, pos = read_var_uint(data, 0)
     if count > len(data):  # each entry takes at least 3 bytes; refuse absurd counts early
@@ -159,4 +161,6 @@ class RoomAwareness:
         """One update with every present state, for a newcomer or a QueryAwareness."""
         if not self._states:
             return None
-        return _encode(AwarenessEntry(cid, self._clocks[cid], st) for cid, st in self._states.items())
+        return _encode(
+            AwarenessEntry(cid, self._clocks[cid], st) for cid, st in self._states.items()
+        )

@@ -71,7 +71,7 @@ class _MemorySubscription:
 
 
 class MemoryRelay:
-    """In-process relay: the embedded default (one node, so nothing to relay) and the test double."""
+    """In-process relay: the embedded default (one node: nothing to relay) and the test double."""
 
     def __init__(self, broker: MemoryBroker | None = None, node_id: str | None = None) -> None:
         self.broker = broker or MemoryBroker()

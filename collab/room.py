@@ -20,6 +20,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 from dataclasses import dataclass
 
 from pycrdt import Doc, Subscription
@@ -92,7 +93,7 @@ class Room:
         self._relay = relay
         self._clock = clock
         self.state = RoomState.LOADING
-        self.doc = Doc()
+        self.doc: Doc[Any] = Doc()
         self.awareness = RoomAwareness(self.policy.max_awareness_state_bytes)
         self.peers: set[Peer] = set()
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -309,7 +310,9 @@ class Room:
                     # The updates stay in memory and in this batch; retry until it lands.
                     self.store_failures += 1
                     log.warning(
-                        "room %s: store append failed, retrying in %.2fs", self.name, delay,
+                        "room %s: store append failed, retrying in %.2fs",
+                        self.name,
+                        delay,
                         exc_info=True,
                     )
                     await asyncio.sleep(delay)
@@ -333,7 +336,9 @@ class Room:
                 except asyncio.CancelledError:
                     raise
                 except Exception:
-                    log.warning("room %s: compaction failed; the log is intact", self.name, exc_info=True)
+                    log.warning(
+                        "room %s: compaction failed; the log is intact", self.name, exc_info=True
+                    )
 
     async def _sweep_loop(self) -> None:
         """Remove awareness states that were not renewed (their client vanished silently)."""
@@ -346,7 +351,9 @@ class Room:
                 if change.update is not None:
                     self._broadcast_awareness(change.update, publish=True)
 
-    def close_peers(self, code: int = CloseCode.GOING_AWAY, reason: str = "server shutting down") -> None:
+    def close_peers(
+        self, code: int = CloseCode.GOING_AWAY, reason: str = "server shutting down"
+    ) -> None:
         for peer in list(self.peers):
             peer.close(code, reason)
 

@@ -47,7 +47,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=OpenAPIConfig(
             title="Atelier",
             version="0.1.0",
-            description="Atelier — espace de co-construction en temps réel pour la démocratie locale.",
+            description=(
+                "Atelier — espace de co-construction en temps réel pour la démocratie locale."
+            ),
             path="/schema",
             render_plugins=[ScalarRenderPlugin()],
         ),

@@ -13,7 +13,15 @@ from typing import Literal
 import jwt
 import msgspec
 
-__all__ = ["COOKIE_NAME", "Access", "Grant", "InvalidGrant", "mint_grant", "token_from", "verify_grant"]
+__all__ = [
+    "COOKIE_NAME",
+    "Access",
+    "Grant",
+    "InvalidGrant",
+    "mint_grant",
+    "token_from",
+    "verify_grant",
+]
 
 COOKIE_NAME = "atelier_token"
 _ALGORITHM = "HS256"
@@ -58,8 +66,10 @@ def verify_grant(key: str, token: str | None) -> Grant:
         raise InvalidGrant("invalid token") from exc
 
 
-def token_from(query: dict[str, str], cookies: dict[str, str], authorization: str | None) -> str | None:
-    """The token of a request: ``?token=`` first, then the cookie, then ``Authorization: Bearer``."""
+def token_from(
+    query: dict[str, str], cookies: dict[str, str], authorization: str | None
+) -> str | None:
+    """The token of a request: ``?token=``, else the cookie, else ``Authorization: Bearer``."""
     if query.get("token"):
         return query["token"]
     if cookies.get(COOKIE_NAME):

@@ -23,7 +23,9 @@ def main() -> None:
     pass
 
 
-@main.command(help="Serve the application (HTTP, WebSockets) with the settings from the environment.")
+@main.command(
+    help="Serve the application (HTTP, WebSockets) with the settings from the environment."
+)
 @click.option("--host", default=None, help="Interface to bind (ATELIER_HOST).")
 @click.option("--port", type=int, default=None, help="Port to bind (ATELIER_PORT).")
 @click.option("--migrate/--no-migrate", default=False, help="Apply database migrations first.")
@@ -52,7 +54,9 @@ def serve(host: str | None, port: int | None, migrate: bool) -> None:
 @main.command(help="Mint an access grant for a document; prints the token alone on the last line.")
 @click.option("--doc", "doc_id", required=True, help="Document id.")
 @click.option("--access", type=click.Choice(["rw", "r"]), default="rw", show_default=True)
-@click.option("--ttl", type=int, default=None, help="Lifetime in seconds (ATELIER_GRANT_TTL_SECONDS).")
+@click.option(
+    "--ttl", type=int, default=None, help="Lifetime in seconds (ATELIER_GRANT_TTL_SECONDS)."
+)
 @click.option("--subject", default="operator", show_default=True, help="Who the grant is for.")
 def grant(doc_id: str, access: str, ttl: int | None, subject: str) -> None:
     from server.auth import mint_grant
@@ -63,7 +67,11 @@ def grant(doc_id: str, access: str, ttl: int | None, subject: str) -> None:
     if settings.uses_dev_key:
         click.echo("warning: signed with the development key (ATELIER_SECRET_KEY unset)", err=True)
     token = mint_grant(
-        settings.signing_key, doc_id, access, subject, ttl or settings.grant_ttl_seconds  # type: ignore[arg-type]
+        settings.signing_key,
+        doc_id,
+        access,
+        subject,
+        ttl or settings.grant_ttl_seconds,  # type: ignore[arg-type]
     )
     click.echo(token)
 

@@ -34,7 +34,9 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(level: str, *, json: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        JsonFormatter() if json else logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+        JsonFormatter()
+        if json
+        else logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
     )
     root = logging.getLogger("atelier")
     root.handlers[:] = [handler]

@@ -56,8 +56,13 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
 
     def __post_init__(self) -> None:
         positive = (
-            "port", "max_frame_bytes", "max_queued_frames", "max_awareness_state_bytes",
-            "compact_after_rows", "compact_after_bytes", "grant_ttl_seconds",
+            "port",
+            "max_frame_bytes",
+            "max_queued_frames",
+            "max_awareness_state_bytes",
+            "compact_after_rows",
+            "compact_after_bytes",
+            "grant_ttl_seconds",
         )
         for name in positive:
             if getattr(self, name) <= 0:
@@ -96,7 +101,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
     raw: dict[str, object] = {}
     for key, value in environ.items():
         if key.startswith(PREFIX):
-            name = key[len(PREFIX):].lower()
+            name = key[len(PREFIX) :].lower()
             if name in _FIELDS:
                 raw[name] = value
     raw.update({k: v for k, v in overrides.items() if v is not None})
@@ -107,5 +112,5 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         match = re.search(r"at `\$\.(\w+)`", message)
         if match:
             variable = PREFIX + match.group(1).upper()
-            raise SettingsError(f"{variable}: {message.split(' - at')[0]}") from None
+            raise SettingsError(f"{variable}: {message.split(' - at', maxsplit=1)[0]}") from None
         raise SettingsError(message) from None

@@ -54,7 +54,9 @@ class AppServices:
             compact_after_bytes=settings.compact_after_bytes,
             max_awareness_state_bytes=settings.max_awareness_state_bytes,
         )
-        registry = RoomRegistry(store, relay, policy=policy, idle_seconds=settings.room_idle_seconds)
+        registry = RoomRegistry(
+            store, relay, policy=policy, idle_seconds=settings.room_idle_seconds
+        )
         return cls(settings, engine, store, relay, registry)
 
     @staticmethod

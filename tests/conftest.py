@@ -144,12 +144,17 @@ class ServerProcess:
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
             [sys.executable, "-m", "server.cli", "serve", "--port", str(self.port)],
-            cwd=ROOT, env=env, stdout=log, stderr=log,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=log,
         )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited with {self.process.returncode}; see {self.log_path}")
+                raise RuntimeError(
+                    f"server exited with {self.process.returncode}; see {self.log_path}"
+                )
             try:
                 with urllib.request.urlopen(self.http + "/health", timeout=1) as response:
                     if response.status == 200:
@@ -236,11 +241,11 @@ def server_factory(tmp_path: Path) -> Iterator[type[ServerProcess]]:
         srv.stop()
 
 
-async def wait_until(predicate, timeout: float = 10.0, message: str = "condition") -> None:  # type: ignore[no-untyped-def]
-    """Poll a cheap in-process predicate at each loop turn (for state with no event to await)."""
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.01)
+__all__ = [
+    "DEV_SECRET_KEY",
+    "TEST_SECRET",
+    "AsyncIterator",
+    "ServerProcess",
+    "postgres_database",
 
-
-__all__ = ["DEV_SECRET_KEY", "TEST_SECRET", "AsyncIterator", "ServerProcess", "postgres_database", "wait_until"]
+]

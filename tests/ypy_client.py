@@ -77,7 +77,9 @@ class YClient:
                 self.received.append(frame)
                 message = decode_message(frame)
                 if isinstance(message, SyncStep1):
-                    await self.ws.send(sync_step2_message(self.doc.get_update(message.state_vector)))
+                    await self.ws.send(
+                        sync_step2_message(self.doc.get_update(message.state_vector))
+                    )
                 elif isinstance(message, SyncStep2 | SyncUpdate):
                     self.doc.apply_update(message.update)
                     if isinstance(message, SyncStep2):

@@ -1,4 +1,4 @@
-"""``collab.store.DocumentStore`` on SQLAlchemy (SQLite through aiosqlite, PostgreSQL through asyncpg)."""
+"""``collab.store.DocumentStore`` on SQLAlchemy: SQLite (aiosqlite) and PostgreSQL (asyncpg)."""
 
 from __future__ import annotations
 
@@ -80,7 +80,9 @@ class SqlDocumentStore:
             ).all()
             if not rows:
                 return
-            parts = ([found.snapshot] if found.snapshot is not None else []) + [r.data for r in rows]
+            parts = ([found.snapshot] if found.snapshot is not None else []) + [
+                r.data for r in rows
+            ]
             last_id = rows[-1].id
             taken_bytes = sum(len(r.data) for r in rows)
             await conn.execute(
@@ -103,8 +105,9 @@ class SqlDocumentStore:
         async with self.engine.connect() as conn:
             row = (
                 await conn.execute(
-                    select(func.count(), func.coalesce(func.sum(func.length(DocumentUpdate.data)), 0))
-                    .where(DocumentUpdate.document_id == doc_id)
+                    select(
+                        func.count(), func.coalesce(func.sum(func.length(DocumentUpdate.data)), 0)
+                    ).where(DocumentUpdate.document_id == doc_id)
                 )
             ).one()
         return LogStats(rows=int(row[0]), bytes=int(row[1]))

@@ -3,6 +3,8 @@ yjs 13.6.33 + y-protocols 1.0.7)."""
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -83,7 +85,9 @@ class TestByteExactFrames:
         assert awareness_message(entry) == h("01 1b 01 01 01 17") + state
         room = RoomAwareness()
         room.apply(entry, owner="a", now=0.0)
-        assert awareness_message(room.remove([1]).update or b"") == h("01 08 01 01 01 04 6e 75 6c 6c")
+        assert awareness_message(room.remove([1]).update or b"") == h(
+            "01 08 01 01 01 04 6e 75 6c 6c"
+        )
 
     def test_non_ascii_length_counts_utf8_bytes(self) -> None:
         assert var_string("Zoë") == h("04 5a 6f c3 ab")
@@ -136,7 +140,5 @@ class TestDecoding:
 
     @given(st.binary(max_size=64))
     def test_random_bytes_decode_or_raise_protocol_error(self, frame: bytes) -> None:
-        try:
+        with contextlib.suppress(ProtocolError):
             decode_message(frame)
-        except ProtocolError:
-            pass

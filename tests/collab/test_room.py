@@ -8,7 +8,14 @@ import asyncio
 import pytest
 from pycrdt import Doc, Text
 
-from collab import CloseCode, MemoryBroker, MemoryDocumentStore, MemoryRelay, ProtocolError, RoomRegistry
+from collab import (
+    CloseCode,
+    MemoryBroker,
+    MemoryDocumentStore,
+    MemoryRelay,
+    ProtocolError,
+    RoomRegistry,
+)
 from collab.protocol import (
     AwarenessMessage,
     SyncStep1,
@@ -145,7 +152,9 @@ async def test_a_failing_store_is_retried_and_the_room_keeps_its_edits() -> None
     store = SlowStore()
     store.fail_appends = 3
     reg = RoomRegistry(
-        store, MemoryRelay(), idle_seconds=0,
+        store,
+        MemoryRelay(),
+        idle_seconds=0,
         policy=RoomPolicy(store_retry_initial=0.001, store_retry_max=0.01),
     )
     room = await reg.get("d")
@@ -182,7 +191,9 @@ async def test_a_pending_update_survives_persist_reload_and_compaction() -> None
 
 async def test_compaction_runs_once_the_log_is_long_enough() -> None:
     store = MemoryDocumentStore()
-    reg = RoomRegistry(store, MemoryRelay(), idle_seconds=0, policy=RoomPolicy(compact_after_rows=5))
+    reg = RoomRegistry(
+        store, MemoryRelay(), idle_seconds=0, policy=RoomPolicy(compact_after_rows=5)
+    )
     room = await reg.get("d")
     peer, _, _ = make_peer()
     room.add_peer(peer)
@@ -200,7 +211,12 @@ async def test_a_malformed_frame_raises_and_the_room_lives_on() -> None:
     good, good_t, _ = make_peer()
     room.add_peer(bad)
     room.add_peer(good)
-    for frame in (b"\x00\x02\x05\x01\x02\x03\x04\x05", b"\x00\x02\xff", b"\x07", b"\x00\x00\x02\xff\xff"):
+    for frame in (
+        b"\x00\x02\x05\x01\x02\x03\x04\x05",
+        b"\x00\x02\xff",
+        b"\x07",
+        b"\x00\x00\x02\xff\xff",
+    ):
         with pytest.raises(ProtocolError):
             await room.receive(bad, frame)
     await room.receive(good, update_message(text_updates((0, "ok"))[0]))
@@ -245,8 +261,15 @@ async def test_a_leaving_peer_s_awareness_is_removed_for_everyone() -> None:
     async with reg.join("d", ann) as room:
         async with reg.join("d", bob):
             state = b'{"user":{"name":"Bob"}}'
-            await room.receive(bob, awareness_message(b"\x01\x02\x01" + bytes([len(state)]) + state))
-        await ann_t.wait_for(lambda: bool(ann_t.frames) and ann_t.frames[-1] == bytes.fromhex("01 08 01 02 01 04 6e 75 6c 6c"))
+            await room.receive(
+                bob, awareness_message(b"\x01\x02\x01" + bytes([len(state)]) + state)
+            )
+        await ann_t.wait_for(
+            lambda: (
+                bool(ann_t.frames)
+                and ann_t.frames[-1] == bytes.fromhex("01 08 01 02 01 04 6e 75 6c 6c")
+            )
+        )
         assert room.awareness.client_ids == []
 
 

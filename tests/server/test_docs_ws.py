@@ -1,4 +1,4 @@
-"""The /ws/docs endpoint of a real server process (uvicorn), driven by a Python y-websocket client."""
+"""The /ws/docs endpoint of a real server process (uvicorn), driven by a Python client."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 import websockets
-from pycrdt import Doc, Text
+from pycrdt import Doc
 
 from collab.protocol import SyncStep1, SyncStep2, decode_message, sync_step1_message, update_message
 from server.auth import COOKIE_NAME
@@ -17,7 +17,9 @@ from tests.ypy_client import connect
 pytestmark = pytest.mark.anyio
 
 
-async def closed_with(url: str, *, frames: list[bytes | str] = (), **kw: object) -> tuple[int, str, list[bytes]]:
+async def closed_with(
+    url: str, *, frames: list[bytes | str] = (), **kw: object
+) -> tuple[int, str, list[bytes]]:
     """Connect, send ``frames``, and return the close code, reason and frames received."""
     received: list[bytes] = []
     async with websockets.connect(url, max_size=None, **kw) as ws:  # type: ignore[arg-type]
@@ -33,32 +35,50 @@ async def closed_with(url: str, *, frames: list[bytes | str] = (), **kw: object)
 
 
 class TestAccess:
-    async def test_no_token_closes_with_4401_after_a_permission_denied_message(self, shared_server: ServerProcess, doc: str) -> None:
+    async def test_no_token_closes_with_4401_after_a_permission_denied_message(
+        self, shared_server: ServerProcess, doc: str
+    ) -> None:
         code, reason, received = await closed_with(f"{shared_server.ws_base}/{doc}")
         assert (code, reason) == (4401, "no token")
         assert received == [b"\x02\x00\x08no token"]
 
-    async def test_a_forged_token_closes_with_4401(self, shared_server: ServerProcess, doc: str) -> None:
+    async def test_a_forged_token_closes_with_4401(
+        self, shared_server: ServerProcess, doc: str
+    ) -> None:
         from server.auth import mint_grant
 
         forged = mint_grant("another-key-of-sufficient-length-000000", doc, "rw", "eve", 60)
         code, reason, _ = await closed_with(shared_server.doc_url(doc, token=forged))
         assert (code, reason) == (4401, "invalid token")
 
-    async def test_an_expired_token_closes_with_4401(self, shared_server: ServerProcess, doc: str) -> None:
-        code, reason, _ = await closed_with(shared_server.doc_url(doc, token=shared_server.grant(doc, ttl=-5)))
+    async def test_an_expired_token_closes_with_4401(
+        self, shared_server: ServerProcess, doc: str
+    ) -> None:
+        code, reason, _ = await closed_with(
+            shared_server.doc_url(doc, token=shared_server.grant(doc, ttl=-5))
+        )
         assert (code, reason) == (4401, "token expired")
 
-    async def test_a_grant_for_another_document_closes_with_4403(self, shared_server: ServerProcess, doc: str) -> None:
-        code, _, _ = await closed_with(shared_server.doc_url(doc, token=shared_server.grant(doc + "-other")))
+    async def test_a_grant_for_another_document_closes_with_4403(
+        self, shared_server: ServerProcess, doc: str
+    ) -> None:
+        code, _, _ = await closed_with(
+            shared_server.doc_url(doc, token=shared_server.grant(doc + "-other"))
+        )
         assert code == 4403
 
-    async def test_an_invalid_document_id_is_refused(self, shared_server: ServerProcess, doc: str) -> None:
+    async def test_an_invalid_document_id_is_refused(
+        self, shared_server: ServerProcess, doc: str
+    ) -> None:
         for bad in ("-leading-dash", "x" * 201, "semi;colon"):
-            code, reason, _ = await closed_with(f"{shared_server.ws_base}/{bad}?token={shared_server.grant(bad)}")
+            code, reason, _ = await closed_with(
+                f"{shared_server.ws_base}/{bad}?token={shared_server.grant(bad)}"
+            )
             assert (code, reason) == (4400, "invalid document id")
 
-    async def test_the_token_may_come_as_a_cookie_or_a_bearer_header(self, shared_server: ServerProcess, doc: str) -> None:
+    async def test_the_token_may_come_as_a_cookie_or_a_bearer_header(
+        self, shared_server: ServerProcess, doc: str
+    ) -> None:
         token = shared_server.grant(doc)
         cookie = {"Cookie": f"{COOKIE_NAME}={token}"}
         async with connect(f"{shared_server.ws_base}/{doc}", additional_headers=cookie) as c:
@@ -67,30 +87,41 @@ class TestAccess:
         async with connect(f"{shared_server.ws_base}/{doc}", additional_headers=bearer) as c:
             assert c.synced.is_set()
 
-    async def test_a_read_only_client_syncs_but_cannot_write(self, shared_server: ServerProcess, doc: str) -> None:
+    async def test_a_read_only_client_syncs_but_cannot_write(
+        self, shared_server: ServerProcess, doc: str
+    ) -> None:
         async with connect(shared_server.doc_url(doc)) as writer:
             writer.edit(lambda t: t.insert(0, "official"))
-            await writer.wait_for(lambda: len([f for f in writer.received if f[:2] == b"\x00\x02"]) >= 1)
+            await writer.wait_for(
+                lambda: len([f for f in writer.received if f[:2] == b"\x00\x02"]) >= 1
+            )
             async with connect(shared_server.doc_url(doc, "r")) as reader:
                 assert str(reader) == "official"
                 reader.edit(lambda t: t.insert(0, "graffiti "))
                 await reader.send(update_message(text_updates((0, "more"), client_id=5)[0]))
                 # A later sync round trip proves the server processed the frames above.
                 await reader.send(sync_step1_message(Doc().get_state()))
-                await reader.wait_for(lambda: sum(f[:2] == b"\x00\x01" for f in reader.received) >= 2)
+                await reader.wait_for(
+                    lambda: sum(f[:2] == b"\x00\x01" for f in reader.received) >= 2
+                )
         async with connect(shared_server.doc_url(doc)) as fresh:
             assert str(fresh) == "official"
 
 
 class TestProtocol:
-    async def test_the_server_speaks_first_with_sync_step1_and_answers_with_sync_step2(self, shared_server: ServerProcess, doc: str) -> None:
+    async def test_the_server_speaks_first_with_sync_step1_and_answers_with_sync_step2(
+        self, shared_server: ServerProcess, doc: str
+    ) -> None:
         async with connect(shared_server.doc_url(doc)) as c:
             first, second = c.received[:2]
             assert first == bytes.fromhex("00 00 01 00")
             assert second == bytes.fromhex("00 01 02 00 00")
 
     async def test_concurrent_edits_converge(self, shared_server: ServerProcess, doc: str) -> None:
-        async with connect(shared_server.doc_url(doc)) as a, connect(shared_server.doc_url(doc)) as b:
+        async with (
+            connect(shared_server.doc_url(doc)) as a,
+            connect(shared_server.doc_url(doc)) as b,
+        ):
             a.edit(lambda t: t.insert(0, "AAA"))
             b.edit(lambda t: t.insert(0, "BBB"))
             await a.wait_for(lambda: len(str(a)) == 6)
@@ -100,13 +131,25 @@ class TestProtocol:
 
 
 class TestBadInput:
-    async def test_a_text_frame_closes_with_1003(self, shared_server: ServerProcess, doc: str) -> None:
+    async def test_a_text_frame_closes_with_1003(
+        self, shared_server: ServerProcess, doc: str
+    ) -> None:
         code, _, _ = await closed_with(shared_server.doc_url(doc), frames=["hello"])
         assert code == 1003
 
-    async def test_an_undecodable_frame_closes_only_that_connection(self, shared_server: ServerProcess, doc: str) -> None:
-        async with connect(shared_server.doc_url(doc)) as good, connect(shared_server.doc_url(doc + "-other")) as elsewhere:
-            for bad in (b"\x00\x02\x05\x01\x02\x03\x04\x05", b"\x09", b"", b"\x00\x02\xff\xff\xff\xff\x0f"):
+    async def test_an_undecodable_frame_closes_only_that_connection(
+        self, shared_server: ServerProcess, doc: str
+    ) -> None:
+        async with (
+            connect(shared_server.doc_url(doc)) as good,
+            connect(shared_server.doc_url(doc + "-other")) as elsewhere,
+        ):
+            for bad in (
+                b"\x00\x02\x05\x01\x02\x03\x04\x05",
+                b"\x09",
+                b"",
+                b"\x00\x02\xff\xff\xff\xff\x0f",
+            ):
                 code, _, _ = await closed_with(shared_server.doc_url(doc), frames=[bad])
                 assert code == 1007, bad
             good.edit(lambda t: t.insert(0, "still alive"))
@@ -116,16 +159,22 @@ class TestBadInput:
         async with connect(shared_server.doc_url(doc)) as again:
             assert str(again) == "still alive"
 
-    async def test_an_oversized_frame_closes_with_1009(self, server_factory: type[ServerProcess], sqlite_url: str, doc: str) -> None:
+    async def test_an_oversized_frame_closes_with_1009(
+        self, server_factory: type[ServerProcess], sqlite_url: str, doc: str
+    ) -> None:
         srv = server_factory(sqlite_url, env_overrides={"ATELIER_MAX_FRAME_BYTES": "1024"})
         srv.start()
-        code, _, _ = await closed_with(srv.doc_url(doc), frames=[b"\x00\x02" + b"\x80\x10" + b"x" * 2048])
+        code, _, _ = await closed_with(
+            srv.doc_url(doc), frames=[b"\x00\x02" + b"\x80\x10" + b"x" * 2048]
+        )
         assert code == 1009
         async with connect(srv.doc_url(doc)) as c:
             assert c.synced.is_set()
 
 
-async def test_the_server_answers_each_sync_step1_even_when_nothing_is_missing(shared_server: ServerProcess, doc: str) -> None:
+async def test_the_server_answers_each_sync_step1_even_when_nothing_is_missing(
+    shared_server: ServerProcess, doc: str
+) -> None:
     async with websockets.connect(shared_server.doc_url(doc)) as ws:
         first = decode_message(await ws.recv())  # type: ignore[arg-type]
         assert isinstance(first, SyncStep1)

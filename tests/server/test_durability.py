@@ -14,7 +14,9 @@ from tests.ypy_client import connect
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
-async def test_sigkill_loses_no_update_any_client_had_received(server_on: ServerProcess, doc: str) -> None:
+async def test_sigkill_loses_no_update_any_client_had_received(
+    server_on: ServerProcess, doc: str
+) -> None:
     url = server_on.doc_url(doc)
     async with connect(url) as writer, connect(url) as watcher:
         for i in range(300):

@@ -18,7 +18,13 @@ from tests.ypy_client import connect
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
-TRACE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "traces" / "automerge-paper.json.gz"
+TRACE = (
+    Path(__file__).resolve().parents[2].parent
+    / "shared"
+    / "data"
+    / "traces"
+    / "automerge-paper.json.gz"
+)
 
 
 def trace_updates() -> tuple[list[bytes], str]:

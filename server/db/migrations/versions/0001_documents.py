@@ -30,15 +30,19 @@ def upgrade() -> None:
     op.create_table(
         "document_updates",
         sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True,
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
             nullable=False,
         ),
         sa.Column("document_id", sa.String(255), nullable=False),
         sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["document_id"], ["documents.id"],
-            name="fk_document_updates_document_id_documents", ondelete="CASCADE",
+            ["document_id"],
+            ["documents.id"],
+            name="fk_document_updates_document_id_documents",
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name="pk_document_updates"),
     )

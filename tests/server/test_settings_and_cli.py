@@ -1,0 +1,95 @@
+"""Settings from the environment, and the `atelier` command."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from server.auth import InvalidGrant, verify_grant
+from server.settings import DEV_SECRET_KEY, SettingsError, load_settings
+from tests.conftest import ROOT
+
+
+def test_defaults_are_the_embedded_mode() -> None:
+    settings = load_settings({})
+    assert settings.database_url.startswith("sqlite+aiosqlite://")
+    assert settings.redis_url == ""
+    assert settings.signing_key == DEV_SECRET_KEY
+
+
+def test_values_are_read_and_converted_from_the_environment() -> None:
+    settings = load_settings(
+        {"ATELIER_PORT": "9000", "ATELIER_ROOM_IDLE_SECONDS": "2.5", "OTHER": "x"}
+    )
+    assert (settings.port, settings.room_idle_seconds) == (9000, 2.5)
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        ({"ATELIER_PORT": "eighty"}, "ATELIER_PORT"),
+        ({"ATELIER_MAX_FRAME_BYTES": "-1"}, "ATELIER_MAX_FRAME_BYTES"),
+        ({"ATELIER_DATABASE_URL": "mysql://db"}, "ATELIER_DATABASE_URL"),
+        ({"ATELIER_REDIS_URL": "http://x"}, "ATELIER_REDIS_URL"),
+        ({"ATELIER_LOG_LEVEL": "LOUD"}, "ATELIER_LOG_LEVEL"),
+        ({"ATELIER_ENV": "production"}, "ATELIER_SECRET_KEY"),
+        ({"ATELIER_ENV": "production", "ATELIER_SECRET_KEY": "short"}, "ATELIER_SECRET_KEY"),
+    ],
+)
+def test_a_bad_value_is_refused_naming_its_variable(environ: dict[str, str], named: str) -> None:
+    with pytest.raises(SettingsError, match=named):
+        load_settings(environ)
+
+
+def test_production_with_a_real_secret_starts() -> None:
+    settings = load_settings({"ATELIER_ENV": "production", "ATELIER_SECRET_KEY": "k" * 40})
+    assert not settings.uses_dev_key
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    import os
+
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_grant_prints_a_token_alone_on_its_last_line_that_the_server_accepts() -> None:
+    secret = "cli-secret-key-long-enough-for-production-use"
+    result = run_cli(
+        "grant",
+        "--doc",
+        "fiche-1",
+        "--access",
+        "r",
+        "--ttl",
+        "60",
+        env={"ATELIER_SECRET_KEY": secret},
+    )
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip().splitlines()[-1]
+    grant = verify_grant(secret, token)
+    assert (grant.doc, grant.acc, grant.exp - grant.iat) == ("fiche-1", "r", 60)
+    with pytest.raises(InvalidGrant):
+        verify_grant("another-secret-key-long-enough-000000000", token)
+
+
+def test_a_bad_setting_stops_the_command_with_a_clear_message() -> None:
+    result = run_cli("grant", "--doc", "x", env={"ATELIER_PORT": "nope"})
+    assert result.returncode != 0
+    assert "ATELIER_PORT" in result.stderr
+
+
+def test_migrations_apply_and_revert(tmp_path: object) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/m.db"
+    for args in (("db", "upgrade"), ("db", "downgrade", "base"), ("db", "upgrade")):
+        result = run_cli(*args, env={"ATELIER_DATABASE_URL": url})
+        assert result.returncode == 0, result.stderr
