@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -67,7 +68,17 @@ class AppServices:
     async def broker_state(self) -> str:
         return "memory" if isinstance(self.relay, MemoryRelay) else "ok"
 
-    async def close(self) -> None:
-        await self.registry.close()
+    async def close(self, grace_seconds: float = 30.0) -> None:
+        """Flush every room, then release the broker and the database.
+
+        Flushing waits for the store; if it is still unreachable after ``grace_seconds`` the
+        unflushed rooms are named in the log (their edits remain in the clients' documents,
+        which send them again on their next sync).
+        """
+        try:
+            await asyncio.wait_for(self.registry.close(), grace_seconds)
+        except TimeoutError:
+            dirty = [name for name, room in self.registry.rooms.items() if room.dirty]
+            log.error("shutdown: rooms not flushed after %.0fs: %s", grace_seconds, dirty)
         await self.relay.close()
         await self.engine.dispose()

@@ -172,6 +172,17 @@ class TestBadInput:
             assert c.synced.is_set()
 
 
+async def test_a_document_that_cannot_be_loaded_closes_with_a_retryable_code(
+    server_factory: type[ServerProcess], tmp_path: object, doc: str
+) -> None:
+    # A database without the schema: loading any document fails.
+    srv = server_factory(f"sqlite+aiosqlite:///{tmp_path}/unmigrated.db")
+    srv.start()
+    code, reason, received = await closed_with(srv.doc_url(doc))
+    assert (code, reason) == (1013, "document unavailable, retry")
+    assert not any(frame[:1] == b"\x00" for frame in received)  # no sync before a load
+
+
 async def test_the_server_answers_each_sync_step1_even_when_nothing_is_missing(
     shared_server: ServerProcess, doc: str
 ) -> None:
