@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Protocol
 
-__all__ = ["MemoryBroker", "MemoryRelay", "Relay", "RelayKind", "RelayMessage", "Subscription"]
+__all__ = [
+    "Handler",
+    "MemoryBroker",
+    "MemoryRelay",
+    "Relay",
+    "RelayKind",
+    "RelayMessage",
+    "Subscription",
+]
 
 
 class RelayKind(IntEnum):

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from collab import MemoryRelay, Relay, RoomPolicy, RoomRegistry
 from server.db.doc_store import SqlDocumentStore
+from server.redis_relay import RedisRelay
 from server.settings import Settings
 
 __all__ = ["AppServices", "create_engine"]
@@ -49,7 +50,7 @@ class AppServices:
     def build(cls, settings: Settings) -> AppServices:
         engine = create_engine(settings.database_url)
         store = SqlDocumentStore(engine)
-        relay: Relay = MemoryRelay()
+        relay: Relay = RedisRelay(settings.redis_url) if settings.redis_url else MemoryRelay()
         policy = RoomPolicy(
             compact_after_rows=settings.compact_after_rows,
             compact_after_bytes=settings.compact_after_bytes,
@@ -66,7 +67,9 @@ class AppServices:
         return services
 
     async def broker_state(self) -> str:
-        return "memory" if isinstance(self.relay, MemoryRelay) else "ok"
+        if isinstance(self.relay, RedisRelay):
+            return "ok" if await self.relay.ping() else "unavailable"
+        return "memory"
 
     async def close(self, grace_seconds: float = 30.0) -> None:
         """Flush every room, then release the broker and the database.

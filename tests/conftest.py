@@ -249,3 +249,18 @@ __all__ = [
     "postgres_database",
 
 ]
+
+
+REDIS_URL = os.environ.get("ATELIER_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A reachable Redis (mandatory in CI); tests use their own channel and key names."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except Exception as exc:
+        _unavailable("Redis", f"{REDIS_URL}: {exc}")
+    return REDIS_URL

@@ -1,0 +1,124 @@
+"""``collab.relay.Relay`` on Redis pub/sub: one channel per room, one subscriber connection per node.
+
+A message on the wire is ``node_id (16 bytes) • kind (1 byte) • payload``; a node drops its own.
+Pub/sub is fire-and-forget: a message published while a node is disconnected is lost to it.
+That is acceptable here because the relay is not the durable path — the store is, and clients
+resync with the server on every reconnect. (Gap-free catch-up between instances is the
+scale-out issue's work.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+
+from collab.relay import Handler, RelayKind, RelayMessage
+
+__all__ = ["RedisRelay"]
+
+log = logging.getLogger("atelier.relay")
+_PREFIX = "atelier:room:"
+
+
+class _RedisSubscription:
+    def __init__(self, relay: RedisRelay, room: str, handler: Handler) -> None:
+        self._relay, self._room, self._handler = relay, room, handler
+
+    async def close(self) -> None:
+        await self._relay._unsubscribe(self._room, self._handler)
+
+
+class RedisRelay:
+    def __init__(self, url: str, node_id: str | None = None) -> None:
+        self.node_id = node_id or uuid.uuid4().hex
+        self._node_bytes = uuid.UUID(hex=self.node_id).bytes
+        self._redis: Redis = Redis.from_url(url)
+        self._pubsub: PubSub = self._redis.pubsub()
+        self._handlers: dict[str, list[Handler]] = {}
+        self._reader: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        self._confirmed: dict[str, asyncio.Event] = {}
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self._redis.ping())
+        except Exception:
+            return False
+
+    async def publish(self, room: str, kind: RelayKind, payload: bytes) -> None:
+        await self._redis.publish(_PREFIX + room, self._node_bytes + bytes((kind,)) + payload)
+
+    async def subscribe(self, room: str, handler: Handler) -> _RedisSubscription:
+        async with self._lock:
+            handlers = self._handlers.setdefault(room, [])
+            handlers.append(handler)
+            if len(handlers) == 1:
+                # Return only once Redis confirms: whatever is published after that reaches us
+                # (a room loads its stored state after subscribing, so nothing falls between).
+                confirmed = self._confirmed[_PREFIX + room] = asyncio.Event()
+                await self._pubsub.subscribe(_PREFIX + room)
+                if self._reader is None:
+                    self._reader = asyncio.create_task(self._read(), name="redis-relay-reader")
+                await asyncio.wait_for(confirmed.wait(), 10)
+        return _RedisSubscription(self, room, handler)
+
+    async def _unsubscribe(self, room: str, handler: Handler) -> None:
+        async with self._lock:
+            handlers = self._handlers.get(room, [])
+            if handler in handlers:
+                handlers.remove(handler)
+            if not handlers and room in self._handlers:
+                del self._handlers[room]
+                with contextlib.suppress(Exception):
+                    await self._pubsub.unsubscribe(_PREFIX + room)
+
+    async def _read(self) -> None:
+        while True:
+            try:
+                message = await self._pubsub.get_message(timeout=1.0)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("redis relay: read failed, retrying", exc_info=True)
+                await asyncio.sleep(0.5)
+                continue
+            if message is None:
+                continue
+            if message.get("type") == "subscribe":
+                event = self._confirmed.pop(message["channel"].decode(), None)
+                if event is not None:
+                    event.set()
+                continue
+            if message.get("type") != "message":
+                continue
+            data: bytes = message["data"]
+            if len(data) < 17 or data[:16] == self._node_bytes:
+                continue
+            room = message["channel"].decode()[len(_PREFIX) :]
+            try:
+                relayed = RelayMessage(
+                    uuid.UUID(bytes=data[:16]).hex, RelayKind(data[16]), data[17:]
+                )
+            except ValueError:
+                log.warning("redis relay: dropping a malformed message on %s", room)
+                continue
+            for handler in list(self._handlers.get(room, ())):
+                try:
+                    handler(relayed)
+                except Exception:
+                    log.exception("redis relay: handler failed for %s", room)
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        with contextlib.suppress(Exception):
+            await self._pubsub.aclose()
+        with contextlib.suppress(Exception):
+            await self._redis.aclose()
