@@ -66,7 +66,11 @@ async def test_a_message_reaches_other_nodes_with_its_sender(nodes: NodeFactory)
     await b.subscribe(name, inbox)
     await a.publish(name, RelayKind.UPDATE, b"\x00\x01binary\xff")
     message = await inbox.next()
-    assert (message.node_id, message.kind, message.payload) == (a.node_id, RelayKind.UPDATE, b"\x00\x01binary\xff")
+    assert (message.node_id, message.kind, message.payload) == (
+        a.node_id,
+        RelayKind.UPDATE,
+        b"\x00\x01binary\xff",
+    )
 
 
 async def test_a_node_never_receives_its_own_messages(nodes: NodeFactory) -> None:

@@ -303,3 +303,29 @@ async def test_two_nodes_on_one_broker_share_edits_and_presence() -> None:
         state = b'{"n":1}'
         await room_a.receive(a, awareness_message(b"\x01\x05\x01" + bytes([len(state)]) + state))
         await b_t.wait_for(lambda: any(isinstance(m, AwarenessMessage) for m in b_t.messages()))
+
+
+async def test_a_presence_that_is_never_renewed_expires_for_everyone() -> None:
+    now = [0.0]
+    reg = RoomRegistry(
+        MemoryDocumentStore(),
+        MemoryRelay(),
+        idle_seconds=0,
+        policy=RoomPolicy(awareness_timeout=0.05),
+        room_factory=lambda *args: Room(*args, clock=lambda: now[0]),
+    )
+    room = await reg.get("d")
+    ghost, _, _ = make_peer()
+    watcher, watcher_t, _ = make_peer()
+    room.add_peer(ghost)
+    room.add_peer(watcher)
+    state = b'{"n":"ghost"}'
+    await room.receive(ghost, awareness_message(b"\x01\x09\x01" + bytes([len(state)]) + state))
+    now[0] = 1.0  # the ghost's 15 s renewals never come; its socket is still "open"
+    await watcher_t.wait_for(
+        lambda: (
+            bool(watcher_t.frames)
+            and watcher_t.frames[-1] == bytes.fromhex("01 08 01 09 01 04 6e 75 6c 6c")
+        )
+    )
+    assert room.awareness.client_ids == []
