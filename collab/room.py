@@ -20,8 +20,8 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 from pycrdt import Doc, Subscription
 

@@ -1,4 +1,4 @@
-"""``collab.relay.Relay`` on Redis pub/sub: one channel per room, one subscriber connection per node.
+"""``collab.relay.Relay`` on Redis pub/sub: a channel per room, one subscriber connection per node.
 
 A message on the wire is ``node_id (16 bytes) • kind (1 byte) • payload``; a node drops its own.
 Pub/sub is fire-and-forget: a message published while a node is disconnected is lost to it.

@@ -14,6 +14,7 @@ from collab import (
     MemoryDocumentStore,
     MemoryRelay,
     ProtocolError,
+    Room,
     RoomRegistry,
 )
 from collab.protocol import (

@@ -25,7 +25,8 @@ async def test_clients_on_two_instances_edit_one_document(
     server_factory: type[ServerProcess], postgres_url: str, redis_url: str, doc: str
 ) -> None:
     env = {"ATELIER_REDIS_URL": redis_url}
-    one, two = server_factory(postgres_url, env_overrides=env), server_factory(postgres_url, env_overrides=env)
+    one = server_factory(postgres_url, env_overrides=env)
+    two = server_factory(postgres_url, env_overrides=env)
     one.start()
     two.start()
     async with connect(one.doc_url(doc)) as a, connect(two.doc_url(doc)) as b:
