@@ -18,7 +18,6 @@ that ``npm ci --prefix tests/interop`` (run by ``make test``) has been done.
 """
 
 # The waits take a ``timeout`` argument on purpose (it is the harness's API), hence:
-# ruff: noqa: ASYNC109
 
 from __future__ import annotations
 
