@@ -75,13 +75,13 @@ def postgres_database() -> Iterator[str]:
             asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A migrated, empty database: once on SQLite, once on PostgreSQL."""
+@contextlib.contextmanager
+def migrated_database(kind: str, folder: Path) -> Iterator[str]:
+    """A migrated, empty database of ``kind`` (``sqlite`` in ``folder``, or ``postgresql``)."""
     from server.db.migrate import upgrade
 
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'atelier.db'}"
+    if kind == "sqlite":
+        url = f"sqlite+aiosqlite:///{folder / 'atelier.db'}"
         upgrade(url)
         yield url
     else:
@@ -90,13 +90,20 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
             yield url
 
 
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    from server.db.migrate import upgrade
+DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
-    url = f"sqlite+aiosqlite:///{tmp_path / 'atelier.db'}"
-    upgrade(url)
-    return url
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database: once on SQLite, once on PostgreSQL."""
+    with migrated_database(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> Iterator[str]:
+    with migrated_database("sqlite", tmp_path) as url:
+        yield url
 
 
 # --- a real server process --------------------------------------------------------------------
@@ -181,31 +188,30 @@ class ServerProcess:
         self.kill() if kill else self.stop()
         self.start()
 
+    @contextlib.contextmanager
+    def running(self) -> Iterator[ServerProcess]:
+        self.start()
+        try:
+            yield self
+        finally:
+            self.stop()
+
 
 @pytest.fixture
 def server(sqlite_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
-    srv = ServerProcess(sqlite_url, log_path=tmp_path / "server.log")
-    srv.start()
-    try:
+    with ServerProcess(sqlite_url, log_path=tmp_path / "server.log").running() as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 @pytest.fixture(scope="module")
 def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One server for a whole module; its tests use their own document ids (see ``doc``)."""
-    from server.db.migrate import upgrade
-
     folder = tmp_path_factory.mktemp("shared")
-    url = f"sqlite+aiosqlite:///{folder / 'atelier.db'}"
-    upgrade(url)
-    srv = ServerProcess(url, log_path=folder / "server.log")
-    srv.start()
-    try:
+    with (
+        migrated_database("sqlite", folder) as url,
+        ServerProcess(url, log_path=folder / "server.log").running() as srv,
+    ):
         yield srv
-    finally:
-        srv.stop()
 
 
 @pytest.fixture
@@ -217,12 +223,8 @@ def doc(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def server_on(database_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
     """A server on SQLite, then on PostgreSQL."""
-    srv = ServerProcess(database_url, log_path=tmp_path / "server.log")
-    srv.start()
-    try:
+    with ServerProcess(database_url, log_path=tmp_path / "server.log").running() as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 @pytest.fixture
@@ -247,7 +249,6 @@ __all__ = [
     "AsyncIterator",
     "ServerProcess",
     "postgres_database",
-
 ]
 
 

@@ -11,26 +11,19 @@ from pycrdt import Doc, Text
 
 from collab import DocumentStore, MemoryDocumentStore
 from tests.collab.helpers import text_updates
-from tests.conftest import postgres_database
+from tests.conftest import DATABASES, migrated_database
 
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=["memory", *DATABASES])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str | None]:
     """None for the in-memory store, else a migrated database URL."""
-    from server.db.migrate import upgrade
-
     if request.param == "memory":
         yield None
-    elif request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
-        upgrade(url)
+        return
+    with migrated_database(request.param, tmp_path) as url:
         yield url
-    else:
-        with postgres_database() as url:
-            upgrade(url)
-            yield url
 
 
 @pytest.fixture
