@@ -17,8 +17,11 @@ __all__ = [
     "COOKIE_NAME",
     "Access",
     "Grant",
+    "DocGrant",
     "InvalidGrant",
+    "ParticipantGrant",
     "mint_grant",
+    "mint_participant_token",
     "token_from",
     "verify_grant",
 ]
@@ -32,7 +35,9 @@ class InvalidGrant(Exception):
     """The token is missing, malformed, forged or expired."""
 
 
-class Grant(msgspec.Struct, frozen=True):
+class DocGrant(msgspec.Struct, frozen=True, tag_field="typ", tag="doc"):
+    """Access to one document, for operators and tests (``atelier grant``)."""
+
     doc: str
     acc: Access
     sub: str
@@ -44,22 +49,62 @@ class Grant(msgspec.Struct, frozen=True):
         return self.acc == "r"
 
 
+class ParticipantGrant(msgspec.Struct, frozen=True, tag_field="typ", tag="participant"):
+    """A participant of one atelier: what they may do follows their role and the permission
+    table; the participant's row is checked on each use (revocation)."""
+
+    atl: str
+    pid: str
+    role: str
+    sub: str
+    iat: int
+    exp: int
+
+
+Grant = DocGrant | ParticipantGrant
+
+
+def _sign(key: str, claims: dict[str, object], ttl_seconds: int, now: float | None) -> str:
+    issued = int(time.time() if now is None else now)
+    return jwt.encode(
+        {**claims, "iat": issued, "exp": issued + ttl_seconds}, key, algorithm=_ALGORITHM
+    )
+
+
 def mint_grant(
     key: str, doc: str, access: Access, subject: str, ttl_seconds: int, now: float | None = None
 ) -> str:
-    issued = int(time.time() if now is None else now)
-    claims = {"doc": doc, "acc": access, "sub": subject, "iat": issued, "exp": issued + ttl_seconds}
-    return jwt.encode(claims, key, algorithm=_ALGORITHM)
+    claims: dict[str, object] = {"typ": "doc", "doc": doc, "acc": access, "sub": subject}
+    return _sign(key, claims, ttl_seconds, now)
+
+
+def mint_participant_token(
+    key: str,
+    atelier_id: str,
+    participant_id: str,
+    role: str,
+    ttl_seconds: int,
+    now: float | None = None,
+) -> str:
+    claims: dict[str, object] = {
+        "typ": "participant",
+        "atl": atelier_id,
+        "pid": participant_id,
+        "role": role,
+        "sub": participant_id,
+    }
+    return _sign(key, claims, ttl_seconds, now)
 
 
 def verify_grant(key: str, token: str | None) -> Grant:
+    """Decode and check a token of either kind; raises :class:`InvalidGrant`."""
     if not token:
         raise InvalidGrant("no token")
     try:
         claims = jwt.decode(
-            token, key, algorithms=[_ALGORITHM], options={"require": ["exp", "doc", "acc", "sub"]}
+            token, key, algorithms=[_ALGORITHM], options={"require": ["exp", "typ", "sub"]}
         )
-        return msgspec.convert(claims, Grant)
+        return msgspec.convert(claims, Grant)  # type: ignore[arg-type]
     except jwt.ExpiredSignatureError as exc:
         raise InvalidGrant("token expired") from exc
     except (jwt.InvalidTokenError, msgspec.ValidationError) as exc:

@@ -1,11 +1,13 @@
-"""Database tables of the live documents: one row per document, and its update log."""
+"""Database tables: live documents and their update log; ateliers, séances, participants."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -13,10 +15,23 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["Base", "Document", "DocumentUpdate"]
+__all__ = [
+    "ActivityRow",
+    "AtelierRow",
+    "AttendanceRow",
+    "Base",
+    "Document",
+    "DocumentUpdate",
+    "InvitationRow",
+    "ParticipantRow",
+    "ProposalRow",
+    "SessionRow",
+]
 
 # One naming convention, so that migrations name constraints the same on SQLite and PostgreSQL.
 NAMING = {
@@ -65,3 +80,121 @@ class DocumentUpdate(Base):
     )
     data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+# --- ateliers, séances and the people in them (issue 3) --------------------------------------
+
+
+class AtelierRow(Base):
+    __tablename__ = "ateliers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    subject: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    scope: Mapped[str] = mapped_column(String(16), nullable=False)
+    neighbourhood: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    instances: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
+    pilots: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
+    image: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    charter_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    charter_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    min_residents: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    status: Mapped[str] = mapped_column(String(32), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class SessionRow(Base):
+    """A séance."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (UniqueConstraint("atelier_id", "number"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    atelier_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("ateliers.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    number: Mapped[int] = mapped_column(Integer, nullable=False)
+    join_code: Mapped[str] = mapped_column(String(16), nullable=False, unique=True)
+    data: Mapped[dict[str, object]] = mapped_column(JSON, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class ParticipantRow(Base):
+    __tablename__ = "participants"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    atelier_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("ateliers.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    display_name: Mapped[str] = mapped_column(String(80), nullable=False)
+    role: Mapped[str] = mapped_column(String(32), nullable=False)
+    charter_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    show_name_in_minutes: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class InvitationRow(Base):
+    __tablename__ = "invitations"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    atelier_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("ateliers.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    role: Mapped[str] = mapped_column(String(32), nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    used_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class AttendanceRow(Base):
+    __tablename__ = "attendance"
+    __table_args__ = (UniqueConstraint("session_id", "participant_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False
+    )
+    participant_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("participants.id", ondelete="CASCADE"), nullable=False
+    )
+    checked_in_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    checked_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class ProposalRow(Base):
+    """A co-written document owned by an atelier: a fiche-action, or a séance's synthesis."""
+
+    __tablename__ = "proposals"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    atelier_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("ateliers.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    session_id: Mapped[str | None] = mapped_column(
+        String(64), ForeignKey("sessions.id", ondelete="SET NULL"), nullable=True
+    )
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    #: The live document's id on /ws/docs (unique: a document belongs to one proposal).
+    doc_id: Mapped[str] = mapped_column(String(255), nullable=False, unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class ActivityRow(Base):
+    """One entry of the activity feeds (per atelier, and per linked instance)."""
+
+    __tablename__ = "activity"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    atelier_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("ateliers.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    kind: Mapped[str] = mapped_column(String(64), nullable=False)
+    summary_fr: Mapped[str] = mapped_column(Text, nullable=False)
+    summary_en: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
