@@ -1,0 +1,113 @@
+"""What leaves the screen: QR codes (SVG, PNG) and printable invitations (PDF, A4 or A5).
+
+The seed asks to invite people "par boîtage" (letterboxes) and notice boards: the invitation
+carries the atelier's image, the date and place, the join code in large type and a QR code of the
+join link, so that someone with a phone joins by scanning and someone without by typing.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import segno
+from fpdf import FPDF
+
+__all__ = ["InvitationSheet", "invitation_pdf", "qr_png", "qr_svg"]
+
+# A Unicode font if the system has one (French typography: ’ « » œ), else the PDF core font
+# with the text folded to Latin-1.
+_FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
+_FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "œ": "oe", "Œ": "OE", "…": "...",
+                       "–": "-", "—": "-", "\u202f": " ", "\u2009": " "})
+
+
+def _qr(data: str) -> segno.QRCode:
+    # Level M survives a creased or slightly smudged flyer and stays small for a short URL.
+    return segno.make(data, error="m", micro=False)
+
+
+def qr_svg(data: str, *, title: str = "") -> bytes:
+    out = io.BytesIO()
+    _qr(data).save(out, kind="svg", scale=8, border=4, title=title or None, xmldecl=True)
+    return out.getvalue()
+
+
+def qr_png(data: str, *, scale: int = 8) -> bytes:
+    out = io.BytesIO()
+    _qr(data).save(out, kind="png", scale=scale, border=4)
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class InvitationSheet:
+    title: str  # the atelier
+    subtitle: str  # e.g. « Séance 1 — Étude de faisabilité »
+    when: str  # already formatted for French readers: « mardi 12 décembre 2017 à 18 h 30 »
+    where: str
+    join_code: str
+    join_url: str
+    image: bytes | None = None  # PNG or JPEG
+
+
+class _Sheet(FPDF):
+    def __init__(self, paper: Literal["A4", "A5"]) -> None:
+        super().__init__(orientation="portrait", unit="mm", format=paper)
+        self.set_auto_page_break(auto=False)
+        self.unicode = self._load_unicode_font()
+
+    def _load_unicode_font(self) -> bool:
+        for folder in _FONT_DIRS:
+            regular, bold = folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf"
+            if regular.exists() and bold.exists():
+                self.add_font("Sans", "", str(regular))
+                self.add_font("Sans", "B", str(bold))
+                return True
+        return False
+
+    def font(self, size: float, *, bold: bool = False) -> None:
+        family = "Sans" if self.unicode else "Helvetica"
+        self.set_font(family, "B" if bold else "", size)
+
+    def text_block(self, text: str, size: float, *, bold: bool = False, gap: float = 2) -> None:
+        self.font(size, bold=bold)
+        if not self.unicode:
+            text = text.translate(_FOLD).encode("latin-1", "replace").decode("latin-1")
+        self.multi_cell(0, size * 0.45, text, align="C")
+        self.ln(gap)
+
+
+def invitation_pdf(sheet: InvitationSheet, paper: Literal["A4", "A5"] = "A4") -> bytes:
+    """One page: image, title, date and place, the join code and a QR code of the join link."""
+    pdf = _Sheet(paper)
+    pdf.set_title(f"Invitation — {sheet.title}")
+    pdf.set_lang("fr")
+    pdf.add_page()
+    scale = 1.0 if paper == "A4" else 0.72
+    margin = 18 * scale
+    pdf.set_margins(margin, margin, margin)
+    pdf.set_y(margin)
+    if sheet.image:
+        pdf.image(io.BytesIO(sheet.image), x=pdf.w / 2 - 30 * scale, w=60 * scale)
+        pdf.ln(4)
+    pdf.text_block("Vous êtes invité·e à un atelier citoyen", 13 * scale)
+    pdf.text_block(sheet.title, 24 * scale, bold=True, gap=1)
+    if sheet.subtitle:
+        pdf.text_block(sheet.subtitle, 14 * scale)
+    pdf.text_block(f"Quand : {sheet.when}", 14 * scale, bold=True, gap=1)
+    pdf.text_block(f"Où : {sheet.where}", 14 * scale, bold=True, gap=6)
+    size = 70 * scale
+    pdf.image(io.BytesIO(qr_png(sheet.join_url, scale=10)), x=(pdf.w - size) / 2, w=size, h=size)
+    pdf.ln(4)
+    pdf.text_block("Scannez le code avec votre téléphone, ou tapez ce code sur", 12 * scale, gap=1)
+    pdf.text_block(sheet.join_url.split("/rejoindre")[0] or sheet.join_url, 12 * scale, gap=3)
+    pdf.text_block(sheet.join_code, 34 * scale, bold=True, gap=6)
+    pdf.text_block(
+        "Pas besoin de compte : un prénom ou un pseudo suffit. "
+        "Habitantes, habitants, élu·es et agents y construisent ensemble des propositions.",
+        10 * scale,
+    )
+    pdf.text_block("You are invited to a citizens' workshop — scan the code to join.", 9 * scale)
+    return bytes(pdf.output())
