@@ -9,9 +9,10 @@ from contextlib import asynccontextmanager
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
-from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsPlugin
 
+from server.errors import exception_handlers
 from server.logging import configure_logging
+from server.routes.ateliers import AtelierController, JoinController, create_atelier
 from server.routes.docs_ws import doc_socket
 from server.routes.health import health
 from server.settings import Settings, load_settings
@@ -41,9 +42,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await services.close()
 
     return Litestar(
-        route_handlers=[health, doc_socket],
+        route_handlers=[health, doc_socket, create_atelier, AtelierController, JoinController],
+        exception_handlers=exception_handlers(),
         lifespan=[lifespan],
-        plugins=[ProblemDetailsPlugin(ProblemDetailsConfig(enable_for_all_http_exceptions=True))],
         openapi_config=OpenAPIConfig(
             title="Atelier",
             version="0.1.0",

@@ -16,8 +16,8 @@ import msgspec
 __all__ = [
     "COOKIE_NAME",
     "Access",
-    "Grant",
     "DocGrant",
+    "Grant",
     "InvalidGrant",
     "ParticipantGrant",
     "mint_grant",
@@ -114,11 +114,15 @@ def verify_grant(key: str, token: str | None) -> Grant:
 def token_from(
     query: dict[str, str], cookies: dict[str, str], authorization: str | None
 ) -> str | None:
-    """The token of a request: ``?token=``, else the cookie, else ``Authorization: Bearer``."""
+    """The token of a request: ``?token=``, else ``Authorization: Bearer``, else the cookie.
+
+    An explicit credential wins over the ambient cookie (a facilitator's script acting for
+    someone keeps its own identity even in a browser that joined as someone else).
+    """
     if query.get("token"):
         return query["token"]
-    if cookies.get(COOKIE_NAME):
-        return cookies[COOKIE_NAME]
     if authorization and authorization.lower().startswith("bearer "):
-        return authorization[7:].strip() or None
-    return None
+        bearer = authorization[7:].strip()
+        if bearer:
+            return bearer
+    return cookies.get(COOKIE_NAME) or None

@@ -20,8 +20,21 @@ __all__ = ["InvitationSheet", "invitation_pdf", "qr_png", "qr_svg"]
 # A Unicode font if the system has one (French typography: ’ « » œ), else the PDF core font
 # with the text folded to Latin-1.
 _FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
-_FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "œ": "oe", "Œ": "OE", "…": "...",
-                       "–": "-", "—": "-", "\u202f": " ", "\u2009": " "})
+_FOLD = str.maketrans(
+    {
+        "’": "'",
+        "‘": "'",
+        "“": '"',
+        "”": '"',
+        "œ": "oe",
+        "Œ": "OE",
+        "…": "...",
+        "–": "-",
+        "—": "-",
+        "\u202f": " ",
+        "\u2009": " ",
+    }
+)
 
 
 def _qr(data: str) -> segno.QRCode:

@@ -51,6 +51,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     compact_after_bytes: int = 4 * 1024 * 1024
     #: Seconds between WebSocket pings (a client that does not answer is dropped).
     ws_ping_interval: float = 20.0
+    #: Unknown join codes one address may try per minute before getting 429.
+    join_failures_per_minute: int = 20
     #: Default lifetime of a grant minted by ``atelier grant``.
     grant_ttl_seconds: int = 12 * 3600
 
@@ -63,6 +65,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
             "compact_after_rows",
             "compact_after_bytes",
             "grant_ttl_seconds",
+            "join_failures_per_minute",
         )
         for name in positive:
             if getattr(self, name) <= 0:

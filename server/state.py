@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from collab import MemoryRelay, Relay, RoomPolicy, RoomRegistry
 from server.db.doc_store import SqlDocumentStore
+from server.guards import FailureLimiter
 from server.redis_relay import RedisRelay
 from server.settings import Settings
 
@@ -45,6 +46,7 @@ class AppServices:
     store: SqlDocumentStore
     relay: Relay
     registry: RoomRegistry
+    join_guard: FailureLimiter
 
     @classmethod
     def build(cls, settings: Settings) -> AppServices:
@@ -59,7 +61,8 @@ class AppServices:
         registry = RoomRegistry(
             store, relay, policy=policy, idle_seconds=settings.room_idle_seconds
         )
-        return cls(settings, engine, store, relay, registry)
+        join_guard = FailureLimiter(settings.join_failures_per_minute, 60.0)
+        return cls(settings, engine, store, relay, registry, join_guard)
 
     @staticmethod
     def of(app: Litestar) -> AppServices:

@@ -45,6 +45,7 @@ class YClient:
     close_reason: str = ""
     closed: asyncio.Event = field(default_factory=asyncio.Event)
     _sending_local: bool = False
+    _pending: set[asyncio.Task[None]] = field(default_factory=set)
 
     @property
     def text(self) -> Text:
@@ -59,7 +60,21 @@ class YClient:
     def _on_local_update(self, event: object) -> None:
         if self._sending_local:
             update: bytes = event.update  # type: ignore[attr-defined]
-            asyncio.get_running_loop().create_task(self.ws.send(update_message(update)))
+            frame = update_message(update)
+            task = asyncio.get_running_loop().create_task(self._send_quietly(frame))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+
+    async def _send_quietly(self, frame: bytes) -> None:
+        # A local edit made just before the socket closes is the test's to check, not a crash.
+        with contextlib.suppress(websockets.ConnectionClosed):
+            await self.ws.send(frame)
+
+    async def round_trip(self, timeout: float = 10.0) -> None:
+        """Send a SyncStep1 and wait for its answer: every frame sent before it was handled."""
+        expected = self.sync_step2_count + 1
+        await self.ws.send(sync_step1_message(self.doc.get_state()))
+        await self.wait_for(lambda: self.sync_step2_count >= expected, timeout)
 
     def edit(self, fn: Callable[[Text], None]) -> None:
         """Change the text locally; the update goes to the server like the JS provider does."""
@@ -130,6 +145,8 @@ async def connect(
         yield client
     finally:
         ydoc.unobserve(subscription)
+        if client._pending:
+            await asyncio.gather(*client._pending, return_exceptions=True)
         await ws.close()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(task, 5)

@@ -18,7 +18,9 @@ from litestar import WebSocket, websocket
 
 from collab import CloseCode, Peer, ProtocolError, Room, RoomLoadError
 from collab.protocol import permission_denied_message
-from server.auth import InvalidGrant, token_from, verify_grant
+from server.actors import Refused, actor_from_token
+from server.auth import DocGrant, InvalidGrant, token_from, verify_grant
+from server.services.ateliers import DocAccessRefused, doc_access_for
 from server.state import AppServices
 
 log = logging.getLogger("atelier.ws")
@@ -50,6 +52,28 @@ async def _refuse(socket: WebSocket, code: int, reason: str) -> None:
         await socket.close(code, reason)
 
 
+async def _access(services: AppServices, token: str | None, doc_id: str) -> tuple[bool, str]:
+    """``(read_only, subject)`` for this token on this document, or :class:`DocAccessRefused`.
+
+    A document grant names its document and access; a participant token gets what the
+    permission table gives its role, on the documents of its own atelier only.
+    """
+    key = services.settings.signing_key
+    try:
+        grant = verify_grant(key, token)
+    except InvalidGrant as exc:
+        raise DocAccessRefused(CloseCode.UNAUTHORIZED, str(exc)) from exc
+    if isinstance(grant, DocGrant):
+        if grant.doc != doc_id:
+            raise DocAccessRefused(CloseCode.FORBIDDEN, "this grant is for another document")
+        return grant.read_only, grant.sub
+    try:
+        actor = await actor_from_token(services.engine, key, token)
+    except Refused as exc:
+        raise DocAccessRefused(CloseCode.UNAUTHORIZED, exc.en.rstrip(".").lower()) from exc
+    return await doc_access_for(services.engine, actor, doc_id), actor.participant_id
+
+
 @websocket("/ws/docs/{doc_id:str}", name="doc-socket")
 async def doc_socket(socket: WebSocket, doc_id: str) -> None:
     services = AppServices.of(socket.app)
@@ -65,18 +89,15 @@ async def doc_socket(socket: WebSocket, doc_id: str) -> None:
         dict(socket.query_params), dict(socket.cookies), socket.headers.get("authorization")
     )
     try:
-        grant = verify_grant(settings.signing_key, token)
-    except InvalidGrant as exc:
-        await _refuse(socket, CloseCode.UNAUTHORIZED, str(exc))
-        return
-    if grant.doc != doc_id:
-        await _refuse(socket, CloseCode.FORBIDDEN, "this grant is for another document")
+        read_only, subject = await _access(services, token, doc_id)
+    except DocAccessRefused as exc:
+        await _refuse(socket, exc.close_code, exc.reason)
         return
 
     peer = Peer(
         SocketTransport(socket),
-        read_only=grant.read_only,
-        subject=grant.sub,
+        read_only=read_only,
+        subject=subject,
         max_queued_frames=settings.max_queued_frames,
     )
     writer = asyncio.create_task(peer.run_writer(), name=f"ws-writer:{doc_id}")

@@ -1,0 +1,436 @@
+"""HTTP API of ateliers, séances, joining, invitations, attendance and proposals."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.di import Provide
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_201_CREATED
+
+from server.actors import Actor, current_actor
+from server.auth import COOKIE_NAME, mint_participant_token
+from server.db.models import AtelierRow, InvitationRow, ParticipantRow, ProposalRow, SessionRow
+from server.errors import Problem
+from server.printing import InvitationSheet, invitation_pdf, qr_png, qr_svg
+from server.schemas import (
+    AtelierCreate,
+    InvitationCreate,
+    InvitationRead,
+    Joined,
+    JoinRequest,
+    ParticipantRead,
+    ProposalCreate,
+    ProposalRead,
+    SessionCreate,
+)
+from server.services import ateliers as svc
+from server.state import AppServices
+
+__all__ = ["AtelierController", "JoinController", "create_atelier"]
+
+PARTICIPANT_TOKEN_TTL = 30 * 24 * 3600  # a month: an atelier meets over weeks
+
+
+class AtelierRead(msgspec.Struct):
+    id: str
+    title: str
+    subject: str
+    kind: str
+    scope: str
+    neighbourhood: str | None
+    instances: list[str]
+    pilots: list[str]
+    charter_version: int
+    charter_text: str
+    min_residents: int
+    status: str
+
+
+class SessionRead(msgspec.Struct):
+    id: str
+    atelier_id: str
+    number: int
+    join_code: str
+    join_url: str
+    details: dict[str, Any]
+    attendance_by_role: dict[str, int] = {}
+
+
+class AtelierCreated(msgspec.Struct):
+    atelier: AtelierRead
+    facilitator: Joined
+
+
+def atelier_read(row: AtelierRow) -> AtelierRead:
+    return AtelierRead(
+        row.id,
+        row.title,
+        row.subject,
+        row.kind,
+        row.scope,
+        row.neighbourhood,
+        list(row.instances),
+        list(row.pilots),
+        row.charter_version,
+        row.charter_text,
+        row.min_residents,
+        row.status,
+    )
+
+
+def participant_read(row: ParticipantRow) -> ParticipantRead:
+    from domain.roles import Role
+
+    return ParticipantRead(
+        row.id,
+        row.atelier_id,
+        row.display_name,
+        row.role,
+        Role(row.role).label_fr,
+        row.charter_version,
+        row.joined_at,
+        row.revoked_at is not None,
+    )
+
+
+def join_url(request: Request[Any, Any, Any], code: str) -> str:
+    return f"{str(request.base_url).rstrip('/')}/rejoindre/{code}"
+
+
+def session_read(
+    request: Request[Any, Any, Any], row: SessionRow, counts: dict[str, int] | None = None
+) -> SessionRead:
+    return SessionRead(
+        row.id,
+        row.atelier_id,
+        row.number,
+        row.join_code,
+        join_url(request, row.join_code),
+        dict(row.data),
+        counts or {},
+    )
+
+
+def joined(services: AppServices, participant: ParticipantRow, session_id: str | None) -> Joined:
+    token = mint_participant_token(
+        services.settings.signing_key,
+        participant.atelier_id,
+        participant.id,
+        participant.role,
+        PARTICIPANT_TOKEN_TTL,
+    )
+    return Joined(participant_read(participant), token, participant.atelier_id, session_id)
+
+
+def with_cookie(body: Joined, status: int = HTTP_201_CREATED) -> Response[Joined]:
+    response = Response(body, status_code=status)
+    response.set_cookie(
+        COOKIE_NAME,
+        body.token,
+        max_age=PARTICIPANT_TOKEN_TTL,
+        httponly=True,
+        samesite="lax",
+        path="/",
+    )
+    return response
+
+
+@post(
+    "/api/ateliers", tags=["ateliers"], summary="Créer un atelier (et en devenir l’animateur·rice)"
+)
+async def create_atelier(
+    request: Request[Any, Any, Any], data: AtelierCreate
+) -> Response[AtelierCreated]:
+    """Open to anyone, like creating a pad: the creator becomes its first facilitator."""
+    services = AppServices.of(request.app)
+    atelier, facilitator = await svc.create_atelier(services.engine, data)
+    body = AtelierCreated(atelier_read(atelier), joined(services, facilitator, None))
+    response = Response(body, status_code=HTTP_201_CREATED)
+    response.set_cookie(
+        COOKIE_NAME,
+        body.facilitator.token,
+        max_age=PARTICIPANT_TOKEN_TTL,
+        httponly=True,
+        samesite="lax",
+        path="/",
+    )
+    return response
+
+
+class AtelierController(Controller):
+    path = "/api"
+    tags = ["ateliers"]
+    dependencies = {"actor": Provide(current_actor)}
+
+    @get("/ateliers/{atelier_id:str}", summary="Un atelier")
+    async def get_atelier(
+        self, request: Request[Any, Any, Any], actor: Actor, atelier_id: str
+    ) -> AtelierRead:
+        from domain.roles import Action
+
+        svc.require(actor, Action.READ_ATELIER, atelier_id)
+        async with svc.transaction(AppServices.of(request.app).engine) as session:
+            return atelier_read(await svc.get_atelier(session, atelier_id))
+
+    @post("/ateliers/{atelier_id:str}/sessions", summary="Programmer une séance")
+    async def create_session(
+        self, request: Request[Any, Any, Any], actor: Actor, atelier_id: str, data: SessionCreate
+    ) -> SessionRead:
+        row = await svc.create_session(AppServices.of(request.app).engine, actor, atelier_id, data)
+        return session_read(request, row)
+
+    @get("/sessions/{session_id:str}", summary="Une séance, avec les présences par rôle")
+    async def get_session(
+        self, request: Request[Any, Any, Any], actor: Actor, session_id: str
+    ) -> SessionRead:
+        from domain.roles import Action
+
+        engine = AppServices.of(request.app).engine
+        async with svc.transaction(engine) as session:
+            row = await session.get(SessionRow, session_id)
+        if row is None:
+            raise Problem(404, "session_not_found", "Séance introuvable.", "Session not found.")
+        svc.require(actor, Action.READ_ATELIER, row.atelier_id)
+        return session_read(request, row, await svc.attendance_counts(engine, session_id))
+
+    @post("/sessions/{session_id:str}/check-in", summary="Je suis présent·e", status_code=200)
+    async def check_in(
+        self, request: Request[Any, Any, Any], actor: Actor, session_id: str
+    ) -> dict[str, int]:
+        engine = AppServices.of(request.app).engine
+        await svc.check_in(engine, actor, session_id)
+        return await svc.attendance_counts(engine, session_id)
+
+    @post("/sessions/{session_id:str}/check-out", summary="Je quitte la séance", status_code=200)
+    async def check_out(
+        self, request: Request[Any, Any, Any], actor: Actor, session_id: str
+    ) -> dict[str, int]:
+        engine = AppServices.of(request.app).engine
+        await svc.check_out(engine, actor, session_id)
+        return await svc.attendance_counts(engine, session_id)
+
+    @get("/ateliers/{atelier_id:str}/participants", summary="Qui participe, par rôle")
+    async def participants(
+        self, request: Request[Any, Any, Any], actor: Actor, atelier_id: str
+    ) -> list[ParticipantRead]:
+        rows = await svc.list_participants(AppServices.of(request.app).engine, actor, atelier_id)
+        return [participant_read(r) for r in rows]
+
+    @post("/ateliers/{atelier_id:str}/invitations", summary="Code d’invitation pour un rôle invité")
+    async def invite(
+        self, request: Request[Any, Any, Any], actor: Actor, atelier_id: str, data: InvitationCreate
+    ) -> InvitationRead:
+        row: InvitationRow = await svc.create_invitation(
+            AppServices.of(request.app).engine, actor, atelier_id, data
+        )
+        return InvitationRead(row.code, row.atelier_id, row.role, row.expires_at)
+
+    @post("/participants/{participant_id:str}/revoke", summary="Retirer l’accès", status_code=200)
+    async def revoke(
+        self, request: Request[Any, Any, Any], actor: Actor, participant_id: str
+    ) -> ParticipantRead:
+        row = await svc.revoke(AppServices.of(request.app).engine, actor, participant_id)
+        return participant_read(row)
+
+    @post("/ateliers/{atelier_id:str}/proposals", summary="Nouvelle proposition (fiche-action)")
+    async def create_proposal(
+        self, request: Request[Any, Any, Any], actor: Actor, atelier_id: str, data: ProposalCreate
+    ) -> ProposalRead:
+        row = await svc.create_proposal(AppServices.of(request.app).engine, actor, atelier_id, data)
+        return proposal_read(row)
+
+    @get("/ateliers/{atelier_id:str}/proposals", summary="Les propositions de l’atelier")
+    async def proposals(
+        self, request: Request[Any, Any, Any], actor: Actor, atelier_id: str
+    ) -> list[ProposalRead]:
+        rows = await svc.list_proposals(AppServices.of(request.app).engine, actor, atelier_id)
+        return [proposal_read(r) for r in rows]
+
+    @get("/proposals/{proposal_id:str}/token", summary="Jeton d’accès au document en direct")
+    async def proposal_doc(
+        self, request: Request[Any, Any, Any], actor: Actor, proposal_id: str
+    ) -> dict[str, str | bool]:
+        engine = AppServices.of(request.app).engine
+        async with svc.transaction(engine) as session:
+            row = await session.get(ProposalRow, proposal_id)
+        if row is None:
+            raise Problem(
+                404, "proposal_not_found", "Proposition introuvable.", "Proposal not found."
+            )
+        try:
+            read_only = await svc.doc_access_for(engine, actor, row.doc_id)
+        except svc.DocAccessRefused as exc:
+            raise Problem(
+                403,
+                "forbidden",
+                "Vous n’avez pas accès à ce document.",
+                "You have no access to this document.",
+            ) from exc
+        return {"doc_id": row.doc_id, "read_only": read_only}
+
+
+def proposal_read(row: ProposalRow) -> ProposalRead:
+    from domain.templates import TEMPLATES
+
+    sections = [
+        {
+            "key": s.key,
+            "title_fr": s.title_fr,
+            "title_en": s.title_en,
+            "hint_fr": s.hint_fr,
+            "hint_en": s.hint_en,
+        }
+        for s in TEMPLATES[row.kind].sections
+    ]
+    return ProposalRead(
+        row.id,
+        row.atelier_id,
+        row.kind,
+        row.title,
+        row.doc_id,
+        row.session_id,
+        sections,
+        row.created_at,
+    )
+
+
+class JoinController(Controller):
+    """Public endpoints reached with a join code: what a phone scanning the QR code calls."""
+
+    path = "/api/join"
+    tags = ["joining"]
+
+    @get("/{code:str}", summary="Ce que le code ouvre : l’atelier, la séance, la charte")
+    async def info(self, request: Request[Any, Any, Any], code: str) -> dict[str, Any]:
+        async with svc.transaction(AppServices.of(request.app).engine) as session:
+            seance = await _guarded_lookup(request, session, code)
+            atelier = await svc.get_atelier(session, seance.atelier_id)
+        from domain.roles import INVITED_ROLES, Role
+
+        return {
+            "atelier": msgspec.to_builtins(atelier_read(atelier)),
+            "session": {"id": seance.id, "number": seance.number, **seance.data},
+            "roles": [
+                {
+                    "role": r.value,
+                    "label_fr": r.label_fr,
+                    "label_en": r.label_en,
+                    "needs_invitation": r in INVITED_ROLES,
+                }
+                for r in Role
+            ],
+        }
+
+    @post("/{code:str}", summary="Rejoindre sans compte")
+    async def join(
+        self, request: Request[Any, Any, Any], code: str, data: JoinRequest
+    ) -> Response[Joined]:
+        services = AppServices.of(request.app)
+        async with svc.transaction(services.engine) as session:
+            found = await _guarded_lookup(request, session, code)
+        participant, seance = await svc.join(services.engine, found.id, data)
+        return with_cookie(joined(services, participant, seance.id))
+
+    @get("/{code:str}/qr.svg", summary="QR code du lien (SVG)", media_type="image/svg+xml")
+    async def qr_svg(self, request: Request[Any, Any, Any], code: str) -> Response[bytes]:
+        async with svc.transaction(AppServices.of(request.app).engine) as session:
+            seance = await _guarded_lookup(request, session, code)
+        return Response(
+            qr_svg(join_url(request, seance.join_code), title="Rejoindre la séance"),
+            media_type="image/svg+xml",
+        )
+
+    @get("/{code:str}/qr.png", summary="QR code du lien (PNG)", media_type="image/png")
+    async def qr_png(self, request: Request[Any, Any, Any], code: str) -> Response[bytes]:
+        async with svc.transaction(AppServices.of(request.app).engine) as session:
+            seance = await _guarded_lookup(request, session, code)
+        return Response(qr_png(join_url(request, seance.join_code)), media_type="image/png")
+
+    @get(
+        "/{code:str}/invitation.pdf",
+        summary="Invitation à imprimer (A4 ou A5)",
+        media_type="application/pdf",
+    )
+    async def invitation(
+        self,
+        request: Request[Any, Any, Any],
+        code: str,
+        paper: Annotated[Literal["A4", "A5"], Parameter(query="format")] = "A4",
+    ) -> Response[bytes]:
+        async with svc.transaction(AppServices.of(request.app).engine) as session:
+            seance = await _guarded_lookup(request, session, code)
+            atelier = await svc.get_atelier(session, seance.atelier_id)
+        data = seance.data
+        when = _french_date(data["date"], data.get("start_time"))
+        where = data.get("place") or data.get("remote_link") or ""
+        sheet = InvitationSheet(
+            atelier.title,
+            f"Séance {seance.number}",
+            when,
+            where,
+            _grouped(seance.join_code),
+            join_url(request, seance.join_code),
+        )
+        return Response(
+            invitation_pdf(sheet, paper),
+            media_type="application/pdf",
+            headers={
+                "content-disposition": f'inline; filename="invitation-{seance.join_code}.pdf"'
+            },
+        )
+
+
+async def _guarded_lookup(request: Request[Any, Any, Any], session: Any, code: str) -> SessionRow:
+    """Find the séance of a join code, refusing addresses that keep typing unknown codes."""
+    guard = AppServices.of(request.app).join_guard
+    address = request.client.host if request.client else "unknown"
+    wait = guard.blocked(address)
+    if wait:
+        seconds = int(wait) + 1
+        raise Problem(
+            429,
+            "too_many_attempts",
+            f"Trop de codes erronés : réessayez dans {seconds} s.",
+            f"Too many wrong codes: try again in {seconds} s.",
+            headers={"Retry-After": str(seconds)},
+        )
+    try:
+        return await svc.session_by_code(session, code)
+    except Problem as exc:
+        if exc.code == "unknown_join_code":
+            guard.failed(address)
+        raise
+
+
+_MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+
+def _french_date(iso_date: str, iso_time: str | None) -> str:
+    year, month, day = (int(x) for x in iso_date.split("-"))
+    text = f"{day} {_MONTHS[month - 1]} {year}"
+    if iso_time:
+        hour, minute = iso_time.split(":")[:2]
+        text += f" à {int(hour)} h {minute}" if minute != "00" else f" à {int(hour)} h"
+    return text
+
+
+def _grouped(code: str) -> str:
+    from domain.joining import format_code
+
+    return format_code(code)

@@ -1,0 +1,506 @@
+"""Ateliers, séances, joining, invitations, attendance and proposals: one transaction per call.
+
+Every rule is the domain's (``domain.roles.can`` for who may do what, ``domain.joining`` for
+codes); this module reads and writes rows and records an activity entry for the feeds.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+
+import msgspec
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from domain.errors import DomainError
+from domain.joining import (
+    generate_invitation_code,
+    generate_join_code,
+    normalize_invitation_code,
+    normalize_join_code,
+)
+from domain.roles import INVITED_ROLES, Action, Role, can
+from server.actors import Actor
+from server.db.models import (
+    ActivityRow,
+    AtelierRow,
+    AttendanceRow,
+    InvitationRow,
+    ParticipantRow,
+    ProposalRow,
+    SessionRow,
+)
+from server.errors import Problem
+from server.schemas import (
+    AtelierCreate,
+    InvitationCreate,
+    JoinRequest,
+    ProposalCreate,
+    SessionCreate,
+)
+
+_rng = secrets.SystemRandom()
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@asynccontextmanager
+async def transaction(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+def require(actor: Actor, action: Action, atelier_id: str) -> None:
+    """The actor belongs to this atelier and their role allows ``action``; else 403."""
+    if actor.atelier_id != atelier_id:
+        raise Problem(
+            403,
+            "other_atelier",
+            "Vous ne participez pas à cet atelier.",
+            "You are not a participant of this atelier.",
+        )
+    if not can(Role(actor.role), action):
+        raise Problem(
+            403,
+            "forbidden",
+            "Votre rôle ne permet pas cette action.",
+            "Your role does not allow this action.",
+        )
+
+
+async def record(session: AsyncSession, atelier_id: str, kind: str, fr: str, en: str) -> None:
+    session.add(
+        ActivityRow(
+            atelier_id=atelier_id, kind=kind, summary_fr=fr, summary_en=en, created_at=now()
+        )
+    )
+
+
+async def get_atelier(session: AsyncSession, atelier_id: str) -> AtelierRow:
+    row = await session.get(AtelierRow, atelier_id)
+    if row is None:
+        raise Problem(404, "atelier_not_found", "Atelier introuvable.", "Atelier not found.")
+    return row
+
+
+# --- ateliers ------------------------------------------------------------------------------
+
+
+async def create_atelier(
+    engine: AsyncEngine, body: AtelierCreate
+) -> tuple[AtelierRow, ParticipantRow]:
+    """A new atelier, en constitution, and its first facilitator (the person creating it)."""
+    if body.scope == "quartier" and not body.neighbourhood:
+        raise Problem(
+            422,
+            "neighbourhood_required",
+            "Un atelier de quartier doit nommer son quartier.",
+            "A neighbourhood atelier must name its neighbourhood.",
+        )
+    stamp = now()
+    atelier = AtelierRow(
+        id=new_id(),
+        title=body.title.strip(),
+        subject=body.subject.strip(),
+        kind=body.kind,
+        scope=body.scope,
+        neighbourhood=body.neighbourhood,
+        instances=list(body.instances),
+        pilots=list(body.pilots),
+        charter_version=1,
+        charter_text=body.charter_text,
+        min_residents=body.min_residents,
+        status="en_constitution",
+        created_at=stamp,
+        updated_at=stamp,
+    )
+    facilitator = ParticipantRow(
+        id=new_id(),
+        atelier_id=atelier.id,
+        display_name=body.facilitator_name.strip(),
+        role=Role.ANIMATEUR.value,
+        charter_version=1,
+        show_name_in_minutes=True,
+        joined_at=stamp,
+    )
+    async with transaction(engine) as session:
+        session.add(atelier)
+        await session.flush()
+        session.add(facilitator)
+        await record(
+            session,
+            atelier.id,
+            "atelier_created",
+            f"Atelier créé : « {atelier.title} »",
+            f"Atelier created: “{atelier.title}”",
+        )
+    return atelier, facilitator
+
+
+async def create_session(
+    engine: AsyncEngine, actor: Actor, atelier_id: str, body: SessionCreate
+) -> SessionRow:
+    require(actor, Action.MANAGE_SESSION, atelier_id)
+    if body.mode in ("presentiel", "hybride") and not body.place:
+        raise Problem(
+            422,
+            "place_required",
+            "Une séance en présentiel a besoin d’un lieu.",
+            "An in-person session needs a place.",
+        )
+    if body.mode in ("distanciel", "hybride") and not body.remote_link:
+        raise Problem(
+            422,
+            "link_required",
+            "Une séance à distance a besoin d’un lien.",
+            "A remote session needs a link.",
+        )
+    data = msgspec.to_builtins(body)
+    data["current_step"] = None
+    async with transaction(engine) as session:
+        await get_atelier(session, atelier_id)
+        number = (
+            await session.scalar(
+                select(func.coalesce(func.max(SessionRow.number), 0)).where(
+                    SessionRow.atelier_id == atelier_id
+                )
+            )
+        ) + 1
+        row = SessionRow(
+            id=new_id(),
+            atelier_id=atelier_id,
+            number=number,
+            join_code=generate_join_code(_rng),
+            data=data,
+            created_at=now(),
+            updated_at=now(),
+        )
+        session.add(row)
+        await record(
+            session,
+            atelier_id,
+            "session_created",
+            f"Séance {number} prévue le {body.date:%d/%m/%Y}",
+            f"Session {number} scheduled on {body.date.isoformat()}",
+        )
+    return row
+
+
+# --- joining -------------------------------------------------------------------------------
+
+
+async def session_by_code(session: AsyncSession, raw_code: str) -> SessionRow:
+    try:
+        code = normalize_join_code(raw_code)
+    except DomainError:
+        code = None
+    row = None
+    if code is not None:
+        row = (
+            await session.execute(select(SessionRow).where(SessionRow.join_code == code))
+        ).scalar()
+    if row is None:
+        raise Problem(
+            404,
+            "unknown_join_code",
+            "Ce code ne correspond à aucune séance. Vérifiez-le auprès de l’animation.",
+            "This code matches no session. Check it with the facilitators.",
+        )
+    return row
+
+
+async def join(
+    engine: AsyncEngine, seance_id: str, body: JoinRequest
+) -> tuple[ParticipantRow, SessionRow]:
+    """A person joins the atelier of a séance: no account, a name, a role, the charter."""
+    stamp = now()
+    async with transaction(engine) as session:
+        seance = await session.get(SessionRow, seance_id)
+        if seance is None:
+            raise Problem(404, "session_not_found", "Séance introuvable.", "Session not found.")
+        atelier = await get_atelier(session, seance.atelier_id)
+        if atelier.status == "close":
+            raise Problem(409, "atelier_closed", "Cet atelier est clos.", "This atelier is closed.")
+        if body.accept_charter_version != atelier.charter_version:
+            raise Problem(
+                422,
+                "charter_not_accepted",
+                "Pour participer, acceptez la charte de l’atelier "
+                f"(version {atelier.charter_version}).",
+                f"To take part, accept the atelier's charter (version {atelier.charter_version}).",
+                charter_version=atelier.charter_version,
+            )
+        role = Role(body.role)
+        invitation_code: str | None = None
+        if role in INVITED_ROLES:
+            if not body.invitation_code:
+                raise Problem(
+                    403,
+                    "invitation_required",
+                    "Ce rôle demande un code d’invitation de l’animation.",
+                    "This role needs an invitation code from the facilitators.",
+                )
+            try:
+                invitation_code = normalize_invitation_code(body.invitation_code)
+            except DomainError:
+                invitation_code = body.invitation_code
+            invitation = await session.get(InvitationRow, invitation_code, with_for_update=True)
+            if invitation is None or invitation.atelier_id != atelier.id:
+                raise Problem(
+                    403,
+                    "invitation_invalid",
+                    "Ce code d’invitation n’est pas valable pour cet atelier.",
+                    "This invitation code is not valid for this atelier.",
+                )
+            if invitation.role != role.value:
+                raise Problem(
+                    403,
+                    "invitation_wrong_role",
+                    "Ce code d’invitation est pour un autre rôle.",
+                    "This invitation code is for another role.",
+                )
+            if invitation.used_at is not None:
+                raise Problem(
+                    409,
+                    "invitation_used",
+                    "Ce code d’invitation a déjà servi.",
+                    "This invitation code was already used.",
+                )
+            if _aware(invitation.expires_at) < stamp:
+                raise Problem(
+                    409,
+                    "invitation_expired",
+                    "Ce code d’invitation a expiré.",
+                    "This invitation code has expired.",
+                )
+        participant = ParticipantRow(
+            id=new_id(),
+            atelier_id=atelier.id,
+            display_name=_clean_name(body.display_name),
+            role=role.value,
+            charter_version=atelier.charter_version,
+            show_name_in_minutes=body.show_name_in_minutes,
+            joined_at=stamp,
+        )
+        session.add(participant)
+        if invitation_code is not None:
+            # Only an unused invitation is claimed: two racing joins cannot both use it.
+            claimed = await session.execute(
+                update(InvitationRow)
+                .where(InvitationRow.code == invitation_code, InvitationRow.used_at.is_(None))
+                .values(used_at=stamp, used_by=participant.id)
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                raise Problem(
+                    409,
+                    "invitation_used",
+                    "Ce code d’invitation a déjà servi.",
+                    "This invitation code was already used.",
+                )
+        await record(
+            session,
+            atelier.id,
+            "participant_joined",
+            f"Une personne a rejoint l’atelier ({role.label_fr})",
+            f"Someone joined the atelier ({role.value})",
+        )
+    return participant, seance
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite returns naive datetimes; everything is stored in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _clean_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned or any(ord(c) < 32 for c in cleaned):
+        raise Problem(422, "invalid_name", "Ce nom n’est pas valable.", "This name is not valid.")
+    return cleaned
+
+
+async def create_invitation(
+    engine: AsyncEngine, actor: Actor, atelier_id: str, body: InvitationCreate
+) -> InvitationRow:
+    require(actor, Action.INVITE_ELEVATED, atelier_id)
+    async with transaction(engine) as session:
+        await get_atelier(session, atelier_id)
+        row = InvitationRow(
+            code=generate_invitation_code(_rng),
+            atelier_id=atelier_id,
+            role=body.role,
+            expires_at=now() + timedelta(hours=body.valid_hours),
+            created_by=actor.participant_id,
+        )
+        session.add(row)
+    return row
+
+
+async def revoke(engine: AsyncEngine, actor: Actor, participant_id: str) -> ParticipantRow:
+    async with transaction(engine) as session:
+        row = await session.get(ParticipantRow, participant_id)
+        if row is None:
+            raise Problem(
+                404, "participant_not_found", "Participant·e introuvable.", "Participant not found."
+            )
+        require(actor, Action.REVOKE_PARTICIPANT, row.atelier_id)
+        if row.id == actor.participant_id:
+            raise Problem(
+                409,
+                "cannot_revoke_self",
+                "Vous ne pouvez pas vous retirer vous-même.",
+                "You cannot revoke yourself.",
+            )
+        if row.revoked_at is None:
+            row.revoked_at = now()
+    return row
+
+
+async def list_participants(
+    engine: AsyncEngine, actor: Actor, atelier_id: str
+) -> list[ParticipantRow]:
+    require(actor, Action.READ_ATELIER, atelier_id)
+    async with transaction(engine) as session:
+        rows = await session.scalars(
+            select(ParticipantRow)
+            .where(ParticipantRow.atelier_id == atelier_id)
+            .order_by(ParticipantRow.joined_at)
+        )
+        return list(rows)
+
+
+# --- attendance ----------------------------------------------------------------------------
+
+
+async def check_in(engine: AsyncEngine, actor: Actor, session_id: str) -> AttendanceRow:
+    """The actor marks themself present at a séance of their atelier (idempotent)."""
+    async with transaction(engine) as session:
+        seance = await session.get(SessionRow, session_id)
+        if seance is None:
+            raise Problem(404, "session_not_found", "Séance introuvable.", "Session not found.")
+        require(actor, Action.READ_ATELIER, seance.atelier_id)
+        row = (
+            await session.execute(
+                select(AttendanceRow).where(
+                    AttendanceRow.session_id == session_id,
+                    AttendanceRow.participant_id == actor.participant_id,
+                )
+            )
+        ).scalar()
+        if row is None:
+            row = AttendanceRow(
+                session_id=session_id, participant_id=actor.participant_id, checked_in_at=now()
+            )
+            session.add(row)
+        else:
+            row.checked_out_at = None
+    return row
+
+
+async def check_out(engine: AsyncEngine, actor: Actor, session_id: str) -> None:
+    async with transaction(engine) as session:
+        await session.execute(
+            update(AttendanceRow)
+            .where(
+                AttendanceRow.session_id == session_id,
+                AttendanceRow.participant_id == actor.participant_id,
+            )
+            .values(checked_out_at=now())
+        )
+
+
+async def attendance_counts(engine: AsyncEngine, session_id: str) -> dict[str, int]:
+    """How many people checked in, by role (everyone who came, including those who left)."""
+    async with transaction(engine) as session:
+        rows = await session.execute(
+            select(ParticipantRow.role, func.count())
+            .join(AttendanceRow, AttendanceRow.participant_id == ParticipantRow.id)
+            .where(AttendanceRow.session_id == session_id)
+            .group_by(ParticipantRow.role)
+        )
+        return {role: count for role, count in rows}
+
+
+# --- proposals -----------------------------------------------------------------------------
+
+
+async def create_proposal(
+    engine: AsyncEngine, actor: Actor, atelier_id: str, body: ProposalCreate
+) -> ProposalRow:
+    require(actor, Action.MANAGE_SESSION, atelier_id)
+    proposal_id = new_id()
+    row = ProposalRow(
+        id=proposal_id,
+        atelier_id=atelier_id,
+        session_id=body.session_id,
+        kind=body.kind,
+        title=body.title.strip(),
+        doc_id=f"prop-{proposal_id}",
+        created_at=now(),
+    )
+    async with transaction(engine) as session:
+        await get_atelier(session, atelier_id)
+        if body.session_id is not None:
+            seance = await session.get(SessionRow, body.session_id)
+            if seance is None or seance.atelier_id != atelier_id:
+                raise Problem(
+                    422,
+                    "session_not_in_atelier",
+                    "Cette séance n’appartient pas à l’atelier.",
+                    "This session does not belong to the atelier.",
+                )
+        session.add(row)
+        await record(
+            session,
+            atelier_id,
+            "proposal_created",
+            f"Nouvelle proposition : « {row.title} »",
+            f"New proposal: “{row.title}”",
+        )
+    return row
+
+
+async def list_proposals(engine: AsyncEngine, actor: Actor, atelier_id: str) -> list[ProposalRow]:
+    require(actor, Action.READ_ATELIER, atelier_id)
+    async with transaction(engine) as session:
+        rows = await session.scalars(
+            select(ProposalRow)
+            .where(ProposalRow.atelier_id == atelier_id)
+            .order_by(ProposalRow.created_at)
+        )
+        return list(rows)
+
+
+class DocAccessRefused(Exception):
+    def __init__(self, close_code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.close_code, self.reason = close_code, reason
+
+
+async def doc_access_for(engine: AsyncEngine, actor: Actor, doc_id: str) -> bool:
+    """Whether ``actor`` may open ``doc_id`` read-only (True) or read-write (False).
+
+    Raises :class:`DocAccessRefused` (4403) for a document of another atelier, or one their
+    role may not read.
+    """
+    async with transaction(engine) as session:
+        atelier_id = await session.scalar(
+            select(ProposalRow.atelier_id).where(ProposalRow.doc_id == doc_id)
+        )
+    if atelier_id is None or atelier_id != actor.atelier_id:
+        raise DocAccessRefused(4403, "this document belongs to another atelier")
+    if can(actor.role, Action.EDIT_PROPOSAL):
+        return False
+    if can(actor.role, Action.READ_ATELIER):
+        return True
+    raise DocAccessRefused(4403, "your role may not read this document")

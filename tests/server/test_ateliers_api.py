@@ -1,0 +1,239 @@
+"""Ateliers, séances and the people in them, end to end over HTTP and WebSocket, on a real
+server process (SQLite, then PostgreSQL)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import ServerProcess
+from tests.ypy_client import connect
+
+pytestmark = pytest.mark.anyio
+
+ATELIER = {
+    "title": "Évolution des instances de démocratie locale",
+    "subject": "Étude de faisabilité des ateliers de quartier et des ateliers ville",
+    "kind": "projet",
+    "scope": "ville",
+    "facilitator_name": "Claire",
+    "instances": ["CQ", "CC"],
+    "charter_text": "Respect, écoute, bienveillance.",
+    "min_residents": 3,
+}
+SEANCE = {
+    "date": "2017-12-12",
+    "start_time": "18:30:00",
+    "mode": "presentiel",
+    "place": "L’Aubette",
+    "objectives": ["Étude de faisabilité"],
+    "agenda": [{"title": "Rappel de la démarche", "minutes": 15}],
+}
+
+
+class Room:
+    """An atelier with a séance, created by its facilitator."""
+
+    def __init__(self, http: httpx.Client) -> None:
+        self.http = http
+        created = http.post("/api/ateliers", json=ATELIER)
+        assert created.status_code == 201, created.text
+        self.atelier = created.json()["atelier"]
+        self.facilitator = created.json()["facilitator"]["token"]
+        seance = http.post(
+            f"/api/ateliers/{self.atelier['id']}/sessions",
+            json=SEANCE,
+            headers=self.auth(self.facilitator),
+        )
+        assert seance.status_code == 201, seance.text
+        self.session = seance.json()
+        self.code = self.session["join_code"]
+
+    @staticmethod
+    def auth(token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"}
+
+    def join(self, name: str, role: str = "habitant", **extra: Any) -> httpx.Response:
+        body = {"display_name": name, "role": role, "accept_charter_version": 1, **extra}
+        return self.http.post(f"/api/join/{self.code}", json=body)
+
+    def token_of(self, name: str, role: str = "habitant", **extra: Any) -> str:
+        response = self.join(name, role, **extra)
+        assert response.status_code == 201, response.text
+        return str(response.json()["token"])
+
+    def invite(self, role: str) -> str:
+        response = self.http.post(
+            f"/api/ateliers/{self.atelier['id']}/invitations",
+            json={"role": role},
+            headers=self.auth(self.facilitator),
+        )
+        assert response.status_code == 201, response.text
+        return str(response.json()["code"])
+
+
+@pytest.fixture
+def http(server_on: ServerProcess) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server_on.http, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+def room(http: httpx.Client) -> Room:
+    return Room(http)
+
+
+def test_a_resident_joins_with_the_code_after_accepting_the_charter(room: Room) -> None:
+    info = room.http.get(f"/api/join/{room.code.lower()}")
+    assert info.status_code == 200
+    assert info.json()["atelier"]["charter_text"] == "Respect, écoute, bienveillance."
+    refused = room.http.post(
+        f"/api/join/{room.code}", json={"display_name": "Ana", "role": "habitant"}
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["code"] == "charter_not_accepted"
+    assert "charte" in refused.json()["detail"]
+    joined = room.join("Ana")
+    assert joined.status_code == 201
+    assert joined.json()["participant"]["role_label_fr"] == "habitant·e"
+    assert "atelier_token" in joined.cookies
+
+
+def test_an_unknown_code_is_a_clear_404_in_french_or_english(room: Room) -> None:
+    fr = room.http.get("/api/join/XXXXXX")
+    assert fr.status_code == 404
+    assert fr.headers["content-type"].startswith("application/problem+json")
+    assert "code" in fr.json()["detail"].lower()
+    en = room.http.get("/api/join/XXXXXX", headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert en.json()["detail"].startswith("This code")
+
+
+def test_elevated_roles_need_a_single_use_invitation_for_their_role(room: Room) -> None:
+    assert room.join("Élu sans code", "elu").json()["code"] == "invitation_required"
+    code = room.invite("elu")
+    assert (
+        room.join("Agent", "agent", invitation_code=code).json()["code"] == "invitation_wrong_role"
+    )
+    assert room.join("M. le maire", "elu", invitation_code=code).status_code == 201
+    again = room.join("Usurpateur", "elu", invitation_code=code)
+    assert (again.status_code, again.json()["code"]) == (409, "invitation_used")
+
+
+def test_an_invitation_is_bound_to_its_atelier(room: Room, http: httpx.Client) -> None:
+    other = Room(http)
+    code = other.invite("agent")
+    response = room.join("Agent", "agent", invitation_code=code)
+    assert (response.status_code, response.json()["code"]) == (403, "invitation_invalid")
+
+
+def test_a_resident_cannot_run_the_seance(room: Room) -> None:
+    token = room.token_of("Ana")
+    for path, body in (
+        (f"/api/ateliers/{room.atelier['id']}/sessions", SEANCE),
+        (f"/api/ateliers/{room.atelier['id']}/invitations", {"role": "elu"}),
+    ):
+        response = room.http.post(path, json=body, headers=room.auth(token))
+        assert response.status_code == 403, path
+        assert response.json()["detail_en"]
+
+
+def test_check_in_counts_attendance_by_role(room: Room) -> None:
+    session_id = room.session["id"]
+    for name, role, extra in (
+        ("Ana", "habitant", {}),
+        ("Bruno", "habitant", {}),
+        ("Mme Adjointe", "elu", {"invitation_code": room.invite("elu")}),
+    ):
+        token = room.token_of(name, role, **extra)
+        assert (
+            room.http.post(
+                f"/api/sessions/{session_id}/check-in", headers=room.auth(token)
+            ).status_code
+            == 200
+        )
+    seance = room.http.get(
+        f"/api/sessions/{session_id}", headers=room.auth(room.facilitator)
+    ).json()
+    assert seance["attendance_by_role"] == {"habitant": 2, "elu": 1}
+
+
+def test_a_revoked_participant_is_refused_everywhere(room: Room, server_on: ServerProcess) -> None:
+    response = room.join("Troll")
+    token, pid = response.json()["token"], response.json()["participant"]["id"]
+    revoked = room.http.post(f"/api/participants/{pid}/revoke", headers=room.auth(room.facilitator))
+    assert revoked.json()["revoked"] is True, revoked.text
+    after = room.http.get(f"/api/ateliers/{room.atelier['id']}", headers=room.auth(token))
+    assert (after.status_code, after.json()["code"]) == (401, "revoked")
+
+
+def test_the_qr_code_decodes_to_the_join_link(room: Room, server_on: ServerProcess) -> None:
+    import zxingcpp
+    from PIL import Image
+
+    png = room.http.get(f"/api/join/{room.code}/qr.png")
+    assert png.headers["content-type"] == "image/png"
+    decoded = [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png.content)))]
+    assert decoded == [f"{server_on.http}/rejoindre/{room.code}"]
+    svg = room.http.get(f"/api/join/{room.code}/qr.svg")
+    assert svg.content.startswith(b"<?xml")
+    assert b"<svg" in svg.content
+
+
+@pytest.mark.parametrize("paper", ["A4", "A5"])
+def test_the_printable_invitation_carries_the_code_and_the_date(room: Room, paper: str) -> None:
+    import pypdf
+
+    pdf = room.http.get(f"/api/join/{room.code}/invitation.pdf", params={"format": paper})
+    assert pdf.headers["content-type"] == "application/pdf"
+    reader = pypdf.PdfReader(io.BytesIO(pdf.content))
+    text = reader.pages[0].extract_text().replace("\n", " ")
+    spaced = f"{room.code[:4]}-{room.code[4:]}"
+    assert spaced in text
+    assert "12 décembre 2017 à 18 h 30" in text
+    assert "Aubette" in text
+    width_mm = float(reader.pages[0].mediabox.width) * 25.4 / 72
+    assert round(width_mm) == (210 if paper == "A4" else 148)
+
+
+async def test_document_access_follows_the_permission_table(
+    room: Room, server_on: ServerProcess
+) -> None:
+    proposal = room.http.post(
+        f"/api/ateliers/{room.atelier['id']}/proposals",
+        json={"title": "Créer des ateliers de quartier au service des projets"},
+        headers=room.auth(room.facilitator),
+    ).json()
+    doc = proposal["doc_id"]
+    resident = room.token_of("Ana")
+    observer = room.token_of("Obs", "observateur")
+    stranger = Room(room.http).facilitator
+    async with connect(server_on.doc_url(doc, token=resident)) as ana:
+        ana.edit(lambda t: t.insert(0, "Constat"))
+        await ana.wait_for(lambda: any(f[:2] == b"\x00\x02" for f in ana.received))
+    async with connect(server_on.doc_url(doc, token=observer)) as obs:
+        assert str(obs) == "Constat"
+        obs.edit(lambda t: t.insert(0, "X"))
+        await obs.round_trip()  # the server has handled (and dropped) the observer's edit
+    async with connect(server_on.doc_url(doc, token=resident)) as ana:
+        assert str(ana) == "Constat"
+    async with connect(server_on.doc_url(doc, token=stranger), sync=False) as intruder:
+        await intruder.closed.wait()
+        assert intruder.close_code == 4403
+
+
+def test_guessing_codes_is_slowed_down_after_twenty_wrong_codes(room: Room) -> None:
+    # Twenty joins from one address (a town hall's Wi-Fi) are not limited: only failures are.
+    for i in range(20):
+        assert room.join(f"Habitant {i}").status_code == 201
+    for _ in range(20):
+        assert room.http.get("/api/join/ZZZZZZ").status_code == 404
+    for path in ("/api/join/ZZZZZZ", f"/api/join/{room.code}"):
+        blocked = room.http.get(path)
+        assert blocked.status_code == 429
+        assert blocked.json()["code"] == "too_many_attempts"
+        assert "réessayez" in blocked.json()["detail"]
+        assert int(blocked.headers["retry-after"]) > 0
