@@ -16,15 +16,24 @@ import msgspec
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from domain.errors import DomainError
+from domain.ateliers import new_atelier
+from domain.errors import Conflict, DomainError, Forbidden
 from domain.joining import (
-    generate_invitation_code,
+    Invitation,
     generate_join_code,
+    issue_invitation,
     normalize_invitation_code,
     normalize_join_code,
 )
-from domain.roles import INVITED_ROLES, Action, Role, can
+from domain.joining import join as domain_join
+from domain.roles import Action, Role, can
 from server.actors import Actor
+from server.db.mapping import (
+    atelier_from_row,
+    atelier_to_row,
+    invitation_from_row,
+    participant_to_row,
+)
 from server.db.models import (
     ActivityRow,
     AtelierRow,
@@ -100,30 +109,21 @@ async def create_atelier(
     engine: AsyncEngine, body: AtelierCreate
 ) -> tuple[AtelierRow, ParticipantRow]:
     """A new atelier, en constitution, and its first facilitator (the person creating it)."""
-    if body.scope == "quartier" and not body.neighbourhood:
-        raise Problem(
-            422,
-            "neighbourhood_required",
-            "Un atelier de quartier doit nommer son quartier.",
-            "A neighbourhood atelier must name its neighbourhood.",
-        )
     stamp = now()
-    atelier = AtelierRow(
+    domain_atelier = new_atelier(
         id=new_id(),
-        title=body.title.strip(),
-        subject=body.subject.strip(),
+        title=body.title,
         kind=body.kind,
         scope=body.scope,
+        subject=body.subject,
         neighbourhood=body.neighbourhood,
-        instances=list(body.instances),
-        pilots=list(body.pilots),
-        charter_version=1,
+        instances=tuple(body.instances),
+        pilots=tuple(body.pilots),
         charter_text=body.charter_text,
         min_residents=body.min_residents,
-        status="en_constitution",
-        created_at=stamp,
-        updated_at=stamp,
     )
+    atelier = atelier_to_row(domain_atelier)
+    atelier.created_at = atelier.updated_at = stamp
     facilitator = ParticipantRow(
         id=new_id(),
         atelier_id=atelier.id,
@@ -222,111 +222,70 @@ async def session_by_code(session: AsyncSession, raw_code: str) -> SessionRow:
 async def join(
     engine: AsyncEngine, seance_id: str, body: JoinRequest
 ) -> tuple[ParticipantRow, SessionRow]:
-    """A person joins the atelier of a séance: no account, a name, a role, the charter."""
+    """A person joins the atelier of a séance: no account, a name, a role, the charter.
+
+    The rule is ``domain.joining.join``; this stores its result, claiming the invitation with
+    a conditional update so that two racing joins cannot both use it.
+    """
     stamp = now()
     async with transaction(engine) as session:
         seance = await session.get(SessionRow, seance_id)
         if seance is None:
             raise Problem(404, "session_not_found", "Séance introuvable.", "Session not found.")
-        atelier = await get_atelier(session, seance.atelier_id)
-        if atelier.status == "close":
-            raise Problem(409, "atelier_closed", "Cet atelier est clos.", "This atelier is closed.")
-        if body.accept_charter_version != atelier.charter_version:
-            raise Problem(
-                422,
-                "charter_not_accepted",
-                "Pour participer, acceptez la charte de l’atelier "
-                f"(version {atelier.charter_version}).",
-                f"To take part, accept the atelier's charter (version {atelier.charter_version}).",
-                charter_version=atelier.charter_version,
-            )
-        role = Role(body.role)
-        invitation_code: str | None = None
-        if role in INVITED_ROLES:
-            if not body.invitation_code:
-                raise Problem(
-                    403,
-                    "invitation_required",
-                    "Ce rôle demande un code d’invitation de l’animation.",
-                    "This role needs an invitation code from the facilitators.",
-                )
-            try:
-                invitation_code = normalize_invitation_code(body.invitation_code)
-            except DomainError:
-                invitation_code = body.invitation_code
-            invitation = await session.get(InvitationRow, invitation_code, with_for_update=True)
-            if invitation is None or invitation.atelier_id != atelier.id:
-                raise Problem(
-                    403,
-                    "invitation_invalid",
-                    "Ce code d’invitation n’est pas valable pour cet atelier.",
-                    "This invitation code is not valid for this atelier.",
-                )
-            if invitation.role != role.value:
-                raise Problem(
-                    403,
-                    "invitation_wrong_role",
-                    "Ce code d’invitation est pour un autre rôle.",
-                    "This invitation code is for another role.",
-                )
-            if invitation.used_at is not None:
-                raise Problem(
-                    409,
-                    "invitation_used",
-                    "Ce code d’invitation a déjà servi.",
-                    "This invitation code was already used.",
-                )
-            if _aware(invitation.expires_at) < stamp:
-                raise Problem(
-                    409,
-                    "invitation_expired",
-                    "Ce code d’invitation a expiré.",
-                    "This invitation code has expired.",
-                )
-        participant = ParticipantRow(
-            id=new_id(),
-            atelier_id=atelier.id,
-            display_name=_clean_name(body.display_name),
-            role=role.value,
-            charter_version=atelier.charter_version,
+        atelier_row = await get_atelier(session, seance.atelier_id)
+        invitation = None
+        if body.invitation_code:
+            invitation = await _invitation(session, body.invitation_code)
+        admission = domain_join(
+            atelier_from_row(atelier_row),
+            None,
+            body.display_name,
+            body.role,
+            body.accept_charter_version,
+            invitation,
+            stamp,
+            participant_id=new_id(),
             show_name_in_minutes=body.show_name_in_minutes,
-            joined_at=stamp,
         )
+        participant = participant_to_row(admission.participant)
         session.add(participant)
-        if invitation_code is not None:
-            # Only an unused invitation is claimed: two racing joins cannot both use it.
+        if admission.invitation is not None:
             claimed = await session.execute(
                 update(InvitationRow)
-                .where(InvitationRow.code == invitation_code, InvitationRow.used_at.is_(None))
+                .where(
+                    InvitationRow.code == admission.invitation.code, InvitationRow.used_at.is_(None)
+                )
                 .values(used_at=stamp, used_by=participant.id)
             )
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                raise Problem(
-                    409,
+                raise Conflict(
                     "invitation_used",
                     "Ce code d’invitation a déjà servi.",
                     "This invitation code was already used.",
                 )
         await record(
             session,
-            atelier.id,
+            atelier_row.id,
             "participant_joined",
-            f"Une personne a rejoint l’atelier ({role.label_fr})",
-            f"Someone joined the atelier ({role.value})",
+            f"Une personne a rejoint l’atelier ({admission.participant.role.label_fr})",
+            f"Someone joined the atelier ({admission.participant.role.label_en})",
         )
     return participant, seance
 
 
-def _aware(moment: datetime) -> datetime:
-    # SQLite returns naive datetimes; everything is stored in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _clean_name(name: str) -> str:
-    cleaned = " ".join(name.split())
-    if not cleaned or any(ord(c) < 32 for c in cleaned):
-        raise Problem(422, "invalid_name", "Ce nom n’est pas valable.", "This name is not valid.")
-    return cleaned
+async def _invitation(session: AsyncSession, raw_code: str) -> Invitation:
+    try:
+        code = normalize_invitation_code(raw_code)
+    except DomainError:
+        code = None
+    row = await session.get(InvitationRow, code) if code else None
+    if row is None:
+        raise Forbidden(
+            "invitation_invalid",
+            "Ce code d’invitation n’est pas valable pour cet atelier.",
+            "This invitation code is not valid for this atelier.",
+        )
+    return invitation_from_row(row)
 
 
 async def create_invitation(
@@ -334,13 +293,21 @@ async def create_invitation(
 ) -> InvitationRow:
     require(actor, Action.INVITE_ELEVATED, atelier_id)
     async with transaction(engine) as session:
-        await get_atelier(session, atelier_id)
-        row = InvitationRow(
-            code=generate_invitation_code(_rng),
-            atelier_id=atelier_id,
-            role=body.role,
-            expires_at=now() + timedelta(hours=body.valid_hours),
+        atelier = atelier_from_row(await get_atelier(session, atelier_id))
+        invitation = issue_invitation(
+            atelier,
+            body.role,
             created_by=actor.participant_id,
+            now=now(),
+            rng=_rng,
+            valid_for=timedelta(hours=body.valid_hours),
+        )
+        row = InvitationRow(
+            code=invitation.code,
+            atelier_id=atelier_id,
+            role=invitation.role.value,
+            expires_at=invitation.expires_at,
+            created_by=invitation.created_by,
         )
         session.add(row)
     return row

@@ -94,7 +94,7 @@ def test_a_resident_joins_with_the_code_after_accepting_the_charter(room: Room) 
     refused = room.http.post(
         f"/api/join/{room.code}", json={"display_name": "Ana", "role": "habitant"}
     )
-    assert refused.status_code == 422, refused.text
+    assert refused.status_code == 403, refused.text
     assert refused.json()["code"] == "charter_not_accepted"
     assert "charte" in refused.json()["detail"]
     joined = room.join("Ana")
@@ -127,7 +127,7 @@ def test_an_invitation_is_bound_to_its_atelier(room: Room, http: httpx.Client) -
     other = Room(http)
     code = other.invite("agent")
     response = room.join("Agent", "agent", invitation_code=code)
-    assert (response.status_code, response.json()["code"]) == (403, "invitation_invalid")
+    assert (response.status_code, response.json()["code"]) == (403, "invitation_wrong_atelier")
 
 
 def test_a_resident_cannot_run_the_seance(room: Room) -> None:
