@@ -26,6 +26,7 @@ node: $(NODE_STAMP)
 ## Serve on http://127.0.0.1:8000 with the embedded defaults (SQLite file, in-process broker).
 run: install
 	$(BIN)/atelier db upgrade
+	$(BIN)/atelier demo   # the seed's workshop, loaded once; prints its join code and links
 	$(BIN)/atelier serve
 
 ## The whole suite: unit, contract (SQLite + PostgreSQL), server, interop with real Node clients.

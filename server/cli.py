@@ -76,6 +76,31 @@ def grant(doc_id: str, access: str, ttl: int | None, subject: str) -> None:
     click.echo(token)
 
 
+@main.command(
+    help="Load the seed's workshop (Sommet Citoyen, 12/12/2017) as demo data; idempotent."
+)
+@click.option("--base-url", default=None, help="Public address, for the links printed.")
+def demo(base_url: str | None) -> None:
+    import asyncio
+
+    from domain.joining import format_code
+    from server.db.migrate import upgrade
+    from server.demo import load_demo
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    loaded = asyncio.run(load_demo(settings))
+    base = (base_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+    click.echo(
+        ("Démo chargée : " if loaded.created else "Démo déjà présente : ") + loaded.atelier_title
+    )
+    click.echo(f"Code de la séance 1 : {format_code(loaded.join_code)}")
+    click.echo(f"Lien pour rejoindre : {base}/rejoindre/{loaded.join_code}")
+    click.echo(
+        f"Lien de l’animation : {base}/atelier/{loaded.atelier_id}#token={loaded.facilitator_token}"
+    )
+
+
 @main.group(help="Database schema migrations.")
 def db() -> None:
     pass
