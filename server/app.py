@@ -14,6 +14,7 @@ from server.errors import exception_handlers
 from server.logging import configure_logging
 from server.routes.ateliers import AtelierController, JoinController, create_atelier
 from server.routes.docs_ws import doc_socket
+from server.routes.feeds import atelier_feed, instance_feed
 from server.routes.health import health
 from server.settings import Settings, load_settings
 from server.state import AppServices
@@ -42,7 +43,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await services.close()
 
     return Litestar(
-        route_handlers=[health, doc_socket, create_atelier, AtelierController, JoinController],
+        route_handlers=[
+            health,
+            doc_socket,
+            create_atelier,
+            AtelierController,
+            JoinController,
+            atelier_feed,
+            instance_feed,
+        ],
         exception_handlers=exception_handlers(),
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(

@@ -8,12 +8,15 @@ versions in ``detail_fr`` / ``detail_en`` and the stable ``code`` for programs.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
 
 __all__ = ["Problem", "exception_handlers", "prefers_english", "problem"]
+
+log = logging.getLogger("atelier.http")
 
 _TITLES = {
     400: ("Requête invalide", "Bad request"),
@@ -113,11 +116,30 @@ def _http_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     extra: dict[str, Any] = {}
     if getattr(exc, "extra", None):
         extra["errors"] = exc.extra
-    fr = detail if detail != title_en else title_fr
+    fr = title_fr if detail.lower() == title_en.lower() else detail
     return problem(request, status, f"http_{status}", fr, detail, headers=exc.headers, **extra)
+
+
+def _unexpected_handler(
+    request: Request[Any, Any, Any], exc: Exception
+) -> Response[dict[str, Any]]:
+    # Logged with its traceback; the client gets a problem detail that reveals nothing inside.
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem(
+        request,
+        500,
+        "internal_error",
+        "Une erreur inattendue s’est produite ; rien n’a été enregistré à moitié. Réessayez.",
+        "An unexpected error occurred; nothing was half-saved. Please try again.",
+    )
 
 
 def exception_handlers() -> dict[Any, Any]:
     from domain.errors import DomainError
 
-    return {Problem: _problem_handler, DomainError: _domain_handler, HTTPException: _http_handler}
+    return {
+        Problem: _problem_handler,
+        DomainError: _domain_handler,
+        HTTPException: _http_handler,
+        Exception: _unexpected_handler,
+    }

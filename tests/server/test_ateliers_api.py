@@ -237,3 +237,21 @@ def test_guessing_codes_is_slowed_down_after_twenty_wrong_codes(room: Room) -> N
         assert blocked.json()["code"] == "too_many_attempts"
         assert "réessayez" in blocked.json()["detail"]
         assert int(blocked.headers["retry-after"]) > 0
+
+
+def test_activity_feeds_follow_an_atelier_and_the_instances_it_is_linked_to(room: Room) -> None:
+    import xml.etree.ElementTree as ET
+
+    room.join("Ana")
+    atelier_id = room.atelier["id"]
+    feed = room.http.get(f"/api/ateliers/{atelier_id}/activity.json").json()
+    summaries = [item["content_text"] for item in feed["items"]]
+    assert summaries[0] == "Une personne a rejoint l’atelier (habitant·e)"  # newest first
+    assert any("Atelier créé" in s for s in summaries)
+    assert all("Ana" not in s for s in summaries)  # feeds never name people
+    atom = room.http.get("/api/instances/cq/activity.atom")
+    assert atom.headers["content-type"].startswith("application/atom+xml")
+    entries = ET.fromstring(atom.content).findall("{http://www.w3.org/2005/Atom}entry")
+    assert len(entries) == len(summaries)  # the atelier is linked to the CQ
+    unrelated = room.http.get("/api/instances/CDJ/activity.json").json()
+    assert unrelated["items"] == []

@@ -1,0 +1,140 @@
+"""Activity feeds, so that a neighbourhood council (or anyone) follows the ateliers linked to it:
+the seed wants instances to be "porte d'entrée, relais d'information, mémoire".
+
+Atom (RFC 4287) and JSON Feed 1.1, per atelier and per instance. Entries never name people.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import Any
+
+from litestar import Request, Response, get
+from sqlalchemy import select
+
+from domain.ateliers import Instance
+from server.db.mapping import aware
+from server.db.models import ActivityRow, AtelierRow
+from server.errors import Problem
+from server.services.ateliers import transaction
+from server.state import AppServices
+
+__all__ = ["atelier_feed", "instance_feed"]
+
+LIMIT = 100
+ATOM = "http://www.w3.org/2005/Atom"
+
+
+async def _entries(
+    request: Request[Any, Any, Any], atelier_ids: list[str]
+) -> list[tuple[ActivityRow, str]]:
+    async with transaction(AppServices.of(request.app).engine) as session:
+        found = await session.execute(
+            select(AtelierRow.id, AtelierRow.title).where(AtelierRow.id.in_(atelier_ids))
+        )
+        titles = {atelier_id: title for atelier_id, title in found.tuples()}
+        rows = (
+            await session.scalars(
+                select(ActivityRow)
+                .where(ActivityRow.atelier_id.in_(atelier_ids))
+                .order_by(ActivityRow.id.desc())
+                .limit(LIMIT)
+            )
+        ).all()
+    return [(row, titles.get(row.atelier_id, "")) for row in rows]
+
+
+def _render(
+    request: Request[Any, Any, Any],
+    fmt: str,
+    feed_id: str,
+    title: str,
+    entries: list[tuple[ActivityRow, str]],
+) -> Response[Any]:
+    base = str(request.base_url).rstrip("/")
+    self_url = f"{base}{request.url.path}"
+    if fmt == "json":
+        return Response(
+            {
+                "version": "https://jsonfeed.org/version/1.1",
+                "title": title,
+                "feed_url": self_url,
+                "language": "fr",
+                "items": [
+                    {
+                        "id": f"{feed_id}:{row.id}",
+                        "title": f"{atelier} — {row.summary_fr}" if atelier else row.summary_fr,
+                        "content_text": row.summary_fr,
+                        "date_published": (aware(row.created_at) or row.created_at).isoformat(),
+                        "_atelier": {
+                            "id": row.atelier_id,
+                            "kind": row.kind,
+                            "summary_en": row.summary_en,
+                        },
+                    }
+                    for row, atelier in entries
+                ],
+            },
+            media_type="application/feed+json",
+        )
+    feed = ET.Element("feed", {"xmlns": ATOM, "xml:lang": "fr"})
+    ET.SubElement(feed, "id").text = f"urn:atelier:{feed_id}"
+    ET.SubElement(feed, "title").text = title
+    ET.SubElement(feed, "link", {"rel": "self", "href": self_url})
+    updated = entries[0][0].created_at if entries else None
+    ET.SubElement(feed, "updated").text = (
+        aware(updated).isoformat() if updated else "1970-01-01T00:00:00+00:00"
+    )  # type: ignore[union-attr]
+    ET.SubElement(ET.SubElement(feed, "author"), "name").text = "Atelier"
+    for row, atelier in entries:
+        entry = ET.SubElement(feed, "entry")
+        ET.SubElement(entry, "id").text = f"urn:atelier:{feed_id}:{row.id}"
+        ET.SubElement(entry, "title").text = (
+            f"{atelier} — {row.summary_fr}" if atelier else row.summary_fr
+        )
+        stamp = (aware(row.created_at) or row.created_at).isoformat()
+        ET.SubElement(entry, "updated").text = stamp
+        ET.SubElement(entry, "summary").text = row.summary_fr
+        ET.SubElement(entry, "category", {"term": row.kind})
+    body = b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="utf-8")
+    return Response(body, media_type="application/atom+xml")
+
+
+def _format(request: Request[Any, Any, Any]) -> str:
+    return request.url.path.rsplit(".", 1)[-1]
+
+
+@get(
+    [
+        "/api/ateliers/{atelier_id:str}/activity.atom",
+        "/api/ateliers/{atelier_id:str}/activity.json",
+    ],
+    tags=["feeds"],
+    summary="Fil d’activité d’un atelier (Atom ou JSON Feed)",
+)
+async def atelier_feed(request: Request[Any, Any, Any], atelier_id: str) -> Response[Any]:
+    async with transaction(AppServices.of(request.app).engine) as session:
+        atelier = await session.get(AtelierRow, atelier_id)
+    if atelier is None:
+        raise Problem(404, "atelier_not_found", "Atelier introuvable.", "Atelier not found.")
+    entries = await _entries(request, [atelier_id])
+    title = f"Atelier « {atelier.title} »"
+    return _render(request, _format(request), f"atelier:{atelier_id}", title, entries)
+
+
+@get(
+    ["/api/instances/{code:str}/activity.atom", "/api/instances/{code:str}/activity.json"],
+    tags=["feeds"],
+    summary="Fil d’activité des ateliers reliés à une instance (CQ, CC, CRE, CDJ, CD, ATP)",
+)
+async def instance_feed(request: Request[Any, Any, Any], code: str) -> Response[Any]:
+    try:
+        instance = Instance(code.upper())
+    except ValueError:
+        raise Problem(404, "unknown_instance", "Instance inconnue.", "Unknown body.") from None
+    async with transaction(AppServices.of(request.app).engine) as session:
+        ateliers = (await session.execute(select(AtelierRow.id, AtelierRow.instances))).tuples()
+        linked = [atelier_id for atelier_id, instances in ateliers if instance.value in instances]
+    entries = await _entries(request, linked) if linked else []
+    title = f"{instance.name_fr} — activité des ateliers"
+    return _render(request, _format(request), f"instance:{instance.value}", title, entries)
