@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from litestar import Request, Response
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, ValidationException
 
 __all__ = ["Problem", "exception_handlers", "prefers_english", "problem"]
 
@@ -117,7 +117,13 @@ def _http_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     if getattr(exc, "extra", None):
         extra["errors"] = exc.extra
     fr = title_fr if detail.lower() == title_en.lower() else detail
-    return problem(request, status, f"http_{status}", fr, detail, headers=exc.headers, **extra)
+    code = f"http_{status}"
+    if isinstance(exc, ValidationException):
+        fields = ", ".join(str(e.get("key")) for e in (exc.extra or []) if isinstance(e, dict))
+        code = "invalid_request"
+        fr = f"Données invalides ({fields})." if fields else "Données invalides."
+        detail = f"Invalid data ({fields})." if fields else "Invalid data."
+    return problem(request, status, code, fr, detail, headers=exc.headers, **extra)
 
 
 def _unexpected_handler(

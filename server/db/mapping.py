@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from domain.ateliers import Atelier, AtelierKind, AtelierStatus, Charter, Instance, Scope
 from domain.joining import Invitation
 from domain.roles import Role
+from domain.sessions import Participant
 from server.db.models import AtelierRow, InvitationRow, ParticipantRow
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "atelier_to_row",
     "aware",
     "invitation_from_row",
+    "participant_from_row",
     "participant_to_row",
 ]
 
@@ -70,10 +72,20 @@ def invitation_from_row(row: InvitationRow) -> Invitation:
     )
 
 
-def participant_to_row(participant: object) -> ParticipantRow:
-    from domain.sessions import Participant
+def participant_from_row(row: ParticipantRow) -> Participant:
+    return Participant(
+        id=row.id,
+        atelier_id=row.atelier_id,
+        display_name=row.display_name,
+        role=Role(row.role),
+        charter_version=row.charter_version,
+        joined_at=aware(row.joined_at) or row.joined_at,
+        revoked_at=aware(row.revoked_at),
+        show_name_in_minutes=row.show_name_in_minutes,
+    )
 
-    assert isinstance(participant, Participant)
+
+def participant_to_row(participant: Participant) -> ParticipantRow:
     return ParticipantRow(
         id=participant.id,
         atelier_id=participant.atelier_id,

@@ -16,7 +16,7 @@ import msgspec
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from domain.ateliers import new_atelier
+from domain.ateliers import constitute_if_ready, new_atelier
 from domain.errors import Conflict, DomainError, Forbidden
 from domain.joining import (
     Invitation,
@@ -32,6 +32,7 @@ from server.db.mapping import (
     atelier_from_row,
     atelier_to_row,
     invitation_from_row,
+    participant_from_row,
     participant_to_row,
 )
 from server.db.models import (
@@ -270,7 +271,29 @@ async def join(
             f"Une personne a rejoint l’atelier ({admission.participant.role.label_fr})",
             f"Someone joined the atelier ({admission.participant.role.label_en})",
         )
+        await _constitute_if_ready(session, atelier_row)
     return participant, seance
+
+
+async def _constitute_if_ready(session: AsyncSession, atelier_row: AtelierRow) -> None:
+    """Once enough residents joined and accepted the charter, the atelier is constituted."""
+    await session.flush()
+    rows = await session.scalars(
+        select(ParticipantRow).where(ParticipantRow.atelier_id == atelier_row.id)
+    )
+    participants = [participant_from_row(r) for r in rows]
+    before = atelier_from_row(atelier_row)
+    after = constitute_if_ready(before, participants)
+    if after.status != before.status:
+        atelier_row.status = after.status.value
+        atelier_row.updated_at = now()
+        await record(
+            session,
+            atelier_row.id,
+            "atelier_constituted",
+            f"L’atelier est constitué : {after.min_residents} habitant·es au moins ont rejoint",
+            f"The atelier is constituted: at least {after.min_residents} residents joined",
+        )
 
 
 async def _invitation(session: AsyncSession, raw_code: str) -> Invitation:

@@ -255,3 +255,18 @@ def test_activity_feeds_follow_an_atelier_and_the_instances_it_is_linked_to(room
     assert len(entries) == len(summaries)  # the atelier is linked to the CQ
     unrelated = room.http.get("/api/instances/CDJ/activity.json").json()
     assert unrelated["items"] == []
+
+
+def test_the_atelier_is_constituted_once_enough_residents_accepted_the_charter(room: Room) -> None:
+    def status() -> str:
+        response = room.http.get(f"/api/ateliers/{room.atelier['id']}", headers=room.auth(room.facilitator))
+        return str(response.json()["status"])
+
+    room.join("Observatrice", "observateur")
+    room.token_of("Ana")
+    room.token_of("Bruno")
+    assert status() == "en_constitution"  # two residents of the three required
+    room.token_of("Chloé")
+    assert status() == "constituee"
+    feed = room.http.get(f"/api/ateliers/{room.atelier['id']}/activity.json").json()
+    assert feed["items"][0]["content_text"].startswith("L’atelier est constitué")

@@ -43,3 +43,42 @@ def test_errors_are_problem_details(client: TestClient) -> None:  # type: ignore
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["status"] == 404
+
+
+def test_invalid_input_names_the_fields_in_french_and_english(client: TestClient) -> None:  # type: ignore[type-arg]
+    response = client.post(
+        "/api/ateliers",
+        json={
+            "title": "",
+            "subject": "x",
+            "kind": "projet",
+            "scope": "ville",
+            "facilitator_name": "C",
+            "min_residents": 0,
+        },
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid_request"
+    assert body["detail"].startswith("Données invalides")
+    assert "title" in body["detail_en"]
+    english = client.post("/api/ateliers", json={"title": ""}, headers={"Accept-Language": "en"})
+    assert english.json()["detail"].startswith("Invalid data")
+
+
+def test_a_neighbourhood_atelier_without_its_neighbourhood_is_refused_by_the_domain(
+    client: TestClient,
+) -> None:  # type: ignore[type-arg]
+    response = client.post(
+        "/api/ateliers",
+        json={
+            "title": "Parc",
+            "subject": "",
+            "kind": "initiative_citoyenne",
+            "scope": "quartier",
+            "facilitator_name": "Claire",
+        },
+    )
+    assert response.status_code == 422
+    assert response.json()["detail_en"]
+    assert response.json()["code"]
