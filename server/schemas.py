@@ -57,6 +57,11 @@ class JoinRequest(msgspec.Struct, forbid_unknown_fields=True):
     show_name_in_minutes: bool = False
 
 
+class StepMove(msgspec.Struct, forbid_unknown_fields=True):
+    move: Literal["start", "next", "previous", "goto"]
+    index: Annotated[int, msgspec.Meta(ge=0, le=100)] | None = None
+
+
 class InvitationCreate(msgspec.Struct, forbid_unknown_fields=True):
     role: Literal["elu", "agent", "animateur", "conseil"]
     valid_hours: Annotated[int, msgspec.Meta(ge=1, le=24 * 90)] = 24 * 14

@@ -25,6 +25,7 @@ from server.schemas import (
     ProposalCreate,
     ProposalRead,
     SessionCreate,
+    StepMove,
 )
 from server.services import ateliers as svc
 from server.state import AppServices
@@ -195,6 +196,15 @@ class AtelierController(Controller):
             raise Problem(404, "session_not_found", "Séance introuvable.", "Session not found.")
         svc.require(actor, Action.READ_ATELIER, row.atelier_id)
         return session_read(request, row, await svc.attendance_counts(engine, session_id))
+
+    @post("/sessions/{session_id:str}/step", summary="Avancer dans le déroulé", status_code=200)
+    async def step(
+        self, request: Request[Any, Any, Any], actor: Actor, session_id: str, data: StepMove
+    ) -> SessionRead:
+        row = await svc.move_step(
+            AppServices.of(request.app).engine, actor, session_id, data.move, data.index
+        )
+        return session_read(request, row)
 
     @post("/sessions/{session_id:str}/check-in", summary="Je suis présent·e", status_code=200)
     async def check_in(

@@ -27,6 +27,14 @@ from domain.joining import (
 )
 from domain.joining import join as domain_join
 from domain.roles import Action, Role, can
+from domain.sessions import Session as DomainSession
+from domain.sessions import (
+    go_to_step,
+    next_step,
+    normalize_display_name,
+    previous_step,
+    start_session,
+)
 from server.actors import Actor
 from server.db.mapping import (
     atelier_from_row,
@@ -128,7 +136,7 @@ async def create_atelier(
     facilitator = ParticipantRow(
         id=new_id(),
         atelier_id=atelier.id,
-        display_name=body.facilitator_name.strip(),
+        display_name=normalize_display_name(body.facilitator_name),
         role=Role.ANIMATEUR.value,
         charter_version=1,
         show_name_in_minutes=True,
@@ -494,3 +502,34 @@ async def doc_access_for(engine: AsyncEngine, actor: Actor, doc_id: str) -> bool
     if can(actor.role, Action.READ_ATELIER):
         return True
     raise DocAccessRefused(4403, "your role may not read this document")
+
+
+# --- the séance's method steps -------------------------------------------------------------
+
+
+def session_from_row(row: SessionRow) -> DomainSession:
+    data = {**row.data, "id": row.id, "atelier_id": row.atelier_id, "number": row.number}
+    return msgspec.convert(data, DomainSession, strict=False)
+
+
+async def move_step(
+    engine: AsyncEngine, actor: Actor, session_id: str, move: str, index: int | None
+) -> SessionRow:
+    """start / next / previous / goto: the domain decides what is possible."""
+    async with transaction(engine) as session:
+        row = await session.get(SessionRow, session_id, with_for_update=True)
+        if row is None:
+            raise Problem(404, "session_not_found", "Séance introuvable.", "Session not found.")
+        require(actor, Action.MANAGE_SESSION, row.atelier_id)
+        current = session_from_row(row)
+        if move == "start":
+            moved = start_session(current)
+        elif move == "next":
+            moved = next_step(current)
+        elif move == "previous":
+            moved = previous_step(current)
+        else:
+            moved = go_to_step(current, index if index is not None else -1)
+        row.data = {**row.data, "current_step": moved.current_step}
+        row.updated_at = now()
+    return row

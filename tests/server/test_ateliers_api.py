@@ -270,3 +270,24 @@ def test_the_atelier_is_constituted_once_enough_residents_accepted_the_charter(r
     assert status() == "constituee"
     feed = room.http.get(f"/api/ateliers/{room.atelier['id']}/activity.json").json()
     assert feed["items"][0]["content_text"].startswith("L’atelier est constitué")
+
+
+def test_the_facilitator_leads_the_method_steps_and_impossible_moves_are_explained(room: Room) -> None:
+    session_id = room.session["id"]
+    created = room.http.post(
+        f"/api/ateliers/{room.atelier['id']}/sessions",
+        json={**SEANCE, "method_steps": ["Rappel de la démarche", "Présentation des rôles"]},
+        headers=room.auth(room.facilitator),
+    ).json()
+    session_id = created["id"]
+
+    def move(move: str, token: str | None = None, **extra: Any) -> httpx.Response:
+        return room.http.post(f"/api/sessions/{session_id}/step", json={"move": move, **extra},
+                              headers=room.auth(token or room.facilitator))
+
+    assert move("next").json()["code"] == "session_not_started"
+    assert move("start").json()["details"]["current_step"] == 0
+    assert move("next").json()["details"]["current_step"] == 1
+    assert move("next").status_code == 409
+    assert move("goto", index=0).json()["details"]["current_step"] == 0
+    assert move("next", token=room.token_of("Ana")).status_code == 403
