@@ -12,7 +12,11 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 
 from server.errors import exception_handlers
 from server.logging import configure_logging
-from server.routes.ateliers import AtelierController, JoinController, create_atelier
+from server.routes.ateliers import (
+    AtelierController,
+    JoinController,
+    create_atelier,
+)
 from server.routes.docs_ws import doc_socket
 from server.routes.feeds import atelier_feed, instance_feed
 from server.routes.health import health

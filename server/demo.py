@@ -20,7 +20,7 @@ from domain.sessions import Session
 from server.auth import mint_participant_token
 from server.db.doc_store import SqlDocumentStore
 from server.db.mapping import atelier_to_row
-from server.db.models import ParticipantRow, ProposalRow, SessionRow
+from server.db.models import CharterVersionRow, ParticipantRow, ProposalRow, SessionRow
 from server.services.ateliers import generate_join_code, now, transaction
 from server.settings import Settings
 from server.state import create_engine
@@ -62,6 +62,14 @@ async def load_demo(settings: Settings) -> DemoLoaded:
                 row.created_at = row.updated_at = now()
                 session.add(row)
                 await session.flush()
+                session.add(
+                    CharterVersionRow(
+                        atelier_id=row.id,
+                        version=seed.atelier.charter.version,
+                        text=seed.atelier.charter.text,
+                        created_at=now(),
+                    )
+                )
             for seance in seed.sessions:
                 if await session.get(SessionRow, seance.id) is None:
                     session.add(

@@ -25,6 +25,7 @@ _TITLES = {
     404: ("Introuvable", "Not found"),
     409: ("Conflit", "Conflict"),
     413: ("Contenu trop volumineux", "Content too large"),
+    415: ("Format non pris en charge", "Unsupported media type"),
     422: ("Données invalides", "Invalid data"),
     429: ("Trop de tentatives", "Too many attempts"),
     500: ("Erreur interne", "Internal error"),

@@ -57,6 +57,14 @@ class JoinRequest(msgspec.Struct, forbid_unknown_fields=True):
     show_name_in_minutes: bool = False
 
 
+class CharterUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    text: LongText
+
+
+class CharterAcceptance(msgspec.Struct, forbid_unknown_fields=True):
+    version: Annotated[int, msgspec.Meta(ge=1)]
+
+
 class StepMove(msgspec.Struct, forbid_unknown_fields=True):
     move: Literal["start", "next", "previous", "goto"]
     index: Annotated[int, msgspec.Meta(ge=0, le=100)] | None = None

@@ -22,9 +22,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
     "ActivityRow",
+    "AtelierImageRow",
     "AtelierRow",
     "AttendanceRow",
     "Base",
+    "CharterVersionRow",
     "Document",
     "DocumentUpdate",
     "InvitationRow",
@@ -198,3 +200,29 @@ class ActivityRow(Base):
     summary_fr: Mapped[str] = mapped_column(Text, nullable=False)
     summary_en: Mapped[str] = mapped_column(Text, nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+
+
+class CharterVersionRow(Base):
+    """Every version of an atelier's charter, kept: an acceptance names the version it accepted."""
+
+    __tablename__ = "charter_versions"
+
+    atelier_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("ateliers.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class AtelierImageRow(Base):
+    """The atelier's logo or picture (PNG or JPEG), shown on its page and its invitations."""
+
+    __tablename__ = "atelier_images"
+
+    atelier_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("ateliers.id", ondelete="CASCADE"), primary_key=True
+    )
+    media_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)

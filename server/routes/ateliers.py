@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, get, post, put
 from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_201_CREATED
@@ -17,6 +17,8 @@ from server.errors import Problem
 from server.printing import InvitationSheet, invitation_pdf, qr_png, qr_svg
 from server.schemas import (
     AtelierCreate,
+    CharterAcceptance,
+    CharterUpdate,
     InvitationCreate,
     InvitationRead,
     Joined,
@@ -175,6 +177,55 @@ class AtelierController(Controller):
         svc.require(actor, Action.READ_ATELIER, atelier_id)
         async with svc.transaction(AppServices.of(request.app).engine) as session:
             return atelier_read(await svc.get_atelier(session, atelier_id))
+
+    @put("/ateliers/{atelier_id:str}/charter", summary="Réviser la charte (nouvelle version)")
+    async def charter(
+        self, request: Request[Any, Any, Any], actor: Actor, atelier_id: str, data: CharterUpdate
+    ) -> AtelierRead:
+        engine = AppServices.of(request.app).engine
+        return atelier_read(await svc.change_charter(engine, actor, atelier_id, data.text))
+
+    @post(
+        "/ateliers/{atelier_id:str}/charter/accept", summary="J’accepte la charte", status_code=200
+    )
+    async def accept_charter(
+        self,
+        request: Request[Any, Any, Any],
+        actor: Actor,
+        atelier_id: str,
+        data: CharterAcceptance,
+    ) -> ParticipantRead:
+        engine = AppServices.of(request.app).engine
+        row = await svc.accept_current_charter(engine, actor, atelier_id, data.version)
+        return participant_read(row)
+
+    @put(
+        "/ateliers/{atelier_id:str}/image",
+        summary="Image ou logo de l’atelier (PNG, JPEG)",
+        request_max_body_size=svc.MAX_IMAGE_BYTES + 1024,
+    )
+    async def set_image(
+        self, request: Request[Any, Any, Any], actor: Actor, atelier_id: str
+    ) -> dict[str, str]:
+        body = await request.body()
+        engine = AppServices.of(request.app).engine
+        media_type = await svc.set_image(engine, actor, atelier_id, body)
+        return {"image": f"/api/ateliers/{atelier_id}/image", "media_type": media_type}
+
+    @get("/ateliers/{atelier_id:str}/image", summary="Image de l’atelier (publique)")
+    async def image(self, request: Request[Any, Any, Any], atelier_id: str) -> Response[bytes]:
+        # No `actor` parameter: the controller's dependency is not resolved, the image is public
+        # (it is printed on invitations anyway).
+        image = await svc.get_image(AppServices.of(request.app).engine, atelier_id)
+        if image is None:
+            raise Problem(
+                404, "no_image", "Cet atelier n’a pas d’image.", "This atelier has no image."
+            )
+        return Response(
+            image.data,
+            media_type=image.media_type,
+            headers={"cache-control": "public, max-age=300"},
+        )
 
     @post("/ateliers/{atelier_id:str}/sessions", summary="Programmer une séance")
     async def create_session(
@@ -376,6 +427,7 @@ class JoinController(Controller):
         data = seance.data
         when = _french_date(data["date"], data.get("start_time"))
         where = data.get("place") or data.get("remote_link") or ""
+        image = await svc.get_image(AppServices.of(request.app).engine, atelier.id)
         sheet = InvitationSheet(
             atelier.title,
             f"Séance {seance.number}",
@@ -383,6 +435,7 @@ class JoinController(Controller):
             where,
             _grouped(seance.join_code),
             join_url(request, seance.join_code),
+            image.data if image is not None else None,
         )
         return Response(
             invitation_pdf(sheet, paper),

@@ -16,10 +16,11 @@ import msgspec
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from domain.ateliers import constitute_if_ready, new_atelier
+from domain.ateliers import constitute_if_ready, new_atelier, revise_charter
 from domain.errors import Conflict, DomainError, Forbidden
 from domain.joining import (
     Invitation,
+    accept_charter,
     generate_join_code,
     issue_invitation,
     normalize_invitation_code,
@@ -45,8 +46,10 @@ from server.db.mapping import (
 )
 from server.db.models import (
     ActivityRow,
+    AtelierImageRow,
     AtelierRow,
     AttendanceRow,
+    CharterVersionRow,
     InvitationRow,
     ParticipantRow,
     ProposalRow,
@@ -146,6 +149,11 @@ async def create_atelier(
         session.add(atelier)
         await session.flush()
         session.add(facilitator)
+        session.add(
+            CharterVersionRow(
+                atelier_id=atelier.id, version=1, text=atelier.charter_text, created_at=stamp
+            )
+        )
         await record(
             session,
             atelier.id,
@@ -533,3 +541,91 @@ async def move_step(
         row.data = {**row.data, "current_step": moved.current_step}
         row.updated_at = now()
     return row
+
+
+# --- the charter and the image -------------------------------------------------------------
+
+
+async def change_charter(
+    engine: AsyncEngine, actor: Actor, atelier_id: str, text: str
+) -> AtelierRow:
+    """A new text is a new version; everyone accepts it again (old acceptances stay on record)."""
+    require(actor, Action.MANAGE_ATELIER, atelier_id)
+    async with transaction(engine) as session:
+        row = await get_atelier(session, atelier_id)
+        before = atelier_from_row(row)
+        after = revise_charter(before, text)
+        if after.charter.version != before.charter.version:
+            row.charter_version, row.charter_text = after.charter.version, after.charter.text
+            row.updated_at = now()
+            session.add(
+                CharterVersionRow(
+                    atelier_id=atelier_id,
+                    version=after.charter.version,
+                    text=after.charter.text,
+                    created_at=now(),
+                )
+            )
+            await record(
+                session,
+                atelier_id,
+                "charter_revised",
+                f"Nouvelle version de la charte (v{after.charter.version})",
+                f"New charter version (v{after.charter.version})",
+            )
+    return row
+
+
+async def accept_current_charter(
+    engine: AsyncEngine, actor: Actor, atelier_id: str, version: int
+) -> ParticipantRow:
+    require(actor, Action.READ_ATELIER, atelier_id)
+    async with transaction(engine) as session:
+        atelier_row = await get_atelier(session, atelier_id)
+        row = await session.get(ParticipantRow, actor.participant_id)
+        assert row is not None
+        accepted = accept_charter(participant_from_row(row), atelier_from_row(atelier_row), version)
+        row.charter_version = accepted.charter_version
+        await _constitute_if_ready(session, atelier_row)
+    return row
+
+
+MAX_IMAGE_BYTES = 2 * 1024 * 1024
+_SIGNATURES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+
+
+async def set_image(engine: AsyncEngine, actor: Actor, atelier_id: str, data: bytes) -> str:
+    require(actor, Action.MANAGE_ATELIER, atelier_id)
+    if len(data) > MAX_IMAGE_BYTES:
+        raise Problem(
+            413,
+            "image_too_large",
+            "Image trop lourde (2 Mo au plus).",
+            "Image too large (2 MB at most).",
+        )
+    media_type = next((t for sig, t in _SIGNATURES.items() if data.startswith(sig)), None)
+    if media_type is None:
+        raise Problem(
+            415,
+            "image_type",
+            "L’image doit être au format PNG ou JPEG.",
+            "The image must be PNG or JPEG.",
+        )
+    async with transaction(engine) as session:
+        row = await get_atelier(session, atelier_id)
+        image = await session.get(AtelierImageRow, atelier_id)
+        if image is None:
+            session.add(
+                AtelierImageRow(
+                    atelier_id=atelier_id, media_type=media_type, data=data, updated_at=now()
+                )
+            )
+        else:
+            image.media_type, image.data, image.updated_at = media_type, data, now()
+        row.image = f"/api/ateliers/{atelier_id}/image"
+    return media_type
+
+
+async def get_image(engine: AsyncEngine, atelier_id: str) -> AtelierImageRow | None:
+    async with transaction(engine) as session:
+        return await session.get(AtelierImageRow, atelier_id)

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import ServerProcess
+from tests.conftest import TEST_SECRET, ServerProcess
 from tests.ypy_client import connect
 
 pytestmark = pytest.mark.anyio
@@ -259,7 +259,9 @@ def test_activity_feeds_follow_an_atelier_and_the_instances_it_is_linked_to(room
 
 def test_the_atelier_is_constituted_once_enough_residents_accepted_the_charter(room: Room) -> None:
     def status() -> str:
-        response = room.http.get(f"/api/ateliers/{room.atelier['id']}", headers=room.auth(room.facilitator))
+        response = room.http.get(
+            f"/api/ateliers/{room.atelier['id']}", headers=room.auth(room.facilitator)
+        )
         return str(response.json()["status"])
 
     room.join("Observatrice", "observateur")
@@ -272,7 +274,9 @@ def test_the_atelier_is_constituted_once_enough_residents_accepted_the_charter(r
     assert feed["items"][0]["content_text"].startswith("L’atelier est constitué")
 
 
-def test_the_facilitator_leads_the_method_steps_and_impossible_moves_are_explained(room: Room) -> None:
+def test_the_facilitator_leads_the_method_steps_and_impossible_moves_are_explained(
+    room: Room,
+) -> None:
     session_id = room.session["id"]
     created = room.http.post(
         f"/api/ateliers/{room.atelier['id']}/sessions",
@@ -282,8 +286,11 @@ def test_the_facilitator_leads_the_method_steps_and_impossible_moves_are_explain
     session_id = created["id"]
 
     def move(move: str, token: str | None = None, **extra: Any) -> httpx.Response:
-        return room.http.post(f"/api/sessions/{session_id}/step", json={"move": move, **extra},
-                              headers=room.auth(token or room.facilitator))
+        return room.http.post(
+            f"/api/sessions/{session_id}/step",
+            json={"move": move, **extra},
+            headers=room.auth(token or room.facilitator),
+        )
 
     assert move("next").json()["code"] == "session_not_started"
     assert move("start").json()["details"]["current_step"] == 0
@@ -291,3 +298,76 @@ def test_the_facilitator_leads_the_method_steps_and_impossible_moves_are_explain
     assert move("next").status_code == 409
     assert move("goto", index=0).json()["details"]["current_step"] == 0
     assert move("next", token=room.token_of("Ana")).status_code == 403
+
+
+def test_a_revised_charter_must_be_accepted_again(room: Room) -> None:
+    token = room.token_of("Ana")
+    atelier_id = room.atelier["id"]
+    revised = room.http.put(
+        f"/api/ateliers/{atelier_id}/charter",
+        json={"text": "Respect, écoute."},
+        headers=room.auth(room.facilitator),
+    )
+    assert revised.json()["charter_version"] == 2
+    stale = room.join("Bruno")  # accepting version 1, which is no longer the charter
+    assert stale.status_code in (403, 409)
+    assert stale.json()["code"] in ("charter_not_accepted", "charter_version_mismatch")
+    accepted = room.http.post(
+        f"/api/ateliers/{atelier_id}/charter/accept", json={"version": 2}, headers=room.auth(token)
+    )
+    assert accepted.json()["charter_version"] == 2
+    refused = room.http.put(
+        f"/api/ateliers/{atelier_id}/charter", json={"text": "Autre"}, headers=room.auth(token)
+    )
+    assert refused.status_code == 403
+
+
+def test_the_atelier_image_is_shown_and_printed_on_invitations(room: Room) -> None:
+    import pypdf
+    from PIL import Image
+
+    atelier_id = room.atelier["id"]
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 32), (200, 30, 60)).save(picture, format="PNG")
+    uploaded = room.http.put(
+        f"/api/ateliers/{atelier_id}/image",
+        content=picture.getvalue(),
+        headers=room.auth(room.facilitator),
+    )
+    assert uploaded.status_code == 200, uploaded.text
+    shown = room.http.get(f"/api/ateliers/{atelier_id}/image")
+    assert (shown.headers["content-type"], shown.content) == ("image/png", picture.getvalue())
+    bad = room.http.put(
+        f"/api/ateliers/{atelier_id}/image",
+        content=b"<svg onload=alert(1)>",
+        headers=room.auth(room.facilitator),
+    )
+    assert (bad.status_code, bad.json()["code"]) == (415, "image_type")
+    pdf = pypdf.PdfReader(
+        io.BytesIO(room.http.get(f"/api/join/{room.code}/invitation.pdf").content)
+    )
+    assert len(pdf.pages[0].images) == 2  # the atelier's image and the QR code
+
+
+def test_forged_or_expired_tokens_and_unparsable_dates_get_clear_problems(
+    room: Room, server_on: ServerProcess
+) -> None:
+    from server.auth import mint_participant_token
+
+    atelier_id = room.atelier["id"]
+    forged = mint_participant_token("x" * 40, atelier_id, "someone", "animateur", 60)
+    expired = mint_participant_token(TEST_SECRET, atelier_id, "someone", "animateur", -10)
+    for token, code in (
+        (forged, "invalid_token"),
+        (expired, "token_expired"),
+        ("garbage", "invalid_token"),
+    ):
+        response = room.http.get(f"/api/ateliers/{atelier_id}", headers=room.auth(token))
+        assert (response.status_code, response.json()["code"]) == (401, code)
+    bad_date = room.http.post(
+        f"/api/ateliers/{atelier_id}/sessions",
+        json={**SEANCE, "date": "31/02/2018"},
+        headers=room.auth(room.facilitator),
+    )
+    assert bad_date.status_code == 400
+    assert "date" in bad_date.json()["detail_en"]

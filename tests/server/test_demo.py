@@ -21,8 +21,12 @@ pytestmark = pytest.mark.anyio
 
 def run_demo(database_url: str) -> list[str]:
     result = subprocess.run(
-        [sys.executable, "-m", "server.cli", "demo"], cwd=ROOT, capture_output=True, text=True,
-        timeout=120, check=False,
+        [sys.executable, "-m", "server.cli", "demo"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
         env={**os.environ, "ATELIER_DATABASE_URL": database_url, "ATELIER_SECRET_KEY": TEST_SECRET},
     )
     assert result.returncode == 0, result.stderr
