@@ -120,6 +120,16 @@ class RoomRegistry:
                 self._start_unload(room)
         await asyncio.gather(*self._closing.values(), return_exceptions=True)
 
+    def close_peers_of(self, subject: str, code: int, reason: str) -> int:
+        """Close every connection of ``subject`` on this node (a revoked participant)."""
+        closed = 0
+        for room in self.rooms.values():
+            for peer in list(room.peers):
+                if peer.subject == subject:
+                    peer.close(code, reason)
+                    closed += 1
+        return closed
+
     async def close(self) -> None:
         """Close every peer, flush and unload every room."""
         for room in list(self.rooms.values()):

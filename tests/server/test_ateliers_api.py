@@ -161,13 +161,28 @@ def test_check_in_counts_attendance_by_role(room: Room) -> None:
     assert seance["attendance_by_role"] == {"habitant": 2, "elu": 1}
 
 
-def test_a_revoked_participant_is_refused_everywhere(room: Room, server_on: ServerProcess) -> None:
+async def test_a_revoked_participant_is_refused_everywhere_and_disconnected_at_once(
+    room: Room, server_on: ServerProcess
+) -> None:
+    doc = room.http.post(
+        f"/api/ateliers/{room.atelier['id']}/proposals",
+        json={"title": "Proposition"},
+        headers=room.auth(room.facilitator),
+    ).json()["doc_id"]
     response = room.join("Troll")
     token, pid = response.json()["token"], response.json()["participant"]["id"]
-    revoked = room.http.post(f"/api/participants/{pid}/revoke", headers=room.auth(room.facilitator))
-    assert revoked.json()["revoked"] is True, revoked.text
+    async with connect(server_on.doc_url(doc, token=token)) as troll:
+        revoked = room.http.post(
+            f"/api/participants/{pid}/revoke", headers=room.auth(room.facilitator)
+        )
+        assert revoked.json()["revoked"] is True, revoked.text
+        await troll.closed.wait()
+        assert (troll.close_code, troll.close_reason) == (4401, "access revoked")
     after = room.http.get(f"/api/ateliers/{room.atelier['id']}", headers=room.auth(token))
     assert (after.status_code, after.json()["code"]) == (401, "revoked")
+    async with connect(server_on.doc_url(doc, token=token), sync=False) as again:
+        await again.closed.wait()
+        assert again.close_code == 4401
 
 
 def test_the_qr_code_decodes_to_the_join_link(room: Room, server_on: ServerProcess) -> None:

@@ -1,0 +1,1 @@
+"""Atelier's benchmark harness: Atelier side by side with the anchors (see bench/README.md)."""

@@ -1,0 +1,172 @@
+"""How to start, address and stop each server under test.
+
+Each server gets a fresh working directory per scenario (its database or store lives there), a
+free loopback port, and a log file; ``persistent=True`` turns on the anchors' optional
+persistence (needed only by the join scenario, which restarts the server).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.install import NODE_DIR, PYWS_DIR
+from bench.procs import Proc, free_port, wait_port
+
+REPO = Path(__file__).resolve().parent.parent
+VENV_BIN = REPO / ".venv" / "bin"
+LAUNCHERS = Path(__file__).resolve().parent / "launchers"
+
+
+@dataclass
+class Running:
+    spec: ServerSpec
+    proc: Proc
+    port: int
+    workdir: Path
+    persistent: bool
+    starts: int = 1
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+
+@dataclass
+class ServerSpec:
+    key: str
+    label: str
+    framing: str = "y"  # or "hocuspocus"
+    stop_signal: int = signal.SIGTERM
+    secret: str = field(default_factory=lambda: secrets.token_hex(24))
+
+    # --- overridden per server ---------------------------------------------------------------
+
+    def argv_env(self, port: int, workdir: Path, persistent: bool) -> tuple[list[str], dict[str, str]]:
+        raise NotImplementedError
+
+    def prepare(self, workdir: Path) -> None:
+        """Once per fresh working directory (Atelier: migrate the database)."""
+
+    def url(self, port: int, room: str) -> str:
+        return f"ws://127.0.0.1:{port}/{room}"
+
+    def tokens(self, rooms: list[str]) -> dict[str, str]:
+        return {}
+
+    # --- common -------------------------------------------------------------------------------
+
+    def start(self, workdir: Path, *, persistent: bool = False, fresh: bool = True,
+              logs: Path, port: int | None = None) -> Running:
+        workdir.mkdir(parents=True, exist_ok=True)
+        if fresh:
+            self.prepare(workdir)
+        port = port or free_port()
+        argv, env = self.argv_env(port, workdir, persistent)
+        full_env = {**os.environ, **env}
+        proc = Proc(self.key, argv, env=full_env, cwd=workdir,
+                    log_path=logs / f"{workdir.name}.{self.key}.log")
+        wait_port(port, proc)
+        return Running(self, proc, port, workdir, persistent)
+
+    def restart(self, running: Running, logs: Path) -> Running:
+        stop(running)
+        again = self.start(running.workdir, persistent=running.persistent, fresh=False,
+                           logs=logs, port=running.port)
+        again.starts = running.starts + 1
+        return again
+
+    def urls(self, running: Running, rooms: list[str]) -> dict[str, str]:
+        tokens = self.tokens(rooms)
+        out = {}
+        for room in rooms:
+            url = self.url(running.port, room)
+            if room in tokens:
+                url += f"?token={tokens[room]}"
+            out[room] = url
+        return out
+
+
+def stop(running: Running, grace: float = 30.0) -> int | None:
+    return running.proc.stop(running.spec.stop_signal, grace)
+
+
+class Atelier(ServerSpec):
+    def __init__(self) -> None:
+        super().__init__("atelier", "Atelier", stop_signal=signal.SIGINT)
+
+    def _env(self, workdir: Path) -> dict[str, str]:
+        # ATELIER_COMPACT_AFTER_ROWS and every other setting: defaults.
+        return {
+            "ATELIER_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'atelier.db'}",
+            "ATELIER_SECRET_KEY": self.secret,
+        }
+
+    def prepare(self, workdir: Path) -> None:
+        subprocess.run([str(VENV_BIN / "atelier"), "db", "upgrade"], cwd=workdir, check=True,
+                       env={**os.environ, **self._env(workdir)}, capture_output=True)
+
+    def argv_env(self, port: int, workdir: Path, persistent: bool) -> tuple[list[str], dict[str, str]]:
+        return [str(VENV_BIN / "atelier"), "serve", "--port", str(port)], self._env(workdir)
+
+    def url(self, port: int, room: str) -> str:
+        return f"ws://127.0.0.1:{port}/ws/docs/{room}"
+
+    def tokens(self, rooms: list[str]) -> dict[str, str]:
+        from server.auth import mint_grant
+
+        return {room: mint_grant(self.secret, room, "rw", "bench", 6 * 3600) for room in rooms}
+
+
+class NodeReference(ServerSpec):
+    def __init__(self) -> None:
+        super().__init__("yws", "y-websocket-server (Node)")
+
+    def argv_env(self, port: int, workdir: Path, persistent: bool) -> tuple[list[str], dict[str, str]]:
+        env = {"HOST": "127.0.0.1", "PORT": str(port)}
+        if persistent:
+            env["YPERSISTENCE"] = str(workdir / "leveldb")
+        server = NODE_DIR / "node_modules/@y/websocket-server/src/server.js"
+        return ["node", str(server)], env
+
+
+class Hocuspocus(ServerSpec):
+    def __init__(self) -> None:
+        super().__init__("hocuspocus", "Hocuspocus 4", framing="hocuspocus")
+
+    def argv_env(self, port: int, workdir: Path, persistent: bool) -> tuple[list[str], dict[str, str]]:
+        env = {"PORT": str(port)}
+        if persistent:
+            store = workdir / "hocuspocus-store"
+            store.mkdir(exist_ok=True)
+            env["HOCUSPOCUS_STORE_DIR"] = str(store)
+        return ["node", str(NODE_DIR / "hocuspocus_server.mjs")], env
+
+    def tokens(self, rooms: list[str]) -> dict[str, str]:
+        return {}
+
+
+class PycrdtWebsocket(ServerSpec):
+    def __init__(self) -> None:
+        super().__init__("pyws", "pycrdt-websocket", stop_signal=signal.SIGINT)
+
+    def argv_env(self, port: int, workdir: Path, persistent: bool) -> tuple[list[str], dict[str, str]]:
+        argv = [str(PYWS_DIR / "bin/python"), str(LAUNCHERS / "pyws_app.py"), "--port", str(port)]
+        if persistent:
+            store = workdir / "pyws-store"
+            store.mkdir(exist_ok=True)
+            argv += ["--store", str(store)]
+        return argv, {}
+
+
+ALL = {s.key: s for s in (Atelier(), NodeReference(), Hocuspocus(), PycrdtWebsocket())}
+ALIASES = {
+    "atelier": "atelier",
+    "yws": "yws", "node": "yws", "y-websocket-server": "yws", "reference": "yws",
+    "hocuspocus": "hocuspocus", "hocus": "hocuspocus",
+    "pyws": "pyws", "pycrdt-websocket": "pyws", "pycrdt": "pyws",
+}
