@@ -242,9 +242,7 @@ class AtelierController(Controller):
 
         engine = AppServices.of(request.app).engine
         async with svc.transaction(engine) as session:
-            row = await session.get(SessionRow, session_id)
-        if row is None:
-            raise Problem(404, "session_not_found", "Séance introuvable.", "Session not found.")
+            row = await svc.get_seance(session, session_id)
         svc.require(actor, Action.READ_ATELIER, row.atelier_id)
         return session_read(request, row, await svc.attendance_counts(engine, session_id))
 

@@ -107,6 +107,15 @@ async def record(session: AsyncSession, atelier_id: str, kind: str, fr: str, en:
     )
 
 
+async def get_seance(
+    session: AsyncSession, session_id: str, *, for_update: bool = False
+) -> SessionRow:
+    row = await session.get(SessionRow, session_id, with_for_update=for_update)
+    if row is None:
+        raise Problem(404, "session_not_found", "Séance introuvable.", "Session not found.")
+    return row
+
+
 async def get_atelier(session: AsyncSession, atelier_id: str) -> AtelierRow:
     row = await session.get(AtelierRow, atelier_id)
     if row is None:
@@ -246,9 +255,7 @@ async def join(
     """
     stamp = now()
     async with transaction(engine) as session:
-        seance = await session.get(SessionRow, seance_id)
-        if seance is None:
-            raise Problem(404, "session_not_found", "Séance introuvable.", "Session not found.")
+        seance = await get_seance(session, seance_id)
         atelier_row = await get_atelier(session, seance.atelier_id)
         invitation = None
         if body.invitation_code:
@@ -391,9 +398,7 @@ async def list_participants(
 async def check_in(engine: AsyncEngine, actor: Actor, session_id: str) -> AttendanceRow:
     """The actor marks themself present at a séance of their atelier (idempotent)."""
     async with transaction(engine) as session:
-        seance = await session.get(SessionRow, session_id)
-        if seance is None:
-            raise Problem(404, "session_not_found", "Séance introuvable.", "Session not found.")
+        seance = await get_seance(session, session_id)
         require(actor, Action.READ_ATELIER, seance.atelier_id)
         row = (
             await session.execute(
@@ -525,9 +530,7 @@ async def move_step(
 ) -> SessionRow:
     """start / next / previous / goto: the domain decides what is possible."""
     async with transaction(engine) as session:
-        row = await session.get(SessionRow, session_id, with_for_update=True)
-        if row is None:
-            raise Problem(404, "session_not_found", "Séance introuvable.", "Session not found.")
+        row = await get_seance(session, session_id, for_update=True)
         require(actor, Action.MANAGE_SESSION, row.atelier_id)
         current = session_from_row(row)
         if move == "start":
