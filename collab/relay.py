@@ -28,6 +28,7 @@ __all__ = [
 class RelayKind(IntEnum):
     UPDATE = 0  # a document update (v1), already durable
     AWARENESS = 1  # an awareness update
+    EVENT = 2  # a live séance event (JSON), for the server's live channel
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from server.db.models import ParticipantRow
 from server.errors import Problem
 from server.state import AppServices
 
-__all__ = ["Actor", "current_actor", "optional_actor"]
+__all__ = ["Actor", "Refused", "actor_from_token", "current_actor", "optional_actor", "token_of"]
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ async def actor_from_token(engine: AsyncEngine, key: str, token: str | None) -> 
     return Actor(row.id, row.atelier_id, row.role, row.display_name)
 
 
-def _token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+def token_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     return token_from(
         dict(connection.query_params) if connection.scope["type"] == "websocket" else {},
         dict(connection.cookies),
@@ -81,7 +81,7 @@ async def current_actor(request: ASGIConnection[Any, Any, Any, Any]) -> Actor:
     services = AppServices.of(request.app)
     try:
         return await actor_from_token(
-            services.engine, services.settings.signing_key, _token(request)
+            services.engine, services.settings.signing_key, token_of(request)
         )
     except Refused as exc:
         raise Problem(401, exc.code, exc.fr, exc.en) from exc
@@ -91,7 +91,7 @@ async def optional_actor(request: ASGIConnection[Any, Any, Any, Any]) -> Actor |
     services = AppServices.of(request.app)
     try:
         return await actor_from_token(
-            services.engine, services.settings.signing_key, _token(request)
+            services.engine, services.settings.signing_key, token_of(request)
         )
     except Refused:
         return None

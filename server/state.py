@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from collab import MemoryRelay, Relay, RoomPolicy, RoomRegistry
 from server.db.doc_store import SqlDocumentStore
 from server.guards import FailureLimiter
+from server.live import LiveHub
 from server.redis_relay import RedisRelay
 from server.settings import Settings
 
@@ -47,6 +48,7 @@ class AppServices:
     relay: Relay
     registry: RoomRegistry
     join_guard: FailureLimiter
+    live: LiveHub
 
     @classmethod
     def build(cls, settings: Settings) -> AppServices:
@@ -62,7 +64,7 @@ class AppServices:
             store, relay, policy=policy, idle_seconds=settings.room_idle_seconds
         )
         join_guard = FailureLimiter(settings.join_failures_per_minute, 60.0)
-        return cls(settings, engine, store, relay, registry, join_guard)
+        return cls(settings, engine, store, relay, registry, join_guard, LiveHub(relay))
 
     @staticmethod
     def of(app: Litestar) -> AppServices:

@@ -14,6 +14,7 @@ from server.actors import Actor, current_actor
 from server.auth import COOKIE_NAME, mint_participant_token
 from server.db.models import AtelierRow, InvitationRow, ParticipantRow, ProposalRow, SessionRow
 from server.errors import Problem
+from server.live import AttendanceChanged, ParticipantJoined, StepChanged
 from server.printing import InvitationSheet, invitation_pdf, qr_png, qr_svg
 from server.schemas import (
     AtelierCreate,
@@ -253,23 +254,33 @@ class AtelierController(Controller):
         row = await svc.move_step(
             AppServices.of(request.app).engine, actor, session_id, data.move, data.index
         )
+        steps = row.data.get("method_steps", [])
+        current = row.data.get("current_step")
+        title = steps[current] if current is not None and current < len(steps) else None
+        await AppServices.of(request.app).live.publish(
+            session_id, StepChanged(session_id, current, title)
+        )
         return session_read(request, row)
 
     @post("/sessions/{session_id:str}/check-in", summary="Je suis présent·e", status_code=200)
     async def check_in(
         self, request: Request[Any, Any, Any], actor: Actor, session_id: str
     ) -> dict[str, int]:
-        engine = AppServices.of(request.app).engine
-        await svc.check_in(engine, actor, session_id)
-        return await svc.attendance_counts(engine, session_id)
+        services = AppServices.of(request.app)
+        await svc.check_in(services.engine, actor, session_id)
+        counts = await svc.attendance_counts(services.engine, session_id)
+        await services.live.publish(session_id, AttendanceChanged(session_id, counts))
+        return counts
 
     @post("/sessions/{session_id:str}/check-out", summary="Je quitte la séance", status_code=200)
     async def check_out(
         self, request: Request[Any, Any, Any], actor: Actor, session_id: str
     ) -> dict[str, int]:
-        engine = AppServices.of(request.app).engine
-        await svc.check_out(engine, actor, session_id)
-        return await svc.attendance_counts(engine, session_id)
+        services = AppServices.of(request.app)
+        await svc.check_out(services.engine, actor, session_id)
+        counts = await svc.attendance_counts(services.engine, session_id)
+        await services.live.publish(session_id, AttendanceChanged(session_id, counts))
+        return counts
 
     @get("/ateliers/{atelier_id:str}/participants", summary="Qui participe, par rôle")
     async def participants(
@@ -394,6 +405,7 @@ class JoinController(Controller):
         async with svc.transaction(services.engine) as session:
             found = await _guarded_lookup(request, session, code)
         participant, seance = await svc.join(services.engine, found.id, data)
+        await services.live.publish(seance.id, ParticipantJoined(seance.id, participant.role))
         return with_cookie(joined(services, participant, seance.id))
 
     @get("/{code:str}/qr.svg", summary="QR code du lien (SVG)", media_type="image/svg+xml")

@@ -1,0 +1,74 @@
+"""``/ws/sessions/{session_id}``: the séance's live events, as JSON text frames.
+
+The first frame is a ``snapshot``; then ``step_changed``, ``attendance_changed``,
+``presence_changed``, ``participant_joined``… as they happen, from every instance. Participants
+of the séance's atelier only (4401 without a valid token, 4403 from another atelier).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import msgspec
+from litestar import WebSocket, websocket
+
+from server.actors import Refused, actor_from_token, token_of
+from server.live import Snapshot
+from server.services import ateliers as svc
+from server.state import AppServices
+
+_encoder = msgspec.json.Encoder()
+
+
+async def _close(socket: WebSocket[Any, Any, Any], code: int, reason: str) -> None:
+    with contextlib.suppress(Exception):
+        await socket.close(code, reason)
+
+
+@websocket("/ws/sessions/{session_id:str}", name="session-socket")
+async def session_socket(socket: WebSocket[Any, Any, Any], session_id: str) -> None:
+    services = AppServices.of(socket.app)
+    await socket.accept()
+    try:
+        actor = await actor_from_token(
+            services.engine, services.settings.signing_key, token_of(socket)
+        )
+    except Refused as exc:
+        await _close(socket, 4401, exc.en.rstrip(".").lower())
+        return
+    async with svc.transaction(services.engine) as session:
+        row = await session.get(svc.SessionRow, session_id)
+    if row is None or row.atelier_id != actor.atelier_id:
+        await _close(socket, 4403, "not a séance of your atelier")
+        return
+    counts = await svc.attendance_counts(services.engine, session_id)
+    async with services.live.follow(session_id, actor.role) as queue:
+        snapshot = Snapshot(
+            session_id,
+            row.data.get("current_step"),
+            list(row.data.get("method_steps", [])),
+            counts,
+            services.live.presence(session_id),
+        )
+        await socket.send_text(_encoder.encode(snapshot).decode())
+
+        async def forward() -> None:
+            while True:
+                data = await queue.get()
+                if not data:  # dropped as too slow: end, the client reconnects
+                    await _close(socket, 1013, "too slow, reconnect")
+                    return
+                await socket.send_text(data.decode())
+
+        sender = asyncio.create_task(forward())
+        try:
+            while True:
+                message = await socket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+        finally:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await sender
