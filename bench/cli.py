@@ -47,8 +47,13 @@ class Workers:
 
     def __init__(self, name: str, configs: list[dict[str, Any]], logs: Path) -> None:
         self.procs = [
-            Proc(f"{name}-w{i}", [sys.executable, "-m", "bench.loadgen"], cwd=REPO,
-                 log_path=logs / f"{name}-w{i}.log", pipe=True)
+            Proc(
+                f"{name}-w{i}",
+                [sys.executable, "-m", "bench.loadgen"],
+                cwd=REPO,
+                log_path=logs / f"{name}-w{i}.log",
+                pipe=True,
+            )
             for i in range(len(configs))
         ]
         for proc, cfg in zip(self.procs, configs, strict=True):
@@ -67,11 +72,13 @@ class Workers:
             p.send(obj)
 
     def stop(self) -> None:
+        """Let workers that were told to finish exit on their own; on an error, stop them now."""
+        failing = sys.exc_info()[0] is not None
         for p in self.procs:
-            if p.alive():
+            if p.alive() and not failing:
                 try:
                     p.popen.wait(5)
-                except Exception:  # noqa: BLE001
+                except Exception:
                     pass
             p.stop(signal.SIGTERM, grace=3)
 
@@ -119,7 +126,9 @@ class Bench:
             "cache_dir": str(CACHE),
         }
 
-    def open_rooms(self, server: ServerSpec, running: Running, rooms: list[str], tag: str) -> Workers:
+    def open_rooms(
+        self, server: ServerSpec, running: Running, rooms: list[str], tag: str
+    ) -> Workers:
         """One client per room, one room at a time, before the load's clients connect at once.
 
         pycrdt-websocket 0.16.5 hangs every client but one when several join a room that does
@@ -162,8 +171,15 @@ class Bench:
             base = self.base_cfg(server, running, rooms)
             t_base = time.monotonic()
             configs = [
-                {**base, "mode": "fanout", "clients": clients[w::n_workers], "rate": rate,
-                 "edits": edits, "drain_timeout": self.args.drain_timeout, "t_base": t_base}
+                {
+                    **base,
+                    "mode": "fanout",
+                    "clients": clients[w::n_workers],
+                    "rate": rate,
+                    "edits": edits,
+                    "drain_timeout": self.args.drain_timeout,
+                    "t_base": t_base,
+                }
                 for w in range(n_workers)
             ]
             opener = self.open_rooms(server, running, rooms, name)
@@ -210,7 +226,9 @@ class Bench:
             "p99_ms": percentile(hist, 0.99),
             "deliveries": deliveries,
             "expected_deliveries": expected,
-            "deliveries_per_s": deliveries / (last_delivery - first) if first and last_delivery > first else None,
+            "deliveries_per_s": deliveries / (last_delivery - first)
+            if first and last_delivery > first
+            else None,
             "offered_per_s": n_rooms * per_room * (per_room - 1) * rate,
             "backlog_s": (complete_at - last_send) if all_complete and complete_at else None,
             "incomplete": not all_complete,
@@ -246,8 +264,15 @@ class Bench:
         running = server.start(self.workdir("trace", server), logs=self.logs)
         try:
             base = self.base_cfg(server, running, [room])
-            obs_cfg = {**base, "mode": "observers", "room": room, "txns": txns, "observers": 3,
-                       "stall_timeout": self.args.stall_timeout, "max_seconds": self.args.trace_max_seconds}
+            obs_cfg = {
+                **base,
+                "mode": "observers",
+                "room": room,
+                "txns": txns,
+                "observers": 3,
+                "stall_timeout": self.args.stall_timeout,
+                "max_seconds": self.args.trace_max_seconds,
+            }
             writer_cfg = {**base, "mode": "writer", "room": room, "txns": txns}
             observers = Workers(f"trace.{server.key}.obs", [obs_cfg], self.logs)
             try:
@@ -284,7 +309,9 @@ class Bench:
         return {
             "txns": txns,
             "edits_per_s": txns / (max(done) - first) if all_done else None,
-            "writer_edits_per_s": txns / (wres["last_send"] - first) if wres["last_send"] > first else None,
+            "writer_edits_per_s": txns / (wres["last_send"] - first)
+            if wres["last_send"] > first
+            else None,
             "seconds": (max(done) - first) if all_done else None,
             "exact_observers": sum(1 for o in obs if o["exact"]),
             "observers": len(obs),
@@ -299,23 +326,31 @@ class Bench:
 
     # -- join a long history
 
-    def _joins(self, server: ServerSpec, running: Running, room: str, n: int, tag: str) -> dict[str, Any]:
-        cfg = {**self.base_cfg(server, running, [room]), "mode": "joiner", "room": room,
-               "txns": self.args.join_updates, "joins": n, "timeout": self.args.join_timeout}
+    def _joins(
+        self, server: ServerSpec, running: Running, room: str, n: int, tag: str
+    ) -> dict[str, Any]:
+        cfg = {
+            **self.base_cfg(server, running, [room]),
+            "mode": "joiner",
+            "room": room,
+            "txns": self.args.join_updates,
+            "joins": n,
+            "timeout": self.args.join_timeout,
+        }
         w = Workers(f"join.{server.key}.{tag}", [cfg], self.logs)
         try:
             return w.read_all(self.args.join_timeout * n + 120)[0]
         finally:
             w.stop()
 
-    def _quiesce(self, running: Running, limit: float = 120.0) -> float:
-        """Wait until the server has used < 3 % CPU for a whole second (its writes are done)."""
+    def _quiesce(self, running: Running, limit: float) -> float:
+        """Wait until the server has used < 3 % CPU for half a second (its writes are done)."""
         t0 = time.monotonic()
         prev = procs.cpu_seconds(running.pid)
         while time.monotonic() - t0 < limit:
-            time.sleep(1.0)
+            time.sleep(0.5)
             now = procs.cpu_seconds(running.pid)
-            if now - prev < 0.03:
+            if now - prev < 0.015:
                 break
             prev = now
         return time.monotonic() - t0
@@ -325,25 +360,43 @@ class Bench:
         n = self.args.join_updates
         running = server.start(self.workdir("join", server), persistent=True, logs=self.logs)
         try:
-            seed_cfg = {**self.base_cfg(server, running, [room]), "mode": "writer", "room": room,
-                        "txns": n, "barrier": True, "barrier_timeout": self.args.seed_timeout}
+            seed_cfg = {
+                **self.base_cfg(server, running, [room]),
+                "mode": "writer",
+                "room": room,
+                "txns": n,
+                "barrier": True,
+                "barrier_timeout": self.args.seed_timeout,
+            }
             seeder = Workers(f"join.{server.key}.seeder", [seed_cfg], self.logs)
             try:
                 seeder.read_all(120)
                 seeder.send_all({"go": time.monotonic() + 0.2})
                 seed = seeder.read_all(self.args.seed_timeout + 120)[0]
+                # Let the server finish what it does after acknowledging the seed (writes to
+                # its store), with the seeder still connected, so that the joins below find a
+                # server at rest. (pycrdt-websocket drops a room's pending store writes when a
+                # client disconnects while the room still has sends in flight.)
+                settle = self._quiesce(running, self.args.settle_timeout)
                 warm = self._joins(server, running, room, 3, "warm")
                 seeder.send_all({"stop": True})
             finally:
                 seeder.stop()
-            settle = self._quiesce(running)
+            settle += self._quiesce(running, 10.0)
             running = server.restart(running, self.logs)
             cold = self._joins(server, running, room, 2, "cold")
             vmhwm = procs.status_kb(running.pid, "VmHWM")
         finally:
             stop(running)
-        return self._join_metrics(n, seed, warm["joins"], cold["joins"][:1], settle, vmhwm,
-                                  Counter(warm["errors"]["kinds"]) + Counter(cold["errors"]["kinds"]))
+        return self._join_metrics(
+            n,
+            seed,
+            warm["joins"],
+            cold["joins"][:1],
+            settle,
+            vmhwm,
+            Counter(warm["errors"]["kinds"]) + Counter(cold["errors"]["kinds"]),
+        )
 
     def join_store(self, server: ServerSpec) -> dict[str, Any]:
         """Atelier only: 100,000 rows written through SqlDocumentStore while the server is down."""
@@ -354,7 +407,7 @@ class Bench:
         workdir = self.workdir("join-store", server)
         workdir.mkdir(parents=True)
         server.prepare(workdir)
-        updates = load(CACHE, log=log).updates[:n]
+        updates = load(CACHE, log=log, limit=n).updates
         t0 = time.monotonic()
         asyncio.run(_seed_store(workdir / "atelier.db", room, updates))
         seed_s = time.monotonic() - t0
@@ -367,15 +420,28 @@ class Bench:
         finally:
             stop(running)
         seed = {"first_send": 0.0, "barrier_s": seed_s}
-        metrics = self._join_metrics(n, seed, first["joins"][1:], first["joins"][:1], 0.0, vmhwm,
-                                     Counter(first["errors"]["kinds"]) + Counter(again["errors"]["kinds"]))
+        metrics = self._join_metrics(
+            n,
+            seed,
+            first["joins"][1:],
+            first["joins"][:1],
+            0.0,
+            vmhwm,
+            Counter(first["errors"]["kinds"]) + Counter(again["errors"]["kinds"]),
+        )
         metrics["restart_again_ms"] = again["joins"][0]["synced_ms"]
         return metrics
 
     @staticmethod
-    def _join_metrics(n: int, seed: dict[str, Any], warm: list[dict[str, Any]],
-                      cold: list[dict[str, Any]], settle: float, vmhwm: int,
-                      errors: Counter[str]) -> dict[str, Any]:
+    def _join_metrics(
+        n: int,
+        seed: dict[str, Any],
+        warm: list[dict[str, Any]],
+        cold: list[dict[str, Any]],
+        settle: float,
+        vmhwm: int,
+        errors: Counter[str],
+    ) -> dict[str, Any]:
         def med(values: list[float | None]) -> float | None:
             vals = [v for v in values if v is not None]
             return statistics.median(vals) if vals else None
@@ -391,6 +457,7 @@ class Bench:
             "cold_exact": bool(cold) and cold[0]["exact_at_sync"],
             "cold_complete_ms": cold[0]["complete_ms"] if cold else None,
             "settle_s": settle,
+            "joins_raw": {"live": warm, "restart": cold},
             "errors": sum(errors.values()),
             "error_kinds": dict(errors),
             "peak_rss_mb": vmhwm / 1024,
@@ -413,8 +480,10 @@ class Bench:
             rss_before = procs.status_kb(running.pid, "VmRSS")
             base = self.base_cfg(server, running, rooms)
             n_workers = self.args.workers or (2 if n >= 2000 else 1)
-            configs = [{**base, "mode": "idle", "rooms": assignment[w::n_workers]}
-                       for w in range(n_workers)]
+            configs = [
+                {**base, "mode": "idle", "rooms": assignment[w::n_workers]}
+                for w in range(n_workers)
+            ]
             opener = self.open_rooms(server, running, rooms, "idle")
             workers = Workers(f"idle.{server.key}", configs, self.logs)
             try:
@@ -470,7 +539,7 @@ class Bench:
                         raise ValueError(scenario)
                 except KeyboardInterrupt:
                     raise
-                except Exception as exc:  # noqa: BLE001 - one failure must not end the run
+                except Exception as exc:
                     res = {"failed": f"{type(exc).__name__}: {str(exc)[:300]}"}
                 res["wall_s"] = time.monotonic() - t0
                 self.results.setdefault(scenario, {})[server.key] = res
@@ -480,7 +549,7 @@ class Bench:
                     t0 = time.monotonic()
                     try:
                         res = self.join_store(server)
-                    except Exception as exc:  # noqa: BLE001
+                    except Exception as exc:
                         res = {"failed": f"{type(exc).__name__}: {str(exc)[:300]}"}
                     res["wall_s"] = time.monotonic() - t0
                     self.results.setdefault("join-store", {})[server.key] = res
@@ -523,14 +592,20 @@ def summary(scenario: str, r: dict[str, Any]) -> str:
     if "failed" in r:
         return "FAILED " + r["failed"]
     if scenario in FANOUT:
-        return (f"p50 {fmt(r['p50_ms'])} ms, p99 {fmt(r['p99_ms'])} ms, {fmt(r['deliveries_per_s'])} deliveries/s, "
-                f"backlog {fmt(r['backlog_s'], 2)} s, errors {r['errors']}, exact {fmt(r['exact'])}")
+        return (
+            f"p50 {fmt(r['p50_ms'])} ms, p99 {fmt(r['p99_ms'])} ms, {fmt(r['deliveries_per_s'])} deliveries/s, "
+            f"backlog {fmt(r['backlog_s'], 2)} s, errors {r['errors']}, exact {fmt(r['exact'])}"
+        )
     if scenario == "trace":
-        return (f"{fmt(r['edits_per_s'])} edits/s end to end, exact {r['exact_observers']}/{r['observers']}, "
-                f"errors {r['errors']}")
+        return (
+            f"{fmt(r['edits_per_s'])} edits/s end to end, exact {r['exact_observers']}/{r['observers']}, "
+            f"errors {r['errors']}"
+        )
     if scenario == "join":
-        return (f"seed {fmt(r['seed_edits_per_s'])} edits/s, synced warm {fmt(r['warm_synced_ms'])} ms, "
-                f"after restart {fmt(r['cold_synced_ms'])} ms, exact {fmt(r['warm_exact'])}/{fmt(r['cold_exact'])}")
+        return (
+            f"seed {fmt(r['seed_edits_per_s'])} edits/s, synced warm {fmt(r['warm_synced_ms'])} ms, "
+            f"after restart {fmt(r['cold_synced_ms'])} ms, exact {fmt(r['warm_exact'])}/{fmt(r['cold_exact'])}"
+        )
     if scenario == "idle":
         return f"{r['connected']} connected, {fmt(r['kb_per_conn'])} KB/conn"
     return json.dumps(r)[:200]
@@ -539,14 +614,18 @@ def summary(scenario: str, r: dict[str, Any]) -> str:
 def _fanout_rows(r: dict[str, Any], drain: float) -> list[tuple[str, Any, str | None]]:
     backlog = r.get("backlog_s")
     if r.get("incomplete"):
-        pct = 100.0 * r["deliveries"] / r["expected_deliveries"] if r.get("expected_deliveries") else 0
+        pct = (
+            100.0 * r["deliveries"] / r["expected_deliveries"]
+            if r.get("expected_deliveries")
+            else 0
+        )
         backlog = f">{drain:.0f} (only {pct:.1f} % delivered)"
     return [
         ("latency p50 (ms)", r.get("p50_ms"), "lower"),
         ("latency p95 (ms)", r.get("p95_ms"), "lower"),
         ("latency p99 (ms)", r.get("p99_ms"), "lower"),
         ("deliveries/s", r.get("deliveries_per_s"), "higher"),
-        ("backlog after last edit (s)", backlog, "lower"),
+        ("backlog after last edit (s)", backlog, None),
         ("errors", r.get("errors"), None),
         ("server CPU (% of a core)", r.get("server_cpu_pct"), None),
         ("server peak RSS (MB)", r.get("peak_rss_mb"), None),
@@ -555,15 +634,22 @@ def _fanout_rows(r: dict[str, Any], drain: float) -> list[tuple[str, Any, str | 
     ]
 
 
-def rows_for(scenario: str, r: dict[str, Any], args: argparse.Namespace) -> list[tuple[str, Any, str | None]]:
+def rows_for(
+    scenario: str, r: dict[str, Any], args: argparse.Namespace
+) -> list[tuple[str, Any, str | None]]:
     if "failed" in r:
         return [("FAILED", r["failed"], None)]
     if scenario in FANOUT:
         return _fanout_rows(r, args.drain_timeout)
     if scenario == "trace":
         return [
-            ("edits/s end to end", r.get("edits_per_s") if r.get("edits_per_s") else
-             ("stalled" if r.get("stalled") else None), "higher"),
+            (
+                "edits/s end to end",
+                r.get("edits_per_s")
+                if r.get("edits_per_s")
+                else ("stalled" if r.get("stalled") else None),
+                "higher",
+            ),
             ("writer send rate (edits/s)", r.get("writer_edits_per_s"), None),
             ("observers exact", f"{r['exact_observers']}/{r['observers']}", None),
             ("errors", r.get("errors"), None),
@@ -572,25 +658,44 @@ def rows_for(scenario: str, r: dict[str, Any], args: argparse.Namespace) -> list
             ("load generator CPU (%)", r.get("loadgen_cpu_pct"), None),
         ]
     if scenario in ("join", "join-store"):
-        warm_label = "synced, room live (ms)" if scenario == "join" else "synced, room live after load (ms)"
-        cold_label = "synced after restart (ms)" if scenario == "join" else "synced, first join after start (ms)"
+        warm_label = (
+            "synced, room live (ms)" if scenario == "join" else "synced, room live after load (ms)"
+        )
+        cold_label = (
+            "synced after restart (ms)"
+            if scenario == "join"
+            else "synced, first join after start (ms)"
+        )
         rows = [
             ("seed rate (updates/s)", r.get("seed_edits_per_s"), "higher"),
             (warm_label, r.get("warm_synced_ms"), "lower"),
             (cold_label, r.get("cold_synced_ms"), "lower"),
-            ("content exact at sync (live / restart)", f"{fmt(r.get('warm_exact'))} / {fmt(r.get('cold_exact'))}", None),
+            (
+                "content exact at sync (live / restart)",
+                f"{fmt(r.get('warm_exact'))} / {fmt(r.get('cold_exact'))}",
+                None,
+            ),
         ]
+        if scenario == "join":
+            rows.append(("busy writing after the seed (s)", r.get("settle_s"), None))
         if r.get("restart_again_ms") is not None:
             rows.append(("synced after a second restart (ms)", r["restart_again_ms"], "lower"))
         if not r.get("cold_exact") and r.get("cold_complete_ms"):
             rows.append(("full content after restart (ms)", r["cold_complete_ms"], "lower"))
-        rows += [("errors", r.get("errors"), None), ("server peak RSS (MB)", r.get("peak_rss_mb"), None)]
+        rows += [
+            ("errors", r.get("errors"), None),
+            ("server peak RSS (MB)", r.get("peak_rss_mb"), None),
+        ]
         return rows
     if scenario == "idle":
         return [
             ("connections open", f"{r['connected']:,}/{r['wanted']:,}", None),
             ("memory per connection (KB)", r.get("kb_per_conn"), "lower"),
-            ("server RSS idle → loaded (MB)", f"{fmt(r['rss_before_mb'])} → {fmt(r['rss_after_mb'])}", None),
+            (
+                "server RSS idle → loaded (MB)",
+                f"{fmt(r['rss_before_mb'])} → {fmt(r['rss_after_mb'])}",
+                None,
+            ),
             ("connections/s while connecting", r.get("connect_per_s"), "higher"),
             ("errors", r.get("errors"), None),
         ]
@@ -598,7 +703,12 @@ def rows_for(scenario: str, r: dict[str, Any], args: argparse.Namespace) -> list
 
 
 def ratio(a: Any, b: Any) -> str:
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool) and b:
+    if (
+        isinstance(a, (int, float))
+        and isinstance(b, (int, float))
+        and not isinstance(a, bool)
+        and b
+    ):
         return f"{a / b:.2f}×"
     return "—"
 
@@ -647,7 +757,9 @@ def table(bench: Bench, servers: list[ServerSpec]) -> str:
                 cells.append(fmt(values.get(s.key)) if s.key in per_server else "")
             if has_atelier:
                 for s in anchors:
-                    cells.append(ratio(values.get("atelier"), values.get(s.key)) if better[label] else "")
+                    cells.append(
+                        ratio(values.get("atelier"), values.get(s.key)) if better[label] else ""
+                    )
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -655,11 +767,19 @@ def table(bench: Bench, servers: list[ServerSpec]) -> str:
 def server_log_notes(bench: Bench) -> list[str]:
     notes = []
     for path in sorted(bench.logs.glob("*.log")):
-        if "-w" in path.name.split(".")[-2]:
-            continue
         text = path.read_text(errors="replace")
-        warnings = sum(1 for line in text.splitlines() if "WARNING" in line or "warn" in line.lower())
-        errors = sum(1 for line in text.splitlines() if "ERROR" in line or "Traceback" in line or "Error:" in line)
+        if "-w" in path.name.split(".")[-2]:  # a load-generator worker
+            if "Traceback" in text:
+                notes.append(f"{path.name}: the load generator logged a traceback")
+            continue
+        warnings = sum(
+            1 for line in text.splitlines() if "WARNING" in line or "warn" in line.lower()
+        )
+        errors = sum(
+            1
+            for line in text.splitlines()
+            if "ERROR" in line or "Traceback" in line or "Error:" in line
+        )
         if warnings or errors:
             notes.append(f"{path.name}: {warnings} warning lines, {errors} error lines")
     return notes
@@ -670,34 +790,97 @@ def server_log_notes(bench: Bench) -> list[str]:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    p.add_argument("--only", action="append", default=[],
-                   help=f"scenarios, comma-separated or repeated: {', '.join(SCENARIOS)} (or 'fanout'); default all")
-    p.add_argument("--servers", default=",".join(SERVER_ORDER),
-                   help="comma-separated: atelier, yws (Node reference), hocuspocus, pyws (pycrdt-websocket)")
-    p.add_argument("--duration", type=float, default=20.0, help="seconds of editing per fan-out scenario (20)")
-    p.add_argument("--clients", type=int, default=0, help="cap on clients per room in fan-out scenarios")
-    p.add_argument("--workers", type=int, default=0, help="load-generator processes (default: 2 from 100 clients)")
-    p.add_argument("--drain-timeout", type=float, default=60.0, help="max seconds to wait for the backlog (60)")
-    p.add_argument("--trace-txns", type=int, default=259_778, help="trace transactions to replay (all)")
-    p.add_argument("--trace-max-seconds", type=float, default=300.0, help="bound on one replay (300)")
-    p.add_argument("--stall-timeout", type=float, default=20.0, help="replay: give up after this long without progress")
-    p.add_argument("--join-updates", type=int, default=100_000, help="history length for the join scenario")
+    p.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        help=f"scenarios, comma-separated or repeated: {', '.join(SCENARIOS)} (or 'fanout'); default all",
+    )
+    p.add_argument(
+        "--servers",
+        default=",".join(SERVER_ORDER),
+        help="comma-separated: atelier, yws (Node reference), hocuspocus, pyws (pycrdt-websocket)",
+    )
+    p.add_argument(
+        "--duration", type=float, default=20.0, help="seconds of editing per fan-out scenario (20)"
+    )
+    p.add_argument(
+        "--clients", type=int, default=0, help="cap on clients per room in fan-out scenarios"
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="load-generator processes (default: 2 from 100 clients)",
+    )
+    p.add_argument(
+        "--drain-timeout", type=float, default=60.0, help="max seconds to wait for the backlog (60)"
+    )
+    p.add_argument(
+        "--trace-txns", type=int, default=259_778, help="trace transactions to replay (all)"
+    )
+    p.add_argument(
+        "--trace-max-seconds", type=float, default=300.0, help="bound on one replay (300)"
+    )
+    p.add_argument(
+        "--stall-timeout",
+        type=float,
+        default=20.0,
+        help="replay: give up after this long without progress",
+    )
+    p.add_argument(
+        "--join-updates", type=int, default=100_000, help="history length for the join scenario"
+    )
     p.add_argument("--join-timeout", type=float, default=120.0, help="bound on one join (s)")
-    p.add_argument("--seed-timeout", type=float, default=900.0, help="bound on seeding the history (s)")
-    p.add_argument("--no-store-seed", action="store_true", help="skip Atelier's store-seeded join variant")
-    p.add_argument("--idle", type=int, default=10_000, help="idle connections (capped by the fd limit)")
+    p.add_argument(
+        "--seed-timeout", type=float, default=900.0, help="bound on seeding the history (s)"
+    )
+    p.add_argument(
+        "--settle-timeout",
+        type=float,
+        default=300.0,
+        help="join: max seconds to let a server finish its writes before the restart",
+    )
+    p.add_argument(
+        "--no-store-seed", action="store_true", help="skip Atelier's store-seeded join variant"
+    )
+    p.add_argument(
+        "--idle", type=int, default=10_000, help="idle connections (capped by the fd limit)"
+    )
     p.add_argument("--idle-per-room", type=int, default=100, help="idle connections per room (100)")
-    p.add_argument("--idle-hold", type=float, default=3.0, help="seconds to hold the idle connections before measuring")
-    p.add_argument("--no-deflate", action="store_true",
-                   help="clients do not offer permessage-deflate (browsers do; the default offers it)")
-    p.add_argument("--smoke", action="store_true",
-                   help="quick preset: 4 s fan-out, ≤ 20 clients/room, 20k-txn trace, 10k-update join, 500 idle")
+    p.add_argument(
+        "--idle-hold",
+        type=float,
+        default=3.0,
+        help="seconds to hold the idle connections before measuring",
+    )
+    p.add_argument(
+        "--no-deflate",
+        action="store_true",
+        help="clients do not offer permessage-deflate (browsers do; the default offers it)",
+    )
+    p.add_argument(
+        "--smoke",
+        action="store_true",
+        help="quick preset: 3 s fan-out, ≤ 20 clients/room, 20k-txn trace, 5k-update join, 300 idle",
+    )
     p.add_argument("--skip-install", action="store_true", help="do not check/install the anchors")
     args = p.parse_args(argv)
     if args.smoke:
-        defaults = {"duration": 4.0, "clients": 20, "trace_txns": 20_000, "join_updates": 10_000,
-                    "idle": 500, "drain_timeout": 20.0, "trace_max_seconds": 60.0, "stall_timeout": 10.0,
-                    "seed_timeout": 120.0, "join_timeout": 30.0, "idle_hold": 1.0}
+        defaults = {
+            "duration": 3.0,
+            "clients": 20,
+            "trace_txns": 20_000,
+            "join_updates": 5_000,
+            "idle": 300,
+            "drain_timeout": 15.0,
+            "trace_max_seconds": 45.0,
+            "stall_timeout": 10.0,
+            "seed_timeout": 60.0,
+            "join_timeout": 20.0,
+            "idle_hold": 1.0,
+            "settle_timeout": 30.0,
+        }
         for key, value in defaults.items():
             if getattr(args, key) == p.get_default(key):
                 setattr(args, key, value)
@@ -731,6 +914,7 @@ def main(argv: list[str] | None = None) -> int:
         raise KeyboardInterrupt(f"signal {signum}")
 
     signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)  # also when started with SIGINT ignored (background)
     if not args.skip_install:
         installer.install(log=log)
     if "trace" in scenarios or "join" in scenarios:
@@ -769,10 +953,13 @@ def main(argv: list[str] | None = None) -> int:
                 notes.append(f"{scenario} / {ALL[key].label}: errors: {kinds}")
             if res.get("exact_why"):
                 notes.append(f"{scenario} / {ALL[key].label}: not exact: {res['exact_why']}")
-            if res.get("loadgen_cpu_pct") and res["loadgen_cpu_pct"] > 85 * max(1, bench.n_workers(
-                    res.get("clients", 0))):
-                notes.append(f"{scenario} / {ALL[key].label}: the load generator was saturated "
-                             f"({res['loadgen_cpu_pct']:.0f} % CPU): latencies include client queueing")
+            if res.get("loadgen_cpu_pct") and res["loadgen_cpu_pct"] > 85 * max(
+                1, bench.n_workers(res.get("clients", 0))
+            ):
+                notes.append(
+                    f"{scenario} / {ALL[key].label}: the load generator was saturated "
+                    f"({res['loadgen_cpu_pct']:.0f} % CPU): latencies include client queueing"
+                )
     notes += bench.notes + server_log_notes(bench)
     if notes:
         out += ["", "Notes:", *(f"- {n}" for n in notes)]
@@ -780,6 +967,7 @@ def main(argv: list[str] | None = None) -> int:
     text = "\n".join(out)
     print(text)
     (bench.run_dir / "table.md").write_text(text + "\n")
-    (bench.run_dir / "results.json").write_text(json.dumps(
-        {"args": vars(args), "results": bench.results}, indent=1, default=str))
+    (bench.run_dir / "results.json").write_text(
+        json.dumps({"args": vars(args), "results": bench.results}, indent=1, default=str)
+    )
     return 130 if interrupted else 0

@@ -38,7 +38,11 @@ PYWS_PACKAGES = ["pycrdt-websocket==0.16.5", "pycrdt-store==0.1.5"]
 
 def _same_as_atelier() -> list[str]:
     pins = []
-    for dist, spec in (("pycrdt", "pycrdt"), ("uvicorn", "uvicorn[standard]"), ("websockets", "websockets")):
+    for dist, spec in (
+        ("pycrdt", "pycrdt"),
+        ("uvicorn", "uvicorn[standard]"),
+        ("websockets", "websockets"),
+    ):
         try:
             pins.append(f"{spec}=={metadata.version(dist)}")
         except metadata.PackageNotFoundError:
@@ -54,19 +58,27 @@ def _stamp_ok(stamp: Path, spec: object) -> bool:
 
 
 def install_node(log=print) -> None:
-    spec = {"packages": NODE_PACKAGES, "launcher": (BENCH / "launchers/hocuspocus_server.mjs").read_text()}
+    spec = {
+        "packages": NODE_PACKAGES,
+        "launcher": (BENCH / "launchers/hocuspocus_server.mjs").read_text(),
+    }
     stamp = NODE_DIR / ".bench-stamp"
     if _stamp_ok(stamp, spec) and (NODE_DIR / "node_modules").is_dir():
         return
     if shutil.which("npm") is None:
         raise SystemExit("npm is required to install the Node anchors")
     NODE_DIR.mkdir(parents=True, exist_ok=True)
-    package = {"name": "atelier-bench-anchors", "private": True, "version": "0.0.0",
-               "dependencies": NODE_PACKAGES}
+    package = {
+        "name": "atelier-bench-anchors",
+        "private": True,
+        "version": "0.0.0",
+        "dependencies": NODE_PACKAGES,
+    }
     (NODE_DIR / "package.json").write_text(json.dumps(package, indent=2) + "\n")
     log(f"installing Node anchors into {NODE_DIR} …")
-    subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"],
-                   cwd=NODE_DIR, check=True)
+    subprocess.run(
+        ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=NODE_DIR, check=True
+    )
     shutil.copy(BENCH / "launchers/hocuspocus_server.mjs", NODE_DIR / "hocuspocus_server.mjs")
     stamp.write_text(json.dumps(spec))
 
@@ -80,7 +92,14 @@ def install_pyws(log=print) -> None:
     base = getattr(sys, "_base_executable", sys.executable)
     if not (PYWS_DIR / "bin/python").exists():
         subprocess.run([base, "-m", "venv", str(PYWS_DIR)], check=True)
-    pip = [str(PYWS_DIR / "bin/python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    pip = [
+        str(PYWS_DIR / "bin/python"),
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+    ]
     subprocess.run([*pip, *pins], check=True)
     stamp.write_text(json.dumps(pins))
 

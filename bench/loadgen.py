@@ -73,8 +73,10 @@ def tree_merge(updates: list[bytes]) -> bytes:
     """One update equal to all of ``updates``; 32-way merges keep the cost linear."""
     level = list(updates)
     while len(level) > 1:
-        level = [merge_updates(*level[i : i + 32]) if i + 1 < len(level) else level[i]
-                 for i in range(0, len(level), 32)]
+        level = [
+            merge_updates(*level[i : i + 32]) if i + 1 < len(level) else level[i]
+            for i in range(0, len(level), 32)
+        ]
     return level[0]
 
 
@@ -99,7 +101,9 @@ class Conn:
     ``defer=True`` queues the received updates instead of applying them (see ``FanoutClient``).
     """
 
-    def __init__(self, cfg: dict[str, Any], room: str, doc: Doc | None, *, defer: bool = False) -> None:
+    def __init__(
+        self, cfg: dict[str, Any], room: str, doc: Doc | None, *, defer: bool = False
+    ) -> None:
         self.cfg = cfg
         self.room = room
         self.url = cfg["urls"][room]
@@ -233,7 +237,7 @@ class FanoutClient(Conn):
             return
         try:
             await self.open()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.w.errors.add("reconnect: " + describe(exc))
 
     async def edit_loop(self, t0: float, rate: float) -> None:
@@ -299,13 +303,19 @@ class FanoutWorker:
                 try:
                     await c.start()
                     return True
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:
                     self.errors.add("connect: " + describe(exc))
                     return False
 
         ok = await asyncio.gather(*(start(c) for c in self.clients))
-        emit({"event": "ready", "connected": sum(ok), "failed": len(ok) - sum(ok),
-              "connect_s": monotonic() - t_connect})
+        emit(
+            {
+                "event": "ready",
+                "connected": sum(ok),
+                "failed": len(ok) - sum(ok),
+                "connect_s": monotonic() - t_connect,
+            }
+        )
         go = (await read_line(stdin))["go"]
         rate = self.cfg["rate"]
         live = [c for c, good in zip(self.clients, ok, strict=True) if good]
@@ -319,20 +329,22 @@ class FanoutWorker:
         await asyncio.gather(*(c.close() for c in self.clients))
         finals = [c.final() for c in self.clients]
         completes = [c.complete_at for c in live if c.complete_at is not None]
-        emit({
-            "event": "result",
-            "hist": {str(k): v for k, v in self.hist.items()},
-            "deliveries": self.deliveries,
-            "first_send": self.first_send,
-            "last_send": self.last_send,
-            "last_delivery": self.last_delivery,
-            "all_complete": len(completes) == len(self.clients),
-            "complete_at": max(completes) if completes else None,
-            "done_at": done_at,
-            "sent": sum(c.sent for c in self.clients),
-            "errors": self.errors.as_dict(),
-            "finals": finals,
-        })
+        emit(
+            {
+                "event": "result",
+                "hist": {str(k): v for k, v in self.hist.items()},
+                "deliveries": self.deliveries,
+                "first_send": self.first_send,
+                "last_send": self.last_send,
+                "last_delivery": self.last_delivery,
+                "all_complete": len(completes) == len(self.clients),
+                "complete_at": max(completes) if completes else None,
+                "done_at": done_at,
+                "sent": sum(c.sent for c in self.clients),
+                "errors": self.errors.as_dict(),
+                "finals": finals,
+            }
+        )
 
 
 # --- trace replay -----------------------------------------------------------------------------
@@ -341,7 +353,7 @@ class FanoutWorker:
 def load_trace_updates(cfg: dict[str, Any]) -> list[bytes]:
     from bench.trace import load
 
-    return load(Path(cfg["cache_dir"]), log=lambda *_: None).updates[: cfg["txns"]]
+    return load(Path(cfg["cache_dir"]), log=lambda *_: None, limit=cfg["txns"]).updates
 
 
 def track_close(conn: Conn, errors: Errors, prefix: str = "") -> None:
@@ -397,8 +409,17 @@ async def writer_mode(cfg: dict[str, Any], stdin: asyncio.StreamReader) -> None:
             await asyncio.sleep(0.005)
         if conn.step2_count > before:
             barrier_s = monotonic() - first
-    emit({"event": "result", "first_send": first, "last_send": last, "sent": len(frames),
-          "barrier_s": barrier_s, "echo_frames": conn.frames, "errors": errors.as_dict()})
+    emit(
+        {
+            "event": "result",
+            "first_send": first,
+            "last_send": last,
+            "sent": len(frames),
+            "barrier_s": barrier_s,
+            "echo_frames": conn.frames,
+            "errors": errors.as_dict(),
+        }
+    )
     with contextlib.suppress(SystemExit):
         await read_line(stdin)  # stop
     await conn.close()
@@ -448,10 +469,23 @@ async def observers_mode(cfg: dict[str, Any], stdin: asyncio.StreamReader) -> No
     details = []
     for i, c in enumerate(obs):
         text = str(c.text)
-        details.append({"complete_at": complete_at[i], "exact": text == expected, "frames": c.frames,
-                        "len": len(text), "expected_len": target_len})
-    emit({"event": "result", "observers": details, "errors": errors.as_dict(),
-          "stalled": any(t is None for t in complete_at)})
+        details.append(
+            {
+                "complete_at": complete_at[i],
+                "exact": text == expected,
+                "frames": c.frames,
+                "len": len(text),
+                "expected_len": target_len,
+            }
+        )
+    emit(
+        {
+            "event": "result",
+            "observers": details,
+            "errors": errors.as_dict(),
+            "stalled": any(t is None for t in complete_at),
+        }
+    )
     for c in obs:
         await c.close()
 
@@ -460,7 +494,11 @@ async def observers_mode(cfg: dict[str, Any], stdin: asyncio.StreamReader) -> No
 
 
 async def joiner_mode(cfg: dict[str, Any], stdin: asyncio.StreamReader) -> None:
-    """Fresh clients, one after the other: connect → first SyncStep2 applied (→ full content)."""
+    """Fresh clients, one after the other: connect → first SyncStep2 applied (→ full content).
+
+    The first client stays connected until the last join is measured, so that joins after the
+    first find the room live (and no server unloads it in between).
+    """
     from bench.trace import text_after
 
     updates = load_trace_updates(cfg)
@@ -469,7 +507,8 @@ async def joiner_mode(cfg: dict[str, Any], stdin: asyncio.StreamReader) -> None:
     room = cfg["room"]
     results = []
     errors = Errors()
-    for _ in range(cfg["joins"]):
+    kept: list[Conn] = []
+    for n in range(cfg["joins"]):
         c = Conn(cfg, room, Doc())
         complete = asyncio.Event()
 
@@ -492,15 +531,22 @@ async def joiner_mode(cfg: dict[str, Any], stdin: asyncio.StreamReader) -> None:
             complete_at = monotonic()
         except (TimeoutError, ConnectionError, OSError) as exc:
             errors.add("join: " + describe(exc))
-        results.append({
-            "open_ms": (opened - t0) * 1e3 if opened else None,
-            "synced_ms": (synced_at - t0) * 1e3 if synced_at else None,
-            "exact_at_sync": exact_at_sync,
-            "complete_ms": (complete_at - t0) * 1e3 if complete_at else None,
-            "text_len": len(str(c.text)),
-        })
-        await c.close()
+        results.append(
+            {
+                "open_ms": (opened - t0) * 1e3 if opened else None,
+                "synced_ms": (synced_at - t0) * 1e3 if synced_at else None,
+                "exact_at_sync": exact_at_sync,
+                "complete_ms": (complete_at - t0) * 1e3 if complete_at else None,
+                "text_len": len(str(c.text)),
+            }
+        )
+        if n == 0 and cfg.get("keep_first", True):
+            kept.append(c)  # keeps the room live (and loaded) for the joins after it
+        else:
+            await c.close()
     emit({"event": "result", "joins": results, "errors": errors.as_dict()})
+    for c in kept:
+        await c.close()
 
 
 # --- idle and opener --------------------------------------------------------------------------
@@ -520,7 +566,7 @@ async def idle_mode(cfg: dict[str, Any], stdin: asyncio.StreamReader) -> None:
                 await asyncio.wait_for(c.synced.wait(), 60)
                 conns.append(c)
                 return True
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 errors.add("connect: " + describe(exc))
                 if c.sock is not None:
                     c.sock.abort()
@@ -528,8 +574,14 @@ async def idle_mode(cfg: dict[str, Any], stdin: asyncio.StreamReader) -> None:
 
     t0 = monotonic()
     ok = await asyncio.gather(*(one(room) for room in cfg["rooms"]))
-    emit({"event": "ready", "connected": sum(ok), "failed": len(ok) - sum(ok),
-          "connect_s": monotonic() - t0})
+    emit(
+        {
+            "event": "ready",
+            "connected": sum(ok),
+            "failed": len(ok) - sum(ok),
+            "connect_s": monotonic() - t0,
+        }
+    )
     await read_line(stdin)  # stop
     still = sum(1 for c in conns if c.sock.is_open)
     emit({"event": "result", "connected": sum(ok), "still_open": still, "errors": errors.as_dict()})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 from dataclasses import dataclass, field
@@ -46,7 +47,9 @@ class ServerSpec:
 
     # --- overridden per server ---------------------------------------------------------------
 
-    def argv_env(self, port: int, workdir: Path, persistent: bool) -> tuple[list[str], dict[str, str]]:
+    def argv_env(
+        self, port: int, workdir: Path, persistent: bool
+    ) -> tuple[list[str], dict[str, str]]:
         raise NotImplementedError
 
     def prepare(self, workdir: Path) -> None:
@@ -60,23 +63,40 @@ class ServerSpec:
 
     # --- common -------------------------------------------------------------------------------
 
-    def start(self, workdir: Path, *, persistent: bool = False, fresh: bool = True,
-              logs: Path, port: int | None = None) -> Running:
+    def start(
+        self,
+        workdir: Path,
+        *,
+        persistent: bool = False,
+        fresh: bool = True,
+        logs: Path,
+        port: int | None = None,
+    ) -> Running:
         workdir.mkdir(parents=True, exist_ok=True)
         if fresh:
             self.prepare(workdir)
         port = port or free_port()
         argv, env = self.argv_env(port, workdir, persistent)
         full_env = {**os.environ, **env}
-        proc = Proc(self.key, argv, env=full_env, cwd=workdir,
-                    log_path=logs / f"{workdir.name}.{self.key}.log")
+        proc = Proc(
+            self.key,
+            argv,
+            env=full_env,
+            cwd=workdir,
+            log_path=logs / f"{workdir.name}.{self.key}.log",
+        )
         wait_port(port, proc)
         return Running(self, proc, port, workdir, persistent)
 
     def restart(self, running: Running, logs: Path) -> Running:
         stop(running)
-        again = self.start(running.workdir, persistent=running.persistent, fresh=False,
-                           logs=logs, port=running.port)
+        again = self.start(
+            running.workdir,
+            persistent=running.persistent,
+            fresh=False,
+            logs=logs,
+            port=running.port,
+        )
         again.starts = running.starts + 1
         return again
 
@@ -107,10 +127,24 @@ class Atelier(ServerSpec):
         }
 
     def prepare(self, workdir: Path) -> None:
-        subprocess.run([str(VENV_BIN / "atelier"), "db", "upgrade"], cwd=workdir, check=True,
-                       env={**os.environ, **self._env(workdir)}, capture_output=True)
+        """A freshly migrated database: ``atelier db upgrade`` once per run, then copies."""
+        template = workdir.parent / "atelier-migrated.db"
+        if not template.exists():
+            scratch = workdir.parent / "atelier-migrate"
+            scratch.mkdir(parents=True, exist_ok=True)
+            subprocess.run(
+                [str(VENV_BIN / "atelier"), "db", "upgrade"],
+                cwd=scratch,
+                check=True,
+                env={**os.environ, **self._env(scratch)},
+                capture_output=True,
+            )
+            shutil.copyfile(scratch / "atelier.db", template)
+        shutil.copyfile(template, workdir / "atelier.db")
 
-    def argv_env(self, port: int, workdir: Path, persistent: bool) -> tuple[list[str], dict[str, str]]:
+    def argv_env(
+        self, port: int, workdir: Path, persistent: bool
+    ) -> tuple[list[str], dict[str, str]]:
         return [str(VENV_BIN / "atelier"), "serve", "--port", str(port)], self._env(workdir)
 
     def url(self, port: int, room: str) -> str:
@@ -126,7 +160,9 @@ class NodeReference(ServerSpec):
     def __init__(self) -> None:
         super().__init__("yws", "y-websocket-server (Node)")
 
-    def argv_env(self, port: int, workdir: Path, persistent: bool) -> tuple[list[str], dict[str, str]]:
+    def argv_env(
+        self, port: int, workdir: Path, persistent: bool
+    ) -> tuple[list[str], dict[str, str]]:
         env = {"HOST": "127.0.0.1", "PORT": str(port)}
         if persistent:
             env["YPERSISTENCE"] = str(workdir / "leveldb")
@@ -138,7 +174,9 @@ class Hocuspocus(ServerSpec):
     def __init__(self) -> None:
         super().__init__("hocuspocus", "Hocuspocus 4", framing="hocuspocus")
 
-    def argv_env(self, port: int, workdir: Path, persistent: bool) -> tuple[list[str], dict[str, str]]:
+    def argv_env(
+        self, port: int, workdir: Path, persistent: bool
+    ) -> tuple[list[str], dict[str, str]]:
         env = {"PORT": str(port)}
         if persistent:
             store = workdir / "hocuspocus-store"
@@ -154,7 +192,9 @@ class PycrdtWebsocket(ServerSpec):
     def __init__(self) -> None:
         super().__init__("pyws", "pycrdt-websocket", stop_signal=signal.SIGINT)
 
-    def argv_env(self, port: int, workdir: Path, persistent: bool) -> tuple[list[str], dict[str, str]]:
+    def argv_env(
+        self, port: int, workdir: Path, persistent: bool
+    ) -> tuple[list[str], dict[str, str]]:
         argv = [str(PYWS_DIR / "bin/python"), str(LAUNCHERS / "pyws_app.py"), "--port", str(port)]
         if persistent:
             store = workdir / "pyws-store"
@@ -166,7 +206,13 @@ class PycrdtWebsocket(ServerSpec):
 ALL = {s.key: s for s in (Atelier(), NodeReference(), Hocuspocus(), PycrdtWebsocket())}
 ALIASES = {
     "atelier": "atelier",
-    "yws": "yws", "node": "yws", "y-websocket-server": "yws", "reference": "yws",
-    "hocuspocus": "hocuspocus", "hocus": "hocuspocus",
-    "pyws": "pyws", "pycrdt-websocket": "pyws", "pycrdt": "pyws",
+    "yws": "yws",
+    "node": "yws",
+    "y-websocket-server": "yws",
+    "reference": "yws",
+    "hocuspocus": "hocuspocus",
+    "hocus": "hocuspocus",
+    "pyws": "pyws",
+    "pycrdt-websocket": "pyws",
+    "pycrdt": "pyws",
 }

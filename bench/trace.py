@@ -12,7 +12,9 @@ import hashlib
 import json
 import struct
 import time
+from array import array
 from dataclasses import dataclass
+from itertools import accumulate, pairwise
 from pathlib import Path
 
 from pycrdt import Doc, Text
@@ -20,7 +22,7 @@ from pycrdt import Doc, Text
 TRACE = Path("/work/shared/data/traces/automerge-paper.json.gz")
 TEXT_NAME = "t"
 WRITER_CLIENT_ID = 424242
-_MAGIC = b"ATBTRC1\n"
+_MAGIC = b"ATBTRC3\n"
 
 
 @dataclass
@@ -31,11 +33,6 @@ class Trace:
 
     def __len__(self) -> int:
         return len(self.updates)
-
-
-def _read_json(path: Path) -> dict:
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        return json.load(fh)
 
 
 def _compute(data: dict) -> list[bytes]:
@@ -56,38 +53,45 @@ def _compute(data: dict) -> list[bytes]:
     return updates
 
 
-def load(cache_dir: Path, path: Path = TRACE, log=print) -> Trace:
-    """The trace's updates, from the cache when it matches the trace file, else computed."""
+def load(cache_dir: Path, path: Path = TRACE, log=print, limit: int | None = None) -> Trace:
+    """The trace's updates (the first ``limit``), from the cache if it was made from this very
+    trace file, else computed and cached.
+
+    Cache layout: magic, uint32 header length, JSON header ``{"count", "end"}``, ``count`` uint32
+    lengths, then the updates back to back.
+    """
     raw = path.read_bytes()
     digest = hashlib.sha256(raw).hexdigest()[:16]
     cache = cache_dir / f"{path.name}.{digest}.updates"
-    data = _read_json(path)
     if cache.exists():
         blob = cache.read_bytes()
         if blob.startswith(_MAGIC):
-            (count,) = struct.unpack_from("<I", blob, len(_MAGIC))
-            pos = len(_MAGIC) + 4
-            updates = []
-            for _ in range(count):
-                (n,) = struct.unpack_from("<I", blob, pos)
-                pos += 4
-                updates.append(blob[pos : pos + n])
-                pos += n
-            if len(updates) == len(data["txns"]):
-                return Trace(updates, data["endContent"], str(path))
+            pos = len(_MAGIC)
+            (hlen,) = struct.unpack_from("<I", blob, pos)
+            header = json.loads(blob[pos + 4 : pos + 4 + hlen])
+            count = header["count"]
+            start = pos + 4 + hlen
+            lengths = array("I")
+            lengths.frombytes(blob[start : start + 4 * count])
+            view = memoryview(blob)
+            n = count if limit is None else min(limit, count)
+            ends = list(accumulate(lengths[:n], initial=start + 4 * count))
+            updates = [bytes(view[a:b]) for a, b in pairwise(ends)]
+            return Trace(updates, header["end"], str(path))
+    data = json.loads(gzip.decompress(raw))
     log(f"computing {len(data['txns']):,} trace updates with pycrdt (cached afterwards)…")
     started = time.monotonic()
     updates = _compute(data)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    parts = [_MAGIC, struct.pack("<I", len(updates))]
-    for u in updates:
-        parts.append(struct.pack("<I", len(u)))
-        parts.append(u)
+    header = json.dumps({"count": len(updates), "end": data["endContent"]}).encode()
+    lengths = array("I", map(len, updates))
     tmp = cache.with_suffix(".tmp")
-    tmp.write_bytes(b"".join(parts))
+    tmp.write_bytes(
+        b"".join([_MAGIC, struct.pack("<I", len(header)), header, lengths.tobytes(), *updates])
+    )
     tmp.replace(cache)
     log(f"  done in {time.monotonic() - started:.1f}s")
-    return Trace(updates, data["endContent"], str(path))
+    return Trace(updates if limit is None else updates[:limit], data["endContent"], str(path))
 
 
 def text_after(updates: list[bytes]) -> tuple[str, bytes]:

@@ -180,8 +180,9 @@ class LeanSocket(asyncio.Protocol):
             self.transport.abort()
 
 
-async def connect(url: str, on_message: Callable[[bytes], None], *, deflate: bool = True,
-                  timeout: float = 60.0) -> LeanSocket:
+async def connect(
+    url: str, on_message: Callable[[bytes], None], *, deflate: bool = True, timeout: float = 60.0
+) -> LeanSocket:
     return await open_socket(LeanSocket(url, deflate, on_message), timeout)
 
 

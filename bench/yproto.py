@@ -123,7 +123,7 @@ def parse(frame: bytes, offset: int) -> tuple[int, int, bytes]:
     gives its subtype; everything else gives ``(type, -1, b"")``.
     """
     kind = frame[offset]
-    if kind == SYNC or kind == SYNC_REPLY:
+    if kind in (SYNC, SYNC_REPLY):
         sub = frame[offset + 1]
         n, pos = read_var_uint(frame, offset + 2)
         return SYNC, sub, frame[pos : pos + n]

@@ -29,11 +29,14 @@ class StoredServer(WebsocketServer):
 
     async def get_room(self, name: str) -> YRoom:
         if name not in self.rooms:
-            store_cls = type("Store", (SQLiteYStore,), {"db_path": os.path.join(self.store_dir, "ystore.db")})
+            store_cls = type(
+                "Store", (SQLiteYStore,), {"db_path": os.path.join(self.store_dir, "ystore.db")}
+            )
             store = store_cls(path=name)
             await self._task_group.start(store.start)
-            room = YRoom(ready=False, ystore=store, log=self.log,
-                         exception_handler=self.exception_handler)
+            room = YRoom(
+                ready=False, ystore=store, log=self.log, exception_handler=self.exception_handler
+            )
             self.rooms[name] = room
             self.loading[name] = asyncio.get_running_loop().create_future()
             await self.start_room(room)
@@ -59,7 +62,9 @@ async def main() -> None:
     # exception_logger (shipped by pycrdt-websocket): without it, one client that disconnects
     # while a broadcast is in flight takes the whole server down.
     kwargs = {"exception_handler": exception_logger}
-    websocket_server = StoredServer(args.store, **kwargs) if args.store else WebsocketServer(**kwargs)
+    websocket_server = (
+        StoredServer(args.store, **kwargs) if args.store else WebsocketServer(**kwargs)
+    )
     app = ASGIServer(websocket_server)
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")
     async with websocket_server:
