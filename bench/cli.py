@@ -8,6 +8,7 @@ import asyncio
 import datetime as dt
 import json
 import math
+import os
 import shutil
 import signal
 import statistics
@@ -108,6 +109,7 @@ class Bench:
         self.logs.mkdir(parents=True, exist_ok=True)
         self.results: dict[str, dict[str, dict[str, Any]]] = {}
         self.notes: list[str] = []
+        self.exited: list[str] = []
 
     # -- helpers
 
@@ -150,6 +152,14 @@ class Bench:
             opener.read_all(30)
         finally:
             opener.stop()
+
+    def check_alive(self, running: Running) -> None:
+        """Note a server that died during the scenario (its figures are then partial)."""
+        if not running.proc.alive():
+            self.exited.append(
+                f"{running.workdir.name}: {running.spec.label} exited with code "
+                f"{running.proc.popen.returncode} during the scenario (see its log)"
+            )
 
     def n_workers(self, clients: int) -> int:
         if self.args.workers:
@@ -198,6 +208,7 @@ class Bench:
                 sampler.stop()
                 workers.stop()
             vmhwm = procs.status_kb(running.pid, "VmHWM")
+            self.check_alive(running)
         finally:
             stop(running)
         hist: Counter[int] = Counter()
@@ -236,7 +247,7 @@ class Bench:
             "error_kinds": dict(errors),
             "server_cpu_pct": sampler.cpu_percent("server", go, done),
             "loadgen_cpu_pct": sampler.cpu_percent("loadgen", go, done),
-            "peak_rss_mb": vmhwm / 1024,
+            "peak_rss_mb": vmhwm / 1024 if vmhwm else None,
             "exact": exact,
             "exact_why": why,
             "connect_s": max(r.get("connect_s", 0) for r in ready),
@@ -297,6 +308,7 @@ class Bench:
                 observers.stop()
                 writer.stop()
             vmhwm = procs.status_kb(running.pid, "VmHWM")
+            self.check_alive(running)
         finally:
             stop(running)
         obs = ores["observers"]
@@ -321,7 +333,7 @@ class Bench:
             "error_kinds": dict(errors),
             "server_cpu_pct": sampler.cpu_percent("server", first, end_window),
             "loadgen_cpu_pct": sampler.cpu_percent("loadgen", first, end_window),
-            "peak_rss_mb": vmhwm / 1024,
+            "peak_rss_mb": vmhwm / 1024 if vmhwm else None,
         }
 
     # -- join a long history
@@ -386,6 +398,7 @@ class Bench:
             running = server.restart(running, self.logs)
             cold = self._joins(server, running, room, 2, "cold")
             vmhwm = procs.status_kb(running.pid, "VmHWM")
+            self.check_alive(running)
         finally:
             stop(running)
         return self._join_metrics(
@@ -417,6 +430,7 @@ class Bench:
             running = server.restart(running, self.logs)
             again = self._joins(server, running, room, 1, "store-restart")
             vmhwm = procs.status_kb(running.pid, "VmHWM")
+            self.check_alive(running)
         finally:
             stop(running)
         seed = {"first_send": 0.0, "barrier_s": seed_s}
@@ -460,7 +474,7 @@ class Bench:
             "joins_raw": {"live": warm, "restart": cold},
             "errors": sum(errors.values()),
             "error_kinds": dict(errors),
-            "peak_rss_mb": vmhwm / 1024,
+            "peak_rss_mb": vmhwm / 1024 if vmhwm else None,
         }
 
     # -- idle connections
@@ -498,6 +512,7 @@ class Bench:
             finally:
                 workers.stop()
             vmhwm = procs.status_kb(running.pid, "VmHWM")
+            self.check_alive(running)
         finally:
             stop(running)
         connected = sum(r["connected"] for r in ready)
@@ -516,7 +531,7 @@ class Bench:
             "connect_per_s": connected / connect_s if connect_s else None,
             "errors": sum(errors.values()),
             "error_kinds": dict(errors),
-            "peak_rss_mb": vmhwm / 1024,
+            "peak_rss_mb": vmhwm / 1024 if vmhwm else None,
         }
 
     # -- driver
@@ -945,7 +960,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         table(bench, servers),
     ]
-    notes = []
+    notes = list(bench.exited)
+    ncpu = os.cpu_count() or 1
     for scenario, per_server in bench.results.items():
         for key, res in per_server.items():
             if res.get("error_kinds"):
@@ -953,12 +969,14 @@ def main(argv: list[str] | None = None) -> int:
                 notes.append(f"{scenario} / {ALL[key].label}: errors: {kinds}")
             if res.get("exact_why"):
                 notes.append(f"{scenario} / {ALL[key].label}: not exact: {res['exact_why']}")
-            if res.get("loadgen_cpu_pct") and res["loadgen_cpu_pct"] > 85 * max(
-                1, bench.n_workers(res.get("clients", 0))
+            load, server_cpu = res.get("loadgen_cpu_pct") or 0, res.get("server_cpu_pct") or 0
+            if load > 85 * max(1, bench.n_workers(res.get("clients", 0))) or (
+                load + server_cpu > 85 * ncpu
             ):
                 notes.append(
-                    f"{scenario} / {ALL[key].label}: the load generator was saturated "
-                    f"({res['loadgen_cpu_pct']:.0f} % CPU): latencies include client queueing"
+                    f"{scenario} / {ALL[key].label}: load generator {load:.0f} % + server "
+                    f"{server_cpu:.0f} % of {ncpu} cores: the machine was saturated, latencies "
+                    "include queueing on the client side too"
                 )
     notes += bench.notes + server_log_notes(bench)
     if notes:

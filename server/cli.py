@@ -38,8 +38,12 @@ def serve(host: str | None, port: int | None, migrate: bool) -> None:
     settings = _settings(host=host, port=port)
     if migrate:
         upgrade(settings.database_url)
+    from server.logging import redact_uvicorn_logs
+
+    app = create_app(settings)
+    redact_uvicorn_logs()
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         ws_max_size=settings.max_frame_bytes,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 
@@ -42,3 +43,26 @@ def configure_logging(level: str, *, json: bool) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+
+
+class RedactTokens(logging.Filter):
+    """Blank out ``token=…`` in log lines: uvicorn logs each WebSocket URL, query included,
+    and a grant in a log is a credential anyone reading the log can replay."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.args = tuple(
+                _TOKEN.sub(r"\1[redacted]", a) if isinstance(a, str) else a
+                for a in (record.args if isinstance(record.args, tuple) else (record.args,))
+            )
+        if isinstance(record.msg, str):
+            record.msg = _TOKEN.sub(r"\1[redacted]", record.msg)
+        return True
+
+
+_TOKEN = re.compile(r"((?:^|[?&])token=)[^&\s\"]+")
+
+
+def redact_uvicorn_logs() -> None:
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).addFilter(RedactTokens())

@@ -194,3 +194,13 @@ async def test_the_server_answers_each_sync_step1_even_when_nothing_is_missing(
             reply = decode_message(await ws.recv())  # type: ignore[arg-type]
             assert isinstance(reply, SyncStep2)
             assert reply.update == b"\x00\x00"
+
+
+async def test_grants_never_reach_the_server_log(shared_server: ServerProcess, doc: str) -> None:
+    token = shared_server.grant(doc)
+    async with connect(shared_server.doc_url(doc, token=token)) as client:
+        await client.round_trip()
+    assert shared_server.log_path is not None
+    log = shared_server.log_path.read_text()
+    assert f"/ws/docs/{doc}" in log  # the connection was logged…
+    assert token not in log  # …without its credential
