@@ -122,6 +122,7 @@ class BallotReceipt(msgspec.Struct):
     poll_id: str
     receipt: str | None  # secret polls: only the voter's device holds it
     changed: bool
+    seq: int  # the ballot is in every tally event whose seq is at least this
 
 
 # --- read shapes ---------------------------------------------------------------------------

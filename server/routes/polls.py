@@ -175,4 +175,4 @@ class PollController(Controller):
         services = AppServices.of(request.app)
         delta = await svc.proxy_ballot(services.engine, actor, poll_id, data, text_states(services))
         await services.live.ballot_counted(delta)
-        return {"poll_id": poll_id, "origin": data.origin, "role": delta.role}
+        return {"poll_id": poll_id, "origin": data.origin, "role": delta.role, "seq": delta.seq}

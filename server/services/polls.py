@@ -506,7 +506,8 @@ async def cast_ballot(
     except IntegrityError as exc:
         raise _already_voted() from exc
     delta = BallotCounted(row.session_id, poll_id, seq, actor.role, form, old)
-    return BallotReceipt(poll_id, receipt if row.secret else None, old is not None), delta
+    receipt_body = BallotReceipt(poll_id, receipt if row.secret else None, old is not None, seq)
+    return receipt_body, delta
 
 
 def counting_poll_form(row: PollRow, ballot: object) -> tuple[int, ...]:
