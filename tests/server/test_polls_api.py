@@ -5,6 +5,7 @@ hidden results, proxies, run-offs, and the database refusing a double vote howev
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.conftest import ServerProcess
 from tests.server.test_ateliers_api import Room
+from tests.ypy_client import connect
 
 OPTIONS = [
     {"label": "Jardin partagé"},
@@ -325,3 +327,40 @@ def test_a_secret_ballot_is_not_linked_to_its_voter_in_the_database(
         await engine.dispose()
 
     asyncio.run(inspect())
+
+
+def test_each_ballot_records_the_version_of_the_proposal_text_it_was_cast_on(
+    room: Room, server_on: ServerProcess
+) -> None:
+    proposal = room.http.post(
+        f"/api/ateliers/{room.atelier['id']}/proposals",
+        json={"title": "Un jardin partagé rue Émile Zola"},
+        headers=room.auth(room.facilitator),
+    ).json()
+    options = [{"label": "Le jardin partagé", "proposal_id": proposal["id"]}, {"label": "Rien"}]
+    poll = new_poll(room, method="plurality", params={}, options=options)
+    act(room, poll, "open")
+    assert vote(room, poll, room.token_of("Ana"), {"choice": "o1"}).status_code == 200
+
+    async def amend() -> None:  # someone amends the proposal between the two ballots
+        url = server_on.doc_url(proposal["doc_id"], token=room.facilitator)
+        async with connect(url) as writer:
+            writer.edit(lambda t: t.insert(0, "amendement : "))
+            await writer.wait_for(lambda: any(f[:2] == b"\x00\x02" for f in writer.received))
+
+    asyncio.run(amend())
+    assert vote(room, poll, room.token_of("Bruno"), {"choice": "o1"}).status_code == 200
+
+    async def texts() -> list[dict[str, str]]:
+        engine = create_async_engine(server_on.database_url)
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                sa.select(sa.column("texts")).select_from(sa.table("ballots"))
+            )
+            found = [json.loads(r[0]) if isinstance(r[0], str) else r[0] for r in rows]
+        await engine.dispose()
+        return found
+
+    recorded = asyncio.run(texts())
+    assert all(set(t) == {proposal["id"]} for t in recorded)
+    assert len({t[proposal["id"]] for t in recorded}) == 2  # before and after the amendment
