@@ -21,6 +21,7 @@ from server.routes.docs_ws import doc_socket
 from server.routes.feeds import atelier_feed, instance_feed
 from server.routes.health import health
 from server.routes.polls import PollController
+from server.routes.proposals import CouncilController, ProposalVersionController
 from server.routes.sessions_ws import session_socket
 from server.settings import Settings, load_settings
 from server.state import AppServices
@@ -57,6 +58,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AtelierController,
             JoinController,
             PollController,
+            ProposalVersionController,
+            CouncilController,
             atelier_feed,
             instance_feed,
         ],

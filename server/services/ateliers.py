@@ -499,18 +499,24 @@ class DocAccessRefused(Exception):
 
 
 async def doc_access_for(engine: AsyncEngine, actor: Actor, doc_id: str) -> bool:
-    """Whether ``actor`` may open ``doc_id`` read-only (True) or read-write (False).
+    """Whether ``actor`` may open ``doc_id`` read-only (True) or read-write (False); a
+    proposal locked by its freeze is read-only for everyone.
 
     Raises :class:`DocAccessRefused` (4403) for a document of another atelier, or one their
     role may not read.
     """
     async with transaction(engine) as session:
-        atelier_id = await session.scalar(
-            select(ProposalRow.atelier_id).where(ProposalRow.doc_id == doc_id)
-        )
-    if atelier_id is None or atelier_id != actor.atelier_id:
-        raise DocAccessRefused(4403, "this document belongs to another atelier")
-    if can(actor.role, Action.EDIT_PROPOSAL):
+        found = (
+            await session.execute(
+                select(ProposalRow.atelier_id, ProposalRow.locked).where(
+                    ProposalRow.doc_id == doc_id
+                )
+            )
+        ).first()
+    if found is None or found.atelier_id != actor.atelier_id:
+        # Another atelier's document, or a draft a newer one replaced.
+        raise DocAccessRefused(4403, "not a current document of your atelier")
+    if can(actor.role, Action.EDIT_PROPOSAL) and not found.locked:
         return False
     if can(actor.role, Action.READ_ATELIER):
         return True
