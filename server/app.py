@@ -18,7 +18,7 @@ from server.routes.ateliers import (
     create_atelier,
 )
 from server.routes.docs_ws import doc_socket
-from server.routes.feeds import atelier_feed, instance_feed
+from server.routes.feeds import atelier_feed, handoff_feed, instance_feed
 from server.routes.health import health
 from server.routes.polls import PollController
 from server.routes.proposals import CouncilController, ProposalVersionController
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CouncilController,
             atelier_feed,
             instance_feed,
+            handoff_feed,
         ],
         exception_handlers=exception_handlers(),
         lifespan=[lifespan],

@@ -31,6 +31,7 @@ __all__ = [
     "CharterVersionRow",
     "Document",
     "DocumentUpdate",
+    "HandoffEventRow",
     "InvitationRow",
     "ParticipantRow",
     "PollRow",
@@ -39,6 +40,7 @@ __all__ = [
     "ProposalRow",
     "ProposalVersionRow",
     "SessionRow",
+    "WebhookDeliveryRow",
 ]
 
 # One naming convention, so that migrations name constraints the same on SQLite and PostgreSQL.
@@ -364,3 +366,38 @@ class ProposalEventRow(Base):
     actor_role: Mapped[str] = mapped_column(String(32), nullable=False)
     details: Mapped[dict[str, object]] = mapped_column(JSON, nullable=False)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+
+
+class HandoffEventRow(Base):
+    """Something the city's back office wants to know: a proposal handed over, taken under
+    review, decided, followed up. Written in the same transaction as the step itself (an
+    outbox): an event exists if and only if the step happened."""
+
+    __tablename__ = "handoff_events"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(64), nullable=False)
+    proposal_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    atelier_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    payload: Mapped[dict[str, object]] = mapped_column(JSON, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class WebhookDeliveryRow(Base):
+    """One event to one URL: retried with backoff until a 2xx or the last attempt."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (UniqueConstraint("event_id", "url"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    event_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("handoff_events.id", ondelete="CASCADE"), nullable=False
+    )
+    url: Mapped[str] = mapped_column(String(500), nullable=False)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, index=True
+    )
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)

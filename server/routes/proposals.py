@@ -281,7 +281,9 @@ class ProposalVersionController(Controller):
         self, request: Request[Any, Any, Any], reader: svc.Reader, proposal_id: str
     ) -> dict[str, Any]:
         _facilitator(reader, Action.TRANSMIT_TO_COUNCIL)
-        row = await svc.transmit(AppServices.of(request.app).engine, reader, proposal_id)
+        services = AppServices.of(request.app)
+        row = await svc.transmit(services.engine, reader, proposal_id)
+        services.webhooks.poke()
         return proposal_status(row)
 
     @post(
@@ -293,7 +295,9 @@ class ProposalVersionController(Controller):
         self, request: Request[Any, Any, Any], reader: svc.Reader, proposal_id: str
     ) -> dict[str, Any]:
         _decider(reader)
-        row = await svc.instruct(AppServices.of(request.app).engine, reader, proposal_id)
+        services = AppServices.of(request.app)
+        row = await svc.instruct(services.engine, reader, proposal_id)
+        services.webhooks.poke()
         return proposal_status(row)
 
     @post(
@@ -309,9 +313,9 @@ class ProposalVersionController(Controller):
         data: DecisionRequest,
     ) -> dict[str, Any]:
         _decider(reader)
-        row = await svc.decide(
-            AppServices.of(request.app).engine, reader, proposal_id, **msgspec.to_builtins(data)
-        )
+        services = AppServices.of(request.app)
+        row = await svc.decide(services.engine, reader, proposal_id, **msgspec.to_builtins(data))
+        services.webhooks.poke()
         return proposal_status(row)
 
     @post(
@@ -327,9 +331,9 @@ class ProposalVersionController(Controller):
         data: MilestoneRequest,
     ) -> dict[str, Any]:
         _decider(reader)
-        row = await svc.milestone(
-            AppServices.of(request.app).engine, reader, proposal_id, **msgspec.to_builtins(data)
-        )
+        services = AppServices.of(request.app)
+        row = await svc.milestone(services.engine, reader, proposal_id, **msgspec.to_builtins(data))
+        services.webhooks.poke()
         return proposal_status(row)
 
 

@@ -29,6 +29,7 @@ from server.db.models import (
     ActivityRow,
     AtelierRow,
     AttendanceRow,
+    HandoffEventRow,
     ParticipantRow,
     PollRow,
     ProposalEventRow,
@@ -472,6 +473,39 @@ async def history(engine: AsyncEngine, reader: Reader, proposal_id: str) -> list
 # --- the way through the council ------------------------------------------------------------
 
 
+async def _handoff(session: AsyncSession, row: ProposalRow, step: str) -> None:
+    """The outbox: the back office's event, in the step's own transaction."""
+    atelier = await session.get(AtelierRow, row.atelier_id)
+    latest = await session.scalar(
+        select(ProposalVersionRow)
+        .where(ProposalVersionRow.proposal_id == row.id)
+        .order_by(ProposalVersionRow.number.desc())
+        .limit(1)
+    )
+    payload = {
+        "kind": f"proposal.{row.status}",
+        "step": step,
+        "occurred_at": _stamp(),
+        "proposal": {"id": row.id, "title": row.title, "kind": row.kind, "status": row.status},
+        "atelier": {
+            "id": row.atelier_id,
+            "title": atelier.title if atelier else "",
+            "instances": atelier.instances if atelier else [],
+        },
+        "version": {"number": latest.number, "hash": latest.hash} if latest else None,
+        "decision": row.decision,
+    }
+    session.add(
+        HandoffEventRow(
+            kind=payload["kind"],
+            proposal_id=row.id,
+            atelier_id=row.atelier_id,
+            payload=json.loads(rules.canonical(payload)),
+            created_at=now(),
+        )
+    )
+
+
 async def _step(
     engine: AsyncEngine, reader: Reader, proposal_id: str, step: str, **details: Any
 ) -> ProposalRow:
@@ -498,6 +532,7 @@ async def _step(
         assert leads is not None
         row.status = leads.value
         await _event(session, row, step, reader, **details)
+        await _handoff(session, row, step)
         await record(
             session,
             row.atelier_id,
