@@ -23,6 +23,7 @@ from server.routes.health import health
 from server.routes.polls import PollController
 from server.routes.proposals import CouncilController, ProposalVersionController
 from server.routes.sessions_ws import session_socket
+from server.security import CrossSiteGuard, security_headers
 from server.settings import Settings, load_settings
 from server.state import AppServices
 
@@ -65,6 +66,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             handoff_feed,
         ],
         exception_handlers=exception_handlers(),
+        middleware=[CrossSiteGuard()],
+        before_send=[security_headers],
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
             title="Atelier",

@@ -55,6 +55,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     join_failures_per_minute: int = 20
     #: Default lifetime of a grant minted by ``atelier grant``.
     grant_ttl_seconds: int = 12 * 3600
+    #: Ballots (cast or changed) one participant may send per minute before 429.
+    ballots_per_minute: int = 30
     #: The city's back office: hand-off events are POSTed to each URL (comma-separated).
     webhook_urls: str = ""
     #: Signs each webhook body (HMAC-SHA256); required when there are URLs.
@@ -74,6 +76,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
             "grant_ttl_seconds",
             "join_failures_per_minute",
             "webhook_max_attempts",
+            "ballots_per_minute",
             "webhook_retry_seconds",
         )
         for name in positive:

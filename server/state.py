@@ -56,6 +56,7 @@ class AppServices:
     live: LiveHub
     tallies: TallyBoard
     webhooks: WebhookDispatcher
+    ballot_guard: FailureLimiter
 
     @classmethod
     def build(cls, settings: Settings) -> AppServices:
@@ -77,7 +78,19 @@ class AppServices:
         tallies = TallyBoard(engine, live)
         webhooks = WebhookDispatcher(engine, settings)
         webhooks.start()
-        return cls(settings, engine, store, relay, registry, join_guard, live, tallies, webhooks)
+        ballot_guard = FailureLimiter(settings.ballots_per_minute, 60.0)
+        return cls(
+            settings,
+            engine,
+            store,
+            relay,
+            registry,
+            join_guard,
+            live,
+            tallies,
+            webhooks,
+            ballot_guard,
+        )
 
     @staticmethod
     def of(app: Litestar) -> AppServices:

@@ -49,6 +49,7 @@ from server.db.models import (
     AtelierImageRow,
     AtelierRow,
     AttendanceRow,
+    AuditRow,
     CharterVersionRow,
     InvitationRow,
     ParticipantRow,
@@ -103,6 +104,27 @@ async def record(session: AsyncSession, atelier_id: str, kind: str, fr: str, en:
     session.add(
         ActivityRow(
             atelier_id=atelier_id, kind=kind, summary_fr=fr, summary_en=en, created_at=now()
+        )
+    )
+
+
+def audit(
+    session: AsyncSession,
+    atelier_id: str,
+    actor_id: str,
+    action: str,
+    target: str,
+    **details: object,
+) -> None:
+    """A sensitive action, with who did it (never the content of a secret ballot)."""
+    session.add(
+        AuditRow(
+            atelier_id=atelier_id,
+            actor_id=actor_id,
+            action=action,
+            target=target,
+            details=details,
+            created_at=now(),
         )
     )
 
@@ -356,6 +378,7 @@ async def create_invitation(
             created_by=invitation.created_by,
         )
         session.add(row)
+        audit(session, atelier_id, actor.participant_id, "invitation", row.role, role=row.role)
     return row
 
 
@@ -376,6 +399,7 @@ async def revoke(engine: AsyncEngine, actor: Actor, participant_id: str) -> Part
             )
         if row.revoked_at is None:
             row.revoked_at = now()
+            audit(session, row.atelier_id, actor.participant_id, "revoke", row.id, role=row.role)
     return row
 
 
@@ -388,6 +412,18 @@ async def list_participants(
             select(ParticipantRow)
             .where(ParticipantRow.atelier_id == atelier_id)
             .order_by(ParticipantRow.joined_at)
+        )
+        return list(rows)
+
+
+async def audit_log(engine: AsyncEngine, actor: Actor, atelier_id: str) -> list[AuditRow]:
+    require(actor, Action.MANAGE_ATELIER, atelier_id)
+    async with transaction(engine) as session:
+        rows = await session.scalars(
+            select(AuditRow)
+            .where(AuditRow.atelier_id == atelier_id)
+            .order_by(AuditRow.id.desc())
+            .limit(500)
         )
         return list(rows)
 

@@ -38,7 +38,14 @@ from server.db.models import (
     SessionRow,
 )
 from server.errors import Problem
-from server.services.ateliers import get_atelier, get_seance, now, record, transaction
+from server.services.ateliers import (
+    audit,
+    get_atelier,
+    get_seance,
+    now,
+    record,
+    transaction,
+)
 
 __all__ = [
     "Reader",
@@ -74,6 +81,10 @@ class Reader:
     @property
     def is_council_service(self) -> bool:
         return self.atelier_id is None
+
+
+def _who(reader: Reader) -> str:
+    return reader.participant_id or f"council:{reader.name}"
 
 
 def _not_found() -> Problem:
@@ -331,6 +342,7 @@ async def freeze(
             row.status = rules.ProposalStatus.FIGEE.value
             row.locked = lock
             await _event(session, row, "freeze", reader, version=number, locked=lock)
+            audit(session, row.atelier_id, _who(reader), "freeze", row.id, version=number)
             await record(
                 session,
                 row.atelier_id,
@@ -533,6 +545,7 @@ async def _step(
         row.status = leads.value
         await _event(session, row, step, reader, **details)
         await _handoff(session, row, step)
+        audit(session, row.atelier_id, _who(reader), step, row.id, status=row.status)
         await record(
             session,
             row.atelier_id,
@@ -632,4 +645,5 @@ async def new_draft(
         if row.status == rules.ProposalStatus.FIGEE.value:
             row.status = rules.ProposalStatus.BROUILLON.value
         await _event(session, row, "draft", reader, from_version=number, doc_id=doc_id)
+        audit(session, row.atelier_id, _who(reader), "new_draft", row.id, from_version=number)
     return row
