@@ -5,7 +5,7 @@ The edit path, top to bottom::
     peer frame → decode → apply to the Doc (origin: a peer) → raw update queued for the log
     flusher: append the queued raw updates in one durable write → merge the document updates
              of the batch into one → encode once → queue to every peer (the sender included)
-             → publish to the relay
+             → publish to the relay; past the log's limits, compact in the background
 
 Everything that arrives within one turn of the flusher is written in one append and sent as one
 merged update, so the cost per frame is paid once per batch, not once per edit. A SyncStep2 is
@@ -106,6 +106,7 @@ class Room:
         self._wakeup = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
         self._sweeper: asyncio.Task[None] | None = None
+        self._compactor: asyncio.Task[None] | None = None
         self._doc_sub: Subscription | None = None
         self._relay_sub: RelaySubscription | None = None
         self._applying_remote = False
@@ -120,6 +121,12 @@ class Room:
             # is also in the store applies twice, which a CRDT ignores.
             self._relay_sub = await self._relay.subscribe(self.name, self._on_relay)
             updates = await self._store.load(self.name)
+            # A long log (written while no room was loaded, or never compacted) is compacted
+            # once the room is open, so that the next load reads one snapshot.
+            long_log = (
+                len(updates) > self.policy.compact_after_rows
+                or sum(map(len, updates)) > self.policy.compact_after_bytes
+            )
             if updates:
                 self._applying_remote = True
                 try:
@@ -140,6 +147,8 @@ class Room:
         self._sweeper = asyncio.create_task(self._sweep_loop(), name=f"sweep:{self.name}")
         self.state = RoomState.READY
         self.ready.set_result(None)
+        if long_log:
+            self._start_compaction()
 
     async def close(self) -> None:
         """Flush what is pending, then release everything. Idempotent."""
@@ -147,6 +156,8 @@ class Room:
             return
         self.state = RoomState.CLOSING
         await self.wait_durable()
+        if self._compactor is not None:
+            await self._compactor  # never raises: it logs its own failure
         for task in (self._flusher, self._sweeper):
             if task is not None:
                 task.cancel()
@@ -331,14 +342,18 @@ class Room:
                 stats.rows >= self.policy.compact_after_rows
                 or stats.bytes >= self.policy.compact_after_bytes
             ):
-                try:
-                    await self._store.compact(self.name)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.warning(
-                        "room %s: compaction failed; the log is intact", self.name, exc_info=True
-                    )
+                self._start_compaction()
+
+    def _start_compaction(self) -> None:
+        """Compact in the background: the next batch need not wait for the merge."""
+        if self._compactor is None or self._compactor.done():
+            self._compactor = asyncio.create_task(self._compact(), name=f"compact:{self.name}")
+
+    async def _compact(self) -> None:
+        try:
+            await self._store.compact(self.name)
+        except Exception:
+            log.warning("room %s: compaction failed; the log is intact", self.name, exc_info=True)
 
     async def _sweep_loop(self) -> None:
         """Remove awareness states that were not renewed (their client vanished silently)."""

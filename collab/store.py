@@ -9,7 +9,7 @@ so a store that snapshots the document would lose them. Compaction merges with
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -60,6 +60,9 @@ class DocumentStore(Protocol):
       or an empty list for a document never written.
     * ``append`` returns only once the updates are durable, and returns the log's size since the
       last compaction.
+    * ``append_many`` appends to several documents at once, all or nothing: it returns only once
+      every update of the batch is durable (one transaction), with each document's log size;
+      if it raises, none of them was written.
     * ``compact`` replaces the snapshot and the rows present when it started by their merge, in
       one transaction: a row appended concurrently is kept, never lost.
     """
@@ -67,6 +70,10 @@ class DocumentStore(Protocol):
     async def load(self, doc_id: str) -> list[bytes]: ...
 
     async def append(self, doc_id: str, updates: Sequence[bytes]) -> LogStats: ...
+
+    async def append_many(
+        self, batch: Mapping[str, Sequence[bytes]]
+    ) -> dict[str, LogStats]: ...
 
     async def compact(self, doc_id: str) -> None: ...
 
@@ -91,9 +98,19 @@ class MemoryDocumentStore:
         return ([doc.snapshot] if doc.snapshot is not None else []) + list(doc.log)
 
     async def append(self, doc_id: str, updates: Sequence[bytes]) -> LogStats:
-        doc = self._docs.setdefault(doc_id, _MemoryDocument())
-        doc.log.extend(updates)
-        return LogStats(rows=len(doc.log), bytes=sum(map(len, doc.log)))
+        return (await self.append_many({doc_id: updates}))[doc_id]
+
+    async def append_many(self, batch: Mapping[str, Sequence[bytes]]) -> dict[str, LogStats]:
+        # Check everything before touching anything: all or nothing, as a transaction would.
+        for doc_id, updates in batch.items():
+            if not all(isinstance(u, bytes) for u in updates):
+                raise StoreError(f"document {doc_id!r}: an update is not bytes")
+        stats: dict[str, LogStats] = {}
+        for doc_id, updates in batch.items():
+            doc = self._docs.setdefault(doc_id, _MemoryDocument())
+            doc.log.extend(updates)
+            stats[doc_id] = LogStats(rows=len(doc.log), bytes=sum(map(len, doc.log)))
+        return stats
 
     async def compact(self, doc_id: str) -> None:
         async with self._lock:

@@ -11,6 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from collab import MemoryRelay, Relay, RoomPolicy, RoomRegistry
+from collab.group_commit import GroupCommitStore
 from server.db.doc_store import SqlDocumentStore
 from server.guards import FailureLimiter
 from server.live import LiveHub
@@ -60,8 +61,9 @@ class AppServices:
             compact_after_bytes=settings.compact_after_bytes,
             max_awareness_state_bytes=settings.max_awareness_state_bytes,
         )
+        # Every room's appends go through one writer: one transaction for all rooms at a time.
         registry = RoomRegistry(
-            store, relay, policy=policy, idle_seconds=settings.room_idle_seconds
+            GroupCommitStore(store), relay, policy=policy, idle_seconds=settings.room_idle_seconds
         )
         join_guard = FailureLimiter(settings.join_failures_per_minute, 60.0)
         return cls(settings, engine, store, relay, registry, join_guard, LiveHub(relay))
