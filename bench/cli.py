@@ -581,6 +581,7 @@ async def _seed_store(db: Path, room: str, updates: list[bytes]) -> None:
         for i in range(0, len(updates), 1000):
             await store.append(room, updates[i : i + 1000])
     finally:
+        await store.close()
         await engine.dispose()
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from collab import MemoryRelay, Relay, RoomPolicy, RoomRegistry
 from collab.group_commit import GroupCommitStore
-from server.db.doc_store import SqlDocumentStore
+from server.db.doc_store import SQLITE_PRAGMAS, SqlDocumentStore
 from server.guards import FailureLimiter
 from server.live import LiveHub
 from server.redis_relay import RedisRelay
@@ -30,11 +30,8 @@ def create_engine(url: str) -> AsyncEngine:
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_connection: object, _record: object) -> None:
             cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
-            # WAL: readers do not block the writer. synchronous=FULL: a commit survives power loss.
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=FULL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            for pragma in SQLITE_PRAGMAS:  # the same as the document store's own writer
+                cursor.execute(pragma)
             cursor.close()
 
         return engine
@@ -91,4 +88,5 @@ class AppServices:
             dirty = [name for name, room in self.registry.rooms.items() if room.dirty]
             log.error("shutdown: rooms not flushed after %.0fs: %s", grace_seconds, dirty)
         await self.relay.close()
+        await self.store.close()
         await self.engine.dispose()

@@ -35,9 +35,11 @@ async def store(store_url: str | None) -> AsyncIterator[DocumentStore]:
     from server.state import create_engine
 
     engine = create_engine(store_url)
+    sql_store = SqlDocumentStore(engine)
     try:
-        yield SqlDocumentStore(engine)
+        yield sql_store
     finally:
+        await sql_store.close()
         await engine.dispose()
 
 
