@@ -11,11 +11,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
-from pycrdt import merge_updates
+from pycrdt import Doc, get_update, merge_updates
 
-__all__ = ["DocumentStore", "LogStats", "MemoryDocumentStore", "StoreError", "merge"]
+__all__ = [
+    "DocumentStore",
+    "LogStats",
+    "MemoryDocumentStore",
+    "StoreError",
+    "apply_all",
+    "merge",
+    "squash",
+]
 
 
 class StoreError(RuntimeError):
@@ -51,6 +59,42 @@ def merge(updates: Sequence[bytes]) -> bytes:
     return level[0]
 
 
+#: Updates merged together before being applied to a document. Applying 100 merges of 1,000
+#: trace edits one after the other takes 0.12 s; one merge of all 100,000 takes 0.16 s to make
+#: and 0.53 s to apply (Yrs integrates its unsquashed structs one by one).
+APPLY_CHUNK = 1000
+
+
+def _chunks(updates: Sequence[bytes]) -> list[bytes]:
+    return [merge(updates[i : i + APPLY_CHUNK]) for i in range(0, len(updates), APPLY_CHUNK)]
+
+
+def apply_all(doc: Doc[Any], updates: Sequence[bytes]) -> None:
+    """Apply ``updates`` to ``doc`` in order, in merged chunks (the fast way for a long log)."""
+    for chunk in _chunks(updates):
+        doc.apply_update(chunk)
+
+
+def squash(updates: Sequence[bytes]) -> bytes:
+    """One update equivalent to all of ``updates``, as small as the document they make: what
+    compaction stores.
+
+    A merge keeps every struct as it came (100,000 trace edits: 1.1 MB, 0.5 s to apply); the
+    encoding of the document they build squashes adjacent items and drops deleted content
+    (124 KB, 4 ms to apply) but leaves out what is pending — structs whose predecessors have not
+    arrived, deletions of items not seen yet. Those are added back: each chunk's difference to
+    the document's state vector is exactly its pending structs, plus its delete set.
+    """
+    if not updates:
+        raise ValueError("nothing to squash")
+    chunks = _chunks(updates)
+    doc: Doc[Any] = Doc()
+    for chunk in chunks:
+        doc.apply_update(chunk)
+    state = doc.get_state()
+    return merge([doc.get_update(), *(get_update(chunk, state) for chunk in chunks)])
+
+
 class DocumentStore(Protocol):
     """Durable storage of documents as an update log.
 
@@ -63,17 +107,15 @@ class DocumentStore(Protocol):
     * ``append_many`` appends to several documents at once, all or nothing: it returns only once
       every update of the batch is durable (one transaction), with each document's log size;
       if it raises, none of them was written.
-    * ``compact`` replaces the snapshot and the rows present when it started by their merge, in
-      one transaction: a row appended concurrently is kept, never lost.
+    * ``compact`` replaces the snapshot and the rows present when it started by their
+      :func:`squash`, in one transaction: a row appended concurrently is kept, never lost.
     """
 
     async def load(self, doc_id: str) -> list[bytes]: ...
 
     async def append(self, doc_id: str, updates: Sequence[bytes]) -> LogStats: ...
 
-    async def append_many(
-        self, batch: Mapping[str, Sequence[bytes]]
-    ) -> dict[str, LogStats]: ...
+    async def append_many(self, batch: Mapping[str, Sequence[bytes]]) -> dict[str, LogStats]: ...
 
     async def compact(self, doc_id: str) -> None: ...
 
@@ -119,5 +161,5 @@ class MemoryDocumentStore:
                 return
             taken = len(doc.log)
             parts = ([doc.snapshot] if doc.snapshot is not None else []) + doc.log[:taken]
-            doc.snapshot = merge(parts)
+            doc.snapshot = squash(parts)
             del doc.log[:taken]

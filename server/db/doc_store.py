@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from collab.store import LogStats, merge
+from collab.store import LogStats, squash
 from server.db.models import Document, DocumentUpdate
 
 __all__ = ["SQLITE_PRAGMAS", "SqlDocumentStore"]
@@ -266,7 +266,7 @@ class SqlDocumentStore:
             parts = ([found.snapshot] if found.snapshot is not None else []) + [
                 r.data for r in rows
             ]
-            merged = merge(parts)
+            merged = squash(parts)
             if await self._replace(doc_id, found.snapshot, rows, merged):
                 return
 

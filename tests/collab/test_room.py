@@ -228,6 +228,22 @@ async def test_a_room_loaded_with_a_long_log_compacts_it_for_the_next_load() -> 
     assert str(again.doc.get("t", type=Text)) == "z" * 20
 
 
+async def test_an_unloading_room_leaves_one_snapshot_behind() -> None:
+    store = MemoryDocumentStore()
+    reg = registry(store)
+    peer, _, _ = make_peer()
+    async with reg.join("d", peer) as room:
+        for u in text_updates((0, "a"), (1, "b"), (2, "c")):
+            await room.receive(peer, update_message(u))
+            await room.wait_durable()
+    await reg.unload_idle_now()
+    loaded = await store.load("d")
+    assert len(loaded) == 1
+    doc = Doc()
+    doc.apply_update(loaded[0])
+    assert str(doc.get("t", type=Text)) == "abc"
+
+
 async def test_rooms_flushing_together_share_one_write_and_wait_for_its_commit() -> None:
     store = SlowStore()
     reg = registry(GroupCommitStore(store))  # type: ignore[arg-type]
@@ -247,9 +263,7 @@ async def test_rooms_flushing_together_share_one_write_and_wait_for_its_commit()
         await room.receive(writer, update_message(text_updates((0, text))[0]))
     await asyncio.sleep(0.05)  # give a wrong implementation the chance to broadcast early
     assert store.append_calls == 1  # three rooms, one write
-    assert not any(
-        isinstance(m, SyncUpdate) for reader_t in readers for m in reader_t.messages()
-    )
+    assert not any(isinstance(m, SyncUpdate) for reader_t in readers for m in reader_t.messages())
     store.append_gate.set()
     for reader_t, text in zip(readers, ("x", "y", "z"), strict=True):
         await reader_t.wait_for(lambda t=reader_t, x=text: t.text() == x)  # type: ignore[misc]

@@ -91,6 +91,42 @@ async def test_compaction_keeps_pending_updates(store: DocumentStore) -> None:
     assert text_of(await store.load("d")) == "hello world"
 
 
+async def test_compaction_keeps_a_deletion_that_arrived_before_its_insertion(
+    store: DocumentStore,
+) -> None:
+    doc = Doc(client_id=5)
+    updates: list[bytes] = []
+    doc.observe(lambda event: updates.append(event.update))
+    text = doc.get("t", type=Text)
+    text.insert(0, "hello")
+    del text[1:4]
+    insert, deletion = updates
+    await store.append("d", [deletion])
+    await store.compact("d")
+    await store.append("d", [insert])
+    await store.compact("d")
+    assert text_of(await store.load("d")) == "ho"
+
+
+async def test_compaction_stores_the_document_not_the_history(store: DocumentStore) -> None:
+    # Typing then deleting a paragraph: the snapshot holds what is left, not every keystroke.
+    edits = [(i, "x") for i in range(200)]
+    for u in text_updates(*edits):
+        await store.append("d", [u])
+    doc = Doc(client_id=7)
+    for u in await store.load("d"):
+        doc.apply_update(u)
+    text = doc.get("t", type=Text)
+    deletions: list[bytes] = []
+    doc.observe(lambda event: deletions.append(event.update))
+    del text[0:190]
+    await store.append("d", deletions)
+    await store.compact("d")
+    (snapshot,) = await store.load("d")
+    assert text_of([snapshot]) == "x" * 10
+    assert len(snapshot) < sum(len(u) for u in text_updates(*edits)) / 4
+
+
 async def test_appends_during_compaction_are_never_lost(store: DocumentStore) -> None:
     updates = text_updates(*[(i, "x") for i in range(60)])
     for u in updates[:30]:
