@@ -68,10 +68,10 @@ class GroupCommitStore:
         return future
 
     async def _write_loop(self) -> None:
+        # No pause needed before the first write: this task's first step runs after every
+        # callback already due in this loop turn (the other rooms' flushers woken by the same
+        # frames), so their appends are pending by then.
         try:
-            # Let the rest of this loop turn (other rooms' flushers woken by the same frames)
-            # join the first write.
-            await asyncio.sleep(0)
             while self._pending:
                 batch, self._pending = self._pending, {}
                 waiters, self._waiters = self._waiters, []
