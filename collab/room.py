@@ -5,7 +5,8 @@ The edit path, top to bottom::
     peer frame → decode → apply to the Doc (origin: a peer) → raw update queued for the log
     flusher: append the queued raw updates in one durable write → merge the document updates
              of the batch into one → encode once → queue to every peer (the sender included)
-             → publish to the relay
+             → publish to the relay; past the log's limits, compact in the background
+    unload: flush, then compact what is left, so that the next load reads one snapshot
 
 Everything that arrives within one turn of the flusher is written in one append and sent as one
 merged update, so the cost per frame is paid once per batch, not once per edit. A SyncStep2 is
@@ -44,7 +45,7 @@ from collab.protocol import (
 )
 from collab.relay import Relay, RelayKind, RelayMessage
 from collab.relay import Subscription as RelaySubscription
-from collab.store import DocumentStore, merge
+from collab.store import DocumentStore, apply_all, merge
 
 __all__ = ["Room", "RoomPolicy", "RoomState"]
 
@@ -61,6 +62,9 @@ class RoomPolicy:
     max_awareness_state_bytes: int = 64 * 1024
     store_retry_initial: float = 0.05
     store_retry_max: float = 2.0
+    #: Seconds between loading a log of several rows and compacting it: the joiners that caused
+    #: the load are synced first (a squash holds the interpreter while it runs).
+    compact_after_load_delay: float = 1.0
 
 
 class RoomState:
@@ -106,6 +110,9 @@ class Room:
         self._wakeup = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
         self._sweeper: asyncio.Task[None] | None = None
+        self._compactor: asyncio.Task[None] | None = None
+        self._appended_since_compaction = False
+        self._compact_timer: asyncio.TimerHandle | None = None
         self._doc_sub: Subscription | None = None
         self._relay_sub: RelaySubscription | None = None
         self._applying_remote = False
@@ -120,10 +127,14 @@ class Room:
             # is also in the store applies twice, which a CRDT ignores.
             self._relay_sub = await self._relay.subscribe(self.name, self._on_relay)
             updates = await self._store.load(self.name)
+            # More than one row (a log left by a crash, or written while no room was loaded) is
+            # compacted once the room is open, so that the next load reads one snapshot: a log
+            # of raw updates costs far more to load than their squash (collab.store.squash).
+            long_log = len(updates) > 1
             if updates:
                 self._applying_remote = True
                 try:
-                    self.doc.apply_update(merge(updates))
+                    apply_all(self.doc, updates)
                 finally:
                     self._applying_remote = False
         except BaseException as exc:
@@ -140,13 +151,24 @@ class Room:
         self._sweeper = asyncio.create_task(self._sweep_loop(), name=f"sweep:{self.name}")
         self.state = RoomState.READY
         self.ready.set_result(None)
+        if long_log:
+            self._appended_since_compaction = True  # compacted on close, if not before
+            self._compact_timer = asyncio.get_running_loop().call_later(
+                self.policy.compact_after_load_delay, self._start_compaction
+            )
 
     async def close(self) -> None:
         """Flush what is pending, then release everything. Idempotent."""
         if self.state in (RoomState.CLOSED, RoomState.FAILED):
             return
         self.state = RoomState.CLOSING
+        if self._compact_timer is not None:
+            self._compact_timer.cancel()
         await self.wait_durable()
+        if self._compactor is not None:
+            await self._compactor  # never raises: it logs its own failure
+        if self._appended_since_compaction:
+            await self._compact()  # leave one snapshot behind: the next load is fast
         for task in (self._flusher, self._sweeper):
             if task is not None:
                 task.cancel()
@@ -318,6 +340,7 @@ class Room:
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, self.policy.store_retry_max)
             delay = self.policy.store_retry_initial
+            self._appended_since_compaction = True
             if outgoing:
                 merged = merge(outgoing)
                 message = update_message(merged)
@@ -331,14 +354,21 @@ class Room:
                 stats.rows >= self.policy.compact_after_rows
                 or stats.bytes >= self.policy.compact_after_bytes
             ):
-                try:
-                    await self._store.compact(self.name)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.warning(
-                        "room %s: compaction failed; the log is intact", self.name, exc_info=True
-                    )
+                self._start_compaction()
+
+    def _start_compaction(self) -> None:
+        """Compact in the background: the next batch need not wait for the merge."""
+        if self.state != RoomState.READY:
+            return  # closing: close() compacts what is left itself
+        if self._compactor is None or self._compactor.done():
+            self._compactor = asyncio.create_task(self._compact(), name=f"compact:{self.name}")
+
+    async def _compact(self) -> None:
+        self._appended_since_compaction = False
+        try:
+            await self._store.compact(self.name)
+        except Exception:
+            log.warning("room %s: compaction failed; the log is intact", self.name, exc_info=True)
 
     async def _sweep_loop(self) -> None:
         """Remove awareness states that were not renewed (their client vanished silently)."""

@@ -51,6 +51,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     compact_after_bytes: int = 4 * 1024 * 1024
     #: Seconds between WebSocket pings (a client that does not answer is dropped).
     ws_ping_interval: float = 20.0
+    #: Accept permessage-deflate when a client offers it (browsers do). Off by default:
+    #: compressing every small update once per connection was the largest cost of sending
+    #: (fanout-1x200 p50 53 -> 19 ms without it, bench/RESULTS.md), and each connection keeps
+    #: zlib state for it. Worth turning on only for clients on slow links with big documents.
+    ws_per_message_deflate: bool = False
     #: Unknown join codes one address may try per minute before getting 429.
     join_failures_per_minute: int = 20
     #: Default lifetime of a grant minted by ``atelier grant``.
