@@ -20,6 +20,8 @@ from PIL import Image
 from pycrdt import Doc, XmlElement, XmlFragment, XmlText
 
 from domain.demo import SESSION_1_ID, SYNTHESIS_1_ID
+from domain.report import Part, Report, para
+from server.pdf import report_pdf
 from tests.conftest import DATABASES, ServerProcess, migrated_database
 from tests.server.test_ateliers_api import Room
 from tests.server.test_demo import run_demo
@@ -179,6 +181,24 @@ def test_a_version_prints_as_an_a4_pdf_with_its_sections_votes_and_fingerprint(
         f"/api/proposals/{proposal['id']}/versions/2/pdf", headers=room.auth(resident)
     )
     assert (missing.status_code, missing.json()["code"]) == (404, "version_not_found")
+
+
+def test_without_a_unicode_font_the_pdf_folds_the_text_to_latin1(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A server without DejaVu still prints every word, with ’ œ folded, not dropped."""
+    monkeypatch.setattr("server.pdf.FONT_DIRS", ())  # a system without the font
+    report = Report(
+        FRENCH,
+        parts=(Part("Constat", (para("Un cœur de quartier à l’œuvre"),)),),
+        footer="Empreinte SHA-256 : " + "a" * 64,
+    )
+    _, raw = pdf_text(report_pdf(report))
+    text = flat(raw)
+    assert "L'oeuvre « commune » des habitant·es : où en est-on ?" in text
+    assert "Un coeur de quartier à l'oeuvre" in text
+    assert "Page 1 / 1" in text
+    assert "a" * 64 in text
 
 
 class Outline(HTMLParser):
