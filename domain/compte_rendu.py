@@ -130,7 +130,7 @@ def compte_rendu(versions: Sequence[Mapping[str, Any]]) -> Report:
         parts.append(
             Part(
                 "Synthèse des échanges",
-                (para(("Aucune synthèse des échanges n’a été figée pour cette séance.", [])),),
+                (para("Aucune synthèse des échanges figée n’est disponible pour cette séance."),),
             )
         )
     else:

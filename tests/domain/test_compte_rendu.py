@@ -158,7 +158,7 @@ def test_without_a_frozen_synthesis_it_says_so_and_takes_the_seances_next_agenda
     text = said(compte_rendu([fiche]))
     assert "séance 4" in text
     assert "lundi 5 mars 2018, de 18 h 30 à 20 h, Maison des associations et à distance" in text
-    assert "Aucune synthèse des échanges n’a été figée pour cette séance." in text
+    assert "Aucune synthèse des échanges figée n’est disponible pour cette séance." in text
     assert "## Ordre du jour de la séance suivante\n\n- Visiter la friche" in text
     assert "Établi à partir de la version 2 de « Un jardin », figée le 26 novembre 2026" in text
 
