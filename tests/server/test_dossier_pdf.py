@@ -21,8 +21,9 @@ from pycrdt import Doc, XmlElement, XmlFragment, XmlText
 
 from domain.demo import SESSION_1_ID, SYNTHESIS_1_ID
 from domain.report import Part, Report, para
+from server.auth import mint_council_token
 from server.pdf import report_pdf
-from tests.conftest import DATABASES, ServerProcess, migrated_database
+from tests.conftest import DATABASES, TEST_SECRET, ServerProcess, migrated_database
 from tests.server.test_ateliers_api import Room
 from tests.server.test_demo import run_demo
 from tests.server.test_polls_api import act, vote
@@ -181,6 +182,24 @@ def test_a_version_prints_as_an_a4_pdf_with_its_sections_votes_and_fingerprint(
         f"/api/proposals/{proposal['id']}/versions/2/pdf", headers=room.auth(resident)
     )
     assert (missing.status_code, missing.json()["code"]) == (404, "version_not_found")
+
+
+def test_the_council_reads_a_compte_rendu_of_handed_over_documents_only(room: Room) -> None:
+    seance = room.session["id"]
+    fiche = new_proposal(room, session_id=seance)
+    new_proposal(room, title="Synthèse", kind="synthese", session_id=seance)
+    assert post(room, f"/api/sessions/{seance}/freeze").status_code == 201
+    city = room.auth(mint_council_token(TEST_SECRET, "Direction de la démocratie locale", 600))
+    url = f"/api/sessions/{seance}/compte-rendu"
+    hidden = room.http.get(url, headers=city)
+    assert (hidden.status_code, hidden.json()["code"]) == (404, "session_not_found")
+    assert post(room, f"/api/proposals/{fiche['id']}/transmit").status_code == 200
+    seen = flat(room.http.get(url, headers=city).text)
+    assert "Établi à partir de la version 1 de « Un jardin partagé rue Émile Zola »" in seen
+    assert "« Synthèse »" not in seen  # still the atelier's own work
+    assert "Aucune synthèse des échanges figée n’est disponible pour cette séance." in seen
+    facilitator = flat(room.http.get(url, headers=room.auth(room.facilitator)).text)
+    assert "Établi à partir de la version 1 de « Synthèse »" in facilitator
 
 
 def test_without_a_unicode_font_the_pdf_folds_the_text_to_latin1(
