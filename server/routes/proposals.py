@@ -14,13 +14,15 @@ from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from domain.dossier import version_html, version_markdown
+from domain.dossier import version_html, version_markdown, version_report
 from domain.roles import Action, Role, can
 from server.actors import Refused, actor_from_token, token_of
 from server.auth import CouncilGrant, InvalidGrant, verify_grant
 from server.db.models import ProposalRow, ProposalVersionRow
 from server.errors import Problem
+from server.pdf import report_pdf
 from server.services import proposals as svc
+from server.services.ateliers import get_image
 from server.state import AppServices
 
 __all__ = ["CouncilController", "ProposalVersionController"]
@@ -229,6 +231,26 @@ class ProposalVersionController(Controller):
             version_html(v.content, v.number, v.hash, v.created_at),
             media_type="text/html; charset=utf-8",
             headers={"content-security-policy": "default-src 'none'; style-src 'unsafe-inline'"},
+        )
+
+    @get(
+        "/proposals/{proposal_id:str}/versions/{number:int}/pdf",
+        summary="Une version en PDF (A4), avec son empreinte en pied de page",
+        media_type="application/pdf",
+    )
+    async def version_pdf(
+        self, request: Request[Any, Any, Any], reader: svc.Reader, proposal_id: str, number: int
+    ) -> Response[bytes]:
+        engine = AppServices.of(request.app).engine
+        row, v = await svc.get_version(engine, reader, proposal_id, number)
+        image = await get_image(engine, row.atelier_id)
+        report = version_report(v.content, v.number, v.hash, v.created_at)
+        return Response(
+            report_pdf(report, image=image.data if image is not None else None),
+            media_type="application/pdf",
+            headers={
+                "content-disposition": f'inline; filename="proposition-{proposal_id}-v{number}.pdf"'
+            },
         )
 
     @get("/proposals/{proposal_id:str}/diff", summary="Ce qui a changé entre deux versions")
