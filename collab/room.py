@@ -39,6 +39,7 @@ from collab.protocol import (
     SyncUpdate,
     awareness_message,
     decode_message,
+    decode_state_vector,
     sync_step1_message,
     sync_step2_message,
     update_message,
@@ -65,6 +66,11 @@ class RoomPolicy:
     #: Seconds between loading a log of several rows and compacting it: the joiners that caused
     #: the load are synced first (a squash holds the interpreter while it runs).
     compact_after_load_delay: float = 1.0
+    #: Seconds between announcements of the room's state vector to the other nodes (0: never).
+    #: A node that sees another holding edits it lacks, and still lacks them ``catch_up_grace``
+    #: seconds later (they were not merely in flight), reloads them from the store.
+    anti_entropy_interval: float = 10.0
+    catch_up_grace: float = 1.0
 
 
 class RoomState:
@@ -117,6 +123,9 @@ class Room:
         self._relay_sub: RelaySubscription | None = None
         self._applying_remote = False
         self.store_failures = 0
+        self._announcer: asyncio.Task[None] | None = None
+        self._catching_up: asyncio.Task[None] | None = None
+        self.catch_ups = 0  # reloads from the store after a missed relay message (tests, metrics)
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -149,6 +158,10 @@ class Room:
         self._doc_sub = self.doc.observe(self._on_doc_update)
         self._flusher = asyncio.create_task(self._flush_loop(), name=f"flush:{self.name}")
         self._sweeper = asyncio.create_task(self._sweep_loop(), name=f"sweep:{self.name}")
+        if self.policy.anti_entropy_interval > 0:
+            self._announcer = asyncio.create_task(
+                self._announce_loop(), name=f"announce:{self.name}"
+            )
         self.state = RoomState.READY
         self.ready.set_result(None)
         if long_log:
@@ -169,7 +182,7 @@ class Room:
             await self._compactor  # never raises: it logs its own failure
         if self._appended_since_compaction:
             await self._compact()  # leave one snapshot behind: the next load is fast
-        for task in (self._flusher, self._sweeper):
+        for task in (self._flusher, self._sweeper, self._announcer, self._catching_up):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -281,6 +294,14 @@ class Room:
                 log.exception("room %s: dropping an unreadable relay update", self.name)
             finally:
                 self._applying_remote = False
+        elif message.kind == RelayKind.STATE:
+            try:
+                remote = decode_state_vector(message.payload)
+            except ProtocolError:
+                log.warning("room %s: dropping an unreadable state vector", self.name)
+                return
+            if self._lacks(remote) and self._catching_up is None:
+                self._catching_up = asyncio.create_task(self._catch_up(remote))
         elif message.kind == RelayKind.AWARENESS:
             try:
                 change = self.awareness.apply(message.payload, None, self._clock())
@@ -308,6 +329,39 @@ class Room:
         except Exception:
             # Best effort: peers on other nodes catch up from the store and their own sync.
             log.warning("room %s: relay publish failed", self.name, exc_info=True)
+
+    # --- anti-entropy -------------------------------------------------------------------
+    # Pub/sub loses what is published while a node is cut off (a Redis pause, a reconnect).
+    # Every node announces its state vector now and then; a node that sees edits it lacks
+    # reloads the store, which holds every edit any node acknowledged.
+
+    def _lacks(self, remote: dict[int, int]) -> bool:
+        mine = decode_state_vector(self.doc.get_state())
+        return any(clock > mine.get(client, 0) for client, clock in remote.items())
+
+    async def _announce_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.policy.anti_entropy_interval)
+            await self._publish(RelayKind.STATE, self.doc.get_state())
+
+    async def _catch_up(self, remote: dict[int, int]) -> None:
+        try:
+            # Edits still on their way (applied there, not yet relayed) arrive meanwhile.
+            await asyncio.sleep(self.policy.catch_up_grace)
+            if self.state != RoomState.READY or not self._lacks(remote):
+                return
+            updates = await self._store.load(self.name)
+            self.catch_ups += 1
+            log.info("room %s: catching up from the store after a missed relay message", self.name)
+            self._applying_remote = True
+            try:
+                apply_all(self.doc, updates)  # what is new goes to this node's peers
+            finally:
+                self._applying_remote = False
+        except Exception:
+            log.warning("room %s: catch-up failed; the next announcement retries", self.name)
+        finally:
+            self._catching_up = None
 
     # --- the flusher ----------------------------------------------------------------------
 

@@ -395,3 +395,24 @@ async def test_a_presence_that_is_never_renewed_expires_for_everyone() -> None:
         )
     )
     assert room.awareness.client_ids == []
+
+
+async def test_a_node_that_missed_a_relayed_update_catches_up_from_the_store() -> None:
+    broker = MemoryBroker()
+    store = MemoryDocumentStore()
+    policy = RoomPolicy(anti_entropy_interval=0.05, catch_up_grace=0.05)
+    one = RoomRegistry(store, broker.node("one"), idle_seconds=0, policy=policy)
+    two = RoomRegistry(store, broker.node("two"), idle_seconds=0, policy=policy)
+    a, _, _ = make_peer()
+    b, b_t, _ = make_peer()
+    async with one.join("d", a) as room_a, two.join("d", b) as room_b:
+        # The relay drops node two's subscription for a while: a Redis pause, say.
+        handlers = broker.channels["d"]
+        cut = [entry for entry in handlers if entry[0] == "two"]
+        for entry in cut:
+            handlers.remove(entry)
+        await room_a.receive(a, update_message(text_updates((0, "pendant la coupure"))[0]))
+        await room_a.wait_durable()
+        handlers.extend(cut)  # back; the update itself is gone for good from the relay
+        await b_t.wait_for(lambda: b_t.text() == "pendant la coupure")
+        assert room_b.catch_ups == 1
