@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         services = AppServices.build(settings)
         app.state.services = services
+        await services.control.start()
         try:
             yield
         finally:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from collab import MemoryRelay, Relay, RoomPolicy, RoomRegistry
 from collab.group_commit import GroupCommitStore
+from server.control import ControlChannel
 from server.db.doc_store import SQLITE_PRAGMAS, SqlDocumentStore
 from server.guards import FailureLimiter
 from server.live import LiveHub
@@ -55,6 +56,7 @@ class AppServices:
     tallies: TallyBoard
     webhooks: WebhookDispatcher
     ballot_guard: FailureLimiter
+    control: ControlChannel
 
     @classmethod
     def build(cls, settings: Settings) -> AppServices:
@@ -90,6 +92,7 @@ class AppServices:
             tallies,
             webhooks,
             ballot_guard,
+            ControlChannel(relay, registry),
         )
 
     @staticmethod
@@ -114,6 +117,7 @@ class AppServices:
         except TimeoutError:
             dirty = [name for name, room in self.registry.rooms.items() if room.dirty]
             log.error("shutdown: rooms not flushed after %.0fs: %s", grace_seconds, dirty)
+        await self.control.close()
         await self.tallies.close()
         await self.webhooks.close()
         await self.relay.close()

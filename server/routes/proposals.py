@@ -113,12 +113,10 @@ def version_summary(version: ProposalVersionRow) -> dict[str, Any]:
     }
 
 
-def _close_editors(services: AppServices, doc_id: str, reason: str) -> None:
-    """Editors of a document that just changed hands reconnect (1012) and get what they may
-    have now: read-only when locked, a refusal when replaced by a new draft."""
-    room = services.registry.rooms.get(doc_id)
-    if room is not None:
-        room.close_peers(1012, reason)
+async def _close_editors(services: AppServices, doc_id: str, reason: str) -> None:
+    """Editors of a document that just changed hands, on every instance, reconnect (1012) and
+    get what they may have now: read-only when locked, a refusal when replaced by a draft."""
+    await services.control.close_room(doc_id, 1012, reason)
 
 
 class ProposalVersionController(Controller):
@@ -176,7 +174,7 @@ class ProposalVersionController(Controller):
             for proposal_id in proposal_ids:
                 row = await session.get(ProposalRow, proposal_id)
                 if row is not None:
-                    _close_editors(services, row.doc_id, "document locked by its freeze")
+                    await _close_editors(services, row.doc_id, "document locked by its freeze")
 
     @get("/proposals/{proposal_id:str}/versions", summary="Les versions figées")
     async def versions(
@@ -291,7 +289,7 @@ class ProposalVersionController(Controller):
             previous = await session.get(ProposalRow, proposal_id)
         row = await svc.new_draft(services.engine, services.store, reader, proposal_id, number)
         if previous is not None:
-            _close_editors(services, previous.doc_id, "replaced by a new draft")
+            await _close_editors(services, previous.doc_id, "replaced by a new draft")
         return proposal_status(row)
 
     @post(
