@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 
-from collab.store import DocumentStore, LogStats
+from collab.store import DocumentStore, LogStats, StoreError
 
 __all__ = ["GroupCommitStore"]
 
@@ -89,8 +89,12 @@ class GroupCommitStore:
                 self.writes += 1
                 self.appends += len(waiters)
                 for doc_id, future in waiters:
-                    if not future.done():  # its caller may have been cancelled meanwhile
+                    if future.done():  # its caller was cancelled meanwhile
+                        continue
+                    if doc_id in stats:
                         future.set_result(stats[doc_id])
+                    else:  # a store that breaks its contract must not hang its callers
+                        future.set_exception(StoreError(f"no log size for {doc_id!r}"))
         finally:
             self._writer = None
             # Only when the writer itself was cancelled (loop shutdown) can appends remain.

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, delete, func, select, update
+from sqlalchemy import BigInteger, Row, String, column, delete, func, select, update, values
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -222,6 +222,8 @@ class SqlDocumentStore:
             )
             if rows:
                 await conn.execute(DocumentUpdate.__table__.insert(), rows)
+            if self._postgres:
+                return await self._count_appends(conn, batch, doc_ids, now)
             for doc_id in doc_ids:
                 updates = batch[doc_id]
                 row = (
@@ -238,6 +240,37 @@ class SqlDocumentStore:
                 ).one()
                 stats[doc_id] = LogStats(rows=row.log_rows, bytes=row.log_bytes)
         return stats
+
+    @staticmethod
+    async def _count_appends(
+        conn: AsyncConnection,
+        batch: Mapping[str, Sequence[bytes]],
+        doc_ids: list[str],
+        now: datetime,
+    ) -> dict[str, LogStats]:
+        """PostgreSQL: the counters of every document of the batch in two round trips, not one
+        per document (a batch carries every busy room of the instance)."""
+        # Row locks in document order first: two instances' batches never wait in a cycle.
+        await conn.execute(
+            select(Document.id)
+            .where(Document.id.in_(doc_ids))
+            .order_by(Document.id)
+            .with_for_update(key_share=True)
+        )
+        sizes = values(
+            column("id", String), column("rows", BigInteger), column("size", BigInteger), name="b"
+        ).data([(d, len(batch[d]), sum(map(len, batch[d]))) for d in doc_ids])
+        result = await conn.execute(
+            update(Document)
+            .where(Document.id == sizes.c.id)
+            .values(
+                log_rows=Document.log_rows + sizes.c.rows,
+                log_bytes=Document.log_bytes + sizes.c.size,
+                updated_at=now,
+            )
+            .returning(Document.id, Document.log_rows, Document.log_bytes)
+        )
+        return {r.id: LogStats(rows=r.log_rows, bytes=r.log_bytes) for r in result}
 
     async def compact(self, doc_id: str) -> None:
         """Merge the snapshot and the log read at the start; replace exactly those.
