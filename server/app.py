@@ -21,6 +21,7 @@ from server.routes.docs_ws import doc_socket
 from server.routes.feeds import atelier_feed, instance_feed
 from server.routes.health import health
 from server.routes.sessions_ws import session_socket
+from server.routes.web import web_routes
 from server.settings import Settings, load_settings
 from server.state import AppServices
 
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             JoinController,
             atelier_feed,
             instance_feed,
+            *web_routes(),
         ],
         exception_handlers=exception_handlers(),
         lifespan=[lifespan],
