@@ -1,0 +1,88 @@
+// Shared by the atelier screen, the facilitator's console and the projector: loading a séance
+// for an identity, and following its live channel into one state object.
+import { api, type Seance } from "./api";
+import type { Identity } from "./identity";
+import { LiveChannel, type LiveEvent, type LiveState } from "./live";
+
+export interface SeanceState {
+  currentStep: number | null;
+  steps: string[];
+  attendance: Record<string, number>;
+  presence: Record<string, number>;
+  polls: Map<string, Record<string, unknown>>;
+}
+
+export function initialState(seance: Seance): SeanceState {
+  return {
+    currentStep: seance.details.current_step ?? null,
+    steps: seance.details.method_steps ?? [],
+    attendance: seance.attendance_by_role ?? {},
+    presence: {},
+    polls: new Map(),
+  };
+}
+
+export function loadSeance(identity: Identity, sessionId: string): Promise<Seance> {
+  return api<Seance>("GET", `/api/sessions/${encodeURIComponent(sessionId)}`, undefined, identity.token);
+}
+
+/** Apply one live event to `state`; returns what changed ("step", "attendance"…), or null. */
+export function applyEvent(state: SeanceState, event: LiveEvent): string | null {
+  switch (event.type) {
+    case "snapshot":
+      state.currentStep = (event.current_step as number | null) ?? null;
+      state.steps = (event.method_steps as string[]) ?? state.steps;
+      state.attendance = (event.attendance_by_role as Record<string, number>) ?? {};
+      state.presence = (event.present_by_role as Record<string, number>) ?? {};
+      if (Array.isArray(event.polls)) {
+        state.polls = new Map((event.polls as Record<string, unknown>[]).map((p) => [String(p.id), p]));
+      }
+      return "snapshot";
+    case "step_changed":
+      state.currentStep = (event.current_step as number | null) ?? null;
+      return "step";
+    case "attendance_changed":
+      state.attendance = (event.attendance_by_role as Record<string, number>) ?? {};
+      return "attendance";
+    case "presence_changed":
+      state.presence = (event.present_by_role as Record<string, number>) ?? {};
+      return "presence";
+    case "participant_joined":
+      return "joined";
+    case "poll_opened":
+    case "poll_closed":
+    case "results_published": {
+      const poll = event.poll as Record<string, unknown>;
+      state.polls.set(String(poll.id), poll);
+      return "polls";
+    }
+    case "tally": {
+      const poll = state.polls.get(String(event.poll_id));
+      if (poll) {
+        poll.turnout = event.turnout;
+        poll.results = event.results;
+      }
+      return "tally";
+    }
+    default:
+      return null;
+  }
+}
+
+export function follow(
+  identity: Identity,
+  sessionId: string,
+  state: SeanceState,
+  onChange: (what: string, event: LiveEvent) => void,
+  onState: (state: LiveState) => void,
+): LiveChannel {
+  return new LiveChannel(
+    sessionId,
+    identity.token,
+    (event) => {
+      const what = applyEvent(state, event);
+      if (what) onChange(what, event);
+    },
+    onState,
+  );
+}
