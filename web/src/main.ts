@@ -2,7 +2,7 @@ import "./styles.css";
 import { h } from "./dom";
 import { lang, onLangChange, setLang, t } from "./i18n";
 import { interceptLinks, render, route } from "./router";
-import { focusTitle } from "./ui";
+import { focusNextTitle } from "./ui";
 
 // Screens load on demand: a phone that joins and votes never downloads the editor.
 route("/", async () => (await import("./screens/home")).home);
@@ -42,10 +42,11 @@ labelChrome();
 
 let firstRender = true;
 async function show(): Promise<void> {
-  await render(main);
-  // Keep the initial focus where the browser puts it; after a navigation, announce the screen.
-  if (!firstRender) focusTitle();
+  // Keep the initial focus where the browser puts it; after a navigation, the new screen's title
+  // takes focus so that screen readers announce it.
+  if (!firstRender) focusNextTitle();
   firstRender = false;
+  await render(main);
 }
 
 onLangChange(() => {

@@ -3,10 +3,27 @@
 import { h } from "./dom";
 import { t } from "./i18n";
 
+let focusWanted = false;
+
+/** After a navigation, the next screen title takes focus (screens draw it once their data is
+ * in, so this waits for it rather than focusing whatever is there now). */
+export function focusNextTitle(): void {
+  focusWanted = true;
+}
+
 /** The screen's h1; also the document title. Focus moves to it after navigation. */
 export function pageTitle(text: string, extra?: string): HTMLHeadingElement {
   document.title = `${text} — ${t("app.name")}`;
-  return h("h1", { tabindex: "-1", id: "page-title" }, text, extra ? h("span", { class: "sub" }, extra) : null);
+  const title = h("h1", { tabindex: "-1", id: "page-title" }, text, extra ? h("span", { class: "sub" }, extra) : null);
+  if (focusWanted) {
+    queueMicrotask(() => {
+      if (title.isConnected && focusWanted) {
+        focusWanted = false;
+        title.focus();
+      }
+    });
+  }
+  return title;
 }
 
 /** An alert region for errors: `show(text)` fills and announces it, `show(null)` empties it. */
@@ -23,11 +40,6 @@ export function errorRegion(): { el: HTMLElement; show: (text: string | null) =>
 
 export function loading(): HTMLElement {
   return h("p", { class: "loading", role: "status" }, t("common.loading"));
-}
-
-export function focusTitle(): void {
-  const title = document.getElementById("page-title");
-  if (title) title.focus({ preventScroll: false });
 }
 
 export function formatCode(code: string): string {

@@ -90,8 +90,8 @@ function draw(
     const badge = liveBadge();
     const stepsList = h("ol", { class: "steps" });
     const stepNow = h("p", { class: "step-now", "aria-live": "polite" });
-    const attendance = h("div", {});
-    const presence = h("div", {});
+    const attendance = h("div", { "data-testid": "checked-in" });
+    const presence = h("div", { "data-testid": "connected" });
     const peopleBox = h("div", {});
     const drawSteps = () => {
       stepsList.replaceChildren(

@@ -33,8 +33,8 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
       const error = errorRegion();
       const announce = h("p", { class: "step-now", "aria-live": "polite" });
       const steps = h("ol", { class: "steps console-steps" });
-      const attendance = h("div", {});
-      const presence = h("div", {});
+      const attendance = h("div", { "data-testid": "checked-in" });
+      const presence = h("div", { "data-testid": "connected" });
       const move = async (body: { move: string; index?: number }) => {
         error.show(null);
         try {
@@ -54,7 +54,7 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
               "li",
               { "aria-current": i === current ? "step" : null, class: i === current ? "current" : null },
               h("span", {}, title),
-              i === current ? h("span", { class: "now-tag" }, ` — ${t("seance.now")}`) : h("button", { type: "button", class: "small", onclick: () => void move({ move: "goto", index: i }), "aria-label": t("console.goto_label", { n: i + 1 }) }, t("console.goto")),
+              i === current ? h("span", { class: "now-tag" }, ` — ${t("seance.now")}`) : h("button", { type: "button", class: "small", onclick: () => void move({ move: "goto", index: i }) }, t("console.goto_label", { n: i + 1 })),
             ),
           ),
         );

@@ -1,0 +1,123 @@
+"""Joining: by keyboard alone from the QR link, the charter first, a name and a role; the
+atelier's screen follows the séance live. axe-core on each screen; screenshots saved."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.web.conftest import (
+    Demo,
+    check_axe,
+    new_page,
+    no_page_errors,
+    screenshot,
+)
+
+
+def press(page: Any, key: str, times: int = 1) -> None:
+    for _ in range(times):
+        page.keyboard.press(key)
+
+
+def tab_to(page: Any, predicate: str, limit: int = 40) -> None:
+    """Press Tab until the focused element matches ``predicate`` (a JS expression on `el`)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"() => {{ const el = document.activeElement; return !!({predicate}); }}"):
+            return
+    raise AssertionError(f"Tab never reached {predicate}")
+
+
+def test_joining_with_the_keyboard_alone(demo: Demo, new_context: Any) -> None:
+    page = new_page(new_context())
+    page.goto(f"{demo.http}/")
+    check_axe(page, "home")
+    screenshot(page, "01-home")
+    # The code typed by hand, as on the invitation (with its dash).
+    tab_to(page, "el.id === 'join-code'")
+    page.keyboard.type(f"{demo.join_code[:4]}-{demo.join_code[4:]}".lower())
+    press(page, "Enter")
+    page.get_by_role("heading", name=re.compile("La charte de l’atelier")).wait_for()
+    check_axe(page, "join: charter")
+    screenshot(page, "02-join-charter")
+    # Continuing without accepting is refused, and says why.
+    tab_to(page, "el.type === 'submit'")
+    press(page, "Enter")
+    page.get_by_role("alert").filter(has_text="acceptation de la charte").wait_for()
+    tab_to(page, "el.id === 'accept-charter'")
+    press(page, "Space")
+    tab_to(page, "el.type === 'submit'")
+    press(page, "Enter")
+    page.get_by_role("heading", name="Qui êtes-vous ?").wait_for()
+    check_axe(page, "join: who")
+    screenshot(page, "03-join-who")
+    tab_to(page, "el.id === 'display-name'")
+    page.keyboard.type("Awa Keyboard")
+    # Radio group: arrows move the choice; observateur is the last open role.
+    tab_to(page, "el.name === 'role'")
+    press(page, "ArrowDown", 5)
+    assert page.locator("input[name=role]:checked").get_attribute("value") == "observateur"
+    press(page, "ArrowUp", 5)
+    assert page.locator("input[name=role]:checked").get_attribute("value") == "habitant"
+    tab_to(page, "el.type === 'submit'")
+    press(page, "Enter")
+    page.wait_for_url(re.compile(rf"/atelier/{demo.atelier_id}"))
+    page.get_by_text("Vous : Awa Keyboard").wait_for()
+    page.get_by_role("status").filter(has_text="En direct").wait_for()
+    # Focus moved to the new screen's title, for screen readers.
+    assert page.evaluate("() => document.activeElement.id") == "page-title"
+    page.get_by_role("heading", name="Participant·es par rôle").wait_for()
+    assert (
+        page.locator(".role-group", has_text="habitant·e").get_by_text("Awa Keyboard").count() == 1
+    )
+    check_axe(page, "atelier")
+    screenshot(page, "04-atelier")
+    no_page_errors(page)
+
+
+def test_an_invited_role_needs_its_invitation_code(demo: Demo, new_context: Any) -> None:
+    page = new_page(new_context())
+    page.goto(f"{demo.http}/rejoindre/{demo.join_code}")
+    page.get_by_label("J’ai lu la charte et je l’accepte").check()
+    page.get_by_role("button", name="Continuer").click()
+    page.get_by_label("Votre prénom, nom ou pseudonyme").fill("Élu sans code")
+    page.locator("input[name=role][value=elu]").check()
+    invitation = page.get_by_label("Code d’invitation")
+    assert invitation.is_visible()
+    invitation.fill("PASUNCODE")
+    page.get_by_role("button", name="Rejoindre la séance").click()
+    # The server's refusal, in French, in the alert region; nobody joined.
+    page.get_by_role("alert").wait_for()
+    assert page.get_by_role("alert").inner_text().strip() != ""
+    assert "/rejoindre/" in page.url
+    # With a real invitation, the élu·e gets in.
+    invitation.fill(demo.invitation("elu"))
+    page.get_by_role("button", name="Rejoindre la séance").click()
+    page.wait_for_url(re.compile(r"/atelier/"))
+    page.locator(".role-badge", has_text="élu·e").wait_for()
+    no_page_errors(page)
+
+
+def test_an_unknown_code_says_so(demo: Demo, new_context: Any) -> None:
+    page = new_page(new_context())
+    page.goto(f"{demo.http}/rejoindre/ZZZZZZZZ")
+    page.get_by_role("alert").filter(has_text="ne correspond à aucune séance").wait_for()
+    check_axe(page, "join: unknown code")
+
+
+def test_the_interface_speaks_english_on_request(demo: Demo, new_context: Any) -> None:
+    page = new_page(new_context())
+    page.goto(f"{demo.http}/rejoindre/{demo.join_code}")
+    page.get_by_role("button", name="Switch to English").click()
+    page.get_by_role("heading", name=re.compile("The atelier’s charter")).wait_for()
+    assert page.evaluate("() => document.documentElement.lang") == "en"
+    page.get_by_label("I have read the charter and I accept it").check()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("heading", name="Who are you?").wait_for()
+    screenshot(page, "05-join-english")
+    check_axe(page, "join in English")
+    # The choice is kept: a reload stays in English.
+    page.reload()
+    page.get_by_role("button", name="Passer en français").wait_for()
+    no_page_errors(page)

@@ -1,0 +1,74 @@
+"""The séance, live: the facilitator's console moves the steps and everyone's screen follows;
+check-ins show up by role; the projector shows how to join. axe-core on each; screenshots."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.web.conftest import (
+    DESKTOP,
+    Demo,
+    check_axe,
+    join_by_ui,
+    new_page,
+    no_page_errors,
+    screenshot,
+    sign_in_facilitator,
+)
+
+
+def test_the_console_leads_the_steps_and_every_screen_follows(demo: Demo, new_context: Any) -> None:
+    lead = new_page(new_context(DESKTOP))
+    sign_in_facilitator(lead, demo)
+    # The token left the address bar once adopted.
+    assert "token=" not in lead.url
+    lead.get_by_role("link", name="Console d’animation").click()
+    lead.get_by_role("heading", name=re.compile("Console d’animation")).wait_for()
+    lead.get_by_role("status").filter(has_text="En direct").wait_for()
+
+    resident = new_page(new_context())
+    join_by_ui(resident, demo, "Lina")
+    resident.get_by_role("status").filter(has_text="En direct").wait_for()
+
+    lead.get_by_role("button", name="Commencer la séance").click()
+    first = "Étape en cours : 1. Rappel de la démarche du Sommet Citoyen"
+    resident.get_by_text(re.compile(re.escape(first))).wait_for()
+    lead.get_by_role("button", name="Étape suivante").click()
+    second = "Étape en cours : 2. Présentation des différents rôles"
+    resident.get_by_text(re.compile(re.escape(second))).wait_for()
+    current = resident.locator("ol.steps li[aria-current=step]")
+    assert current.inner_text().startswith("Présentation des différents rôles")
+    lead.get_by_role("button", name="Aller à l’étape 5").click()
+    resident.get_by_text(re.compile(r"Étape en cours : 5\. Lecture des propositions")).wait_for()
+
+    # A check-in on the phone appears in the console, by role.
+    resident.get_by_role("button", name="Je suis présent·e").click()
+    lead.get_by_test_id("checked-in").locator("li", has_text="habitant·e").wait_for()
+    check_axe(lead, "console")
+    screenshot(lead, "30-console")
+    screenshot(resident, "31-atelier-live")
+    check_axe(resident, "atelier live")
+    no_page_errors(lead)
+    no_page_errors(resident)
+
+
+def test_the_projector_shows_the_code_and_the_step(demo: Demo, new_context: Any) -> None:
+    lead = new_page(new_context(DESKTOP))
+    sign_in_facilitator(lead, demo)
+    lead.get_by_role("link", name="Vue projection").click()
+    lead.get_by_role("heading", name=re.compile("Projection")).wait_for()
+    code = f"{demo.join_code[:4]}-{demo.join_code[4:]}"
+    lead.locator(".big-code", has_text=code).wait_for()
+    lead.get_by_role("status").filter(has_text="En direct").wait_for()
+    assert lead.locator("img.qr-large").evaluate("img => img.complete && img.naturalWidth > 0")
+    check_axe(lead, "projection")
+    screenshot(lead, "40-projection")
+
+
+def test_the_console_is_for_facilitators_only(demo: Demo, new_context: Any) -> None:
+    page = new_page(new_context())
+    join_by_ui(page, demo, "Malo")
+    page.goto(f"{demo.http}/animation/{demo.session_id}")
+    page.get_by_text("réservée à l’animation").wait_for()
+    assert page.get_by_role("button", name="Étape suivante").count() == 0
