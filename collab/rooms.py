@@ -66,6 +66,14 @@ class RoomRegistry:
             if room.state == RoomState.READY:
                 return room
 
+    async def state_vector(self, name: str) -> bytes:
+        """The state vector of ``name``'s document as this node holds it now: which edits it
+        contains. A room loaded only for this stays loaded while idle, then unloads."""
+        room = await self.get(name)
+        if not room.peers:
+            self._schedule_unload(room)
+        return room.doc.get_state()
+
     async def _load(self, room: Room) -> None:
         try:
             await room.load()

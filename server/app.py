@@ -20,6 +20,7 @@ from server.routes.ateliers import (
 from server.routes.docs_ws import doc_socket
 from server.routes.feeds import atelier_feed, instance_feed
 from server.routes.health import health
+from server.routes.polls import PollController
 from server.routes.sessions_ws import session_socket
 from server.routes.web import web_routes
 from server.settings import Settings, load_settings
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_atelier,
             AtelierController,
             JoinController,
+            PollController,
             atelier_feed,
             instance_feed,
             *web_routes(),

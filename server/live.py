@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import msgspec
 
@@ -20,12 +21,17 @@ from collab.relay import Relay, RelayKind, RelayMessage, Subscription
 
 __all__ = [
     "AttendanceChanged",
+    "BallotCounted",
     "Event",
     "LiveHub",
     "ParticipantJoined",
+    "PollClosed",
+    "PollOpened",
     "PresenceChanged",
+    "ResultsPublished",
     "Snapshot",
     "StepChanged",
+    "Tally",
 ]
 
 log = logging.getLogger("atelier.live")
@@ -39,6 +45,7 @@ class Snapshot(msgspec.Struct, tag="snapshot"):
     method_steps: list[str]
     attendance_by_role: dict[str, int]
     present_by_role: dict[str, int]
+    polls: list[dict[str, Any]] = msgspec.field(default_factory=list)  # as GET /api/polls/{id}
 
 
 class StepChanged(msgspec.Struct, tag="step_changed"):
@@ -62,14 +69,61 @@ class ParticipantJoined(msgspec.Struct, tag="participant_joined"):
     role: str
 
 
+class PollOpened(msgspec.Struct, tag="poll_opened"):
+    session_id: str
+    poll: dict[str, Any]  # as GET /api/polls/{id} shows it to everyone
+
+
+class Tally(msgspec.Struct, tag="tally"):
+    """A poll's count as it stands; at most a few per second per poll, the last one always."""
+
+    session_id: str
+    poll_id: str
+    seq: int  # ballot changes counted so far
+    turnout: dict[str, Any]  # {"total": n, "by_role": {role: n}}
+    results: dict[str, Any] | None  # None while the results are hidden
+
+
+class PollClosed(msgspec.Struct, tag="poll_closed"):
+    session_id: str
+    poll: dict[str, Any]
+
+
+class ResultsPublished(msgspec.Struct, tag="results_published"):
+    session_id: str
+    poll: dict[str, Any]
+
+
+class BallotCounted(msgspec.Struct, tag="ballot_counted"):
+    """Between nodes only, never to clients: ballot change number ``seq`` of a poll, as
+    counting forms (a secret ballot's form travels without its voter)."""
+
+    session_id: str
+    poll_id: str
+    seq: int
+    role: str
+    add: list[int] | None
+    remove: list[int] | None
+
+
 class _PresenceAnnouncement(msgspec.Struct, tag="presence_of_node"):
     session_id: str
     node_id: str
     present_by_role: dict[str, int]
 
 
-Event = Snapshot | StepChanged | AttendanceChanged | PresenceChanged | ParticipantJoined
-_Wire = Event | _PresenceAnnouncement
+Event = (
+    Snapshot
+    | StepChanged
+    | AttendanceChanged
+    | PresenceChanged
+    | ParticipantJoined
+    | PollOpened
+    | Tally
+    | PollClosed
+    | ResultsPublished
+)
+_Wire = Event | _PresenceAnnouncement | BallotCounted
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(_Wire)
 
@@ -98,18 +152,45 @@ class LiveHub:
         self._max_queued = max_queued
         self._channels: dict[str, _Channel] = {}
         self._lock = asyncio.Lock()
+        #: Called with every ballot change, this node's and the others' (the tally board).
+        self.on_ballot: Callable[[BallotCounted], None] | None = None
+        #: Called with every event published here or received from another node.
+        self.on_event: Callable[[Event], None] | None = None
+        #: Called when this node stops following a séance (nobody here watches it any more).
+        self.on_unfollow: Callable[[str], None] | None = None
+
+    def following(self, session_id: str) -> bool:
+        """Whether someone on this node follows the séance."""
+        return session_id in self._channels
 
     def presence(self, session_id: str) -> dict[str, int]:
         channel = self._channels.get(session_id)
         return channel.presence() if channel else {}
 
     async def publish(self, session_id: str, event: Event) -> None:
+        if self.on_event is not None:
+            self.on_event(event)
         data = _encoder.encode(event)
         self._deliver(session_id, data)
         try:
             await self._relay.publish(f"session:{session_id}", RelayKind.EVENT, data)
         except Exception:
             log.warning("live: relay publish failed for %s", session_id, exc_info=True)
+
+    def deliver_local(self, session_id: str, event: Event) -> None:
+        """To this node's followers only: for events every node computes itself (tallies)."""
+        self._deliver(session_id, _encoder.encode(event))
+
+    async def ballot_counted(self, delta: BallotCounted) -> None:
+        """A ballot change: to this node's tally board, and to the other nodes'."""
+        if self.on_ballot is not None:
+            self.on_ballot(delta)
+        try:
+            await self._relay.publish(
+                f"session:{delta.session_id}", RelayKind.EVENT, _encoder.encode(delta)
+            )
+        except Exception:
+            log.warning("live: relay publish failed for %s", delta.session_id, exc_info=True)
 
     def _deliver(self, session_id: str, data: bytes) -> None:
         channel = self._channels.get(session_id)
@@ -136,6 +217,12 @@ class LiveHub:
                     session_id, _encoder.encode(PresenceChanged(session_id, channel.presence()))
                 )
             return
+        if isinstance(wire, BallotCounted):
+            if self.on_ballot is not None:
+                self.on_ballot(wire)
+            return
+        if self.on_event is not None:
+            self.on_event(wire)
         self._deliver(session_id, message.payload)
 
     @contextlib.asynccontextmanager
@@ -163,6 +250,8 @@ class LiveHub:
                     del self._channels[session_id]
                     if channel.relay_sub is not None:
                         await channel.relay_sub.close()
+                    if self.on_unfollow is not None:
+                        self.on_unfollow(session_id)
 
     async def _announce(self, session_id: str, channel: _Channel) -> None:
         self._deliver(session_id, _encoder.encode(PresenceChanged(session_id, channel.presence())))

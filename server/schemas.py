@@ -7,7 +7,7 @@ Limits here are the first line; the domain's rules are the second.
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -79,6 +79,50 @@ class ProposalCreate(msgspec.Struct, forbid_unknown_fields=True):
     title: Title
     kind: Literal["fiche_action", "synthese"] = "fiche_action"
     session_id: str | None = None
+
+
+RoleName = Literal["habitant", "elu", "agent", "animateur", "conseil", "observateur"]
+MethodName = Literal[
+    "plurality", "approval", "dots", "score", "borda", "irv", "schulze", "majority_judgment"
+]
+# A ballot is a small JSON object; its shape is the method's business (domain.voting).
+BallotBody = dict[str, Any]
+
+
+class PollOptionIn(msgspec.Struct, forbid_unknown_fields=True):
+    label: Title
+    proposal_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+
+
+class PollCreate(msgspec.Struct, forbid_unknown_fields=True):
+    title: Title
+    method: MethodName
+    options: Annotated[list[PollOptionIn], msgspec.Meta(min_length=2, max_length=50)]
+    params: dict[str, Any] = {}
+    voter_roles: Annotated[list[RoleName], msgspec.Meta(min_length=1)] | None = None
+    secret: bool = True
+    hide_results: bool = False
+    quorum: Annotated[int, msgspec.Meta(ge=1, le=100_000)] | None = None
+
+
+class BallotCast(msgspec.Struct, forbid_unknown_fields=True):
+    ballot: BallotBody
+    # A secret poll's receipt, to change the ballot it was given for.
+    receipt: Annotated[str, msgspec.Meta(min_length=16, max_length=64)] | None = None
+
+
+class ProxyBallotCast(msgspec.Struct, forbid_unknown_fields=True):
+    ballot: BallotBody
+    origin: Literal["papier", "procuration"]
+    role: RoleName | None = None  # for someone without an account; else the participant's
+    on_behalf_of: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+
+
+class BallotReceipt(msgspec.Struct):
+    poll_id: str
+    receipt: str | None  # secret polls: only the voter's device holds it
+    changed: bool
+    seq: int  # the ballot is in every tally event whose seq is at least this
 
 
 # --- read shapes ---------------------------------------------------------------------------

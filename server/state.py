@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from litestar import Litestar
 from sqlalchemy import event
@@ -14,6 +15,9 @@ from collab import MemoryRelay, Relay, RoomPolicy, RoomRegistry
 from server.db.doc_store import SqlDocumentStore
 from server.guards import FailureLimiter
 from server.live import LiveHub
+
+if TYPE_CHECKING:
+    from server.tallies import TallyBoard
 from server.redis_relay import RedisRelay
 from server.settings import Settings
 
@@ -49,6 +53,7 @@ class AppServices:
     registry: RoomRegistry
     join_guard: FailureLimiter
     live: LiveHub
+    tallies: TallyBoard
 
     @classmethod
     def build(cls, settings: Settings) -> AppServices:
@@ -64,7 +69,11 @@ class AppServices:
             store, relay, policy=policy, idle_seconds=settings.room_idle_seconds
         )
         join_guard = FailureLimiter(settings.join_failures_per_minute, 60.0)
-        return cls(settings, engine, store, relay, registry, join_guard, LiveHub(relay))
+        from server.tallies import TallyBoard  # it reads polls through the services layer
+
+        live = LiveHub(relay)
+        tallies = TallyBoard(engine, live)
+        return cls(settings, engine, store, relay, registry, join_guard, live, tallies)
 
     @staticmethod
     def of(app: Litestar) -> AppServices:
@@ -88,5 +97,6 @@ class AppServices:
         except TimeoutError:
             dirty = [name for name, room in self.registry.rooms.items() if room.dirty]
             log.error("shutdown: rooms not flushed after %.0fs: %s", grace_seconds, dirty)
+        await self.tallies.close()
         await self.relay.close()
         await self.engine.dispose()

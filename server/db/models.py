@@ -25,12 +25,16 @@ __all__ = [
     "AtelierImageRow",
     "AtelierRow",
     "AttendanceRow",
+    "AuditRow",
+    "BallotRow",
     "Base",
     "CharterVersionRow",
     "Document",
     "DocumentUpdate",
     "InvitationRow",
     "ParticipantRow",
+    "PollRow",
+    "PollVoterRow",
     "ProposalRow",
     "SessionRow",
 ]
@@ -226,3 +230,93 @@ class AtelierImageRow(Base):
     media_type: Mapped[str] = mapped_column(String(32), nullable=False)
     data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class PollRow(Base):
+    """A priority vote of a séance. ``seq`` counts ballot changes: every node that follows the
+    poll applies them in this order, and the increment (under the row's lock) is what makes a
+    ballot and the close exclude each other."""
+
+    __tablename__ = "polls"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    atelier_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("ateliers.id", ondelete="CASCADE"), nullable=False
+    )
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    method: Mapped[str] = mapped_column(String(32), nullable=False)
+    options: Mapped[list[dict[str, object]]] = mapped_column(JSON, nullable=False)
+    params: Mapped[dict[str, object]] = mapped_column(JSON, nullable=False)
+    voter_roles: Mapped[list[str]] = mapped_column(JSON, nullable=False)
+    secret: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    hide_results: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    quorum: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    runoff_of: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    seq: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    final: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class PollVoterRow(Base):
+    """Who has voted in a poll: the primary key makes a second ballot impossible, even when two
+    requests race. Nothing here says *what* they voted (no timestamp either, which could be
+    matched against a ballot's)."""
+
+    __tablename__ = "poll_voters"
+    # SQLite: stored in key order, not in insertion order (which ballots' order could match).
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    poll_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True
+    )
+    participant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class BallotRow(Base):
+    """A ballot's content. On a secret poll it names nobody: the voter changes it by presenting
+    the receipt only their device holds (stored here as a SHA-256 hash); its id is random, so
+    neither key nor order ties it to ``poll_voters``. On a public poll ``participant_id`` is
+    set (and unique per poll)."""
+
+    __tablename__ = "ballots"
+    __table_args__ = (
+        UniqueConstraint("poll_id", "participant_id"),
+        {"sqlite_with_rowid": False},  # stored in (random) key order, not insertion order
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    poll_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("polls.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    receipt_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    participant_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    role: Mapped[str] = mapped_column(String(32), nullable=False)
+    origin: Mapped[str] = mapped_column(String(16), nullable=False)  # direct, papier, procuration
+    content: Mapped[dict[str, object]] = mapped_column(JSON, nullable=False)
+    form: Mapped[list[int]] = mapped_column(JSON, nullable=False)  # its counting form
+    texts: Mapped[dict[str, str]] = mapped_column(JSON, nullable=False)  # proposal -> state
+
+
+class AuditRow(Base):
+    """Sensitive actions, with who did them: ballots entered for others, and more to come.
+    Never a secret ballot's content."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    atelier_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("ateliers.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    actor_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    action: Mapped[str] = mapped_column(String(64), nullable=False)
+    target: Mapped[str] = mapped_column(String(255), nullable=False)
+    details: Mapped[dict[str, object]] = mapped_column(JSON, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)

@@ -16,6 +16,7 @@ from litestar import WebSocket, websocket
 
 from server.actors import Refused, actor_from_token, token_of
 from server.live import Snapshot
+from server.routes.polls import poll_views
 from server.services import ateliers as svc
 from server.state import AppServices
 
@@ -45,12 +46,15 @@ async def session_socket(socket: WebSocket[Any, Any, Any], session_id: str) -> N
         return
     counts = await svc.attendance_counts(services.engine, session_id)
     async with services.live.follow(session_id, actor.role) as queue:
+        # Following first, then reading the polls: a ballot counted in between is in the
+        # count, or reaches this node's tally board after it (numbered, so never twice).
         snapshot = Snapshot(
             session_id,
             row.data.get("current_step"),
             list(row.data.get("method_steps", [])),
             counts,
             services.live.presence(session_id),
+            await poll_views(services, actor, session_id),
         )
         await socket.send_text(_encoder.encode(snapshot).decode())
 

@@ -1,0 +1,271 @@
+"""A priority vote in the room: its setup, its lifecycle, who votes, who sees what.
+
+>>> poll = new_poll("Priorités", "dots", [("Jardin", None), ("Piste", None)],
+...                 {"dots_per_voter": 3}, session_id="s1", atelier_id="a1")
+>>> poll.status, [o.id for o in poll.options], sorted(poll.voter_roles)
+(<PollStatus.DRAFT: 'draft'>, ['o1', 'o2'], ['agent', 'habitant'])
+
+The lifecycle is ``draft → open → closed → published``, run by the facilitator. Counting is
+:mod:`domain.voting`'s; this module decides everything around it:
+
+* who votes: the poll's ``voter_roles``, by default the roles the permission table lets vote;
+* who sees results: everyone while the poll runs, unless results are hidden until the close
+  (against herding); then the facilitators see them at the close, everyone once published;
+* results by role (the collèges) on a secret poll are withheld for a role with fewer than
+  :data:`MIN_GROUP_FOR_BREAKDOWN` ballots: one agent's "by role" result *is* their ballot;
+* a tie for first is a tie: the facilitator can open a run-off between the tied options.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Final
+
+from domain.errors import Forbidden, InvalidInput, InvalidTransition, check_line, normalize_line
+from domain.roles import PERMISSIONS, Action, Role, can, parse_role
+from domain.voting import Method, Result
+from domain.voting.poll import DEFAULT_GRADES
+from domain.voting.tally import validate_params
+
+__all__ = [
+    "MIN_GROUP_FOR_BREAKDOWN",
+    "Option",
+    "Poll",
+    "PollStatus",
+    "close_poll",
+    "may_vote",
+    "new_poll",
+    "open_poll",
+    "publish_poll",
+    "quorum_reached",
+    "results_visible",
+    "runoff",
+]
+
+TITLE_MAX = 200
+LABEL_MAX = 200
+OPTIONS_MAX = 50
+#: A secret poll shows a role's own result only when at least this many of its members voted.
+MIN_GROUP_FOR_BREAKDOWN: Final = 3
+
+
+class PollStatus(StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+    PUBLISHED = "published"
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    id: str  # "o1", "o2"…: what ballots name
+    label: str
+    proposal_id: str | None = None  # an option may be one of the atelier's proposals
+
+
+@dataclass(frozen=True, slots=True)
+class Poll:
+    """A vote's setup and state. Valid by construction when made by :func:`new_poll`."""
+
+    session_id: str
+    atelier_id: str
+    title: str
+    method: Method
+    options: tuple[Option, ...]
+    params: Mapping[str, object]
+    voter_roles: frozenset[Role]
+    secret: bool = True
+    hide_results: bool = False
+    quorum: int | None = None
+    status: PollStatus = PollStatus.DRAFT
+    runoff_of: str | None = None
+
+    @property
+    def option_ids(self) -> tuple[str, ...]:
+        return tuple(option.id for option in self.options)
+
+
+def new_poll(
+    title: str,
+    method: Method | str,
+    options: Sequence[tuple[str, str | None]],
+    params: Mapping[str, object] | None = None,
+    *,
+    session_id: str,
+    atelier_id: str,
+    voter_roles: Iterable[Role | str] | None = None,
+    secret: bool = True,
+    hide_results: bool = False,
+    quorum: int | None = None,
+    runoff_of: str | None = None,
+) -> Poll:
+    """A draft poll; options are ``(label, proposal_id or None)`` and get ids o1, o2…
+
+    Raises :class:`InvalidInput` for a bad title, option, role or quorum, and
+    :class:`~domain.voting.ParamsError` for a method or parameters the count would refuse.
+    """
+    title = normalize_line(title)
+    check_line(
+        title, field="title", label_fr="le titre", label_en="the title", max_length=TITLE_MAX
+    )
+    checked: list[Option] = []
+    labels: set[str] = set()
+    if not 2 <= len(options) <= OPTIONS_MAX:
+        raise InvalidInput(
+            "option_count",
+            f"Un vote propose entre 2 et {OPTIONS_MAX} options.",
+            f"A poll offers between 2 and {OPTIONS_MAX} options.",
+            field="options",
+        )
+    for position, (typed, proposal_id) in enumerate(options, start=1):
+        label = normalize_line(typed)
+        check_line(
+            label, field="options", label_fr="l’option", label_en="the option", max_length=LABEL_MAX
+        )
+        if label.casefold() in labels:
+            raise InvalidInput(
+                "duplicate_option",
+                f"L’option « {label} » figure deux fois.",
+                f"The option “{label}” appears twice.",
+                field="options",
+            )
+        labels.add(label.casefold())
+        checked.append(Option(f"o{position}", label, proposal_id))
+    option_ids = [option.id for option in checked]
+    params = dict(params or {})
+    validate_params(method, option_ids, params)
+    if Method(method) is Method.MAJORITY_JUDGMENT and "grades" not in params:
+        params["grades"] = list(DEFAULT_GRADES)  # stored, so the labels never change later
+    roles = (
+        PERMISSIONS[Action.VOTE]
+        if voter_roles is None
+        else frozenset(parse_role(role) for role in voter_roles)
+    )
+    if not roles:
+        raise InvalidInput(
+            "no_voter_roles",
+            "Au moins un rôle doit pouvoir voter.",
+            "At least one role must be able to vote.",
+            field="voter_roles",
+        )
+    if quorum is not None and (isinstance(quorum, bool) or quorum < 1):
+        raise InvalidInput(
+            "bad_quorum",
+            "Le quorum est un nombre de bulletins, au moins 1.",
+            "The quorum is a number of ballots, at least 1.",
+            field="quorum",
+        )
+    return Poll(
+        session_id=session_id,
+        atelier_id=atelier_id,
+        title=title,
+        method=Method(method),
+        options=tuple(checked),
+        params=params,
+        voter_roles=roles,
+        secret=secret,
+        hide_results=hide_results,
+        quorum=quorum,
+        runoff_of=runoff_of,
+    )
+
+
+def _move(poll: Poll, expected: PollStatus, to: PollStatus) -> Poll:
+    if poll.status is not expected:
+        raise InvalidTransition(
+            f"poll_{poll.status.value}",
+            _STATUS_FR[poll.status],
+            f"This poll is {poll.status.value}; it cannot become {to.value}.",
+        )
+    return replace(poll, status=to)
+
+
+_STATUS_FR: Final = {
+    PollStatus.DRAFT: "Ce vote n’est pas encore ouvert.",
+    PollStatus.OPEN: "Ce vote est en cours.",
+    PollStatus.CLOSED: "Ce vote est clos.",
+    PollStatus.PUBLISHED: "Les résultats de ce vote sont déjà publiés.",
+}
+
+
+def open_poll(poll: Poll) -> Poll:
+    return _move(poll, PollStatus.DRAFT, PollStatus.OPEN)
+
+
+def close_poll(poll: Poll) -> Poll:
+    return _move(poll, PollStatus.OPEN, PollStatus.CLOSED)
+
+
+def publish_poll(poll: Poll) -> Poll:
+    return _move(poll, PollStatus.CLOSED, PollStatus.PUBLISHED)
+
+
+def may_vote(poll: Poll, role: Role | str) -> None:
+    """Raise unless a participant of ``role`` may cast a ballot in ``poll`` now."""
+    if poll.status is not PollStatus.OPEN:
+        raise InvalidTransition(
+            "poll_not_open",
+            "Ce vote n’est pas ouvert : il n’accepte pas de bulletin.",
+            "This poll is not open: it takes no ballot.",
+        )
+    if parse_role(role) not in poll.voter_roles:
+        raise Forbidden(
+            "not_a_voter",
+            "Votre rôle ne vote pas dans ce scrutin.",
+            "Your role does not vote in this poll.",
+        )
+
+
+def results_visible(poll: Poll, role: Role | str) -> bool:
+    """Whether someone of ``role`` may see the results now (drafts have none)."""
+    match poll.status:
+        case PollStatus.DRAFT:
+            return False
+        case PollStatus.PUBLISHED:
+            return True
+        case PollStatus.OPEN:
+            return not poll.hide_results
+        case PollStatus.CLOSED:
+            return not poll.hide_results or can(parse_role(role), Action.RUN_POLL)
+
+
+def quorum_reached(poll: Poll, ballots: int) -> bool | None:
+    """None when the poll sets no quorum."""
+    return None if poll.quorum is None else ballots >= poll.quorum
+
+
+def runoff(poll: Poll, result: Result, *, of: str, title: str | None = None) -> Poll:
+    """A new draft between the options tied for first in ``result``, same method and rules;
+    ``of`` is the stored id of ``poll``.
+
+    Only once ``poll`` is closed (or published), and only on a tie.
+    """
+    if poll.status not in (PollStatus.CLOSED, PollStatus.PUBLISHED):
+        raise InvalidTransition(
+            "poll_not_closed",
+            "Un second tour se décide une fois le vote clos.",
+            "A run-off is decided once the poll is closed.",
+        )
+    first = result.ranking[0] if result.ranking else []
+    if len(first) < 2:
+        raise InvalidTransition(
+            "no_tie",
+            "Il n’y a pas d’égalité en tête : pas de second tour.",
+            "There is no tie for first place: no run-off.",
+        )
+    tied = [option for option in poll.options if option.id in set(first)]
+    return new_poll(
+        title or f"{poll.title} — second tour",
+        poll.method,
+        [(option.label, option.proposal_id) for option in tied],
+        poll.params,
+        session_id=poll.session_id,
+        atelier_id=poll.atelier_id,
+        voter_roles=poll.voter_roles,
+        secret=poll.secret,
+        hide_results=poll.hide_results,
+        quorum=poll.quorum,
+        runoff_of=of,
+    )

@@ -1,0 +1,599 @@
+"""Polls of a séance: setup, lifecycle, ballots (secret or public), ballots entered for others,
+run-offs. One transaction per call; the rules are ``domain.polls`` and ``domain.voting``.
+
+Three guarantees are the database's, not this module's good behaviour:
+
+* one ballot per participant and poll: ``poll_voters``' primary key, however requests race;
+* no ballot after the close: a ballot's transaction first increments the poll's ``seq`` *where
+  the poll is open*, which takes the poll row's lock, so a ballot and the close exclude each
+  other, and the close's count sees every ballot that committed before it;
+* a ballot is whole or absent: its rows and the ``seq`` increment commit together.
+
+A secret ballot row names nobody. ``poll_voters`` says who voted, ``ballots`` what was voted;
+the voter changes their ballot with a receipt that only their device keeps (the row keeps its
+SHA-256). At the close the receipt hashes are cleared, which also rewrites every ballot row
+(on PostgreSQL, a new transaction id for all of them: the one they were inserted with, shared
+with the voter's ``poll_voters`` row, is gone once the table is vacuumed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from domain import polls as rules
+from domain.errors import InvalidTransition
+from domain.roles import Action, Role
+from domain.voting import BallotError, ParamsError, Result
+from domain.voting.ballots import counting_form
+from domain.voting.count import LiveCount
+from domain.voting.poll import Poll as CountingPoll
+from server.actors import Actor
+from server.db.models import (
+    AuditRow,
+    BallotRow,
+    ParticipantRow,
+    PollRow,
+    PollVoterRow,
+    ProposalRow,
+)
+from server.errors import Problem
+from server.live import BallotCounted
+from server.schemas import BallotReceipt, PollCreate, ProxyBallotCast
+from server.services.ateliers import get_seance, new_id, now, record, require, transaction
+
+__all__ = [
+    "TextStates",
+    "cast_ballot",
+    "close_poll",
+    "create_poll",
+    "get_poll",
+    "list_polls",
+    "load_count",
+    "open_poll",
+    "poll_of",
+    "poll_view",
+    "proxy_ballot",
+    "publish_poll",
+    "results_of",
+    "runoff",
+    "turnout_of",
+]
+
+log = logging.getLogger("atelier.polls")
+
+#: Given a poll's proposals, the state of each one's text now: what a ballot was cast on.
+TextStates = Callable[[list[str]], Awaitable[dict[str, str]]]
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def poll_of(row: PollRow) -> rules.Poll:
+    return rules.Poll(
+        session_id=row.session_id,
+        atelier_id=row.atelier_id,
+        title=row.title,
+        method=rules.Method(row.method),
+        options=tuple(
+            rules.Option(str(o["id"]), str(o["label"]), o.get("proposal_id"))  # type: ignore[arg-type]
+            for o in row.options
+        ),
+        params=row.params,
+        voter_roles=frozenset(Role(role) for role in row.voter_roles),
+        secret=row.secret,
+        hide_results=row.hide_results,
+        quorum=row.quorum,
+        status=rules.PollStatus(row.status),
+        runoff_of=row.runoff_of,
+    )
+
+
+def counting_poll(row: PollRow) -> CountingPoll:
+    return CountingPoll.create(row.method, [str(o["id"]) for o in row.options], row.params)
+
+
+def turnout_of(count: LiveCount) -> dict[str, Any]:
+    return {"total": count.ballots, "by_role": count.turnout()}
+
+
+def results_of(poll: rules.Poll, count: LiveCount, *, final: bool) -> dict[str, Any]:
+    """The results as shown: in total, and by role where that reveals nobody's ballot."""
+    turnout = count.turnout()
+    by_role: dict[str, Any] = {}
+    for role in sorted({r.value for r in poll.voter_roles} | set(turnout)):
+        n = turnout.get(role, 0)
+        withheld = poll.secret and n < rules.MIN_GROUP_FOR_BREAKDOWN
+        by_role[role] = None if withheld else msgspec.to_builtins(count.result_for(role))
+    return {
+        "total": msgspec.to_builtins(count.result()),
+        "by_role": by_role,
+        "quorum_reached": rules.quorum_reached(poll, count.ballots),
+        "final": final,
+    }
+
+
+def poll_view(
+    row: PollRow,
+    role: str,
+    count: LiveCount | None,
+    my_ballot: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A poll as ``role`` may see it. ``count`` is the live count of an open poll (None for
+    other statuses, whose results are the stored final ones)."""
+    poll = poll_of(row)
+    final = row.final if row.status in ("closed", "published") else None
+    if final is not None:
+        turnout = final["turnout"]
+    elif count is not None:
+        turnout = turnout_of(count)
+    else:
+        turnout = {"total": 0, "by_role": {}}
+    results: dict[str, Any] | None = None
+    if rules.results_visible(poll, role):
+        if final is not None:
+            results = final["results"]
+        elif count is not None:
+            results = results_of(poll, count, final=False)
+    return {
+        "id": row.id,
+        "session_id": row.session_id,
+        "atelier_id": row.atelier_id,
+        "title": row.title,
+        "method": row.method,
+        "options": row.options,
+        "params": row.params,
+        "voter_roles": row.voter_roles,
+        "secret": row.secret,
+        "hide_results": row.hide_results,
+        "quorum": row.quorum,
+        "status": row.status,
+        "runoff_of": row.runoff_of,
+        "opened_at": row.opened_at.isoformat() if row.opened_at else None,
+        "closed_at": row.closed_at.isoformat() if row.closed_at else None,
+        "published_at": row.published_at.isoformat() if row.published_at else None,
+        "turnout": turnout,
+        "results": results,
+        "my_ballot": my_ballot,
+    }
+
+
+async def _poll_row(session: AsyncSession, poll_id: str) -> PollRow:
+    row = await session.get(PollRow, poll_id, populate_existing=True)
+    if row is None:
+        raise Problem(404, "poll_not_found", "Vote introuvable.", "Poll not found.")
+    return row
+
+
+async def get_poll(engine: AsyncEngine, actor: Actor, poll_id: str) -> PollRow:
+    async with transaction(engine) as session:
+        row = await _poll_row(session, poll_id)
+    require(actor, Action.READ_ATELIER, row.atelier_id)
+    return row
+
+
+async def list_polls(engine: AsyncEngine, actor: Actor, session_id: str) -> list[PollRow]:
+    async with transaction(engine) as session:
+        seance = await get_seance(session, session_id)
+        require(actor, Action.READ_ATELIER, seance.atelier_id)
+        rows = await session.scalars(
+            select(PollRow).where(PollRow.session_id == session_id).order_by(PollRow.created_at)
+        )
+        return list(rows)
+
+
+async def my_ballot(engine: AsyncEngine, actor: Actor, row: PollRow) -> dict[str, Any]:
+    """Whether the actor voted; on a public poll, what (a secret ballot is not findable)."""
+    async with transaction(engine) as session:
+        voted = await session.get(PollVoterRow, (row.id, actor.participant_id))
+        content = None
+        if voted is not None and not row.secret:
+            content = await session.scalar(
+                select(BallotRow.content).where(
+                    BallotRow.poll_id == row.id, BallotRow.participant_id == actor.participant_id
+                )
+            )
+    return {"cast": voted is not None, "ballot": content}
+
+
+async def load_count(engine: AsyncEngine, poll_id: str) -> tuple[PollRow, LiveCount]:
+    """The poll and its count at the poll's ``seq``, read consistently: the no-op update takes
+    the poll row's lock, so no ballot commits between reading ``seq`` and reading ballots."""
+    async with transaction(engine) as session:
+        await session.execute(update(PollRow).where(PollRow.id == poll_id).values(seq=PollRow.seq))
+        row = await _poll_row(session, poll_id)
+        ballots = (
+            await session.execute(
+                select(BallotRow.role, BallotRow.form).where(BallotRow.poll_id == poll_id)
+            )
+        ).all()
+    count = LiveCount(counting_poll(row))
+    for role, form in ballots:
+        count.add(role, tuple(form))
+    return row, count
+
+
+# --- setup and lifecycle ------------------------------------------------------------------------
+
+
+def _refusal(exc: ParamsError | BallotError) -> Problem:
+    return Problem(422, exc.rule, exc.message_fr, str(exc).split(": ", 1)[-1])
+
+
+async def create_poll(
+    engine: AsyncEngine, actor: Actor, session_id: str, body: PollCreate
+) -> PollRow:
+    async with transaction(engine) as session:
+        seance = await get_seance(session, session_id)
+        require(actor, Action.RUN_POLL, seance.atelier_id)
+        proposal_ids = {o.proposal_id for o in body.options if o.proposal_id}
+        if proposal_ids:
+            found = set(
+                await session.scalars(
+                    select(ProposalRow.id).where(
+                        ProposalRow.id.in_(proposal_ids),
+                        ProposalRow.atelier_id == seance.atelier_id,
+                    )
+                )
+            )
+            if missing := sorted(proposal_ids - found):
+                raise Problem(
+                    422,
+                    "unknown_proposal",
+                    f"Proposition inconnue dans cet atelier : {missing[0]}.",
+                    f"No such proposal in this atelier: {missing[0]}.",
+                )
+        try:
+            poll = rules.new_poll(
+                body.title,
+                body.method,
+                [(o.label, o.proposal_id) for o in body.options],
+                body.params,
+                session_id=session_id,
+                atelier_id=seance.atelier_id,
+                voter_roles=body.voter_roles,
+                secret=body.secret,
+                hide_results=body.hide_results,
+                quorum=body.quorum,
+            )
+        except ParamsError as exc:
+            raise _refusal(exc) from exc
+        row = _row_of(poll, new_id(), actor.participant_id)
+        session.add(row)
+    return row
+
+
+def _row_of(poll: rules.Poll, poll_id: str, created_by: str) -> PollRow:
+    return PollRow(
+        id=poll_id,
+        session_id=poll.session_id,
+        atelier_id=poll.atelier_id,
+        title=poll.title,
+        method=poll.method.value,
+        options=[
+            {"id": o.id, "label": o.label, "proposal_id": o.proposal_id} for o in poll.options
+        ],
+        params=dict(poll.params),
+        voter_roles=sorted(role.value for role in poll.voter_roles),
+        secret=poll.secret,
+        hide_results=poll.hide_results,
+        quorum=poll.quorum,
+        status=poll.status.value,
+        runoff_of=poll.runoff_of,
+        seq=0,
+        created_by=created_by,
+        created_at=now(),
+    )
+
+
+async def _move(
+    engine: AsyncEngine,
+    actor: Actor,
+    poll_id: str,
+    step: Callable[[rules.Poll], rules.Poll],
+    stamp: str,
+    then: Callable[[AsyncSession, PollRow], Awaitable[None]] | None = None,
+) -> PollRow:
+    """One lifecycle step: the domain says whether it may happen; a conditional update makes
+    sure it happens once, however many facilitators click at the same moment."""
+    async with transaction(engine) as session:
+        row = await _poll_row(session, poll_id)
+        require(actor, Action.RUN_POLL, row.atelier_id)
+        moved = step(poll_of(row))
+        changed = await session.execute(
+            update(PollRow)
+            .where(PollRow.id == poll_id, PollRow.status == row.status)
+            .values({"status": moved.status.value, stamp: now()})
+        )
+        if changed.rowcount != 1:  # type: ignore[attr-defined]
+            row = await _poll_row(session, poll_id)
+            step(poll_of(row))  # raises the refusal for the state it is really in
+            raise Problem(
+                409, "poll_changed", "Le vote vient de changer.", "The poll just changed."
+            )
+        row = await _poll_row(session, poll_id)
+        if then is not None:
+            await then(session, row)
+    return row
+
+
+async def open_poll(engine: AsyncEngine, actor: Actor, poll_id: str) -> PollRow:
+    return await _move(engine, actor, poll_id, rules.open_poll, "opened_at")
+
+
+async def _count_final(session: AsyncSession, row: PollRow) -> None:
+    ballots = (
+        await session.execute(
+            select(BallotRow.role, BallotRow.form).where(BallotRow.poll_id == row.id)
+        )
+    ).all()
+    count = LiveCount(counting_poll(row))
+    for role, form in ballots:
+        count.add(role, tuple(form))
+    row.final = {
+        "seq": row.seq,
+        "turnout": turnout_of(count),
+        "results": results_of(poll_of(row), count, final=True),
+    }
+    if row.secret:
+        # Receipts are useless once nobody can change a ballot: drop them, rewriting the rows.
+        await session.execute(
+            update(BallotRow).where(BallotRow.poll_id == row.id).values(receipt_hash=None)
+        )
+
+
+async def close_poll(engine: AsyncEngine, actor: Actor, poll_id: str) -> PollRow:
+    row = await _move(engine, actor, poll_id, rules.close_poll, "closed_at", _count_final)
+    if row.secret and engine.dialect.name == "postgresql":
+        await _vacuum_ballots(engine)
+    return row
+
+
+async def _vacuum_ballots(engine: AsyncEngine) -> None:
+    """Purge the ballot rows' old versions (PostgreSQL keeps them until vacuumed)."""
+    try:
+        async with engine.connect() as conn:
+            autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.execute(text("VACUUM ballots"))
+    except Exception:  # autovacuum will do it later; the close itself is done
+        log.warning("polls: VACUUM ballots failed", exc_info=True)
+
+
+async def publish_poll(engine: AsyncEngine, actor: Actor, poll_id: str) -> PollRow:
+    return await _move(engine, actor, poll_id, rules.publish_poll, "published_at")
+
+
+async def runoff(engine: AsyncEngine, actor: Actor, poll_id: str) -> PollRow:
+    """A run-off between the options tied for first, created and opened in one step."""
+    async with transaction(engine) as session:
+        row = await _poll_row(session, poll_id)
+        require(actor, Action.RUN_POLL, row.atelier_id)
+        poll = poll_of(row)
+        if row.final is None:
+            rules.runoff(poll, _EMPTY_RESULT, of=row.id)  # raises: not closed
+        result = msgspec.convert(row.final["results"]["total"], Result)
+        second = rules.open_poll(rules.runoff(poll, result, of=row.id))
+        new = _row_of(second, new_id(), actor.participant_id)
+        new.opened_at = now()
+        session.add(new)
+    return new
+
+
+_EMPTY_RESULT = msgspec.convert(
+    {
+        "method": "plurality",
+        "ranking": [],
+        "winner": None,
+        "scores": {},
+        "ballots_counted": 0,
+        "details": {"kind": "totals", "totals": {}},
+    },
+    Result,
+)
+
+
+# --- ballots ----------------------------------------------------------------------------------
+
+
+def _hash(receipt: str) -> str:
+    return hashlib.sha256(receipt.encode()).hexdigest()
+
+
+async def _take_seq(session: AsyncSession, poll_id: str) -> int:
+    """The next ballot change number, taking the poll's row lock; refused once it is closed."""
+    seq = await session.scalar(
+        update(PollRow)
+        .where(PollRow.id == poll_id, PollRow.status == rules.PollStatus.OPEN.value)
+        .values(seq=PollRow.seq + 1)
+        .returning(PollRow.seq)
+    )
+    if seq is None:
+        raise InvalidTransition(
+            "poll_not_open",
+            "Ce vote n’est pas ouvert : il n’accepte pas de bulletin.",
+            "This poll is not open: it takes no ballot.",
+        )
+    return int(seq)
+
+
+def _already_voted() -> Problem:
+    return Problem(
+        409,
+        "already_voted",
+        "Vous avez déjà voté. Pour changer votre bulletin, utilisez l’appareil avec lequel "
+        "vous avez voté.",
+        "You have already voted. To change your ballot, use the device you voted with.",
+    )
+
+
+async def _texts(row: PollRow, text_states: TextStates) -> dict[str, str]:
+    proposals = sorted({str(o["proposal_id"]) for o in row.options if o.get("proposal_id")})
+    return await text_states(proposals) if proposals else {}
+
+
+async def cast_ballot(
+    engine: AsyncEngine,
+    actor: Actor,
+    poll_id: str,
+    ballot: dict[str, Any],
+    receipt: str | None,
+    text_states: TextStates,
+) -> tuple[BallotReceipt, BallotCounted]:
+    """Cast, or change, the actor's own ballot."""
+    try:
+        async with transaction(engine) as session:
+            row = await _poll_row(session, poll_id)
+            require(actor, Action.READ_ATELIER, row.atelier_id)
+            rules.may_vote(poll_of(row), actor.role)
+            try:
+                form = list(counting_poll_form(row, ballot))
+            except BallotError as exc:
+                raise _refusal(exc) from exc
+            texts = await _texts(row, text_states)
+            seq = await _take_seq(session, poll_id)
+            old: list[int] | None = None
+            if row.secret and receipt is not None:
+                existing = await session.scalar(
+                    select(BallotRow).where(
+                        BallotRow.poll_id == poll_id, BallotRow.receipt_hash == _hash(receipt)
+                    )
+                )
+                voted = await session.get(PollVoterRow, (poll_id, actor.participant_id))
+                if existing is None or voted is None:
+                    raise Problem(
+                        404,
+                        "unknown_receipt",
+                        "Ce reçu ne correspond à aucun bulletin de ce vote.",
+                        "This receipt matches no ballot of this poll.",
+                    )
+            elif not row.secret:
+                existing = await session.scalar(
+                    select(BallotRow).where(
+                        BallotRow.poll_id == poll_id,
+                        BallotRow.participant_id == actor.participant_id,
+                    )
+                )
+            else:
+                existing = None
+            if existing is not None:
+                old = list(existing.form)
+                existing.content, existing.form, existing.texts = ballot, form, texts
+            else:
+                session.add(PollVoterRow(poll_id=poll_id, participant_id=actor.participant_id))
+                await session.flush()  # the primary key refuses a second ballot here
+                receipt = secrets.token_urlsafe(24) if row.secret else None
+                session.add(
+                    BallotRow(
+                        id=secrets.token_hex(16),
+                        poll_id=poll_id,
+                        receipt_hash=_hash(receipt) if receipt else None,
+                        participant_id=None if row.secret else actor.participant_id,
+                        role=actor.role,
+                        origin="direct",
+                        content=ballot,
+                        form=form,
+                        texts=texts,
+                    )
+                )
+    except IntegrityError as exc:
+        raise _already_voted() from exc
+    delta = BallotCounted(row.session_id, poll_id, seq, actor.role, form, old)
+    receipt_body = BallotReceipt(poll_id, receipt if row.secret else None, old is not None, seq)
+    return receipt_body, delta
+
+
+def counting_poll_form(row: PollRow, ballot: object) -> tuple[int, ...]:
+    return counting_form(counting_poll(row), ballot)
+
+
+async def proxy_ballot(
+    engine: AsyncEngine,
+    actor: Actor,
+    poll_id: str,
+    body: ProxyBallotCast,
+    text_states: TextStates,
+) -> BallotCounted:
+    """A ballot the facilitator enters for someone without a device (paper, proxy): tagged
+    with its origin, and written to the audit log (who entered it, for which role; never what
+    a secret ballot says)."""
+    try:
+        async with transaction(engine) as session:
+            row = await _poll_row(session, poll_id)
+            require(actor, Action.ENTER_PROXY_BALLOT, row.atelier_id)
+            role = body.role
+            if body.on_behalf_of is not None:
+                voter = await session.get(ParticipantRow, body.on_behalf_of)
+                if voter is None or voter.atelier_id != row.atelier_id or voter.revoked_at:
+                    raise Problem(
+                        422,
+                        "unknown_participant",
+                        "Participant·e inconnu·e dans cet atelier.",
+                        "No such participant in this atelier.",
+                    )
+                role = voter.role
+            if role is None:
+                raise Problem(
+                    422,
+                    "role_required",
+                    "Indiquez le rôle de la personne pour qui vous votez.",
+                    "Give the role of the person you vote for.",
+                )
+            rules.may_vote(poll_of(row), role)
+            try:
+                form = list(counting_poll_form(row, body.ballot))
+            except BallotError as exc:
+                raise _refusal(exc) from exc
+            texts = await _texts(row, text_states)
+            seq = await _take_seq(session, poll_id)
+            if body.on_behalf_of is not None:
+                session.add(PollVoterRow(poll_id=poll_id, participant_id=body.on_behalf_of))
+                await session.flush()
+            session.add(
+                BallotRow(
+                    id=secrets.token_hex(16),
+                    poll_id=poll_id,
+                    receipt_hash=None,
+                    participant_id=None if row.secret else body.on_behalf_of,
+                    role=role,
+                    origin=body.origin,
+                    content=body.ballot,
+                    form=form,
+                    texts=texts,
+                )
+            )
+            details: dict[str, object] = {"origin": body.origin, "role": role}
+            if body.on_behalf_of is not None:
+                details["on_behalf_of"] = body.on_behalf_of
+            session.add(
+                AuditRow(
+                    atelier_id=row.atelier_id,
+                    actor_id=actor.participant_id,
+                    action="proxy_ballot",
+                    target=poll_id,
+                    details=details,
+                    created_at=now(),
+                )
+            )
+            await record(
+                session,
+                row.atelier_id,
+                "proxy_ballot",
+                f"Bulletin saisi par l’animation ({body.origin}) pour le vote « {row.title} »",
+                f"Ballot entered by the facilitator ({body.origin}) in the poll “{row.title}”",
+            )
+    except IntegrityError as exc:
+        raise _already_voted() from exc
+    return BallotCounted(row.session_id, poll_id, seq, role, form, None)
+
+
+def visible_to_all(row: PollRow) -> bool:
+    """Whether a live event may carry the results: every follower sees the same frame."""
+    return all(rules.results_visible(poll_of(row), role) for role in Role)

@@ -1,0 +1,132 @@
+"""A poll's setup and lifecycle: who votes, who sees results when, and run-offs on a tie."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.errors import Forbidden, InvalidInput, InvalidTransition
+from domain.polls import (
+    Poll,
+    PollStatus,
+    close_poll,
+    may_vote,
+    new_poll,
+    open_poll,
+    publish_poll,
+    quorum_reached,
+    results_visible,
+    runoff,
+)
+from domain.roles import Role
+from domain.voting import DEFAULT_GRADES, ParamsError, tally
+
+OPTIONS = [("Jardin partagé", None), ("Piste cyclable", "prop-1"), ("Boîte à livres", None)]
+
+
+def poll(**extra: object) -> Poll:
+    return new_poll("Priorités", "plurality", OPTIONS, session_id="s", atelier_id="a", **extra)  # type: ignore[arg-type]
+
+
+def test_a_new_poll_is_a_draft_with_numbered_options_and_the_default_voters() -> None:
+    p = poll()
+    assert p.status is PollStatus.DRAFT
+    assert [(o.id, o.label, o.proposal_id) for o in p.options] == [
+        ("o1", "Jardin partagé", None),
+        ("o2", "Piste cyclable", "prop-1"),
+        ("o3", "Boîte à livres", None),
+    ]
+    assert p.voter_roles == {Role.HABITANT, Role.AGENT}
+    assert p.secret is True
+    assert p.hide_results is False
+
+
+def test_the_lifecycle_goes_one_way_and_names_the_state_it_is_in() -> None:
+    opened = open_poll(poll())
+    closed = close_poll(opened)
+    published = publish_poll(closed)
+    assert [p.status for p in (opened, closed, published)] == ["open", "closed", "published"]
+    with pytest.raises(InvalidTransition) as refused:
+        open_poll(closed)
+    assert refused.value.code == "poll_closed"
+    with pytest.raises(InvalidTransition):
+        publish_poll(opened)
+    with pytest.raises(InvalidTransition):
+        close_poll(poll())
+
+
+def test_only_the_poll_s_roles_vote_and_only_while_it_is_open() -> None:
+    p = poll(voter_roles=["habitant", "elu"])
+    with pytest.raises(InvalidTransition) as refused:
+        may_vote(p, "habitant")
+    assert refused.value.code == "poll_not_open"
+    opened = open_poll(p)
+    may_vote(opened, "elu")  # this poll opened itself to élu·es
+    with pytest.raises(Forbidden) as forbidden:
+        may_vote(opened, "agent")
+    assert forbidden.value.code == "not_a_voter"
+
+
+@pytest.mark.parametrize(
+    ("hide", "status", "resident", "facilitator"),
+    [
+        (False, "draft", False, False),
+        (False, "open", True, True),
+        (False, "closed", True, True),
+        (True, "open", False, False),  # hidden: nobody, not even the facilitator, is herded
+        (True, "closed", False, True),  # the facilitator sees them at the close…
+        (True, "published", True, True),  # …and everyone once published
+    ],
+)
+def test_who_sees_results_when(hide: bool, status: str, resident: bool, facilitator: bool) -> None:
+    p = poll(hide_results=hide)
+    p = {
+        "draft": lambda: p,
+        "open": lambda: open_poll(p),
+        "closed": lambda: close_poll(open_poll(p)),
+        "published": lambda: publish_poll(close_poll(open_poll(p))),
+    }[status]()
+    assert results_visible(p, Role.HABITANT) is resident
+    assert results_visible(p, Role.ANIMATEUR) is facilitator
+
+
+def test_bad_setups_are_refused_with_the_field_at_fault() -> None:
+    cases = [
+        (dict(options=[("Seule", None)]), "option_count"),
+        (dict(options=[("Parc", None), ("  parc ", None)]), "duplicate_option"),
+        (dict(voter_roles=[]), "no_voter_roles"),
+        (dict(quorum=0), "bad_quorum"),
+    ]
+    for extra, code in cases:
+        options = extra.pop("options", OPTIONS)
+        with pytest.raises(InvalidInput) as refused:
+            new_poll("T", "plurality", options, session_id="s", atelier_id="a", **extra)  # type: ignore[arg-type]
+        assert refused.value.code == code
+    with pytest.raises(ParamsError) as bad:
+        new_poll("T", "dots", OPTIONS, {}, session_id="s", atelier_id="a")
+    assert bad.value.rule == "missing_param"
+
+
+def test_majority_judgment_stores_its_grades_so_they_never_change_later() -> None:
+    p = new_poll("T", "majority_judgment", OPTIONS, session_id="s", atelier_id="a")
+    assert p.params["grades"] == list(DEFAULT_GRADES)
+
+
+def test_quorum() -> None:
+    assert quorum_reached(poll(), 0) is None
+    assert quorum_reached(poll(quorum=10), 9) is False
+    assert quorum_reached(poll(quorum=10), 10) is True
+
+
+def test_a_run_off_takes_the_options_tied_for_first_and_keeps_the_rules() -> None:
+    p = close_poll(open_poll(poll(hide_results=True, quorum=5)))
+    tie = tally("plurality", ["o1", "o2", "o3"], [{"choice": "o1"}, {"choice": "o3"}])
+    second = runoff(p, tie, of="poll-1")
+    assert [o.label for o in second.options] == ["Jardin partagé", "Boîte à livres"]
+    assert (second.runoff_of, second.hide_results, second.quorum) == ("poll-1", True, 5)
+    assert second.status is PollStatus.DRAFT
+    clear = tally("plurality", ["o1", "o2", "o3"], [{"choice": "o1"}])
+    with pytest.raises(InvalidTransition) as refused:
+        runoff(p, clear, of="poll-1")
+    assert refused.value.code == "no_tie"
+    with pytest.raises(InvalidTransition):
+        runoff(open_poll(poll()), tie, of="poll-1")

@@ -1,0 +1,366 @@
+"""Priority votes over HTTP, on SQLite and PostgreSQL: the lifecycle, secret and public ballots,
+hidden results, proxies, run-offs, and the database refusing a double vote however requests race.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from tests.conftest import ServerProcess
+from tests.server.test_ateliers_api import Room
+from tests.ypy_client import connect
+
+OPTIONS = [
+    {"label": "Jardin partagé"},
+    {"label": "Piste cyclable"},
+    {"label": "Boîte à livres"},
+    {"label": "Bancs sur la place"},
+    {"label": "Fresque participative"},
+    {"label": "Fête de quartier"},
+]
+
+
+@pytest.fixture
+def room(server_on: ServerProcess) -> Any:
+    with httpx.Client(base_url=server_on.http, timeout=20) as http:
+        yield Room(http)
+
+
+def new_poll(room: Room, **overrides: Any) -> dict[str, Any]:
+    body = {
+        "title": "Quelles priorités pour le quartier ?",
+        "method": "dots",
+        "options": OPTIONS,
+        "params": {"dots_per_voter": 3, "max_per_option": 2},
+        **overrides,
+    }
+    response = room.http.post(
+        f"/api/sessions/{room.session['id']}/polls", json=body, headers=room.auth(room.facilitator)
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def act(room: Room, poll: dict[str, Any], step: str, token: str | None = None) -> httpx.Response:
+    return room.http.post(
+        f"/api/polls/{poll['id']}/{step}", headers=room.auth(token or room.facilitator)
+    )
+
+
+def vote(
+    room: Room, poll: dict[str, Any], token: str, ballot: dict[str, Any], receipt: str | None = None
+) -> httpx.Response:
+    body: dict[str, Any] = {"ballot": ballot}
+    if receipt is not None:
+        body["receipt"] = receipt
+    return room.http.put(f"/api/polls/{poll['id']}/ballot", json=body, headers=room.auth(token))
+
+
+def read(room: Room, poll: dict[str, Any], token: str) -> dict[str, Any]:
+    response = room.http.get(f"/api/polls/{poll['id']}", headers=room.auth(token))
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def test_a_dot_vote_from_draft_to_published_with_a_changed_ballot(room: Room) -> None:
+    poll = new_poll(room)
+    assert poll["status"] == "draft"
+    assert [o["id"] for o in poll["options"]] == ["o1", "o2", "o3", "o4", "o5", "o6"]
+    assert poll["voter_roles"] == ["agent", "habitant"]  # the permission table's default
+    ana, bruno, chloe = (room.token_of(n) for n in ("Ana", "Bruno", "Chloé"))
+    refused = vote(room, poll, ana, {"dots": {"o1": 1}})
+    assert (refused.status_code, refused.json()["code"]) == (409, "poll_not_open")
+    assert act(room, poll, "open").json()["status"] == "open"
+
+    first = vote(room, poll, ana, {"dots": {"o1": 2, "o2": 1}})
+    assert first.status_code == 200, first.text
+    receipt = first.json()["receipt"]
+    assert receipt
+    assert first.json()["changed"] is False
+    assert vote(room, poll, bruno, {"dots": {"o2": 2}}).status_code == 200
+    assert vote(room, poll, chloe, {"dots": {"o2": 1, "o3": 1}}).status_code == 200
+    live = read(room, poll, bruno)
+    assert live["results"]["total"]["scores"]["o2"] == 4
+    assert live["turnout"] == {"total": 3, "by_role": {"habitant": 3}}
+    assert live["my_ballot"] == {"cast": True, "ballot": None}  # secret: not even to its voter
+
+    # Ana changes her mind before the close, with the receipt her phone kept.
+    changed = vote(room, poll, ana, {"dots": {"o3": 2}}, receipt=receipt)
+    assert changed.status_code == 200
+    assert changed.json()["changed"] is True
+    again = vote(room, poll, ana, {"dots": {"o3": 1}})  # no receipt: that is a second ballot
+    assert (again.status_code, again.json()["code"]) == (409, "already_voted")
+
+    closed = act(room, poll, "close").json()
+    assert closed["status"] == "closed"
+    total = closed["results"]["total"]
+    assert total["scores"] == {"o1": 0, "o2": 3, "o3": 3, "o4": 0, "o5": 0, "o6": 0}
+    assert total["ranking"][0] == ["o2", "o3"]
+    assert total["winner"] is None
+    assert closed["results"]["final"] is True
+    late = vote(room, poll, ana, {"dots": {"o1": 1}}, receipt=receipt)
+    assert (late.status_code, late.json()["code"]) == (409, "poll_not_open")
+    assert act(room, poll, "publish").json()["status"] == "published"
+    assert read(room, poll, chloe)["results"]["total"]["scores"]["o3"] == 3
+
+
+def test_hidden_results_show_only_turnout_until_the_close(room: Room) -> None:
+    poll = new_poll(room, method="plurality", params={}, hide_results=True, quorum=3)
+    act(room, poll, "open")
+    ana, bruno = room.token_of("Ana"), room.token_of("Bruno")
+    vote(room, poll, ana, {"choice": "o1"})
+    vote(room, poll, bruno, {"choice": "o1"})
+    for token in (ana, room.facilitator):
+        seen = read(room, poll, token)
+        assert seen["results"] is None
+        assert seen["turnout"]["total"] == 2
+    act(room, poll, "close")
+    assert read(room, poll, ana)["results"] is None  # closed, not yet published
+    at_close = read(room, poll, room.facilitator)["results"]
+    assert at_close["total"]["winner"] == "o1"
+    assert at_close["quorum_reached"] is False  # 2 ballots, quorum 3
+    act(room, poll, "publish")
+    assert read(room, poll, ana)["results"]["total"]["winner"] == "o1"
+
+
+def test_results_by_role_withhold_groups_too_small_to_stay_secret(room: Room) -> None:
+    poll = new_poll(room, method="approval", params={})
+    act(room, poll, "open")
+    for name in ("Ana", "Bruno", "Chloé"):
+        vote(room, poll, room.token_of(name), {"approve": ["o1"]})
+    agent = room.token_of("Agnès", "agent", invitation_code=room.invite("agent"))
+    assert vote(room, poll, agent, {"approve": ["o2"]}).status_code == 200
+    results = act(room, poll, "close").json()["results"]
+    assert results["by_role"]["habitant"]["scores"]["o1"] == 3
+    assert results["by_role"]["agent"] is None  # one agent: their "result" would be their ballot
+    assert results["total"]["scores"] == {**{f"o{i}": 0 for i in range(1, 7)}, "o1": 3, "o2": 1}
+
+
+def test_bad_ballots_and_voters_get_problem_details_naming_the_rule(room: Room) -> None:
+    poll = new_poll(room)
+    act(room, poll, "open")
+    ana = room.token_of("Ana")
+    cases = [
+        ({"dots": {"o9": 1}}, "unknown_option"),
+        ({"dots": {"o1": 2, "o2": 2}}, "over_budget"),
+        ({"dots": {"o1": 3}}, "over_cap"),
+        ({"choice": "o1"}, "bad_shape"),
+    ]
+    for ballot, rule in cases:
+        response = vote(room, poll, ana, ballot)
+        assert response.status_code == 422, response.text
+        assert response.json()["code"] == rule
+        assert response.json()["detail_fr"]
+    elu = room.token_of("Élodie", "elu", invitation_code=room.invite("elu"))
+    refused = vote(room, poll, elu, {"dots": {"o1": 1}})
+    assert (refused.status_code, refused.json()["code"]) == (403, "not_a_voter")
+    assert act(room, poll, "close", token=ana).status_code == 403
+    # Nothing of the refused ballots was counted.
+    assert act(room, poll, "close").json()["turnout"]["total"] == 0
+
+
+def test_a_bad_setup_is_refused_before_any_ballot(room: Room) -> None:
+    response = room.http.post(
+        f"/api/sessions/{room.session['id']}/polls",
+        json={"title": "X", "method": "dots", "options": OPTIONS[:2], "params": {}},
+        headers=room.auth(room.facilitator),
+    )
+    assert (response.status_code, response.json()["code"]) == (422, "missing_param")
+    twice = [{"label": "Parc"}, {"label": "parc"}]
+    response = room.http.post(
+        f"/api/sessions/{room.session['id']}/polls",
+        json={"title": "X", "method": "plurality", "options": twice},
+        headers=room.auth(room.facilitator),
+    )
+    assert (response.status_code, response.json()["code"]) == (422, "duplicate_option")
+
+
+def test_a_double_vote_is_impossible_even_when_requests_race(room: Room) -> None:
+    poll = new_poll(room, method="plurality", params={})
+    act(room, poll, "open")
+    ana = room.token_of("Ana")
+
+    async def race() -> list[int]:
+        async with httpx.AsyncClient(base_url=str(room.http.base_url), timeout=30) as client:
+            responses = await asyncio.gather(
+                *(
+                    client.put(
+                        f"/api/polls/{poll['id']}/ballot",
+                        json={"ballot": {"choice": f"o{1 + i % 2}"}},
+                        headers=room.auth(ana),
+                    )
+                    for i in range(12)
+                )
+            )
+        return sorted(r.status_code for r in responses)
+
+    assert asyncio.run(race()) == [200] + [409] * 11
+    assert act(room, poll, "close").json()["turnout"]["total"] == 1
+
+
+def test_ballots_racing_the_close_are_counted_or_refused_never_lost(room: Room) -> None:
+    poll = new_poll(room, method="plurality", params={})
+    act(room, poll, "open")
+    voters = [room.token_of(f"Voix {i}") for i in range(30)]
+
+    async def race() -> tuple[list[int], dict[str, Any]]:
+        async with httpx.AsyncClient(base_url=str(room.http.base_url), timeout=30) as client:
+            ballots = [
+                client.put(
+                    f"/api/polls/{poll['id']}/ballot",
+                    json={"ballot": {"choice": "o1"}},
+                    headers=room.auth(token),
+                )
+                for token in voters
+            ]
+            closing = client.post(
+                f"/api/polls/{poll['id']}/close", headers=room.auth(room.facilitator)
+            )
+            results = await asyncio.gather(*ballots[:15], closing, *ballots[15:])
+        closed = results.pop(15)
+        assert closed.status_code == 200, closed.text
+        return [r.status_code for r in results], closed.json()
+
+    codes, closed = asyncio.run(race())
+    assert set(codes) <= {200, 409}
+    accepted = codes.count(200)
+    assert closed["turnout"]["total"] == accepted
+    assert closed["results"]["total"]["scores"]["o1"] == accepted
+
+
+def test_public_ballots_are_read_back_and_changed_without_receipt(room: Room) -> None:
+    poll = new_poll(room, method="borda", params={}, secret=False, options=OPTIONS[:3])
+    act(room, poll, "open")
+    ana = room.token_of("Ana")
+    assert vote(room, poll, ana, {"ranking": ["o1", "o2", "o3"]}).json()["receipt"] is None
+    changed = vote(room, poll, ana, {"ranking": ["o3", "o2", "o1"]})
+    assert changed.json()["changed"] is True
+    mine = read(room, poll, ana)["my_ballot"]
+    assert mine == {"cast": True, "ballot": {"ranking": ["o3", "o2", "o1"]}}
+    assert read(room, poll, ana)["results"]["total"]["scores"] == {"o1": 0, "o2": 1, "o3": 2}
+
+
+def test_paper_and_proxy_ballots_are_tagged_counted_and_audited(room: Room) -> None:
+    poll = new_poll(room, method="plurality", params={})
+    act(room, poll, "open")
+    ana_joined = room.join("Ana").json()
+    proxy = room.http.post(
+        f"/api/polls/{poll['id']}/proxy-ballots",
+        json={
+            "ballot": {"choice": "o2"},
+            "origin": "procuration",
+            "on_behalf_of": ana_joined["participant"]["id"],
+        },
+        headers=room.auth(room.facilitator),
+    )
+    assert proxy.status_code == 201, proxy.text
+    paper = room.http.post(
+        f"/api/polls/{poll['id']}/proxy-ballots",
+        json={"ballot": {"choice": "o2"}, "origin": "papier", "role": "habitant"},
+        headers=room.auth(room.facilitator),
+    )
+    assert paper.status_code == 201, paper.text
+    # Ana's ballot was entered for her: she cannot vote a second time.
+    again = vote(room, poll, ana_joined["token"], {"choice": "o1"})
+    assert (again.status_code, again.json()["code"]) == (409, "already_voted")
+    not_facilitator = room.http.post(
+        f"/api/polls/{poll['id']}/proxy-ballots",
+        json={"ballot": {"choice": "o1"}, "origin": "papier", "role": "habitant"},
+        headers=room.auth(ana_joined["token"]),
+    )
+    assert not_facilitator.status_code == 403
+    assert act(room, poll, "close").json()["results"]["total"]["scores"]["o2"] == 2
+
+
+def test_a_tie_opens_a_run_off_between_the_tied_options_in_one_action(room: Room) -> None:
+    poll = new_poll(room, method="plurality", params={})
+    act(room, poll, "open")
+    vote(room, poll, room.token_of("Ana"), {"choice": "o1"})
+    vote(room, poll, room.token_of("Bruno"), {"choice": "o4"})
+    early = act(room, poll, "runoff")
+    assert (early.status_code, early.json()["code"]) == (409, "poll_not_closed")
+    act(room, poll, "close")
+    second = act(room, poll, "runoff")
+    assert second.status_code == 201, second.text
+    runoff = second.json()
+    assert runoff["status"] == "open"
+    assert runoff["runoff_of"] == poll["id"]
+    assert [o["label"] for o in runoff["options"]] == ["Jardin partagé", "Bancs sur la place"]
+
+
+def test_a_secret_ballot_is_not_linked_to_its_voter_in_the_database(
+    room: Room, server_on: ServerProcess
+) -> None:
+    poll = new_poll(room, method="plurality", params={})
+    act(room, poll, "open")
+    joined = [room.join(name).json() for name in ("Ana", "Bruno", "Chloé")]
+    for person, choice in zip(joined, ("o1", "o2", "o2"), strict=True):
+        assert vote(room, poll, person["token"], {"choice": choice}).status_code == 200
+    act(room, poll, "close")
+    ids = {person["participant"]["id"] for person in joined}
+
+    async def inspect() -> None:
+        engine = create_async_engine(server_on.database_url)
+        async with engine.connect() as conn:
+            voters = {
+                r[0] for r in await conn.execute(sa.text("SELECT participant_id FROM poll_voters"))
+            }
+            assert voters == ids  # who voted is known…
+            rows = (await conn.execute(sa.text("SELECT * FROM ballots"))).mappings().all()
+            assert len(rows) == 3
+            for row in rows:  # …but no ballot row carries anything of theirs
+                assert row["participant_id"] is None
+                assert row["receipt_hash"] is None
+                assert not any(str(value) in ids for value in row.values())
+            if engine.dialect.name == "postgresql":
+                xids = "SELECT xmin::text FROM {}"
+                voter_xids = {r[0] for r in await conn.execute(sa.text(xids.format("poll_voters")))}
+                ballot_xids = {r[0] for r in await conn.execute(sa.text(xids.format("ballots")))}
+                assert not voter_xids & ballot_xids  # not even the transaction that wrote them
+        await engine.dispose()
+
+    asyncio.run(inspect())
+
+
+def test_each_ballot_records_the_version_of_the_proposal_text_it_was_cast_on(
+    room: Room, server_on: ServerProcess
+) -> None:
+    proposal = room.http.post(
+        f"/api/ateliers/{room.atelier['id']}/proposals",
+        json={"title": "Un jardin partagé rue Émile Zola"},
+        headers=room.auth(room.facilitator),
+    ).json()
+    options = [{"label": "Le jardin partagé", "proposal_id": proposal["id"]}, {"label": "Rien"}]
+    poll = new_poll(room, method="plurality", params={}, options=options)
+    act(room, poll, "open")
+    assert vote(room, poll, room.token_of("Ana"), {"choice": "o1"}).status_code == 200
+
+    async def amend() -> None:  # someone amends the proposal between the two ballots
+        url = server_on.doc_url(proposal["doc_id"], token=room.facilitator)
+        async with connect(url) as writer:
+            writer.edit(lambda t: t.insert(0, "amendement : "))
+            await writer.wait_for(lambda: any(f[:2] == b"\x00\x02" for f in writer.received))
+
+    asyncio.run(amend())
+    assert vote(room, poll, room.token_of("Bruno"), {"choice": "o1"}).status_code == 200
+
+    async def texts() -> list[dict[str, str]]:
+        engine = create_async_engine(server_on.database_url)
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                sa.select(sa.column("texts")).select_from(sa.table("ballots"))
+            )
+            found = [json.loads(r[0]) if isinstance(r[0], str) else r[0] for r in rows]
+        await engine.dispose()
+        return found
+
+    recorded = asyncio.run(texts())
+    assert all(set(t) == {proposal["id"]} for t in recorded)
+    assert len({t[proposal["id"]] for t in recorded}) == 2  # before and after the amendment
