@@ -31,13 +31,21 @@ for (const path of files(root)) {
   for (const m of source.matchAll(/countsByRole\([^,]+,\s*"([a-z0-9_.]+)"/g)) used.add(m[1]);
 }
 const ROLES = ["habitant", "elu", "agent", "animateur", "conseil", "observateur"];
+const METHODS = ["plurality", "approval", "dots", "score", "borda", "irv", "schulze", "majority_judgment"];
 const dynamic = {
   "role.": ROLES,
   "join.role_hint.": ROLES,
   "kind.": ["fiche_action", "synthese"],
   "live.": ["connecting", "open", "offline", "refused"],
   "sync.": ["connecting", "syncing", "synced", "offline", "refused"],
+  "method.": METHODS,
+  "method_help.": METHODS,
+  "poll_status.": ["draft", "open", "closed", "published"],
 };
+for (const unit of ["votes", "approvals", "dots", "points", "beats"]) {
+  used.add(`results.unit.${unit}.one`);
+  used.add(`results.unit.${unit}.other`);
+}
 for (const [prefix, values] of Object.entries(dynamic)) for (const v of values) used.add(prefix + v);
 for (const key of used) if (!(key in fr)) problems.push(`used but missing: ${key}`);
 if (problems.length) {

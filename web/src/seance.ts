@@ -3,13 +3,17 @@
 import { api, type Seance } from "./api";
 import type { Identity } from "./identity";
 import { LiveChannel, type LiveEvent, type LiveState } from "./live";
+import { mergePoll, type Poll, type Results, type Turnout } from "./polls";
 
 export interface SeanceState {
   currentStep: number | null;
   steps: string[];
   attendance: Record<string, number>;
   presence: Record<string, number>;
-  polls: Map<string, Record<string, unknown>>;
+  polls: Map<string, Poll>;
+  /** The last ballot change counted in each poll's tallies (a receipt's seq says when its
+   * ballot is in). */
+  talliedSeq: Map<string, number>;
 }
 
 export function initialState(seance: Seance): SeanceState {
@@ -19,6 +23,7 @@ export function initialState(seance: Seance): SeanceState {
     attendance: seance.attendance_by_role ?? {},
     presence: {},
     polls: new Map(),
+    talliedSeq: new Map(),
   };
 }
 
@@ -35,7 +40,8 @@ export function applyEvent(state: SeanceState, event: LiveEvent): string | null 
       state.attendance = (event.attendance_by_role as Record<string, number>) ?? {};
       state.presence = (event.present_by_role as Record<string, number>) ?? {};
       if (Array.isArray(event.polls)) {
-        state.polls = new Map((event.polls as Record<string, unknown>[]).map((p) => [String(p.id), p]));
+        const known = state.polls;
+        state.polls = new Map((event.polls as Poll[]).map((p) => [p.id, mergePoll(known.get(p.id), p)]));
       }
       return "snapshot";
     case "step_changed":
@@ -52,15 +58,19 @@ export function applyEvent(state: SeanceState, event: LiveEvent): string | null 
     case "poll_opened":
     case "poll_closed":
     case "results_published": {
-      const poll = event.poll as Record<string, unknown>;
-      state.polls.set(String(poll.id), poll);
+      const poll = event.poll as Poll;
+      state.polls.set(poll.id, mergePoll(state.polls.get(poll.id), poll));
       return "polls";
     }
     case "tally": {
-      const poll = state.polls.get(String(event.poll_id));
+      const id = String(event.poll_id);
+      const seq = Number(event.seq ?? 0);
+      if (seq < (state.talliedSeq.get(id) ?? 0)) return null; // an older count, overtaken
+      state.talliedSeq.set(id, seq);
+      const poll = state.polls.get(id);
       if (poll) {
-        poll.turnout = event.turnout;
-        poll.results = event.results;
+        poll.turnout = event.turnout as Turnout;
+        poll.results = (event.results as Results | null) ?? null;
       }
       return "tally";
     }

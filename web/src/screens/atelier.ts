@@ -10,6 +10,8 @@ import type { Screen } from "../router";
 import { follow, initialState, loadSeance } from "../seance";
 import { errorRegion, loading, pageTitle } from "../ui";
 import { countsByRole, liveBadge, roleBadge } from "./common";
+import { ordered } from "../polls";
+import { resultsView } from "../results";
 
 export const atelier: Screen = (main, { atelierId }) => {
   adoptTokenFromHash();
@@ -109,6 +111,24 @@ function draw(
     drawSteps();
     drawCounts();
     peopleBox.replaceChildren(peopleByRole(participants));
+    const pollsBox = h("div", { "data-testid": "polls" });
+    const drawPolls = () => {
+      const shown = ordered(state.polls.values()).filter((p) => p.status !== "draft");
+      for (const p of shown) remember(p.id, atelierRow.id);
+      pollsBox.replaceChildren(
+        ...(shown.length
+          ? shown.map((poll) =>
+              h(
+                "article",
+                { class: "poll", "aria-labelledby": `poll-${poll.id}` },
+                h("h3", { id: `poll-${poll.id}` }, poll.title),
+                h("p", { class: "muted" }, `${t(`method.${poll.method}`)} · ${t(`poll_status.${poll.status}`)}`),
+                poll.status === "open" ? h("p", {}, h("a", { href: `/vote/${encodeURIComponent(poll.id)}`, class: "button primary-link" }, t("polls.vote_now", { title: poll.title }))) : resultsView(poll),
+              ),
+            )
+          : [h("p", { class: "muted" }, t("polls.none_open"))]),
+      );
+    };
     const d = seance.details;
     const checkIn = h("button", { type: "button" }, t("seance.check_in"));
     const checkOut = h("button", { type: "button" }, t("seance.check_out"));
@@ -157,14 +177,17 @@ function draw(
         h("h3", {}, t("seance.connected")),
         presence,
       ),
+      h("section", { class: "card", "aria-labelledby": "votes-title" }, h("h2", { id: "votes-title" }, t("polls.title")), pollsBox),
     );
+    drawPolls();
     channel = follow(
       identity,
       seance.id,
       state,
       (what) => {
         if (what === "snapshot" || what === "step") drawSteps();
-        if (what !== "step") drawCounts();
+        if (what === "snapshot" || what === "attendance" || what === "presence") drawCounts();
+        if (what === "snapshot" || what === "polls" || what === "tally") drawPolls();
         if (what === "joined") {
           api<Participant[]>("GET", `/api/ateliers/${encodeURIComponent(atelierRow.id)}/participants`, undefined, identity.token)
             .then((rows) => peopleBox.replaceChildren(peopleByRole(rows)))

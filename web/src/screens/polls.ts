@@ -1,14 +1,162 @@
-// The facilitator's polls (create, open, close, reveal, run-off) — against the poll API
-// contract (/work/notes/polls-api.md); drawn only when the server has the poll routes.
+// The facilitator's polls: prepare one (title, method, options, its parameters, who votes,
+// secret or public, results hidden until the close), open it, close it, publish hidden
+// results, start a run-off on a tie for first. Results follow live (`tally` events).
+import { api, errorText } from "../api";
+import { h, newId } from "../dom";
+import { t } from "../i18n";
 import type { Identity } from "../identity";
+import { remember } from "../identity";
 import type { LiveEvent } from "../live";
+import { METHODS, mergePoll, ordered, type Method, type Poll } from "../polls";
+import { resultsView, summary } from "../results";
 import type { SeanceState } from "../seance";
+import { errorRegion } from "../ui";
 
 export function pollConsole(
-  _box: HTMLElement,
-  _identity: Identity,
-  _sessionId: string,
-  _state: SeanceState,
+  box: HTMLElement,
+  identity: Identity,
+  sessionId: string,
+  state: SeanceState,
 ): { onEvent: (what: string, event: LiveEvent) => void; stop: () => void } {
-  return { onEvent: () => undefined, stop: () => undefined };
+  const error = errorRegion();
+  const list = h("div", { class: "poll-list" });
+  const call = async (method: "POST", path: string, body?: unknown): Promise<Poll | null> => {
+    error.show(null);
+    try {
+      const poll = await api<Poll>(method, path, body ?? {}, identity.token);
+      state.polls.set(poll.id, mergePoll(state.polls.get(poll.id), poll));
+      remember(poll.id, identity.atelierId);
+      draw();
+      return poll;
+    } catch (e) {
+      error.show(errorText(e));
+      return null;
+    }
+  };
+  const draw = () => {
+    const polls = ordered(state.polls.values());
+    list.replaceChildren(
+      ...(polls.length
+        ? polls.map((poll) => pollCard(poll, call))
+        : [h("p", { class: "muted" }, t("polls.none"))]),
+    );
+  };
+  box.append(
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "polls-title" },
+      h("h2", { id: "polls-title" }, t("polls.title")),
+      error.el,
+      list,
+      newPollForm(sessionId, call),
+    ),
+  );
+  draw();
+  return {
+    onEvent: (what) => {
+      if (what === "snapshot" || what === "polls" || what === "tally") {
+        for (const id of state.polls.keys()) remember(id, identity.atelierId);
+        draw();
+      }
+    },
+    stop: () => undefined,
+  };
+}
+
+type Call = (method: "POST", path: string, body?: unknown) => Promise<Poll | null>;
+
+function pollCard(poll: Poll, call: Call): HTMLElement {
+  const path = `/api/polls/${encodeURIComponent(poll.id)}`;
+  const tie = (poll.results?.total.ranking[0]?.length ?? 0) >= 2;
+  const actions = h("p", { class: "actions" });
+  if (poll.status === "draft") actions.append(h("button", { type: "button", class: "primary", onclick: () => void call("POST", `${path}/open`) }, t("polls.open")));
+  if (poll.status === "open") actions.append(h("button", { type: "button", class: "primary", onclick: () => void call("POST", `${path}/close`) }, t("polls.close")));
+  if (poll.status === "closed" && poll.hide_results) actions.append(h("button", { type: "button", class: "primary", onclick: () => void call("POST", `${path}/publish`) }, t("polls.publish")));
+  if ((poll.status === "closed" || poll.status === "published") && tie && poll.results?.final) actions.append(h("button", { type: "button", onclick: () => void call("POST", `${path}/runoff`) }, t("polls.runoff")));
+  if (poll.status === "open") actions.append(h("a", { href: `/vote/${encodeURIComponent(poll.id)}`, class: "button" }, t("polls.ballot_link")));
+  return h(
+    "article",
+    { class: "poll", "data-poll-id": poll.id, "aria-labelledby": `poll-${poll.id}` },
+    h("h3", { id: `poll-${poll.id}` }, poll.title),
+    h(
+      "p",
+      { class: "muted" },
+      [t(`method.${poll.method}`), t(`poll_status.${poll.status}`), t(poll.secret ? "polls.secret" : "polls.public"), poll.hide_results ? t("polls.hidden_results") : null, poll.runoff_of ? t("polls.is_runoff") : null]
+        .filter(Boolean)
+        .join(" · "),
+    ),
+    poll.status === "draft" ? h("ul", {}, poll.options.map((o) => h("li", {}, o.label))) : resultsView(poll),
+    h("p", { class: "sr-only", "aria-live": "polite" }, poll.status === "draft" ? "" : summary(poll)),
+    actions,
+  );
+}
+
+function newPollForm(sessionId: string, call: Call): HTMLElement {
+  const ids = { title: newId("poll-title"), method: newId("poll-method"), options: newId("poll-options"), dots: newId("poll-dots"), cap: newId("poll-cap"), min: newId("poll-min"), max: newId("poll-max"), secret: newId("poll-secret"), hidden: newId("poll-hidden"), quorum: newId("poll-quorum") };
+  const title = h("input", { id: ids.title, required: true, maxlength: "200" });
+  const method = h("select", { id: ids.method }, METHODS.map((m) => h("option", { value: m }, t(`method.${m}`))));
+  const options = h("textarea", { id: ids.options, rows: "4", required: true, "aria-describedby": `${ids.options}-hint` });
+  const dots = h("input", { id: ids.dots, type: "number", min: "1", max: "100", value: "5", inputmode: "numeric" });
+  const cap = h("input", { id: ids.cap, type: "number", min: "1", max: "100", value: "3", inputmode: "numeric" });
+  const min = h("input", { id: ids.min, type: "number", value: "0", inputmode: "numeric" });
+  const max = h("input", { id: ids.max, type: "number", value: "5", inputmode: "numeric" });
+  const secret = h("input", { id: ids.secret, type: "checkbox", checked: true });
+  const hidden = h("input", { id: ids.hidden, type: "checkbox" });
+  const quorum = h("input", { id: ids.quorum, type: "number", min: "1", inputmode: "numeric" });
+  const dotsBox = h("div", { class: "field-row" }, h("div", { class: "field" }, h("label", { for: ids.dots }, t("polls.dots_per_voter")), dots), h("div", { class: "field" }, h("label", { for: ids.cap }, t("polls.max_per_option")), cap));
+  const scoreBox = h("div", { class: "field-row" }, h("div", { class: "field" }, h("label", { for: ids.min }, t("polls.score_min")), min), h("div", { class: "field" }, h("label", { for: ids.max }, t("polls.score_max")), max));
+  const sync = () => {
+    dotsBox.hidden = method.value !== "dots";
+    scoreBox.hidden = method.value !== "score";
+  };
+  method.addEventListener("change", sync);
+  sync();
+  const error = errorRegion();
+  const form = h(
+    "form",
+    { class: "new-poll", novalidate: true },
+    h("h3", {}, t("polls.new")),
+    h("div", { class: "field" }, h("label", { for: ids.title }, t("polls.question")), title),
+    h("div", { class: "field" }, h("label", { for: ids.method }, t("polls.method")), method),
+    h("div", { class: "field" }, h("label", { for: ids.options }, t("polls.options")), h("p", { class: "hint", id: `${ids.options}-hint` }, t("polls.options_hint")), options),
+    dotsBox,
+    scoreBox,
+    h("p", { class: "check" }, secret, h("label", { for: ids.secret }, t("polls.secret_label"))),
+    h("p", { class: "check" }, hidden, h("label", { for: ids.hidden }, t("polls.hide_label"))),
+    h("div", { class: "field" }, h("label", { for: ids.quorum }, t("polls.quorum")), quorum),
+    error.el,
+    h("button", { type: "submit", class: "primary" }, t("polls.create")),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.show(null);
+    const labels = options.value.split("\n").map((s) => s.trim()).filter(Boolean);
+    if (!title.value.trim() || labels.length < 2) {
+      error.show(t("polls.incomplete"));
+      (title.value.trim() ? options : title).focus();
+      return;
+    }
+    const m = method.value as Method;
+    const params: Record<string, number> = {};
+    if (m === "dots") {
+      params.dots_per_voter = Number(dots.value);
+      if (cap.value) params.max_per_option = Number(cap.value);
+    }
+    if (m === "score") Object.assign(params, { min: Number(min.value), max: Number(max.value) });
+    const created = await call("POST", `/api/sessions/${encodeURIComponent(sessionId)}/polls`, {
+      title: title.value.trim(),
+      method: m,
+      options: labels.map((label) => ({ label })),
+      params,
+      secret: secret.checked,
+      hide_results: hidden.checked,
+      quorum: quorum.value ? Number(quorum.value) : null,
+    });
+    if (created) {
+      form.reset();
+      secret.checked = true;
+      sync();
+    }
+  });
+  return form;
 }

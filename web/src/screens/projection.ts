@@ -9,6 +9,8 @@ import type { Screen } from "../router";
 import { follow, initialState, loadSeance } from "../seance";
 import { errorRegion, formatCode, loading, pageTitle } from "../ui";
 import { liveBadge } from "./common";
+import { ordered } from "../polls";
+import { resultsView, summary } from "../results";
 
 export const projection: Screen = (main, { sessionId }) => {
   const identity = identityForPlace(sessionId);
@@ -21,6 +23,7 @@ export const projection: Screen = (main, { sessionId }) => {
   main.append(status);
   let channel: LiveChannel | null = null;
   let alive = true;
+  let stopAnnouncing = () => undefined as void;
   loadSeance(identity, sessionId)
     .then((seance) => {
       if (!alive) return;
@@ -30,6 +33,36 @@ export const projection: Screen = (main, { sessionId }) => {
       const step = h("p", { class: "projected-step", "aria-live": "polite" });
       const here = h("p", { class: "projected-here" });
       const results = h("div", { class: "projected-polls" });
+      // What a screen reader in the room hears: the featured poll's standing, at most every
+      // few seconds (tallies come up to 4 times a second), at once when a poll opens or closes.
+      const announcer = h("p", { class: "sr-only", role: "status", "aria-live": "polite", "data-testid": "announcer" });
+      let lastAnnounce = 0;
+      let pendingAnnounce: number | undefined;
+      const announce = (now: boolean) => {
+        const featured = ordered(state.polls.values()).find((p) => p.status !== "draft");
+        if (!featured) return;
+        const text = summary(featured);
+        const wait = now ? 0 : Math.max(0, lastAnnounce + 3000 - Date.now());
+        window.clearTimeout(pendingAnnounce);
+        pendingAnnounce = window.setTimeout(() => {
+          lastAnnounce = Date.now();
+          if (announcer.textContent !== text) announcer.textContent = text;
+        }, wait);
+      };
+      stopAnnouncing = () => window.clearTimeout(pendingAnnounce);
+      const drawPolls = () => {
+        const shown = ordered(state.polls.values()).filter((p) => p.status !== "draft");
+        results.replaceChildren(
+          ...shown.map((poll) =>
+            h(
+              "section",
+              { class: "projected-poll", "aria-labelledby": `proj-${poll.id}`, "data-poll-id": poll.id },
+              h("h2", { id: `proj-${poll.id}` }, poll.title, h("span", { class: "sub" }, `${t(`method.${poll.method}`)} · ${t(`poll_status.${poll.status}`)}`)),
+              resultsView(poll, { large: true }),
+            ),
+          ),
+        );
+      };
       const drawStep = () => {
         const current = state.currentStep;
         step.textContent = current === null ? t("seance.not_started") : t("seance.current_step", { n: current + 1, title: state.steps[current] ?? "" });
@@ -50,17 +83,23 @@ export const projection: Screen = (main, { sessionId }) => {
         step,
         here,
         results,
+        announcer,
         badge.el,
       );
       drawStep();
       drawHere();
+      drawPolls();
       channel = follow(
         identity,
         sessionId,
         state,
         (what) => {
           if (what === "snapshot" || what === "step") drawStep();
-          if (what !== "step") drawHere();
+          if (what === "snapshot" || what === "attendance" || what === "presence") drawHere();
+          if (what === "snapshot" || what === "polls" || what === "tally") {
+            drawPolls();
+            announce(what !== "tally");
+          }
         },
         badge.set,
       );
@@ -75,6 +114,7 @@ export const projection: Screen = (main, { sessionId }) => {
   return () => {
     alive = false;
     channel?.close();
+    stopAnnouncing();
     document.body.classList.remove("projecting");
   };
 };
