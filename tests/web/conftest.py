@@ -210,3 +210,17 @@ def sign_in_facilitator(page: Any, demo: Demo) -> None:
     """The facilitator's link that `atelier demo` prints (token in the fragment)."""
     page.goto(f"{demo.http}/atelier/{demo.atelier_id}#token={demo.facilitator_token}")
     page.get_by_role("link", name="Console d’animation").wait_for()
+
+
+def press(page: Any, key: str, times: int = 1) -> None:
+    for _ in range(times):
+        page.keyboard.press(key)
+
+
+def tab_to(page: Any, predicate: str, limit: int = 40) -> None:
+    """Press Tab until the focused element matches ``predicate`` (a JS expression on `el`)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"() => {{ const el = document.activeElement; return !!({predicate}); }}"):
+            return
+    raise AssertionError(f"Tab never reached {predicate}")

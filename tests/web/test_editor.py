@@ -14,6 +14,7 @@ from tests.web.conftest import (
     new_page,
     no_page_errors,
     screenshot,
+    tab_to,
 )
 
 
@@ -119,3 +120,23 @@ def test_the_demo_proposal_shows_its_sections_in_order(demo: Demo, new_context: 
         "Limites, risques et aléas",
     ]
     assert "Créer des ateliers de quartier" in editor(page, "intitule").inner_text()
+
+
+def test_writing_with_the_keyboard_alone(demo: Demo, new_context: Any) -> None:
+    proposal = demo.new_proposal("Une boîte à livres")
+    page = new_page(new_context())
+    join_by_ui(page, demo, "Rémi")
+    open_proposal(page, demo, proposal)
+    # Tab reaches the first section's area; Tab again leaves it for the next one (no trap).
+    tab_to(page, "el.closest('[data-section=intitule]')")
+    page.keyboard.type("Une boîte à livres ")
+    page.keyboard.press("Control+b")
+    page.keyboard.type("devant l’école")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => !!document.activeElement.closest('[data-section=constat]')")
+    page.keyboard.type("Les livres dorment dans les caves.")
+    reader = new_page(new_context())
+    join_by_ui(reader, demo, "Sacha")
+    open_proposal(reader, demo, proposal)
+    editor(reader, "intitule").locator("strong", has_text="devant l’école").wait_for()
+    editor(reader, "constat").get_by_text("Les livres dorment dans les caves.").wait_for()

@@ -11,22 +11,10 @@ from tests.web.conftest import (
     check_axe,
     new_page,
     no_page_errors,
+    press,
     screenshot,
+    tab_to,
 )
-
-
-def press(page: Any, key: str, times: int = 1) -> None:
-    for _ in range(times):
-        page.keyboard.press(key)
-
-
-def tab_to(page: Any, predicate: str, limit: int = 40) -> None:
-    """Press Tab until the focused element matches ``predicate`` (a JS expression on `el`)."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate(f"() => {{ const el = document.activeElement; return !!({predicate}); }}"):
-            return
-    raise AssertionError(f"Tab never reached {predicate}")
 
 
 def test_joining_with_the_keyboard_alone(demo: Demo, new_context: Any) -> None:

@@ -1,6 +1,6 @@
 import "./styles.css";
 import { h } from "./dom";
-import { lang, onLangChange, setLang, t } from "./i18n";
+import { lang, onLangChange, ready, setLang, t } from "./i18n";
 import { interceptLinks, render, route } from "./router";
 import { focusNextTitle } from "./ui";
 
@@ -34,25 +34,28 @@ function labelChrome(): void {
   switcher.setAttribute("aria-label", t("lang.switch_label"));
 }
 
-switcher.addEventListener("click", () => setLang(lang() === "fr" ? "en" : "fr"));
+switcher.addEventListener("click", () => void setLang(lang() === "fr" ? "en" : "fr"));
 
-app.replaceChildren(header, main);
-interceptLinks(document.body);
-labelChrome();
-
-let firstRender = true;
-async function show(): Promise<void> {
-  // Keep the initial focus where the browser puts it; after a navigation, the new screen's title
-  // takes focus so that screen readers announce it.
-  if (!firstRender) focusNextTitle();
-  firstRender = false;
-  await render(main);
-}
-
-onLangChange(() => {
+// Start once the chosen language's catalog is in.
+void ready().then(() => {
+  app.replaceChildren(header, main);
+  interceptLinks(document.body);
   labelChrome();
-  void render(main).then(() => switcher.focus());
+
+  let firstRender = true;
+  async function show(): Promise<void> {
+    // Keep the initial focus where the browser puts it; after a navigation, the new screen's title
+    // takes focus so that screen readers announce it.
+    if (!firstRender) focusNextTitle();
+    firstRender = false;
+    await render(main);
+  }
+
+  onLangChange(() => {
+    labelChrome();
+    void render(main).then(() => switcher.focus());
+  });
+  window.addEventListener("popstate", () => void show());
+  window.addEventListener("atelier:navigate", () => void show());
+  void show();
 });
-window.addEventListener("popstate", () => void show());
-window.addEventListener("atelier:navigate", () => void show());
-void show();

@@ -1,11 +1,21 @@
 // Catalogs: French first, English second. Every visible string comes from here; a test checks
 // that both catalogs have the same keys (scripts/check-i18n.mjs, tests/web/test_i18n.py).
+// French is in the main bundle; English is fetched when chosen (a phone that never switches
+// never downloads it).
 import fr from "./fr.json";
-import en from "./en.json";
 
 export type Lang = "fr" | "en";
 type Catalog = Record<string, string>;
-const CATALOGS: Record<Lang, Catalog> = { fr, en };
+const CATALOGS: Partial<Record<Lang, Catalog>> = { fr };
+
+async function ensure(which: Lang): Promise<void> {
+  if (!CATALOGS[which]) CATALOGS[which] = (await import("./en.json")).default;
+}
+
+/** Resolves once the current language's catalog is loaded (await before the first render). */
+export function ready(): Promise<void> {
+  return ensure(current);
+}
 const STORAGE_KEY = "atelier.lang";
 
 function initialLang(): Lang {
@@ -20,7 +30,8 @@ export function lang(): Lang {
   return current;
 }
 
-export function setLang(next: Lang): void {
+export async function setLang(next: Lang): Promise<void> {
+  await ensure(next);
   current = next;
   localStorage.setItem(STORAGE_KEY, next);
   document.documentElement.lang = next;
@@ -33,7 +44,7 @@ export function onLangChange(listener: () => void): void {
 
 /** The string `key` in the current language, with `{name}` placeholders filled. */
 export function t(key: string, params: Record<string, string | number> = {}): string {
-  const text = CATALOGS[current][key] ?? CATALOGS.fr[key];
+  const text = CATALOGS[current]?.[key] ?? fr[key as keyof typeof fr];
   if (text === undefined) {
     console.error(`i18n: missing key ${key}`);
     return key;

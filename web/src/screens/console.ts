@@ -120,7 +120,7 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
           { class: "card", "aria-labelledby": "join-title" },
           h("h2", { id: "join-title" }, t("console.join")),
           h("p", {}, t("console.join_code"), " ", h("strong", { class: "code" }, formatCode(seance.join_code))),
-          h("p", {}, h("a", { href: seance.join_url }, seance.join_url)),
+          h("p", {}, h("a", { href: seance.join_url, class: "url" }, seance.join_url)),
           h("img", { src: `/api/join/${encodeURIComponent(seance.join_code)}/qr.svg`, alt: t("console.qr_alt", { url: seance.join_url }), class: "qr", width: "200", height: "200" }),
           h(
             "p",
