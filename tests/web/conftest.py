@@ -33,7 +33,8 @@ WAIT_MS = 15_000
 
 
 def chromium_path() -> str | None:
-    return os.environ.get("ATELIER_CHROMIUM") or shutil.which("chromium")
+    path = os.environ.get("ATELIER_CHROMIUM") or shutil.which("chromium")
+    return path if path and Path(path).is_file() else None
 
 
 @pytest.fixture(scope="session")

@@ -72,3 +72,42 @@ def test_the_console_is_for_facilitators_only(demo: Demo, new_context: Any) -> N
     page.goto(f"{demo.http}/animation/{demo.session_id}")
     page.get_by_text("réservée à l’animation").wait_for()
     assert page.get_by_role("button", name="Étape suivante").count() == 0
+
+
+def test_the_seance_screen_catches_up_after_losing_the_network(
+    demo: Demo, new_context: Any
+) -> None:
+    phone_context = new_context()
+    phone = new_page(phone_context)
+    join_by_ui(phone, demo, "Théo")
+    live = phone.get_by_role("status").filter(has_text=re.compile("En direct|Hors ligne"))
+    live.filter(has_text="En direct").wait_for()
+
+    phone_context.set_offline(True)
+    live.filter(has_text="Hors ligne — reconnexion automatique").wait_for()
+    # While the phone is away, the facilitator moves on.
+    session = demo.api("GET", f"/api/sessions/{demo.session_id}")
+    current = session["details"].get("current_step")
+    target = 2 if current != 2 else 3
+    demo.api(
+        "POST", f"/api/sessions/{demo.session_id}/step", json={"move": "goto", "index": target}
+    )
+    phone_context.set_offline(False)
+    live.filter(has_text="En direct").wait_for()
+    # The fresh snapshot brings the step it missed.
+    phone.get_by_text(re.compile(rf"Étape en cours : {target + 1}\.")).wait_for()
+    screenshot(phone, "32-atelier-back-online")
+
+
+def test_a_revoked_participant_is_told_at_once(demo: Demo, new_context: Any) -> None:
+    proposal = demo.new_proposal("Un terrain de pétanque")
+    page = new_page(new_context())
+    join_by_ui(page, demo, "Ulysse")
+    page.goto(f"{demo.http}/proposition/{proposal}")
+    banner = page.get_by_test_id("sync-state")
+    banner.filter(has_text="En ligne").wait_for()
+    people = demo.api("GET", f"/api/ateliers/{demo.atelier_id}/participants")
+    ulysse = next(p for p in people if p["display_name"] == "Ulysse")
+    demo.api("POST", f"/api/participants/{ulysse['id']}/revoke")
+    banner.filter(has_text="Accès au document refusé").wait_for()
+    assert page.locator('[data-section="constat"] .ProseMirror').count() == 1

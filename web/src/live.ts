@@ -19,6 +19,7 @@ export class LiveChannel {
     private readonly onState: (state: LiveState) => void,
   ) {
     window.addEventListener("online", this.reconnectNow);
+    window.addEventListener("offline", this.dropNow);
     this.connect();
   }
 
@@ -64,6 +65,21 @@ export class LiveChannel {
     };
   }
 
+  // The phone says the network is gone: say so now, rather than when a dead socket times out.
+  // A closing handshake cannot complete without network, so the socket is let go at once; the
+  // `online` event reconnects (and a slow retry, in case that event never comes).
+  private dropNow = (): void => {
+    const socket = this.socket;
+    if (!socket || this.closed) return;
+    this.socket = null;
+    socket.onclose = null;
+    socket.onmessage = null;
+    socket.close(4000, "offline");
+    this.setState("offline");
+    window.clearTimeout(this.timer);
+    this.timer = window.setTimeout(() => this.connect(), 10_000);
+  };
+
   private reconnectNow = (): void => {
     if (this.closed || this.socket) return;
     window.clearTimeout(this.timer);
@@ -75,6 +91,7 @@ export class LiveChannel {
     this.closed = true;
     window.clearTimeout(this.timer);
     window.removeEventListener("online", this.reconnectNow);
+    window.removeEventListener("offline", this.dropNow);
     this.socket?.close(1000);
     this.socket = null;
   }
