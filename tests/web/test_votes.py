@@ -203,3 +203,28 @@ def test_hidden_results_show_at_the_close_and_a_tie_gets_a_run_off(
     voters[0].goto(f"{demo.http}/atelier/{demo.atelier_id}")
     voters[0].get_by_role("link", name=re.compile(f"Voter : {title}")).wait_for()
     screenshot(lead, "70-console-runoff")
+
+
+def test_a_paper_ballot_entered_at_the_console_counts_on_the_projector(
+    demo: Demo, new_context: Any
+) -> None:
+    title = "Quel jour pour le marché ?"
+    open_poll(demo, title, "approval", ["Mercredi", "Samedi"])
+    screen = projector(demo, new_context)
+    lead = new_page(new_context(DESKTOP))
+    sign_in_facilitator(lead, demo)
+    lead.goto(f"{demo.http}/animation/{demo.session_id}")
+    card = lead.locator("article.poll", has_text=title)
+    card.get_by_text("Saisir un bulletin papier ou une procuration").click()
+    card.get_by_label("Rôle de la personne").select_option("habitant")
+    card.get_by_label("Provenance").select_option("papier")
+    card.get_by_label("Samedi").check()
+    check_axe(lead, "console paper ballot")
+    screenshot(lead, "53-console-paper-ballot")
+    card.get_by_role("button", name="Enregistrer ce bulletin").click()
+    projected(screen, title).locator(".bars li", has_text="Samedi").get_by_text(
+        "1 soutien"
+    ).wait_for()
+    # By role: one habitant·e ballot on a secret poll is withheld, not shown as a "result".
+    card.get_by_text("Résultats par rôle").click()
+    card.locator(".by-role-results").get_by_text("moins de 3 bulletins").wait_for()

@@ -4,6 +4,7 @@
 import { h } from "./dom";
 import { formatNumber, t, tn } from "./i18n";
 import { labelOf, type Poll, type Result } from "./polls";
+import { roleLabel, ROLES } from "./roles";
 
 // Grade colours, worst to best (decorative: each segment's grade is named in the text).
 const GRADE_COLOURS = ["#8e1b1b", "#c0491e", "#b88a00", "#5c8a1e", "#2e7d32", "#145a32", "#0b3d22"];
@@ -175,5 +176,26 @@ function meritProfiles(poll: Poll, r: Result): HTMLElement {
       { class: "legend" },
       grades.map((g, i) => h("li", {}, h("span", { class: "swatch square", style: `background:${gradeColour(i, grades.length)}`, "aria-hidden": "true" }), g)),
     ),
+  );
+}
+
+/** The results of each role (« collège ») that voted; a secret poll withholds a role with fewer
+ * than 3 ballots, since its "result" would be someone's ballot. */
+export function byRoleView(poll: Poll): HTMLElement | null {
+  const byRole = poll.results?.by_role;
+  if (!byRole) return null;
+  const roles = ROLES.filter((role) => role in byRole && (poll.turnout.by_role[role] ?? 0) > 0);
+  if (!roles.length) return null;
+  return h(
+    "details",
+    { class: "by-role-results" },
+    h("summary", {}, t("results.by_role")),
+    roles.map((role) => {
+      const result = byRole[role];
+      const ballots = tn("results.ballots", poll.turnout.by_role[role] ?? 0);
+      if (!result) return h("div", {}, h("h4", {}, roleLabel(role)), h("p", { class: "muted" }, `${ballots} — ${t("results.withheld")}`));
+      const view = resultsView({ ...poll, turnout: { total: poll.turnout.by_role[role] ?? 0, by_role: {} }, results: { total: result, by_role: {}, quorum_reached: null, final: poll.results?.final ?? false } });
+      return h("div", {}, h("h4", {}, roleLabel(role)), view);
+    }),
   );
 }

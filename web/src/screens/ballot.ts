@@ -136,12 +136,12 @@ function ballotForm(poll: Poll, token: string, onCast: (receipt: Receipt) => voi
   return form;
 }
 
-interface Inputs {
+export interface Inputs {
   el: HTMLElement;
   value: () => Ballot | null;
 }
 
-function inputsFor(poll: Poll): Inputs {
+export function inputsFor(poll: Poll): Inputs {
   switch (poll.method) {
     case "plurality":
       return plurality(poll);

@@ -8,7 +8,9 @@ import type { Identity } from "../identity";
 import { remember } from "../identity";
 import type { LiveEvent } from "../live";
 import { METHODS, mergePoll, ordered, type Method, type Poll } from "../polls";
-import { resultsView, summary } from "../results";
+import { byRoleView, resultsView, summary } from "../results";
+import { roleLabel } from "../roles";
+import { inputsFor } from "./ballot";
 import type { SeanceState } from "../seance";
 import { errorRegion } from "../ui";
 
@@ -33,11 +35,30 @@ export function pollConsole(
       return null;
     }
   };
+  // The paper-ballot form stays open across redraws (tallies arrive while it is being filled).
+  const paperForms = new Map<string, HTMLElement>();
+  const openPaper = (poll: Poll): HTMLElement => {
+    let box = paperForms.get(poll.id);
+    if (!box) {
+      box = h(
+        "details",
+        { class: "paper" },
+        h("summary", {}, t("polls.paper_title")),
+        paperBallotForm(poll, identity, () => {
+          paperForms.delete(poll.id);
+          draw();
+        }),
+      );
+      paperForms.set(poll.id, box);
+    }
+    return box;
+  };
   const draw = () => {
+    for (const [id] of paperForms) if (state.polls.get(id)?.status !== "open") paperForms.delete(id);
     const polls = ordered(state.polls.values());
     list.replaceChildren(
       ...(polls.length
-        ? polls.map((poll) => pollCard(poll, call))
+        ? polls.map((poll) => pollCard(poll, call, openPaper))
         : [h("p", { class: "muted" }, t("polls.none"))]),
     );
   };
@@ -65,7 +86,7 @@ export function pollConsole(
 
 type Call = (method: "POST", path: string, body?: unknown) => Promise<Poll | null>;
 
-function pollCard(poll: Poll, call: Call): HTMLElement {
+function pollCard(poll: Poll, call: Call, openPaper: (poll: Poll) => HTMLElement): HTMLElement {
   const path = `/api/polls/${encodeURIComponent(poll.id)}`;
   const tie = (poll.results?.total.ranking[0]?.length ?? 0) >= 2;
   const actions = h("p", { class: "actions" });
@@ -74,6 +95,7 @@ function pollCard(poll: Poll, call: Call): HTMLElement {
   if (poll.status === "closed" && poll.hide_results) actions.append(h("button", { type: "button", class: "primary", onclick: () => void call("POST", `${path}/publish`) }, t("polls.publish")));
   if ((poll.status === "closed" || poll.status === "published") && tie && poll.results?.final) actions.append(h("button", { type: "button", onclick: () => void call("POST", `${path}/runoff`) }, t("polls.runoff")));
   if (poll.status === "open") actions.append(h("a", { href: `/vote/${encodeURIComponent(poll.id)}`, class: "button" }, t("polls.ballot_link")));
+  const paper = poll.status === "open" ? openPaper(poll) : null;
   return h(
     "article",
     { class: "poll", "data-poll-id": poll.id, "aria-labelledby": `poll-${poll.id}` },
@@ -85,10 +107,46 @@ function pollCard(poll: Poll, call: Call): HTMLElement {
         .filter(Boolean)
         .join(" · "),
     ),
-    poll.status === "draft" ? h("ul", {}, poll.options.map((o) => h("li", {}, o.label))) : resultsView(poll),
+    poll.status === "draft" ? h("ul", {}, poll.options.map((o) => h("li", {}, o.label))) : [resultsView(poll), byRoleView(poll)],
     h("p", { class: "sr-only", "aria-live": "polite" }, poll.status === "draft" ? "" : summary(poll)),
     actions,
+    paper,
   );
+}
+
+/** A ballot entered by the facilitator for someone without a device (paper, or a proxy):
+ * the same form as on the phones, plus the voter's role and where the ballot comes from. */
+function paperBallotForm(poll: Poll, identity: Identity, done: () => void): HTMLElement {
+  const inputs = inputsFor(poll);
+  const roleId = newId("paper-role");
+  const originId = newId("paper-origin");
+  const role = h("select", { id: roleId }, poll.voter_roles.map((r) => h("option", { value: r }, roleLabel(r))));
+  const origin = h("select", { id: originId }, h("option", { value: "papier" }, t("polls.origin_papier")), h("option", { value: "procuration" }, t("polls.origin_procuration")));
+  const error = errorRegion();
+  const form = h(
+    "form",
+    { class: "paper-ballot", novalidate: true },
+    h("div", { class: "field-row" }, h("div", { class: "field" }, h("label", { for: roleId }, t("polls.paper_role")), role), h("div", { class: "field" }, h("label", { for: originId }, t("polls.paper_origin")), origin)),
+    inputs.el,
+    error.el,
+    h("button", { type: "submit", class: "primary" }, t("polls.paper_submit")),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.show(null);
+    const ballot = inputs.value();
+    if (!ballot) {
+      error.show(t("ballot.incomplete"));
+      return;
+    }
+    try {
+      await api("POST", `/api/polls/${encodeURIComponent(poll.id)}/proxy-ballots`, { ballot, role: role.value, origin: origin.value }, identity.token);
+      done();
+    } catch (e) {
+      error.show(errorText(e));
+    }
+  });
+  return form;
 }
 
 function newPollForm(sessionId: string, call: Call): HTMLElement {
