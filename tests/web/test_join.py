@@ -9,6 +9,7 @@ from typing import Any
 from tests.web.conftest import (
     Demo,
     check_axe,
+    join_by_ui,
     new_page,
     no_page_errors,
     press,
@@ -42,11 +43,11 @@ def test_joining_with_the_keyboard_alone(demo: Demo, new_context: Any) -> None:
     screenshot(page, "03-join-who")
     tab_to(page, "el.id === 'display-name'")
     page.keyboard.type("Awa Keyboard")
-    # Radio group: arrows move the choice; observateur is the last open role.
+    # Radio group: arrows move the choice; the open roles come first.
     tab_to(page, "el.name === 'role'")
-    press(page, "ArrowDown", 5)
+    press(page, "ArrowDown")
     assert page.locator("input[name=role]:checked").get_attribute("value") == "observateur"
-    press(page, "ArrowUp", 5)
+    press(page, "ArrowUp")
     assert page.locator("input[name=role]:checked").get_attribute("value") == "habitant"
     tab_to(page, "el.type === 'submit'")
     press(page, "Enter")
@@ -109,3 +110,12 @@ def test_the_interface_speaks_english_on_request(demo: Demo, new_context: Any) -
     page.reload()
     page.get_by_role("button", name="Passer en français").wait_for()
     no_page_errors(page)
+
+
+def test_home_lists_the_ateliers_this_device_joined(demo: Demo, new_context: Any) -> None:
+    page = new_page(new_context())
+    join_by_ui(page, demo, "Victor")
+    page.get_by_role("link", name="Atelier", exact=True).click()
+    mine = page.get_by_role("region", name="Vos ateliers sur cet appareil")
+    mine.get_by_role("link", name="Évolution des instances de démocratie locale").click()
+    page.get_by_text("Vous : Victor").wait_for()

@@ -57,8 +57,9 @@ export const home: Screen = (main) => {
               h(
                 "li",
                 {},
-                h("a", { href: `/atelier/${encodeURIComponent(who.atelierId)}` }, who.displayName || who.atelierId),
+                h("a", { href: `/atelier/${encodeURIComponent(who.atelierId)}` }, who.atelierTitle || who.atelierId),
                 " — ",
+                who.displayName ? `${who.displayName}, ` : "",
                 roleLabel(who.role),
               ),
             ),

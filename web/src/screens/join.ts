@@ -126,7 +126,8 @@ function identityStep(code: string, info: JoinInfo, back: () => void): HTMLEleme
     "fieldset",
     { class: "roles" },
     h("legend", {}, t("join.role")),
-    info.roles.map((r) => {
+    // Open roles first: most people are residents; the invited roles come after.
+    [...info.roles].sort((a, b) => Number(a.needs_invitation) - Number(b.needs_invitation)).map((r) => {
       const id = newId("role");
       const radio = h("input", { type: "radio", name: "role", id, value: r.role, checked: draft.role === r.role });
       radio.addEventListener("change", () => {
