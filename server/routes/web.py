@@ -1,6 +1,7 @@
 """The browser client: the committed Vite build (``web/dist``) served at ``/``.
 
-Assets have content hashes in their names and are cached for a year; ``index.html`` is never
+Assets have content hashes in their names and are cached for a year; ``index.html`` and the
+service worker (``/sw.js``, which keeps the app shell for reloads without network) are never
 cached, so a new build reaches phones at their next visit. Client routes (the join link that
 ``join_url`` prints and encodes in QR codes, ``/rejoindre/{code}``, and the other screens) answer
 with ``index.html``: the client reads its path and shows the right screen.
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Request, Response, get
+from litestar.exceptions import NotFoundException
 from litestar.handlers import BaseRouteHandler
 from litestar.static_files import create_static_files_router
 
@@ -75,8 +77,21 @@ def web_routes(web_dir: Path = WEB_DIR) -> list[BaseRouteHandler | Any]:
     async def index(request: Request[Any, Any, Any]) -> Response[bytes]:
         return _index(web_dir)
 
+    async def service_worker() -> Response[bytes]:
+        # At the root so that its scope is the whole client; never cached, so a new one is
+        # picked up at the next visit.
+        path = web_dir / "sw.js"
+        if not path.is_file():
+            raise NotFoundException()
+        return Response(
+            path.read_bytes(),
+            media_type="text/javascript",
+            headers={"cache-control": "no-cache"},
+        )
+
     handlers: list[BaseRouteHandler | Any] = [
-        get(["/", *CLIENT_ROUTES], include_in_schema=False, name="web-index")(index)
+        get(["/", *CLIENT_ROUTES], include_in_schema=False, name="web-index")(index),
+        get("/sw.js", include_in_schema=False, name="web-service-worker")(service_worker),
     ]
     assets = web_dir / "assets"
     handlers.append(

@@ -9,6 +9,31 @@ from tests.web.conftest import Demo, join_by_ui, new_page, no_page_errors, scree
 from tests.web.test_editor import editor, open_proposal
 
 OFFLINE = "Hors ligne"
+# How many updates y-indexeddb holds for a document (its "updates" object store).
+COUNT_UPDATES = """new Promise((resolve, reject) => {
+    const open = indexedDB.open(name);
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+        const db = open.result;
+        const count = db.transaction('updates').objectStore('updates').count();
+        count.onsuccess = () => { db.close(); resolve(count.result); };
+        count.onerror = () => { db.close(); reject(count.error); };
+    };
+})"""
+
+
+def stored_updates(page: Any, doc_id: str) -> int:
+    return int(page.evaluate("(name) => " + COUNT_UPDATES, f"atelier:{doc_id}"))
+
+
+def wait_stored(page: Any, doc_id: str, count: int) -> None:
+    """Until IndexedDB holds ``count`` updates of the document (one per keystroke typed)."""
+    page.wait_for_function(
+        "([name, n]) => " + COUNT_UPDATES + ".then((count) => count >= n)",
+        arg=[f"atelier:{doc_id}", count],
+    )
+
+
 ONLINE = "En ligne — vos modifications sont partagées en direct"
 
 
@@ -50,15 +75,14 @@ def test_offline_edits_survive_a_closed_tab(demo: Demo, new_context: Any) -> Non
 
     context.set_offline(True)
     jules.get_by_test_id("sync-state").filter(has_text=OFFLINE).wait_for()
+    doc_id = demo.api("GET", f"/api/proposals/{proposal}/token")["doc_id"]
+    before = stored_updates(jules, doc_id)
+    text = "Trois bacs en bois."
     editor(jules, "moyens").click()
-    jules.keyboard.type("Trois bacs en bois.")
-    # The tab is closed while offline: the edit lives only in this browser's IndexedDB.
-    jules.wait_for_function(
-        """async () => {
-            const dbs = await indexedDB.databases();
-            return dbs.some((db) => db.name && db.name.startsWith('atelier:'));
-        }"""
-    )
+    jules.keyboard.type(text)
+    # The tab is closed while offline, once the edit is stored: it lives only in this
+    # browser's IndexedDB.
+    wait_stored(jules, doc_id, before + len(text))
     jules.close()
     context.set_offline(False)
 
@@ -73,3 +97,42 @@ def test_offline_edits_survive_a_closed_tab(demo: Demo, new_context: Any) -> Non
     open_proposal(again, demo, proposal)
     editor(again, "moyens").get_by_text("Trois bacs en bois.").wait_for()
     editor(other, "moyens").get_by_text("Trois bacs en bois.").wait_for()
+
+
+def test_a_reload_without_network_reopens_the_proposal_with_its_offline_edits(
+    demo: Demo, new_context: Any
+) -> None:
+    proposal = demo.new_proposal("Des toilettes publiques au parc")
+    context = new_context()
+    page = new_page(context)
+    join_by_ui(page, demo, "Wassim")
+    open_proposal(page, demo, proposal)
+    # The service worker keeps the app shell and the editor's code once they were loaded.
+    page.wait_for_function(
+        """async () => {
+            const cache = await caches.open('atelier-shell-v1');
+            const kept = (await cache.keys()).map((r) => new URL(r.url).pathname);
+            return kept.includes('/') && kept.some((p) => p.startsWith('/assets/proposal-'));
+        }"""
+    )
+    context.set_offline(True)
+    page.get_by_test_id("sync-state").filter(has_text=OFFLINE).wait_for()
+    doc_id = demo.api("GET", f"/api/proposals/{proposal}/token")["doc_id"]
+    before = stored_updates(page, doc_id)
+    text = "Ouverture au printemps."
+    editor(page, "calendrier").click()
+    page.keyboard.type(text)
+    # IndexedDB writes are asynchronous: reload once every keystroke's update is stored (a
+    # reload in the middle of a write would lose the last ones — in a test, not in a room).
+    wait_stored(page, doc_id, before + len(text))
+    page.reload()
+    # Reloaded in a dead zone: the screen, the text written offline, the offline banner.
+    editor(page, "calendrier").get_by_text("Ouverture au printemps.").wait_for()
+    page.get_by_test_id("sync-state").filter(has_text=OFFLINE).wait_for()
+    screenshot(page, "21-editor-reloaded-offline")
+    context.set_offline(False)
+    page.get_by_test_id("sync-state").filter(has_text=ONLINE).wait_for()
+    other = new_page(new_context())
+    join_by_ui(other, demo, "Yasmine")
+    open_proposal(other, demo, proposal)
+    editor(other, "calendrier").get_by_text("Ouverture au printemps.").wait_for()

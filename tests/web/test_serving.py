@@ -47,3 +47,11 @@ def test_hashed_assets_are_served_and_cached_for_a_year(demo: Demo) -> None:
         response = httpx.get(demo.http + asset, timeout=10)
         assert response.status_code == 200, asset
         assert "immutable" in response.headers["cache-control"]
+
+
+def test_the_service_worker_is_served_from_the_root_and_never_cached(demo: Demo) -> None:
+    response = httpx.get(demo.http + "/sw.js", timeout=10)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/javascript")
+    assert response.headers["cache-control"] == "no-cache"
+    assert "atelier-shell" in response.text

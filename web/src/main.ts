@@ -36,6 +36,18 @@ function labelChrome(): void {
 
 switcher.addEventListener("click", () => void setLang(lang() === "fr" ? "en" : "fr"));
 
+// The app shell works without network once loaded (see public/sw.js).
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker
+    .register("/sw.js")
+    .then(() => navigator.serviceWorker.ready)
+    .then((registration) => {
+      const loaded = performance.getEntriesByType("resource").map((entry) => entry.name);
+      registration.active?.postMessage({ keep: [location.origin + "/", ...loaded] });
+    })
+    .catch(() => undefined);
+}
+
 // Start once the chosen language's catalog is in.
 void ready().then(() => {
   app.replaceChildren(header, main);

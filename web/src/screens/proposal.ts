@@ -5,7 +5,7 @@ import { IndexeddbPersistence } from "y-indexeddb";
 import { WebsocketProvider } from "y-websocket";
 import * as Y from "yjs";
 import type { EditorView } from "prosemirror-view";
-import { api, errorText, type Proposal, wsUrl } from "../api";
+import { api, ApiError, errorText, NetworkError, type Proposal, wsUrl } from "../api";
 import { append, h } from "../dom";
 import { pick, t, tn } from "../i18n";
 import { identityForPlace, type Identity } from "../identity";
@@ -30,15 +30,10 @@ export const proposal: Screen = (main, { proposalId }) => {
   main.append(status);
   let alive = true;
   let stop: (() => void) | null = null;
-  Promise.all([
-    api<Proposal[]>("GET", `/api/ateliers/${encodeURIComponent(identity.atelierId)}/proposals`, undefined, identity.token),
-    api<DocAccess>("GET", `/api/proposals/${encodeURIComponent(proposalId)}/token`, undefined, identity.token),
-  ])
-    .then(([proposals, access]) => {
+  fetchProposal(identity, proposalId)
+    .then(([found, access]) => {
       if (!alive) return;
       status.remove();
-      const found = proposals.find((p) => p.id === proposalId);
-      if (!found) throw new Error("not found");
       stop = open(main, identity, found, access);
     })
     .catch((error) => {
@@ -53,6 +48,26 @@ export const proposal: Screen = (main, { proposalId }) => {
     stop?.();
   };
 };
+
+/** The proposal and the access to its document; without network, what was fetched last time
+ * (the document itself is in IndexedDB), so that a reload in a dead zone still opens it. */
+async function fetchProposal(identity: Identity, proposalId: string): Promise<[Proposal, DocAccess]> {
+  const key = `atelier.proposal.${proposalId}`;
+  try {
+    const [proposals, access] = await Promise.all([
+      api<Proposal[]>("GET", `/api/ateliers/${encodeURIComponent(identity.atelierId)}/proposals`, undefined, identity.token),
+      api<DocAccess>("GET", `/api/proposals/${encodeURIComponent(proposalId)}/token`, undefined, identity.token),
+    ]);
+    const found = proposals.find((p) => p.id === proposalId);
+    if (!found) throw new ApiError(404, "proposal_not_found", t("proposal.not_found"), t("proposal.not_found"));
+    localStorage.setItem(key, JSON.stringify([found, access]));
+    return [found, access];
+  } catch (error) {
+    const kept = localStorage.getItem(key);
+    if (error instanceof NetworkError && kept) return JSON.parse(kept) as [Proposal, DocAccess];
+    throw error;
+  }
+}
 
 type SyncState = "connecting" | "syncing" | "synced" | "offline" | "refused";
 
