@@ -3,7 +3,7 @@
 // screen reader or a black-and-white printout loses nothing; colour is never the only cue.
 import { h } from "./dom";
 import { formatNumber, t, tn } from "./i18n";
-import { labelOf, type Poll, type Result } from "./polls";
+import { labelOf, ordered, type Poll, type Result } from "./polls";
 import { roleLabel, ROLES } from "./roles";
 
 // Grade colours, worst to best (decorative: each segment's grade is named in the text).
@@ -198,4 +198,30 @@ export function byRoleView(poll: Poll): HTMLElement | null {
       return h("div", {}, h("h4", {}, roleLabel(role)), view);
     }),
   );
+}
+
+/** A polite live region announcing the séance's featured poll (the newest one open, else the
+ * latest closed): at most every three seconds while tallies stream in (up to four a second),
+ * at once when a poll opens, closes or is published. */
+export function pollAnnouncer(polls: () => Iterable<Poll>): { el: HTMLElement; update: (now: boolean) => void; stop: () => void } {
+  const el = h("p", { class: "sr-only", role: "status", "aria-live": "polite", "data-testid": "announcer" });
+  let last = 0;
+  let pending: number | undefined;
+  return {
+    el,
+    update(now) {
+      const featured = ordered(polls()).find((p) => p.status !== "draft");
+      if (!featured) return;
+      const text = summary(featured);
+      window.clearTimeout(pending);
+      pending = window.setTimeout(
+        () => {
+          last = Date.now();
+          if (el.textContent !== text) el.textContent = text;
+        },
+        now ? 0 : Math.max(0, last + 3000 - Date.now()),
+      );
+    },
+    stop: () => window.clearTimeout(pending),
+  };
 }

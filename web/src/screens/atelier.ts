@@ -11,7 +11,7 @@ import { follow, initialState, loadSeance } from "../seance";
 import { errorRegion, loading, pageTitle } from "../ui";
 import { countsByRole, liveBadge, roleBadge } from "./common";
 import { ordered } from "../polls";
-import { resultsView } from "../results";
+import { pollAnnouncer, resultsView } from "../results";
 
 export const atelier: Screen = (main, { atelierId }) => {
   adoptTokenFromHash();
@@ -22,7 +22,7 @@ export const atelier: Screen = (main, { atelierId }) => {
   }
   const status = loading();
   main.append(status);
-  let channel: LiveChannel | null = null;
+  let leave: (() => void) | null = null;
   let alive = true;
   const load = async () => {
     const [atelierRow, participants, proposals] = await Promise.all([
@@ -54,7 +54,7 @@ export const atelier: Screen = (main, { atelierId }) => {
     .then(({ atelierRow, participants, proposals, seance }) => {
       if (!alive) return;
       status.remove();
-      channel = draw(main, identity, atelierRow, participants, proposals, seance);
+      leave = draw(main, identity, atelierRow, participants, proposals, seance);
     })
     .catch((error) => {
       if (!alive) return;
@@ -65,7 +65,7 @@ export const atelier: Screen = (main, { atelierId }) => {
     });
   return () => {
     alive = false;
-    channel?.close();
+    leave?.();
   };
 };
 
@@ -81,12 +81,13 @@ function draw(
   participants: Participant[],
   proposals: Proposal[],
   seance: Seance | null,
-): LiveChannel | null {
+): () => void {
   main.append(
     pageTitle(atelierRow.title),
     h("p", { class: "me" }, t("atelier.you_are", { name: identity.displayName || "—" }), " ", roleBadge(identity.role)),
   );
   let channel: LiveChannel | null = null;
+  let stopAnnouncing = () => undefined as void;
   if (seance) {
     const state = initialState(seance);
     const badge = liveBadge();
@@ -112,6 +113,8 @@ function draw(
     drawCounts();
     peopleBox.replaceChildren(peopleByRole(participants));
     const pollsBox = h("div", { "data-testid": "polls" });
+    const announcer = pollAnnouncer(() => state.polls.values());
+    stopAnnouncing = announcer.stop;
     const drawPolls = () => {
       const shown = ordered(state.polls.values()).filter((p) => p.status !== "draft");
       for (const p of shown) remember(p.id, atelierRow.id);
@@ -177,7 +180,7 @@ function draw(
         h("h3", {}, t("seance.connected")),
         presence,
       ),
-      h("section", { class: "card", "aria-labelledby": "votes-title" }, h("h2", { id: "votes-title" }, t("polls.title")), pollsBox),
+      h("section", { class: "card", "aria-labelledby": "votes-title" }, h("h2", { id: "votes-title" }, t("polls.title")), announcer.el, pollsBox),
     );
     drawPolls();
     channel = follow(
@@ -187,7 +190,10 @@ function draw(
       (what) => {
         if (what === "snapshot" || what === "step") drawSteps();
         if (what === "snapshot" || what === "attendance" || what === "presence") drawCounts();
-        if (what === "snapshot" || what === "polls" || what === "tally") drawPolls();
+        if (what === "snapshot" || what === "polls" || what === "tally") {
+          drawPolls();
+          announcer.update(what !== "tally");
+        }
         if (what === "joined") {
           api<Participant[]>("GET", `/api/ateliers/${encodeURIComponent(atelierRow.id)}/participants`, undefined, identity.token)
             .then((rows) => peopleBox.replaceChildren(peopleByRole(rows)))
@@ -218,7 +224,10 @@ function draw(
       h("div", { class: "charter" }, atelierRow.charter_text),
     ),
   );
-  return channel;
+  return () => {
+    channel?.close();
+    stopAnnouncing();
+  };
 }
 
 function peopleByRole(participants: Participant[]): HTMLElement {

@@ -8,7 +8,7 @@ import type { Identity } from "../identity";
 import { remember } from "../identity";
 import type { LiveEvent } from "../live";
 import { METHODS, mergePoll, ordered, type Method, type Poll } from "../polls";
-import { byRoleView, resultsView, summary } from "../results";
+import { byRoleView, pollAnnouncer, resultsView } from "../results";
 import { roleLabel } from "../roles";
 import { inputsFor } from "./ballot";
 import type { SeanceState } from "../seance";
@@ -22,6 +22,7 @@ export function pollConsole(
 ): { onEvent: (what: string, event: LiveEvent) => void; stop: () => void } {
   const error = errorRegion();
   const list = h("div", { class: "poll-list" });
+  const announcer = pollAnnouncer(() => state.polls.values());
   const call = async (method: "POST", path: string, body?: unknown): Promise<Poll | null> => {
     error.show(null);
     try {
@@ -68,6 +69,7 @@ export function pollConsole(
       { class: "card", "aria-labelledby": "polls-title" },
       h("h2", { id: "polls-title" }, t("polls.title")),
       error.el,
+      announcer.el,
       list,
       newPollForm(sessionId, call),
     ),
@@ -78,9 +80,10 @@ export function pollConsole(
       if (what === "snapshot" || what === "polls" || what === "tally") {
         for (const id of state.polls.keys()) remember(id, identity.atelierId);
         draw();
+        announcer.update(what !== "tally");
       }
     },
-    stop: () => undefined,
+    stop: announcer.stop,
   };
 }
 
@@ -108,7 +111,6 @@ function pollCard(poll: Poll, call: Call, openPaper: (poll: Poll) => HTMLElement
         .join(" · "),
     ),
     poll.status === "draft" ? h("ul", {}, poll.options.map((o) => h("li", {}, o.label))) : [resultsView(poll), byRoleView(poll)],
-    h("p", { class: "sr-only", "aria-live": "polite" }, poll.status === "draft" ? "" : summary(poll)),
     actions,
     paper,
   );

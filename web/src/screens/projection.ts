@@ -10,7 +10,7 @@ import { follow, initialState, loadSeance } from "../seance";
 import { errorRegion, formatCode, loading, pageTitle } from "../ui";
 import { liveBadge } from "./common";
 import { ordered } from "../polls";
-import { resultsView, summary } from "../results";
+import { pollAnnouncer, resultsView } from "../results";
 
 export const projection: Screen = (main, { sessionId }) => {
   const identity = identityForPlace(sessionId);
@@ -33,23 +33,8 @@ export const projection: Screen = (main, { sessionId }) => {
       const step = h("p", { class: "projected-step", "aria-live": "polite" });
       const here = h("p", { class: "projected-here" });
       const results = h("div", { class: "projected-polls" });
-      // What a screen reader in the room hears: the featured poll's standing, at most every
-      // few seconds (tallies come up to 4 times a second), at once when a poll opens or closes.
-      const announcer = h("p", { class: "sr-only", role: "status", "aria-live": "polite", "data-testid": "announcer" });
-      let lastAnnounce = 0;
-      let pendingAnnounce: number | undefined;
-      const announce = (now: boolean) => {
-        const featured = ordered(state.polls.values()).find((p) => p.status !== "draft");
-        if (!featured) return;
-        const text = summary(featured);
-        const wait = now ? 0 : Math.max(0, lastAnnounce + 3000 - Date.now());
-        window.clearTimeout(pendingAnnounce);
-        pendingAnnounce = window.setTimeout(() => {
-          lastAnnounce = Date.now();
-          if (announcer.textContent !== text) announcer.textContent = text;
-        }, wait);
-      };
-      stopAnnouncing = () => window.clearTimeout(pendingAnnounce);
+      const announcer = pollAnnouncer(() => state.polls.values());
+      stopAnnouncing = announcer.stop;
       const drawPolls = () => {
         const shown = ordered(state.polls.values()).filter((p) => p.status !== "draft");
         results.replaceChildren(
@@ -83,7 +68,7 @@ export const projection: Screen = (main, { sessionId }) => {
         step,
         here,
         results,
-        announcer,
+        announcer.el,
         badge.el,
       );
       drawStep();
@@ -98,7 +83,7 @@ export const projection: Screen = (main, { sessionId }) => {
           if (what === "snapshot" || what === "attendance" || what === "presence") drawHere();
           if (what === "snapshot" || what === "polls" || what === "tally") {
             drawPolls();
-            announce(what !== "tally");
+            announcer.update(what !== "tally");
           }
         },
         badge.set,
