@@ -18,11 +18,13 @@ from server.routes.ateliers import (
     create_atelier,
 )
 from server.routes.docs_ws import doc_socket
-from server.routes.feeds import atelier_feed, instance_feed
+from server.routes.feeds import atelier_feed, handoff_feed, instance_feed
 from server.routes.health import health
 from server.routes.polls import PollController
+from server.routes.proposals import CouncilController, ProposalVersionController
 from server.routes.sessions_ws import session_socket
 from server.routes.web import web_routes
+from server.security import CrossSiteGuard, security_headers
 from server.settings import Settings, load_settings
 from server.state import AppServices
 
@@ -58,11 +60,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AtelierController,
             JoinController,
             PollController,
+            ProposalVersionController,
+            CouncilController,
             atelier_feed,
             instance_feed,
+            handoff_feed,
             *web_routes(),
         ],
         exception_handlers=exception_handlers(),
+        middleware=[CrossSiteGuard()],
+        before_send=[security_headers],
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
             title="Atelier",

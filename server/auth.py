@@ -16,10 +16,12 @@ import msgspec
 __all__ = [
     "COOKIE_NAME",
     "Access",
+    "CouncilGrant",
     "DocGrant",
     "Grant",
     "InvalidGrant",
     "ParticipantGrant",
+    "mint_council_token",
     "mint_grant",
     "mint_participant_token",
     "token_from",
@@ -61,7 +63,16 @@ class ParticipantGrant(msgspec.Struct, frozen=True, tag_field="typ", tag="partic
     exp: int
 
 
-Grant = DocGrant | ParticipantGrant
+class CouncilGrant(msgspec.Struct, frozen=True, tag_field="typ", tag="council"):
+    """The city's council service (``atelier council-token``): reads what ateliers handed over,
+    in every atelier, and records decisions. ``sub`` names the service."""
+
+    sub: str
+    iat: int
+    exp: int
+
+
+Grant = DocGrant | ParticipantGrant | CouncilGrant
 
 
 def _sign(key: str, claims: dict[str, object], ttl_seconds: int, now: float | None) -> str:
@@ -94,6 +105,10 @@ def mint_participant_token(
         "sub": participant_id,
     }
     return _sign(key, claims, ttl_seconds, now)
+
+
+def mint_council_token(key: str, service: str, ttl_seconds: int, now: float | None = None) -> str:
+    return _sign(key, {"typ": "council", "sub": service}, ttl_seconds, now)
 
 
 def verify_grant(key: str, token: str | None) -> Grant:

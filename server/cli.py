@@ -80,6 +80,22 @@ def grant(doc_id: str, access: str, ttl: int | None, subject: str) -> None:
     click.echo(token)
 
 
+@main.command("council-token")
+@click.option("--name", required=True, help="The council service, as decisions will name it.")
+@click.option("--ttl", type=int, default=90 * 24 * 3600, show_default=True, help="Seconds.")
+def council_token(name: str, ttl: int) -> None:
+    """A credential for the city's council service: it reads what every atelier handed over
+    and records decisions (the token is alone on the last line)."""
+    from server.auth import mint_council_token
+
+    settings = _settings()
+    if ttl <= 0:
+        raise click.BadParameter("must be positive", param_hint="--ttl")
+    if settings.uses_dev_key:
+        click.echo("warning: signed with the development key (ATELIER_SECRET_KEY unset)", err=True)
+    click.echo(mint_council_token(settings.signing_key, name.strip(), ttl))
+
+
 @main.command(
     help="Load the seed's workshop (Sommet Citoyen, 12/12/2017) as demo data; idempotent."
 )

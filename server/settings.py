@@ -55,6 +55,15 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     join_failures_per_minute: int = 20
     #: Default lifetime of a grant minted by ``atelier grant``.
     grant_ttl_seconds: int = 12 * 3600
+    #: Ballots (cast or changed) one participant may send per minute before 429.
+    ballots_per_minute: int = 30
+    #: The city's back office: hand-off events are POSTed to each URL (comma-separated).
+    webhook_urls: str = ""
+    #: Signs each webhook body (HMAC-SHA256); required when there are URLs.
+    webhook_secret: str = ""
+    #: First retry after this many seconds, doubling each time (capped at one hour).
+    webhook_retry_seconds: float = 5.0
+    webhook_max_attempts: int = 12
 
     def __post_init__(self) -> None:
         positive = (
@@ -66,6 +75,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
             "compact_after_bytes",
             "grant_ttl_seconds",
             "join_failures_per_minute",
+            "webhook_max_attempts",
+            "ballots_per_minute",
+            "webhook_retry_seconds",
         )
         for name in positive:
             if getattr(self, name) <= 0:
@@ -85,6 +97,18 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
             raise SettingsError(
                 f"{PREFIX}SECRET_KEY is required in production and must be at least 32 characters"
             )
+
+        for url in self.webhooks:
+            if not re.match(r"^https?://[^\s/]+", url):
+                raise SettingsError(f"{PREFIX}WEBHOOK_URLS: not an http(s) URL: {url!r}")
+        if self.webhooks and len(self.webhook_secret) < 16:
+            raise SettingsError(
+                f"{PREFIX}WEBHOOK_SECRET is required with webhook URLs (at least 16 characters)"
+            )
+
+    @property
+    def webhooks(self) -> list[str]:
+        return [url.strip() for url in self.webhook_urls.split(",") if url.strip()]
 
     @property
     def signing_key(self) -> str:

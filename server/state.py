@@ -15,6 +15,7 @@ from collab import MemoryRelay, Relay, RoomPolicy, RoomRegistry
 from server.db.doc_store import SqlDocumentStore
 from server.guards import FailureLimiter
 from server.live import LiveHub
+from server.webhooks import WebhookDispatcher
 
 if TYPE_CHECKING:
     from server.tallies import TallyBoard
@@ -54,6 +55,8 @@ class AppServices:
     join_guard: FailureLimiter
     live: LiveHub
     tallies: TallyBoard
+    webhooks: WebhookDispatcher
+    ballot_guard: FailureLimiter
 
     @classmethod
     def build(cls, settings: Settings) -> AppServices:
@@ -73,7 +76,21 @@ class AppServices:
 
         live = LiveHub(relay)
         tallies = TallyBoard(engine, live)
-        return cls(settings, engine, store, relay, registry, join_guard, live, tallies)
+        webhooks = WebhookDispatcher(engine, settings)
+        webhooks.start()
+        ballot_guard = FailureLimiter(settings.ballots_per_minute, 60.0)
+        return cls(
+            settings,
+            engine,
+            store,
+            relay,
+            registry,
+            join_guard,
+            live,
+            tallies,
+            webhooks,
+            ballot_guard,
+        )
 
     @staticmethod
     def of(app: Litestar) -> AppServices:
@@ -98,5 +115,6 @@ class AppServices:
             dirty = [name for name, room in self.registry.rooms.items() if room.dirty]
             log.error("shutdown: rooms not flushed after %.0fs: %s", grace_seconds, dirty)
         await self.tallies.close()
+        await self.webhooks.close()
         await self.relay.close()
         await self.engine.dispose()

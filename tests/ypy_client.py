@@ -72,6 +72,8 @@ class YClient:
 
     async def round_trip(self, timeout: float = 10.0) -> None:
         """Send a SyncStep1 and wait for its answer: every frame sent before it was handled."""
+        if self._pending:  # local edits still on their way out go first
+            await asyncio.gather(*list(self._pending))
         expected = self.sync_step2_count + 1
         await self.ws.send(sync_step1_message(self.doc.get_state()))
         await self.wait_for(lambda: self.sync_step2_count >= expected, timeout)
@@ -81,6 +83,15 @@ class YClient:
         self._sending_local = True
         try:
             fn(self.text)
+        finally:
+            self._sending_local = False
+
+    def edit_doc(self, fn: Callable[[Doc], None]) -> None:
+        """Change any shared type of the document (a proposal's sections), sent likewise."""
+        self._sending_local = True
+        try:
+            with self.doc.transaction():
+                fn(self.doc)
         finally:
             self._sending_local = False
 

@@ -31,12 +31,16 @@ __all__ = [
     "CharterVersionRow",
     "Document",
     "DocumentUpdate",
+    "HandoffEventRow",
     "InvitationRow",
     "ParticipantRow",
     "PollRow",
     "PollVoterRow",
+    "ProposalEventRow",
     "ProposalRow",
+    "ProposalVersionRow",
     "SessionRow",
+    "WebhookDeliveryRow",
 ]
 
 # One naming convention, so that migrations name constraints the same on SQLite and PostgreSQL.
@@ -188,6 +192,12 @@ class ProposalRow(Base):
     title: Mapped[str] = mapped_column(String(200), nullable=False)
     #: The live document's id on /ws/docs (unique: a document belongs to one proposal).
     doc_id: Mapped[str] = mapped_column(String(255), nullable=False, unique=True)
+    #: brouillon, figee, transmise, en_instruction, adoptee, ajournee, rejetee
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="brouillon")
+    #: Locked after a freeze: the live document is read-only until a new draft is started.
+    locked: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    #: The council's decision: outcome, official answer, délibération reference and date…
+    decision: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
@@ -320,3 +330,74 @@ class AuditRow(Base):
     target: Mapped[str] = mapped_column(String(255), nullable=False)
     details: Mapped[dict[str, object]] = mapped_column(JSON, nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class ProposalVersionRow(Base):
+    """A frozen version. Never updated, never deleted: no code path does, and triggers on both
+    SQLite and PostgreSQL refuse it. ``hash`` chains it to the version before."""
+
+    __tablename__ = "proposal_versions"
+
+    proposal_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("proposals.id", ondelete="RESTRICT"), primary_key=True
+    )
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[str] = mapped_column(String(32), nullable=False)  # as hashed
+    created_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    session_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    content: Mapped[dict[str, object]] = mapped_column(JSON, nullable=False)
+    state: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)  # the exact Yjs state
+
+
+class ProposalEventRow(Base):
+    """Each step of a proposal's way to the council and back, with who and when."""
+
+    __tablename__ = "proposal_events"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    proposal_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("proposals.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    step: Mapped[str] = mapped_column(String(32), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    actor: Mapped[str] = mapped_column(String(120), nullable=False)  # a name, or the city
+    actor_role: Mapped[str] = mapped_column(String(32), nullable=False)
+    details: Mapped[dict[str, object]] = mapped_column(JSON, nullable=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+
+
+class HandoffEventRow(Base):
+    """Something the city's back office wants to know: a proposal handed over, taken under
+    review, decided, followed up. Written in the same transaction as the step itself (an
+    outbox): an event exists if and only if the step happened."""
+
+    __tablename__ = "handoff_events"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(64), nullable=False)
+    proposal_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    atelier_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    payload: Mapped[dict[str, object]] = mapped_column(JSON, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class WebhookDeliveryRow(Base):
+    """One event to one URL: retried with backoff until a 2xx or the last attempt."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (UniqueConstraint("event_id", "url"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    event_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("handoff_events.id", ondelete="CASCADE"), nullable=False
+    )
+    url: Mapped[str] = mapped_column(String(500), nullable=False)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, index=True
+    )
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)

@@ -289,6 +289,29 @@ class AtelierController(Controller):
         rows = await svc.list_participants(AppServices.of(request.app).engine, actor, atelier_id)
         return [participant_read(r) for r in rows]
 
+    @get(
+        "/ateliers/{atelier_id:str}/audit",
+        summary="Journal des actions sensibles (animation)",
+    )
+    async def audit(
+        self, request: Request[Any, Any, Any], actor: Actor, atelier_id: str
+    ) -> list[dict[str, Any]]:
+        engine = AppServices.of(request.app).engine
+        rows = await svc.audit_log(engine, actor, atelier_id)
+        names = {
+            p.id: p.display_name for p in await svc.list_participants(engine, actor, atelier_id)
+        }
+        return [
+            {
+                "at": row.created_at.isoformat(),
+                "by": names.get(row.actor_id, row.actor_id.removeprefix("council:")),
+                "action": row.action,
+                "target": row.target,
+                "details": row.details,
+            }
+            for row in rows
+        ]
+
     @post("/ateliers/{atelier_id:str}/invitations", summary="Code d’invitation pour un rôle invité")
     async def invite(
         self, request: Request[Any, Any, Any], actor: Actor, atelier_id: str, data: InvitationCreate

@@ -7,6 +7,8 @@ Atom (RFC 4287) and JSON Feed 1.1, per atelier and per instance. Entries never n
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from litestar import Request, Response, get
@@ -14,12 +16,12 @@ from sqlalchemy import select
 
 from domain.ateliers import Instance
 from server.db.mapping import aware
-from server.db.models import ActivityRow, AtelierRow
+from server.db.models import ActivityRow, AtelierRow, HandoffEventRow
 from server.errors import Problem
 from server.services.ateliers import transaction
 from server.state import AppServices
 
-__all__ = ["atelier_feed", "instance_feed"]
+__all__ = ["atelier_feed", "handoff_feed", "instance_feed"]
 
 LIMIT = 100
 ATOM = "http://www.w3.org/2005/Atom"
@@ -138,3 +140,61 @@ async def instance_feed(request: Request[Any, Any, Any], code: str) -> Response[
     entries = await _entries(request, linked) if linked else []
     title = f"{instance.name_fr} — activité des ateliers"
     return _render(request, _format(request), f"instance:{instance.value}", title, entries)
+
+
+@dataclass(frozen=True)
+class _HandoffEntry:
+    """A hand-off event, shaped like an activity entry for the feed renderer."""
+
+    id: int
+    atelier_id: str
+    kind: str
+    summary_fr: str
+    summary_en: str
+    created_at: datetime
+
+
+def _handoff_entry(row: HandoffEventRow) -> _HandoffEntry:
+    from domain.proposals import ProposalStatus
+
+    proposal = row.payload.get("proposal", {})
+    status = ProposalStatus(str(proposal.get("status", "transmise")))
+    title = str(proposal.get("title", ""))
+    version = row.payload.get("version") or {}
+    suffix = f" (version {version['number']})" if version else ""
+    return _HandoffEntry(
+        id=row.id,
+        atelier_id=row.atelier_id,
+        kind=row.kind,
+        summary_fr=f"« {title} » : {status.label_fr}{suffix}",
+        summary_en=f"“{title}”: {status.label_en}{suffix}",
+        created_at=row.created_at,
+    )
+
+
+@get(
+    ["/api/instances/{code:str}/handoffs.atom", "/api/instances/{code:str}/handoffs.json"],
+    tags=["feeds"],
+    summary="Transmissions au conseil et décisions, pour les ateliers d’une instance",
+)
+async def handoff_feed(request: Request[Any, Any, Any], code: str) -> Response[Any]:
+    try:
+        instance = Instance(code.upper())
+    except ValueError:
+        raise Problem(404, "unknown_instance", "Instance inconnue.", "Unknown body.") from None
+    async with transaction(AppServices.of(request.app).engine) as session:
+        ateliers = (
+            await session.execute(select(AtelierRow.id, AtelierRow.title, AtelierRow.instances))
+        ).tuples()
+        titles = {aid: title for aid, title, instances in ateliers if instance.value in instances}
+        rows = (
+            await session.scalars(
+                select(HandoffEventRow)
+                .where(HandoffEventRow.atelier_id.in_(list(titles)))
+                .order_by(HandoffEventRow.id.desc())
+                .limit(LIMIT)
+            )
+        ).all()
+    entries = [(_handoff_entry(row), titles[row.atelier_id]) for row in rows]
+    title = f"{instance.name_fr} — propositions transmises et décisions"
+    return _render(request, _format(request), f"handoffs:{instance.value}", title, entries)  # type: ignore[arg-type]

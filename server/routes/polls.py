@@ -72,6 +72,21 @@ def text_states(services: AppServices) -> svc.TextStates:
     return states
 
 
+def _throttle(services: AppServices, actor: Actor) -> None:
+    """Per participant, not per address: a whole town hall votes through one address."""
+    guard = services.ballot_guard
+    wait = guard.blocked(actor.participant_id)
+    if wait:
+        raise Problem(
+            429,
+            "too_many_ballots",
+            "Trop de bulletins envoyés d’un coup ; réessayez dans un instant.",
+            "Too many ballots at once; try again in a moment.",
+            headers={"retry-after": str(int(wait) + 1)},
+        )
+    guard.failed(actor.participant_id)  # counts every ballot, not only failures
+
+
 class PollController(Controller):
     path = "/api"
     tags = ["votes"]
@@ -158,6 +173,7 @@ class PollController(Controller):
         self, request: Request[Any, Any, Any], actor: Actor, poll_id: str, data: BallotCast
     ) -> BallotReceipt:
         services = AppServices.of(request.app)
+        _throttle(services, actor)
         receipt, delta = await svc.cast_ballot(
             services.engine, actor, poll_id, data.ballot, data.receipt, text_states(services)
         )

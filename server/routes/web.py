@@ -7,7 +7,8 @@ cached, so a new build reaches phones at their next visit. Client routes (the jo
 with ``index.html``: the client reads its path and shows the right screen.
 
 ``ATELIER_WEB_DIR`` points at another build (a packaged install has no ``web/`` beside it).
-Without a build, ``/`` says how to make one instead of failing to start.
+Without a build, ``/`` says how to make one instead of failing to start. The Content Security
+Policy and the other security headers come from ``server.security``, as on every response.
 """
 
 from __future__ import annotations
@@ -41,17 +42,6 @@ CLIENT_ROUTES = (
     "/vote/{poll_id:str}",
 )
 
-# The client talks to its own origin only (HTTP and WebSockets); ProseMirror and the live cursors
-# set inline style attributes, hence 'unsafe-inline' for styles (never for scripts).
-_SECURITY_HEADERS = {
-    "content-security-policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-        "img-src 'self' data: blob:; connect-src 'self' ws: wss:; frame-ancestors 'none'; "
-        "base-uri 'none'; form-action 'self'"
-    ),
-    "x-content-type-options": "nosniff",
-    "referrer-policy": "same-origin",
-}
 _NO_BUILD = (
     "<!doctype html><html lang=fr><meta charset=utf-8><title>Atelier</title>"
     "<p>Le client web n’est pas construit : <code>make web</code>."
@@ -65,7 +55,7 @@ def _index(web_dir: Path) -> Response[bytes]:
     return Response(
         body,
         media_type="text/html",
-        headers={"cache-control": "no-cache", **_SECURITY_HEADERS},
+        headers={"cache-control": "no-cache"},
     )
 
 

@@ -49,6 +49,7 @@ from server.db.models import (
     AtelierImageRow,
     AtelierRow,
     AttendanceRow,
+    AuditRow,
     CharterVersionRow,
     InvitationRow,
     ParticipantRow,
@@ -103,6 +104,27 @@ async def record(session: AsyncSession, atelier_id: str, kind: str, fr: str, en:
     session.add(
         ActivityRow(
             atelier_id=atelier_id, kind=kind, summary_fr=fr, summary_en=en, created_at=now()
+        )
+    )
+
+
+def audit(
+    session: AsyncSession,
+    atelier_id: str,
+    actor_id: str,
+    action: str,
+    target: str,
+    **details: object,
+) -> None:
+    """A sensitive action, with who did it (never the content of a secret ballot)."""
+    session.add(
+        AuditRow(
+            atelier_id=atelier_id,
+            actor_id=actor_id,
+            action=action,
+            target=target,
+            details=details,
+            created_at=now(),
         )
     )
 
@@ -356,6 +378,7 @@ async def create_invitation(
             created_by=invitation.created_by,
         )
         session.add(row)
+        audit(session, atelier_id, actor.participant_id, "invitation", row.role, role=row.role)
     return row
 
 
@@ -376,6 +399,7 @@ async def revoke(engine: AsyncEngine, actor: Actor, participant_id: str) -> Part
             )
         if row.revoked_at is None:
             row.revoked_at = now()
+            audit(session, row.atelier_id, actor.participant_id, "revoke", row.id, role=row.role)
     return row
 
 
@@ -388,6 +412,18 @@ async def list_participants(
             select(ParticipantRow)
             .where(ParticipantRow.atelier_id == atelier_id)
             .order_by(ParticipantRow.joined_at)
+        )
+        return list(rows)
+
+
+async def audit_log(engine: AsyncEngine, actor: Actor, atelier_id: str) -> list[AuditRow]:
+    require(actor, Action.MANAGE_ATELIER, atelier_id)
+    async with transaction(engine) as session:
+        rows = await session.scalars(
+            select(AuditRow)
+            .where(AuditRow.atelier_id == atelier_id)
+            .order_by(AuditRow.id.desc())
+            .limit(500)
         )
         return list(rows)
 
@@ -499,18 +535,24 @@ class DocAccessRefused(Exception):
 
 
 async def doc_access_for(engine: AsyncEngine, actor: Actor, doc_id: str) -> bool:
-    """Whether ``actor`` may open ``doc_id`` read-only (True) or read-write (False).
+    """Whether ``actor`` may open ``doc_id`` read-only (True) or read-write (False); a
+    proposal locked by its freeze is read-only for everyone.
 
     Raises :class:`DocAccessRefused` (4403) for a document of another atelier, or one their
     role may not read.
     """
     async with transaction(engine) as session:
-        atelier_id = await session.scalar(
-            select(ProposalRow.atelier_id).where(ProposalRow.doc_id == doc_id)
-        )
-    if atelier_id is None or atelier_id != actor.atelier_id:
-        raise DocAccessRefused(4403, "this document belongs to another atelier")
-    if can(actor.role, Action.EDIT_PROPOSAL):
+        found = (
+            await session.execute(
+                select(ProposalRow.atelier_id, ProposalRow.locked).where(
+                    ProposalRow.doc_id == doc_id
+                )
+            )
+        ).first()
+    if found is None or found.atelier_id != actor.atelier_id:
+        # Another atelier's document, or a draft a newer one replaced.
+        raise DocAccessRefused(4403, "not a current document of your atelier")
+    if can(actor.role, Action.EDIT_PROPOSAL) and not found.locked:
         return False
     if can(actor.role, Action.READ_ATELIER):
         return True

@@ -38,7 +38,6 @@ from domain.voting.count import LiveCount
 from domain.voting.poll import Poll as CountingPoll
 from server.actors import Actor
 from server.db.models import (
-    AuditRow,
     BallotRow,
     ParticipantRow,
     PollRow,
@@ -48,7 +47,15 @@ from server.db.models import (
 from server.errors import Problem
 from server.live import BallotCounted
 from server.schemas import BallotReceipt, PollCreate, ProxyBallotCast
-from server.services.ateliers import get_seance, new_id, now, record, require, transaction
+from server.services.ateliers import (
+    audit,
+    get_seance,
+    new_id,
+    now,
+    record,
+    require,
+    transaction,
+)
 
 __all__ = [
     "TextStates",
@@ -572,16 +579,7 @@ async def proxy_ballot(
             details: dict[str, object] = {"origin": body.origin, "role": role}
             if body.on_behalf_of is not None:
                 details["on_behalf_of"] = body.on_behalf_of
-            session.add(
-                AuditRow(
-                    atelier_id=row.atelier_id,
-                    actor_id=actor.participant_id,
-                    action="proxy_ballot",
-                    target=poll_id,
-                    details=details,
-                    created_at=now(),
-                )
-            )
+            audit(session, row.atelier_id, actor.participant_id, "proxy_ballot", poll_id, **details)
             await record(
                 session,
                 row.atelier_id,

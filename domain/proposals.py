@@ -1,0 +1,327 @@
+"""What a proposal becomes: frozen versions in a hash chain, and its way through the council.
+
+Lifecycle (each step recorded with who and when)::
+
+    brouillon → figee (v1, v2…) → transmise → en_instruction → adoptee | ajournee | rejetee
+
+Freezing again (a later version) is allowed until the proposal is transmitted; an adopted
+proposal gets implementation milestones (« suivi »). Who may do each step is the permission
+table's (:mod:`domain.roles`).
+
+A version never changes. Its hash is the SHA-256 of :func:`canonical` applied to
+:func:`hashed_fields` — sorted-key JSON, UTF-8, no spaces — which includes the previous
+version's hash: changing any stored version breaks every link after it, and :func:`verify_chain`
+names the first broken one. Anyone can recompute it (the README gives the recipe).
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import html
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from enum import StrEnum
+from typing import Any, Final
+
+from domain.errors import Forbidden, InvalidInput, InvalidTransition
+from domain.roles import Action, Role, can
+
+__all__ = [
+    "DECISIONS",
+    "GENESIS",
+    "ProposalStatus",
+    "canonical",
+    "check_decision",
+    "check_move",
+    "hashed_fields",
+    "to_html",
+    "to_markdown",
+    "to_text",
+    "verify_chain",
+    "version_hash",
+    "word_diff",
+]
+
+GENESIS: Final = "0" * 64  # the "previous hash" of version 1
+
+
+class ProposalStatus(StrEnum):
+    BROUILLON = "brouillon"
+    FIGEE = "figee"
+    TRANSMISE = "transmise"
+    EN_INSTRUCTION = "en_instruction"
+    ADOPTEE = "adoptee"
+    AJOURNEE = "ajournee"
+    REJETEE = "rejetee"
+
+    @property
+    def label_fr(self) -> str:
+        return _LABELS[self][0]
+
+    @property
+    def label_en(self) -> str:
+        return _LABELS[self][1]
+
+
+_LABELS: Final = {
+    ProposalStatus.BROUILLON: ("brouillon", "draft"),
+    ProposalStatus.FIGEE: ("figée", "frozen"),
+    ProposalStatus.TRANSMISE: ("transmise au conseil", "handed to the council"),
+    ProposalStatus.EN_INSTRUCTION: ("en instruction", "under review"),
+    ProposalStatus.ADOPTEE: ("adoptée", "adopted"),
+    ProposalStatus.AJOURNEE: ("ajournée", "postponed"),
+    ProposalStatus.REJETEE: ("rejetée", "rejected"),
+}
+
+DECISIONS: Final = frozenset(
+    {ProposalStatus.ADOPTEE, ProposalStatus.AJOURNEE, ProposalStatus.REJETEE}
+)
+
+S = ProposalStatus
+#: step -> (the statuses it leaves from, the status it leads to, the action it needs)
+_MOVES: Final[Mapping[str, tuple[frozenset[ProposalStatus], ProposalStatus | None, Action]]] = {
+    "freeze": (frozenset({S.BROUILLON, S.FIGEE}), S.FIGEE, Action.FREEZE),
+    "transmit": (frozenset({S.FIGEE}), S.TRANSMISE, Action.TRANSMIT_TO_COUNCIL),
+    "instruct": (frozenset({S.TRANSMISE}), S.EN_INSTRUCTION, Action.RECORD_DECISION),
+    "decide": (frozenset({S.TRANSMISE, S.EN_INSTRUCTION}), None, Action.RECORD_DECISION),
+    "milestone": (frozenset({S.ADOPTEE}), S.ADOPTEE, Action.RECORD_DECISION),
+}
+
+
+def check_move(
+    step: str, status: ProposalStatus | str, role: Role | str | None
+) -> ProposalStatus | None:
+    """Raise unless ``role`` may take ``step`` from ``status``; return the status it leads to
+    (None for ``decide``, whose outcome the caller gives). ``role`` None: the city's council
+    credential, which may record decisions on any transmitted proposal."""
+    leaves, leads, action = _MOVES[step]
+    allowed = can(Role(role), action) if role is not None else action is Action.RECORD_DECISION
+    if not allowed:
+        raise Forbidden(
+            "forbidden",
+            "Votre rôle ne permet pas cette action.",
+            "Your role does not allow this action.",
+        )
+    if ProposalStatus(status) not in leaves:
+        current = ProposalStatus(status)
+        raise InvalidTransition(
+            f"proposal_{current.value}",
+            f"La proposition est « {current.label_fr} » : impossible ici.",
+            f"The proposal is {current.label_en}: not possible now.",
+        )
+    return leads
+
+
+# --- the hash chain ---------------------------------------------------------------------------
+
+
+def canonical(value: object) -> bytes:
+    """The one byte encoding that is hashed: JSON, keys sorted, no spaces, UTF-8 as is."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def hashed_fields(
+    *,
+    proposal_id: str,
+    number: int,
+    created_at: str,
+    created_by: str,
+    prev_hash: str,
+    content: Mapping[str, Any],
+    state: bytes,
+) -> dict[str, Any]:
+    """What a version's hash covers. ``created_at`` is the stored string (ISO 8601, UTC,
+    ``2026-11-26T18:42:07.123456Z``); the exact Yjs state enters by its own SHA-256."""
+    return {
+        "proposal_id": proposal_id,
+        "version": number,
+        "created_at": created_at,
+        "created_by": created_by,
+        "prev_hash": prev_hash,
+        "state_sha256": hashlib.sha256(state).hexdigest(),
+        "content": content,
+    }
+
+
+def version_hash(**fields: Any) -> str:
+    return hashlib.sha256(canonical(hashed_fields(**fields))).hexdigest()
+
+
+def verify_chain(versions: Sequence[Mapping[str, Any]]) -> int | None:
+    """The number of the first version whose stored hash or link is wrong, or None.
+
+    Each item has ``proposal_id``, ``number``, ``created_at``, ``created_by``, ``prev_hash``,
+    ``content``, ``state`` and the stored ``hash``, in version order.
+    """
+    previous = GENESIS
+    for expected_number, version in enumerate(versions, start=1):
+        recomputed = version_hash(
+            proposal_id=version["proposal_id"],
+            number=version["number"],
+            created_at=version["created_at"],
+            created_by=version["created_by"],
+            prev_hash=version["prev_hash"],
+            content=version["content"],
+            state=version["state"],
+        )
+        if (
+            version["number"] != expected_number
+            or version["prev_hash"] != previous
+            or recomputed != version["hash"]
+        ):
+            return int(version["number"])
+        previous = version["hash"]
+    return None
+
+
+# --- rendering blocks -------------------------------------------------------------------------
+# A section's content is a list of blocks, as collab.render reads them from the Y document:
+#   {"type": "paragraph" | "heading" | "blockquote", "level"?: int, "runs": [[text, [marks]]]}
+#   {"type": "bullet_list" | "ordered_list", "items": [[block, …], …]}
+# Marks: bold, italic, strike, code, underline. Anything else is rendered as plain text.
+
+_MD_MARKS: Final = {"bold": "**", "italic": "_", "strike": "~~", "code": "`"}
+_HTML_MARKS: Final = {
+    "bold": "strong",
+    "italic": "em",
+    "strike": "s",
+    "code": "code",
+    "underline": "u",
+}
+_MD_SPECIAL = re.compile(r"([\\`*_~\[\]#<>|])")
+
+
+def _runs(block: Mapping[str, Any]) -> list[tuple[str, list[str]]]:
+    return [(str(text), [str(m) for m in marks]) for text, marks in block.get("runs", [])]
+
+
+def to_text(blocks: Iterable[Mapping[str, Any]]) -> str:
+    """Plain text: paragraphs separated by blank lines, list items one per line."""
+    out: list[str] = []
+    for block in blocks:
+        if "items" in block:
+            out.append("\n".join(to_text(item) for item in block["items"]))
+        else:
+            out.append("".join(text for text, _ in _runs(block)))
+    return "\n\n".join(part for part in out if part)
+
+
+def _md_inline(block: Mapping[str, Any]) -> str:
+    parts = []
+    for text, marks in _runs(block):
+        escaped = _MD_SPECIAL.sub(r"\\\1", text)
+        for mark in marks:
+            if mark in _MD_MARKS and escaped.strip():
+                escaped = f"{_MD_MARKS[mark]}{escaped}{_MD_MARKS[mark]}"
+        parts.append(escaped)
+    return "".join(parts)
+
+
+def to_markdown(blocks: Iterable[Mapping[str, Any]], *, heading_offset: int = 0) -> str:
+    out: list[str] = []
+    for block in blocks:
+        kind = block.get("type")
+        if kind in ("bullet_list", "ordered_list"):
+            lines = []
+            for i, item in enumerate(block["items"], start=1):
+                marker = f"{i}." if kind == "ordered_list" else "-"
+                body = to_markdown(item, heading_offset=heading_offset).replace("\n", "\n   ")
+                lines.append(f"{marker} {body}")
+            out.append("\n".join(lines))
+        elif kind == "heading":
+            level = min(6, max(1, int(block.get("level", 1))) + heading_offset)
+            out.append(f"{'#' * level} {_md_inline(block)}")
+        elif kind == "blockquote":
+            out.append("> " + _md_inline(block))
+        else:
+            out.append(_md_inline(block))
+    return "\n\n".join(part for part in out if part)
+
+
+def _html_inline(block: Mapping[str, Any]) -> str:
+    parts = []
+    for text, marks in _runs(block):
+        escaped = html.escape(text, quote=True)
+        for mark in marks:
+            if mark in _HTML_MARKS:
+                tag = _HTML_MARKS[mark]
+                escaped = f"<{tag}>{escaped}</{tag}>"
+        parts.append(escaped)
+    return "".join(parts)
+
+
+def to_html(blocks: Iterable[Mapping[str, Any]], *, heading_offset: int = 0) -> str:
+    """HTML built only from known tags around escaped text: nothing a writer typed can become
+    markup, so it needs no sanitiser afterwards."""
+    out: list[str] = []
+    for block in blocks:
+        kind = block.get("type")
+        if kind in ("bullet_list", "ordered_list"):
+            tag = "ol" if kind == "ordered_list" else "ul"
+            items = "".join(
+                f"<li>{to_html(item, heading_offset=heading_offset)}</li>"
+                for item in block["items"]
+            )
+            out.append(f"<{tag}>{items}</{tag}>")
+        elif kind == "heading":
+            level = min(6, max(1, int(block.get("level", 1))) + heading_offset)
+            out.append(f"<h{level}>{_html_inline(block)}</h{level}>")
+        elif kind == "blockquote":
+            out.append(f"<blockquote><p>{_html_inline(block)}</p></blockquote>")
+        else:
+            out.append(f"<p>{_html_inline(block)}</p>")
+    return "".join(out)
+
+
+# --- differences ------------------------------------------------------------------------------
+
+_WORDS = re.compile(r"\s+|[^\s]+")
+
+
+def word_diff(before: str, after: str) -> list[dict[str, str]]:
+    """Word by word: ``[{"op": "equal"|"insert"|"delete", "text": …}]``, whitespace kept, so
+    joining the equal and delete parts gives ``before`` back, equal and insert give ``after``."""
+    a, b = _WORDS.findall(before), _WORDS.findall(after)
+    ops: list[dict[str, str]] = []
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag in ("delete", "replace"):
+            ops.append({"op": "delete", "text": "".join(a[i1:i2])})
+        if tag in ("insert", "replace"):
+            ops.append({"op": "insert", "text": "".join(b[j1:j2])})
+        if tag == "equal":
+            ops.append({"op": "equal", "text": "".join(a[i1:i2])})
+    return [op for op in ops if op["text"]]
+
+
+def check_decision(outcome: str, answer: str, reference: str | None) -> ProposalStatus:
+    """A council decision: its outcome, the official answer (required), the délibération."""
+    try:
+        status = ProposalStatus(outcome)
+    except ValueError:
+        status = None
+    if status not in DECISIONS:
+        raise InvalidInput(
+            "bad_decision",
+            "La décision est « adoptee », « ajournee » ou « rejetee ».",
+            "The decision is adoptee, ajournee or rejetee.",
+            field="outcome",
+        )
+    if not answer.strip():
+        raise InvalidInput(
+            "answer_required",
+            "La réponse officielle est obligatoire : les participant·es la liront.",
+            "The official answer is required: participants will read it.",
+            field="answer",
+        )
+    if status is ProposalStatus.ADOPTEE and not (reference or "").strip():
+        raise InvalidInput(
+            "reference_required",
+            "Une adoption cite la délibération du conseil municipal.",
+            "An adoption cites the council's délibération.",
+            field="deliberation_ref",
+        )
+    assert status is not None
+    return status

@@ -1,0 +1,369 @@
+"""Frozen versions and the council: freeze, read (JSON, Markdown, HTML), compare, verify,
+transmit, decide, follow up. The council service uses the same routes with its own credential
+(``atelier council-token``), and only ever sees what was handed over."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.connection import ASGIConnection
+from litestar.di import Provide
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from domain.dossier import version_html, version_markdown
+from domain.roles import Action, Role, can
+from server.actors import Refused, actor_from_token, token_of
+from server.auth import CouncilGrant, InvalidGrant, verify_grant
+from server.db.models import ProposalRow, ProposalVersionRow
+from server.errors import Problem
+from server.services import proposals as svc
+from server.state import AppServices
+
+__all__ = ["CouncilController", "ProposalVersionController"]
+
+
+async def current_reader(request: ASGIConnection[Any, Any, Any, Any]) -> svc.Reader:
+    """A participant, or the council service; 401 otherwise."""
+    services = AppServices.of(request.app)
+    token = token_of(request)
+    try:
+        grant = verify_grant(services.settings.signing_key, token)
+    except InvalidGrant:
+        grant = None
+    if isinstance(grant, CouncilGrant):
+        return svc.Reader(grant.sub, Role.CONSEIL.value, None)
+    try:
+        actor = await actor_from_token(services.engine, services.settings.signing_key, token)
+    except Refused as exc:
+        raise Problem(401, exc.code, exc.fr, exc.en) from exc
+    return svc.Reader(actor.display_name, actor.role, actor.atelier_id, actor.participant_id)
+
+
+def _facilitator(reader: svc.Reader, action: Action) -> None:
+    if reader.is_council_service or not can(Role(reader.role), action):
+        raise Problem(
+            403,
+            "forbidden",
+            "Votre rôle ne permet pas cette action.",
+            "Your role does not allow this action.",
+        )
+
+
+def _decider(reader: svc.Reader) -> None:
+    if not reader.is_council_service and not can(Role(reader.role), Action.RECORD_DECISION):
+        raise Problem(
+            403,
+            "forbidden",
+            "Seuls les services du conseil municipal enregistrent une décision.",
+            "Only the council's services record a decision.",
+        )
+
+
+class FreezeRequest(msgspec.Struct, forbid_unknown_fields=True):
+    #: True: the live document becomes read-only until a new draft is started.
+    lock: bool = False
+
+
+Outcome = Literal["adoptee", "ajournee", "rejetee"]
+Short = Annotated[str, msgspec.Meta(max_length=200)]
+
+
+class DecisionRequest(msgspec.Struct, forbid_unknown_fields=True):
+    outcome: Outcome
+    answer: Annotated[str, msgspec.Meta(min_length=1, max_length=20_000)]
+    deliberation_ref: Short | None = None
+    decided_on: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
+    budget_line: Short | None = None  # an adopted AP: its line in the budget
+
+
+class MilestoneRequest(msgspec.Struct, forbid_unknown_fields=True):
+    title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    on: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+    note: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+
+
+def proposal_status(row: ProposalRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "atelier_id": row.atelier_id,
+        "title": row.title,
+        "kind": row.kind,
+        "status": row.status,
+        "locked": row.locked,
+        "doc_id": row.doc_id,
+        "decision": row.decision,
+    }
+
+
+def version_summary(version: ProposalVersionRow) -> dict[str, Any]:
+    return {
+        "proposal_id": version.proposal_id,
+        "number": version.number,
+        "created_at": version.created_at,
+        "created_by": version.created_by,
+        "session_id": version.session_id,
+        "prev_hash": version.prev_hash,
+        "hash": version.hash,
+    }
+
+
+def _close_editors(services: AppServices, doc_id: str, reason: str) -> None:
+    """Editors of a document that just changed hands reconnect (1012) and get what they may
+    have now: read-only when locked, a refusal when replaced by a new draft."""
+    room = services.registry.rooms.get(doc_id)
+    if room is not None:
+        room.close_peers(1012, reason)
+
+
+class ProposalVersionController(Controller):
+    path = "/api"
+    tags = ["versions"]
+    dependencies = {"reader": Provide(current_reader)}
+
+    @post(
+        "/proposals/{proposal_id:str}/freeze",
+        summary="Figer la proposition : version n+1",
+        status_code=HTTP_201_CREATED,
+    )
+    async def freeze(
+        self,
+        request: Request[Any, Any, Any],
+        reader: svc.Reader,
+        proposal_id: str,
+        data: FreezeRequest | None = None,
+    ) -> dict[str, Any]:
+        _facilitator(reader, Action.FREEZE)
+        services = AppServices.of(request.app)
+        lock = bool(data and data.lock)
+        (version,) = await svc.freeze(
+            services.engine, services.store, reader, proposal_id=proposal_id, lock=lock
+        )
+        if lock:
+            await self._locked(services, [proposal_id])
+        return version_summary(version)
+
+    @post(
+        "/sessions/{session_id:str}/freeze",
+        summary="Figer toutes les propositions de la séance",
+        status_code=HTTP_201_CREATED,
+    )
+    async def freeze_seance(
+        self,
+        request: Request[Any, Any, Any],
+        reader: svc.Reader,
+        session_id: str,
+        data: FreezeRequest | None = None,
+    ) -> list[dict[str, Any]]:
+        _facilitator(reader, Action.FREEZE)
+        services = AppServices.of(request.app)
+        lock = bool(data and data.lock)
+        versions = await svc.freeze(
+            services.engine, services.store, reader, session_id=session_id, lock=lock
+        )
+        if lock:
+            await self._locked(services, [v.proposal_id for v in versions])
+        return [version_summary(v) for v in versions]
+
+    @staticmethod
+    async def _locked(services: AppServices, proposal_ids: list[str]) -> None:
+        async with svc.transaction(services.engine) as session:
+            for proposal_id in proposal_ids:
+                row = await session.get(ProposalRow, proposal_id)
+                if row is not None:
+                    _close_editors(services, row.doc_id, "document locked by its freeze")
+
+    @get("/proposals/{proposal_id:str}/versions", summary="Les versions figées")
+    async def versions(
+        self, request: Request[Any, Any, Any], reader: svc.Reader, proposal_id: str
+    ) -> dict[str, Any]:
+        row, versions = await svc.list_versions(
+            AppServices.of(request.app).engine, reader, proposal_id
+        )
+        return {**proposal_status(row), "versions": [version_summary(v) for v in versions]}
+
+    @get(
+        "/proposals/{proposal_id:str}/versions/{number:int}",
+        summary="Une version : contenu, empreinte, état Yjs (base64)",
+    )
+    async def version(
+        self, request: Request[Any, Any, Any], reader: svc.Reader, proposal_id: str, number: int
+    ) -> dict[str, Any]:
+        _, version = await svc.get_version(
+            AppServices.of(request.app).engine, reader, proposal_id, number
+        )
+        return {
+            **version_summary(version),
+            "content": version.content,
+            "state": base64.b64encode(version.state).decode(),
+        }
+
+    @get(
+        "/proposals/{proposal_id:str}/versions/{number:int}/markdown",
+        summary="Une version en Markdown",
+        media_type="text/markdown; charset=utf-8",
+    )
+    async def version_md(
+        self, request: Request[Any, Any, Any], reader: svc.Reader, proposal_id: str, number: int
+    ) -> str:
+        _, v = await svc.get_version(
+            AppServices.of(request.app).engine, reader, proposal_id, number
+        )
+        return version_markdown(v.content, v.number, v.hash, v.created_at)
+
+    @get(
+        "/proposals/{proposal_id:str}/versions/{number:int}/html",
+        summary="Une version en HTML",
+        media_type="text/html; charset=utf-8",
+    )
+    async def version_page(
+        self, request: Request[Any, Any, Any], reader: svc.Reader, proposal_id: str, number: int
+    ) -> Response[str]:
+        _, v = await svc.get_version(
+            AppServices.of(request.app).engine, reader, proposal_id, number
+        )
+        return Response(
+            version_html(v.content, v.number, v.hash, v.created_at),
+            media_type="text/html; charset=utf-8",
+            headers={"content-security-policy": "default-src 'none'; style-src 'unsafe-inline'"},
+        )
+
+    @get("/proposals/{proposal_id:str}/diff", summary="Ce qui a changé entre deux versions")
+    async def diff(
+        self,
+        request: Request[Any, Any, Any],
+        reader: svc.Reader,
+        proposal_id: str,
+        before: Annotated[int, Parameter(query="from", ge=1)],
+        after: Annotated[int, Parameter(query="to", ge=1)],
+    ) -> dict[str, Any]:
+        return await svc.diff(
+            AppServices.of(request.app).engine, reader, proposal_id, before, after
+        )
+
+    @get("/proposals/{proposal_id:str}/verify", summary="Vérifier la chaîne des empreintes")
+    async def verify(
+        self, request: Request[Any, Any, Any], reader: svc.Reader, proposal_id: str
+    ) -> dict[str, Any]:
+        return await svc.verify(AppServices.of(request.app).engine, reader, proposal_id)
+
+    @get("/proposals/{proposal_id:str}/history", summary="Le parcours de la proposition")
+    async def history(
+        self, request: Request[Any, Any, Any], reader: svc.Reader, proposal_id: str
+    ) -> list[dict[str, Any]]:
+        return await svc.history(AppServices.of(request.app).engine, reader, proposal_id)
+
+    @post(
+        "/proposals/{proposal_id:str}/versions/{number:int}/draft",
+        summary="Repartir de cette version : nouveau brouillon",
+        status_code=HTTP_201_CREATED,
+    )
+    async def new_draft(
+        self, request: Request[Any, Any, Any], reader: svc.Reader, proposal_id: str, number: int
+    ) -> dict[str, Any]:
+        services = AppServices.of(request.app)
+        async with svc.transaction(services.engine) as session:
+            previous = await session.get(ProposalRow, proposal_id)
+        row = await svc.new_draft(services.engine, services.store, reader, proposal_id, number)
+        if previous is not None:
+            _close_editors(services, previous.doc_id, "replaced by a new draft")
+        return proposal_status(row)
+
+    @post(
+        "/proposals/{proposal_id:str}/transmit",
+        summary="Transmettre au conseil municipal",
+        status_code=HTTP_200_OK,
+    )
+    async def transmit(
+        self, request: Request[Any, Any, Any], reader: svc.Reader, proposal_id: str
+    ) -> dict[str, Any]:
+        _facilitator(reader, Action.TRANSMIT_TO_COUNCIL)
+        services = AppServices.of(request.app)
+        row = await svc.transmit(services.engine, reader, proposal_id)
+        services.webhooks.poke()
+        return proposal_status(row)
+
+    @post(
+        "/proposals/{proposal_id:str}/instruct",
+        summary="Prendre en instruction",
+        status_code=HTTP_200_OK,
+    )
+    async def instruct(
+        self, request: Request[Any, Any, Any], reader: svc.Reader, proposal_id: str
+    ) -> dict[str, Any]:
+        _decider(reader)
+        services = AppServices.of(request.app)
+        row = await svc.instruct(services.engine, reader, proposal_id)
+        services.webhooks.poke()
+        return proposal_status(row)
+
+    @post(
+        "/proposals/{proposal_id:str}/decision",
+        summary="Enregistrer la décision du conseil municipal",
+        status_code=HTTP_200_OK,
+    )
+    async def decision(
+        self,
+        request: Request[Any, Any, Any],
+        reader: svc.Reader,
+        proposal_id: str,
+        data: DecisionRequest,
+    ) -> dict[str, Any]:
+        _decider(reader)
+        services = AppServices.of(request.app)
+        row = await svc.decide(services.engine, reader, proposal_id, **msgspec.to_builtins(data))
+        services.webhooks.poke()
+        return proposal_status(row)
+
+    @post(
+        "/proposals/{proposal_id:str}/milestones",
+        summary="Suivi : une étape de mise en œuvre",
+        status_code=HTTP_201_CREATED,
+    )
+    async def milestone(
+        self,
+        request: Request[Any, Any, Any],
+        reader: svc.Reader,
+        proposal_id: str,
+        data: MilestoneRequest,
+    ) -> dict[str, Any]:
+        _decider(reader)
+        services = AppServices.of(request.app)
+        row = await svc.milestone(services.engine, reader, proposal_id, **msgspec.to_builtins(data))
+        services.webhooks.poke()
+        return proposal_status(row)
+
+
+class CouncilController(Controller):
+    path = "/api/council"
+    tags = ["conseil municipal"]
+    dependencies = {"reader": Provide(current_reader)}
+
+    @get("/proposals", summary="Ce que les ateliers ont transmis, par statut, instance, atelier")
+    async def proposals(
+        self,
+        request: Request[Any, Any, Any],
+        reader: svc.Reader,
+        status: str | None = None,
+        instance: str | None = None,
+        atelier: str | None = None,
+    ) -> list[dict[str, Any]]:
+        _decider(reader)
+        found = await svc.council_list(
+            AppServices.of(request.app).engine,
+            reader,
+            status=status,
+            instance=instance,
+            atelier_id=atelier,
+        )
+        return [
+            {
+                **proposal_status(row),
+                "atelier": {"id": at.id, "title": at.title, "instances": at.instances},
+                "latest_version": version_summary(latest) if latest else None,
+            }
+            for row, at, latest in found
+        ]

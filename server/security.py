@@ -1,0 +1,89 @@
+"""HTTP hardening that applies to every response and every state-changing request.
+
+* Security headers on every response, and a Content Security Policy: the web client loads
+  only its own scripts and styles and talks only to its own origin (``connect-src 'self'``
+  covers same-origin ``ws:``/``wss:`` in current browsers; both are listed for older ones).
+* CSRF: a request that changes something and authenticates with the ``atelier_token`` cookie
+  (not with an ``Authorization`` header, which a foreign page cannot set) must come from this
+  site: its ``Origin`` (or, failing that, ``Referer``) must name this host when present. The cookie is
+  ``SameSite=Lax`` already; this closes the rest (old browsers, same-site subdomains).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from litestar.datastructures import MutableScopeHeaders
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.auth import COOKIE_NAME
+
+__all__ = ["CSP", "CrossSiteGuard", "security_headers"]
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self'; connect-src 'self' ws: wss:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "x-frame-options": "DENY",
+    "permissions-policy": "camera=(), microphone=(), geolocation=()",
+    "cross-origin-opener-policy": "same-origin",
+}
+_UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+_PROBLEM = (
+    b'{"type":"about:blank","title":"Interdit","status":403,"code":"cross_site_request",'
+    b'"detail":"Requ\xc3\xaate refus\xc3\xa9e : elle ne vient pas de ce site.",'
+    b'"detail_fr":"Requ\xc3\xaate refus\xc3\xa9e : elle ne vient pas de ce site.",'
+    b'"detail_en":"Request refused: it does not come from this site."}'
+)
+
+
+def _cross_site(scope: Scope) -> bool:
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+    if scope["method"] not in _UNSAFE or "authorization" in headers:
+        return False
+    cookies = headers.get("cookie", "")
+    if f"{COOKIE_NAME}=" not in cookies:
+        return False  # no ambient credential: nothing to forge
+    source = headers.get("origin") or headers.get("referer")
+    if source is None:
+        # Browsers send Origin with every cross-origin request that can change something
+        # (and the SameSite=Lax cookie keeps cross-site form posts cookieless anyway); no
+        # header at all is a script or a tool, which holds the token it sends.
+        return False
+    return source == "null" or urlsplit(source).netloc != headers.get("host", "")
+
+
+class CrossSiteGuard(ASGIMiddleware):
+    """Refuses cookie-authenticated changes that do not come from this site."""
+
+    scopes = (ScopeType.HTTP,)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        if _cross_site(scope):
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 403,
+                    "headers": [(b"content-type", b"application/problem+json")],
+                }
+            )
+            await send({"type": "http.response.body", "body": _PROBLEM})
+            return
+        await next_app(scope, receive, send)
+
+
+async def security_headers(message: Message, scope: Scope) -> None:
+    """``before_send`` hook: every HTTP response, errors and unknown paths included."""
+    if message["type"] != "http.response.start":
+        return
+    headers = MutableScopeHeaders.from_message(message)
+    for name, value in _HEADERS.items():
+        headers.setdefault(name, value)
+    if not scope["path"].startswith("/schema"):  # the API browser loads its own
+        headers.setdefault("content-security-policy", CSP)

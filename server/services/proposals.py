@@ -1,0 +1,649 @@
+"""Freezing proposals into versions, verifying them, and their way through the council.
+
+A freeze reads each document from the store — the compacted snapshot merged with the update
+log — because a room appends an update durably before anyone receives it: the store holds
+every update any instance acknowledged, so the version contains all of them, whichever
+instance the writers were on. The version's content (sections as blocks, Markdown and HTML,
+the séance's votes, attendance, agenda and log) and the exact Yjs state are written once, with
+the hash chain of :mod:`domain.proposals`; the database's triggers refuse any later change.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pycrdt import Doc
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from collab.render import section_blocks
+from collab.store import DocumentStore, merge
+from domain import proposals as rules
+from domain.roles import Action, Role, can
+from domain.templates import TEMPLATES
+from server.db.models import (
+    ActivityRow,
+    AtelierRow,
+    AttendanceRow,
+    HandoffEventRow,
+    ParticipantRow,
+    PollRow,
+    ProposalEventRow,
+    ProposalRow,
+    ProposalVersionRow,
+    SessionRow,
+)
+from server.errors import Problem
+from server.services.ateliers import (
+    audit,
+    get_atelier,
+    get_seance,
+    now,
+    record,
+    transaction,
+)
+
+__all__ = [
+    "Reader",
+    "council_list",
+    "decide",
+    "diff",
+    "freeze",
+    "get_version",
+    "history",
+    "instruct",
+    "list_versions",
+    "milestone",
+    "new_draft",
+    "readable",
+    "transmit",
+    "verify",
+]
+
+#: What the council API shows: what was handed over, never work in progress.
+HANDED_OVER = frozenset({"transmise", "en_instruction", "adoptee", "ajournee", "rejetee"})
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who reads versions or records decisions: a participant of one atelier, or the city's
+    council service (a council credential: every atelier, handed-over proposals only)."""
+
+    name: str
+    role: str  # a participant's role; "conseil" for the council service
+    atelier_id: str | None  # None: the council service
+    participant_id: str | None = None
+
+    @property
+    def is_council_service(self) -> bool:
+        return self.atelier_id is None
+
+
+def _who(reader: Reader) -> str:
+    return reader.participant_id or f"council:{reader.name}"
+
+
+def _not_found() -> Problem:
+    return Problem(404, "proposal_not_found", "Proposition introuvable.", "Proposal not found.")
+
+
+def readable(reader: Reader, row: ProposalRow) -> None:
+    """Raise unless ``reader`` may read ``row``'s frozen versions (404 rather than 403 for the
+    council service, which must not learn that unfinished work exists)."""
+    if reader.is_council_service:
+        if row.status not in HANDED_OVER:
+            raise _not_found()
+        return
+    if reader.atelier_id != row.atelier_id:
+        raise Problem(
+            403,
+            "other_atelier",
+            "Vous ne participez pas à cet atelier.",
+            "You are not a participant of this atelier.",
+        )
+    if not can(Role(reader.role), Action.READ_FROZEN):
+        raise Problem(
+            403,
+            "forbidden",
+            "Votre rôle ne permet pas cette action.",
+            "Your role does not allow this action.",
+        )
+
+
+async def _proposal(session: AsyncSession, proposal_id: str, *, lock: bool = False) -> ProposalRow:
+    row = await session.get(ProposalRow, proposal_id, with_for_update=lock, populate_existing=True)
+    if row is None:
+        raise _not_found()
+    return row
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+async def _event(
+    session: AsyncSession, row: ProposalRow, step: str, reader: Reader, **details: Any
+) -> None:
+    session.add(
+        ProposalEventRow(
+            proposal_id=row.id,
+            step=step,
+            status=row.status,
+            actor=reader.name,
+            actor_role=reader.role,
+            details=details,
+            at=now(),
+        )
+    )
+
+
+# --- freezing ---------------------------------------------------------------------------------
+
+
+async def _state(store: DocumentStore, doc_id: str) -> bytes:
+    """The document's exact state: every durable update, merged."""
+    updates = await store.load(doc_id)
+    return merge(updates) if updates else Doc().get_update()
+
+
+async def _seance_record(session: AsyncSession, seance: SessionRow | None) -> dict[str, Any]:
+    """The séance around a version: agenda, attendance, the votes' results, the log."""
+    if seance is None:
+        return {}
+    counts = dict(
+        (
+            await session.execute(
+                select(ParticipantRow.role, func.count())
+                .join(AttendanceRow, AttendanceRow.participant_id == ParticipantRow.id)
+                .where(AttendanceRow.session_id == seance.id)
+                .group_by(ParticipantRow.role)
+            )
+        ).all()
+    )
+    named = sorted(
+        await session.scalars(
+            select(ParticipantRow.display_name)
+            .join(AttendanceRow, AttendanceRow.participant_id == ParticipantRow.id)
+            .where(
+                AttendanceRow.session_id == seance.id,
+                ParticipantRow.show_name_in_minutes.is_(True),
+            )
+            .distinct()
+        )
+    )
+    polls = []
+    for poll in await session.scalars(
+        select(PollRow)
+        .where(PollRow.session_id == seance.id, PollRow.status.in_(("closed", "published")))
+        .order_by(PollRow.created_at)
+    ):
+        final = poll.final or {}
+        public = poll.status == "published" or not poll.hide_results
+        polls.append(
+            {
+                "id": poll.id,
+                "title": poll.title,
+                "method": poll.method,
+                "params": poll.params,
+                "options": poll.options,
+                "voter_roles": poll.voter_roles,
+                "secret": poll.secret,
+                "quorum": poll.quorum,
+                "turnout": final.get("turnout"),
+                "results": final.get("results") if public else None,
+                "runoff_of": poll.runoff_of,
+            }
+        )
+    log = [
+        {
+            "at": row.created_at.isoformat(),
+            "kind": row.kind,
+            "fr": row.summary_fr,
+            "en": row.summary_en,
+        }
+        for row in await session.scalars(
+            select(ActivityRow)
+            .where(ActivityRow.atelier_id == seance.atelier_id)
+            .order_by(ActivityRow.id)
+            .limit(500)
+        )
+    ]
+    data = seance.data
+    return {
+        "session": {
+            "id": seance.id,
+            "number": seance.number,
+            "date": data.get("date"),
+            "start_time": data.get("start_time"),
+            "end_time": data.get("end_time"),
+            "place": data.get("place"),
+            "mode": data.get("mode"),
+            "objectives": data.get("objectives", []),
+            "agenda": data.get("agenda", []),
+            "method_steps": data.get("method_steps", []),
+            "next_agenda": data.get("next_agenda", []),
+        },
+        "attendance": {"by_role": counts, "total": sum(counts.values()), "named": named},
+        "votes": polls,
+        "log": log,
+    }
+
+
+def _content(
+    row: ProposalRow, atelier: AtelierRow, state: bytes, seance: dict[str, Any]
+) -> dict[str, Any]:
+    template = TEMPLATES[row.kind]
+    doc: Doc[Any] = Doc()
+    doc.apply_update(state)
+    blocks = section_blocks(doc, template.keys)
+    sections = [
+        {
+            "key": section.key,
+            "title_fr": section.title_fr,
+            "title_en": section.title_en,
+            "blocks": blocks[section.key],
+            "text": rules.to_text(blocks[section.key]),
+            "markdown": rules.to_markdown(blocks[section.key], heading_offset=2),
+            "html": rules.to_html(blocks[section.key], heading_offset=2),
+        }
+        for section in template.sections
+    ]
+    content = {
+        "proposal": {"id": row.id, "title": row.title, "kind": row.kind},
+        "atelier": {
+            "id": atelier.id,
+            "title": atelier.title,
+            "kind": atelier.kind,
+            "scope": atelier.scope,
+            "neighbourhood": atelier.neighbourhood,
+            "instances": atelier.instances,
+        },
+        "sections": sections,
+        **seance,
+    }
+    # Exactly what JSON gives back: the hash is computed over what will be read again.
+    return json.loads(rules.canonical(content))
+
+
+async def freeze(
+    engine: AsyncEngine,
+    store: DocumentStore,
+    reader: Reader,
+    *,
+    proposal_id: str | None = None,
+    session_id: str | None = None,
+    lock: bool = False,
+) -> list[ProposalVersionRow]:
+    """Version n+1 of one proposal, or of every proposal of a séance, in one transaction."""
+    async with transaction(engine) as session:
+        if session_id is not None:
+            seance = await get_seance(session, session_id)
+            rows = list(
+                await session.scalars(
+                    select(ProposalRow)
+                    .where(ProposalRow.session_id == session_id)
+                    .order_by(ProposalRow.created_at)
+                )
+            )
+            if not rows:
+                raise Problem(
+                    409,
+                    "nothing_to_freeze",
+                    "Cette séance n’a aucune proposition à figer.",
+                    "This séance has no proposal to freeze.",
+                )
+        else:
+            assert proposal_id is not None
+            rows = [await _proposal(session, proposal_id)]
+            seance = (
+                await session.get(SessionRow, rows[0].session_id) if rows[0].session_id else None
+            )
+        atelier = await get_atelier(session, rows[0].atelier_id)
+        _require(reader, "freeze", rows[0])
+        record_of_seance = await _seance_record(session, seance)
+        versions = []
+        for row in rows:
+            rules.check_move("freeze", row.status, reader.role)
+            state = await _state(store, row.doc_id)
+            content = _content(row, atelier, state, record_of_seance)
+            last = await session.scalar(
+                select(ProposalVersionRow)
+                .where(ProposalVersionRow.proposal_id == row.id)
+                .order_by(ProposalVersionRow.number.desc())
+                .limit(1)
+            )
+            number = 1 if last is None else last.number + 1
+            prev_hash = rules.GENESIS if last is None else last.hash
+            created_at = _stamp()
+            version = ProposalVersionRow(
+                proposal_id=row.id,
+                number=number,
+                created_at=created_at,
+                created_by=reader.name,
+                session_id=seance.id if seance else None,
+                prev_hash=prev_hash,
+                content=content,
+                state=state,
+                hash=rules.version_hash(
+                    proposal_id=row.id,
+                    number=number,
+                    created_at=created_at,
+                    created_by=reader.name,
+                    prev_hash=prev_hash,
+                    content=content,
+                    state=state,
+                ),
+            )
+            session.add(version)
+            row.status = rules.ProposalStatus.FIGEE.value
+            row.locked = lock
+            await _event(session, row, "freeze", reader, version=number, locked=lock)
+            audit(session, row.atelier_id, _who(reader), "freeze", row.id, version=number)
+            await record(
+                session,
+                row.atelier_id,
+                "proposal_frozen",
+                f"« {row.title} » figée en version {number}",
+                f"“{row.title}” frozen as version {number}",
+            )
+            versions.append(version)
+        try:
+            await session.flush()
+        except IntegrityError as exc:
+            raise Problem(
+                409,
+                "freeze_conflict",
+                "Une autre personne vient de figer cette proposition ; rechargez.",
+                "Someone else just froze this proposal; reload.",
+            ) from exc
+    return versions
+
+
+def _require(reader: Reader, step: str, row: ProposalRow) -> None:
+    if reader.is_council_service:
+        if row.status not in HANDED_OVER:
+            raise _not_found()
+    elif reader.atelier_id != row.atelier_id:
+        raise Problem(
+            403,
+            "other_atelier",
+            "Vous ne participez pas à cet atelier.",
+            "You are not a participant of this atelier.",
+        )
+
+
+# --- reading, verifying, comparing ----------------------------------------------------------
+
+
+async def list_versions(
+    engine: AsyncEngine, reader: Reader, proposal_id: str
+) -> tuple[ProposalRow, list[ProposalVersionRow]]:
+    async with transaction(engine) as session:
+        row = await _proposal(session, proposal_id)
+        readable(reader, row)
+        versions = list(
+            await session.scalars(
+                select(ProposalVersionRow)
+                .where(ProposalVersionRow.proposal_id == proposal_id)
+                .order_by(ProposalVersionRow.number)
+            )
+        )
+    return row, versions
+
+
+async def get_version(
+    engine: AsyncEngine, reader: Reader, proposal_id: str, number: int
+) -> tuple[ProposalRow, ProposalVersionRow]:
+    async with transaction(engine) as session:
+        row = await _proposal(session, proposal_id)
+        readable(reader, row)
+        version = await session.get(ProposalVersionRow, (proposal_id, number))
+    if version is None:
+        raise Problem(
+            404,
+            "version_not_found",
+            f"La version {number} n’existe pas.",
+            f"Version {number} does not exist.",
+        )
+    return row, version
+
+
+async def verify(engine: AsyncEngine, reader: Reader, proposal_id: str) -> dict[str, Any]:
+    """Recompute the chain: ``{"valid", "versions", "first_broken"}``."""
+    _, versions = await list_versions(engine, reader, proposal_id)
+    broken = rules.verify_chain(
+        [
+            {
+                "proposal_id": v.proposal_id,
+                "number": v.number,
+                "created_at": v.created_at,
+                "created_by": v.created_by,
+                "prev_hash": v.prev_hash,
+                "content": v.content,
+                "state": v.state,
+                "hash": v.hash,
+            }
+            for v in versions
+        ]
+    )
+    return {
+        "proposal_id": proposal_id,
+        "valid": broken is None,
+        "versions": len(versions),
+        "first_broken": broken,
+        "head": versions[-1].hash if versions else None,
+    }
+
+
+async def diff(
+    engine: AsyncEngine, reader: Reader, proposal_id: str, before: int, after: int
+) -> dict[str, Any]:
+    _, old = await get_version(engine, reader, proposal_id, before)
+    _, new = await get_version(engine, reader, proposal_id, after)
+    old_sections = {s["key"]: s for s in old.content["sections"]}  # type: ignore[index,union-attr]
+    sections = []
+    for section in new.content["sections"]:  # type: ignore[union-attr]
+        previous = old_sections.get(section["key"], {"text": ""})
+        ops = rules.word_diff(previous["text"], section["text"])
+        sections.append(
+            {
+                "key": section["key"],
+                "title_fr": section["title_fr"],
+                "changed": any(op["op"] != "equal" for op in ops),
+                "ops": ops,
+            }
+        )
+    return {"proposal_id": proposal_id, "from": before, "to": after, "sections": sections}
+
+
+async def history(engine: AsyncEngine, reader: Reader, proposal_id: str) -> list[dict[str, Any]]:
+    async with transaction(engine) as session:
+        row = await _proposal(session, proposal_id)
+        readable(reader, row)
+        events = await session.scalars(
+            select(ProposalEventRow)
+            .where(ProposalEventRow.proposal_id == proposal_id)
+            .order_by(ProposalEventRow.id)
+        )
+        return [
+            {
+                "step": e.step,
+                "status": e.status,
+                "by": e.actor,
+                "role": e.actor_role,
+                "at": e.at.isoformat(),
+                **e.details,
+            }
+            for e in events
+        ]
+
+
+# --- the way through the council ------------------------------------------------------------
+
+
+async def _handoff(session: AsyncSession, row: ProposalRow, step: str) -> None:
+    """The outbox: the back office's event, in the step's own transaction."""
+    atelier = await session.get(AtelierRow, row.atelier_id)
+    latest = await session.scalar(
+        select(ProposalVersionRow)
+        .where(ProposalVersionRow.proposal_id == row.id)
+        .order_by(ProposalVersionRow.number.desc())
+        .limit(1)
+    )
+    payload = {
+        "kind": f"proposal.{row.status}",
+        "step": step,
+        "occurred_at": _stamp(),
+        "proposal": {"id": row.id, "title": row.title, "kind": row.kind, "status": row.status},
+        "atelier": {
+            "id": row.atelier_id,
+            "title": atelier.title if atelier else "",
+            "instances": atelier.instances if atelier else [],
+        },
+        "version": {"number": latest.number, "hash": latest.hash} if latest else None,
+        "decision": row.decision,
+    }
+    session.add(
+        HandoffEventRow(
+            kind=payload["kind"],
+            proposal_id=row.id,
+            atelier_id=row.atelier_id,
+            payload=json.loads(rules.canonical(payload)),
+            created_at=now(),
+        )
+    )
+
+
+async def _step(
+    engine: AsyncEngine, reader: Reader, proposal_id: str, step: str, **details: Any
+) -> ProposalRow:
+    async with transaction(engine) as session:
+        row = await _proposal(session, proposal_id, lock=True)
+        _require(reader, step, row)
+        leads = rules.check_move(
+            step, row.status, None if reader.is_council_service else reader.role
+        )
+        if step == "decide":
+            leads = rules.check_decision(
+                details.get("outcome", ""),
+                details.get("answer", ""),
+                details.get("deliberation_ref"),
+            )
+            row.decision = {k: v for k, v in details.items() if v is not None} | {
+                "recorded_at": _stamp(),
+                "recorded_by": reader.name,
+            }
+        if step == "milestone":
+            decision = dict(row.decision or {})
+            decision["milestones"] = [*decision.get("milestones", []), details]
+            row.decision = decision
+        assert leads is not None
+        row.status = leads.value
+        await _event(session, row, step, reader, **details)
+        await _handoff(session, row, step)
+        audit(session, row.atelier_id, _who(reader), step, row.id, status=row.status)
+        await record(
+            session,
+            row.atelier_id,
+            f"proposal_{step}",
+            f"« {row.title} » : {leads.label_fr}",
+            f"“{row.title}”: {leads.label_en}",
+        )
+    return row
+
+
+async def transmit(engine: AsyncEngine, reader: Reader, proposal_id: str) -> ProposalRow:
+    return await _step(engine, reader, proposal_id, "transmit")
+
+
+async def instruct(engine: AsyncEngine, reader: Reader, proposal_id: str) -> ProposalRow:
+    return await _step(engine, reader, proposal_id, "instruct")
+
+
+async def decide(
+    engine: AsyncEngine, reader: Reader, proposal_id: str, **decision: Any
+) -> ProposalRow:
+    return await _step(engine, reader, proposal_id, "decide", **decision)
+
+
+async def milestone(
+    engine: AsyncEngine, reader: Reader, proposal_id: str, **milestone: Any
+) -> ProposalRow:
+    return await _step(engine, reader, proposal_id, "milestone", **milestone)
+
+
+async def council_list(
+    engine: AsyncEngine,
+    reader: Reader,
+    *,
+    status: str | None,
+    instance: str | None,
+    atelier_id: str | None,
+) -> list[tuple[ProposalRow, AtelierRow, ProposalVersionRow | None]]:
+    """Handed-over proposals, newest first, with their atelier and their latest version."""
+    query = (
+        select(ProposalRow, AtelierRow)
+        .join(AtelierRow, AtelierRow.id == ProposalRow.atelier_id)
+        .where(ProposalRow.status.in_(HANDED_OVER))
+    )
+    if status:
+        query = query.where(ProposalRow.status == status)
+    if atelier_id:
+        query = query.where(ProposalRow.atelier_id == atelier_id)
+    if not reader.is_council_service:
+        query = query.where(ProposalRow.atelier_id == reader.atelier_id)
+    async with transaction(engine) as session:
+        pairs = (await session.execute(query.order_by(ProposalRow.created_at.desc()))).all()
+        out = []
+        for row, atelier in pairs:
+            if instance and instance not in (atelier.instances or []):
+                continue
+            latest = await session.scalar(
+                select(ProposalVersionRow)
+                .where(ProposalVersionRow.proposal_id == row.id)
+                .order_by(ProposalVersionRow.number.desc())
+                .limit(1)
+            )
+            out.append((row, atelier, latest))
+    return out
+
+
+# --- a new draft from any version -------------------------------------------------------------
+
+
+async def new_draft(
+    engine: AsyncEngine, store: DocumentStore, reader: Reader, proposal_id: str, number: int
+) -> ProposalRow:
+    """The live document starts again from version ``number``: a new document holding that
+    exact state (the old one stays, read by nobody), unlocked, back to « brouillon » unless it
+    was already handed over (then the council keeps reading the handed-over versions)."""
+    _, version = await get_version(engine, reader, proposal_id, number)
+    async with transaction(engine) as session:
+        row = await _proposal(session, proposal_id, lock=True)
+        if reader.is_council_service or not can(Role(reader.role), Action.REOPEN_DRAFT):
+            raise Problem(
+                403,
+                "forbidden",
+                "Votre rôle ne permet pas cette action.",
+                "Your role does not allow this action.",
+            )
+        drafts = await session.scalar(
+            select(func.count())
+            .select_from(ProposalEventRow)
+            .where(ProposalEventRow.proposal_id == proposal_id, ProposalEventRow.step == "draft")
+        )
+        doc_id = f"prop-{row.id}-d{int(drafts or 0) + 1}"
+        # The new document first: if this transaction fails, an unused document is left over,
+        # never a proposal pointing at an empty one.
+        await store.append(doc_id, [version.state])
+        row.doc_id = doc_id
+        row.locked = False
+        if row.status == rules.ProposalStatus.FIGEE.value:
+            row.status = rules.ProposalStatus.BROUILLON.value
+        await _event(session, row, "draft", reader, from_version=number, doc_id=doc_id)
+        audit(session, row.atelier_id, _who(reader), "new_draft", row.id, from_version=number)
+    return row

@@ -1,0 +1,89 @@
+"""What protects people's work over HTTP: security headers and CSP, cross-site requests
+refused, ballots throttled per person (not per address), sensitive actions in an audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import ServerProcess
+from tests.server.test_ateliers_api import Room
+from tests.server.test_polls_api import act, new_poll, vote
+
+
+@pytest.fixture
+def room(server: ServerProcess) -> Any:
+    with httpx.Client(base_url=server.http, timeout=20) as http:
+        yield Room(http)
+
+
+def test_every_response_carries_security_headers_and_a_csp(room: Room) -> None:
+    for path in ("/health", f"/api/join/{room.code}", "/api/nowhere"):
+        response = room.http.get(path)
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+        csp = response.headers["content-security-policy"]
+        assert "script-src 'self'" in csp
+        assert "frame-ancestors 'none'" in csp
+
+
+def test_a_cookie_authenticated_change_from_another_site_is_refused(room: Room) -> None:
+    cookie = {"cookie": f"atelier_token={room.facilitator}"}
+    path = f"/api/ateliers/{room.atelier['id']}/invitations"
+    forged = room.http.post(
+        path, json={"role": "elu"}, headers={**cookie, "origin": "https://evil.example"}
+    )
+    assert (forged.status_code, forged.json()["code"]) == (403, "cross_site_request")
+    sandboxed = room.http.post(path, json={"role": "elu"}, headers={**cookie, "origin": "null"})
+    assert sandboxed.status_code == 403
+    referred = room.http.post(
+        path, json={"role": "elu"}, headers={**cookie, "referer": "https://evil.example/page"}
+    )
+    assert referred.status_code == 403
+    same_site = room.http.post(
+        path,
+        json={"role": "elu"},
+        headers={**cookie, "origin": str(room.http.base_url).rstrip("/")},
+    )
+    assert same_site.status_code == 201, same_site.text
+    bearer = room.http.post(path, json={"role": "elu"}, headers=room.auth(room.facilitator))
+    assert bearer.status_code == 201  # a header a foreign page cannot set: no CSRF possible
+
+
+def test_ballots_are_throttled_per_participant_not_per_address(room: Room) -> None:
+    poll = new_poll(room, method="plurality", params={}, secret=False)
+    act(room, poll, "open")
+    ana, bruno = room.token_of("Ana"), room.token_of("Bruno")
+    codes = [vote(room, poll, ana, {"choice": f"o{1 + i % 2}"}).status_code for i in range(35)]
+    assert codes[:30] == [200] * 30
+    assert set(codes[30:]) == {429}
+    refused = vote(room, poll, ana, {"choice": "o1"})
+    assert int(refused.headers["retry-after"]) >= 1
+    assert vote(room, poll, bruno, {"choice": "o1"}).status_code == 200  # same address, fine
+
+
+def test_sensitive_actions_are_in_the_audit_log_without_ballot_contents(room: Room) -> None:
+    joined = room.join("Troll").json()
+    room.http.post(
+        f"/api/participants/{joined['participant']['id']}/revoke",
+        headers=room.auth(room.facilitator),
+    )
+    room.invite("elu")
+    poll = new_poll(room, method="plurality", params={})
+    act(room, poll, "open")
+    room.http.post(
+        f"/api/polls/{poll['id']}/proxy-ballots",
+        json={"ballot": {"choice": "o3"}, "origin": "papier", "role": "habitant"},
+        headers=room.auth(room.facilitator),
+    )
+    log = room.http.get(
+        f"/api/ateliers/{room.atelier['id']}/audit", headers=room.auth(room.facilitator)
+    ).json()
+    assert [entry["action"] for entry in log] == ["proxy_ballot", "invitation", "revoke"]
+    assert all(entry["by"] == "Claire" for entry in log)
+    assert "o3" not in str(log)  # who entered a paper ballot, never what it says
+    resident = room.token_of("Ana")
+    denied = room.http.get(f"/api/ateliers/{room.atelier['id']}/audit", headers=room.auth(resident))
+    assert denied.status_code == 403

@@ -1,0 +1,64 @@
+"""The deployment files: the compose file is valid and runs two instances behind a proxy that
+upgrades WebSockets, with migrations run once before them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+from tests.conftest import ROOT, _unavailable
+
+
+def compose_config() -> dict[str, object]:
+    if (
+        shutil.which("docker")
+        and subprocess.run(
+            ["docker", "compose", "version"], capture_output=True, check=False
+        ).returncode
+        == 0
+    ):
+        command = ["docker", "compose"]
+    elif shutil.which("docker-compose"):
+        command = ["docker-compose"]
+    else:
+        _unavailable("docker compose", "neither `docker compose` nor `docker-compose` found")
+    done = subprocess.run(
+        [*command, "config", "--format", "json"]
+        if command[0] == "docker"
+        else [*command, "config"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    if command[0] == "docker":
+        return dict(json.loads(done.stdout))
+    import yaml  # docker-compose v1 prints YAML
+
+    return dict(yaml.safe_load(done.stdout))
+
+
+def test_the_compose_file_runs_two_instances_behind_a_websocket_proxy() -> None:
+    config = compose_config()
+    services = config["services"]
+    assert isinstance(services, dict)
+    instances = [name for name in services if name.startswith("atelier-")]
+    assert len(instances) == 2
+    for name in instances:
+        environment = services[name]["environment"]
+        assert environment["ATELIER_REDIS_URL"] == "redis://redis:6379/0"
+        assert environment["ATELIER_DATABASE_URL"].startswith("postgresql+asyncpg://")
+        assert (
+            services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        )
+        assert "healthcheck" in services[name]
+    assert services["migrate"]["command"] == ["atelier", "db", "upgrade"]
+    nginx = (Path(ROOT) / "deploy" / "nginx.conf").read_text()
+    for instance in instances:
+        assert f"server {instance}:8000" in nginx
+    assert "proxy_set_header Upgrade $http_upgrade;" in nginx
+    assert "sticky" not in nginx
+    assert "ip_hash" not in nginx
