@@ -111,3 +111,43 @@ def test_a_revoked_participant_is_told_at_once(demo: Demo, new_context: Any) -> 
     demo.api("POST", f"/api/participants/{ulysse['id']}/revoke")
     banner.filter(has_text="Accès au document refusé").wait_for()
     assert page.locator('[data-section="constat"] .ProseMirror').count() == 1
+
+
+def test_freezing_the_seance_locks_the_texts_people_have_open(demo: Demo, new_context: Any) -> None:
+    # Last in this module: the séance's proposals stay locked afterwards.
+    proposal = demo.new_proposal("Une fresque sur le mur de l’école")
+    writer = new_page(new_context())
+    join_by_ui(writer, demo, "Xavier")
+    writer.goto(f"{demo.http}/proposition/{proposal}")
+    writer.get_by_test_id("sync-state").filter(has_text="En ligne").wait_for()
+    area = writer.locator('[data-section="constat"] .ProseMirror')
+    area.click()
+    writer.keyboard.type("Le mur est gris.")
+
+    lead = new_page(new_context(DESKTOP))
+    sign_in_facilitator(lead, demo)
+    # The facilitator sees the sentence arrive (so the server has it) before freezing.
+    lead.goto(f"{demo.http}/proposition/{proposal}")
+    lead.locator('[data-section="constat"] .ProseMirror').get_by_text("Le mur est gris.").wait_for()
+    lead.goto(f"{demo.http}/animation/{demo.session_id}")
+    lead.get_by_label("Verrouiller les textes").check()
+    lead.get_by_role("button", name="Figer les propositions de la séance").click()
+    # Two steps: nothing is frozen before the confirmation.
+    lead.get_by_text("et les passer en lecture seule ?").wait_for()
+    check_axe(lead, "console freeze")
+    lead.get_by_role("button", name="Oui, figer maintenant").click()
+    lead.get_by_text(re.compile(r"Versions figées : \d+\.")).wait_for()
+    lead.get_by_text(re.compile("« Une fresque sur le mur de l’école » : version 1")).wait_for()
+    screenshot(lead, "33-console-frozen")
+
+    # The open editor turns read-only and says why; the frozen text is the one typed.
+    writer.get_by_text("Ce texte est figé et verrouillé").wait_for()
+    writer.wait_for_function(
+        "() => document.querySelector('[data-section=\"constat\"] .ProseMirror')"
+        ".getAttribute('contenteditable') === 'false'"
+    )
+    assert area.get_attribute("aria-readonly") == "true"
+    versions = demo.api("GET", f"/api/proposals/{proposal}/versions")
+    assert versions["locked"] is True
+    version = demo.api("GET", f"/api/proposals/{proposal}/versions/1")
+    assert "Le mur est gris." in str(version["content"])

@@ -48,7 +48,7 @@ export function sectionEditor(
   mount: HTMLElement,
   fragment: Y.XmlFragment,
   awareness: Awareness,
-  options: { readOnly: boolean; labelledBy: string; describedBy: string; onFocus: () => void },
+  options: { readOnly: () => boolean; labelledBy: string; describedBy: string; onFocus: () => void },
 ): EditorView {
   const state = EditorState.create({
     schema,
@@ -71,16 +71,17 @@ export function sectionEditor(
   });
   const view = new EditorView(mount, {
     state,
-    editable: () => !options.readOnly,
-    attributes: {
+    // Functions, not values: a freeze can lock the text while it is open (see proposal.ts).
+    editable: () => !options.readOnly(),
+    attributes: () => ({
       role: "textbox",
       "aria-multiline": "true",
       "aria-labelledby": options.labelledBy,
       "aria-describedby": options.describedBy,
-      "aria-readonly": options.readOnly ? "true" : "false",
+      "aria-readonly": options.readOnly() ? "true" : "false",
       class: "editor-area",
       spellcheck: "true",
-    },
+    }),
   });
   view.dom.addEventListener("focus", options.onFocus);
   return view;

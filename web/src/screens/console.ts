@@ -1,7 +1,7 @@
 // The facilitator's console: the séance's steps (start, previous, next, go to), attendance and
 // presence by role, invitation codes for the invited roles, the join code and its QR code, and
 // the polls (see polls.ts).
-import { api, errorText, type Seance } from "../api";
+import { api, errorText, type Proposal, type Seance } from "../api";
 import { h } from "../dom";
 import { t } from "../i18n";
 import { identityForPlace } from "../identity";
@@ -12,6 +12,7 @@ import { follow, initialState, loadSeance } from "../seance";
 import { errorRegion, formatCode, loading, pageTitle } from "../ui";
 import { countsByRole, liveBadge } from "./common";
 import { pollConsole } from "./polls";
+import { freezeSection } from "./freeze";
 
 export const facilitatorConsole: Screen = (main, { sessionId }) => {
   const identity = identityForPlace(sessionId);
@@ -93,6 +94,10 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
       });
 
       const polls = h("div", {});
+      const titles = new Map<string, string>();
+      api<Proposal[]>("GET", `/api/ateliers/${encodeURIComponent(identity.atelierId)}/proposals`, undefined, identity.token)
+        .then((rows) => rows.forEach((row) => titles.set(row.id, row.title)))
+        .catch(() => undefined);
       main.append(
         pageTitle(t("console.title"), t("seance.title", { n: seance.number })),
         badge.el,
@@ -115,6 +120,7 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
           presence,
         ),
         polls,
+        freezeSection(identity, sessionId, () => titles),
         h(
           "section",
           { class: "card", "aria-labelledby": "join-title" },

@@ -113,6 +113,8 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
       refused = true; // final: a new token is needed
       provider.disconnect();
     }
+    // 1012: the document changed hands (a freeze locked it): ask again what we may do.
+    if (event && event.code === 1012) void recheckAccess();
     drawBanner();
   });
   ydoc.on("update", (_update: Uint8Array, origin: unknown) => {
@@ -134,6 +136,22 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
   window.addEventListener("offline", goOffline);
   window.addEventListener("online", goOnline);
   drawBanner();
+
+  // --- read-only, from the start or once a freeze locks the text -----------------------------
+  let readOnly = access.read_only;
+  const lockedNotice = h("p", { class: "notice", hidden: true, role: "status" }, t("proposal.locked"));
+  const recheckAccess = async () => {
+    try {
+      const now = await api<DocAccess>("GET", `/api/proposals/${encodeURIComponent(proposalRow.id)}/token`, undefined, identity.token);
+      if (now.read_only && !readOnly) {
+        readOnly = true;
+        lockedNotice.hidden = false;
+        for (const view of views) view.setProps({});
+      }
+    } catch {
+      /* offline or refused: the banner says so */
+    }
+  };
 
   // --- who is here --------------------------------------------------------------------------
   const peopleCount = h("p", { class: "here-count" });
@@ -173,6 +191,7 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
     h("p", { class: "me" }, t("atelier.you_are", { name: me.name }), " ", roleBadge(identity.role)),
     banner,
     access.read_only ? h("p", { class: "notice" }, t("proposal.read_only")) : null,
+    lockedNotice,
     h("section", { class: "card here", "aria-labelledby": "here-title" }, h("h2", { id: "here-title" }, t("proposal.here")), peopleCount, peopleList),
     access.read_only ? null : h("p", { class: "hint" }, t("proposal.shortcuts")),
   ]);
@@ -191,7 +210,7 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
     );
     views.push(
       sectionEditor(mount, ydoc.getXmlFragment(section.key), awareness, {
-        readOnly: access.read_only,
+        readOnly: () => readOnly,
         labelledBy: titleId,
         describedBy: hintId,
         onFocus: () => awareness.setLocalStateField("section", section.key),
