@@ -147,7 +147,19 @@ def test_freezing_the_seance_locks_the_texts_people_have_open(demo: Demo, new_co
         ".getAttribute('contenteditable') === 'false'"
     )
     assert area.get_attribute("aria-readonly") == "true"
+    writer.get_by_test_id("sync-state").filter(
+        has_text="le texte se met à jour en direct"
+    ).wait_for()
     versions = demo.api("GET", f"/api/proposals/{proposal}/versions")
     assert versions["locked"] is True
     version = demo.api("GET", f"/api/proposals/{proposal}/versions/1")
     assert "Le mur est gris." in str(version["content"])
+    # Everyone reads the frozen version in the client, with its fingerprint.
+    writer.get_by_text("Versions figées").click()
+    writer.get_by_text("Statut : figée.").wait_for()
+    writer.get_by_role("button", name="Lire la version 1").click()
+    frozen = writer.get_by_role("article", name="Version 1")
+    frozen.get_by_text("Le mur est gris.").wait_for()
+    assert version["hash"] in frozen.inner_text()
+    check_axe(writer, "frozen version")
+    screenshot(writer, "34-frozen-version")

@@ -37,10 +37,11 @@ const dynamic = {
   "join.role_hint.": ROLES,
   "kind.": ["fiche_action", "synthese"],
   "live.": ["connecting", "open", "offline", "refused"],
-  "sync.": ["connecting", "syncing", "synced", "offline", "refused"],
+  "sync.": ["connecting", "syncing", "synced", "offline", "refused", "synced_read_only", "offline_read_only"],
   "method.": METHODS,
   "method_help.": METHODS,
   "poll_status.": ["draft", "open", "closed", "published"],
+  "proposal_status.": ["brouillon", "figee", "transmise", "en_instruction", "adoptee", "ajournee", "rejetee"],
 };
 for (const unit of ["votes", "approvals", "dots", "points", "beats"]) {
   used.add(`results.unit.${unit}.one`);

@@ -14,6 +14,7 @@ import type { Screen } from "../router";
 import { errorRegion, loading, pageTitle } from "../ui";
 import { sectionEditor, type AwarenessUser } from "../editor";
 import { roleBadge } from "./common";
+import { versionsSection } from "./versions";
 
 interface DocAccess {
   doc_id: string;
@@ -84,6 +85,10 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
   const me: AwarenessUser = { name: identity.displayName || roleLabel(identity.role), color: roleColour(identity.role), role: identity.role };
   awareness.setLocalStateField("user", me);
 
+  // Read-only from the start (observers, council staff), or once a freeze locks the text.
+  let readOnly = access.read_only;
+  const shortcuts = h("p", { class: "hint", hidden: access.read_only }, t("proposal.shortcuts"));
+
   // --- connection and sync state ------------------------------------------------------------
   const banner = h("div", { class: "sync-banner", role: "status", "aria-live": "polite", "data-testid": "sync-state" });
   let pending = false; // local edits made while not synced
@@ -97,7 +102,12 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
   let shown = "";
   const drawBanner = () => {
     const state = syncState();
-    const text = state === "offline" && pending ? t("sync.offline_pending") : t(`sync.${state}`);
+    const text =
+      state === "offline" && pending
+        ? t("sync.offline_pending")
+        : readOnly && (state === "synced" || state === "offline")
+          ? t(`sync.${state}_read_only`)
+          : t(`sync.${state}`);
     if (text === shown) return;
     shown = text;
     banner.dataset.state = state;
@@ -137,8 +147,7 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
   window.addEventListener("online", goOnline);
   drawBanner();
 
-  // --- read-only, from the start or once a freeze locks the text -----------------------------
-  let readOnly = access.read_only;
+  // --- a freeze may lock the text while it is open ------------------------------------------
   const lockedNotice = h("p", { class: "notice", hidden: true, role: "status" }, t("proposal.locked"));
   const recheckAccess = async () => {
     try {
@@ -146,7 +155,10 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
       if (now.read_only && !readOnly) {
         readOnly = true;
         lockedNotice.hidden = false;
+        shortcuts.hidden = true;
         for (const view of views) view.setProps({});
+        shown = "";
+        drawBanner();
       }
     } catch {
       /* offline or refused: the banner says so */
@@ -193,7 +205,7 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
     access.read_only ? h("p", { class: "notice" }, t("proposal.read_only")) : null,
     lockedNotice,
     h("section", { class: "card here", "aria-labelledby": "here-title" }, h("h2", { id: "here-title" }, t("proposal.here")), peopleCount, peopleList),
-    access.read_only ? null : h("p", { class: "hint" }, t("proposal.shortcuts")),
+    shortcuts,
   ]);
   for (const section of proposalRow.sections) {
     const titleId = `section-${section.key}-title`;
@@ -217,7 +229,7 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
       }),
     );
   }
-  main.append(h("p", {}, h("a", { href: `/atelier/${encodeURIComponent(identity.atelierId)}` }, t("proposal.back"))));
+  main.append(versionsSection(identity, proposalRow.id), h("p", {}, h("a", { href: `/atelier/${encodeURIComponent(identity.atelierId)}` }, t("proposal.back"))));
 
   return () => {
     window.removeEventListener("offline", goOffline);
