@@ -14,6 +14,7 @@ from tests.web.conftest import (
     no_page_errors,
     press,
     screenshot,
+    sign_in_facilitator,
     tab_to,
 )
 
@@ -119,3 +120,25 @@ def test_home_lists_the_ateliers_this_device_joined(demo: Demo, new_context: Any
     mine = page.get_by_role("region", name="Vos ateliers sur cet appareil")
     mine.get_by_role("link", name="Évolution des instances de démocratie locale").click()
     page.get_by_text("Vous : Victor").wait_for()
+
+
+def test_an_invitation_link_from_the_console_brings_its_role_and_code(
+    demo: Demo, new_context: Any
+) -> None:
+    lead = new_page(new_context())
+    sign_in_facilitator(lead, demo)
+    lead.goto(f"{demo.http}/animation/{demo.session_id}")
+    lead.get_by_label("Rôle", exact=True).select_option("agent")
+    lead.get_by_role("button", name="Créer un code d’invitation").click()
+    link = lead.locator(".invite-code a").get_attribute("href")
+    assert link
+    assert "#role=agent&invitation=" in link  # in the fragment: never in a server log
+
+    guest = new_page(new_context())
+    guest.goto(link)
+    guest.get_by_label("J’ai lu la charte et je l’accepte").check()
+    guest.get_by_role("button", name="Continuer").click()
+    assert guest.locator("input[name=role]:checked").get_attribute("value") == "agent"
+    guest.get_by_label("Votre prénom, nom ou pseudonyme").fill("Zoé")
+    guest.get_by_role("button", name="Rejoindre la séance").click()
+    guest.locator(".role-badge", has_text="agent de la ville").wait_for()

@@ -3,6 +3,7 @@ import { h } from "./dom";
 import { lang, onLangChange, ready, setLang, t } from "./i18n";
 import { interceptLinks, render, route } from "./router";
 import { focusNextTitle } from "./ui";
+import { adoptTokenFromHash } from "./identity";
 
 // Screens load on demand: a phone that joins and votes never downloads the editor.
 route("/", async () => (await import("./screens/home")).home);
@@ -47,6 +48,10 @@ if ("serviceWorker" in navigator) {
     })
     .catch(() => undefined);
 }
+
+// A link carrying a token in its fragment (the facilitator's, printed by `atelier demo`) signs
+// this browser in, whatever screen it opens.
+adoptTokenFromHash();
 
 // Start once the chosen language's catalog is in.
 void ready().then(() => {

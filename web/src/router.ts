@@ -69,6 +69,6 @@ export function interceptLinks(root: HTMLElement): void {
     )
       return;
     event.preventDefault();
-    navigate(anchor.pathname + anchor.search);
+    navigate(anchor.pathname + anchor.search + anchor.hash);
   });
 }

@@ -87,7 +87,16 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
         inviteError.show(null);
         try {
           const invitation = await api<{ code: string; role: string }>("POST", `/api/ateliers/${encodeURIComponent(identity.atelierId)}/invitations`, { role: inviteRole.value }, identity.token);
-          inviteOut.replaceChildren(t("console.invite_code", { role: roleLabel(invitation.role) }), " ", h("strong", { class: "code" }, invitation.code));
+          const link = `${seance.join_url}#role=${encodeURIComponent(invitation.role)}&invitation=${encodeURIComponent(invitation.code)}`;
+          inviteOut.replaceChildren(
+            t("console.invite_code", { role: roleLabel(invitation.role) }),
+            " ",
+            h("strong", { class: "code" }, invitation.code),
+            h("br", {}),
+            t("console.invite_link"),
+            " ",
+            h("a", { href: link, class: "url" }, link),
+          );
         } catch (e) {
           inviteError.show(errorText(e));
         }

@@ -14,7 +14,13 @@ import { roleLabel } from "../roles";
 const draft = { code: "", step: 1, accepted: false, name: "", role: "habitant" as Role, invitation: "", named: false };
 
 export const join: Screen = (main, { code }) => {
-  if (draft.code !== code) Object.assign(draft, { code, step: 1, accepted: false, name: "", role: "habitant", invitation: "", named: false });
+  if (draft.code !== code) {
+    // An invitation link (from the facilitator's console) carries the role and its code in its
+    // fragment, which never reaches a server log.
+    const query = new URLSearchParams(location.hash.slice(1));
+    const invited = query.get("role") as Role | null;
+    Object.assign(draft, { code, step: 1, accepted: false, name: "", role: invited ?? "habitant", invitation: query.get("invitation") ?? "", named: false });
+  }
   const status = loading();
   main.append(pageTitle(t("join.title"), formatCode(code)), status);
   let alive = true;
