@@ -4,8 +4,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 NODE_STAMP := tests/interop/node_modules/.installed-stamp
+WEB_STAMP  := web/node_modules/.installed-stamp
 
-.PHONY: run test install node lint fmt clean demo
+.PHONY: run test install node lint fmt clean demo web web-check
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }
@@ -21,7 +22,21 @@ $(NODE_STAMP): tests/interop/package.json tests/interop/package-lock.json
 	cd tests/interop && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-node: $(NODE_STAMP)
+$(WEB_STAMP): web/package.json web/package-lock.json
+	command -v npm >/dev/null || { echo "npm is required to build the web client (apt-get install nodejs npm)"; exit 1; }
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The interop tests' Node clients, and the web client's packages (axe-core for tests/web).
+node: $(NODE_STAMP) $(WEB_STAMP)
+
+## Rebuild the browser client into web/dist (committed: `make run` needs no Node).
+web: $(WEB_STAMP)
+	cd web && npm run build
+
+## CI: the catalogs agree and the committed web/dist is exactly what web/src builds to.
+web-check: $(WEB_STAMP)
+	cd web && npm run check
 
 ## Serve on http://127.0.0.1:8000 with the embedded defaults (SQLite file, in-process broker).
 run: install
@@ -42,4 +57,4 @@ fmt: install
 	$(BIN)/ruff format domain collab server tests bench
 
 clean:
-	rm -rf $(VENV) tests/interop/node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) tests/interop/node_modules web/node_modules .pytest_cache .mypy_cache .ruff_cache

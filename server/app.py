@@ -24,6 +24,7 @@ from server.routes.health import health
 from server.routes.polls import PollController
 from server.routes.proposals import CouncilController, ProposalVersionController
 from server.routes.sessions_ws import session_socket
+from server.routes.web import web_routes
 from server.security import CrossSiteGuard, security_headers
 from server.settings import Settings, load_settings
 from server.state import AppServices
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             atelier_feed,
             instance_feed,
             handoff_feed,
+            *web_routes(),
         ],
         exception_handlers=exception_handlers(),
         middleware=[CrossSiteGuard()],

@@ -1,0 +1,57 @@
+"""The server serves the committed client: the join link opens it, assets are cached for good."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from tests.conftest import ROOT
+from tests.web.conftest import Demo
+
+
+def test_the_join_link_the_server_prints_opens_the_client(demo: Demo) -> None:
+    info = httpx.get(f"{demo.http}/api/join/{demo.join_code}", timeout=10).json()
+    session = demo.api("GET", f"/api/sessions/{info['session']['id']}")
+    response = httpx.get(session["join_url"], timeout=10)
+    assert response.status_code == 200
+    assert response.text == (ROOT / "web" / "dist" / "index.html").read_text(encoding="utf-8")
+    assert response.headers["cache-control"] == "no-cache"
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+
+
+def test_every_client_route_answers_the_client_and_unknown_paths_do_not(demo: Demo) -> None:
+    for path in (
+        "/",
+        "/rejoindre/ABCDEFGH",
+        f"/atelier/{demo.atelier_id}",
+        "/proposition/p1",
+        "/animation/s1",
+        "/projection/s1",
+        "/vote/poll-1",
+    ):
+        response = httpx.get(demo.http + path, timeout=10)
+        assert response.status_code == 200, path
+        assert '<div id="app">' in response.text, path
+    assert httpx.get(demo.http + "/nowhere/at/all", timeout=10).status_code == 404
+    # The API keeps its own answers (problem details), not the client's page.
+    assert httpx.get(demo.http + "/api/join/ZZZZZZZZ", timeout=10).status_code == 404
+
+
+def test_hashed_assets_are_served_and_cached_for_a_year(demo: Demo) -> None:
+    index = httpx.get(demo.http + "/", timeout=10).text
+    assets = re.findall(r'(?:src|href)="(/assets/[^"]+)"', index)
+    assert any(a.endswith(".js") for a in assets)
+    assert any(a.endswith(".css") for a in assets)
+    for asset in assets:
+        response = httpx.get(demo.http + asset, timeout=10)
+        assert response.status_code == 200, asset
+        assert "immutable" in response.headers["cache-control"]
+
+
+def test_the_service_worker_is_served_from_the_root_and_never_cached(demo: Demo) -> None:
+    response = httpx.get(demo.http + "/sw.js", timeout=10)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/javascript")
+    assert response.headers["cache-control"] == "no-cache"
+    assert "atelier-shell" in response.text

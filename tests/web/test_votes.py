@@ -1,0 +1,230 @@
+"""Votes: the facilitator prepares and opens a poll in the console, a resident votes on a phone,
+the projector shows it live; a ballot screen for every method; hidden results revealed; a
+tie's run-off. axe-core on each screen; screenshots saved."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.web.conftest import (
+    DESKTOP,
+    Demo,
+    check_axe,
+    join_by_ui,
+    new_page,
+    no_page_errors,
+    screenshot,
+    sign_in_facilitator,
+)
+
+
+def open_poll(demo: Demo, title: str, method: str, options: list[str], **extra: Any) -> str:
+    poll = demo.api(
+        "POST",
+        f"/api/sessions/{demo.session_id}/polls",
+        json={"title": title, "method": method, "options": [{"label": o} for o in options]} | extra,
+    )
+    demo.api("POST", f"/api/polls/{poll['id']}/open")
+    return str(poll["id"])
+
+
+def projector(demo: Demo, new_context: Any) -> Any:
+    page = new_page(new_context(DESKTOP))
+    sign_in_facilitator(page, demo)
+    page.goto(f"{demo.http}/projection/{demo.session_id}")
+    page.get_by_role("status").filter(has_text="En direct").wait_for()
+    return page
+
+
+def projected(page: Any, title: str) -> Any:
+    return page.locator("section.projected-poll", has=page.get_by_role("heading", name=title))
+
+
+def test_a_vote_cast_on_a_phone_appears_on_the_projector(demo: Demo, new_context: Any) -> None:
+    lead = new_page(new_context(DESKTOP))
+    sign_in_facilitator(lead, demo)
+    lead.get_by_role("link", name="Console d’animation").click()
+    lead.get_by_role("heading", name="Votes").wait_for()
+    lead.get_by_label("Question").fill("Par quoi commencer ?")
+    lead.get_by_label("Méthode").select_option("plurality")
+    lead.get_by_label("Options").fill("Jardin partagé\nBancs place Kléber\nComposteur")
+    lead.get_by_role("button", name="Préparer le vote").click()
+    card = lead.locator("article.poll", has_text="Par quoi commencer ?")
+    card.get_by_role("button", name="Ouvrir le vote").click()
+    card.get_by_role("button", name="Clore le vote").wait_for()
+    check_axe(lead, "console with a poll")
+    screenshot(lead, "50-console-poll")
+
+    screen = projector(demo, new_context)
+    poll = projected(screen, "Par quoi commencer ?")
+    poll.get_by_text("Pas encore de bulletin.").wait_for()
+
+    phone = new_page(new_context())
+    join_by_ui(phone, demo, "Nina")
+    phone.get_by_role("link", name="Voter : Par quoi commencer ?").click()
+    phone.get_by_role("heading", name=re.compile("Par quoi commencer")).wait_for()
+    check_axe(phone, "ballot plurality")
+    phone.get_by_label("Bancs place Kléber").check()
+    screenshot(phone, "51-ballot-phone")
+    phone.get_by_role("button", name="Envoyer mon vote").click()
+    phone.get_by_role("status").filter(has_text="enregistré et compté").wait_for()
+
+    # The projector: the bar, its figure, who leads; and the announcement for screen readers.
+    poll.locator(".bars li", has_text="Bancs place Kléber").get_by_text("1 voix").wait_for()
+    poll.get_by_text("En tête : Bancs place Kléber.").wait_for()
+    screen.get_by_test_id("announcer").filter(has_text="Bancs place Kléber").wait_for()
+    check_axe(screen, "projection with results")
+    screenshot(screen, "52-projection-results")
+    # And the console follows the same count.
+    card.locator(".bars li", has_text="Bancs place Kléber").get_by_text("1 voix").wait_for()
+
+    # The phone may change its vote until the close; the count follows, not doubled.
+    phone.get_by_label("Composteur").check()
+    phone.get_by_role("button", name="Modifier mon vote").click()
+    poll.locator(".bars li", has_text="Composteur").get_by_text("1 voix").wait_for()
+    poll.locator(".bars li", has_text="Bancs place Kléber").get_by_text("0 voix").wait_for()
+    assert poll.locator(".turnout").inner_text() == "1 bulletin"
+
+    card.get_by_role("button", name="Clore le vote").click()
+    phone.get_by_text("Le vote est clos.").wait_for()
+    poll.get_by_text("Résultat : Composteur.").wait_for()
+    no_page_errors(phone)
+    no_page_errors(screen)
+
+
+# Each method's poll settings beyond the defaults.
+BALLOTS: dict[str, dict[str, Any]] = {
+    "approval": {},
+    "dots": {"params": {"dots_per_voter": 3, "max_per_option": 2}},
+    "score": {},
+    "borda": {},
+    "irv": {},
+    "schulze": {},
+    "majority_judgment": {},
+}
+
+
+def fill_ballot(page: Any, method: str) -> None:
+    """What a person does on each ballot screen: Ruelle first (approval: Ruelle alone)."""
+    if method == "approval":
+        page.get_by_label("Ruelle").check()
+    elif method == "dots":
+        add = page.get_by_role("button", name="Ajouter une gommette à Ruelle")
+        add.click()
+        add.click()
+        assert add.is_disabled()  # at most 2 on one option
+        page.get_by_role("button", name="Ajouter une gommette à Parvis").click()
+        page.get_by_text("Il vous reste 0 gommette.").wait_for()
+        assert page.get_by_role("button", name="Ajouter une gommette à Square").is_disabled()
+    elif method == "score":
+        for option, score in (("Ruelle", "5"), ("Parvis", "3"), ("Square", "0")):
+            page.get_by_role("group", name=option).get_by_label(score, exact=True).check()
+    elif method == "majority_judgment":
+        for option, grade in (
+            ("Ruelle", "Très bien"),
+            ("Parvis", "Passable"),
+            ("Square", "À rejeter"),
+        ):
+            page.get_by_role("group", name=option).get_by_label(grade, exact=True).check()
+    elif method == "borda":
+        # Starts in option order (Square, Parvis, Ruelle): move Ruelle to the top.
+        page.get_by_role("button", name="Monter Ruelle").click()
+        page.get_by_role("button", name="Monter Ruelle").click()
+        assert page.locator("ol.ranking li").all_inner_texts()[0].startswith("1.")
+    else:  # irv, schulze: rank some
+        page.get_by_role("button", name="Classer Ruelle").click()
+        page.get_by_role("button", name="Classer Parvis").click()
+
+
+@pytest.mark.parametrize("method", list(BALLOTS))
+def test_every_method_has_a_phone_ballot_and_a_live_result(
+    demo: Demo, new_context: Any, method: str
+) -> None:
+    title = f"Où installer les bancs ? ({method})"
+    open_poll(demo, title, method, ["Square", "Parvis", "Ruelle"], **BALLOTS[method])
+    screen = projector(demo, new_context)
+    phone = new_page(new_context())
+    join_by_ui(phone, demo, f"Votant {method}")
+    phone.get_by_role("link", name=f"Voter : {title}").click()
+    phone.get_by_role("heading", name=re.compile(re.escape(title))).wait_for()
+    fill_ballot(phone, method)
+    check_axe(phone, f"ballot {method}")
+    screenshot(phone, f"60-ballot-{method}")
+    phone.get_by_role("button", name="Envoyer mon vote").click()
+    phone.get_by_role("status").filter(has_text="enregistré et compté").wait_for()
+    # Ruelle leads on the projector whatever the method.
+    poll = projected(screen, title)
+    poll.get_by_text("En tête : Ruelle.").wait_for()
+    if method == "dots":
+        assert poll.locator(".dots-chart li", has_text="Ruelle").locator(".dot").count() == 2
+    if method == "majority_judgment":
+        poll.locator(".profiles li", has_text="Ruelle").get_by_text(
+            "mention majoritaire : Très bien"
+        ).wait_for()
+    check_axe(screen, f"projection {method}")
+    screenshot(screen, f"61-projection-{method}")
+    no_page_errors(phone)
+
+
+def test_hidden_results_show_at_the_close_and_a_tie_gets_a_run_off(
+    demo: Demo, new_context: Any
+) -> None:
+    title = "Quel nom pour l’atelier ?"
+    poll_id = open_poll(demo, title, "plurality", ["Agora", "Forum"], hide_results=True)
+    screen = projector(demo, new_context)
+    voters = []
+    for name, choice in (("Olga", "Agora"), ("Paul", "Forum")):
+        phone = new_page(new_context())
+        join_by_ui(phone, demo, name)
+        phone.goto(f"{demo.http}/vote/{poll_id}")
+        phone.get_by_label(choice).check()
+        phone.get_by_role("button", name="Envoyer mon vote").click()
+        phone.get_by_role("status").filter(has_text="enregistré").wait_for()
+        voters.append(phone)
+    poll = projected(screen, title)
+    poll.get_by_text("2 bulletins").wait_for()
+    poll.get_by_text("Résultats masqués jusqu’à la clôture du vote.").wait_for()
+    assert poll.locator(".bars").count() == 0
+
+    lead = new_page(new_context(DESKTOP))
+    sign_in_facilitator(lead, demo)
+    lead.goto(f"{demo.http}/animation/{demo.session_id}")
+    card = lead.locator("article.poll", has_text=title)
+    card.get_by_role("button", name="Clore le vote").click()
+    card.get_by_role("button", name="Révéler les résultats").click()
+    poll.get_by_text("Égalité en tête : Agora, Forum.").wait_for()
+    card.get_by_role("button", name="Second tour entre les ex æquo").click()
+    # The run-off opens at once, between the tied options, on the phones too.
+    runoff = lead.locator("article.poll", has_text="second tour")
+    runoff.get_by_role("button", name="Clore le vote").wait_for()
+    voters[0].goto(f"{demo.http}/atelier/{demo.atelier_id}")
+    voters[0].get_by_role("link", name=re.compile(f"Voter : {title}")).wait_for()
+    screenshot(lead, "70-console-runoff")
+
+
+def test_a_paper_ballot_entered_at_the_console_counts_on_the_projector(
+    demo: Demo, new_context: Any
+) -> None:
+    title = "Quel jour pour le marché ?"
+    open_poll(demo, title, "approval", ["Mercredi", "Samedi"])
+    screen = projector(demo, new_context)
+    lead = new_page(new_context(DESKTOP))
+    sign_in_facilitator(lead, demo)
+    lead.goto(f"{demo.http}/animation/{demo.session_id}")
+    card = lead.locator("article.poll", has_text=title)
+    card.get_by_text("Saisir un bulletin papier ou une procuration").click()
+    card.get_by_label("Rôle de la personne").select_option("habitant")
+    card.get_by_label("Provenance").select_option("papier")
+    card.get_by_label("Samedi").check()
+    check_axe(lead, "console paper ballot")
+    screenshot(lead, "53-console-paper-ballot")
+    card.get_by_role("button", name="Enregistrer ce bulletin").click()
+    projected(screen, title).locator(".bars li", has_text="Samedi").get_by_text(
+        "1 soutien"
+    ).wait_for()
+    # By role: one habitant·e ballot on a secret poll is withheld, not shown as a "result".
+    card.get_by_text("Résultats par rôle").click()
+    card.locator(".by-role-results").get_by_text("moins de 3 bulletins").wait_for()

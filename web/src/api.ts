@@ -1,0 +1,164 @@
+// The HTTP API (/api, problem details on error). The participant token goes as a bearer header:
+// a browser may hold tokens for several ateliers, while the cookie holds the last one only.
+import { pick, t } from "./i18n";
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly detailFr: string,
+    readonly detailEn: string,
+  ) {
+    super(detailEn || detailFr || code);
+  }
+
+  /** What to show the person, in their language. */
+  get text(): string {
+    return pick(this.detailFr, this.detailEn) || t("error.generic");
+  }
+}
+
+export class NetworkError extends Error {
+  get text(): string {
+    return t("error.network");
+  }
+}
+
+export async function api<T>(
+  method: "GET" | "POST" | "PUT",
+  path: string,
+  body?: unknown,
+  token?: string | null,
+): Promise<T> {
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers["content-type"] = "application/json";
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "same-origin",
+    });
+  } catch {
+    throw new NetworkError("network");
+  }
+  if (!response.ok) {
+    let problem: Record<string, unknown> = {};
+    try {
+      problem = await response.json();
+    } catch {
+      /* not a problem detail: keep the status */
+    }
+    throw new ApiError(
+      response.status,
+      String(problem.code ?? response.status),
+      String(problem.detail_fr ?? problem.detail ?? ""),
+      String(problem.detail_en ?? problem.detail ?? ""),
+    );
+  }
+  return (await response.json()) as T;
+}
+
+export function errorText(error: unknown): string {
+  if (error instanceof ApiError || error instanceof NetworkError) return error.text;
+  return t("error.generic");
+}
+
+/** ws(s)://this-host + path: the client always talks to the origin that served it. */
+export function wsUrl(path: string): string {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${location.host}${path}`;
+}
+
+// --- shapes of the API (server/schemas.py, server/routes/ateliers.py) -------------------------
+
+export type Role = "habitant" | "elu" | "agent" | "animateur" | "conseil" | "observateur";
+
+export interface Participant {
+  id: string;
+  atelier_id: string;
+  display_name: string;
+  role: Role;
+  role_label_fr: string;
+  charter_version: number | null;
+  joined_at: string;
+  revoked: boolean;
+}
+
+export interface Joined {
+  participant: Participant;
+  token: string;
+  atelier_id: string;
+  session_id: string | null;
+}
+
+export interface Atelier {
+  id: string;
+  title: string;
+  subject: string;
+  kind: string;
+  scope: string;
+  neighbourhood: string | null;
+  instances: string[];
+  pilots: string[];
+  charter_version: number;
+  charter_text: string;
+  min_residents: number;
+  status: string;
+}
+
+export interface AgendaItem {
+  title: string;
+  minutes?: number | null;
+}
+
+export interface SessionDetails {
+  date?: string;
+  start_time?: string | null;
+  end_time?: string | null;
+  mode?: string;
+  place?: string | null;
+  remote_link?: string | null;
+  objectives?: string[];
+  agenda?: AgendaItem[];
+  method_steps?: string[];
+  current_step?: number | null;
+  next_agenda?: string[];
+}
+
+export interface Seance {
+  id: string;
+  atelier_id: string;
+  number: number;
+  join_code: string;
+  join_url: string;
+  details: SessionDetails;
+  attendance_by_role: Record<string, number>;
+}
+
+export interface JoinInfo {
+  atelier: Atelier;
+  session: SessionDetails & { id: string; number: number };
+  roles: { role: Role; label_fr: string; label_en: string; needs_invitation: boolean }[];
+}
+
+export interface SectionInfo {
+  key: string;
+  title_fr: string;
+  title_en: string;
+  hint_fr: string;
+  hint_en: string;
+}
+
+export interface Proposal {
+  id: string;
+  atelier_id: string;
+  kind: string;
+  title: string;
+  doc_id: string;
+  session_id: string | null;
+  sections: SectionInfo[];
+  created_at: string;
+}

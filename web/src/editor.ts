@@ -1,0 +1,88 @@
+// One ProseMirror editor bound to one Y.XmlFragment (a proposal's section), with the live
+// cursors of the others. The schema writes what collab/render.py reads: `paragraph` nodes holding
+// text, the marks named as Tiptap names them (`bold`, `italic`), so a Tiptap client would agree.
+import { baseKeymap, toggleMark } from "prosemirror-commands";
+import { keymap } from "prosemirror-keymap";
+import { Schema } from "prosemirror-model";
+import { EditorState } from "prosemirror-state";
+import { EditorView } from "prosemirror-view";
+import { redo, undo, yCursorPlugin, ySyncPlugin, yUndoPlugin } from "y-prosemirror";
+import type { Awareness } from "y-protocols/awareness";
+import type * as Y from "yjs";
+import { roleLabel } from "./roles";
+
+export const schema = new Schema({
+  nodes: {
+    doc: { content: "paragraph+" },
+    paragraph: { content: "inline*", group: "block", parseDOM: [{ tag: "p" }], toDOM: () => ["p", 0] },
+    text: { group: "inline" },
+  },
+  marks: {
+    bold: { parseDOM: [{ tag: "strong" }, { tag: "b" }], toDOM: () => ["strong", 0] },
+    italic: { parseDOM: [{ tag: "em" }, { tag: "i" }], toDOM: () => ["em", 0] },
+  },
+});
+
+export interface AwarenessUser {
+  name: string;
+  color: string;
+  role: string;
+}
+
+/** A remote cursor: a coloured caret and a label with the person's name and role. */
+function cursorBuilder(user: AwarenessUser): HTMLElement {
+  const cursor = document.createElement("span");
+  cursor.className = "remote-cursor";
+  cursor.style.borderColor = user.color;
+  const label = document.createElement("span");
+  label.className = "remote-cursor-label";
+  label.style.backgroundColor = user.color;
+  label.textContent = user.role ? `${user.name} (${roleLabel(user.role)})` : user.name;
+  label.dataset.name = user.name;
+  // Word joiners keep the caret from breaking a line, as y-prosemirror's own builder does.
+  cursor.append("\u2060", label, "\u2060");
+  return cursor;
+}
+
+export function sectionEditor(
+  mount: HTMLElement,
+  fragment: Y.XmlFragment,
+  awareness: Awareness,
+  options: { readOnly: () => boolean; labelledBy: string; describedBy: string; onFocus: () => void },
+): EditorView {
+  const state = EditorState.create({
+    schema,
+    plugins: [
+      ySyncPlugin(fragment),
+      yCursorPlugin(awareness, {
+        cursorBuilder: cursorBuilder as never,
+        selectionBuilder: ((user: AwarenessUser) => ({ style: `background-color: ${user.color}33`, class: "remote-selection" })) as never,
+      }),
+      yUndoPlugin(),
+      keymap({
+        "Mod-z": undo,
+        "Mod-y": redo,
+        "Mod-Shift-z": redo,
+        "Mod-b": toggleMark(schema.marks.bold),
+        "Mod-i": toggleMark(schema.marks.italic),
+      }),
+      keymap(baseKeymap),
+    ],
+  });
+  const view = new EditorView(mount, {
+    state,
+    // Functions, not values: a freeze can lock the text while it is open (see proposal.ts).
+    editable: () => !options.readOnly(),
+    attributes: () => ({
+      role: "textbox",
+      "aria-multiline": "true",
+      "aria-labelledby": options.labelledBy,
+      "aria-describedby": options.describedBy,
+      "aria-readonly": options.readOnly() ? "true" : "false",
+      class: "editor-area",
+      spellcheck: "true",
+    }),
+  });
+  view.dom.addEventListener("focus", options.onFocus);
+  return view;
+}

@@ -1,0 +1,79 @@
+// Catalogs: French first, English second. Every visible string comes from here; a test checks
+// that both catalogs have the same keys (scripts/check-i18n.mjs, tests/web/test_i18n.py).
+// French is in the main bundle; English is fetched when chosen (a phone that never switches
+// never downloads it).
+import fr from "./fr.json";
+
+export type Lang = "fr" | "en";
+type Catalog = Record<string, string>;
+const CATALOGS: Partial<Record<Lang, Catalog>> = { fr };
+
+async function ensure(which: Lang): Promise<void> {
+  if (!CATALOGS[which]) CATALOGS[which] = (await import("./en.json")).default;
+}
+
+/** Resolves once the current language's catalog is loaded (await before the first render). */
+export function ready(): Promise<void> {
+  return ensure(current);
+}
+const STORAGE_KEY = "atelier.lang";
+
+function initialLang(): Lang {
+  const stored = localStorage.getItem(STORAGE_KEY);
+  return stored === "en" || stored === "fr" ? stored : "fr";
+}
+
+let current: Lang = initialLang();
+const listeners = new Set<() => void>();
+
+export function lang(): Lang {
+  return current;
+}
+
+export async function setLang(next: Lang): Promise<void> {
+  await ensure(next);
+  current = next;
+  localStorage.setItem(STORAGE_KEY, next);
+  document.documentElement.lang = next;
+  for (const listener of listeners) listener();
+}
+
+export function onLangChange(listener: () => void): void {
+  listeners.add(listener);
+}
+
+/** The string `key` in the current language, with `{name}` placeholders filled. */
+export function t(key: string, params: Record<string, string | number> = {}): string {
+  const text = CATALOGS[current]?.[key] ?? fr[key as keyof typeof fr];
+  if (text === undefined) {
+    console.error(`i18n: missing key ${key}`);
+    return key;
+  }
+  return text.replace(/\{(\w+)\}/g, (_, name: string) =>
+    name in params ? String(params[name]) : `{${name}}`,
+  );
+}
+
+/** Plural forms: `key.one` / `key.other`, chosen by the language's rules, `{n}` filled. */
+export function tn(key: string, n: number, params: Record<string, string | number> = {}): string {
+  const form = new Intl.PluralRules(current).select(n) === "one" ? "one" : "other";
+  return t(`${key}.${form}`, { n: formatNumber(n), ...params });
+}
+
+export function formatNumber(n: number): string {
+  return new Intl.NumberFormat(current).format(n);
+}
+
+export function formatDate(isoDate: string): string {
+  const [y, m, d] = isoDate.split("-").map(Number);
+  return new Intl.DateTimeFormat(current, { dateStyle: "full", timeZone: "UTC" }).format(
+    new Date(Date.UTC(y, m - 1, d)),
+  );
+}
+
+/** A server-side text given in both languages (problem details, templates). */
+export function pick(fr: string | undefined, en: string | undefined): string {
+  return (current === "en" ? en || fr : fr || en) ?? "";
+}
+
+document.documentElement.lang = current;

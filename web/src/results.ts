@@ -1,0 +1,227 @@
+// A poll's results, drawn for each method: bars (totals, IRV rounds, Schulze wins), dots (the
+// dots method), merit profiles (majority judgment). Every figure is also written as text, so a
+// screen reader or a black-and-white printout loses nothing; colour is never the only cue.
+import { h } from "./dom";
+import { formatNumber, t, tn } from "./i18n";
+import { labelOf, ordered, type Poll, type Result } from "./polls";
+import { roleLabel, ROLES } from "./roles";
+
+// Grade colours, worst to best (decorative: each segment's grade is named in the text).
+const GRADE_COLOURS = ["#8e1b1b", "#c0491e", "#b88a00", "#5c8a1e", "#2e7d32", "#145a32", "#0b3d22"];
+
+function gradeColour(i: number, n: number): string {
+  if (n <= 1) return GRADE_COLOURS[4];
+  return GRADE_COLOURS[Math.round((i / (n - 1)) * (GRADE_COLOURS.length - 1))];
+}
+
+/** One sentence saying where the poll stands: what a live region announces. */
+export function summary(poll: Poll): string {
+  const results = poll.results;
+  const ballots = tn("results.ballots", poll.turnout.total);
+  if (!results) return `${poll.title} : ${ballots}. ${t(poll.status === "open" ? "results.hidden_until_close" : "results.hidden")}`;
+  const r = results.total;
+  if (!r.ballots_counted) return `${poll.title} : ${t("results.no_ballot")}`;
+  const first = r.ranking[0] ?? [];
+  const lead =
+    first.length === 1
+      ? t(results.final ? "results.winner" : "results.leading", { option: labelOf(poll, first[0]) })
+      : t("results.tie", { options: first.map((id) => labelOf(poll, id)).join(", ") });
+  return `${poll.title} : ${lead} ${ballots}.`;
+}
+
+export function resultsView(poll: Poll, options: { large?: boolean } = {}): HTMLElement {
+  const box = h("div", { class: `results${options.large ? " large" : ""}`, "data-poll": poll.id });
+  const results = poll.results;
+  box.append(h("p", { class: "turnout" }, tn("results.ballots", poll.turnout.total)));
+  if (!results) {
+    box.append(h("p", { class: "notice" }, t(poll.status === "open" ? "results.hidden_until_close" : "results.hidden")));
+    return box;
+  }
+  const r = results.total;
+  if (results.quorum_reached === false) box.append(h("p", { class: "notice" }, t("results.no_quorum", { n: poll.quorum ?? 0 })));
+  if (!r.ballots_counted) {
+    box.append(h("p", { class: "muted" }, t("results.no_ballot")));
+    return box;
+  }
+  box.append(h("p", { class: "verdict" }, summaryLine(poll, r, results.final)));
+  switch (r.details.kind) {
+    case "totals":
+      box.append(poll.method === "dots" ? dotsChart(poll, r, r.details.totals) : bars(poll, r, r.details.totals, unitKey(poll)));
+      break;
+    case "irv":
+      box.append(irvView(poll, r));
+      break;
+    case "schulze":
+      box.append(bars(poll, r, r.scores, "results.unit.beats"));
+      break;
+    case "majority_judgment":
+      box.append(meritProfiles(poll, r));
+      break;
+  }
+  return box;
+}
+
+function summaryLine(poll: Poll, r: Result, final: boolean): string {
+  const first = r.ranking[0] ?? [];
+  if (first.length === 1) return t(final ? "results.winner" : "results.leading", { option: labelOf(poll, first[0]) });
+  return t("results.tie", { options: first.map((id) => labelOf(poll, id)).join(", ") });
+}
+
+function unitKey(poll: Poll): string {
+  return { plurality: "results.unit.votes", approval: "results.unit.approvals", dots: "results.unit.dots", score: "results.unit.points", borda: "results.unit.points" }[poll.method as string] ?? "results.unit.points";
+}
+
+function inOrder(r: Result): string[] {
+  return r.ranking.flat();
+}
+
+function bars(poll: Poll, r: Result, values: Record<string, number>, unit: string): HTMLElement {
+  const max = Math.max(1, ...Object.values(values));
+  return h(
+    "ol",
+    { class: "bars" },
+    inOrder(r).map((id) => {
+      const value = values[id] ?? 0;
+      return h(
+        "li",
+        { class: r.ranking[0]?.includes(id) ? "first" : null },
+        h("span", { class: "bar-label" }, labelOf(poll, id)),
+        h("span", { class: "bar-track", "aria-hidden": "true" }, h("span", { class: "bar", style: `width:${(100 * value) / max}%` })),
+        h("span", { class: "bar-value" }, tn(unit, value)),
+      );
+    }),
+  );
+}
+
+function dotsChart(poll: Poll, r: Result, totals: Record<string, number>): HTMLElement {
+  const max = Math.max(1, ...Object.values(totals));
+  // Beyond 60 dots a row would wrap on a phone: each dot then stands for several.
+  const per = Math.max(1, Math.ceil(max / 60));
+  return h(
+    "ol",
+    { class: "dots-chart" },
+    inOrder(r).map((id) => {
+      const value = totals[id] ?? 0;
+      return h(
+        "li",
+        { class: r.ranking[0]?.includes(id) ? "first" : null },
+        h("span", { class: "bar-label" }, labelOf(poll, id)),
+        h("span", { class: "dot-row", "aria-hidden": "true" }, Array.from({ length: Math.ceil(value / per) }, () => h("span", { class: "dot" }))),
+        h("span", { class: "bar-value" }, tn("results.unit.dots", value)),
+      );
+    }),
+    per > 1 ? h("li", { class: "muted" }, t("results.dot_scale", { n: per })) : null,
+  );
+}
+
+function irvView(poll: Poll, r: Result): HTMLElement {
+  if (r.details.kind !== "irv") return h("div", {});
+  const rounds = r.details.rounds;
+  const last = rounds[rounds.length - 1];
+  const decisive = r.details.majority_round ?? rounds.length - 1;
+  return h(
+    "div",
+    {},
+    h("h4", {}, t("results.irv_round", { n: decisive + 1, of: rounds.length })),
+    bars(poll, r, rounds[decisive]?.counts ?? last.counts, "results.unit.votes"),
+    h(
+      "ol",
+      { class: "rounds" },
+      rounds.map((round, i) =>
+        h(
+          "li",
+          {},
+          t("results.irv_round", { n: i + 1, of: rounds.length }),
+          " — ",
+          Object.entries(round.counts).map(([id, n]) => `${labelOf(poll, id)} ${formatNumber(n)}`).join(" · "),
+          round.eliminated.length ? ` — ${t("results.eliminated", { options: round.eliminated.map((id) => labelOf(poll, id)).join(", ") })}` : "",
+        ),
+      ),
+    ),
+  );
+}
+
+function meritProfiles(poll: Poll, r: Result): HTMLElement {
+  if (r.details.kind !== "majority_judgment") return h("div", {});
+  const { grades, profiles } = r.details;
+  return h(
+    "div",
+    { class: "merit" },
+    h(
+      "ol",
+      { class: "profiles" },
+      inOrder(r).map((id) => {
+        const profile = profiles[id];
+        const total = profile.counts.reduce((a, b) => a + b, 0) || 1;
+        const grade = profile.majority_grade === null ? "—" : grades[profile.majority_grade];
+        return h(
+          "li",
+          { class: r.ranking[0]?.includes(id) ? "first" : null },
+          h("span", { class: "bar-label" }, labelOf(poll, id)),
+          h(
+            "span",
+            { class: "profile", "aria-hidden": "true" },
+            profile.counts.map((n, i) =>
+              n ? h("span", { class: "segment", style: `width:${(100 * n) / total}%;background:${gradeColour(i, grades.length)}`, title: `${grades[i]} : ${n}` }) : null,
+            ),
+            h("span", { class: "median" }),
+          ),
+          h("span", { class: "bar-value" }, t("results.majority_grade", { grade: `${grade}${profile.sign === "+" ? " +" : profile.sign === "-" ? " −" : ""}` })),
+          h("span", { class: "sr-only" }, profile.counts.map((n, i) => `${grades[i]} ${formatNumber(n)}`).join(", ")),
+        );
+      }),
+    ),
+    h(
+      "ul",
+      { class: "legend" },
+      grades.map((g, i) => h("li", {}, h("span", { class: "swatch square", style: `background:${gradeColour(i, grades.length)}`, "aria-hidden": "true" }), g)),
+    ),
+  );
+}
+
+/** The results of each role (« collège ») that voted; a secret poll withholds a role with fewer
+ * than 3 ballots, since its "result" would be someone's ballot. */
+export function byRoleView(poll: Poll): HTMLElement | null {
+  const byRole = poll.results?.by_role;
+  if (!byRole) return null;
+  const roles = ROLES.filter((role) => role in byRole && (poll.turnout.by_role[role] ?? 0) > 0);
+  if (!roles.length) return null;
+  return h(
+    "details",
+    { class: "by-role-results" },
+    h("summary", {}, t("results.by_role")),
+    roles.map((role) => {
+      const result = byRole[role];
+      const ballots = tn("results.ballots", poll.turnout.by_role[role] ?? 0);
+      if (!result) return h("div", {}, h("h4", {}, roleLabel(role)), h("p", { class: "muted" }, `${ballots} — ${t("results.withheld")}`));
+      const view = resultsView({ ...poll, turnout: { total: poll.turnout.by_role[role] ?? 0, by_role: {} }, results: { total: result, by_role: {}, quorum_reached: null, final: poll.results?.final ?? false } });
+      return h("div", {}, h("h4", {}, roleLabel(role)), view);
+    }),
+  );
+}
+
+/** A polite live region announcing the séance's featured poll (the newest one open, else the
+ * latest closed): at most every three seconds while tallies stream in (up to four a second),
+ * at once when a poll opens, closes or is published. */
+export function pollAnnouncer(polls: () => Iterable<Poll>): { el: HTMLElement; update: (now: boolean) => void; stop: () => void } {
+  const el = h("p", { class: "sr-only", role: "status", "aria-live": "polite", "data-testid": "announcer" });
+  let last = 0;
+  let pending: number | undefined;
+  return {
+    el,
+    update(now) {
+      const featured = ordered(polls()).find((p) => p.status !== "draft");
+      if (!featured) return;
+      const text = summary(featured);
+      window.clearTimeout(pending);
+      pending = window.setTimeout(
+        () => {
+          last = Date.now();
+          if (el.textContent !== text) el.textContent = text;
+        },
+        now ? 0 : Math.max(0, last + 3000 - Date.now()),
+      );
+    },
+    stop: () => window.clearTimeout(pending),
+  };
+}

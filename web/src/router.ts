@@ -1,0 +1,74 @@
+// Client routes (the server answers index.html on each, see server/routes/web.py).
+export type Params = Record<string, string>;
+/** A screen draws itself into `main` and returns what to do when it is left. */
+export type Screen = (main: HTMLElement, params: Params) => (() => void) | void;
+
+interface Route {
+  pattern: RegExp;
+  names: string[];
+  screen: () => Promise<Screen>;
+}
+
+const routes: Route[] = [];
+
+export function route(path: string, screen: () => Promise<Screen>): void {
+  const names: string[] = [];
+  const source = path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    names.push(name);
+    return "([^/]+)";
+  });
+  routes.push({ pattern: new RegExp(`^${source}/?$`), names, screen });
+}
+
+let leave: (() => void) | void;
+let renderToken = 0;
+
+export async function render(main: HTMLElement): Promise<void> {
+  const token = ++renderToken;
+  if (leave) leave();
+  leave = undefined;
+  const path = location.pathname;
+  for (const r of routes) {
+    const match = r.pattern.exec(path);
+    if (!match) continue;
+    const params: Params = {};
+    r.names.forEach((name, i) => (params[name] = decodeURIComponent(match[i + 1])));
+    const screen = await r.screen();
+    if (token !== renderToken) return; // navigated again while loading
+    main.replaceChildren();
+    leave = screen(main, params);
+    return;
+  }
+  const notFound = await routes[routes.length - 1].screen();
+  main.replaceChildren();
+  leave = notFound(main, {});
+}
+
+export function navigate(path: string, replace = false): void {
+  if (replace) history.replaceState(null, "", path);
+  else history.pushState(null, "", path);
+  window.dispatchEvent(new Event("atelier:navigate"));
+}
+
+/** Same-origin links navigate without a reload. */
+export function interceptLinks(root: HTMLElement): void {
+  root.addEventListener("click", (event) => {
+    const anchor = (event.target as Element).closest("a");
+    if (
+      !anchor ||
+      event.defaultPrevented ||
+      event.button !== 0 ||
+      event.metaKey ||
+      event.ctrlKey ||
+      event.shiftKey ||
+      anchor.target ||
+      anchor.hasAttribute("download") ||
+      anchor.origin !== location.origin ||
+      anchor.pathname.startsWith("/api/") ||
+      anchor.getAttribute("href")?.startsWith("#")
+    )
+      return;
+    event.preventDefault();
+    navigate(anchor.pathname + anchor.search + anchor.hash);
+  });
+}

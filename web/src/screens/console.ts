@@ -1,0 +1,187 @@
+// The facilitator's console: the séance's steps (start, previous, next, go to), attendance and
+// presence by role, invitation codes for the invited roles, the join code and its QR code, and
+// the polls (see polls.ts).
+import { api, errorText, type Proposal, type Seance } from "../api";
+import { h } from "../dom";
+import { t } from "../i18n";
+import { identityForPlace } from "../identity";
+import type { LiveChannel } from "../live";
+import { canRunSession, roleLabel } from "../roles";
+import type { Screen } from "../router";
+import { follow, initialState, loadSeance } from "../seance";
+import { errorRegion, formatCode, loading, pageTitle } from "../ui";
+import { countsByRole, liveBadge } from "./common";
+import { pollConsole } from "./polls";
+import { freezeSection } from "./freeze";
+
+export const facilitatorConsole: Screen = (main, { sessionId }) => {
+  const identity = identityForPlace(sessionId);
+  if (!identity || !canRunSession(identity.role)) {
+    main.append(pageTitle(t("console.title")), h("p", { class: "notice" }, t("console.only_facilitators")), h("p", {}, h("a", { href: "/" }, t("notfound.home"))));
+    return;
+  }
+  const status = loading();
+  main.append(status);
+  let channel: LiveChannel | null = null;
+  let stopPolls: (() => void) | null = null;
+  let alive = true;
+  loadSeance(identity, sessionId)
+    .then((seance) => {
+      if (!alive) return;
+      status.remove();
+      const state = initialState(seance);
+      const badge = liveBadge();
+      const error = errorRegion();
+      const announce = h("p", { class: "step-now", "aria-live": "polite" });
+      const steps = h("ol", { class: "steps console-steps" });
+      const attendance = h("div", { "data-testid": "checked-in" });
+      const presence = h("div", { "data-testid": "connected" });
+      const move = async (body: { move: string; index?: number }) => {
+        error.show(null);
+        try {
+          const row = await api<Seance>("POST", `/api/sessions/${encodeURIComponent(sessionId)}/step`, body, identity.token);
+          state.currentStep = row.details.current_step ?? null;
+          drawSteps();
+        } catch (e) {
+          error.show(errorText(e));
+        }
+      };
+      const drawSteps = () => {
+        const current = state.currentStep;
+        announce.textContent = current === null ? t("seance.not_started") : t("seance.current_step", { n: current + 1, title: state.steps[current] ?? "" });
+        steps.replaceChildren(
+          ...state.steps.map((title, i) =>
+            h(
+              "li",
+              { "aria-current": i === current ? "step" : null, class: i === current ? "current" : null },
+              h("span", {}, title),
+              i === current ? h("span", { class: "now-tag" }, ` — ${t("seance.now")}`) : h("button", { type: "button", class: "small", onclick: () => void move({ move: "goto", index: i }) }, t("console.goto_label", { n: i + 1 })),
+            ),
+          ),
+        );
+        startButton.hidden = current !== null;
+        prevButton.disabled = current === null || current === 0;
+        nextButton.disabled = current === null || current >= state.steps.length - 1;
+      };
+      const drawCounts = () => {
+        attendance.replaceChildren(countsByRole(state.attendance, "seance.nobody_checked_in"));
+        presence.replaceChildren(countsByRole(state.presence, "seance.nobody_connected"));
+      };
+      const startButton = h("button", { type: "button", class: "primary", onclick: () => void move({ move: "start" }) }, t("console.start"));
+      const prevButton = h("button", { type: "button", onclick: () => void move({ move: "previous" }) }, t("console.previous"));
+      const nextButton = h("button", { type: "button", class: "primary", onclick: () => void move({ move: "next" }) }, t("console.next"));
+
+      // Invitations for the roles that need one.
+      const inviteRole = h("select", { id: "invite-role" }, ["elu", "agent", "animateur", "conseil"].map((r) => h("option", { value: r }, roleLabel(r))));
+      const inviteOut = h("p", { class: "invite-code", "aria-live": "polite" });
+      const inviteError = errorRegion();
+      const inviteForm = h(
+        "form",
+        { class: "inline-form" },
+        h("label", { for: "invite-role" }, t("console.invite_role")),
+        inviteRole,
+        h("button", { type: "submit" }, t("console.invite")),
+      );
+      inviteForm.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        inviteError.show(null);
+        try {
+          const invitation = await api<{ code: string; role: string }>("POST", `/api/ateliers/${encodeURIComponent(identity.atelierId)}/invitations`, { role: inviteRole.value }, identity.token);
+          const link = `${seance.join_url}#role=${encodeURIComponent(invitation.role)}&invitation=${encodeURIComponent(invitation.code)}`;
+          inviteOut.replaceChildren(
+            t("console.invite_code", { role: roleLabel(invitation.role) }),
+            " ",
+            h("strong", { class: "code" }, invitation.code),
+            h("br", {}),
+            t("console.invite_link"),
+            " ",
+            h("a", { href: link, class: "url" }, link),
+          );
+        } catch (e) {
+          inviteError.show(errorText(e));
+        }
+      });
+
+      const polls = h("div", {});
+      const titles = new Map<string, string>();
+      api<Proposal[]>("GET", `/api/ateliers/${encodeURIComponent(identity.atelierId)}/proposals`, undefined, identity.token)
+        .then((rows) => rows.forEach((row) => titles.set(row.id, row.title)))
+        .catch(() => undefined);
+      main.append(
+        pageTitle(t("console.title"), t("seance.title", { n: seance.number })),
+        badge.el,
+        h(
+          "section",
+          { class: "card", "aria-labelledby": "steps-title" },
+          h("h2", { id: "steps-title" }, t("seance.steps")),
+          announce,
+          h("p", { class: "actions" }, startButton, prevButton, nextButton),
+          error.el,
+          steps,
+        ),
+        h(
+          "section",
+          { class: "card", "aria-labelledby": "attendance-title" },
+          h("h2", { id: "attendance-title" }, t("seance.here")),
+          h("h3", {}, t("seance.checked_in")),
+          attendance,
+          h("h3", {}, t("seance.connected")),
+          presence,
+        ),
+        polls,
+        freezeSection(identity, sessionId, () => titles),
+        h(
+          "section",
+          { class: "card", "aria-labelledby": "join-title" },
+          h("h2", { id: "join-title" }, t("console.join")),
+          h("p", {}, t("console.join_code"), " ", h("strong", { class: "code" }, formatCode(seance.join_code))),
+          h("p", {}, h("a", { href: seance.join_url, class: "url" }, seance.join_url)),
+          h("img", { src: `/api/join/${encodeURIComponent(seance.join_code)}/qr.svg`, alt: t("console.qr_alt", { url: seance.join_url }), class: "qr", width: "200", height: "200" }),
+          h(
+            "p",
+            {},
+            h("a", { href: `/api/join/${encodeURIComponent(seance.join_code)}/invitation.pdf?format=A4`, target: "_blank", rel: "noopener" }, t("console.print_a4")),
+            " · ",
+            h("a", { href: `/api/join/${encodeURIComponent(seance.join_code)}/invitation.pdf?format=A5`, target: "_blank", rel: "noopener" }, t("console.print_a5")),
+          ),
+          h("h3", {}, t("console.invite_title")),
+          inviteForm,
+          inviteError.el,
+          inviteOut,
+        ),
+        h(
+          "p",
+          { class: "actions" },
+          h("a", { href: `/projection/${encodeURIComponent(sessionId)}`, class: "button" }, t("seance.projection")),
+          h("a", { href: `/atelier/${encodeURIComponent(identity.atelierId)}?seance=${encodeURIComponent(sessionId)}`, class: "button" }, t("console.back")),
+        ),
+      );
+      drawSteps();
+      drawCounts();
+      const pollView = pollConsole(polls, identity, sessionId, state);
+      stopPolls = pollView.stop;
+      channel = follow(
+        identity,
+        sessionId,
+        state,
+        (what, event) => {
+          if (what === "snapshot" || what === "step") drawSteps();
+          if (what === "snapshot" || what === "attendance" || what === "presence") drawCounts();
+          pollView.onEvent(what, event);
+        },
+        badge.set,
+      );
+    })
+    .catch((error) => {
+      if (!alive) return;
+      status.remove();
+      const region = errorRegion();
+      main.append(pageTitle(t("console.title")), region.el);
+      region.show(errorText(error));
+    });
+  return () => {
+    alive = false;
+    channel?.close();
+    stopPolls?.();
+  };
+};

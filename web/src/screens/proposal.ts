@@ -1,0 +1,243 @@
+// The proposal editor: one rich-text area per section of the template, all in one Y document
+// (one Y.XmlFragment per section key), shared live through /ws/docs and kept in IndexedDB so
+// that what is written without network survives and is sent when the network comes back.
+import { IndexeddbPersistence } from "y-indexeddb";
+import { WebsocketProvider } from "y-websocket";
+import * as Y from "yjs";
+import type { EditorView } from "prosemirror-view";
+import { api, ApiError, errorText, NetworkError, type Proposal, wsUrl } from "../api";
+import { append, h } from "../dom";
+import { pick, t, tn } from "../i18n";
+import { identityForPlace, type Identity } from "../identity";
+import { roleColour, roleLabel } from "../roles";
+import type { Screen } from "../router";
+import { errorRegion, loading, pageTitle } from "../ui";
+import { sectionEditor, type AwarenessUser } from "../editor";
+import { roleBadge } from "./common";
+import { versionsSection } from "./versions";
+
+interface DocAccess {
+  doc_id: string;
+  read_only: boolean;
+}
+
+export const proposal: Screen = (main, { proposalId }) => {
+  const identity = identityForPlace(proposalId);
+  if (!identity) {
+    main.append(pageTitle(t("atelier.not_joined_title")), h("p", {}, t("atelier.not_joined")), h("p", {}, h("a", { href: "/" }, t("notfound.home"))));
+    return;
+  }
+  const status = loading();
+  main.append(status);
+  let alive = true;
+  let stop: (() => void) | null = null;
+  fetchProposal(identity, proposalId)
+    .then(([found, access]) => {
+      if (!alive) return;
+      status.remove();
+      stop = open(main, identity, found, access);
+    })
+    .catch((error) => {
+      if (!alive) return;
+      status.remove();
+      const region = errorRegion();
+      main.append(pageTitle(t("proposal.title")), region.el);
+      region.show(errorText(error));
+    });
+  return () => {
+    alive = false;
+    stop?.();
+  };
+};
+
+/** The proposal and the access to its document; without network, what was fetched last time
+ * (the document itself is in IndexedDB), so that a reload in a dead zone still opens it. */
+async function fetchProposal(identity: Identity, proposalId: string): Promise<[Proposal, DocAccess]> {
+  const key = `atelier.proposal.${proposalId}`;
+  try {
+    const [proposals, access] = await Promise.all([
+      api<Proposal[]>("GET", `/api/ateliers/${encodeURIComponent(identity.atelierId)}/proposals`, undefined, identity.token),
+      api<DocAccess>("GET", `/api/proposals/${encodeURIComponent(proposalId)}/token`, undefined, identity.token),
+    ]);
+    const found = proposals.find((p) => p.id === proposalId);
+    if (!found) throw new ApiError(404, "proposal_not_found", t("proposal.not_found"), t("proposal.not_found"));
+    localStorage.setItem(key, JSON.stringify([found, access]));
+    return [found, access];
+  } catch (error) {
+    const kept = localStorage.getItem(key);
+    if (error instanceof NetworkError && kept) return JSON.parse(kept) as [Proposal, DocAccess];
+    throw error;
+  }
+}
+
+type SyncState = "connecting" | "syncing" | "synced" | "offline" | "refused";
+
+function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, access: DocAccess): () => void {
+  const ydoc = new Y.Doc();
+  // Offline first: the document is kept in this browser, so edits made without network survive
+  // a closed tab and are sent by the provider's sync when it connects again.
+  const persistence = new IndexeddbPersistence(`atelier:${access.doc_id}`, ydoc);
+  const provider = new WebsocketProvider(wsUrl("/ws/docs"), access.doc_id, ydoc, {
+    params: { token: identity.token },
+    connect: navigator.onLine,
+  });
+  const awareness = provider.awareness;
+  const me: AwarenessUser = { name: identity.displayName || roleLabel(identity.role), color: roleColour(identity.role), role: identity.role };
+  awareness.setLocalStateField("user", me);
+
+  // Read-only from the start (observers, council staff), or once a freeze locks the text.
+  let readOnly = access.read_only;
+  const shortcuts = h("p", { class: "hint", hidden: access.read_only }, t("proposal.shortcuts"));
+
+  // --- connection and sync state ------------------------------------------------------------
+  const banner = h("div", { class: "sync-banner", role: "status", "aria-live": "polite", "data-testid": "sync-state" });
+  let pending = false; // local edits made while not synced
+  let refused = false;
+  const syncState = (): SyncState => {
+    if (refused) return "refused";
+    if (!navigator.onLine) return "offline";
+    if (!provider.wsconnected) return provider.wsconnecting && !pending ? "connecting" : "offline";
+    return provider.synced ? "synced" : "syncing";
+  };
+  let shown = "";
+  const drawBanner = () => {
+    const state = syncState();
+    const text =
+      state === "offline" && pending
+        ? t("sync.offline_pending")
+        : readOnly && (state === "synced" || state === "offline")
+          ? t(`sync.${state}_read_only`)
+          : t(`sync.${state}`);
+    if (text === shown) return;
+    shown = text;
+    banner.dataset.state = state;
+    banner.textContent = text;
+  };
+  provider.on("status", drawBanner);
+  provider.on("sync", (synced: boolean) => {
+    if (synced) pending = false;
+    drawBanner();
+  });
+  provider.on("connection-close", (event: CloseEvent | null) => {
+    if (event && [4400, 4401, 4403].includes(event.code)) {
+      refused = true; // final: a new token is needed
+      provider.disconnect();
+    }
+    // 1012: the document changed hands (a freeze locked it): ask again what we may do.
+    if (event && event.code === 1012) void recheckAccess();
+    drawBanner();
+  });
+  ydoc.on("update", (_update: Uint8Array, origin: unknown) => {
+    if (origin !== provider && origin !== persistence && !(provider.wsconnected && provider.synced)) {
+      pending = true;
+      drawBanner();
+    }
+  });
+  // A phone that knows it lost the network says so at once, and reconnects when it is back,
+  // instead of waiting for a dead socket to time out.
+  const goOffline = () => {
+    provider.disconnect();
+    drawBanner();
+  };
+  const goOnline = () => {
+    if (!refused) provider.connect();
+    drawBanner();
+  };
+  window.addEventListener("offline", goOffline);
+  window.addEventListener("online", goOnline);
+  drawBanner();
+
+  // --- a freeze may lock the text while it is open ------------------------------------------
+  const lockedNotice = h("p", { class: "notice", hidden: true, role: "status" }, t("proposal.locked"));
+  const recheckAccess = async () => {
+    try {
+      const now = await api<DocAccess>("GET", `/api/proposals/${encodeURIComponent(proposalRow.id)}/token`, undefined, identity.token);
+      if (now.read_only && !readOnly) {
+        readOnly = true;
+        lockedNotice.hidden = false;
+        shortcuts.hidden = true;
+        for (const view of views) view.setProps({});
+        shown = "";
+        drawBanner();
+      }
+    } catch {
+      /* offline or refused: the banner says so */
+    }
+  };
+
+  // --- who is here --------------------------------------------------------------------------
+  const peopleCount = h("p", { class: "here-count" });
+  const peopleList = h("ul", { class: "here-list", "data-testid": "here" });
+  const sectionTitles = new Map(proposalRow.sections.map((s) => [s.key, pick(s.title_fr, s.title_en)]));
+  const drawPeople = () => {
+    const people: { name: string; role: string; section: string | null; me: boolean }[] = [];
+    awareness.getStates().forEach((state, clientId) => {
+      const user = state.user as AwarenessUser | undefined;
+      if (!user) return;
+      people.push({ name: user.name, role: user.role, section: (state.section as string) ?? null, me: clientId === ydoc.clientID });
+    });
+    people.sort((a, b) => Number(b.me) - Number(a.me) || a.name.localeCompare(b.name));
+    peopleCount.textContent = tn("proposal.here_count", people.length);
+    peopleList.replaceChildren(
+      ...people.map((p) =>
+        h(
+          "li",
+          {},
+          h("span", { class: "swatch", style: `background:${roleColour(p.role)}`, "aria-hidden": "true" }),
+          h("strong", {}, p.name),
+          " ",
+          h("span", { class: "muted" }, `(${roleLabel(p.role)})`),
+          p.me ? h("span", { class: "muted" }, ` — ${t("proposal.you")}`) : null,
+          p.section && sectionTitles.has(p.section) ? h("span", { class: "muted" }, ` — ${sectionTitles.get(p.section)}`) : null,
+        ),
+      ),
+    );
+  };
+  awareness.on("change", drawPeople);
+  drawPeople();
+
+  // --- the sections -------------------------------------------------------------------------
+  const views: EditorView[] = [];
+  append(main, [
+    pageTitle(proposalRow.title, t(`kind.${proposalRow.kind}`)),
+    h("p", { class: "me" }, t("atelier.you_are", { name: me.name }), " ", roleBadge(identity.role)),
+    banner,
+    access.read_only ? h("p", { class: "notice" }, t("proposal.read_only")) : null,
+    lockedNotice,
+    h("section", { class: "card here", "aria-labelledby": "here-title" }, h("h2", { id: "here-title" }, t("proposal.here")), peopleCount, peopleList),
+    shortcuts,
+  ]);
+  for (const section of proposalRow.sections) {
+    const titleId = `section-${section.key}-title`;
+    const hintId = `section-${section.key}-hint`;
+    const mount = h("div", { class: "editor", "data-section": section.key });
+    main.append(
+      h(
+        "section",
+        { class: "card section", "aria-labelledby": titleId },
+        h("h2", { id: titleId }, pick(section.title_fr, section.title_en)),
+        h("p", { id: hintId, class: "hint" }, pick(section.hint_fr, section.hint_en)),
+        mount,
+      ),
+    );
+    views.push(
+      sectionEditor(mount, ydoc.getXmlFragment(section.key), awareness, {
+        readOnly: () => readOnly,
+        labelledBy: titleId,
+        describedBy: hintId,
+        onFocus: () => awareness.setLocalStateField("section", section.key),
+      }),
+    );
+  }
+  main.append(versionsSection(identity, proposalRow.id), h("p", {}, h("a", { href: `/atelier/${encodeURIComponent(identity.atelierId)}` }, t("proposal.back"))));
+
+  return () => {
+    window.removeEventListener("offline", goOffline);
+    window.removeEventListener("online", goOnline);
+    awareness.off("change", drawPeople);
+    for (const view of views) view.destroy();
+    provider.destroy();
+    void persistence.destroy();
+    ydoc.destroy();
+  };
+}

@@ -1,0 +1,98 @@
+// Shared by the atelier screen, the facilitator's console and the projector: loading a séance
+// for an identity, and following its live channel into one state object.
+import { api, type Seance } from "./api";
+import type { Identity } from "./identity";
+import { LiveChannel, type LiveEvent, type LiveState } from "./live";
+import { mergePoll, type Poll, type Results, type Turnout } from "./polls";
+
+export interface SeanceState {
+  currentStep: number | null;
+  steps: string[];
+  attendance: Record<string, number>;
+  presence: Record<string, number>;
+  polls: Map<string, Poll>;
+  /** The last ballot change counted in each poll's tallies (a receipt's seq says when its
+   * ballot is in). */
+  talliedSeq: Map<string, number>;
+}
+
+export function initialState(seance: Seance): SeanceState {
+  return {
+    currentStep: seance.details.current_step ?? null,
+    steps: seance.details.method_steps ?? [],
+    attendance: seance.attendance_by_role ?? {},
+    presence: {},
+    polls: new Map(),
+    talliedSeq: new Map(),
+  };
+}
+
+export function loadSeance(identity: Identity, sessionId: string): Promise<Seance> {
+  return api<Seance>("GET", `/api/sessions/${encodeURIComponent(sessionId)}`, undefined, identity.token);
+}
+
+/** Apply one live event to `state`; returns what changed ("step", "attendance"…), or null. */
+export function applyEvent(state: SeanceState, event: LiveEvent): string | null {
+  switch (event.type) {
+    case "snapshot":
+      state.currentStep = (event.current_step as number | null) ?? null;
+      state.steps = (event.method_steps as string[]) ?? state.steps;
+      state.attendance = (event.attendance_by_role as Record<string, number>) ?? {};
+      state.presence = (event.present_by_role as Record<string, number>) ?? {};
+      if (Array.isArray(event.polls)) {
+        const known = state.polls;
+        state.polls = new Map((event.polls as Poll[]).map((p) => [p.id, mergePoll(known.get(p.id), p)]));
+      }
+      return "snapshot";
+    case "step_changed":
+      state.currentStep = (event.current_step as number | null) ?? null;
+      return "step";
+    case "attendance_changed":
+      state.attendance = (event.attendance_by_role as Record<string, number>) ?? {};
+      return "attendance";
+    case "presence_changed":
+      state.presence = (event.present_by_role as Record<string, number>) ?? {};
+      return "presence";
+    case "participant_joined":
+      return "joined";
+    case "poll_opened":
+    case "poll_closed":
+    case "results_published": {
+      const poll = event.poll as Poll;
+      state.polls.set(poll.id, mergePoll(state.polls.get(poll.id), poll));
+      return "polls";
+    }
+    case "tally": {
+      const id = String(event.poll_id);
+      const seq = Number(event.seq ?? 0);
+      if (seq < (state.talliedSeq.get(id) ?? 0)) return null; // an older count, overtaken
+      state.talliedSeq.set(id, seq);
+      const poll = state.polls.get(id);
+      if (poll) {
+        poll.turnout = event.turnout as Turnout;
+        poll.results = (event.results as Results | null) ?? null;
+      }
+      return "tally";
+    }
+    default:
+      return null;
+  }
+}
+
+export function follow(
+  identity: Identity,
+  sessionId: string,
+  state: SeanceState,
+  onChange: (what: string, event: LiveEvent) => void,
+  onState: (state: LiveState) => void,
+): LiveChannel {
+  return new LiveChannel(
+    sessionId,
+    identity.token,
+    (event) => {
+      const what = applyEvent(state, event);
+      if (what) onChange(what, event);
+    },
+    onState,
+  );
+}

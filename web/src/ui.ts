@@ -1,0 +1,47 @@
+// Pieces every screen uses: the page title (focused on arrival, so screen readers announce the
+// new screen), error and status regions, loading.
+import { h } from "./dom";
+import { t } from "./i18n";
+
+let focusWanted = false;
+
+/** After a navigation, the next screen title takes focus (screens draw it once their data is
+ * in, so this waits for it rather than focusing whatever is there now). */
+export function focusNextTitle(): void {
+  focusWanted = true;
+}
+
+/** The screen's h1; also the document title. Focus moves to it after navigation. */
+export function pageTitle(text: string, extra?: string): HTMLHeadingElement {
+  document.title = `${text} — ${t("app.name")}`;
+  const title = h("h1", { tabindex: "-1", id: "page-title" }, text, extra ? h("span", { class: "sub" }, extra) : null);
+  if (focusWanted) {
+    queueMicrotask(() => {
+      if (title.isConnected && focusWanted) {
+        focusWanted = false;
+        title.focus();
+      }
+    });
+  }
+  return title;
+}
+
+/** An alert region for errors: `show(text)` fills and announces it, `show(null)` empties it. */
+export function errorRegion(): { el: HTMLElement; show: (text: string | null) => void } {
+  const el = h("div", { class: "error", role: "alert", hidden: true });
+  return {
+    el,
+    show(text) {
+      el.hidden = !text;
+      el.textContent = text ?? "";
+    },
+  };
+}
+
+export function loading(): HTMLElement {
+  return h("p", { class: "loading", role: "status" }, t("common.loading"));
+}
+
+export function formatCode(code: string): string {
+  return code.length === 8 ? `${code.slice(0, 4)}-${code.slice(4)}` : code;
+}
