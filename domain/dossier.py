@@ -45,6 +45,23 @@ def _role_fr(role: str) -> str:
         return role
 
 
+def _contributors_line(section: Mapping[str, Any]) -> str | None:
+    """« Écrit par Ana, Bruno et 2 autres habitant·es » — only names of those who agreed."""
+    found = section.get("contributors")
+    if not found or not found["by_role"]:
+        return None
+    named = list(found["named"])
+    total = sum(found["by_role"].values())
+    others = total - len(named)
+    roles = ", ".join(f"{_role_fr(r)} : {n}" for r, n in sorted(found["by_role"].items()))
+    who = ", ".join(named)
+    if named and others:
+        who += f" et {others} autre{'s' if others > 1 else ''} personne{'s' if others > 1 else ''}"
+    elif not named:
+        who = f"{total} personne{'s' if total > 1 else ''}"
+    return f"Écrit par {who} ({roles})"
+
+
 def _attendance_line(content: Mapping[str, Any]) -> str | None:
     attendance = content.get("attendance")
     if not attendance:
@@ -93,6 +110,8 @@ def version_markdown(content: Mapping[str, Any], number: int, digest: str, creat
         out += [f"Séance n° {session['number']} du {session['date']}{place}", ""]
     for section in content["sections"]:
         out += [f"## {section['title_fr']}", "", section["markdown"] or "_(vide)_", ""]
+        if line := _contributors_line(section):
+            out += [f"_{line}_", ""]
     if content.get("votes"):
         out += ["## Votes de la séance", ""]
         for vote in content["votes"]:
@@ -131,6 +150,8 @@ def version_html(content: Mapping[str, Any], number: int, digest: str, created_a
     ]
     for section in content["sections"]:
         inner = section["html"] or "<p><em>(vide)</em></p>"
+        if line := _contributors_line(section):
+            inner += f'<p class="contributors">{esc(line)}</p>'
         body.append(f"<section><h2>{esc(section['title_fr'])}</h2>{inner}</section>")
     if content.get("votes"):
         body.append("<section><h2>Votes de la séance</h2>")

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from collab import MemoryRelay, Relay, RoomPolicy, RoomRegistry
 from collab.group_commit import GroupCommitStore
+from server.contributions import Contributions
 from server.control import ControlChannel
 from server.db.doc_store import SQLITE_PRAGMAS, SqlDocumentStore
 from server.guards import FailureLimiter
@@ -57,6 +58,7 @@ class AppServices:
     webhooks: WebhookDispatcher
     ballot_guard: FailureLimiter
     control: ControlChannel
+    contributions: Contributions
 
     @classmethod
     def build(cls, settings: Settings) -> AppServices:
@@ -93,6 +95,7 @@ class AppServices:
             webhooks,
             ballot_guard,
             ControlChannel(relay, registry),
+            Contributions(engine),
         )
 
     @staticmethod
@@ -118,6 +121,7 @@ class AppServices:
             dirty = [name for name, room in self.registry.rooms.items() if room.dirty]
             log.error("shutdown: rooms not flushed after %.0fs: %s", grace_seconds, dirty)
         await self.control.close()
+        await self.contributions.settle()
         await self.tallies.close()
         await self.webhooks.close()
         await self.relay.close()

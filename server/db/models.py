@@ -29,6 +29,7 @@ __all__ = [
     "BallotRow",
     "Base",
     "CharterVersionRow",
+    "ContributionRow",
     "Document",
     "DocumentUpdate",
     "HandoffEventRow",
@@ -402,3 +403,16 @@ class WebhookDeliveryRow(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     last_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+
+class ContributionRow(Base):
+    """Who wrote in which section of a proposal (across its drafts): recorded the first time
+    a participant's edit changes that section."""
+
+    __tablename__ = "contributions"
+
+    proposal_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True
+    )
+    section: Mapped[str] = mapped_column(String(64), primary_key=True)
+    participant_id: Mapped[str] = mapped_column(String(64), primary_key=True)

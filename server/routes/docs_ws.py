@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import re
+from typing import Any
 
 from litestar import WebSocket, websocket
 
@@ -103,7 +104,8 @@ async def doc_socket(socket: WebSocket, doc_id: str) -> None:
     writer = asyncio.create_task(peer.run_writer(), name=f"ws-writer:{doc_id}")
     try:
         async with services.registry.join(doc_id, peer) as room:
-            await _read_frames(socket, room, peer, settings.max_frame_bytes)
+            tracker = await services.contributions.tracker(room)
+            await _read_frames(socket, room, peer, settings.max_frame_bytes, services, tracker)
     except RoomLoadError:
         peer.close(CloseCode.TRY_AGAIN_LATER, "document unavailable, retry")
     finally:
@@ -114,7 +116,14 @@ async def doc_socket(socket: WebSocket, doc_id: str) -> None:
             writer.cancel()
 
 
-async def _read_frames(socket: WebSocket, room: Room, peer: Peer, max_frame: int) -> None:
+async def _read_frames(
+    socket: WebSocket,
+    room: Room,
+    peer: Peer,
+    max_frame: int,
+    services: AppServices,
+    tracker: Any,
+) -> None:
     receive = socket.receive
     while not peer.is_closing:
         message = await receive()
@@ -128,7 +137,7 @@ async def _read_frames(socket: WebSocket, room: Room, peer: Peer, max_frame: int
             peer.close(CloseCode.TOO_BIG, f"frame larger than {max_frame} bytes")
             return
         try:
-            await room.receive(peer, data)
+            await services.contributions.receive(room, peer, data, tracker)
         except ProtocolError as exc:
             log.warning("closing %r in %s: %s", peer, room.name, exc)
             peer.close(CloseCode.INVALID_PAYLOAD, str(exc)[:120])

@@ -139,6 +139,7 @@ class ProposalVersionController(Controller):
         _facilitator(reader, Action.FREEZE)
         services = AppServices.of(request.app)
         lock = bool(data and data.lock)
+        await services.contributions.settle()
         (version,) = await svc.freeze(
             services.engine, services.store, reader, proposal_id=proposal_id, lock=lock
         )
@@ -161,6 +162,7 @@ class ProposalVersionController(Controller):
         _facilitator(reader, Action.FREEZE)
         services = AppServices.of(request.app)
         lock = bool(data and data.lock)
+        await services.contributions.settle()
         versions = await svc.freeze(
             services.engine, services.store, reader, session_id=session_id, lock=lock
         )

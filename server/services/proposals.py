@@ -29,6 +29,7 @@ from server.db.models import (
     ActivityRow,
     AtelierRow,
     AttendanceRow,
+    ContributionRow,
     HandoffEventRow,
     ParticipantRow,
     PollRow,
@@ -248,8 +249,38 @@ def _when_where(seance: SessionRow) -> dict[str, Any]:
     return {"number": seance.number, **{key: data.get(key) for key in keys}}
 
 
+async def _contributors(session: AsyncSession, proposal_id: str) -> dict[str, dict[str, Any]]:
+    """Per section: who wrote in it — names of those who agreed to be named, and counts by
+    role (everyone)."""
+    rows = (
+        await session.execute(
+            select(
+                ContributionRow.section,
+                ParticipantRow.display_name,
+                ParticipantRow.role,
+                ParticipantRow.show_name_in_minutes,
+            )
+            .join(ParticipantRow, ParticipantRow.id == ContributionRow.participant_id)
+            .where(ContributionRow.proposal_id == proposal_id)
+        )
+    ).all()
+    found: dict[str, dict[str, Any]] = {}
+    for section, name, role, named in rows:
+        entry = found.setdefault(section, {"named": [], "by_role": {}})
+        entry["by_role"][role] = entry["by_role"].get(role, 0) + 1
+        if named:
+            entry["named"].append(name)
+    for entry in found.values():
+        entry["named"].sort()
+    return found
+
+
 def _content(
-    row: ProposalRow, atelier: AtelierRow, state: bytes, seance: dict[str, Any]
+    row: ProposalRow,
+    atelier: AtelierRow,
+    state: bytes,
+    seance: dict[str, Any],
+    contributors: dict[str, dict[str, Any]],
 ) -> dict[str, Any]:
     template = TEMPLATES[row.kind]
     doc: Doc[Any] = Doc()
@@ -264,6 +295,7 @@ def _content(
             "text": rules.to_text(blocks[section.key]),
             "markdown": rules.to_markdown(blocks[section.key], heading_offset=2),
             "html": rules.to_html(blocks[section.key], heading_offset=2),
+            "contributors": contributors.get(section.key, {"named": [], "by_role": {}}),
         }
         for section in template.sections
     ]
@@ -324,7 +356,9 @@ async def freeze(
         for row in rows:
             rules.check_move("freeze", row.status, reader.role)
             state = await _state(store, row.doc_id)
-            content = _content(row, atelier, state, record_of_seance)
+            content = _content(
+                row, atelier, state, record_of_seance, await _contributors(session, row.id)
+            )
             last = await session.scalar(
                 select(ProposalVersionRow)
                 .where(ProposalVersionRow.proposal_id == row.id)

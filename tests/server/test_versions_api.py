@@ -353,3 +353,40 @@ def test_freezing_a_seance_records_its_votes_and_attendance(
     ).text
     assert "## Votes de la séance" in markdown
     assert "3 personnes présentes" in markdown
+
+
+def test_a_version_says_who_wrote_in_each_section_naming_only_who_agreed(
+    room: Room, server_on: ServerProcess
+) -> None:
+    proposal = new_proposal(room)
+    ana = room.token_of("Ana", show_name_in_minutes=True)
+    bruno = room.token_of("Bruno")
+    observer = room.token_of("Olga", "observateur")
+    asyncio.run(
+        write(server_on, proposal["doc_id"], ana, paragraph("constat", "Trop de voitures."))
+    )
+    asyncio.run(
+        write(
+            server_on,
+            proposal["doc_id"],
+            bruno,
+            paragraph("constat", "Et trop de bruit."),
+            paragraph("proposition", "Une rue aux enfants."),
+        )
+    )
+    asyncio.run(write(server_on, proposal["doc_id"], observer, paragraph("moyens", "Rien.")))
+    assert post(room, f"/api/proposals/{proposal['id']}/freeze").status_code == 201
+    sections = {
+        s["key"]: s
+        for s in room.http.get(
+            f"/api/proposals/{proposal['id']}/versions/1", headers=room.auth(ana)
+        ).json()["content"]["sections"]
+    }
+    assert sections["constat"]["contributors"] == {"named": ["Ana"], "by_role": {"habitant": 2}}
+    assert sections["proposition"]["contributors"] == {"named": [], "by_role": {"habitant": 1}}
+    assert sections["moyens"]["contributors"] == {"named": [], "by_role": {}}  # read-only
+    markdown = room.http.get(
+        f"/api/proposals/{proposal['id']}/versions/1/markdown", headers=room.auth(ana)
+    ).text
+    assert "Écrit par Ana et 1 autre personne (habitant·e\u00a0: 2)" in markdown
+    assert "Bruno" not in markdown
