@@ -49,12 +49,12 @@ test: install node
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
-	$(BIN)/ruff check domain collab server tests
+	$(BIN)/ruff check domain collab server tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 fmt: install
-	$(BIN)/ruff format domain collab server tests
+	$(BIN)/ruff format domain collab server tests bench
 
 clean:
 	rm -rf $(VENV) tests/interop/node_modules web/node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import math
@@ -77,10 +78,8 @@ class Workers:
         failing = sys.exc_info()[0] is not None
         for p in self.procs:
             if p.alive() and not failing:
-                try:
+                with contextlib.suppress(Exception):
                     p.popen.wait(5)
-                except Exception:
-                    pass
             p.stop(signal.SIGTERM, grace=3)
 
 
@@ -581,13 +580,14 @@ async def _seed_store(db: Path, room: str, updates: list[bytes]) -> None:
         for i in range(0, len(updates), 1000):
             await store.append(room, updates[i : i + 1000])
     finally:
+        await store.close()
         await engine.dispose()
 
 
 # --- output -------------------------------------------------------------------------------------
 
 
-def fmt(v: Any, digits: int = 1) -> str:
+def fmt(v: Any, digits: int = 1) -> str:  # noqa: PLR0911  # one return per kind of value
     if v is None:
         return "—"
     if isinstance(v, bool):
@@ -608,18 +608,21 @@ def summary(scenario: str, r: dict[str, Any]) -> str:
         return "FAILED " + r["failed"]
     if scenario in FANOUT:
         return (
-            f"p50 {fmt(r['p50_ms'])} ms, p99 {fmt(r['p99_ms'])} ms, {fmt(r['deliveries_per_s'])} deliveries/s, "
-            f"backlog {fmt(r['backlog_s'], 2)} s, errors {r['errors']}, exact {fmt(r['exact'])}"
+            f"p50 {fmt(r['p50_ms'])} ms, p99 {fmt(r['p99_ms'])} ms, "
+            f"{fmt(r['deliveries_per_s'])} deliveries/s, backlog {fmt(r['backlog_s'], 2)} s, "
+            f"errors {r['errors']}, exact {fmt(r['exact'])}"
         )
     if scenario == "trace":
         return (
-            f"{fmt(r['edits_per_s'])} edits/s end to end, exact {r['exact_observers']}/{r['observers']}, "
-            f"errors {r['errors']}"
+            f"{fmt(r['edits_per_s'])} edits/s end to end, "
+            f"exact {r['exact_observers']}/{r['observers']}, errors {r['errors']}"
         )
     if scenario == "join":
         return (
-            f"seed {fmt(r['seed_edits_per_s'])} edits/s, synced warm {fmt(r['warm_synced_ms'])} ms, "
-            f"after restart {fmt(r['cold_synced_ms'])} ms, exact {fmt(r['warm_exact'])}/{fmt(r['cold_exact'])}"
+            f"seed {fmt(r['seed_edits_per_s'])} edits/s, "
+            f"synced warm {fmt(r['warm_synced_ms'])} ms, "
+            f"after restart {fmt(r['cold_synced_ms'])} ms, "
+            f"exact {fmt(r['warm_exact'])}/{fmt(r['cold_exact'])}"
         )
     if scenario == "idle":
         return f"{r['connected']} connected, {fmt(r['kb_per_conn'])} KB/conn"
@@ -809,7 +812,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--only",
         action="append",
         default=[],
-        help=f"scenarios, comma-separated or repeated: {', '.join(SCENARIOS)} (or 'fanout'); default all",
+        help=(
+            f"scenarios, comma-separated or repeated: {', '.join(SCENARIOS)} (or 'fanout'); "
+            "default all"
+        ),
     )
     p.add_argument(
         "--servers",
@@ -877,7 +883,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--smoke",
         action="store_true",
-        help="quick preset: 3 s fan-out, ≤ 20 clients/room, 20k-txn trace, 5k-update join, 300 idle",
+        help=(
+            "quick preset: 3 s fan-out, ≤ 20 clients/room, 20k-txn trace, 5k-update join, 300 idle"
+        ),
     )
     p.add_argument("--skip-install", action="store_true", help="do not check/install the anchors")
     args = p.parse_args(argv)
@@ -902,12 +910,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def selected_scenarios(only: list[str]) -> list[str]:
     wanted: list[str] = []
-    for item in args.only or [",".join(SCENARIOS)]:
-        for name in item.split(","):
-            name = name.strip()
+    for item in only or [",".join(SCENARIOS)]:
+        for raw in item.split(","):
+            name = raw.strip()
             if not name:
                 continue
             if name == "fanout":
@@ -916,14 +923,23 @@ def main(argv: list[str] | None = None) -> int:
                 wanted.append(name)
             else:
                 raise SystemExit(f"unknown scenario {name!r}; choose from {', '.join(SCENARIOS)}")
-    scenarios = [s for s in SCENARIOS if s in wanted]
+    return [s for s in SCENARIOS if s in wanted]
+
+
+def selected_servers(servers: str) -> list[ServerSpec]:
     keys = []
-    for name in args.servers.split(","):
-        name = name.strip().lower()
+    for raw in servers.split(","):
+        name = raw.strip().lower()
         if name not in ALIASES:
             raise SystemExit(f"unknown server {name!r}; choose from atelier, yws, hocuspocus, pyws")
         keys.append(ALIASES[name])
-    servers = [ALL[k] for k in SERVER_ORDER if k in keys]
+    return [ALL[k] for k in SERVER_ORDER if k in keys]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    scenarios = selected_scenarios(args.only)
+    servers = selected_servers(args.servers)
 
     def on_term(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
@@ -947,16 +963,19 @@ def main(argv: list[str] | None = None) -> int:
         log("interrupted: stopping every process the bench started …")
     finally:
         procs.stop_all()
+    load_avg = Path("/proc/loadavg").read_text().split()[0]
     out = [
         f"## Atelier bench — {dt.datetime.now():%Y-%m-%d %H:%M}",
         "",
-        f"CPU: {procs.cpu_model()}. Load: {open('/proc/loadavg').read().split()[0]} at the end. "
+        f"CPU: {procs.cpu_model()}. Load: {load_avg} at the end. "
         f"Run took {time.monotonic() - started:.0f} s{' (interrupted)' if interrupted else ''}.",
         f"Settings: fan-out {args.duration:g} s of edits"
-        f"{f', ≤ {args.clients} clients/room' if args.clients else ''}, drain ≤ {args.drain_timeout:g} s; "
-        f"trace {args.trace_txns:,} txns; join {args.join_updates:,} updates; {args.idle:,} idle connections; "
+        f"{f', ≤ {args.clients} clients/room' if args.clients else ''}, "
+        f"drain ≤ {args.drain_timeout:g} s; trace {args.trace_txns:,} txns; "
+        f"join {args.join_updates:,} updates; {args.idle:,} idle connections; "
         f"clients {'without' if args.no_deflate else 'offering'} permessage-deflate.",
-        "Ratios are Atelier ÷ anchor: below 1× is better for latencies, times and memory, above 1× for rates.",
+        "Ratios are Atelier ÷ anchor: below 1× is better for latencies, times and memory, "
+        "above 1× for rates.",
         "",
         table(bench, servers),
     ]

@@ -321,7 +321,8 @@ class FanoutWorker:
         live = [c for c, good in zip(self.clients, ok, strict=True) if good]
         await asyncio.gather(*(c.edit_loop(go, rate) for c in live))
         deadline = self.last_send + self.cfg["drain_timeout"]
-        while monotonic() < deadline and any(c.remaining for c in live):
+        # Polled: "every client has every edit" is a condition over all clients, not an event.
+        while monotonic() < deadline and any(c.remaining for c in live):  # noqa: ASYNC110
             await asyncio.sleep(0.02)
         done_at = monotonic()
         for c in self.clients:
@@ -405,7 +406,8 @@ async def writer_mode(cfg: dict[str, Any], stdin: asyncio.StreamReader) -> None:
         with contextlib.suppress(ConnectionError):
             sock.send(conn.framing.step1(EMPTY_SV))
         limit = monotonic() + cfg.get("barrier_timeout", 600)
-        while conn.step2_count == before and monotonic() < limit and not sock.closed.done():
+        # Polled, with its own bound: three ways to stop waiting, one of them a deadline.
+        while conn.step2_count == before and monotonic() < limit and not sock.closed.done():  # noqa: ASYNC110
             await asyncio.sleep(0.005)
         if conn.step2_count > before:
             barrier_s = monotonic() - first
@@ -441,9 +443,13 @@ async def observers_mode(cfg: dict[str, Any], stdin: asyncio.StreamReader) -> No
         doc, text = c.doc, c.text
 
         def after_batch() -> None:
-            if complete_at[i] is None and doc.get_state() == final_sv and len(text) == target_len:
-                if str(text) == expected:
-                    complete_at[i] = monotonic()
+            if (
+                complete_at[i] is None
+                and doc.get_state() == final_sv
+                and len(text) == target_len
+                and str(text) == expected
+            ):
+                complete_at[i] = monotonic()
 
         return after_batch
 

@@ -62,7 +62,8 @@ class Proc:
             stdout=subprocess.PIPE if pipe else (self._log or subprocess.DEVNULL),
             stderr=self._log or subprocess.DEVNULL,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            # PR_SET_PDEATHSIG can only be set in the child; the bench spawns from its main thread.
+            preexec_fn=_die_with_parent,  # noqa: PLW1509
         )
         self.pid = self.popen.pid
         self._buf = b""

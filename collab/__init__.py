@@ -4,6 +4,7 @@ This package knows no HTTP, SQL or Redis: the server hands it implementations of
 :class:`~collab.store.DocumentStore` and :class:`~collab.relay.Relay`.
 """
 
+from collab.group_commit import GroupCommitStore
 from collab.peer import CloseCode, Peer, Transport
 from collab.protocol import ProtocolError
 from collab.relay import MemoryBroker, MemoryRelay, Relay, RelayKind
@@ -14,6 +15,7 @@ from collab.store import DocumentStore, LogStats, MemoryDocumentStore, StoreErro
 __all__ = [
     "CloseCode",
     "DocumentStore",
+    "GroupCommitStore",
     "LogStats",
     "MemoryBroker",
     "MemoryDocumentStore",

@@ -40,6 +40,7 @@ __all__ = [
     "SyncUpdate",
     "awareness_message",
     "decode_message",
+    "decode_state_vector",
     "permission_denied_message",
     "query_awareness_message",
     "read_var_uint",
@@ -92,6 +93,19 @@ def read_var_uint(data: bytes | memoryview, pos: int) -> tuple[int, int]:
         if byte < 0x80:
             return value, pos
         shift += 7
+
+
+def decode_state_vector(data: bytes) -> dict[int, int]:
+    """A Yjs state vector (``count, (client, clock)*``) as ``{client: clock}``."""
+    count, pos = read_var_uint(data, 0)
+    vector: dict[int, int] = {}
+    for _ in range(count):
+        client, pos = read_var_uint(data, pos)
+        clock, pos = read_var_uint(data, pos)
+        vector[client] = clock
+    if pos != len(data):
+        raise ProtocolError("trailing bytes after a state vector")
+    return vector
 
 
 def _read_var_bytes(data: bytes, pos: int) -> tuple[bytes, int]:

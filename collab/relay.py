@@ -29,6 +29,7 @@ class RelayKind(IntEnum):
     UPDATE = 0  # a document update (v1), already durable
     AWARENESS = 1  # an awareness update
     EVENT = 2  # a live séance event (JSON), for the server's live channel
+    STATE = 3  # a room's state vector, announced now and then (anti-entropy)
 
 
 @dataclass(frozen=True, slots=True)

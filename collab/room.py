@@ -5,7 +5,8 @@ The edit path, top to bottom::
     peer frame → decode → apply to the Doc (origin: a peer) → raw update queued for the log
     flusher: append the queued raw updates in one durable write → merge the document updates
              of the batch into one → encode once → queue to every peer (the sender included)
-             → publish to the relay
+             → publish to the relay; past the log's limits, compact in the background
+    unload: flush, then compact what is left, so that the next load reads one snapshot
 
 Everything that arrives within one turn of the flusher is written in one append and sent as one
 merged update, so the cost per frame is paid once per batch, not once per edit. A SyncStep2 is
@@ -38,13 +39,14 @@ from collab.protocol import (
     SyncUpdate,
     awareness_message,
     decode_message,
+    decode_state_vector,
     sync_step1_message,
     sync_step2_message,
     update_message,
 )
 from collab.relay import Relay, RelayKind, RelayMessage
 from collab.relay import Subscription as RelaySubscription
-from collab.store import DocumentStore, merge
+from collab.store import DocumentStore, apply_all, merge
 
 __all__ = ["Room", "RoomPolicy", "RoomState"]
 
@@ -61,6 +63,14 @@ class RoomPolicy:
     max_awareness_state_bytes: int = 64 * 1024
     store_retry_initial: float = 0.05
     store_retry_max: float = 2.0
+    #: Seconds between loading a log of several rows and compacting it: the joiners that caused
+    #: the load are synced first (a squash holds the interpreter while it runs).
+    compact_after_load_delay: float = 1.0
+    #: Seconds between announcements of the room's state vector to the other nodes (0: never).
+    #: A node that sees another holding edits it lacks, and still lacks them ``catch_up_grace``
+    #: seconds later (they were not merely in flight), reloads them from the store.
+    anti_entropy_interval: float = 10.0
+    catch_up_grace: float = 1.0
 
 
 class RoomState:
@@ -106,10 +116,16 @@ class Room:
         self._wakeup = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
         self._sweeper: asyncio.Task[None] | None = None
+        self._compactor: asyncio.Task[None] | None = None
+        self._appended_since_compaction = False
+        self._compact_timer: asyncio.TimerHandle | None = None
         self._doc_sub: Subscription | None = None
         self._relay_sub: RelaySubscription | None = None
         self._applying_remote = False
         self.store_failures = 0
+        self._announcer: asyncio.Task[None] | None = None
+        self._catching_up: asyncio.Task[None] | None = None
+        self.catch_ups = 0  # reloads from the store after a missed relay message (tests, metrics)
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -120,10 +136,14 @@ class Room:
             # is also in the store applies twice, which a CRDT ignores.
             self._relay_sub = await self._relay.subscribe(self.name, self._on_relay)
             updates = await self._store.load(self.name)
+            # More than one row (a log left by a crash, or written while no room was loaded) is
+            # compacted once the room is open, so that the next load reads one snapshot: a log
+            # of raw updates costs far more to load than their squash (collab.store.squash).
+            long_log = len(updates) > 1
             if updates:
                 self._applying_remote = True
                 try:
-                    self.doc.apply_update(merge(updates))
+                    apply_all(self.doc, updates)
                 finally:
                     self._applying_remote = False
         except BaseException as exc:
@@ -138,16 +158,31 @@ class Room:
         self._doc_sub = self.doc.observe(self._on_doc_update)
         self._flusher = asyncio.create_task(self._flush_loop(), name=f"flush:{self.name}")
         self._sweeper = asyncio.create_task(self._sweep_loop(), name=f"sweep:{self.name}")
+        if self.policy.anti_entropy_interval > 0:
+            self._announcer = asyncio.create_task(
+                self._announce_loop(), name=f"announce:{self.name}"
+            )
         self.state = RoomState.READY
         self.ready.set_result(None)
+        if long_log:
+            self._appended_since_compaction = True  # compacted on close, if not before
+            self._compact_timer = asyncio.get_running_loop().call_later(
+                self.policy.compact_after_load_delay, self._start_compaction
+            )
 
     async def close(self) -> None:
         """Flush what is pending, then release everything. Idempotent."""
         if self.state in (RoomState.CLOSED, RoomState.FAILED):
             return
         self.state = RoomState.CLOSING
+        if self._compact_timer is not None:
+            self._compact_timer.cancel()
         await self.wait_durable()
-        for task in (self._flusher, self._sweeper):
+        if self._compactor is not None:
+            await self._compactor  # never raises: it logs its own failure
+        if self._appended_since_compaction:
+            await self._compact()  # leave one snapshot behind: the next load is fast
+        for task in (self._flusher, self._sweeper, self._announcer, self._catching_up):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -259,6 +294,14 @@ class Room:
                 log.exception("room %s: dropping an unreadable relay update", self.name)
             finally:
                 self._applying_remote = False
+        elif message.kind == RelayKind.STATE:
+            try:
+                remote = decode_state_vector(message.payload)
+            except ProtocolError:
+                log.warning("room %s: dropping an unreadable state vector", self.name)
+                return
+            if self._lacks(remote) and self._catching_up is None:
+                self._catching_up = asyncio.create_task(self._catch_up(remote))
         elif message.kind == RelayKind.AWARENESS:
             try:
                 change = self.awareness.apply(message.payload, None, self._clock())
@@ -286,6 +329,39 @@ class Room:
         except Exception:
             # Best effort: peers on other nodes catch up from the store and their own sync.
             log.warning("room %s: relay publish failed", self.name, exc_info=True)
+
+    # --- anti-entropy -------------------------------------------------------------------
+    # Pub/sub loses what is published while a node is cut off (a Redis pause, a reconnect).
+    # Every node announces its state vector now and then; a node that sees edits it lacks
+    # reloads the store, which holds every edit any node acknowledged.
+
+    def _lacks(self, remote: dict[int, int]) -> bool:
+        mine = decode_state_vector(self.doc.get_state())
+        return any(clock > mine.get(client, 0) for client, clock in remote.items())
+
+    async def _announce_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.policy.anti_entropy_interval)
+            await self._publish(RelayKind.STATE, self.doc.get_state())
+
+    async def _catch_up(self, remote: dict[int, int]) -> None:
+        try:
+            # Edits still on their way (applied there, not yet relayed) arrive meanwhile.
+            await asyncio.sleep(self.policy.catch_up_grace)
+            if self.state != RoomState.READY or not self._lacks(remote):
+                return
+            updates = await self._store.load(self.name)
+            self.catch_ups += 1
+            log.info("room %s: catching up from the store after a missed relay message", self.name)
+            self._applying_remote = True
+            try:
+                apply_all(self.doc, updates)  # what is new goes to this node's peers
+            finally:
+                self._applying_remote = False
+        except Exception:
+            log.warning("room %s: catch-up failed; the next announcement retries", self.name)
+        finally:
+            self._catching_up = None
 
     # --- the flusher ----------------------------------------------------------------------
 
@@ -318,6 +394,7 @@ class Room:
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, self.policy.store_retry_max)
             delay = self.policy.store_retry_initial
+            self._appended_since_compaction = True
             if outgoing:
                 merged = merge(outgoing)
                 message = update_message(merged)
@@ -331,14 +408,21 @@ class Room:
                 stats.rows >= self.policy.compact_after_rows
                 or stats.bytes >= self.policy.compact_after_bytes
             ):
-                try:
-                    await self._store.compact(self.name)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.warning(
-                        "room %s: compaction failed; the log is intact", self.name, exc_info=True
-                    )
+                self._start_compaction()
+
+    def _start_compaction(self) -> None:
+        """Compact in the background: the next batch need not wait for the merge."""
+        if self.state != RoomState.READY:
+            return  # closing: close() compacts what is left itself
+        if self._compactor is None or self._compactor.done():
+            self._compactor = asyncio.create_task(self._compact(), name=f"compact:{self.name}")
+
+    async def _compact(self) -> None:
+        self._appended_since_compaction = False
+        try:
+            await self._store.compact(self.name)
+        except Exception:
+            log.warning("room %s: compaction failed; the log is intact", self.name, exc_info=True)
 
     async def _sweep_loop(self) -> None:
         """Remove awareness states that were not renewed (their client vanished silently)."""

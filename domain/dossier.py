@@ -1,4 +1,5 @@
-"""A frozen version as the council reads it: Markdown and a standalone HTML page.
+"""A frozen version as the council reads it: Markdown, a standalone HTML page, and the
+:class:`~domain.report.Report` its PDF prints.
 
 Both are built from a version's stored content alone (see ``server.services.proposals``), in
 French, with French typography; every string a participant wrote is escaped, and the only
@@ -12,9 +13,18 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from domain.errors import typeset_fr
+from domain.report import (
+    Part,
+    Report,
+    attendance_line,
+    french_date,
+    french_instant,
+    para,
+    vote_parts,
+)
 from domain.roles import Role
 
-__all__ = ["version_html", "version_markdown"]
+__all__ = ["version_html", "version_markdown", "version_report"]
 
 _METHODS_FR: Final = {
     "plurality": "vote à un choix",
@@ -137,4 +147,35 @@ def version_html(content: Mapping[str, Any], number: int, digest: str, created_a
         f"<title>{esc(proposal['title'])} — v{number}</title>"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<style>{_STYLE}</style></head><body><main>{''.join(body)}</main></body></html>"
+    )
+
+
+def version_report(content: Mapping[str, Any], number: int, digest: str, created_at: str) -> Report:
+    """The version as a :class:`~domain.report.Report` (what its PDF prints): every section
+    from its blocks, the séance's votes and attendance, and the fingerprint on every page."""
+    proposal, atelier = content["proposal"], content["atelier"]
+    lead = [
+        f"Atelier « {atelier['title']} » — version {number}, figée le {french_instant(created_at)}"
+    ]
+    session = content.get("session")
+    if session and session.get("date"):
+        place = f", {session['place']}" if session.get("place") else ""
+        lead.append(f"Séance n° {session['number']} du {french_date(session['date'])}{place}")
+    parts = [
+        Part(
+            section["title_fr"],
+            tuple(section["blocks"]) or (para(("(vide)", ["italic"])),),
+        )
+        for section in content["sections"]
+    ]
+    parts += vote_parts(content.get("votes") or [])
+    if content.get("attendance"):
+        headcount = (session or {}).get("headcount")
+        parts.append(Part("Présences", (para(attendance_line(content["attendance"], headcount)),)))
+    return Report(
+        title=proposal["title"],
+        lead=tuple(lead),
+        parts=tuple(parts),
+        footer=f"Empreinte SHA-256 : {digest}",
+        closing=(f"Empreinte SHA-256 de cette version : {digest}",),
     )

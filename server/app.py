@@ -17,6 +17,7 @@ from server.routes.ateliers import (
     JoinController,
     create_atelier,
 )
+from server.routes.compte_rendu import CompteRenduController
 from server.routes.docs_ws import doc_socket
 from server.routes.feeds import atelier_feed, handoff_feed, instance_feed
 from server.routes.health import health
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         services = AppServices.build(settings)
         app.state.services = services
+        await services.control.start()
         try:
             yield
         finally:
@@ -62,6 +64,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PollController,
             ProposalVersionController,
             CouncilController,
+            CompteRenduController,
             atelier_feed,
             instance_feed,
             handoff_feed,

@@ -128,6 +128,7 @@ async def load_demo(settings: Settings) -> DemoLoaded:
                 texts = {s.key: s.text for s in document.sections}
                 await store.append(doc_id, [initial_update(texts)])
     finally:
+        await store.close()
         await engine.dispose()
     token = mint_participant_token(
         settings.signing_key,

@@ -15,11 +15,11 @@ from typing import Literal
 import segno
 from fpdf import FPDF
 
-__all__ = ["InvitationSheet", "invitation_pdf", "qr_png", "qr_svg"]
+__all__ = ["FONT_DIRS", "InvitationSheet", "fold_latin1", "invitation_pdf", "qr_png", "qr_svg"]
 
 # A Unicode font if the system has one (French typography: ’ « » œ), else the PDF core font
 # with the text folded to Latin-1.
-_FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
+FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 _FOLD = str.maketrans(
     {
         "’": "'",
@@ -35,6 +35,12 @@ _FOLD = str.maketrans(
         "\u2009": " ",
     }
 )
+
+
+def fold_latin1(text: str) -> str:
+    """``text`` for a PDF core font: typographic signs folded, anything else outside Latin-1
+    replaced by « ? »."""
+    return text.translate(_FOLD).encode("latin-1", "replace").decode("latin-1")
 
 
 def _qr(data: str) -> segno.QRCode:
@@ -72,7 +78,7 @@ class _Sheet(FPDF):
         self.unicode = self._load_unicode_font()
 
     def _load_unicode_font(self) -> bool:
-        for folder in _FONT_DIRS:
+        for folder in FONT_DIRS:
             regular, bold = folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf"
             if regular.exists() and bold.exists():
                 self.add_font("Sans", "", str(regular))
@@ -87,7 +93,7 @@ class _Sheet(FPDF):
     def text_block(self, text: str, size: float, *, bold: bool = False, gap: float = 2) -> None:
         self.font(size, bold=bold)
         if not self.unicode:
-            text = text.translate(_FOLD).encode("latin-1", "replace").decode("latin-1")
+            text = fold_latin1(text)
         self.multi_cell(0, size * 0.45, text, align="C")
         self.ln(gap)
 

@@ -1,10 +1,10 @@
 """``collab.relay.Relay`` on Redis pub/sub: a channel per room, one subscriber connection per node.
 
 A message on the wire is ``node_id (16 bytes) • kind (1 byte) • payload``; a node drops its own.
-Pub/sub is fire-and-forget: a message published while a node is disconnected is lost to it.
-That is acceptable here because the relay is not the durable path — the store is, and clients
-resync with the server on every reconnect. (Gap-free catch-up between instances is the
-scale-out issue's work.)
+Pub/sub is fire-and-forget: a message published while a node is cut off is lost to it. The
+relay is not the durable path — the store is: rooms announce their state vectors now and then
+(``RelayKind.STATE``), and a node that sees edits it lacks reloads them from the store
+(``collab.room``, anti-entropy, as Hocuspocus does with its own sync messages).
 """
 
 from __future__ import annotations
@@ -37,7 +37,11 @@ class RedisRelay:
     def __init__(self, url: str, node_id: str | None = None) -> None:
         self.node_id = node_id or uuid.uuid4().hex
         self._node_bytes = uuid.UUID(hex=self.node_id).bytes
-        self._redis: Redis = Redis.from_url(url)
+        # Bounded waits: a stalled Redis (paused, partitioned) fails a publish after a few
+        # seconds instead of piling up tasks forever; rooms catch up once it is back.
+        self._redis: Redis = Redis.from_url(
+            url, socket_timeout=5.0, socket_connect_timeout=5.0, health_check_interval=10
+        )
         self._pubsub: PubSub = self._redis.pubsub()
         self._handlers: dict[str, list[Handler]] = {}
         self._reader: asyncio.Task[None] | None = None

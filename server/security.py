@@ -5,8 +5,9 @@
   covers same-origin ``ws:``/``wss:`` in current browsers; both are listed for older ones).
 * CSRF: a request that changes something and authenticates with the ``atelier_token`` cookie
   (not with an ``Authorization`` header, which a foreign page cannot set) must come from this
-  site: its ``Origin`` (or, failing that, ``Referer``) must name this host when present. The cookie is
-  ``SameSite=Lax`` already; this closes the rest (old browsers, same-site subdomains).
+  site: its ``Origin`` (or, failing that, ``Referer``) must name this host when present. The
+  cookie is ``SameSite=Lax`` already; this closes the rest (same-site subdomains, old
+  browsers).
 """
 
 from __future__ import annotations

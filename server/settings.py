@@ -49,8 +49,16 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     compact_after_rows: int = 500
     #: … or this many bytes.
     compact_after_bytes: int = 4 * 1024 * 1024
+    #: Seconds between a room's state-vector announcements to the other instances; an instance
+    #: that missed relay messages (a Redis pause) reloads what it lacks from the store.
+    anti_entropy_seconds: float = 10.0
     #: Seconds between WebSocket pings (a client that does not answer is dropped).
     ws_ping_interval: float = 20.0
+    #: Accept permessage-deflate when a client offers it (browsers do). Off by default:
+    #: compressing every small update once per connection was the largest cost of sending
+    #: (fanout-1x200 p50 53 -> 19 ms without it, bench/RESULTS.md), and each connection keeps
+    #: zlib state for it. Worth turning on only for clients on slow links with big documents.
+    ws_per_message_deflate: bool = False
     #: Unknown join codes one address may try per minute before getting 429.
     join_failures_per_minute: int = 20
     #: Default lifetime of a grant minted by ``atelier grant``.
@@ -82,6 +90,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
         for name in positive:
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+        if self.anti_entropy_seconds < 0:
+            raise SettingsError(f"{PREFIX}ANTI_ENTROPY_SECONDS must be >= 0 (0: off)")
         if self.room_idle_seconds < 0 or self.ws_ping_interval <= 0:
             raise SettingsError(
                 f"{PREFIX}ROOM_IDLE_SECONDS must be >= 0 and {PREFIX}WS_PING_INTERVAL > 0"

@@ -12,7 +12,9 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from collab import MemoryRelay, Relay, RoomPolicy, RoomRegistry
-from server.db.doc_store import SqlDocumentStore
+from collab.group_commit import GroupCommitStore
+from server.control import ControlChannel
+from server.db.doc_store import SQLITE_PRAGMAS, SqlDocumentStore
 from server.guards import FailureLimiter
 from server.live import LiveHub
 from server.webhooks import WebhookDispatcher
@@ -34,11 +36,8 @@ def create_engine(url: str) -> AsyncEngine:
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_connection: object, _record: object) -> None:
             cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
-            # WAL: readers do not block the writer. synchronous=FULL: a commit survives power loss.
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=FULL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            for pragma in SQLITE_PRAGMAS:  # the same as the document store's own writer
+                cursor.execute(pragma)
             cursor.close()
 
         return engine
@@ -57,6 +56,7 @@ class AppServices:
     tallies: TallyBoard
     webhooks: WebhookDispatcher
     ballot_guard: FailureLimiter
+    control: ControlChannel
 
     @classmethod
     def build(cls, settings: Settings) -> AppServices:
@@ -67,9 +67,11 @@ class AppServices:
             compact_after_rows=settings.compact_after_rows,
             compact_after_bytes=settings.compact_after_bytes,
             max_awareness_state_bytes=settings.max_awareness_state_bytes,
+            anti_entropy_interval=settings.anti_entropy_seconds if settings.redis_url else 0.0,
         )
+        # Every room's appends go through one writer: one transaction for all rooms at a time.
         registry = RoomRegistry(
-            store, relay, policy=policy, idle_seconds=settings.room_idle_seconds
+            GroupCommitStore(store), relay, policy=policy, idle_seconds=settings.room_idle_seconds
         )
         join_guard = FailureLimiter(settings.join_failures_per_minute, 60.0)
         from server.tallies import TallyBoard  # it reads polls through the services layer
@@ -90,6 +92,7 @@ class AppServices:
             tallies,
             webhooks,
             ballot_guard,
+            ControlChannel(relay, registry),
         )
 
     @staticmethod
@@ -114,7 +117,9 @@ class AppServices:
         except TimeoutError:
             dirty = [name for name, room in self.registry.rooms.items() if room.dirty]
             log.error("shutdown: rooms not flushed after %.0fs: %s", grace_seconds, dirty)
+        await self.control.close()
         await self.tallies.close()
         await self.webhooks.close()
         await self.relay.close()
+        await self.store.close()
         await self.engine.dispose()

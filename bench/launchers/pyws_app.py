@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 
 import uvicorn
@@ -40,10 +41,8 @@ class StoredServer(WebsocketServer):
             self.rooms[name] = room
             self.loading[name] = asyncio.get_running_loop().create_future()
             await self.start_room(room)
-            try:
+            with contextlib.suppress(YDocNotFound):
                 await room.ystore.apply_updates(room.ydoc)
-            except YDocNotFound:
-                pass
             room.ready = True
             self.loading[name].set_result(None)
         else:
@@ -76,7 +75,5 @@ if __name__ == "__main__":
         import uvloop
     except ImportError:
         uvloop = None
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         (uvloop.run if uvloop else asyncio.run)(main())
-    except KeyboardInterrupt:
-        pass

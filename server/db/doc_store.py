@@ -2,26 +2,179 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import contextlib
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import BigInteger, Row, String, column, delete, func, select, update, values
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from collab.store import LogStats, merge
+from collab.store import LogStats, squash
 from server.db.models import Document, DocumentUpdate
 
-__all__ = ["SqlDocumentStore"]
+__all__ = ["SQLITE_PRAGMAS", "SqlDocumentStore"]
+
+#: Every SQLite connection of the application. WAL: readers do not block the writer.
+#: synchronous=FULL: a commit survives power loss, not only a crash of the process.
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=30000",
+)
+
+#: How many times compaction re-reads a log that another compaction changed under it.
+_COMPACT_ATTEMPTS = 3
+
+_T = TypeVar("_T")
+
+_DOCS = Document.__tablename__
+_UPDATES = DocumentUpdate.__tablename__
+
+
+class _SqliteWriter:
+    """The one connection that writes documents to a SQLite file, in a thread of its own.
+
+    A whole transaction runs in that thread as one call, so the event loop pays one hop per
+    transaction. Through aiosqlite every statement is a hop, and each hop waits for a turn of a
+    busy loop: a dozen of them per commit made a commit cost tens of milliseconds under load.
+    One thread also means one writer: transactions never wait on each other inside SQLite.
+    """
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+        self._conn: sqlite3.Connection | None = None
+
+    async def run(self, work: Callable[..., _T], *args: Any) -> _T:
+        """``work(connection, *args)`` inside ``BEGIN IMMEDIATE`` … ``COMMIT``; rolled back if
+        it raises."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._transaction, work, args)
+
+    def _transaction(self, work: Callable[..., _T], args: tuple[Any, ...]) -> _T:
+        if self._conn is None:
+            conn = sqlite3.connect(self._path, timeout=30, isolation_level=None)
+            for pragma in SQLITE_PRAGMAS:
+                conn.execute(pragma)
+            self._conn = conn
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            result = work(conn, *args)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return result
+
+    async def close(self) -> None:
+        def close() -> None:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+        await asyncio.get_running_loop().run_in_executor(self._executor, close)
+        self._executor.shutdown(wait=False)
+
+
+def _sqlite_time(now: datetime) -> str:
+    # As SQLAlchemy stores a DateTime in SQLite (UTC, no offset), so the ORM reads it back.
+    return now.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _sqlite_append(
+    conn: sqlite3.Connection, items: list[tuple[str, Sequence[bytes]]], now: str
+) -> dict[str, LogStats]:
+    conn.executemany(
+        f"INSERT INTO {_DOCS} (id, snapshot, log_rows, log_bytes, created_at, updated_at) "
+        "VALUES (?, NULL, 0, 0, ?, ?) ON CONFLICT (id) DO NOTHING",
+        [(doc_id, now, now) for doc_id, _ in items],
+    )
+    conn.executemany(
+        f"INSERT INTO {_UPDATES} (document_id, data, created_at) VALUES (?, ?, ?)",
+        [(doc_id, u, now) for doc_id, updates in items for u in updates],
+    )
+    stats: dict[str, LogStats] = {}
+    for doc_id, updates in items:
+        rows, size = conn.execute(
+            f"UPDATE {_DOCS} SET log_rows = log_rows + ?, log_bytes = log_bytes + ?, "
+            "updated_at = ? WHERE id = ? RETURNING log_rows, log_bytes",
+            (len(updates), sum(map(len, updates)), now, doc_id),
+        ).fetchone()
+        stats[doc_id] = LogStats(rows=rows, bytes=size)
+    return stats
+
+
+def _sqlite_replace(
+    conn: sqlite3.Connection,
+    doc_id: str,
+    snapshot: bytes | None,
+    rows: int,
+    last_id: int,
+    taken_bytes: int,
+    merged: bytes,
+) -> bool:
+    current = conn.execute(f"SELECT snapshot FROM {_DOCS} WHERE id = ?", (doc_id,)).fetchone()
+    (still_there,) = conn.execute(
+        f"SELECT count(*) FROM {_UPDATES} WHERE document_id = ? AND id <= ?", (doc_id, last_id)
+    ).fetchone()
+    if current is None or current[0] != snapshot or still_there != rows:
+        return False
+    conn.execute(
+        f"UPDATE {_DOCS} SET snapshot = ?, log_rows = log_rows - ?, log_bytes = log_bytes - ? "
+        "WHERE id = ?",
+        (merged, rows, taken_bytes, doc_id),
+    )
+    conn.execute(f"DELETE FROM {_UPDATES} WHERE document_id = ? AND id <= ?", (doc_id, last_id))
+    return True
 
 
 class SqlDocumentStore:
-    """Each method is one transaction; see :class:`collab.store.DocumentStore` for the contract."""
+    """Each write is one transaction; see :class:`collab.store.DocumentStore` for the contract.
+
+    SQLite has one write lock per database: this store writes through one connection of its
+    own, in one thread (:class:`_SqliteWriter`), so its transactions take turns instead of
+    meeting in SQLite's busy handler (which sleeps up to 100 ms per retry). Reads go through the
+    engine (WAL: they never wait for the writer). The CPU-heavy part of compaction, the merge,
+    runs outside any transaction. Wrap the store in :class:`collab.group_commit.GroupCommitStore`
+    so that the appends of all rooms share transactions. On PostgreSQL writes run concurrently,
+    ordered by document id so that two batches never wait on each other's rows in a cycle.
+    Call :meth:`close` before disposing of the engine.
+    """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+        self._postgres = engine.dialect.name == "postgresql"
+        self._insert = pg_insert if self._postgres else sqlite_insert
+        path = engine.url.database
+        self._writer = (
+            _SqliteWriter(path) if not self._postgres and path and path != ":memory:" else None
+        )
+        # SQLite without a file of its own (":memory:"): writes take turns on the engine.
+        self._write_lock: asyncio.Lock | None = None if self._postgres else asyncio.Lock()
+
+    async def close(self) -> None:
+        """Release the SQLite writer's connection and thread (nothing to do on PostgreSQL)."""
+        if self._writer is not None:
+            await self._writer.close()
+
+    @contextlib.asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction; on SQLite, one at a time."""
+        if self._write_lock is None:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        async with self._write_lock, self.engine.begin() as conn:
+            yield conn
 
     async def load(self, doc_id: str) -> list[bytes]:
         async with self.engine.connect() as conn:
@@ -35,61 +188,153 @@ class SqlDocumentStore:
         return ([snapshot] if snapshot is not None else []) + log
 
     async def append(self, doc_id: str, updates: Sequence[bytes]) -> LogStats:
+        return (await self.append_many({doc_id: updates}))[doc_id]
+
+    async def append_many(self, batch: Mapping[str, Sequence[bytes]]) -> dict[str, LogStats]:
+        if not batch:
+            return {}
         now = datetime.now(UTC)
-        size = sum(map(len, updates))
-        async with self.engine.begin() as conn:
+        if self._writer is not None:
+            return await self._writer.run(_sqlite_append, sorted(batch.items()), _sqlite_time(now))
+        doc_ids = sorted(batch)  # one lock order for every transaction (PostgreSQL)
+        rows = [
+            {"document_id": doc_id, "data": u, "created_at": now}
+            for doc_id in doc_ids
+            for u in batch[doc_id]
+        ]
+        stats: dict[str, LogStats] = {}
+        async with self._write() as conn:
             await conn.execute(
                 self._insert(Document)
-                .values(id=doc_id, log_rows=0, log_bytes=0, created_at=now, updated_at=now)
+                .values(
+                    [
+                        {
+                            "id": doc_id,
+                            "log_rows": 0,
+                            "log_bytes": 0,
+                            "created_at": now,
+                            "updated_at": now,
+                        }
+                        for doc_id in doc_ids
+                    ]
+                )
                 .on_conflict_do_nothing(index_elements=[Document.id])
             )
-            await conn.execute(
-                DocumentUpdate.__table__.insert(),
-                [{"document_id": doc_id, "data": u, "created_at": now} for u in updates],
-            )
-            row = (
-                await conn.execute(
-                    update(Document)
-                    .where(Document.id == doc_id)
-                    .values(
-                        log_rows=Document.log_rows + len(updates),
-                        log_bytes=Document.log_bytes + size,
-                        updated_at=now,
+            if rows:
+                await conn.execute(DocumentUpdate.__table__.insert(), rows)
+            if self._postgres:
+                return await self._count_appends(conn, batch, doc_ids, now)
+            for doc_id in doc_ids:
+                updates = batch[doc_id]
+                row = (
+                    await conn.execute(
+                        update(Document)
+                        .where(Document.id == doc_id)
+                        .values(
+                            log_rows=Document.log_rows + len(updates),
+                            log_bytes=Document.log_bytes + sum(map(len, updates)),
+                            updated_at=now,
+                        )
+                        .returning(Document.log_rows, Document.log_bytes)
                     )
-                    .returning(Document.log_rows, Document.log_bytes)
-                )
-            ).one()
-        return LogStats(rows=row.log_rows, bytes=row.log_bytes)
+                ).one()
+                stats[doc_id] = LogStats(rows=row.log_rows, bytes=row.log_bytes)
+        return stats
+
+    @staticmethod
+    async def _count_appends(
+        conn: AsyncConnection,
+        batch: Mapping[str, Sequence[bytes]],
+        doc_ids: list[str],
+        now: datetime,
+    ) -> dict[str, LogStats]:
+        """PostgreSQL: the counters of every document of the batch in two round trips, not one
+        per document (a batch carries every busy room of the instance)."""
+        # Row locks in document order first: two instances' batches never wait in a cycle.
+        await conn.execute(
+            select(Document.id)
+            .where(Document.id.in_(doc_ids))
+            .order_by(Document.id)
+            .with_for_update(key_share=True)
+        )
+        sizes = values(
+            column("id", String), column("rows", BigInteger), column("size", BigInteger), name="b"
+        ).data([(d, len(batch[d]), sum(map(len, batch[d]))) for d in doc_ids])
+        result = await conn.execute(
+            update(Document)
+            .where(Document.id == sizes.c.id)
+            .values(
+                log_rows=Document.log_rows + sizes.c.rows,
+                log_bytes=Document.log_bytes + sizes.c.size,
+                updated_at=now,
+            )
+            .returning(Document.id, Document.log_rows, Document.log_bytes)
+        )
+        return {r.id: LogStats(rows=r.log_rows, bytes=r.log_bytes) for r in result}
 
     async def compact(self, doc_id: str) -> None:
-        async with self.engine.begin() as conn:
-            # Lock the document row (PostgreSQL): two compactions of one document run one after
-            # the other, each merging only rows it read and deleting only those.
-            lock = select(Document.snapshot).where(Document.id == doc_id)
-            if self.engine.dialect.name == "postgresql":
-                lock = lock.with_for_update()
-            found = (await conn.execute(lock)).first()
-            if found is None:
-                return
-            rows = (
-                await conn.execute(
-                    select(DocumentUpdate.id, DocumentUpdate.data)
-                    .where(DocumentUpdate.document_id == doc_id)
-                    .order_by(DocumentUpdate.id)
-                )
-            ).all()
+        """Merge the snapshot and the log read at the start; replace exactly those.
+
+        The merge (the costly part) runs outside any transaction. The write then checks, with
+        the document's row locked, that the snapshot and the rows it merged are still there as
+        read — a concurrent compaction (another instance) makes it start over — and deletes
+        only rows it merged: a row appended meanwhile is kept.
+        """
+        for _ in range(_COMPACT_ATTEMPTS):
+            async with self.engine.connect() as conn:
+                found = (
+                    await conn.execute(select(Document.snapshot).where(Document.id == doc_id))
+                ).first()
+                if found is None:
+                    return
+                rows = (
+                    await conn.execute(
+                        select(DocumentUpdate.id, DocumentUpdate.data)
+                        .where(DocumentUpdate.document_id == doc_id)
+                        .order_by(DocumentUpdate.id)
+                    )
+                ).all()
             if not rows:
                 return
             parts = ([found.snapshot] if found.snapshot is not None else []) + [
                 r.data for r in rows
             ]
-            last_id = rows[-1].id
-            taken_bytes = sum(len(r.data) for r in rows)
+            merged = squash(parts)
+            if await self._replace(doc_id, found.snapshot, rows, merged):
+                return
+
+    async def _replace(
+        self,
+        doc_id: str,
+        snapshot: bytes | None,
+        rows: Sequence[Row[tuple[int, bytes]]],
+        merged: bytes,
+    ) -> bool:
+        last_id = rows[-1].id
+        taken_bytes = sum(len(r.data) for r in rows)
+        if self._writer is not None:
+            return await self._writer.run(
+                _sqlite_replace, doc_id, snapshot, len(rows), last_id, taken_bytes, merged
+            )
+        async with self._write() as conn:
+            # An UPDATE first: it takes the row lock (PostgreSQL) or the write lock (SQLite,
+            # whose driver begins the transaction only at the first write) before the checks.
+            await conn.execute(
+                update(Document).where(Document.id == doc_id).values(log_rows=Document.log_rows)
+            )
+            current = await conn.scalar(select(Document.snapshot).where(Document.id == doc_id))
+            still_there = await conn.scalar(
+                select(func.count()).where(
+                    DocumentUpdate.document_id == doc_id, DocumentUpdate.id <= last_id
+                )
+            )
+            if current != snapshot or still_there != len(rows):
+                return False
             await conn.execute(
                 update(Document)
                 .where(Document.id == doc_id)
                 .values(
-                    snapshot=merge(parts),
+                    snapshot=merged,
                     log_rows=Document.log_rows - len(rows),
                     log_bytes=Document.log_bytes - taken_bytes,
                 )
@@ -99,6 +344,7 @@ class SqlDocumentStore:
                     DocumentUpdate.document_id == doc_id, DocumentUpdate.id <= last_id
                 )
             )
+        return True
 
     async def stats(self, doc_id: str) -> LogStats:
         """The log's size, counted from the rows (for tests: must match the counters)."""

@@ -65,7 +65,8 @@ class Base(DeclarativeBase):
 
 
 class Document(Base):
-    """A live document. ``snapshot`` is the merge of every compacted update."""
+    """A live document. ``snapshot`` is the squash of every compacted update
+    (:func:`collab.store.squash`: the document's encoding plus anything pending)."""
 
     __tablename__ = "documents"
 

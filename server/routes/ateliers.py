@@ -328,7 +328,7 @@ class AtelierController(Controller):
         row = await svc.revoke(AppServices.of(request.app).engine, actor, participant_id)
         # Open documents close at once (4401: final for the client), not at the next reconnect.
         services = AppServices.of(request.app)
-        services.registry.close_peers_of(row.id, 4401, "access revoked")
+        await services.control.close_subject(row.id, 4401, "access revoked")  # every instance
         return participant_read(row)
 
     @post("/ateliers/{atelier_id:str}/proposals", summary="Nouvelle proposition (fiche-action)")

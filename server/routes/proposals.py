@@ -14,13 +14,15 @@ from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from domain.dossier import version_html, version_markdown
+from domain.dossier import version_html, version_markdown, version_report
 from domain.roles import Action, Role, can
 from server.actors import Refused, actor_from_token, token_of
 from server.auth import CouncilGrant, InvalidGrant, verify_grant
 from server.db.models import ProposalRow, ProposalVersionRow
 from server.errors import Problem
+from server.pdf import report_pdf
 from server.services import proposals as svc
+from server.services.ateliers import get_image
 from server.state import AppServices
 
 __all__ = ["CouncilController", "ProposalVersionController"]
@@ -111,12 +113,10 @@ def version_summary(version: ProposalVersionRow) -> dict[str, Any]:
     }
 
 
-def _close_editors(services: AppServices, doc_id: str, reason: str) -> None:
-    """Editors of a document that just changed hands reconnect (1012) and get what they may
-    have now: read-only when locked, a refusal when replaced by a new draft."""
-    room = services.registry.rooms.get(doc_id)
-    if room is not None:
-        room.close_peers(1012, reason)
+async def _close_editors(services: AppServices, doc_id: str, reason: str) -> None:
+    """Editors of a document that just changed hands, on every instance, reconnect (1012) and
+    get what they may have now: read-only when locked, a refusal when replaced by a draft."""
+    await services.control.close_room(doc_id, 1012, reason)
 
 
 class ProposalVersionController(Controller):
@@ -174,7 +174,7 @@ class ProposalVersionController(Controller):
             for proposal_id in proposal_ids:
                 row = await session.get(ProposalRow, proposal_id)
                 if row is not None:
-                    _close_editors(services, row.doc_id, "document locked by its freeze")
+                    await _close_editors(services, row.doc_id, "document locked by its freeze")
 
     @get("/proposals/{proposal_id:str}/versions", summary="Les versions figées")
     async def versions(
@@ -231,6 +231,26 @@ class ProposalVersionController(Controller):
             headers={"content-security-policy": "default-src 'none'; style-src 'unsafe-inline'"},
         )
 
+    @get(
+        "/proposals/{proposal_id:str}/versions/{number:int}/pdf",
+        summary="Une version en PDF (A4), avec son empreinte en pied de page",
+        media_type="application/pdf",
+    )
+    async def version_pdf(
+        self, request: Request[Any, Any, Any], reader: svc.Reader, proposal_id: str, number: int
+    ) -> Response[bytes]:
+        engine = AppServices.of(request.app).engine
+        row, v = await svc.get_version(engine, reader, proposal_id, number)
+        image = await get_image(engine, row.atelier_id)
+        report = version_report(v.content, v.number, v.hash, v.created_at)
+        return Response(
+            report_pdf(report, image=image.data if image is not None else None),
+            media_type="application/pdf",
+            headers={
+                "content-disposition": f'inline; filename="proposition-{proposal_id}-v{number}.pdf"'
+            },
+        )
+
     @get("/proposals/{proposal_id:str}/diff", summary="Ce qui a changé entre deux versions")
     async def diff(
         self,
@@ -269,7 +289,7 @@ class ProposalVersionController(Controller):
             previous = await session.get(ProposalRow, proposal_id)
         row = await svc.new_draft(services.engine, services.store, reader, proposal_id, number)
         if previous is not None:
-            _close_editors(services, previous.doc_id, "replaced by a new draft")
+            await _close_editors(services, previous.doc_id, "replaced by a new draft")
         return proposal_status(row)
 
     @post(

@@ -213,6 +213,11 @@ async def _seance_record(session: AsyncSession, seance: SessionRow | None) -> di
         )
     ]
     data = seance.data
+    following = await session.scalar(
+        select(SessionRow).where(
+            SessionRow.atelier_id == seance.atelier_id, SessionRow.number == seance.number + 1
+        )
+    )
     return {
         "session": {
             "id": seance.id,
@@ -226,11 +231,21 @@ async def _seance_record(session: AsyncSession, seance: SessionRow | None) -> di
             "agenda": data.get("agenda", []),
             "method_steps": data.get("method_steps", []),
             "next_agenda": data.get("next_agenda", []),
+            # The facilitator's count of people in the room (devices or not) and the next
+            # séance's date and place: the compte-rendu's header is built from the version.
+            "headcount": data.get("headcount"),
+            "next_session": _when_where(following) if following is not None else None,
         },
         "attendance": {"by_role": counts, "total": sum(counts.values()), "named": named},
         "votes": polls,
         "log": log,
     }
+
+
+def _when_where(seance: SessionRow) -> dict[str, Any]:
+    data = seance.data
+    keys = ("date", "start_time", "end_time", "place", "mode")
+    return {"number": seance.number, **{key: data.get(key) for key in keys}}
 
 
 def _content(

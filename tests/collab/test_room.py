@@ -10,6 +10,7 @@ from pycrdt import Doc, Text
 
 from collab import (
     CloseCode,
+    GroupCommitStore,
     MemoryBroker,
     MemoryDocumentStore,
     MemoryRelay,
@@ -27,6 +28,7 @@ from collab.protocol import (
     update_message,
 )
 from collab.room import RoomPolicy
+from collab.store import merge
 from tests.collab.helpers import SlowStore, make_peer, text_updates
 
 pytestmark = pytest.mark.anyio
@@ -201,8 +203,71 @@ async def test_compaction_runs_once_the_log_is_long_enough() -> None:
     for u in text_updates(*[(i, "y") for i in range(12)]):
         await room.receive(peer, update_message(u))
         await room.wait_durable()
-    assert len(await store.load("d")) < 6
     assert str(room.doc.get("t", type=Text)) == "y" * 12
+    room.remove_peer(peer)
+    await reg.unload_idle_now()  # closing waits for a compaction under way
+    loaded = await store.load("d")
+    assert len(loaded) < 6
+    doc = Doc()
+    doc.apply_update(merge(loaded))
+    assert str(doc.get("t", type=Text)) == "y" * 12
+
+
+async def test_a_room_loaded_with_a_long_log_compacts_it_for_the_next_load() -> None:
+    store = MemoryDocumentStore()
+    for u in text_updates(*[(i, "z") for i in range(20)]):
+        await store.append("d", [u])
+    reg = RoomRegistry(
+        store, MemoryRelay(), idle_seconds=0, policy=RoomPolicy(compact_after_rows=5)
+    )
+    room = await reg.get("d")
+    assert str(room.doc.get("t", type=Text)) == "z" * 20
+    await reg.unload_idle_now()
+    assert len(await store.load("d")) == 1
+    again = await reg.get("d")
+    assert str(again.doc.get("t", type=Text)) == "z" * 20
+
+
+async def test_an_unloading_room_leaves_one_snapshot_behind() -> None:
+    store = MemoryDocumentStore()
+    reg = registry(store)
+    peer, _, _ = make_peer()
+    async with reg.join("d", peer) as room:
+        for u in text_updates((0, "a"), (1, "b"), (2, "c")):
+            await room.receive(peer, update_message(u))
+            await room.wait_durable()
+    await reg.unload_idle_now()
+    loaded = await store.load("d")
+    assert len(loaded) == 1
+    doc = Doc()
+    doc.apply_update(loaded[0])
+    assert str(doc.get("t", type=Text)) == "abc"
+
+
+async def test_rooms_flushing_together_share_one_write_and_wait_for_its_commit() -> None:
+    store = SlowStore()
+    reg = registry(GroupCommitStore(store))  # type: ignore[arg-type]
+    rooms = [await reg.get(name) for name in ("a", "b", "c")]
+    writers, readers = [], []
+    for room in rooms:
+        writer, _, _ = make_peer()
+        reader, reader_t, _ = make_peer()
+        room.add_peer(writer)
+        room.add_peer(reader)
+        writers.append(writer)
+        readers.append(reader_t)
+    await asyncio.gather(*(room.wait_durable() for room in rooms))
+    store.append_calls = 0
+    store.append_gate.clear()
+    for room, writer, text in zip(rooms, writers, ("x", "y", "z"), strict=True):
+        await room.receive(writer, update_message(text_updates((0, text))[0]))
+    await asyncio.sleep(0.05)  # give a wrong implementation the chance to broadcast early
+    assert store.append_calls == 1  # three rooms, one write
+    assert not any(isinstance(m, SyncUpdate) for reader_t in readers for m in reader_t.messages())
+    store.append_gate.set()
+    for reader_t, text in zip(readers, ("x", "y", "z"), strict=True):
+        await reader_t.wait_for(lambda t=reader_t, x=text: t.text() == x)  # type: ignore[misc]
+    assert store.append_calls == 1
 
 
 async def test_a_malformed_frame_raises_and_the_room_lives_on() -> None:
@@ -330,3 +395,24 @@ async def test_a_presence_that_is_never_renewed_expires_for_everyone() -> None:
         )
     )
     assert room.awareness.client_ids == []
+
+
+async def test_a_node_that_missed_a_relayed_update_catches_up_from_the_store() -> None:
+    broker = MemoryBroker()
+    store = MemoryDocumentStore()
+    policy = RoomPolicy(anti_entropy_interval=0.05, catch_up_grace=0.05)
+    one = RoomRegistry(store, broker.node("one"), idle_seconds=0, policy=policy)
+    two = RoomRegistry(store, broker.node("two"), idle_seconds=0, policy=policy)
+    a, _, _ = make_peer()
+    b, b_t, _ = make_peer()
+    async with one.join("d", a) as room_a, two.join("d", b) as room_b:
+        # The relay drops node two's subscription for a while: a Redis pause, say.
+        handlers = broker.channels["d"]
+        cut = [entry for entry in handlers if entry[0] == "two"]
+        for entry in cut:
+            handlers.remove(entry)
+        await room_a.receive(a, update_message(text_updates((0, "pendant la coupure"))[0]))
+        await room_a.wait_durable()
+        handlers.extend(cut)  # back; the update itself is gone for good from the relay
+        await b_t.wait_for(lambda: b_t.text() == "pendant la coupure")
+        assert room_b.catch_ups == 1

@@ -104,3 +104,45 @@ async def test_a_freeze_during_typing_on_two_instances_holds_every_visible_edit(
             )
             constat = next(s for s in v2.json()["content"]["sections"] if s["key"] == "constat")
             assert set(MARK.findall(constat["text"])) == everything
+
+
+async def test_a_revocation_and_a_lock_reach_connections_on_the_other_instance(
+    server_factory: type[ServerProcess],
+    postgres_url: str,  # noqa: F811
+    redis_url: str,
+) -> None:
+    env = {"ATELIER_REDIS_URL": redis_url}
+    one, two = (server_factory(postgres_url, env_overrides=env) for _ in range(2))
+    one.start()
+    two.start()
+    with httpx.Client(base_url=one.http, timeout=30) as http:
+        room = Room(http)
+        proposal = http.post(
+            f"/api/ateliers/{room.atelier['id']}/proposals",
+            json={"title": "Plan vélo"},
+            headers=room.auth(room.facilitator),
+        ).json()
+        troll = room.join("Troll").json()
+        ana = room.token_of("Ana")
+        async with (
+            connect(two.doc_url(proposal["doc_id"], token=troll["token"])) as trolling,
+            connect(two.doc_url(proposal["doc_id"], token=ana)) as writing,
+        ):
+            revoked = await asyncio.to_thread(
+                http.post,
+                f"/api/participants/{troll['participant']['id']}/revoke",
+                headers=room.auth(room.facilitator),
+            )
+            assert revoked.status_code == 200, revoked.text
+            await trolling.closed.wait()
+            assert (trolling.close_code, trolling.close_reason) == (4401, "access revoked")
+            assert not writing.closed.is_set()
+            locked = await asyncio.to_thread(
+                http.post,
+                f"/api/proposals/{proposal['id']}/freeze",
+                json={"lock": True},
+                headers=room.auth(room.facilitator),
+            )
+            assert locked.status_code == 201, locked.text
+            await writing.closed.wait()
+            assert writing.close_code == 1012  # reconnects, read-only from now on

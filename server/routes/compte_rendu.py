@@ -1,0 +1,68 @@
+"""The compte-rendu of a séance, from its frozen versions: Markdown, HTML or PDF."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, Request, Response, get
+from litestar.di import Provide
+from litestar.params import Parameter
+
+from domain.compte_rendu import compte_rendu
+from domain.report import report_html, report_markdown
+from server.pdf import report_pdf
+from server.routes.proposals import current_reader
+from server.services import proposals as svc
+from server.services.compte_rendu import seance_record
+from server.state import AppServices
+
+__all__ = ["CompteRenduController"]
+
+Format = Literal["markdown", "html", "pdf"]
+
+
+class CompteRenduController(Controller):
+    path = "/api/sessions"
+    tags = ["versions"]
+    dependencies = {"reader": Provide(current_reader)}
+
+    @get(
+        "/{session_id:str}/compte-rendu",
+        summary="Compte-rendu de la séance (Markdown, HTML ou PDF), établi à partir des versions "
+        "figées",
+        description=(
+            "In the seed's structure: date, time and place; people present; objectives and "
+            "agenda; method; synthesis of the exchanges; votes; the next séance's agenda. "
+            "409 `seance_not_frozen` until the séance has been frozen."
+        ),
+        media_type="text/markdown; charset=utf-8",
+    )
+    async def compte_rendu(
+        self,
+        request: Request[Any, Any, Any],
+        reader: svc.Reader,
+        session_id: str,
+        output: Annotated[Format, Parameter(query="format")] = "markdown",
+    ) -> Response[Any]:
+        record = await seance_record(AppServices.of(request.app).engine, reader, session_id)
+        report = compte_rendu(record.versions)
+        name = f"compte-rendu-seance-{record.number}"
+        if output == "pdf":
+            return Response(
+                report_pdf(report, image=record.image),
+                media_type="application/pdf",
+                headers={"content-disposition": f'inline; filename="{name}.pdf"'},
+            )
+        if output == "html":
+            return Response(
+                report_html(report),
+                media_type="text/html; charset=utf-8",
+                headers={
+                    "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'"
+                },
+            )
+        return Response(
+            report_markdown(report),
+            media_type="text/markdown; charset=utf-8",
+            headers={"content-disposition": f'inline; filename="{name}.md"'},
+        )

@@ -1,0 +1,86 @@
+"""What a séance's compte-rendu is built from: the newest frozen version of each of its
+documents (fiche-actions and synthesis), read under the same rules as the versions themselves,
+and the atelier's image for the printed copy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.compte_rendu import not_frozen
+from domain.roles import Action, Role, can
+from server.db.models import ProposalRow, ProposalVersionRow
+from server.errors import Problem
+from server.services.ateliers import get_image, get_seance, transaction
+from server.services.proposals import HANDED_OVER, Reader
+
+__all__ = ["SeanceRecord", "seance_record"]
+
+
+@dataclass(frozen=True)
+class SeanceRecord:
+    session_id: str
+    number: int
+    versions: list[dict[str, Any]]  # number, created_at, hash, content, proposal_id
+    image: bytes | None
+
+
+async def seance_record(engine: AsyncEngine, reader: Reader, session_id: str) -> SeanceRecord:
+    """The séance's frozen versions, newest of each document, in the documents' order.
+
+    A participant of another atelier: 403; a role that may not read frozen versions: 403; the
+    council service sees only documents handed over to it (404 when there is none). Nothing
+    frozen yet: 409 ``seance_not_frozen`` (:func:`domain.compte_rendu.not_frozen`)."""
+    async with transaction(engine) as session:
+        seance = await get_seance(session, session_id)
+        if reader.is_council_service:
+            pass  # limited below to what was handed over, like the versions themselves
+        elif reader.atelier_id != seance.atelier_id:
+            raise Problem(
+                403,
+                "other_atelier",
+                "Vous ne participez pas à cet atelier.",
+                "You are not a participant of this atelier.",
+            )
+        elif not can(Role(reader.role), Action.READ_FROZEN):
+            raise Problem(
+                403,
+                "forbidden",
+                "Votre rôle ne permet pas cette action.",
+                "Your role does not allow this action.",
+            )
+        query = select(ProposalRow).where(ProposalRow.session_id == session_id)
+        if reader.is_council_service:
+            query = query.where(ProposalRow.status.in_(HANDED_OVER))
+        rows = list(await session.scalars(query.order_by(ProposalRow.created_at)))
+        if reader.is_council_service and not rows:
+            raise Problem(404, "session_not_found", "Séance introuvable.", "Session not found.")
+        latest = (
+            select(ProposalVersionRow.proposal_id, func.max(ProposalVersionRow.number))
+            .where(ProposalVersionRow.proposal_id.in_([row.id for row in rows]))
+            .group_by(ProposalVersionRow.proposal_id)
+        )
+        newest = dict((await session.execute(latest)).all())
+        versions = []
+        for row in rows:
+            if row.id not in newest:
+                continue
+            version = await session.get(ProposalVersionRow, (row.id, newest[row.id]))
+            assert version is not None
+            versions.append(
+                {
+                    "proposal_id": row.id,
+                    "number": version.number,
+                    "created_at": version.created_at,
+                    "hash": version.hash,
+                    "content": version.content,
+                }
+            )
+        atelier_id, number = seance.atelier_id, seance.number
+    if not versions:
+        raise not_frozen()
+    image = await get_image(engine, atelier_id)
+    return SeanceRecord(session_id, number, versions, image.data if image is not None else None)

@@ -1,0 +1,172 @@
+"""What the compte-rendu and a printed version say, from frozen content alone: votes with ties
+and quorum, presence, dates in French, a record that needs a freeze, typed text kept as text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from domain.compte_rendu import compte_rendu
+from domain.errors import InvalidTransition
+from domain.report import (
+    Report,
+    attendance_line,
+    french_date,
+    french_instant,
+    para,
+    report_html,
+    report_markdown,
+    vote_parts,
+)
+
+OPTIONS = [
+    {"id": "o1", "label": "Jardin"},
+    {"id": "o2", "label": "Bancs"},
+    {"id": "o3", "label": "Fresque"},
+]
+
+
+def poll(method: str = "plurality", **overrides: Any) -> dict[str, Any]:
+    return {
+        "title": "Priorités",
+        "method": method,
+        "params": {},
+        "options": OPTIONS,
+        "quorum": None,
+        "turnout": {"total": 5},
+        "results": {
+            "total": {
+                "ranking": [["o1"], ["o2", "o3"]],
+                "scores": {"o1": 3, "o2": 1, "o3": 1},
+                "winner": "o1",
+            },
+            "quorum_reached": True,
+        },
+        **overrides,
+    }
+
+
+def said(report: Report) -> str:
+    return report_markdown(report).replace("\u00a0", " ").replace("\u202f", " ")
+
+
+def test_a_ranking_says_scores_ties_and_the_winner() -> None:
+    text = said(Report("t", parts=vote_parts([poll()])))
+    assert "1. Jardin — 3 voix" in text
+    assert "2. Bancs = Fresque — 1 voix chacune, ex æquo" in text
+    assert "Option retenue : **Jardin**" in text
+
+
+def test_a_tie_for_first_retains_nothing_and_a_missed_quorum_is_said() -> None:
+    results = {
+        "total": {
+            "ranking": [["o1", "o2"], ["o3"]],
+            "scores": {"o1": 2, "o2": 2, "o3": 1},
+            "winner": None,
+        },
+        "quorum_reached": False,
+    }
+    text = said(Report("t", parts=vote_parts([poll(results=results, quorum=12)])))
+    assert "1. Jardin = Bancs — 2 voix chacune, ex æquo" in text
+    assert "Égalité en tête : aucune option n’est retenue par ce vote." in text
+    assert "Quorum non atteint (5 bulletins pour 12) : résultat indicatif." in text
+    assert "Option retenue" not in text
+
+
+def test_hidden_results_stay_hidden_and_majority_judgment_names_grades() -> None:
+    assert "Résultats non publiés." in said(Report("t", parts=vote_parts([poll(results=None)])))
+    judged = poll(
+        "majority_judgment",
+        params={"grades": ["À rejeter", "Passable", "Bien", "Très bien"]},
+        results={
+            "total": {
+                "ranking": [["o1"], ["o2"], ["o3"]],
+                "scores": {"o1": 3, "o2": 2, "o3": 0},
+                "winner": "o1",
+            },
+            "quorum_reached": None,
+        },
+    )
+    assert "1. Jardin — mention majoritaire « Très bien »" in said(
+        Report("t", parts=vote_parts([judged]))
+    )
+
+
+def test_presence_prefers_the_headcount_and_says_who_checked_in() -> None:
+    attendance = {"by_role": {"habitant": 3, "elu": 1}, "total": 4, "named": ["Ana"]}
+    assert attendance_line(attendance, 35) == (
+        "35 personnes présentes (dont 4 enregistrées dans l’atelier : 1 élu·e, 3 habitant·es)"
+        " ; ont souhaité être nommé·es : Ana"
+    )
+    assert attendance_line({"by_role": {"habitant": 1}, "total": 1}) == (
+        "1 personne présente (1 habitant·e)"
+    )
+
+
+def test_dates_read_as_french() -> None:
+    assert french_date("2017-12-12") == "mardi 12 décembre 2017"
+    assert french_date("2018-01-01") == "lundi 1er janvier 2018"
+    assert french_instant("2026-11-26T18:05:07.123456Z") == "26 novembre 2026 à 18 h 05 (UTC)"
+
+
+def test_typed_markup_is_text_in_markdown_and_html() -> None:
+    report = Report(
+        "<b>Titre</b>", lead=("<img src=x onerror=alert(1)>",), facts=(("Lieu", "<i>ici</i>"),)
+    )
+    html = report_html(report)
+    for markup in ("<b>", "<img", "<i>"):
+        assert markup not in html
+    assert "&lt;b&gt;Titre&lt;/b&gt;" in html
+    assert "<b>" not in report_markdown(report)
+
+
+def version(kind: str, title: str, created_at: str, blocks: list[Any]) -> dict[str, Any]:
+    """A stored version of a document of séance 4, with one section holding ``blocks``."""
+    key = "points_a_traiter" if kind == "synthese" else "constat"
+    return {
+        "number": 2,
+        "created_at": created_at,
+        "hash": "f" * 64,
+        "content": {
+            "proposal": {"id": title, "title": title, "kind": kind},
+            "atelier": {"title": "Jardins"},
+            "sections": [{"key": key, "title_fr": "Titre", "blocks": blocks}],
+            "session": {
+                "number": 4,
+                "date": "2018-03-05",
+                "start_time": "18:30:00",
+                "end_time": "20:00:00",
+                "mode": "hybride",
+                "place": "Maison des associations",
+                "next_agenda": ["Visiter la friche"],
+            },
+            "attendance": {"by_role": {}, "total": 0, "named": []},
+            "votes": [],
+        },
+    }
+
+
+def test_a_compte_rendu_needs_a_frozen_version() -> None:
+    with pytest.raises(InvalidTransition) as refused:
+        compte_rendu([])
+    assert refused.value.code == "seance_not_frozen"
+
+
+def test_without_a_frozen_synthesis_it_says_so_and_takes_the_seances_next_agenda() -> None:
+    fiche = version("fiche_action", "Un jardin", "2026-11-26T18:00:00.000000Z", [])
+    text = said(compte_rendu([fiche]))
+    assert "séance 4" in text
+    assert "lundi 5 mars 2018, de 18 h 30 à 20 h, Maison des associations et à distance" in text
+    assert "Aucune synthèse des échanges figée n’est disponible pour cette séance." in text
+    assert "## Ordre du jour de la séance suivante\n\n- Visiter la friche" in text
+    assert "Établi à partir de la version 2 de « Un jardin », figée le 26 novembre 2026" in text
+
+
+def test_the_synthesis_points_a_traiter_become_the_next_agenda() -> None:
+    fiche = version("fiche_action", "Un jardin", "2026-11-26T18:00:00.000000Z", [])
+    points = [para("Choisir un nom")]
+    synthese = version("synthese", "Synthèse", "2026-11-26T18:00:01.000000Z", points)
+    text = said(compte_rendu([fiche, synthese]))
+    assert "## Ordre du jour de la séance suivante\n\nChoisir un nom" in text
+    assert "Visiter la friche" not in text
