@@ -142,3 +142,11 @@ def test_an_invitation_link_from_the_console_brings_its_role_and_code(
     guest.get_by_label("Votre prénom, nom ou pseudonyme").fill("Zoé")
     guest.get_by_role("button", name="Rejoindre la séance").click()
     guest.locator(".role-badge", has_text="agent de la ville").wait_for()
+
+
+def test_a_seance_address_opens_its_atelier(demo: Demo, new_context: Any) -> None:
+    page = new_page(new_context())
+    join_by_ui(page, demo, "Walid")
+    page.goto(f"{demo.http}/seance/{demo.session_id}")
+    page.wait_for_url(re.compile(rf"/atelier/{demo.atelier_id}\?seance={demo.session_id}$"))
+    page.get_by_role("heading", name="Séance 1").wait_for()

@@ -4,6 +4,7 @@ check-ins show up by role; the projector shows how to join. axe-core on each; sc
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from tests.web.conftest import (
@@ -163,3 +164,10 @@ def test_freezing_the_seance_locks_the_texts_people_have_open(demo: Demo, new_co
     assert version["hash"] in frozen.inner_text()
     check_axe(writer, "frozen version")
     screenshot(writer, "34-frozen-version")
+
+    # The séance's minutes, built from the frozen versions, download from the console.
+    with lead.expect_download() as download:
+        lead.get_by_role("button", name="Télécharger le compte-rendu (Markdown)").click()
+    minutes = Path(download.value.path()).read_text(encoding="utf-8")
+    assert minutes.startswith("# Compte-rendu de l’atelier")
+    assert "version 1 de «\xa0Une fresque sur le mur de l’école\xa0»" in minutes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 
 import httpx
@@ -55,3 +56,36 @@ def test_the_service_worker_is_served_from_the_root_and_never_cached(demo: Demo)
     assert response.headers["content-type"].startswith("text/javascript")
     assert response.headers["cache-control"] == "no-cache"
     assert "atelier-shell" in response.text
+
+
+DIST = ROOT / "web" / "dist"
+STATIC_IMPORT = re.compile(r'(?:from|import)\s*"\./([\w.-]+\.js)"')
+
+
+def over_the_wire(entry_chunks: list[str]) -> int:
+    """Gzipped bytes a first visit downloads for these chunks, their static imports, the
+    entry script and the stylesheet (dynamic imports, loaded later, are not counted)."""
+    index = (DIST / "index.html").read_text(encoding="utf-8")
+    files = {p.removeprefix("/assets/") for p in re.findall(r'"(/assets/[^"]+)"', index)}
+    todo = [*files, *entry_chunks]
+    while todo:
+        name = todo.pop()
+        files.add(name)
+        if name.endswith(".js"):
+            text = (DIST / "assets" / name).read_text(encoding="utf-8")
+            todo += [m for m in STATIC_IMPORT.findall(text) if m not in files]
+    return sum(len(gzip.compress((DIST / "assets" / f).read_bytes(), 9)) for f in files)
+
+
+def chunk(prefix: str) -> str:
+    (found,) = [p.name for p in (DIST / "assets").glob(f"{prefix}-*.js")]
+    return found
+
+
+def test_a_phone_joining_or_voting_downloads_little() -> None:
+    # Budgets with some headroom over today's sizes (about 14 and 19 kB): a framework or a
+    # library pulled into these paths by mistake fails here.
+    assert over_the_wire([chunk("join")]) < 25_000
+    assert over_the_wire([chunk("ballot")]) < 30_000
+    # The editor (ProseMirror, Yjs, y-websocket, y-indexeddb) is loaded only on its screen.
+    assert over_the_wire([chunk("proposal")]) < 140_000

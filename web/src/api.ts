@@ -61,6 +61,34 @@ export async function api<T>(
   return (await response.json()) as T;
 }
 
+/** Download a document the API serves to a participant (PDF, Markdown): fetched with the
+ * bearer token (a link would carry only the cookie of the last atelier joined), then saved. */
+export async function download(path: string, filename: string, token: string): Promise<void> {
+  let response: Response;
+  try {
+    response = await fetch(path, { headers: { authorization: `Bearer ${token}` } });
+  } catch {
+    throw new NetworkError("network");
+  }
+  if (!response.ok) {
+    let problem: Record<string, unknown> = {};
+    try {
+      problem = await response.json();
+    } catch {
+      /* keep the status */
+    }
+    throw new ApiError(response.status, String(problem.code ?? response.status), String(problem.detail_fr ?? ""), String(problem.detail_en ?? ""));
+  }
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = filename;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
 export function errorText(error: unknown): string {
   if (error instanceof ApiError || error instanceof NetworkError) return error.text;
   return t("error.generic");

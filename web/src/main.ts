@@ -9,6 +9,7 @@ import { adoptTokenFromHash } from "./identity";
 route("/", async () => (await import("./screens/home")).home);
 route("/rejoindre/{code}", async () => (await import("./screens/join")).join);
 route("/atelier/{atelierId}", async () => (await import("./screens/atelier")).atelier);
+route("/seance/{sessionId}", async () => (await import("./screens/atelier")).seanceRedirect);
 route("/proposition/{proposalId}", async () => (await import("./screens/proposal")).proposal);
 route("/animation/{sessionId}", async () => (await import("./screens/console")).facilitatorConsole);
 route("/projection/{sessionId}", async () => (await import("./screens/projection")).projection);

@@ -3,10 +3,10 @@
 import { api, errorText, type Atelier, type Participant, type Proposal, type Seance } from "../api";
 import { h } from "../dom";
 import { formatDate, t } from "../i18n";
-import { adoptTokenFromHash, identityFor, remember, save, type Identity } from "../identity";
+import { adoptTokenFromHash, identityFor, identityForPlace, remember, save, type Identity } from "../identity";
 import type { LiveChannel } from "../live";
 import { canRunSession, roleColour, roleLabel, ROLES } from "../roles";
-import type { Screen } from "../router";
+import { navigate, type Screen } from "../router";
 import { follow, initialState, loadSeance } from "../seance";
 import { errorRegion, loading, pageTitle } from "../ui";
 import { countsByRole, liveBadge, roleBadge } from "./common";
@@ -245,3 +245,20 @@ function peopleByRole(participants: Participant[]): HTMLElement {
     ),
   );
 }
+
+/** `/seance/{id}`: a séance's own address, shown as its atelier's screen. */
+export const seanceRedirect: Screen = (main, { sessionId }) => {
+  const identity = identityForPlace(sessionId);
+  if (!identity) {
+    main.append(pageTitle(t("atelier.not_joined_title")), h("p", {}, t("atelier.not_joined")), h("p", {}, h("a", { href: "/" }, t("notfound.home"))));
+    return;
+  }
+  main.append(loading());
+  loadSeance(identity, sessionId)
+    .then((seance) => navigate(`/atelier/${encodeURIComponent(seance.atelier_id)}?seance=${encodeURIComponent(seance.id)}`, true))
+    .catch((error) => {
+      const region = errorRegion();
+      main.replaceChildren(pageTitle(t("atelier.title")), region.el);
+      region.show(errorText(error));
+    });
+};

@@ -1,7 +1,7 @@
 // Freezing the séance's proposals: each becomes version n+1, its exact text hash-chained to
 // the previous one (what the council receives). Optionally locked: the live texts turn
 // read-only until a new draft. Two steps, so a stray tap never freezes.
-import { api, errorText } from "../api";
+import { api, download, errorText } from "../api";
 import { h, newId } from "../dom";
 import { t } from "../i18n";
 import type { Identity } from "../identity";
@@ -55,6 +55,16 @@ export function freezeSection(identity: Identity, sessionId: string, titles: () 
       asking(false);
     }
   });
+  // The séance's minutes (compte-rendu), built by the server from the frozen versions.
+  const minutesError = errorRegion();
+  const minutes = (format: "pdf" | "markdown", extension: string) => async () => {
+    minutesError.show(null);
+    try {
+      await download(`/api/sessions/${encodeURIComponent(sessionId)}/compte-rendu?format=${format}`, `compte-rendu.${extension}`, identity.token);
+    } catch (e) {
+      minutesError.show(errorText(e));
+    }
+  };
   return h(
     "section",
     { class: "card", "aria-labelledby": "freeze-title" },
@@ -65,5 +75,14 @@ export function freezeSection(identity: Identity, sessionId: string, titles: () 
     h("p", { class: "actions" }, start, confirm, cancel),
     error.el,
     outcome,
+    h("h3", {}, t("minutes.title")),
+    h("p", { class: "hint" }, t("minutes.hint")),
+    h(
+      "p",
+      { class: "actions" },
+      h("button", { type: "button", onclick: minutes("pdf", "pdf") }, t("minutes.pdf")),
+      h("button", { type: "button", onclick: minutes("markdown", "md") }, t("minutes.markdown")),
+    ),
+    minutesError.el,
   );
 }
