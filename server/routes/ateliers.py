@@ -9,6 +9,7 @@ from litestar import Controller, Request, Response, get, post, put
 from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_201_CREATED
+from sqlalchemy import select
 
 from server.actors import Actor, current_actor
 from server.auth import COOKIE_NAME, mint_participant_token
@@ -234,6 +235,21 @@ class AtelierController(Controller):
     ) -> SessionRead:
         row = await svc.create_session(AppServices.of(request.app).engine, actor, atelier_id, data)
         return session_read(request, row)
+
+    @get("/ateliers/{atelier_id:str}/sessions", summary="Les séances de l’atelier")
+    async def sessions(
+        self, request: Request[Any, Any, Any], actor: Actor, atelier_id: str
+    ) -> list[SessionRead]:
+        from domain.roles import Action
+
+        svc.require(actor, Action.READ_ATELIER, atelier_id)
+        async with svc.transaction(AppServices.of(request.app).engine) as session:
+            rows = await session.scalars(
+                select(svc.SessionRow)
+                .where(svc.SessionRow.atelier_id == atelier_id)
+                .order_by(svc.SessionRow.number)
+            )
+            return [session_read(request, row) for row in rows]
 
     @get("/sessions/{session_id:str}", summary="Une séance, avec les présences par rôle")
     async def get_session(

@@ -386,3 +386,22 @@ def test_forged_or_expired_tokens_and_unparsable_dates_get_clear_problems(
     )
     assert bad_date.status_code == 400
     assert "date" in bad_date.json()["detail_en"]
+
+
+def test_the_seances_of_an_atelier_are_listed_in_order(room: Room) -> None:
+    second = room.http.post(
+        f"/api/ateliers/{room.atelier['id']}/sessions",
+        json={**SEANCE, "date": "2018-01-31"},
+        headers=room.auth(room.facilitator),
+    )
+    assert second.status_code == 201, second.text
+    listed = room.http.get(
+        f"/api/ateliers/{room.atelier['id']}/sessions", headers=room.auth(room.token_of("Ana"))
+    ).json()
+    assert [s["number"] for s in listed] == [1, 2]
+    assert listed[0]["join_code"] == room.code
+    other = Room(room.http)
+    refused = room.http.get(
+        f"/api/ateliers/{room.atelier['id']}/sessions", headers=room.auth(other.facilitator)
+    )
+    assert refused.status_code == 403
