@@ -50,6 +50,12 @@ def everyone_has(clients: list[YClient], marks: set[str]) -> bool:
     return all(all(mark in str(c) for mark in marks) for c in clients)
 
 
+async def until_everyone_has(clients: list[YClient], marks: set[str], timeout: float) -> None:
+    """Each client in turn, woken by its own changes."""
+    for client in clients:
+        await client.wait_for(lambda c=client: everyone_has([c], marks), timeout=timeout)
+
+
 async def test_a_redis_pause_and_a_killed_instance_lose_no_edit(
     server_factory: type[ServerProcess],
     postgres_url: str,  # noqa: F811
@@ -69,7 +75,7 @@ async def test_a_redis_pause_and_a_killed_instance_lose_no_edit(
         for k, client in enumerate(clients):
             client.edit(lambda t, k=k: t.insert(len(t), f"[a{k}]"))
         marks = {f"[a{k}]" for k in range(6)}
-        await clients[0].wait_for(lambda: everyone_has(clients, marks), timeout=20)
+        await until_everyone_has(clients, marks, timeout=20)
 
         redis_process.send_signal(signal.SIGSTOP)
         for k, client in enumerate(clients):
@@ -79,7 +85,7 @@ async def test_a_redis_pause_and_a_killed_instance_lose_no_edit(
         marks |= {f"[b{k}-{i}]" for k in range(6) for i in range(3)}
         await asyncio.sleep(3)  # the fault itself: Redis stays paused a few seconds
         redis_process.send_signal(signal.SIGCONT)
-        await clients[0].wait_for(lambda: everyone_has(clients, marks), timeout=40)
+        await until_everyone_has(clients, marks, timeout=40)
         texts = {str(c) for c in clients}
         assert len(texts) == 1  # converged, not only complete
 
