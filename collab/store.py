@@ -2,8 +2,9 @@
 
 The log keeps the *raw* updates clients sent, never a re-encoding of the live document:
 ``pycrdt.Doc.get_update()`` leaves out pending updates (those whose predecessors have not arrived),
-so a store that snapshots the document would lose them. Compaction merges with
-``pycrdt.merge_updates``, which keeps pending data.
+so a store that snapshots the document would lose them. Compaction stores :func:`squash`: the
+document's encoding *plus* whatever of the log is still pending, taken with
+``pycrdt.get_update`` (a diff against the document's state vector), which keeps pending data.
 """
 
 from __future__ import annotations
