@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from domain.errors import typeset_fr
 from domain.report import (
+    METHODS_FR,
     Part,
     Report,
     attendance_line,
@@ -25,17 +26,6 @@ from domain.report import (
 from domain.roles import Role
 
 __all__ = ["version_html", "version_markdown", "version_report"]
-
-_METHODS_FR: Final = {
-    "plurality": "vote à un choix",
-    "approval": "vote par approbation",
-    "dots": "vote par gommettes",
-    "score": "vote par notes",
-    "borda": "méthode de Borda",
-    "irv": "vote alternatif",
-    "schulze": "méthode de Schulze",
-    "majority_judgment": "jugement majoritaire",
-}
 
 
 def _role_fr(role: str) -> str:
@@ -77,7 +67,7 @@ def _attendance_line(content: Mapping[str, Any]) -> str | None:
 
 def _vote_lines(vote: Mapping[str, Any]) -> list[str]:
     labels = {o["id"]: o["label"] for o in vote["options"]}
-    method = _METHODS_FR.get(vote["method"], vote["method"])
+    method = METHODS_FR.get(vote["method"], vote["method"])
     turnout = (vote.get("turnout") or {}).get("total", 0)
     lines = [f"{vote['title']} — {method}, {turnout} bulletins"]
     results = vote.get("results")

@@ -25,6 +25,7 @@ from domain.proposals import to_html, to_markdown
 from domain.roles import Role
 
 __all__ = [
+    "METHODS_FR",
     "Block",
     "Part",
     "Report",
@@ -32,6 +33,7 @@ __all__ = [
     "bullets",
     "french_date",
     "french_instant",
+    "french_time",
     "numbered",
     "para",
     "presence",
@@ -117,7 +119,8 @@ _MONTHS: Final = (
 _DAYS: Final = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
 
-def _time(iso_time: str) -> str:
+def french_time(iso_time: str) -> str:
+    """``18:30`` → « 18 h 30 », ``18:00`` → « 18 h »."""
     hour, minute = iso_time.split(":")[:2]
     return f"{int(hour)} h {minute}" if minute != "00" else f"{int(hour)} h"
 
@@ -135,7 +138,7 @@ def french_instant(stamp: str) -> str:
     moment = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     return (
         f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year} "
-        f"à {_time(moment.strftime('%H:%M'))} (UTC)"
+        f"à {french_time(moment.strftime('%H:%M'))} (UTC)"
     )
 
 
@@ -178,7 +181,7 @@ def attendance_line(attendance: Mapping[str, Any] | None, headcount: int | None 
     return f"{total} {'personne présente' if total == 1 else 'personnes présentes'}{detail}"
 
 
-_METHODS_FR: Final = {
+METHODS_FR: Final = {
     "plurality": "vote à un choix",
     "approval": "vote par approbation",
     "dots": "vote par gommettes",
@@ -225,7 +228,7 @@ def vote_parts(votes: Sequence[Mapping[str, Any]]) -> tuple[Part, ...]:
     parts = [Part("Votes de la séance")]
     for vote in votes:
         labels = {o["id"]: o["label"] for o in vote["options"]}
-        method = _METHODS_FR.get(vote["method"], vote["method"])
+        method = METHODS_FR.get(vote["method"], vote["method"])
         turnout = int((vote.get("turnout") or {}).get("total") or 0)
         blocks: list[Block] = [
             para(f"{method[0].upper()}{method[1:]}, {_plural(turnout, 'bulletin', 'bulletins')}.")

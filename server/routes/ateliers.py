@@ -520,29 +520,11 @@ async def _guarded_lookup(request: Request[Any, Any, Any], session: Any, code: s
         raise
 
 
-_MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-
-
 def _french_date(iso_date: str, iso_time: str | None) -> str:
-    year, month, day = (int(x) for x in iso_date.split("-"))
-    text = f"{day} {_MONTHS[month - 1]} {year}"
-    if iso_time:
-        hour, minute = iso_time.split(":")[:2]
-        text += f" à {int(hour)} h {minute}" if minute != "00" else f" à {int(hour)} h"
-    return text
+    """« mardi 12 décembre 2017 à 18 h 30 », as the invitation prints it."""
+    from domain.report import french_date, french_time
+
+    return french_date(iso_date) + (f" à {french_time(iso_time)}" if iso_time else "")
 
 
 def _grouped(code: str) -> str:

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 import msgspec
 from sqlalchemy import func, select, update
@@ -82,7 +83,17 @@ async def transaction(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def require(actor: Actor, action: Action, atelier_id: str) -> None:
+class Member(Protocol):
+    """Whoever acts within one atelier: a participant, or a reader of its versions."""
+
+    @property
+    def atelier_id(self) -> str | None: ...
+
+    @property
+    def role(self) -> str: ...
+
+
+def require(actor: Member, action: Action, atelier_id: str) -> None:
     """The actor belongs to this atelier and their role allows ``action``; else 403."""
     if actor.atelier_id != atelier_id:
         raise Problem(

@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.compte_rendu import not_frozen
-from domain.roles import Action, Role, can
+from domain.roles import Action
 from server.db.models import ProposalRow, ProposalVersionRow
 from server.errors import Problem
-from server.services.ateliers import get_image, get_seance, transaction
+from server.services.ateliers import get_image, get_seance, require, transaction
 from server.services.proposals import HANDED_OVER, Reader
 
 __all__ = ["SeanceRecord", "seance_record"]
@@ -36,22 +36,8 @@ async def seance_record(engine: AsyncEngine, reader: Reader, session_id: str) ->
     frozen yet: 409 ``seance_not_frozen`` (:func:`domain.compte_rendu.not_frozen`)."""
     async with transaction(engine) as session:
         seance = await get_seance(session, session_id)
-        if reader.is_council_service:
-            pass  # limited below to what was handed over, like the versions themselves
-        elif reader.atelier_id != seance.atelier_id:
-            raise Problem(
-                403,
-                "other_atelier",
-                "Vous ne participez pas à cet atelier.",
-                "You are not a participant of this atelier.",
-            )
-        elif not can(Role(reader.role), Action.READ_FROZEN):
-            raise Problem(
-                403,
-                "forbidden",
-                "Votre rôle ne permet pas cette action.",
-                "Your role does not allow this action.",
-            )
+        if not reader.is_council_service:  # which is limited below to what was handed over
+            require(reader, Action.READ_FROZEN, seance.atelier_id)
         query = select(ProposalRow).where(ProposalRow.session_id == session_id)
         if reader.is_council_service:
             query = query.where(ProposalRow.status.in_(HANDED_OVER))

@@ -45,6 +45,7 @@ from server.services.ateliers import (
     get_seance,
     now,
     record,
+    require,
     transaction,
 )
 
@@ -99,20 +100,7 @@ def readable(reader: Reader, row: ProposalRow) -> None:
         if row.status not in HANDED_OVER:
             raise _not_found()
         return
-    if reader.atelier_id != row.atelier_id:
-        raise Problem(
-            403,
-            "other_atelier",
-            "Vous ne participez pas à cet atelier.",
-            "You are not a participant of this atelier.",
-        )
-    if not can(Role(reader.role), Action.READ_FROZEN):
-        raise Problem(
-            403,
-            "forbidden",
-            "Votre rôle ne permet pas cette action.",
-            "Your role does not allow this action.",
-        )
+    require(reader, Action.READ_FROZEN, row.atelier_id)
 
 
 async def _proposal(session: AsyncSession, proposal_id: str, *, lock: bool = False) -> ProposalRow:
