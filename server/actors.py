@@ -54,8 +54,9 @@ async def actor_from_token(engine: AsyncEngine, key: str, token: str | None) -> 
             "This token does not identify a participant.",
         )
     async with engine.connect() as conn:
+        reader = await conn.execution_options(read_only=True)  # SQLite: no write lock taken
         row = (
-            await conn.execute(select(ParticipantRow).where(ParticipantRow.id == grant.pid))
+            await reader.execute(select(ParticipantRow).where(ParticipantRow.id == grant.pid))
         ).first()
     if row is None or row.atelier_id != grant.atl:
         raise Refused("unknown_participant", "Participant·e inconnu·e.", "Unknown participant.")

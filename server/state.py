@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from litestar import Litestar
 from sqlalchemy import event
@@ -40,6 +40,18 @@ def create_engine(url: str) -> AsyncEngine:
             for pragma in SQLITE_PRAGMAS:  # the same as the document store's own writer
                 cursor.execute(pragma)
             cursor.close()
+            # Transactions begin here, not in the driver (which begins only before a write)…
+            dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _begin(connection: Any) -> None:
+            # … and IMMEDIATE: a transaction that read first and writes later would otherwise
+            # be refused at once ("database is locked") when another wrote in between — SQLite
+            # cannot upgrade a stale read snapshot. Waiting for the write lock up front, with
+            # the busy timeout, serialises writers instead of failing them.
+            # Reads that will not write (``read_only`` execution option) stay deferred.
+            read_only = connection.get_execution_options().get("read_only", False)
+            connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)

@@ -3,6 +3,7 @@ server process (SQLite, then PostgreSQL)."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import Iterator
 from typing import Any
@@ -405,3 +406,32 @@ def test_the_seances_of_an_atelier_are_listed_in_order(room: Room) -> None:
         f"/api/ateliers/{room.atelier['id']}/sessions", headers=room.auth(other.facilitator)
     )
     assert refused.status_code == 403
+
+
+def test_a_room_joining_all_at_once_is_never_refused(room: Room) -> None:
+    """A hall scans the QR code together while the facilitator hands out invitations: every
+    join succeeds (SQLite used to refuse, at once, a transaction that read first and wrote after
+    another's commit: « database is locked »)."""
+
+    async def crowd() -> list[int]:
+        async with httpx.AsyncClient(base_url=str(room.http.base_url), timeout=60) as client:
+
+            async def join(i: int) -> int:
+                body = {"display_name": f"Voix {i}", "accept_charter_version": 1}
+                if i % 4 == 0:
+                    invited = await client.post(
+                        f"/api/ateliers/{room.atelier['id']}/invitations",
+                        json={"role": "agent"},
+                        headers=room.auth(room.facilitator),
+                    )
+                    if invited.status_code != 201:
+                        return invited.status_code
+                    body |= {"role": "agent", "invitation_code": invited.json()["code"]}
+                else:
+                    body["role"] = "habitant"
+                response = await client.post(f"/api/join/{room.code}", json=body)
+                return response.status_code
+
+            return list(await asyncio.gather(*(join(i) for i in range(80))))
+
+    assert asyncio.run(crowd()) == [201] * 80
