@@ -177,7 +177,10 @@ class SqlDocumentStore:
             yield conn
 
     async def load(self, doc_id: str) -> list[bytes]:
-        async with self.engine.connect() as conn:
+        async with self.engine.connect() as connection:
+            # One read transaction (deferred on SQLite: it takes no write lock), so the snapshot
+            # and the rows are read from one state even if a compaction commits meanwhile.
+            conn = await connection.execution_options(read_only=True)
             snapshot = await conn.scalar(select(Document.snapshot).where(Document.id == doc_id))
             rows = await conn.scalars(
                 select(DocumentUpdate.data)

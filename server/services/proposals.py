@@ -659,24 +659,27 @@ async def new_draft(
     exact state (the old one stays, read by nobody), unlocked, back to « brouillon » unless it
     was already handed over (then the council keeps reading the handed-over versions)."""
     _, version = await get_version(engine, reader, proposal_id, number)
-    async with transaction(engine) as session:
-        row = await _proposal(session, proposal_id, lock=True)
-        if reader.is_council_service or not can(Role(reader.role), Action.REOPEN_DRAFT):
-            raise Problem(
-                403,
-                "forbidden",
-                "Votre rôle ne permet pas cette action.",
-                "Your role does not allow this action.",
-            )
-        drafts = await session.scalar(
+    if reader.is_council_service or not can(Role(reader.role), Action.REOPEN_DRAFT):
+        raise Problem(
+            403,
+            "forbidden",
+            "Votre rôle ne permet pas cette action.",
+            "Your role does not allow this action.",
+        )
+    async with engine.connect() as connection:
+        conn = await connection.execution_options(read_only=True)
+        drafts = await conn.scalar(
             select(func.count())
             .select_from(ProposalEventRow)
             .where(ProposalEventRow.proposal_id == proposal_id, ProposalEventRow.step == "draft")
         )
-        doc_id = f"prop-{row.id}-d{int(drafts or 0) + 1}"
-        # The new document first: if this transaction fails, an unused document is left over,
-        # never a proposal pointing at an empty one.
-        await store.append(doc_id, [version.state])
+    doc_id = f"prop-{proposal_id}-d{int(drafts or 0) + 1}"
+    # The new document first, outside the transaction below (the store writes through its own
+    # connection): if that transaction fails, an unused document is left over, never a
+    # proposal pointing at an empty one. Two drafts racing write the same state twice: harmless.
+    await store.append(doc_id, [version.state])
+    async with transaction(engine) as session:
+        row = await _proposal(session, proposal_id, lock=True)
         row.doc_id = doc_id
         row.locked = False
         if row.status == rules.ProposalStatus.FIGEE.value:
