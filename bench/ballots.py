@@ -291,9 +291,10 @@ def table(rows: list[dict[str, Any]], voters: int, seconds: float, joined: float
 
 async def main_async(args: argparse.Namespace) -> str:
     workdir = Path(tempfile.mkdtemp(prefix="atelier-ballots-"))
+    database_url = args.database_url or f"sqlite+aiosqlite:///{workdir / 'atelier.db'}"
     env = {
         **os.environ,
-        "ATELIER_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'atelier.db'}",
+        "ATELIER_DATABASE_URL": database_url,
         "ATELIER_SECRET_KEY": "bench-secret-key-bench-secret-key-0123",
         "ATELIER_LOG_LEVEL": "WARNING",
     }
@@ -333,6 +334,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--methods", type=lambda s: s.split(","), default=METHODS)
     parser.add_argument("--concurrency", type=int, default=64, help="HTTP connections (64)")
     parser.add_argument("--seed", type=int, default=2017)
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="an empty database to use (e.g. postgresql+asyncpg://…); default: a new SQLite file",
+    )
     args = parser.parse_args(argv)
     if unknown := set(args.methods) - set(METHODS):
         parser.error(f"unknown methods: {', '.join(sorted(unknown))}")
