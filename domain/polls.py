@@ -236,9 +236,9 @@ def quorum_reached(poll: Poll, ballots: int) -> bool | None:
     return None if poll.quorum is None else ballots >= poll.quorum
 
 
-def runoff(poll: Poll, result: Result, *, of: str, title: str | None = None) -> Poll:
+def runoff(poll: Poll, result: Result | None, *, of: str, title: str | None = None) -> Poll:
     """A new draft between the options tied for first in ``result``, same method and rules;
-    ``of`` is the stored id of ``poll``.
+    ``of`` is the stored id of ``poll``; ``result`` is its final result (None before the close).
 
     Only once ``poll`` is closed (or published), and only on a tie.
     """
@@ -248,7 +248,7 @@ def runoff(poll: Poll, result: Result, *, of: str, title: str | None = None) -> 
             "Un second tour se décide une fois le vote clos.",
             "A run-off is decided once the poll is closed.",
         )
-    first = result.ranking[0] if result.ranking else []
+    first = result.ranking[0] if result is not None and result.ranking else []
     if len(first) < 2:
         raise InvalidTransition(
             "no_tie",

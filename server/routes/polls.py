@@ -72,6 +72,19 @@ def text_states(services: AppServices) -> svc.TextStates:
     return states
 
 
+async def _announce(
+    services: AppServices,
+    row: PollRow,
+    event: type[PollOpened | PollClosed | ResultsPublished],
+    actor: Actor,
+) -> dict[str, Any]:
+    """Tell the séance (as everyone may see the poll); answer the actor (as they may)."""
+    await services.live.publish(
+        row.session_id, event(row.session_id, await view(services, row, None))
+    )
+    return await view(services, row, actor)
+
+
 def _throttle(services: AppServices, actor: Actor) -> None:
     """Per participant, not per address: a whole town hall votes through one address."""
     guard = services.ballot_guard
@@ -126,10 +139,7 @@ class PollController(Controller):
     ) -> dict[str, Any]:
         services = AppServices.of(request.app)
         row = await svc.open_poll(services.engine, actor, poll_id)
-        await services.live.publish(
-            row.session_id, PollOpened(row.session_id, await view(services, row, None))
-        )
-        return await view(services, row, actor)
+        return await _announce(services, row, PollOpened, actor)
 
     @post("/polls/{poll_id:str}/close", summary="Clore le vote", status_code=HTTP_200_OK)
     async def close(
@@ -137,10 +147,7 @@ class PollController(Controller):
     ) -> dict[str, Any]:
         services = AppServices.of(request.app)
         row = await svc.close_poll(services.engine, actor, poll_id)
-        await services.live.publish(
-            row.session_id, PollClosed(row.session_id, await view(services, row, None))
-        )
-        return await view(services, row, actor)
+        return await _announce(services, row, PollClosed, actor)
 
     @post("/polls/{poll_id:str}/publish", summary="Publier les résultats", status_code=HTTP_200_OK)
     async def publish(
@@ -148,10 +155,7 @@ class PollController(Controller):
     ) -> dict[str, Any]:
         services = AppServices.of(request.app)
         row = await svc.publish_poll(services.engine, actor, poll_id)
-        await services.live.publish(
-            row.session_id, ResultsPublished(row.session_id, await view(services, row, None))
-        )
-        return await view(services, row, actor)
+        return await _announce(services, row, ResultsPublished, actor)
 
     @post(
         "/polls/{poll_id:str}/runoff",
@@ -163,10 +167,7 @@ class PollController(Controller):
     ) -> dict[str, Any]:
         services = AppServices.of(request.app)
         row = await svc.runoff(services.engine, actor, poll_id)
-        await services.live.publish(
-            row.session_id, PollOpened(row.session_id, await view(services, row, None))
-        )
-        return await view(services, row, actor)
+        return await _announce(services, row, PollOpened, actor)
 
     @put("/polls/{poll_id:str}/ballot", summary="Voter, ou changer son bulletin avant la clôture")
     async def ballot(

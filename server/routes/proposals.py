@@ -119,6 +119,30 @@ async def _close_editors(services: AppServices, doc_id: str, reason: str) -> Non
     await services.control.close_room(doc_id, 1012, reason)
 
 
+async def _freeze(
+    request: Request[Any, Any, Any],
+    reader: svc.Reader,
+    data: FreezeRequest | None,
+    **target: str,
+) -> list[ProposalVersionRow]:
+    """Freeze ``proposal_id`` or ``session_id``; a lock sends the editors back read-only."""
+    _facilitator(reader, Action.FREEZE)
+    services = AppServices.of(request.app)
+    lock = bool(data and data.lock)
+    await services.contributions.settle()  # who wrote what, up to now
+    frozen = await svc.freeze(services.engine, services.store, reader, lock=lock, **target)
+    if lock:
+        for _, doc_id in frozen:
+            await _close_editors(services, doc_id, "document locked by its freeze")
+    return [version for version, _ in frozen]
+
+
+def _handed_on(services: AppServices, row: ProposalRow) -> dict[str, Any]:
+    """After a step on the way to the council: tell the back office, answer with the status."""
+    services.webhooks.poke()
+    return proposal_status(row)
+
+
 class ProposalVersionController(Controller):
     path = "/api"
     tags = ["versions"]
@@ -136,15 +160,7 @@ class ProposalVersionController(Controller):
         proposal_id: str,
         data: FreezeRequest | None = None,
     ) -> dict[str, Any]:
-        _facilitator(reader, Action.FREEZE)
-        services = AppServices.of(request.app)
-        lock = bool(data and data.lock)
-        await services.contributions.settle()
-        (version,) = await svc.freeze(
-            services.engine, services.store, reader, proposal_id=proposal_id, lock=lock
-        )
-        if lock:
-            await self._locked(services, [proposal_id])
+        (version,) = await _freeze(request, reader, data, proposal_id=proposal_id)
         return version_summary(version)
 
     @post(
@@ -159,24 +175,8 @@ class ProposalVersionController(Controller):
         session_id: str,
         data: FreezeRequest | None = None,
     ) -> list[dict[str, Any]]:
-        _facilitator(reader, Action.FREEZE)
-        services = AppServices.of(request.app)
-        lock = bool(data and data.lock)
-        await services.contributions.settle()
-        versions = await svc.freeze(
-            services.engine, services.store, reader, session_id=session_id, lock=lock
-        )
-        if lock:
-            await self._locked(services, [v.proposal_id for v in versions])
+        versions = await _freeze(request, reader, data, session_id=session_id)
         return [version_summary(v) for v in versions]
-
-    @staticmethod
-    async def _locked(services: AppServices, proposal_ids: list[str]) -> None:
-        async with svc.transaction(services.engine) as session:
-            for proposal_id in proposal_ids:
-                row = await session.get(ProposalRow, proposal_id)
-                if row is not None:
-                    await _close_editors(services, row.doc_id, "document locked by its freeze")
 
     @get("/proposals/{proposal_id:str}/versions", summary="Les versions figées")
     async def versions(
@@ -305,8 +305,7 @@ class ProposalVersionController(Controller):
         _facilitator(reader, Action.TRANSMIT_TO_COUNCIL)
         services = AppServices.of(request.app)
         row = await svc.transmit(services.engine, reader, proposal_id)
-        services.webhooks.poke()
-        return proposal_status(row)
+        return _handed_on(services, row)
 
     @post(
         "/proposals/{proposal_id:str}/instruct",
@@ -319,8 +318,7 @@ class ProposalVersionController(Controller):
         _decider(reader)
         services = AppServices.of(request.app)
         row = await svc.instruct(services.engine, reader, proposal_id)
-        services.webhooks.poke()
-        return proposal_status(row)
+        return _handed_on(services, row)
 
     @post(
         "/proposals/{proposal_id:str}/decision",
@@ -337,8 +335,7 @@ class ProposalVersionController(Controller):
         _decider(reader)
         services = AppServices.of(request.app)
         row = await svc.decide(services.engine, reader, proposal_id, **msgspec.to_builtins(data))
-        services.webhooks.poke()
-        return proposal_status(row)
+        return _handed_on(services, row)
 
     @post(
         "/proposals/{proposal_id:str}/milestones",
@@ -355,8 +352,7 @@ class ProposalVersionController(Controller):
         _decider(reader)
         services = AppServices.of(request.app)
         row = await svc.milestone(services.engine, reader, proposal_id, **msgspec.to_builtins(data))
-        services.webhooks.poke()
-        return proposal_status(row)
+        return _handed_on(services, row)
 
 
 class CouncilController(Controller):

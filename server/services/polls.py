@@ -217,15 +217,17 @@ async def load_count(engine: AsyncEngine, poll_id: str) -> tuple[PollRow, LiveCo
     async with transaction(engine) as session:
         await session.execute(update(PollRow).where(PollRow.id == poll_id).values(seq=PollRow.seq))
         row = await _poll_row(session, poll_id)
-        ballots = (
-            await session.execute(
-                select(BallotRow.role, BallotRow.form).where(BallotRow.poll_id == poll_id)
-            )
-        ).all()
+        return row, await _count_of(session, row)
+
+
+async def _count_of(session: AsyncSession, row: PollRow) -> LiveCount:
+    """The count of every ballot the poll holds, as this transaction sees them."""
     count = LiveCount(counting_poll(row))
-    for role, form in ballots:
+    for role, form in await session.execute(
+        select(BallotRow.role, BallotRow.form).where(BallotRow.poll_id == row.id)
+    ):
         count.add(role, tuple(form))
-    return row, count
+    return count
 
 
 # --- setup and lifecycle ------------------------------------------------------------------------
@@ -337,14 +339,7 @@ async def open_poll(engine: AsyncEngine, actor: Actor, poll_id: str) -> PollRow:
 
 
 async def _count_final(session: AsyncSession, row: PollRow) -> None:
-    ballots = (
-        await session.execute(
-            select(BallotRow.role, BallotRow.form).where(BallotRow.poll_id == row.id)
-        )
-    ).all()
-    count = LiveCount(counting_poll(row))
-    for role, form in ballots:
-        count.add(role, tuple(form))
+    count = await _count_of(session, row)
     row.final = {
         "seq": row.seq,
         "turnout": turnout_of(count),
@@ -383,28 +378,14 @@ async def runoff(engine: AsyncEngine, actor: Actor, poll_id: str) -> PollRow:
     async with transaction(engine) as session:
         row = await _poll_row(session, poll_id)
         require(actor, Action.RUN_POLL, row.atelier_id)
-        poll = poll_of(row)
-        if row.final is None:
-            rules.runoff(poll, _EMPTY_RESULT, of=row.id)  # raises: not closed
-        result = msgspec.convert(row.final["results"]["total"], Result)
-        second = rules.open_poll(rules.runoff(poll, result, of=row.id))
+        result = (
+            None if row.final is None else msgspec.convert(row.final["results"]["total"], Result)
+        )
+        second = rules.open_poll(rules.runoff(poll_of(row), result, of=row.id))
         new = _row_of(second, new_id(), actor.participant_id)
         new.opened_at = now()
         session.add(new)
     return new
-
-
-_EMPTY_RESULT = msgspec.convert(
-    {
-        "method": "plurality",
-        "ranking": [],
-        "winner": None,
-        "scores": {},
-        "ballots_counted": 0,
-        "details": {"kind": "totals", "totals": {}},
-    },
-    Result,
-)
 
 
 # --- ballots ----------------------------------------------------------------------------------
@@ -460,10 +441,7 @@ async def cast_ballot(
             row = await _poll_row(session, poll_id)
             require(actor, Action.READ_ATELIER, row.atelier_id)
             rules.may_vote(poll_of(row), actor.role)
-            try:
-                form = list(counting_poll_form(row, ballot))
-            except BallotError as exc:
-                raise _refusal(exc) from exc
+            form = _checked_form(row, ballot)
             texts = await _texts(row, text_states)
             seq = await _take_seq(session, poll_id)
             old: list[int] | None = None
@@ -517,8 +495,12 @@ async def cast_ballot(
     return receipt_body, delta
 
 
-def counting_poll_form(row: PollRow, ballot: object) -> tuple[int, ...]:
-    return counting_form(counting_poll(row), ballot)
+def _checked_form(row: PollRow, ballot: object) -> list[int]:
+    """The ballot's counting form, or a 422 naming the rule it breaks."""
+    try:
+        return list(counting_form(counting_poll(row), ballot))
+    except BallotError as exc:
+        raise _refusal(exc) from exc
 
 
 async def proxy_ballot(
@@ -554,10 +536,7 @@ async def proxy_ballot(
                     "Give the role of the person you vote for.",
                 )
             rules.may_vote(poll_of(row), role)
-            try:
-                form = list(counting_poll_form(row, body.ballot))
-            except BallotError as exc:
-                raise _refusal(exc) from exc
+            form = _checked_form(row, body.ballot)
             texts = await _texts(row, text_states)
             seq = await _take_seq(session, poll_id)
             if body.on_behalf_of is not None:
@@ -594,4 +573,5 @@ async def proxy_ballot(
 
 def visible_to_all(row: PollRow) -> bool:
     """Whether a live event may carry the results: every follower sees the same frame."""
-    return all(rules.results_visible(poll_of(row), role) for role in Role)
+    poll = poll_of(row)
+    return all(rules.results_visible(poll, role) for role in Role)

@@ -312,8 +312,9 @@ async def freeze(
     proposal_id: str | None = None,
     session_id: str | None = None,
     lock: bool = False,
-) -> list[ProposalVersionRow]:
-    """Version n+1 of one proposal, or of every proposal of a séance, in one transaction."""
+) -> list[tuple[ProposalVersionRow, str]]:
+    """Version n+1 of one proposal, or of every proposal of a séance, in one transaction; each
+    with the id of the live document it froze."""
     async with transaction(engine) as session:
         if session_id is not None:
             seance = await get_seance(session, session_id)
@@ -338,7 +339,7 @@ async def freeze(
                 await session.get(SessionRow, rows[0].session_id) if rows[0].session_id else None
             )
         atelier = await get_atelier(session, rows[0].atelier_id)
-        _require(reader, "freeze", rows[0])
+        _in_scope(reader, rows[0])
         record_of_seance = await _seance_record(session, seance)
         versions = []
         for row in rows:
@@ -387,7 +388,7 @@ async def freeze(
                 f"« {row.title} » figée en version {number}",
                 f"“{row.title}” frozen as version {number}",
             )
-            versions.append(version)
+            versions.append((version, row.doc_id))
         try:
             await session.flush()
         except IntegrityError as exc:
@@ -400,7 +401,9 @@ async def freeze(
     return versions
 
 
-def _require(reader: Reader, step: str, row: ProposalRow) -> None:
+def _in_scope(reader: Reader, row: ProposalRow) -> None:
+    """The council service reaches handed-over proposals (404 otherwise); a participant, their
+    own atelier's. What their role may do there is the domain's (``check_move``)."""
     if reader.is_council_service:
         if row.status not in HANDED_OVER:
             raise _not_found()
@@ -560,7 +563,7 @@ async def _step(
 ) -> ProposalRow:
     async with transaction(engine) as session:
         row = await _proposal(session, proposal_id, lock=True)
-        _require(reader, step, row)
+        _in_scope(reader, row)
         leads = rules.check_move(
             step, row.status, None if reader.is_council_service else reader.role
         )
