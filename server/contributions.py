@@ -23,6 +23,7 @@ from collab.peer import Peer
 from collab.room import Room
 from domain.templates import TEMPLATES
 from server.db.models import ContributionRow, ProposalRow
+from server.db.writes import transaction
 
 __all__ = ["Contributions"]
 
@@ -52,7 +53,7 @@ class Contributions:
 
     async def _proposal_of(self, doc_id: str) -> tuple[str, tuple[str, ...]] | None:
         if doc_id not in self._proposals:
-            async with AsyncSession(self._engine) as session:
+            async with AsyncSession(self._engine.execution_options(read_only=True)) as session:
                 found = (
                     await session.execute(
                         select(ProposalRow.id, ProposalRow.kind).where(ProposalRow.doc_id == doc_id)
@@ -107,7 +108,7 @@ class Contributions:
     async def _record(self, proposal_id: str, section: str, participant_id: str) -> None:
         dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
         try:
-            async with AsyncSession(self._engine) as session, session.begin():
+            async with transaction(self._engine) as session:
                 await session.execute(
                     dialect.insert(ContributionRow)
                     .values(proposal_id=proposal_id, section=section, participant_id=participant_id)

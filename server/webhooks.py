@@ -29,6 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from server.db.models import HandoffEventRow, WebhookDeliveryRow
+from server.db.writes import transaction
 from server.settings import Settings
 
 __all__ = ["WebhookDispatcher", "signature"]
@@ -89,10 +90,10 @@ class WebhookDispatcher:
 
     async def _pass(self) -> float:
         """Create missing deliveries, send the due ones; seconds until the next is due."""
-        async with AsyncSession(self._engine) as session, session.begin():
+        async with transaction(self._engine) as session:
             await self._create_deliveries(session)
         now = datetime.now(UTC)
-        async with AsyncSession(self._engine, expire_on_commit=False) as session, session.begin():
+        async with transaction(self._engine) as session:
             due = list(
                 await session.scalars(
                     select(WebhookDeliveryRow)
@@ -116,7 +117,7 @@ class WebhookDispatcher:
                 )
             }
         await asyncio.gather(*(self._send(d, events[d.event_id]) for d in due))
-        async with AsyncSession(self._engine) as session:
+        async with AsyncSession(self._engine.execution_options(read_only=True)) as session:
             upcoming = await session.scalar(
                 select(WebhookDeliveryRow.next_attempt_at)
                 .where(
@@ -186,7 +187,7 @@ class WebhookDispatcher:
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]
         delivered = status is not None and 200 <= status < 300
-        async with AsyncSession(self._engine) as session, session.begin():
+        async with transaction(self._engine) as session:
             row = await session.get(WebhookDeliveryRow, delivery.id)
             if row is None:
                 return

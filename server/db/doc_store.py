@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from collab.store import LogStats, squash
 from server.db.models import Document, DocumentUpdate
+from server.db.writes import write_turn
 
 __all__ = ["SQLITE_PRAGMAS", "SqlDocumentStore"]
 
@@ -158,8 +159,6 @@ class SqlDocumentStore:
         self._writer = (
             _SqliteWriter(path) if not self._postgres and path and path != ":memory:" else None
         )
-        # SQLite without a file of its own (":memory:"): writes take turns on the engine.
-        self._write_lock: asyncio.Lock | None = None if self._postgres else asyncio.Lock()
 
     async def close(self) -> None:
         """Release the SQLite writer's connection and thread (nothing to do on PostgreSQL)."""
@@ -168,12 +167,8 @@ class SqlDocumentStore:
 
     @contextlib.asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction; on SQLite, one at a time."""
-        if self._write_lock is None:
-            async with self.engine.begin() as conn:
-                yield conn
-            return
-        async with self._write_lock, self.engine.begin() as conn:
+        """A write transaction, in its turn (:func:`server.db.writes.write_turn`)."""
+        async with write_turn(self.engine), self.engine.begin() as conn:
             yield conn
 
     async def load(self, doc_id: str) -> list[bytes]:
@@ -198,7 +193,10 @@ class SqlDocumentStore:
             return {}
         now = datetime.now(UTC)
         if self._writer is not None:
-            return await self._writer.run(_sqlite_append, sorted(batch.items()), _sqlite_time(now))
+            async with write_turn(self.engine):
+                return await self._writer.run(
+                    _sqlite_append, sorted(batch.items()), _sqlite_time(now)
+                )
         doc_ids = sorted(batch)  # one lock order for every transaction (PostgreSQL)
         rows = [
             {"document_id": doc_id, "data": u, "created_at": now}
@@ -284,7 +282,8 @@ class SqlDocumentStore:
         only rows it merged: a row appended meanwhile is kept.
         """
         for _ in range(_COMPACT_ATTEMPTS):
-            async with self.engine.connect() as conn:
+            async with self.engine.connect() as connection:
+                conn = await connection.execution_options(read_only=True)
                 found = (
                     await conn.execute(select(Document.snapshot).where(Document.id == doc_id))
                 ).first()
@@ -316,9 +315,10 @@ class SqlDocumentStore:
         last_id = rows[-1].id
         taken_bytes = sum(len(r.data) for r in rows)
         if self._writer is not None:
-            return await self._writer.run(
-                _sqlite_replace, doc_id, snapshot, len(rows), last_id, taken_bytes, merged
-            )
+            async with write_turn(self.engine):
+                return await self._writer.run(
+                    _sqlite_replace, doc_id, snapshot, len(rows), last_id, taken_bytes, merged
+                )
         async with self._write() as conn:
             # An UPDATE first: it takes the row lock (PostgreSQL) or the write lock (SQLite,
             # whose driver begins the transaction only at the first write) before the checks.
@@ -351,7 +351,8 @@ class SqlDocumentStore:
 
     async def stats(self, doc_id: str) -> LogStats:
         """The log's size, counted from the rows (for tests: must match the counters)."""
-        async with self.engine.connect() as conn:
+        async with self.engine.connect() as connection:
+            conn = await connection.execution_options(read_only=True)
             row = (
                 await conn.execute(
                     select(

@@ -23,7 +23,8 @@ async def health(request: Request) -> Response[Health]:
     services = AppServices.of(request.app)
     database = "ok"
     try:
-        async with services.engine.connect() as conn:
+        async with services.engine.connect() as connection:
+            conn = await connection.execution_options(read_only=True)
             await conn.execute(text("SELECT 1"))
     except Exception:
         database = "unavailable"

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -57,6 +55,7 @@ from server.db.models import (
     ProposalRow,
     SessionRow,
 )
+from server.db.writes import transaction
 from server.errors import Problem
 from server.schemas import (
     AtelierCreate,
@@ -75,12 +74,6 @@ def new_id() -> str:
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-@asynccontextmanager
-async def transaction(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
-    async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
-        yield session
 
 
 class Member(Protocol):
