@@ -88,7 +88,13 @@ class Bench:
         self.http = httpx.AsyncClient(
             base_url=base,
             timeout=60,
-            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+            limits=httpx.Limits(
+                max_connections=concurrency,
+                max_keepalive_connections=concurrency,
+                # Below uvicorn's 5 s keep-alive: a connection the server is closing is never
+                # reused (a request sent on it fails with ReadError, and a join is not retried).
+                keepalive_expiry=2.0,
+            ),
         )
         self.facilitator = ""
         self.session_id = ""
@@ -140,13 +146,13 @@ class Bench:
             return str(response.json()["token"])
 
         async def join_agent(i: int) -> str:
-            invited = await self.http.post(
-                f"/api/ateliers/{atelier}/invitations",
-                json={"role": "agent"},
-                headers=self.auth(self.facilitator),
-            )
-            invited.raise_for_status()
             async with gate:
+                invited = await self.http.post(
+                    f"/api/ateliers/{atelier}/invitations",
+                    json={"role": "agent"},
+                    headers=self.auth(self.facilitator),
+                )
+                invited.raise_for_status()
                 response = await self.http.post(
                     f"/api/join/{code}",
                     json={

@@ -15,7 +15,7 @@ import msgspec
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from domain.ateliers import constitute_if_ready, new_atelier, revise_charter
+from domain.ateliers import AtelierStatus, constitute_if_ready, new_atelier, revise_charter
 from domain.errors import Conflict, DomainError, Forbidden
 from domain.joining import (
     Invitation,
@@ -326,6 +326,10 @@ async def join(
 
 async def _constitute_if_ready(session: AsyncSession, atelier_row: AtelierRow) -> None:
     """Once enough residents joined and accepted the charter, the atelier is constituted."""
+    if atelier_row.status != AtelierStatus.EN_CONSTITUTION.value:
+        # Only an atelier still gathering people can change here; reading every participant
+        # on each join made a plenary's 5,000th join read 5,000 rows (bench.ballots).
+        return
     await session.flush()
     rows = await session.scalars(
         select(ParticipantRow).where(ParticipantRow.atelier_id == atelier_row.id)
