@@ -35,6 +35,8 @@ FANOUT = {  # name: (rooms, clients per room, edits per second per client)
 }
 SCENARIOS = [*FANOUT, "trace", "join", "idle"]
 SERVER_ORDER = ["atelier", "yws", "hocuspocus", "pyws"]
+#: Atelier on PostgreSQL + Redis, one instance or two (issue #6): ``--servers atelier-pg1,…``.
+CLUSTERS = ["atelier-pg1", "atelier-pg2"]
 
 
 def log(*args: object) -> None:
@@ -154,11 +156,12 @@ class Bench:
 
     def check_alive(self, running: Running) -> None:
         """Note a server that died during the scenario (its figures are then partial)."""
-        if not running.proc.alive():
-            self.exited.append(
-                f"{running.workdir.name}: {running.spec.label} exited with code "
-                f"{running.proc.popen.returncode} during the scenario (see its log)"
-            )
+        for proc in running.procs:
+            if not proc.alive():
+                self.exited.append(
+                    f"{running.workdir.name}: {running.spec.label} exited with code "
+                    f"{proc.popen.returncode} during the scenario (see its log)"
+                )
 
     def n_workers(self, clients: int) -> int:
         if self.args.workers:
@@ -193,7 +196,7 @@ class Bench:
             ]
             opener = self.open_rooms(server, running, rooms, name)
             workers = Workers(f"{name}.{server.key}", configs, self.logs)
-            sampler = Sampler({"server": [running.pid], "loadgen": workers.pids})
+            sampler = Sampler({"server": running.pids, "loadgen": workers.pids})
             sampler.start()
             try:
                 try:
@@ -206,7 +209,7 @@ class Bench:
             finally:
                 sampler.stop()
                 workers.stop()
-            vmhwm = procs.status_kb(running.pid, "VmHWM")
+            vmhwm = sum(procs.status_kb(pid, "VmHWM") for pid in running.pids)
             self.check_alive(running)
         finally:
             stop(running)
@@ -291,7 +294,7 @@ class Bench:
                 observers.stop()
                 raise
             writer = Workers(f"trace.{server.key}.writer", [writer_cfg], self.logs)
-            sampler = Sampler({"server": [running.pid], "loadgen": observers.pids + writer.pids})
+            sampler = Sampler({"server": running.pids, "loadgen": observers.pids + writer.pids})
             sampler.start()
             try:
                 writer.read_all(120)
@@ -306,7 +309,7 @@ class Bench:
                 sampler.stop()
                 observers.stop()
                 writer.stop()
-            vmhwm = procs.status_kb(running.pid, "VmHWM")
+            vmhwm = sum(procs.status_kb(pid, "VmHWM") for pid in running.pids)
             self.check_alive(running)
         finally:
             stop(running)
@@ -396,7 +399,7 @@ class Bench:
             settle += self._quiesce(running, 10.0)
             running = server.restart(running, self.logs)
             cold = self._joins(server, running, room, 2, "cold")
-            vmhwm = procs.status_kb(running.pid, "VmHWM")
+            vmhwm = sum(procs.status_kb(pid, "VmHWM") for pid in running.pids)
             self.check_alive(running)
         finally:
             stop(running)
@@ -428,7 +431,7 @@ class Bench:
             first = self._joins(server, running, room, 3, "store-first")
             running = server.restart(running, self.logs)
             again = self._joins(server, running, room, 1, "store-restart")
-            vmhwm = procs.status_kb(running.pid, "VmHWM")
+            vmhwm = sum(procs.status_kb(pid, "VmHWM") for pid in running.pids)
             self.check_alive(running)
         finally:
             stop(running)
@@ -510,7 +513,7 @@ class Bench:
                 results = workers.read_all(60)
             finally:
                 workers.stop()
-            vmhwm = procs.status_kb(running.pid, "VmHWM")
+            vmhwm = sum(procs.status_kb(pid, "VmHWM") for pid in running.pids)
             self.check_alive(running)
         finally:
             stop(running)
@@ -538,6 +541,8 @@ class Bench:
     def run(self, scenarios: list[str], servers: list[ServerSpec]) -> None:
         for scenario in scenarios:
             for server in servers:
+                if server.key in CLUSTERS and scenario not in FANOUT and scenario != "trace":
+                    continue  # joins and idle connections are one instance's business
                 log(f"== {scenario} × {server.label}")
                 t0 = time.monotonic()
                 try:
@@ -931,9 +936,12 @@ def selected_servers(servers: str) -> list[ServerSpec]:
     for raw in servers.split(","):
         name = raw.strip().lower()
         if name not in ALIASES:
-            raise SystemExit(f"unknown server {name!r}; choose from atelier, yws, hocuspocus, pyws")
+            raise SystemExit(
+                f"unknown server {name!r}; choose from atelier, yws, hocuspocus, pyws, "
+                + ", ".join(CLUSTERS)
+            )
         keys.append(ALIASES[name])
-    return [ALL[k] for k in SERVER_ORDER if k in keys]
+    return [ALL[k] for k in [*SERVER_ORDER, *CLUSTERS] if k in keys]
 
 
 def main(argv: list[str] | None = None) -> int:

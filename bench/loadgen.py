@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -95,6 +96,9 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc)[:80]}".rstrip(": ")
 
 
+_SPREAD = itertools.count()
+
+
 class Conn:
     """One y-websocket (or Hocuspocus) connection, with a pycrdt document or none.
 
@@ -106,7 +110,9 @@ class Conn:
     ) -> None:
         self.cfg = cfg
         self.room = room
-        self.url = cfg["urls"][room]
+        url = cfg["urls"][room]
+        # A cluster lists one URL per instance: connections take them in turn (no stickiness).
+        self.url = url if isinstance(url, str) else url[next(_SPREAD) % len(url)]
         self.framing: Framing = framing_for(cfg["framing"], room)
         self.fixed_offset = len(self.framing.prefix)
         self.doc = doc

@@ -14,6 +14,7 @@ import signal
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bench.install import NODE_DIR, PYWS_DIR
 from bench.procs import Proc, free_port, wait_port
@@ -31,10 +32,25 @@ class Running:
     workdir: Path
     persistent: bool
     starts: int = 1
+    #: Further instances of the same server (a cluster), after ``proc``, and their ports.
+    others: list[Proc] = field(default_factory=list)
+    ports: list[int] = field(default_factory=list)
+
+    @property
+    def all_ports(self) -> list[int]:
+        return [self.port, *self.ports]
 
     @property
     def pid(self) -> int:
         return self.proc.pid
+
+    @property
+    def pids(self) -> list[int]:
+        return [self.proc.pid, *(p.pid for p in self.others)]
+
+    @property
+    def procs(self) -> list[Proc]:
+        return [self.proc, *self.others]
 
 
 @dataclass
@@ -60,6 +76,9 @@ class ServerSpec:
 
     def tokens(self, rooms: list[str]) -> dict[str, str]:
         return {}
+
+    def cleanup(self, running: Running) -> None:
+        """After the last process stopped (a cluster drops its database)."""
 
     # --- common -------------------------------------------------------------------------------
 
@@ -112,7 +131,11 @@ class ServerSpec:
 
 
 def stop(running: Running, grace: float = 30.0) -> int | None:
-    return running.proc.stop(running.spec.stop_signal, grace)
+    for other in running.others:
+        other.stop(running.spec.stop_signal, grace)
+    code = running.proc.stop(running.spec.stop_signal, grace)
+    running.spec.cleanup(running)
+    return code
 
 
 class Atelier(ServerSpec):
@@ -154,6 +177,89 @@ class Atelier(ServerSpec):
         from server.auth import mint_grant
 
         return {room: mint_grant(self.secret, room, "rw", "bench", 6 * 3600) for room in rooms}
+
+
+class AtelierCluster(Atelier):
+    """Atelier in production shape: ``instances`` processes on PostgreSQL and Redis (the
+    machine's, on loopback), each room's clients spread over them in turn — no stickiness.
+
+    With one instance it measures what PostgreSQL and the Redis relay cost against the embedded
+    default; with two, what a second instance adds (issue #6). Each start gets a new database.
+    """
+
+    def __init__(self, instances: int) -> None:
+        super().__init__()
+        self.instances = instances
+        self.key = f"atelier-pg{instances}"
+        self.label = f"Atelier ×{instances} (PostgreSQL + Redis)"
+        self.pg = os.environ.get("BENCH_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432")
+        self.redis = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/0")
+        self._databases: dict[Path, str] = {}
+
+    def _env(self, workdir: Path) -> dict[str, str]:
+        name = self._databases.setdefault(workdir, f"bench_{secrets.token_hex(6)}")
+        return {
+            "ATELIER_DATABASE_URL": f"{self.pg}/{name}",
+            "ATELIER_REDIS_URL": self.redis,
+            "ATELIER_SECRET_KEY": self.secret,
+        }
+
+    def _psql(self, sql: str) -> None:
+        dsn = self.pg.replace("postgresql+asyncpg", "postgresql") + "/postgres"
+        subprocess.run(["psql", dsn, "-qc", sql], check=True, capture_output=True)
+
+    def prepare(self, workdir: Path) -> None:
+        self._databases.pop(workdir, None)
+        name = self._env(workdir)["ATELIER_DATABASE_URL"].rsplit("/", 1)[1]
+        self._psql(f"CREATE DATABASE {name}")
+        subprocess.run(
+            [str(VENV_BIN / "atelier"), "db", "upgrade"],
+            cwd=workdir,
+            check=True,
+            env={**os.environ, **self._env(workdir)},
+            capture_output=True,
+        )
+
+    def start(
+        self,
+        workdir: Path,
+        *,
+        persistent: bool = False,
+        fresh: bool = True,
+        logs: Path,
+        port: int | None = None,
+    ) -> Running:
+        first = super().start(workdir, persistent=persistent, fresh=fresh, logs=logs, port=port)
+        try:
+            for i in range(1, self.instances):
+                other = free_port()
+                argv, env = self.argv_env(other, workdir, persistent)
+                proc = Proc(
+                    f"{self.key}-{i}",
+                    argv,
+                    env={**os.environ, **env},
+                    cwd=workdir,
+                    log_path=logs / f"{workdir.name}.{self.key}-{i}.log",
+                )
+                first.others.append(proc)
+                wait_port(other, proc)
+                first.ports.append(other)
+        except BaseException:
+            stop(first)
+            raise
+        return first
+
+    def urls(self, running: Running, rooms: list[str]) -> dict[str, Any]:
+        tokens = self.tokens(rooms)
+        return {
+            room: [f"{self.url(port, room)}?token={tokens[room]}" for port in running.all_ports]
+            for room in rooms
+        }
+
+    def cleanup(self, running: Running) -> None:
+        name = self._databases.pop(running.workdir, None)
+        if name:
+            self._psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 class NodeReference(ServerSpec):
@@ -203,7 +309,17 @@ class PycrdtWebsocket(ServerSpec):
         return argv, {}
 
 
-ALL = {s.key: s for s in (Atelier(), NodeReference(), Hocuspocus(), PycrdtWebsocket())}
+ALL = {
+    s.key: s
+    for s in (
+        Atelier(),
+        NodeReference(),
+        Hocuspocus(),
+        PycrdtWebsocket(),
+        AtelierCluster(1),
+        AtelierCluster(2),
+    )
+}
 ALIASES = {
     "atelier": "atelier",
     "yws": "yws",
@@ -215,4 +331,6 @@ ALIASES = {
     "pyws": "pyws",
     "pycrdt-websocket": "pyws",
     "pycrdt": "pyws",
+    "atelier-pg1": "atelier-pg1",
+    "atelier-pg2": "atelier-pg2",
 }
