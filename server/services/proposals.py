@@ -493,6 +493,7 @@ async def diff(
             {
                 "key": section["key"],
                 "title_fr": section["title_fr"],
+                "title_en": section["title_en"],
                 "changed": any(op["op"] != "equal" for op in ops),
                 "ops": ops,
             }

@@ -151,6 +151,7 @@ def test_versions_chain_diff_word_by_word_and_verify(room: Room, server_on: Serv
     constat = next(s for s in diff["sections"] if s["key"] == "constat")
     assert constat["changed"] is True
     assert {"op": "insert", "text": "\n\nAucune ombre l’été."} in constat["ops"]
+    assert (constat["title_fr"], constat["title_en"]) == ("Constat", "Findings")
     assert not any(s["changed"] for s in diff["sections"] if s["key"] != "constat")
     verified = room.http.get(
         f"/api/proposals/{proposal['id']}/verify", headers=room.auth(room.facilitator)
@@ -230,6 +231,15 @@ def test_a_locked_freeze_turns_editors_read_only_until_a_new_draft(
     ).json()
     assert listed["locked"] is True
     assert listed["status"] == "figee"
+    # The atelier's list says so too: the facilitator's console offers to transmit it.
+    (row,) = [
+        p
+        for p in room.http.get(
+            f"/api/ateliers/{room.atelier['id']}/proposals", headers=room.auth(resident)
+        ).json()
+        if p["id"] == proposal["id"]
+    ]
+    assert (row["status"], row["locked"]) == ("figee", True)
     draft = post(room, f"/api/proposals/{proposal['id']}/versions/1/draft")
     assert draft.status_code == 201, draft.text
     new_doc = draft.json()["doc_id"]
