@@ -318,13 +318,16 @@ async def freeze(
     async with transaction(engine) as session:
         if session_id is not None:
             seance = await get_seance(session, session_id)
-            rows = list(
-                await session.scalars(
+            # Those already handed to the council keep the version it reads; the others go on.
+            rows = [
+                row
+                for row in await session.scalars(
                     select(ProposalRow)
                     .where(ProposalRow.session_id == session_id)
                     .order_by(ProposalRow.created_at)
                 )
-            )
+                if rules.leaves_from("freeze", row.status)
+            ]
             if not rows:
                 raise Problem(
                     409,

@@ -365,6 +365,20 @@ def test_freezing_a_seance_records_its_votes_and_attendance(
     assert "3 personnes présentes" in markdown
 
 
+def test_a_seance_freeze_passes_over_what_was_handed_to_the_council(room: Room) -> None:
+    handed = new_proposal(room, session_id=room.session["id"])
+    other = new_proposal(room, title="Des bancs", session_id=room.session["id"])
+    assert post(room, f"/api/sessions/{room.session['id']}/freeze").status_code == 201
+    assert post(room, f"/api/proposals/{handed['id']}/transmit").status_code == 200
+    again = post(room, f"/api/sessions/{room.session['id']}/freeze")
+    assert again.status_code == 201, again.text
+    assert [(v["proposal_id"], v["number"]) for v in again.json()] == [(other["id"], 2)]
+    listed = room.http.get(
+        f"/api/proposals/{handed['id']}/versions", headers=room.auth(room.facilitator)
+    ).json()
+    assert (listed["status"], len(listed["versions"])) == ("transmise", 1)
+
+
 def test_a_version_says_who_wrote_in_each_section_naming_only_who_agreed(
     room: Room, server_on: ServerProcess
 ) -> None:
