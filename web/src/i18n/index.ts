@@ -71,6 +71,13 @@ export function formatDate(isoDate: string): string {
   );
 }
 
+/** A moment the server stamped (ISO 8601), as a date and time in the chosen language. */
+export function formatDateTime(iso: string): string {
+  const when = new Date(iso);
+  if (Number.isNaN(when.getTime())) return iso;
+  return new Intl.DateTimeFormat(current, { dateStyle: "long", timeStyle: "short" }).format(when);
+}
+
 /** A server-side text given in both languages (problem details, templates). */
 export function pick(fr: string | undefined, en: string | undefined): string {
   return (current === "en" ? en || fr : fr || en) ?? "";
