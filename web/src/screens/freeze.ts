@@ -1,8 +1,8 @@
 // Freezing the séance's proposals: each becomes version n+1, its exact text hash-chained to
 // the previous one (what the council receives). Optionally locked: the live texts turn
-// read-only until a new draft. Then each frozen proposal can be transmitted to the council
-// municipal (its latest version is what the council reads; it cannot be frozen again). Both in
-// two steps, so a stray tap never freezes nor transmits.
+// read-only until a new draft. Then each frozen proposal can be transmitted to the conseil
+// municipal: the council reads its latest version, which cannot be frozen again. Both in
+// two steps, so that a stray tap neither freezes nor transmits.
 import { api, download, errorText, type Proposal } from "../api";
 import { h, newId } from "../dom";
 import { t } from "../i18n";
