@@ -36,6 +36,7 @@ __all__ = [
     "check_decision",
     "check_move",
     "hashed_fields",
+    "leaves_from",
     "to_html",
     "to_markdown",
     "to_text",
@@ -112,6 +113,12 @@ def check_move(
             f"The proposal is {current.label_en}: not possible now.",
         )
     return leads
+
+
+def leaves_from(step: str, status: ProposalStatus | str) -> bool:
+    """Whether ``step`` may start from ``status`` (who may take it is :func:`check_move`'s): a
+    séance's freeze passes over the proposals already handed over instead of refusing them all."""
+    return ProposalStatus(status) in _MOVES[step][0]
 
 
 # --- the hash chain ---------------------------------------------------------------------------

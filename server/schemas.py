@@ -162,3 +162,7 @@ class ProposalRead(msgspec.Struct):
     session_id: str | None
     sections: list[dict[str, str]]
     created_at: datetime
+    #: Where it is on its way to the council (``domain.proposals.ProposalStatus``), and whether
+    #: its live text is locked by a freeze: the console offers « Transmettre » on a frozen one.
+    status: str
+    locked: bool

@@ -406,6 +406,8 @@ def proposal_read(row: ProposalRow) -> ProposalRead:
         row.session_id,
         sections,
         row.created_at,
+        row.status,
+        row.locked,
     )
 
 

@@ -40,6 +40,8 @@ CLIENT_ROUTES = (
     "/animation/{session_id:str}",
     "/projection/{session_id:str}",
     "/vote/{poll_id:str}",
+    "/conseil",
+    "/conseil/proposition/{proposal_id:str}",
 )
 
 _NO_BUILD = (

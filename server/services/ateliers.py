@@ -26,6 +26,7 @@ from domain.joining import (
     normalize_join_code,
 )
 from domain.joining import join as domain_join
+from domain.proposals import ProposalStatus
 from domain.roles import Action, Role, can
 from domain.sessions import Session as DomainSession
 from domain.sessions import (
@@ -502,6 +503,8 @@ async def create_proposal(
         title=body.title.strip(),
         doc_id=f"prop-{proposal_id}",
         created_at=now(),
+        status=ProposalStatus.BROUILLON.value,  # set here: the answer shows it before a reload
+        locked=False,
     )
     async with transaction(engine) as session:
         await get_atelier(session, atelier_id)

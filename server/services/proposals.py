@@ -318,13 +318,16 @@ async def freeze(
     async with transaction(engine) as session:
         if session_id is not None:
             seance = await get_seance(session, session_id)
-            rows = list(
-                await session.scalars(
+            # Those already handed to the council keep the version it reads; the others go on.
+            rows = [
+                row
+                for row in await session.scalars(
                     select(ProposalRow)
                     .where(ProposalRow.session_id == session_id)
                     .order_by(ProposalRow.created_at)
                 )
-            )
+                if rules.leaves_from("freeze", row.status)
+            ]
             if not rows:
                 raise Problem(
                     409,
@@ -493,6 +496,7 @@ async def diff(
             {
                 "key": section["key"],
                 "title_fr": section["title_fr"],
+                "title_en": section["title_en"],
                 "changed": any(op["op"] != "equal" for op in ops),
                 "ops": ops,
             }

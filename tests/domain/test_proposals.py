@@ -13,6 +13,7 @@ from domain.proposals import (
     canonical,
     check_decision,
     check_move,
+    leaves_from,
     to_html,
     to_markdown,
     to_text,
@@ -138,6 +139,10 @@ def test_allowed_moves(step: str, status: str, role: str | None, leads: Proposal
 def test_refused_moves(step: str, status: str, role: str | None, error: type[Exception]) -> None:
     with pytest.raises(error):
         check_move(step, status, role)
+
+
+def test_a_freeze_leaves_from_a_draft_or_a_frozen_proposal_only() -> None:
+    assert [s.value for s in ProposalStatus if leaves_from("freeze", s)] == ["brouillon", "figee"]
 
 
 def test_a_decision_gives_the_official_answer_and_an_adoption_its_deliberation() -> None:

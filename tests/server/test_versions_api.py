@@ -151,6 +151,7 @@ def test_versions_chain_diff_word_by_word_and_verify(room: Room, server_on: Serv
     constat = next(s for s in diff["sections"] if s["key"] == "constat")
     assert constat["changed"] is True
     assert {"op": "insert", "text": "\n\nAucune ombre l’été."} in constat["ops"]
+    assert (constat["title_fr"], constat["title_en"]) == ("Constat", "Findings")
     assert not any(s["changed"] for s in diff["sections"] if s["key"] != "constat")
     verified = room.http.get(
         f"/api/proposals/{proposal['id']}/verify", headers=room.auth(room.facilitator)
@@ -230,6 +231,15 @@ def test_a_locked_freeze_turns_editors_read_only_until_a_new_draft(
     ).json()
     assert listed["locked"] is True
     assert listed["status"] == "figee"
+    # The atelier's list says so too: the facilitator's console offers to transmit it.
+    (row,) = [
+        p
+        for p in room.http.get(
+            f"/api/ateliers/{room.atelier['id']}/proposals", headers=room.auth(resident)
+        ).json()
+        if p["id"] == proposal["id"]
+    ]
+    assert (row["status"], row["locked"]) == ("figee", True)
     draft = post(room, f"/api/proposals/{proposal['id']}/versions/1/draft")
     assert draft.status_code == 201, draft.text
     new_doc = draft.json()["doc_id"]
@@ -353,6 +363,20 @@ def test_freezing_a_seance_records_its_votes_and_attendance(
     ).text
     assert "## Votes de la séance" in markdown
     assert "3 personnes présentes" in markdown
+
+
+def test_a_seance_freeze_passes_over_what_was_handed_to_the_council(room: Room) -> None:
+    handed = new_proposal(room, session_id=room.session["id"])
+    other = new_proposal(room, title="Des bancs", session_id=room.session["id"])
+    assert post(room, f"/api/sessions/{room.session['id']}/freeze").status_code == 201
+    assert post(room, f"/api/proposals/{handed['id']}/transmit").status_code == 200
+    again = post(room, f"/api/sessions/{room.session['id']}/freeze")
+    assert again.status_code == 201, again.text
+    assert [(v["proposal_id"], v["number"]) for v in again.json()] == [(other["id"], 2)]
+    listed = room.http.get(
+        f"/api/proposals/{handed['id']}/versions", headers=room.auth(room.facilitator)
+    ).json()
+    assert (listed["status"], len(listed["versions"])) == ("transmise", 1)
 
 
 def test_a_version_says_who_wrote_in_each_section_naming_only_who_agreed(

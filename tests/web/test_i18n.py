@@ -14,7 +14,16 @@ PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def catalog(lang: str) -> dict[str, str]:
-    return json.loads((SRC / "i18n" / f"{lang}.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    """The main catalog and its parts (``council.fr.json``: strings loaded with their screens),
+    each key in one file only."""
+    merged: dict[str, str] = {}
+    for path in sorted((SRC / "i18n").glob(f"*{lang}.json")):
+        if path.name != f"{lang}.json" and not path.name.endswith(f".{lang}.json"):
+            continue
+        part = json.loads(path.read_text(encoding="utf-8"))
+        assert not set(part) & set(merged), f"{path.name} repeats keys"
+        merged.update(part)
+    return merged
 
 
 def test_french_and_english_have_the_same_keys_and_placeholders() -> None:

@@ -30,6 +30,8 @@ def test_every_client_route_answers_the_client_and_unknown_paths_do_not(demo: De
         "/animation/s1",
         "/projection/s1",
         "/vote/poll-1",
+        "/conseil",
+        "/conseil/proposition/p1",
     ):
         response = httpx.get(demo.http + path, timeout=10)
         assert response.status_code == 200, path

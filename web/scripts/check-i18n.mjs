@@ -4,9 +4,21 @@ import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 const root = new URL("../src/", import.meta.url).pathname;
-const fr = JSON.parse(readFileSync(join(root, "i18n/fr.json"), "utf8"));
-const en = JSON.parse(readFileSync(join(root, "i18n/en.json"), "utf8"));
 const problems = [];
+// A language's catalog: its main file (fr.json) and its parts (council.fr.json), no key twice.
+function catalog(lang) {
+  const merged = {};
+  const names = readdirSync(join(root, "i18n")).filter((name) => name === `${lang}.json` || name.endsWith(`.${lang}.json`));
+  for (const name of names.sort()) {
+    for (const [key, text] of Object.entries(JSON.parse(readFileSync(join(root, "i18n", name), "utf8")))) {
+      if (key in merged) problems.push(`${key} is in two ${lang} catalogs`);
+      merged[key] = text;
+    }
+  }
+  return merged;
+}
+const fr = catalog("fr");
+const en = catalog("en");
 for (const key of Object.keys(fr)) if (!(key in en)) problems.push(`en.json lacks ${key}`);
 for (const key of Object.keys(en)) if (!(key in fr)) problems.push(`fr.json lacks ${key}`);
 for (const [key, text] of Object.entries(fr)) {
@@ -42,6 +54,8 @@ const dynamic = {
   "method_help.": METHODS,
   "poll_status.": ["draft", "open", "closed", "published"],
   "proposal_status.": ["brouillon", "figee", "transmise", "en_instruction", "adoptee", "ajournee", "rejetee"],
+  "council.group.": ["transmise", "en_instruction", "adoptee", "ajournee", "rejetee"],
+  "instance.": ["cq", "cc", "cre", "cdj", "cd", "atp"],
 };
 for (const unit of ["votes", "approvals", "dots", "points", "beats"]) {
   used.add(`results.unit.${unit}.one`);

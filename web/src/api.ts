@@ -189,4 +189,6 @@ export interface Proposal {
   session_id: string | null;
   sections: SectionInfo[];
   created_at: string;
+  status: string; // domain/proposals.py ProposalStatus
+  locked: boolean;
 }

@@ -78,7 +78,8 @@ export function adoptTokenFromHash(): Identity | null {
   history.replaceState(history.state, "", location.pathname + location.search);
   try {
     const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-    const claims = JSON.parse(atob(payload)) as { atl: string; pid: string; role: Role };
+    const claims = JSON.parse(atob(payload)) as { typ?: string; atl: string; pid: string; role: Role };
+    if (claims.typ !== "participant") return null; // a council credential signs in at /conseil
     const previous = identityFor(claims.atl);
     const identity: Identity = {
       atelierId: claims.atl,

@@ -1,6 +1,6 @@
 import "./styles.css";
 import { h } from "./dom";
-import { lang, onLangChange, ready, setLang, t } from "./i18n";
+import { lang, need, onLangChange, ready, setLang, t } from "./i18n";
 import { interceptLinks, render, route } from "./router";
 import { focusNextTitle } from "./ui";
 import { adoptTokenFromHash } from "./identity";
@@ -14,6 +14,9 @@ route("/proposition/{proposalId}", async () => (await import("./screens/proposal
 route("/animation/{sessionId}", async () => (await import("./screens/console")).facilitatorConsole);
 route("/projection/{sessionId}", async () => (await import("./screens/projection")).projection);
 route("/vote/{pollId}", async () => (await import("./screens/ballot")).ballot);
+// The council staff's screens bring their own strings (a phone never downloads them).
+route("/conseil", async () => (await Promise.all([import("./screens/council"), need("council")]))[0].councilDesk);
+route("/conseil/proposition/{proposalId}", async () => (await Promise.all([import("./screens/council-proposal"), need("council")]))[0].councilProposal);
 route("/404", async () => (await import("./screens/home")).notFound); // last: the fallback
 
 const app = document.getElementById("app")!;

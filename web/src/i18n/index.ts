@@ -1,19 +1,50 @@
 // Catalogs: French first, English second. Every visible string comes from here; a test checks
 // that both catalogs have the same keys (scripts/check-i18n.mjs, tests/web/test_i18n.py).
 // French is in the main bundle; English is fetched when chosen (a phone that never switches
-// never downloads it).
+// never downloads it). The strings of screens a phone never opens (the council staff's) are a
+// part of their own (`council.fr.json`, `council.en.json`), fetched with those screens.
 import fr from "./fr.json";
 
 export type Lang = "fr" | "en";
 type Catalog = Record<string, string>;
-const CATALOGS: Partial<Record<Lang, Catalog>> = { fr };
+export type Part = "council";
+const CATALOGS: Partial<Record<Lang, Catalog>> = { fr: { ...fr } };
+const PARTS: Record<Part, Record<Lang, () => Promise<{ default: Catalog }>>> = {
+  council: { fr: () => import("./council.fr.json"), en: () => import("./council.en.json") },
+};
+const needed = new Set<Part>();
+const loaded = new Set<string>(); // `${part}.${lang}`
 
-async function ensure(which: Lang): Promise<void> {
-  if (!CATALOGS[which]) CATALOGS[which] = (await import("./en.json")).default;
+async function load(which: Lang): Promise<void> {
+  if (!CATALOGS[which]) CATALOGS[which] = { ...(await import("./en.json")).default };
+  for (const part of needed) {
+    // French too: t() falls back to French for a key missing in the current language.
+    for (const lang of new Set<Lang>([which, "fr"])) {
+      if (loaded.has(`${part}.${lang}`)) continue;
+      const strings = (await PARTS[part][lang]()).default;
+      CATALOGS[lang] = { ...CATALOGS[lang], ...strings };
+      loaded.add(`${part}.${lang}`);
+    }
+  }
+}
+
+// One load at a time, so that two of them never overwrite each other's strings; a failed one
+// (no network for the English catalog) does not block the next.
+let loading: Promise<void> = Promise.resolve();
+function ensure(which: Lang): Promise<void> {
+  loading = loading.catch(() => undefined).then(() => load(which));
+  return loading;
 }
 
 /** Resolves once the current language's catalog is loaded (await before the first render). */
 export function ready(): Promise<void> {
+  return ensure(current);
+}
+
+/** Load a part of the catalogs (in the current language, and in any language chosen later);
+ * a screen that uses its strings awaits this before drawing. */
+export function need(part: Part): Promise<void> {
+  needed.add(part);
   return ensure(current);
 }
 const STORAGE_KEY = "atelier.lang";
@@ -44,7 +75,7 @@ export function onLangChange(listener: () => void): void {
 
 /** The string `key` in the current language, with `{name}` placeholders filled. */
 export function t(key: string, params: Record<string, string | number> = {}): string {
-  const text = CATALOGS[current]?.[key] ?? fr[key as keyof typeof fr];
+  const text = CATALOGS[current]?.[key] ?? CATALOGS.fr?.[key];
   if (text === undefined) {
     console.error(`i18n: missing key ${key}`);
     return key;
@@ -69,6 +100,13 @@ export function formatDate(isoDate: string): string {
   return new Intl.DateTimeFormat(current, { dateStyle: "full", timeZone: "UTC" }).format(
     new Date(Date.UTC(y, m - 1, d)),
   );
+}
+
+/** A moment the server stamped (ISO 8601), as a date and time in the chosen language. */
+export function formatDateTime(iso: string): string {
+  const when = new Date(iso);
+  if (Number.isNaN(when.getTime())) return iso;
+  return new Intl.DateTimeFormat(current, { dateStyle: "long", timeStyle: "short" }).format(when);
 }
 
 /** A server-side text given in both languages (problem details, templates). */

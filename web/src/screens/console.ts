@@ -1,7 +1,7 @@
 // The facilitator's console: the séance's steps (start, previous, next, go to), attendance and
 // presence by role, invitation codes for the invited roles, the join code and its QR code, and
 // the polls (see polls.ts).
-import { api, errorText, type Proposal, type Seance } from "../api";
+import { api, errorText, type Seance } from "../api";
 import { h } from "../dom";
 import { t } from "../i18n";
 import { identityForPlace } from "../identity";
@@ -103,10 +103,6 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
       });
 
       const polls = h("div", {});
-      const titles = new Map<string, string>();
-      api<Proposal[]>("GET", `/api/ateliers/${encodeURIComponent(identity.atelierId)}/proposals`, undefined, identity.token)
-        .then((rows) => rows.forEach((row) => titles.set(row.id, row.title)))
-        .catch(() => undefined);
       main.append(
         pageTitle(t("console.title"), t("seance.title", { n: seance.number })),
         badge.el,
@@ -129,7 +125,7 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
           presence,
         ),
         polls,
-        freezeSection(identity, sessionId, () => titles),
+        freezeSection(identity, sessionId),
         h(
           "section",
           { class: "card", "aria-labelledby": "join-title" },

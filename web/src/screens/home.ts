@@ -66,6 +66,7 @@ export const home: Screen = (main) => {
           ),
         )
       : null,
+    h("p", { class: "council-door" }, h("a", { href: "/conseil" }, t("home.council"))),
   ]);
 };
 

@@ -1,21 +1,47 @@
-// A proposal's frozen versions, readable by everyone (READ_FROZEN): status, each version's
-// number, date and fingerprint, and its text drawn from the stored blocks (never from HTML).
+// Frozen versions, as everyone reads them: the participants' "Versions figées" box on the
+// proposal screen, and the pieces the council staff's screens reuse (a version's text drawn from
+// its stored blocks — never from HTML —, a fingerprint, a word diff). Nothing here renders what
+// someone typed as markup: text nodes only.
 import { api, errorText } from "../api";
 import { h } from "../dom";
-import { pick, t } from "../i18n";
+import { formatDateTime, pick, t, tn } from "../i18n";
 import type { Identity } from "../identity";
 import { errorRegion } from "../ui";
 
-interface VersionSummary {
+export interface VersionSummary {
   number: number;
   created_at: string;
   hash: string;
 }
 
-interface VersionList {
+/** GET /api/proposals/{id}/versions */
+export interface VersionList {
+  id: string;
+  atelier_id: string;
+  title: string;
+  kind: string;
   status: string;
   locked: boolean;
+  decision: Decision | null;
   versions: VersionSummary[];
+}
+
+export interface Milestone {
+  title: string;
+  on: string;
+  note?: string | null;
+}
+
+/** What the council recorded (server/routes/proposals.py DecisionRequest, and who and when). */
+export interface Decision {
+  outcome?: string;
+  answer?: string;
+  deliberation_ref?: string;
+  decided_on?: string;
+  budget_line?: string;
+  recorded_at?: string;
+  recorded_by?: string;
+  milestones?: Milestone[];
 }
 
 type Run = [string, string[]];
@@ -26,8 +52,18 @@ interface Block {
   items?: Block[][];
 }
 
-interface Version extends VersionSummary {
-  content: { sections: { key: string; title_fr: string; title_en: string; blocks: Block[] }[] };
+export interface Version extends VersionSummary {
+  content: {
+    atelier?: { title: string; instances?: string[] };
+    sections: { key: string; title_fr: string; title_en: string; blocks: Block[] }[];
+  };
+}
+
+/** GET /api/proposals/{id}/diff?from=&to= : per section, word operations on its plain text. */
+export interface VersionDiff {
+  from: number;
+  to: number;
+  sections: { key: string; title_fr: string; title_en?: string; changed: boolean; ops: { op: "equal" | "insert" | "delete"; text: string }[] }[];
 }
 
 const MARK_TAGS: Record<string, keyof HTMLElementTagNameMap> = { bold: "strong", italic: "em", strike: "s", code: "code", underline: "u" };
@@ -57,6 +93,57 @@ function blockView(block: Block): HTMLElement {
   }
 }
 
+/** A fingerprint's first characters, the whole of it on hover and for copying. */
+export function shortHash(hash: string): HTMLElement {
+  return h("code", { title: hash }, `${hash.slice(0, 12)}…`);
+}
+
+/** One version's text, section by section, with its full fingerprint. */
+export function frozenArticle(v: Version): HTMLElement {
+  const titleId = `frozen-title-${v.number}`;
+  return h(
+    "article",
+    { class: "frozen", "aria-labelledby": titleId },
+    h("h3", { id: titleId, tabindex: "-1" }, t("versions.heading", { n: v.number })),
+    v.content.sections.map((s) => h("section", {}, h("h4", {}, pick(s.title_fr, s.title_en)), s.blocks.length ? s.blocks.map(blockView) : h("p", { class: "muted" }, t("versions.empty")))),
+    h("p", { class: "hash" }, t("versions.hash"), " ", h("code", {}, v.hash)),
+  );
+}
+
+/** A word diff between two versions. Insertions and deletions are <ins> and <del>, underlined
+ * or struck through (not told by colour alone), and each says what it is to screen readers,
+ * which mostly do not announce those elements. */
+export function diffView(diff: VersionDiff): HTMLElement {
+  const titleId = `diff-title-${diff.from}-${diff.to}`;
+  const changed = diff.sections.filter((s) => s.changed);
+  const same = diff.sections.filter((s) => !s.changed);
+  const marked = (op: "insert" | "delete", text: string) =>
+    op === "insert"
+      ? h("ins", {}, h("span", { class: "sr-only" }, t("diff.ins_start")), text, h("span", { class: "sr-only" }, t("diff.ins_end")))
+      : h("del", {}, h("span", { class: "sr-only" }, t("diff.del_start")), text, h("span", { class: "sr-only" }, t("diff.del_end")));
+  return h(
+    "section",
+    { class: "diff", "aria-labelledby": titleId },
+    h("h3", { id: titleId, tabindex: "-1" }, t("diff.heading", { from: diff.from, to: diff.to })),
+    h("p", { class: "legend-line" }, t("diff.legend"), " ", h("ins", {}, t("diff.legend_ins")), " ", h("del", {}, t("diff.legend_del"))),
+    changed.length
+      ? changed.map((s) => {
+          const added = s.ops.filter((op) => op.op === "insert").length;
+          const removed = s.ops.filter((op) => op.op === "delete").length;
+          return h(
+            "div",
+            { class: "diff-section" },
+            h("h4", {}, pick(s.title_fr, s.title_en ?? s.title_fr)),
+            h("p", { class: "hint" }, [added ? tn("diff.added", added) : null, removed ? tn("diff.removed", removed) : null].filter(Boolean).join(", ")),
+            h("div", { class: "diff-text" }, s.ops.map((op) => (op.op === "equal" ? op.text : marked(op.op, op.text)))),
+          );
+        })
+      : h("p", {}, t("diff.none")),
+    same.length ? h("p", { class: "muted" }, t("diff.unchanged", { sections: same.map((s) => pick(s.title_fr, s.title_en ?? s.title_fr)).join(", ") })) : null,
+  );
+}
+
+/** The participants' box on the proposal screen: status, the versions, one read at a time. */
 export function versionsSection(identity: Identity, proposalId: string): HTMLElement {
   const body = h("div", {});
   const error = errorRegion();
@@ -77,7 +164,7 @@ export function versionsSection(identity: Identity, proposalId: string): HTMLEle
               list.versions.map((v) => {
                 const open = h("button", { type: "button", class: "small" }, t("versions.read", { n: v.number }));
                 open.addEventListener("click", () => void read(v.number));
-                return h("li", {}, t("versions.line", { n: v.number, date: new Date(v.created_at).toLocaleString() }), " ", h("code", { title: v.hash }, `${v.hash.slice(0, 12)}…`), open);
+                return h("li", {}, t("versions.line", { n: v.number, date: formatDateTime(v.created_at) }), " ", shortHash(v.hash), open);
               }),
             )
           : h("p", { class: "muted" }, t("versions.none")),
@@ -91,15 +178,7 @@ export function versionsSection(identity: Identity, proposalId: string): HTMLEle
     error.show(null);
     try {
       const v = await api<Version>("GET", `/api/proposals/${encodeURIComponent(proposalId)}/versions/${n}`, undefined, identity.token);
-      reader.replaceChildren(
-        h(
-          "article",
-          { class: "frozen", "aria-labelledby": "frozen-title" },
-          h("h3", { id: "frozen-title" }, t("versions.heading", { n: v.number })),
-          v.content.sections.map((s) => h("section", {}, h("h4", {}, pick(s.title_fr, s.title_en)), s.blocks.length ? s.blocks.map(blockView) : h("p", { class: "muted" }, t("versions.empty")))),
-          h("p", { class: "hash" }, t("versions.hash"), " ", h("code", {}, v.hash)),
-        ),
-      );
+      reader.replaceChildren(frozenArticle(v));
     } catch (e) {
       error.show(errorText(e));
     }
