@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
+import re
+import resource
 import threading
 import urllib.error
 import urllib.request
@@ -22,8 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from collab.protocol import sync_step1_message
 from server.db.doc_store import SqlDocumentStore
 from server.state import create_engine
 from tests.conftest import ServerProcess, free_port, migrated_database
@@ -123,14 +128,22 @@ async def until_health(server: ServerProcess, check: Any, timeout: float) -> dic
             await asyncio.sleep(0.1)
 
 
-async def until_log(path: Path, needle: str, timeout: float, *, after: int = 0) -> int:
-    """Wait until the server's log holds ``needle`` past byte ``after``; returns its end."""
+def _tail(path: Path, after: int) -> bytes:
+    with path.open("rb") as log:
+        log.seek(after)
+        return log.read()
+
+
+async def until_log(
+    path: Path, needle: str, timeout: float, *, after: int = 0, every: float = 0.01
+) -> None:
+    """Wait until the server's log holds ``needle`` past byte ``after`` (reading the file every
+    ``every`` seconds: the server is another process)."""
     async with asyncio.timeout(timeout):
         while True:
-            data = await asyncio.to_thread(path.read_bytes)
-            if needle.encode() in data[after:]:
-                return len(data)
-            await asyncio.sleep(0.01)
+            if needle.encode() in await asyncio.to_thread(_tail, path, after):
+                return
+            await asyncio.sleep(every)
 
 
 def holds_all(clients: list[YClient], marks: list[str]) -> bool:
@@ -286,3 +299,146 @@ async def test_a_redis_restart_during_edits_on_two_instances_loses_no_edit(
         assert len({str(c) for c in clients}) == 1
     stored = await stored_text(postgres_url, doc)
     assert all(m in stored for m in marks)
+
+
+# --- 3. killed during a compaction ----------------------------------------------------------
+
+#: Seconds between seeing a compaction start in the log and the SIGKILL: one kill per offset.
+KILL_OFFSETS = (0.0, 0.002, 0.004, 0.008, 0.015)
+_MARK = re.compile(r"\[(\d+)\]")
+
+
+async def log_counters(database_url: str, doc: str) -> tuple[int, int, int, int]:
+    """The document's log counters and what its rows add up to, read in one statement."""
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    text(
+                        "SELECT d.log_rows, d.log_bytes, "
+                        "(SELECT count(*) FROM document_updates u WHERE u.document_id = d.id), "
+                        "(SELECT coalesce(sum(length(u.data)), 0) FROM document_updates u "
+                        " WHERE u.document_id = d.id) FROM documents d WHERE d.id = :doc"
+                    ),
+                    {"doc": doc},
+                )
+            ).one()
+        return int(row[0]), int(row[1]), int(row[2]), int(row[3])
+    finally:
+        await engine.dispose()
+
+
+async def test_a_server_killed_during_compactions_keeps_every_acknowledged_edit(
+    database_url: str, tmp_path: Path, doc: str
+) -> None:
+    log = tmp_path / "server.log"
+    env = {"ATELIER_COMPACT_AFTER_ROWS": "4", "ATELIER_LOG_LEVEL": "DEBUG"}
+    server = ServerProcess(database_url, env_overrides=env, log_path=log)
+    await asyncio.to_thread(server.start)
+    typed = itertools.count()
+    acked: list[int] = []
+    landed_inside = 0
+    try:
+        # A document big enough for a compaction to take a moment: 300 KB in its snapshot.
+        async with connect(server.doc_url(doc)) as writer:
+            for i in range(30):
+                writer.edit(lambda t, i=i: t.insert(len(t), f"<{i:02d}>" + "~" * 10_000))
+                await writer.round_trip()
+
+        for offset in KILL_OFFSETS:
+            start = log.stat().st_size
+            async with connect(server.doc_url(doc)) as writer:
+
+                async def type_on(writer: YClient = writer) -> None:
+                    while True:  # one edit at a time, each acknowledged (durable) before the next
+                        n = next(typed)
+                        writer.edit(lambda t, n=n: t.insert(len(t), f"[{n}]"))
+                        await writer.round_trip()
+                        acked.append(n)
+
+                typing = asyncio.create_task(type_on())
+                await until_log(log, f"compact {doc}: merging", 20, after=start, every=0.001)
+                await asyncio.sleep(offset)
+                server.kill()
+                typing.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await typing
+            events = re.findall(rf"compact {doc}: (merging|done)", _tail(log, start).decode())
+            landed_inside += events[-1] == "merging"
+
+            await asyncio.to_thread(server.start)
+            async with connect(server.doc_url(doc)) as reader:
+                marks = [int(m) for m in _MARK.findall(str(reader))]
+                big = re.findall(r"<(\d\d)>", str(reader))
+            # Every acknowledged edit, in order, once; of the others (in flight when killed),
+            # some may be there too.
+            assert marks == sorted(set(marks))
+            assert set(acked) <= set(marks)
+            assert big == [f"{i:02d}" for i in range(30)]
+            rows, size, counted_rows, counted_size = await log_counters(database_url, doc)
+            assert (rows, size) == (counted_rows, counted_size)
+        # The kills are timed by the log: at least one must have cut a compaction short (it
+        # logged its start, not its end).
+        assert landed_inside >= 1, "no kill landed inside a compaction"
+    finally:
+        server.stop()
+
+
+# --- 4. a full disk under SQLite ----------------------------------------------------------
+
+
+def disk_full(server: ServerProcess, full: bool) -> None:
+    """No file of the server process may grow (RLIMIT_FSIZE 0: every write fails with EFBIG,
+    which SQLite reports as an I/O error; a real full disk gives SQLITE_FULL, handled alike),
+    or, ``full=False``, space again. CPython ignores SIGXFSZ, so the process stays up."""
+    assert server.process is not None
+    limit = 0 if full else resource.RLIM_INFINITY
+    resource.prlimit(server.process.pid, resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+
+
+async def test_a_full_disk_under_sqlite_keeps_the_edits_in_memory_until_space_returns(
+    sqlite_url: str, tmp_path: Path, doc: str
+) -> None:
+    server = ServerProcess(sqlite_url, log_path=tmp_path / "server.log")
+    await asyncio.to_thread(server.start)
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            ana = await stack.enter_async_context(connect(server.doc_url(doc)))
+            bruno = await stack.enter_async_context(connect(server.doc_url(doc)))
+            ana.edit(lambda t: t.insert(len(t), "[avant-a]"))
+            bruno.edit(lambda t: t.insert(len(t), "[avant-b]"))
+            marks = ["[avant-a]", "[avant-b]"]
+            await until_all_hold([ana, bruno], marks, timeout=10)
+
+            disk_full(server, True)
+            for i in range(5):
+                ana.edit(lambda t, i=i: t.insert(len(t), f"[plein-a{i}]"))
+                bruno.edit(lambda t, i=i: t.insert(0, f"[plein-b{i}]"))
+                await asyncio.sleep(0)
+            marks += [f"[plein-a{i}]" for i in range(5)] + [f"[plein-b{i}]" for i in range(5)]
+            body = await until_health(server, lambda s, b: s == 503, timeout=10)
+            assert (body["database"], body["store"]) == ("ok", "failing")  # reads, cannot write
+            # Someone joining now is answered once what the room holds is durable, not before.
+            late = await stack.enter_async_context(connect(server.doc_url(doc, "r"), sync=False))
+            await late.send(sync_step1_message(late.doc.get_state()))
+            for i in range(3):  # the fault itself: the disk stays full a few seconds
+                await asyncio.sleep(1)
+                ana.edit(lambda t, i=i: t.insert(len(t), f"[tard-a{i}]"))
+                marks.append(f"[tard-a{i}]")
+            assert server.process is not None
+            assert server.process.poll() is None
+            assert not any(c.closed.is_set() for c in (ana, bruno, late))
+            assert not late.synced.is_set()
+            disk_full(server, False)
+
+            await until_all_hold([ana, bruno, late], marks, timeout=15)
+            assert str(ana) == str(bruno) == str(late)
+            await until_health(server, lambda s, b: s == 200, timeout=10)
+        stored = await stored_text(sqlite_url, doc)
+        assert all(m in stored for m in marks)
+        await asyncio.to_thread(server.restart)
+        async with connect(server.doc_url(doc)) as fresh:
+            assert holds_all([fresh], marks)
+    finally:
+        server.stop()
