@@ -56,6 +56,10 @@ assigns itself (update log rows, activity, audit, events, attendance) are assign
 importing database, in the archive's order, so an atelier can be imported beside others; every
 key with a meaning outside the database — atelier, séance, participant, proposal, document, poll
 and ballot ids, version numbers and hashes — is kept as is.
+
+On SQLite the import holds the database's write lock until it commits: a running server's
+writes wait meanwhile (its rooms retry past the busy timeout), so a large import is best run
+with the server stopped. On PostgreSQL it only locks what it inserts.
 """
 
 from __future__ import annotations

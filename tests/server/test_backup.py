@@ -540,20 +540,24 @@ def _drop_member(parts: dict[str, bytes]) -> None:
     del parts["ballots.jsonl"]
 
 
-def _damage_update(parts: dict[str, bytes]) -> None:
-    first = json.loads(parts["document_updates.jsonl"].splitlines()[0])
-    data = bytearray(base64.b64decode(first["data"]))
+def _damage_document(parts: dict[str, bytes]) -> None:
+    """One byte of the document flipped: in its log, or in its snapshot once compacted."""
+    member = "document_updates.jsonl" if parts["document_updates.jsonl"] else "documents.jsonl"
+    key = "data" if member == "document_updates.jsonl" else "snapshot"
+    lines = parts[member].splitlines(keepends=True)
+    row = json.loads(lines[0])
+    data = bytearray(base64.b64decode(row[key]))
     data[len(data) // 2] ^= 0xFF
-    first["data"] = base64.b64encode(bytes(data)).decode()
-    rest = parts["document_updates.jsonl"].split(b"\n", 1)[1]
-    parts["document_updates.jsonl"] = json.dumps(first).encode() + b"\n" + rest
+    row[key] = base64.b64encode(bytes(data)).decode()
+    lines[0] = json.dumps(row, separators=(",", ":")).encode() + b"\n"
+    parts[member] = b"".join(lines)
 
 
 @pytest.mark.parametrize(
     ("change", "message"),
     [
         (_flip_text, "proposals.jsonl does not match its checksum"),
-        (_damage_update, "document_updates.jsonl does not match its checksum"),
+        (_damage_document, r"documents?(_updates)?\.jsonl does not match its checksum"),
         (_drop_member, "differ from the manifest"),
         (_future_format, "format version 2 is not one this version of Atelier reads"),
         (_forge_version, "does not verify at version 1"),
