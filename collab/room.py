@@ -123,6 +123,8 @@ class Room:
         self._relay_sub: RelaySubscription | None = None
         self._applying_remote = False
         self.store_failures = 0
+        #: The last append failed and none has landed since: edits are held in memory only.
+        self.store_failing = False
         self._announcer: asyncio.Task[None] | None = None
         self._catching_up: asyncio.Task[None] | None = None
         self.catch_ups = 0  # reloads from the store after a missed relay message (tests, metrics)
@@ -385,6 +387,7 @@ class Room:
                 except Exception:
                     # The updates stay in memory and in this batch; retry until it lands.
                     self.store_failures += 1
+                    self.store_failing = True
                     log.warning(
                         "room %s: store append failed, retrying in %.2fs",
                         self.name,
@@ -394,6 +397,7 @@ class Room:
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, self.policy.store_retry_max)
             delay = self.policy.store_retry_initial
+            self.store_failing = False
             self._appended_since_compaction = True
             if outgoing:
                 merged = merge(outgoing)

@@ -66,6 +66,11 @@ class RoomRegistry:
             if room.state == RoomState.READY:
                 return room
 
+    def unsaved(self) -> list[str]:
+        """The rooms whose edits the store is failing to take (kept in memory, retried): for a
+        health check — a store that reads but cannot write (a full disk) looks fine otherwise."""
+        return sorted(name for name, room in self.rooms.items() if room.store_failing)
+
     async def state_vector(self, name: str) -> bytes:
         """The state vector of ``name``'s document as this node holds it now: which edits it
         contains. A room loaded only for this stays loaded while idle, then unloads."""

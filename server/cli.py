@@ -1,8 +1,9 @@
-"""The ``atelier`` command: serve, mint grants, migrate the database."""
+"""The ``atelier`` command: serve, mint grants, migrate the database, export and import."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -123,6 +124,77 @@ def demo(base_url: str | None) -> None:
     click.echo(
         f"Lien de l’animation : {base}/atelier/{loaded.atelier_id}#token={loaded.facilitator_token}"
     )
+
+
+@main.command("export")
+@click.option("--atelier", "atelier_id", default=None, help="One atelier's id (default: all).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The archive to write (default: atelier-<ID|all>-<UTC time>.tar.gz here).",
+)
+def export(atelier_id: str | None, output: Path | None) -> None:
+    """Write a backup archive of one atelier, or of everything: documents and their update
+    logs, versions, votes, attendance… (format: server/backup.py, README « Backups »)."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from server.backup import ArchiveError, export_archive
+    from server.state import create_engine
+
+    settings = _settings()
+    if output is None:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        output = Path(f"atelier-{atelier_id or 'all'}-{stamp}.tar.gz")
+
+    async def run() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            manifest = await export_archive(engine, output, atelier_id=atelier_id)
+        finally:
+            await engine.dispose()
+        for table, rows in manifest.rows().items():
+            click.echo(f"{table:<20} {rows:>9}")
+        click.echo(f"schema {manifest.schema_revision}, {len(manifest.chains)} version chains")
+
+    try:
+        asyncio.run(run())
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(str(output))
+
+
+@main.command("import")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_(archive: Path) -> None:
+    """Add a backup archive's rows to this instance's database, all or nothing: refused if
+    the archive is damaged, of an unknown format, or if any of its ids is already here."""
+    import asyncio
+
+    from server.backup import ArchiveError, import_archive
+    from server.db.migrate import upgrade
+    from server.state import create_engine
+
+    settings = _settings()
+    upgrade(settings.database_url)  # an empty database gets its schema first, as `demo` does
+
+    async def run() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            report = await import_archive(engine, archive, webhook_urls=settings.webhooks)
+        finally:
+            await engine.dispose()
+        for table, rows in report.rows.items():
+            click.echo(f"{table:<20} {rows:>9}")
+        click.echo(f"{report.chains_verified} version chains verified")
+
+    try:
+        asyncio.run(run())
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"imported {archive}")
 
 
 @main.group(help="Database schema migrations.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +21,8 @@ from server.db.models import Document, DocumentUpdate
 from server.db.writes import write_turn
 
 __all__ = ["SQLITE_PRAGMAS", "SqlDocumentStore"]
+
+log = logging.getLogger("atelier.store")
 
 #: Every SQLite connection of the application. WAL: readers do not block the writer.
 #: synchronous=FULL: a commit survives power loss, not only a crash of the process.
@@ -310,9 +313,12 @@ class SqlDocumentStore:
             parts = ([found.snapshot] if found.snapshot is not None else []) + [
                 r.data for r in rows
             ]
+            log.debug("compact %s: merging %d rows", doc_id, len(rows))
             merged = squash(parts)
             if await self._replace(doc_id, found.snapshot, rows, merged):
+                log.debug("compact %s: done, snapshot of %d bytes", doc_id, len(merged))
                 return
+            log.debug("compact %s: changed meanwhile, reading again", doc_id)
 
     async def _replace(
         self,

@@ -1,4 +1,10 @@
-"""``GET /health``: is the database reachable, is the broker reachable."""
+"""``GET /health``: is the database reachable, are edits being stored, is the broker reachable.
+
+``database`` says whether the database answers a query; ``store`` whether the rooms' writes are
+landing: a database that reads but cannot write (a full disk) answers queries while every room
+holds its edits in memory and retries (``collab.room``). Either failing makes the instance
+``degraded`` (503), as does an unreachable broker.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from server.state import AppServices
 class Health(msgspec.Struct):
     status: str  # "ok" or "degraded"
     database: str  # "ok" or "unavailable"
+    store: str  # "ok", or "failing": some room's edits are held in memory, their writes retried
     broker: str  # "memory", "ok" or "unavailable"
     rooms: int
 
@@ -29,10 +36,12 @@ async def health(request: Request) -> Response[Health]:
     except Exception:
         database = "unavailable"
     broker = await services.broker_state()
-    ok = database == "ok" and broker != "unavailable"
+    store = "failing" if services.registry.unsaved() else "ok"
+    ok = database == "ok" and store == "ok" and broker != "unavailable"
     body = Health(
         status="ok" if ok else "degraded",
         database=database,
+        store=store,
         broker=broker,
         rooms=len(services.registry.rooms),
     )

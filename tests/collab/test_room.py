@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import asyncio
+import errno
+from typing import Any
 
 import pytest
 from pycrdt import Doc, Text
@@ -166,6 +168,47 @@ async def test_a_failing_store_is_retried_and_the_room_keeps_its_edits() -> None
     await room.receive(peer, update_message(text_updates((0, "kept"))[0]))
     await transport.wait_for(lambda: transport.text() == "kept")
     assert room.store_failures == 3
+    assert not room.dirty
+
+
+class FullDisk(MemoryDocumentStore):
+    """Reads work, writes fail (a full disk) until ``full`` is cleared; ``failed`` is set once
+    three appends have failed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.full = True
+        self.failures = 0
+        self.failed = asyncio.Event()
+
+    async def append_many(self, batch: Any) -> Any:
+        if self.full:
+            self.failures += 1
+            if self.failures >= 3:
+                self.failed.set()
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return await super().append_many(batch)
+
+
+async def test_a_room_whose_store_fails_says_so_until_an_append_lands() -> None:
+    store = FullDisk()
+    reg = RoomRegistry(
+        store,
+        MemoryRelay(),
+        idle_seconds=0,
+        policy=RoomPolicy(store_retry_initial=0.001, store_retry_max=0.01),
+    )
+    room = await reg.get("d")
+    peer, transport, _ = make_peer()
+    room.add_peer(peer)
+    await room.receive(peer, update_message(text_updates((0, "kept"))[0]))
+    await asyncio.wait_for(store.failed.wait(), 5)  # retried, and retried again
+    assert reg.unsaved() == ["d"]
+    assert room.dirty
+    assert transport.text() == ""  # not sent on before it is durable
+    store.full = False  # space again
+    await transport.wait_for(lambda: transport.text() == "kept")
+    assert reg.unsaved() == []
     assert not room.dirty
 
 

@@ -18,10 +18,16 @@ def client(sqlite_url: str) -> Iterator[TestClient]:  # type: ignore[type-arg]
         yield c
 
 
-def test_health_reports_the_database_and_the_broker(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_health_reports_the_database_the_store_and_the_broker(client: TestClient) -> None:  # type: ignore[type-arg]
     response = client.get("/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "broker": "memory", "rooms": 0}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "store": "ok",
+        "broker": "memory",
+        "rooms": 0,
+    }
 
 
 def test_health_is_503_when_the_database_is_unreachable(tmp_path: object) -> None:
