@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import msgspec
 from pycrdt import write_var_uint
 
-from collab.protocol import ProtocolError, read_var_uint
+from collab.protocol import LimitExceeded, ProtocolError, read_var_uint
 
 __all__ = ["AwarenessChange", "AwarenessEntry", "RoomAwareness", "decode_awareness_update"]
 
@@ -46,7 +46,11 @@ class AwarenessChange:
 def decode_awareness_update(
     data: bytes, max_state_bytes: int | None = None
 ) -> list[AwarenessEntry]:
-    """Decode and validate an awareness update (each state must be JSON)."""
+    """Decode and validate an awareness update (each state must be JSON).
+
+    Raises :class:`ProtocolError` for a malformed update, :class:`LimitExceeded` for a state
+    over ``max_state_bytes``.
+    """
     count, pos = read_var_uint(data, 0)
     if count > len(data):  # each entry takes at least 3 bytes; refuse absurd counts early
         raise ProtocolError("awareness entry count exceeds the frame")
@@ -61,7 +65,7 @@ def decode_awareness_update(
         state = data[pos:end]
         pos = end
         if max_state_bytes is not None and length > max_state_bytes:
-            raise ProtocolError(f"awareness state of {length} bytes exceeds {max_state_bytes}")
+            raise LimitExceeded(f"awareness state of {length} bytes exceeds {max_state_bytes}")
         if state != _NULL:
             try:
                 msgspec.json.decode(state)

@@ -30,6 +30,7 @@ __all__ = [
     "EMPTY_UPDATE",
     "Auth",
     "AwarenessMessage",
+    "LimitExceeded",
     "Message",
     "MessageType",
     "ProtocolError",
@@ -72,6 +73,14 @@ class SyncType(IntEnum):
 
 class ProtocolError(ValueError):
     """A frame that does not follow the grammar. The connection that sent it is closed."""
+
+
+class LimitExceeded(ProtocolError):
+    """A well-formed message past a size limit (a document, an awareness state); nothing of it
+    was applied. The connection that sent it is closed with ``CloseCode.CONTENT_TOO_LARGE``.
+
+    A :class:`ProtocolError`, so that every place that drops a bad message drops this one too.
+    """
 
 
 def read_var_uint(data: bytes | memoryview, pos: int) -> tuple[int, int]:
