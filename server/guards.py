@@ -5,6 +5,10 @@ request per address would lock out a real audience. What is limited is *failures
 that has typed more than ``max_failures`` unknown codes within ``window`` seconds gets 429 on
 code lookups until the window slides past them. Join codes have ~10^9 values, so a few dozen
 guesses a minute find nothing.
+
+What "an address" is, :func:`client_address` says once for every limit: the ASGI server's
+client address, which uvicorn takes from ``X-Forwarded-For`` only when the connection comes from
+a proxy listed in ``ATELIER_FORWARDED_ALLOW_IPS`` (never from anyone else).
 """
 
 from __future__ import annotations
@@ -12,8 +16,15 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import Any
 
-__all__ = ["FailureLimiter"]
+__all__ = ["FailureLimiter", "client_address"]
+
+
+def client_address(connection: Any) -> str:
+    """The client's address as the ASGI server reports it (a Litestar request or socket)."""
+    client = connection.client
+    return client.host if client and client.host else "unknown"
 
 
 class FailureLimiter:

@@ -7,6 +7,7 @@ mode: a SQLite file in the working directory and the in-process broker.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -43,6 +44,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     max_queued_frames: int = 10_000
     #: Largest awareness state (bytes) of one client.
     max_awareness_state_bytes: int = 64 * 1024
+    #: Reverse proxies whose ``X-Forwarded-For`` gives the client address (comma-separated
+    #: addresses or networks, ``*`` for any); from anyone else the header is ignored. Empty:
+    #: never trusted. Every per-address limit counts that address.
+    forwarded_allow_ips: str = "127.0.0.1,::1"
     #: Seconds a room stays loaded after its last client left.
     room_idle_seconds: float = 10.0
     #: Compact a document's log once it holds this many rows …
@@ -90,6 +95,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
         for name in positive:
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+        _check_proxies(self.trusted_proxies)
         if self.anti_entropy_seconds < 0:
             raise SettingsError(f"{PREFIX}ANTI_ENTROPY_SECONDS must be >= 0 (0: off)")
         if self.room_idle_seconds < 0 or self.ws_ping_interval <= 0:
@@ -117,6 +123,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
             )
 
     @property
+    def trusted_proxies(self) -> list[str]:
+        return [entry.strip() for entry in self.forwarded_allow_ips.split(",") if entry.strip()]
+
+    @property
     def webhooks(self) -> list[str]:
         return [url.strip() for url in self.webhook_urls.split(",") if url.strip()]
 
@@ -127,6 +137,17 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     @property
     def uses_dev_key(self) -> bool:
         return not self.secret_key
+
+
+def _check_proxies(entries: list[str]) -> None:
+    for entry in entries:
+        if entry != "*":
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise SettingsError(
+                    f"{PREFIX}FORWARDED_ALLOW_IPS: not an address, a network or '*': {entry!r}"
+                ) from None
 
 
 _FIELDS = set(Settings.__struct_fields__)
