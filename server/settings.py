@@ -44,6 +44,15 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     max_queued_frames: int = 10_000
     #: Largest awareness state (bytes) of one client.
     max_awareness_state_bytes: int = 64 * 1024
+    #: WebSocket connections (documents and séance channels together) one address may have open
+    #: on one instance; one more is closed with 1008 (the client retries). Generous: a town
+    #: hall's audience shares one address. 0: no limit.
+    ws_connections_per_address: int = 1000
+    #: Frames one WebSocket connection may send per second on average, and at once; past them
+    #: it is closed with 1008 (the client reconnects and resyncs). Fast typing with cursor
+    #: moves sends about 30 a second. 0 per second: no limit.
+    ws_messages_per_second: float = 100.0
+    ws_message_burst: int = 300
     #: Reverse proxies whose ``X-Forwarded-For`` gives the client address (comma-separated
     #: addresses or networks, ``*`` for any); from anyone else the header is ignored. Empty:
     #: never trusted. Every per-address limit counts that address.
@@ -91,10 +100,14 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
             "webhook_max_attempts",
             "ballots_per_minute",
             "webhook_retry_seconds",
+            "ws_message_burst",
         )
         for name in positive:
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+        for name in ("ws_connections_per_address", "ws_messages_per_second"):
+            if getattr(self, name) < 0:
+                raise SettingsError(f"{PREFIX}{name.upper()} must be >= 0 (0: no limit)")
         _check_proxies(self.trusted_proxies)
         if self.anti_entropy_seconds < 0:
             raise SettingsError(f"{PREFIX}ANTI_ENTROPY_SECONDS must be >= 0 (0: off)")

@@ -16,7 +16,7 @@ from collab.group_commit import GroupCommitStore
 from server.contributions import Contributions
 from server.control import ControlChannel
 from server.db.doc_store import SQLITE_PRAGMAS, SqlDocumentStore
-from server.guards import FailureLimiter
+from server.guards import ConnectionLimiter, FailureLimiter, TokenBucket
 from server.live import LiveHub
 from server.webhooks import WebhookDispatcher
 
@@ -71,6 +71,7 @@ class AppServices:
     ballot_guard: FailureLimiter
     control: ControlChannel
     contributions: Contributions
+    connections: ConnectionLimiter
 
     @classmethod
     def build(cls, settings: Settings) -> AppServices:
@@ -108,7 +109,13 @@ class AppServices:
             ballot_guard,
             ControlChannel(relay, registry),
             Contributions(engine),
+            ConnectionLimiter(settings.ws_connections_per_address),
         )
+
+    def message_bucket(self) -> TokenBucket | None:
+        """A new WebSocket connection's allowance of frames (``None``: no limit)."""
+        rate = self.settings.ws_messages_per_second
+        return TokenBucket(rate, self.settings.ws_message_burst) if rate else None
 
     @staticmethod
     def of(app: Litestar) -> AppServices:
