@@ -42,8 +42,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     max_frame_bytes: int = 16 * 1024 * 1024
     #: Frames queued to one client before it is closed as too slow (1013, it reconnects).
     max_queued_frames: int = 10_000
-    #: Largest awareness state (bytes) of one client.
+    #: Largest awareness state (bytes) of one client; larger closes with 4413 (final).
     max_awareness_state_bytes: int = 64 * 1024
+    #: Largest document (bytes, an upper bound of its stored size): an update that would take it
+    #: past this is refused, unapplied, and its sender closed with 4413 (final). 0: no limit.
+    max_document_bytes: int = 8 * 1024 * 1024
     #: WebSocket connections (documents and séance channels together) one address may have open
     #: on one instance; one more is closed with 1008 (the client retries). Generous: a town
     #: hall's audience shares one address. 0: no limit.
@@ -53,6 +56,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     #: moves sends about 30 a second. 0 per second: no limit.
     ws_messages_per_second: float = 100.0
     ws_message_burst: int = 300
+    #: Largest HTTP request body (bytes) of the JSON API; larger gets 413. The atelier image
+    #: upload has its own limit (2 MB).
+    max_request_body_bytes: int = 1024 * 1024
     #: Reverse proxies whose ``X-Forwarded-For`` gives the client address (comma-separated
     #: addresses or networks, ``*`` for any); from anyone else the header is ignored. Empty:
     #: never trusted. Every per-address limit counts that address.
@@ -101,11 +107,12 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
             "ballots_per_minute",
             "webhook_retry_seconds",
             "ws_message_burst",
+            "max_request_body_bytes",
         )
         for name in positive:
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
-        for name in ("ws_connections_per_address", "ws_messages_per_second"):
+        for name in ("max_document_bytes", "ws_connections_per_address", "ws_messages_per_second"):
             if getattr(self, name) < 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be >= 0 (0: no limit)")
         _check_proxies(self.trusted_proxies)

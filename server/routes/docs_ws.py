@@ -5,7 +5,8 @@ Order of business for a connection: accept → count it against its address (100
 for the client) → join the room (it is loaded once; a failed load closes with 1013, retryable) →
 the room greets (SyncStep1 and awareness) → every frame goes to the room, one at a time, in order.
 A bad frame closes only this connection: 1003 for text, 1009 for too big, 1007 for undecodable
-or inapplicable, 1008 for frames faster than ``ATELIER_WS_MESSAGES_PER_SECOND`` allows.
+or inapplicable, 4413 (final) for a document or awareness state past its size limit, 1008 for
+frames faster than ``ATELIER_WS_MESSAGES_PER_SECOND`` allows.
 
 One connection is one document: the path names it, and no message of the protocol names
 another, so "rooms per connection" is 1 by construction and needs no limit of its own.
@@ -21,7 +22,7 @@ from typing import Any
 
 from litestar import WebSocket, websocket
 
-from collab import CloseCode, Peer, ProtocolError, Room, RoomLoadError
+from collab import CloseCode, LimitExceeded, Peer, ProtocolError, Room, RoomLoadError
 from collab.protocol import permission_denied_message
 from server.actors import Refused, actor_from_token
 from server.auth import DocGrant, InvalidGrant, token_from, verify_grant
@@ -160,6 +161,10 @@ async def _read_frames(
             return
         try:
             await services.contributions.receive(room, peer, data, tracker)
+        except LimitExceeded as exc:
+            log.warning("closing %r in %s: %s", peer, room.name, exc)
+            peer.close(CloseCode.CONTENT_TOO_LARGE, str(exc)[:120])
+            return
         except ProtocolError as exc:
             log.warning("closing %r in %s: %s", peer, room.name, exc)
             peer.close(CloseCode.INVALID_PAYLOAD, str(exc)[:120])

@@ -1,5 +1,6 @@
 """Every limit of a real server process, each refusal with its code and reason: connections per
-address, frames per second. Whoever stays within the limits keeps working, and loses nothing.
+address, frames per second, document size, awareness state size, request bodies. Whoever stays
+within the limits keeps working, and loses nothing.
 
 The server trusts ``X-Forwarded-For`` from loopback (the default ``ATELIER_FORWARDED_ALLOW_IPS``),
 so each test speaks from an address of its own, and counts from no one else's.
@@ -15,12 +16,12 @@ from collections.abc import Iterator, Sequence
 import httpx
 import pytest
 import websockets
-from pycrdt import Doc, Text
+from pycrdt import Doc, Text, write_var_uint
 
-from collab.protocol import update_message
+from collab.protocol import awareness_message, update_message, var_string
 from server.guards import TOO_MANY_CONNECTIONS, TOO_MANY_MESSAGES
 from tests.conftest import ServerProcess, migrated_database
-from tests.server.test_ateliers_api import Room
+from tests.server.test_ateliers_api import ATELIER, Room
 from tests.server.test_live_channel import follow_url
 from tests.ypy_client import YClient, connect
 
@@ -30,6 +31,9 @@ LIMITS = {
     "ATELIER_WS_CONNECTIONS_PER_ADDRESS": "4",
     "ATELIER_WS_MESSAGES_PER_SECOND": "20",
     "ATELIER_WS_MESSAGE_BURST": "40",
+    "ATELIER_MAX_DOCUMENT_BYTES": "20000",
+    "ATELIER_MAX_AWARENESS_STATE_BYTES": "1024",
+    "ATELIER_MAX_REQUEST_BODY_BYTES": "4096",
 }
 _addresses = (f"198.51.100.{n}" for n in itertools.count(1))
 
@@ -184,6 +188,72 @@ class TestFramesPerSecond:
             room = Room(http)
         url = follow_url(limited, room.session["id"], room.facilitator)
         assert await closed(url, ["{}"] * 100, **address) == (1008, TOO_MANY_MESSAGES)
+
+
+class TestSizes:
+    async def test_an_update_that_would_pass_the_document_limit_closes_its_sender_with_4413(
+        self, limited: ServerProcess, doc: str, address: dict[str, dict[str, str]]
+    ) -> None:
+        url = limited.doc_url(doc)
+        async with connect(url, **address) as ana, connect(url, **address) as bruno:
+            typed(ana, "a" * 5000)
+            await bruno.wait_for(lambda: len(str(bruno)) == 5000)
+            async with connect(url, **address) as eve:
+                typed(eve, "e" * 30000)
+                await eve.closed.wait()
+            assert eve.close_code == 4413
+            assert eve.close_reason.startswith("document too large")
+            assert eve.close_reason.endswith("would exceed 20000")
+            typed(bruno, "b" * 100)
+            await ana.wait_for(lambda: str(ana).endswith("b" * 100))
+            assert "e" not in str(ana) + str(bruno)
+        async with connect(url) as fresh:
+            assert str(fresh) == "a" * 5000 + "b" * 100
+
+    async def test_an_awareness_state_past_its_limit_closes_its_sender_with_4413(
+        self, limited: ServerProcess, doc: str, address: dict[str, dict[str, str]]
+    ) -> None:
+        def presence(client_id: int, state: str) -> bytes:
+            entry = write_var_uint(client_id) + write_var_uint(1) + var_string(state)
+            return awareness_message(write_var_uint(1) + entry)
+
+        url = limited.doc_url(doc)
+        async with connect(url, **address) as ana:
+            big = presence(66, '{"user":"' + "e" * 2000 + '"}')
+            code, reason = await closed(url, [big], **address)
+            assert (code, reason) == (4413, "awareness state of 2011 bytes exceeds 1024")
+            await ana.send(presence(11, '{"user":"Ana"}'))
+            await ana.wait_for(lambda: 11 in ana.awareness)
+            assert 66 not in ana.awareness
+
+    def test_a_request_body_past_the_limit_gets_413_problem_details(
+        self, limited: ServerProcess
+    ) -> None:
+        with httpx.Client(base_url=limited.http, timeout=10) as http:
+            big = {**ATELIER, "charter_text": "x" * 5000}
+            refused = http.post("/api/ateliers", json=big, headers={"accept-language": "en"})
+            assert refused.status_code == 413
+            assert refused.headers["content-type"].startswith("application/problem+json")
+            problem = refused.json()
+            assert (problem["code"], problem["max_bytes"]) == ("request_too_large", 4096)
+            assert problem["detail"] == "Request body too large (4096 bytes at most)."
+            assert problem["detail_fr"] == "Requête trop volumineuse (4096 octets au plus)."
+            # Without a Content-Length (chunked), the bytes read are counted as they come.
+            streamed = http.post(
+                "/api/ateliers",
+                content=iter([b'{"title": "', b"x" * 5000, b'"}']),
+                headers={"content-type": "application/json"},
+            )
+            assert streamed.status_code == 413
+            created = http.post("/api/ateliers", json=ATELIER)
+            assert created.status_code == 201, created.text
+            # A route with its own limit keeps it: the atelier's image (2 MB).
+            image = http.put(
+                f"/api/ateliers/{created.json()['atelier']['id']}/image",
+                content=b"\x89PNG\r\n\x1a\n" + b"\x00" * 10_000,
+                headers={"authorization": f"Bearer {created.json()['facilitator']['token']}"},
+            )
+            assert image.status_code == 200, image.text
 
 
 async def test_a_connection_is_one_room_by_construction(
