@@ -62,6 +62,10 @@ class RoomPolicy:
     compact_after_bytes: int = 4 * 1024 * 1024
     awareness_timeout: float = 30.0
     max_awareness_state_bytes: int = 64 * 1024
+    #: States in one awareness update from a client (a newcomer sends back everyone's) …
+    max_awareness_entries: int = 1000
+    #: … and client ids one connection may publish (a y-websocket connection has one).
+    max_awareness_ids_per_peer: int = 8
     #: Largest document, in bytes as the store keeps it (0: no limit); see ``Room.measure``.
     max_document_bytes: int = 0
     store_retry_initial: float = 0.05
@@ -107,7 +111,11 @@ class Room:
         self._clock = clock
         self.state = RoomState.LOADING
         self.doc: Doc[Any] = Doc()
-        self.awareness = RoomAwareness(self.policy.max_awareness_state_bytes)
+        self.awareness = RoomAwareness(
+            self.policy.max_awareness_state_bytes,
+            max_entries=self.policy.max_awareness_entries,
+            max_ids_per_owner=self.policy.max_awareness_ids_per_peer,
+        )
         self.peers: set[Peer] = set()
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         # Updates waiting for the flusher: raw (for the log) and as the doc saw them (to send).

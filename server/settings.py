@@ -44,6 +44,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     max_queued_frames: int = 10_000
     #: Largest awareness state (bytes) of one client; larger closes with 4413 (final).
     max_awareness_state_bytes: int = 64 * 1024
+    #: States in one awareness update from a client (a y-websocket newcomer sends back every
+    #: state present in the room, so this bounds a room's presence), and client ids one
+    #: connection may publish (a y-websocket connection has one); past either: 4413.
+    max_awareness_entries: int = 1000
+    max_awareness_clients_per_connection: int = 8
     #: Largest document (bytes, an upper bound of its stored size): an update that would take it
     #: past this is refused, unapplied, and its sender closed with 4413 (final). 0: no limit.
     max_document_bytes: int = 8 * 1024 * 1024
@@ -99,6 +104,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
             "max_frame_bytes",
             "max_queued_frames",
             "max_awareness_state_bytes",
+            "max_awareness_entries",
+            "max_awareness_clients_per_connection",
             "compact_after_rows",
             "compact_after_bytes",
             "grant_ttl_seconds",

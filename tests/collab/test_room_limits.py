@@ -132,3 +132,39 @@ async def test_an_awareness_state_past_its_limit_is_refused_and_kept_from_everyo
         await room.receive(ann, presence(11, '{"name":"Ann"}'))
         await ann_t.wait_for(lambda: any(isinstance(m, AwarenessMessage) for m in ann_t.messages()))
         assert room.awareness.client_ids == [11]
+
+
+def presence_of(*states: tuple[int, int, str]) -> bytes:
+    """An awareness message with ``(client id, clock, JSON state)`` entries."""
+    entries = b"".join(
+        write_var_uint(cid) + write_var_uint(clock) + var_string(state)
+        for cid, clock, state in states
+    )
+    return awareness_message(write_var_uint(len(states)) + entries)
+
+
+async def test_an_awareness_update_with_too_many_states_is_refused_before_they_are_read() -> None:
+    reg = registry(MemoryDocumentStore(), max_awareness_entries=10)
+    eve, _, _ = make_peer()
+    async with reg.join("d", eve) as room:
+        many = presence_of(*((cid, 1, "{}") for cid in range(1, 12)))
+        with pytest.raises(LimitExceeded, match="awareness update of 11 states exceeds 10"):
+            await room.receive(eve, many)
+        assert room.awareness.client_ids == []
+
+
+async def test_a_connection_publishes_few_client_ids_though_it_may_echo_everyone_s() -> None:
+    reg = registry(MemoryDocumentStore(), max_awareness_ids_per_peer=2)
+    ann, _, _ = make_peer()
+    bob, _, _ = make_peer()
+    async with reg.join("d", ann) as room, reg.join("d", bob):
+        await room.receive(ann, presence_of((11, 1, '{"n":"Ann"}')))
+        await room.receive(ann, presence_of((12, 1, '{"n":"Ann, second tab"}')))
+        with pytest.raises(LimitExceeded, match="3 client ids from one connection exceed 2"):
+            await room.receive(ann, presence_of((13, 1, '{"n":"Ann, third"}')))
+        assert sorted(room.awareness.client_ids) == [11, 12]
+        # A y-websocket newcomer sends back every state it learnt, with its own: not its ids.
+        echo = presence_of((11, 1, '{"n":"Ann"}'), (12, 1, '{"n":"Ann, second tab"}'))
+        await room.receive(bob, echo)
+        await room.receive(bob, presence_of((21, 1, '{"n":"Bob"}'), (11, 1, '{"n":"Ann"}')))
+        assert sorted(room.awareness.client_ids) == [11, 12, 21]

@@ -37,6 +37,7 @@ def test_values_are_read_and_converted_from_the_environment() -> None:
         ({"ATELIER_ENV": "production"}, "ATELIER_SECRET_KEY"),
         ({"ATELIER_ENV": "production", "ATELIER_SECRET_KEY": "short"}, "ATELIER_SECRET_KEY"),
         ({"ATELIER_MAX_DOCUMENT_BYTES": "-1"}, "ATELIER_MAX_DOCUMENT_BYTES"),
+        ({"ATELIER_MAX_AWARENESS_ENTRIES": "0"}, "ATELIER_MAX_AWARENESS_ENTRIES"),
         ({"ATELIER_WS_CONNECTIONS_PER_ADDRESS": "-1"}, "ATELIER_WS_CONNECTIONS_PER_ADDRESS"),
         ({"ATELIER_WS_MESSAGES_PER_SECOND": "-0.5"}, "ATELIER_WS_MESSAGES_PER_SECOND"),
         ({"ATELIER_WS_MESSAGE_BURST": "0"}, "ATELIER_WS_MESSAGE_BURST"),
