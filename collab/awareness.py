@@ -71,7 +71,7 @@ def decode_awareness_update(
         if state != _NULL:
             try:
                 msgspec.json.decode(state)
-            except msgspec.DecodeError as exc:
+            except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # the second: bad UTF-8
                 raise ProtocolError("awareness state is not JSON") from exc
         entries.append(AwarenessEntry(client_id, clock, state))
     if pos != len(data):
