@@ -5,6 +5,8 @@ The edit path, top to bottom::
     peer frame → decode → apply to the Doc (origin: a peer) → raw update queued for the log
     flusher: append the queued raw updates in one durable write → merge the document updates
              of the batch into one → encode once → queue to every peer (the sender included)
+             (a merge that would not read back is stored and sent update by update instead:
+             collab.store explains why)
              → publish to the relay; past the log's limits, compact in the background
     unload: flush, then compact what is left, so that the next load reads one snapshot
 
@@ -47,7 +49,7 @@ from collab.protocol import (
 )
 from collab.relay import Relay, RelayKind, RelayMessage
 from collab.relay import Subscription as RelaySubscription
-from collab.store import DocumentStore, apply_all, merge
+from collab.store import DocumentStore, apply_all, merge_readable, rewrites_readably
 
 __all__ = ["Room", "RoomPolicy", "RoomState"]
 
@@ -278,6 +280,9 @@ class Room:
         limit = self.policy.max_document_bytes
         if limit:
             self._admit(len(update), limit)
+        if not rewrites_readably(update):
+            # Yrs would apply it, then write it (merged with others' edits) as unreadable bytes.
+            raise ProtocolError("update that cannot be stored readably")
         try:
             self.doc.apply_update(update)
         except ValueError as exc:
@@ -318,10 +323,10 @@ class Room:
         unflushed = _still_pending(self._raw, state)
         return len(self.doc.get_update()) + sum(map(len, [*self._pending_parts, *unflushed]))
 
-    def _note_pending(self, batch: bytes) -> None:
+    def _note_pending(self, rows: list[bytes]) -> None:
         # Once per flushed batch, not per update: what of it the document holds as pending.
         try:
-            self._pending_parts += _still_pending([batch], self.doc.get_state())
+            self._pending_parts += _still_pending(rows, self.doc.get_state())
         except BaseException as exc:  # never the flusher's end: the bound still counts it
             if not (isinstance(exc, ValueError) or _is_panic(exc)):
                 raise
@@ -433,12 +438,12 @@ class Room:
             raw, self._raw = self._raw, []
             outgoing, self._outgoing = self._outgoing, []
             received = self._received
-            batch = merge(raw)
+            rows = merge_readable(raw)  # one row, unless the merge would not read back
             if self.policy.max_document_bytes:
-                self._note_pending(batch)
+                self._note_pending(rows)
             while True:
                 try:
-                    stats = await self._store.append(self.name, [batch])
+                    stats = await self._store.append(self.name, rows)
                     break
                 except asyncio.CancelledError:
                     raise
@@ -455,12 +460,11 @@ class Room:
                     delay = min(delay * 2, self.policy.store_retry_max)
             delay = self.policy.store_retry_initial
             self._appended_since_compaction = True
-            if outgoing:
-                merged = merge(outgoing)
-                message = update_message(merged)
+            for update in merge_readable(outgoing) if outgoing else []:
+                message = update_message(update)
                 for peer in self.peers:
                     peer.send(message)
-                self._spawn_publish(RelayKind.UPDATE, merged)
+                self._spawn_publish(RelayKind.UPDATE, update)
             async with self._progress:
                 self._stored = received
                 self._progress.notify_all()
