@@ -507,11 +507,20 @@ class Room:
 
 
 def _still_pending(updates: list[bytes], state: bytes) -> list[bytes]:
-    """The parts of ``updates`` a document at ``state`` has not integrated (pending structs).
+    """The parts of ``updates`` a document at ``state`` has not integrated (pending structs);
+    an update Yrs cannot diff counts whole.
 
     The first varint of an update counts the clients with structs: 0 means it has none left.
     """
-    return [rest for update in updates if (rest := get_update(update, state))[0] != 0]
+    parts: list[bytes] = []
+    for update in updates:
+        try:
+            rest = get_update(update, state)
+        except ValueError:
+            rest = update
+        if rest[0] != 0:
+            parts.append(rest)
+    return parts
 
 
 _background: set[asyncio.Task[None]] = set()
