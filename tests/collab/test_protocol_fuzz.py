@@ -182,8 +182,10 @@ class TestFrames:
     @given(mutated())
     def test_a_mutated_frame_decodes_or_is_refused_never_anything_else(self, frame: bytes) -> None:
         message = decodes_or_refuses(frame)
-        if message is not None:  # what decodes, re-encodes to the same bytes
-            assert encode(message) == frame
+        if message is not None:
+            # What decodes means one thing: encoded again, it decodes to the same message. (Not
+            # always to the same bytes: like lib0, the decoder takes a padded varint, 80 00 = 0.)
+            assert fields(decode_message(encode(message))) == fields(message)
 
     @settings(max_examples=300)
     @given(st.binary(max_size=256))
