@@ -143,10 +143,15 @@ class Atelier(ServerSpec):
         super().__init__("atelier", "Atelier", stop_signal=signal.SIGINT)
 
     def _env(self, workdir: Path) -> dict[str, str]:
-        # ATELIER_COMPACT_AFTER_ROWS and every other setting: defaults.
+        # ATELIER_COMPACT_AFTER_ROWS and every other setting: defaults, except the per-client
+        # WebSocket limits, which a load generator is made to exceed: every client comes from
+        # one address (10,000 idle connections), and the trace writer sends as fast as it can.
+        # The anchors have no such limits either.
         return {
             "ATELIER_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'atelier.db'}",
             "ATELIER_SECRET_KEY": self.secret,
+            "ATELIER_WS_CONNECTIONS_PER_ADDRESS": "0",
+            "ATELIER_WS_MESSAGES_PER_SECOND": "0",
         }
 
     def prepare(self, workdir: Path) -> None:

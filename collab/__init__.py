@@ -6,7 +6,7 @@ This package knows no HTTP, SQL or Redis: the server hands it implementations of
 
 from collab.group_commit import GroupCommitStore
 from collab.peer import CloseCode, Peer, Transport
-from collab.protocol import ProtocolError
+from collab.protocol import LimitExceeded, ProtocolError
 from collab.relay import MemoryBroker, MemoryRelay, Relay, RelayKind
 from collab.room import Room, RoomPolicy, RoomState
 from collab.rooms import RoomLoadError, RoomRegistry
@@ -16,6 +16,7 @@ __all__ = [
     "CloseCode",
     "DocumentStore",
     "GroupCommitStore",
+    "LimitExceeded",
     "LogStats",
     "MemoryBroker",
     "MemoryDocumentStore",

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import msgspec
 from pycrdt import write_var_uint
 
-from collab.protocol import ProtocolError, read_var_uint
+from collab.protocol import LimitExceeded, ProtocolError, read_var_uint
 
 __all__ = ["AwarenessChange", "AwarenessEntry", "RoomAwareness", "decode_awareness_update"]
 
@@ -44,12 +44,18 @@ class AwarenessChange:
 
 
 def decode_awareness_update(
-    data: bytes, max_state_bytes: int | None = None
+    data: bytes, max_state_bytes: int | None = None, max_entries: int | None = None
 ) -> list[AwarenessEntry]:
-    """Decode and validate an awareness update (each state must be JSON)."""
+    """Decode and validate an awareness update (each state must be JSON).
+
+    Raises :class:`ProtocolError` for a malformed update, :class:`LimitExceeded` for a state
+    over ``max_state_bytes`` or more than ``max_entries`` entries (checked before any is read).
+    """
     count, pos = read_var_uint(data, 0)
     if count > len(data):  # each entry takes at least 3 bytes; refuse absurd counts early
         raise ProtocolError("awareness entry count exceeds the frame")
+    if max_entries is not None and count > max_entries:
+        raise LimitExceeded(f"awareness update of {count} states exceeds {max_entries}")
     entries: list[AwarenessEntry] = []
     for _ in range(count):
         client_id, pos = read_var_uint(data, pos)
@@ -61,11 +67,11 @@ def decode_awareness_update(
         state = data[pos:end]
         pos = end
         if max_state_bytes is not None and length > max_state_bytes:
-            raise ProtocolError(f"awareness state of {length} bytes exceeds {max_state_bytes}")
+            raise LimitExceeded(f"awareness state of {length} bytes exceeds {max_state_bytes}")
         if state != _NULL:
             try:
                 msgspec.json.decode(state)
-            except msgspec.DecodeError as exc:
+            except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # the second: bad UTF-8
                 raise ProtocolError("awareness state is not JSON") from exc
         entries.append(AwarenessEntry(client_id, clock, state))
     if pos != len(data):
@@ -85,10 +91,25 @@ def _encode(entries: Iterable[AwarenessEntry]) -> bytes:
 
 
 class RoomAwareness:
-    """The presence states of one room; the server itself never has a state of its own."""
+    """The presence states of one room; the server itself never has a state of its own.
 
-    def __init__(self, max_state_bytes: int | None = None) -> None:
+    What a client (an ``owner``) may send is bounded, so that one frame cannot cost the server
+    seconds and gigabytes: ``max_entries`` states per update — a y-websocket client sends back
+    every state it learns, so a newcomer's first update holds everyone present — and
+    ``max_ids_per_owner`` client ids of its own (a y-websocket connection has one). Updates
+    from other nodes (no owner) were bounded where they came in.
+    """
+
+    def __init__(
+        self,
+        max_state_bytes: int | None = None,
+        *,
+        max_entries: int | None = None,
+        max_ids_per_owner: int | None = None,
+    ) -> None:
         self._max_state_bytes = max_state_bytes
+        self._max_entries = max_entries
+        self._max_ids_per_owner = max_ids_per_owner
         self._states: dict[int, bytes] = {}
         self._clocks: dict[int, int] = {}
         self._last_seen: dict[int, float] = {}
@@ -109,7 +130,12 @@ class RoomAwareness:
         state of an unknown client is dropped (an unknown client counts as clock 0), exactly as
         every y-websocket peer does: the client becomes visible once its clock moves.
         """
-        entries = decode_awareness_update(data, self._max_state_bytes)
+        from_client = owner is not None
+        entries = decode_awareness_update(
+            data, self._max_state_bytes, self._max_entries if from_client else None
+        )
+        if from_client and self._max_ids_per_owner is not None:
+            self._check_ids_of(owner, entries, self._max_ids_per_owner)
         change = AwarenessChange(update=None)
         accepted: list[AwarenessEntry] = []
         for entry in entries:
@@ -136,6 +162,23 @@ class RoomAwareness:
         if accepted:
             change.update = data if len(accepted) == len(entries) else _encode(accepted)
         return change
+
+    def _check_ids_of(self, owner: Hashable, entries: list[AwarenessEntry], limit: int) -> None:
+        """Raise :class:`LimitExceeded`, before anything is applied, if ``entries`` would give
+        ``owner`` more than ``limit`` client ids."""
+        new = {
+            e.client_id
+            for e in entries
+            if e.state != _NULL
+            and self._owner.get(e.client_id) != owner
+            and e.clock > self._clocks.get(e.client_id, 0)
+        }
+        if new:
+            owned = sum(1 for who in self._owner.values() if who == owner)
+            if owned + len(new) > limit:
+                raise LimitExceeded(
+                    f"awareness: {owned + len(new)} client ids from one connection exceed {limit}"
+                )
 
     def remove_owned_by(self, owner: Hashable) -> AwarenessChange:
         """Remove every client id ``owner`` introduced (its connection closed)."""

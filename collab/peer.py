@@ -18,17 +18,27 @@ log = logging.getLogger("atelier.collab")
 
 
 class CloseCode:
-    """WebSocket close codes used by Atelier (4400–4499 are final for a y-websocket client)."""
+    """WebSocket close codes used by Atelier.
+
+    4400–4499 are final for a y-websocket client (≥ 3.1 stops reconnecting): they are for what
+    reconnecting cannot cure. Every other code is retried with a backoff.
+    """
 
     NORMAL = 1000
     GOING_AWAY = 1001
     UNSUPPORTED_DATA = 1003  # a text frame
     INVALID_PAYLOAD = 1007  # an undecodable or inapplicable frame
+    #: Too many connections from one address, or frames sent too fast: the client retries,
+    #: and is admitted again once it is within its limits.
+    POLICY_VIOLATION = 1008
     TOO_BIG = 1009
     INTERNAL_ERROR = 1011
     TRY_AGAIN_LATER = 1013  # the room could not load, or the client is too slow: retry
     UNAUTHORIZED = 4401
     FORBIDDEN = 4403
+    #: A document or an awareness state past its size limit: sending it again would be refused
+    #: again, so the client must stop (HTTP 413's twin).
+    CONTENT_TOO_LARGE = 4413
 
 
 class Transport(Protocol):

@@ -30,6 +30,7 @@ __all__ = [
     "EMPTY_UPDATE",
     "Auth",
     "AwarenessMessage",
+    "LimitExceeded",
     "Message",
     "MessageType",
     "ProtocolError",
@@ -53,8 +54,10 @@ __all__ = [
 #: An update with no structs and an empty delete set: what a peer that has everything sends.
 EMPTY_UPDATE: Final = b"\x00\x00"
 
-# lib0 refuses integers past 2^53 - 1 (Number.MAX_SAFE_INTEGER); so do we.
+# lib0 refuses integers past 2^53 - 1 (Number.MAX_SAFE_INTEGER); so do we. They take at most
+# 8 bytes (7 bits each), which is all lib0 and Yrs ever write.
 _MAX_SAFE_INTEGER: Final = (1 << 53) - 1
+_MAX_VARINT_BYTES: Final = 8
 
 
 class MessageType(IntEnum):
@@ -74,10 +77,20 @@ class ProtocolError(ValueError):
     """A frame that does not follow the grammar. The connection that sent it is closed."""
 
 
+class LimitExceeded(ProtocolError):
+    """A well-formed message past a size limit (a document, an awareness state); nothing of it
+    was applied. The connection that sent it is closed with ``CloseCode.CONTENT_TOO_LARGE``.
+
+    A :class:`ProtocolError`, so that every place that drops a bad message drops this one too.
+    """
+
+
 def read_var_uint(data: bytes | memoryview, pos: int) -> tuple[int, int]:
     """Read an unsigned LEB128 integer at ``pos``; return ``(value, next_pos)``.
 
-    Raises :class:`ProtocolError` on truncation or on a value past 2^53 - 1.
+    Raises :class:`ProtocolError` on truncation, on a value past 2^53 - 1, and on an encoding
+    longer than the 8 bytes such a value needs: padded zeros (``80 80 … 00``) are in range, and
+    reading megabytes of them one by one would hold the whole server.
     """
     value = 0
     shift = 0
@@ -93,6 +106,8 @@ def read_var_uint(data: bytes | memoryview, pos: int) -> tuple[int, int]:
         if byte < 0x80:
             return value, pos
         shift += 7
+        if shift == _MAX_VARINT_BYTES * 7:
+            raise ProtocolError(f"varint longer than {_MAX_VARINT_BYTES} bytes")
 
 
 def decode_state_vector(data: bytes) -> dict[int, int]:

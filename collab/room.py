@@ -5,6 +5,8 @@ The edit path, top to bottom::
     peer frame → decode → apply to the Doc (origin: a peer) → raw update queued for the log
     flusher: append the queued raw updates in one durable write → merge the document updates
              of the batch into one → encode once → queue to every peer (the sender included)
+             (a merge that would not read back is stored and sent update by update instead:
+             collab.store explains why)
              → publish to the relay; past the log's limits, compact in the background
     unload: flush, then compact what is left, so that the next load reads one snapshot
 
@@ -24,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pycrdt import Doc, Subscription
+from pycrdt import Doc, Subscription, get_update
 
 from collab.awareness import RoomAwareness
 from collab.peer import CloseCode, Peer
@@ -32,6 +34,7 @@ from collab.protocol import (
     EMPTY_UPDATE,
     Auth,
     AwarenessMessage,
+    LimitExceeded,
     ProtocolError,
     QueryAwareness,
     SyncStep1,
@@ -46,7 +49,7 @@ from collab.protocol import (
 )
 from collab.relay import Relay, RelayKind, RelayMessage
 from collab.relay import Subscription as RelaySubscription
-from collab.store import DocumentStore, apply_all, merge
+from collab.store import DocumentStore, apply_all, merge_readable, rewrites_readably
 
 __all__ = ["Room", "RoomPolicy", "RoomState"]
 
@@ -61,6 +64,12 @@ class RoomPolicy:
     compact_after_bytes: int = 4 * 1024 * 1024
     awareness_timeout: float = 30.0
     max_awareness_state_bytes: int = 64 * 1024
+    #: States in one awareness update from a client (a newcomer sends back everyone's) …
+    max_awareness_entries: int = 1000
+    #: … and client ids one connection may publish (a y-websocket connection has one).
+    max_awareness_ids_per_peer: int = 8
+    #: Largest document, in bytes as the store keeps it (0: no limit); see ``Room.measure``.
+    max_document_bytes: int = 0
     store_retry_initial: float = 0.05
     store_retry_max: float = 2.0
     #: Seconds between loading a log of several rows and compacting it: the joiners that caused
@@ -104,7 +113,11 @@ class Room:
         self._clock = clock
         self.state = RoomState.LOADING
         self.doc: Doc[Any] = Doc()
-        self.awareness = RoomAwareness(self.policy.max_awareness_state_bytes)
+        self.awareness = RoomAwareness(
+            self.policy.max_awareness_state_bytes,
+            max_entries=self.policy.max_awareness_entries,
+            max_ids_per_owner=self.policy.max_awareness_ids_per_peer,
+        )
         self.peers: set[Peer] = set()
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         # Updates waiting for the flusher: raw (for the log) and as the doc saw them (to send).
@@ -128,6 +141,9 @@ class Room:
         self._announcer: asyncio.Task[None] | None = None
         self._catching_up: asyncio.Task[None] | None = None
         self.catch_ups = 0  # reloads from the store after a missed relay message (tests, metrics)
+        #: An upper bound of the document's stored size; see "size" below.
+        self.size_bound = 0
+        self._pending_parts: list[bytes] = []
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -142,6 +158,7 @@ class Room:
             # compacted once the room is open, so that the next load reads one snapshot: a log
             # of raw updates costs far more to load than their squash (collab.store.squash).
             long_log = len(updates) > 1
+            self.size_bound = sum(map(len, updates))
             if updates:
                 self._applying_remote = True
                 try:
@@ -225,8 +242,9 @@ class Room:
             self._broadcast_awareness(change.update, publish=True)
 
     async def receive(self, peer: Peer, frame: bytes) -> None:
-        """Handle one frame from ``peer``. Raises :class:`ProtocolError` for a bad frame: the
-        caller closes that connection, and the room lives on untouched."""
+        """Handle one frame from ``peer``. Raises :class:`ProtocolError` for a bad frame, its
+        subclass :class:`LimitExceeded` for one past a size limit: the caller closes that
+        connection, and the room lives on untouched."""
         message = decode_message(frame)
         if isinstance(message, SyncUpdate | SyncStep2):
             if not peer.read_only:
@@ -261,6 +279,12 @@ class Room:
     def _apply_from_peer(self, update: bytes) -> None:
         if update == EMPTY_UPDATE:
             return
+        limit = self.policy.max_document_bytes
+        if limit:
+            self._admit(len(update), limit)
+        if not rewrites_readably(update):
+            # Yrs would apply it, then write it (merged with others' edits) as unreadable bytes.
+            raise ProtocolError("update that cannot be stored readably")
         try:
             self.doc.apply_update(update)
         except ValueError as exc:
@@ -272,6 +296,43 @@ class Room:
         self._raw.append(update)
         self._received += 1
         self._wakeup.set()
+        self.size_bound += len(update)
+
+    # --- size -----------------------------------------------------------------------------
+    # A document's size is what the store keeps of it: its encoding plus its pending structs
+    # (collab.store.squash). Measuring encodes the whole document, so the room keeps an upper
+    # bound instead — the bytes it loaded plus every update applied since — and measures only
+    # when an update would take that bound past the limit. An update is taken to grow the
+    # document by at most its own length.
+
+    def _admit(self, length: int, limit: int) -> None:
+        """Raise :class:`LimitExceeded` if an update of ``length`` bytes would take the
+        document past ``limit``; nothing is applied then."""
+        if self.size_bound + length <= limit:
+            return
+        self.size_bound = self.measure()
+        if self.size_bound + length > limit:
+            raise LimitExceeded(
+                f"document too large: {self.size_bound} + {length} bytes would exceed {limit}"
+            )
+
+    def measure(self) -> int:
+        """The document's stored size now (bytes): its encoding, plus the parts of clients'
+        updates still pending — which its encoding leaves out, and which a client could
+        otherwise pile up unseen."""
+        state = self.doc.get_state()
+        self._pending_parts = _still_pending(self._pending_parts, state)
+        unflushed = _still_pending(self._raw, state)
+        return len(self.doc.get_update()) + sum(map(len, [*self._pending_parts, *unflushed]))
+
+    def _note_pending(self, rows: list[bytes]) -> None:
+        # Once per flushed batch, not per update: what of it the document holds as pending.
+        try:
+            self._pending_parts += _still_pending(rows, self.doc.get_state())
+        except BaseException as exc:  # never the flusher's end: the bound still counts it
+            if not (isinstance(exc, ValueError) or _is_panic(exc)):
+                raise
+            log.warning("room %s: could not read a batch's pending part", self.name)
 
     # --- document and relay events --------------------------------------------------------
 
@@ -292,6 +353,7 @@ class Room:
             self._applying_remote = True
             try:
                 self.doc.apply_update(message.payload)
+                self.size_bound += len(message.payload)
             except Exception:
                 log.exception("room %s: dropping an unreadable relay update", self.name)
             finally:
@@ -360,6 +422,7 @@ class Room:
                 apply_all(self.doc, updates)  # what is new goes to this node's peers
             finally:
                 self._applying_remote = False
+            self.size_bound += sum(map(len, updates))
         except Exception:
             log.warning("room %s: catch-up failed; the next announcement retries", self.name)
         finally:
@@ -377,10 +440,12 @@ class Room:
             raw, self._raw = self._raw, []
             outgoing, self._outgoing = self._outgoing, []
             received = self._received
-            batch = merge(raw)
+            rows = merge_readable(raw)  # one row, unless the merge would not read back
+            if self.policy.max_document_bytes:
+                self._note_pending(rows)
             while True:
                 try:
-                    stats = await self._store.append(self.name, [batch])
+                    stats = await self._store.append(self.name, rows)
                     break
                 except asyncio.CancelledError:
                     raise
@@ -399,12 +464,11 @@ class Room:
             delay = self.policy.store_retry_initial
             self.store_failing = False
             self._appended_since_compaction = True
-            if outgoing:
-                merged = merge(outgoing)
-                message = update_message(merged)
+            for update in merge_readable(outgoing) if outgoing else []:
+                message = update_message(update)
                 for peer in self.peers:
                     peer.send(message)
-                self._spawn_publish(RelayKind.UPDATE, merged)
+                self._spawn_publish(RelayKind.UPDATE, update)
             async with self._progress:
                 self._stored = received
                 self._progress.notify_all()
@@ -444,6 +508,23 @@ class Room:
     ) -> None:
         for peer in list(self.peers):
             peer.close(code, reason)
+
+
+def _still_pending(updates: list[bytes], state: bytes) -> list[bytes]:
+    """The parts of ``updates`` a document at ``state`` has not integrated (pending structs);
+    an update Yrs cannot diff counts whole.
+
+    The first varint of an update counts the clients with structs: 0 means it has none left.
+    """
+    parts: list[bytes] = []
+    for update in updates:
+        try:
+            rest = get_update(update, state)
+        except ValueError:
+            rest = update
+        if rest[0] != 0:
+            parts.append(rest)
+    return parts
 
 
 _background: set[asyncio.Task[None]] = set()

@@ -5,6 +5,14 @@ The log keeps the *raw* updates clients sent, never a re-encoding of the live do
 so a store that snapshots the document would lose them. Compaction stores :func:`squash`: the
 document's encoding *plus* whatever of the log is still pending, taken with
 ``pycrdt.get_update`` (a diff against the document's state vector), which keeps pending data.
+
+Yrs reads some malformed updates it then cannot write back: it applies them, but their merge
+(or diff) with anything is bytes it refuses to read (found by fuzzing;
+``tests/collab/test_protocol_fuzz.py``). Merged with honest edits in one row, such an update
+would make the row, and so the document, unloadable. So nothing merged is stored unless it reads
+back (:func:`readable`): a batch that does not is stored update by update, a load that meets an
+unreadable merge applies its updates one by one, and a compaction that would store one is
+refused (the log is kept).
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from pycrdt import Doc, get_update, merge_updates
+from pycrdt import Doc, get_state, get_update, merge_updates
 
 __all__ = [
     "DocumentStore",
@@ -23,6 +31,9 @@ __all__ = [
     "StoreError",
     "apply_all",
     "merge",
+    "merge_readable",
+    "readable",
+    "rewrites_readably",
     "squash",
 ]
 
@@ -42,6 +53,48 @@ class LogStats:
 #: Updates merged per ``merge_updates`` call. Yrs' merge grows quadratically with the number of
 #: inputs (16,000 trace edits in one call: 1.46 s; in a tree of 32-way merges: 0.02 s).
 MERGE_FAN_IN = 32
+
+
+def _is_panic(exc: BaseException) -> bool:
+    # pyo3 raises PanicException (a BaseException) when Yrs panics on bytes it cannot handle.
+    return type(exc).__name__ == "PanicException"
+
+
+def readable(update: bytes) -> bool:
+    """Whether Yrs reads ``update`` back (decoding it, as every load will)."""
+    try:
+        get_state(update)
+    except BaseException as exc:
+        if isinstance(exc, ValueError) or _is_panic(exc):
+            return False
+        raise
+    return True
+
+
+def rewrites_readably(update: bytes) -> bool:
+    """Whether Yrs's own re-encoding of ``update`` (what any merge of it writes) reads back.
+    Rooms refuse a client's update that does not, before applying it."""
+    try:
+        rewritten = merge_updates(update)
+    except BaseException as exc:
+        if isinstance(exc, ValueError) or _is_panic(exc):
+            return False
+        raise
+    return readable(rewritten)
+
+
+def merge_readable(updates: Sequence[bytes]) -> list[bytes]:
+    """``[merge(updates)]`` if that merge reads back, else the updates themselves: as many
+    rows or messages, each readable if the updates are."""
+    try:
+        merged = merge(updates)
+    except BaseException as exc:
+        if not (isinstance(exc, ValueError) or _is_panic(exc)):
+            raise
+    else:
+        if readable(merged):
+            return [merged]
+    return list(updates)
 
 
 def merge(updates: Sequence[bytes]) -> bytes:
@@ -67,7 +120,12 @@ APPLY_CHUNK = 1000
 
 
 def _chunks(updates: Sequence[bytes]) -> list[bytes]:
-    return [merge(updates[i : i + APPLY_CHUNK]) for i in range(0, len(updates), APPLY_CHUNK)]
+    """``updates`` merged in chunks, in order; a chunk whose merge does not read back stays
+    as its updates."""
+    chunks: list[bytes] = []
+    for i in range(0, len(updates), APPLY_CHUNK):
+        chunks += merge_readable(updates[i : i + APPLY_CHUNK])
+    return chunks
 
 
 def apply_all(doc: Doc[Any], updates: Sequence[bytes]) -> None:
@@ -78,7 +136,8 @@ def apply_all(doc: Doc[Any], updates: Sequence[bytes]) -> None:
 
 def squash(updates: Sequence[bytes]) -> bytes:
     """One update equivalent to all of ``updates``, as small as the document they make: what
-    compaction stores.
+    compaction stores. Raises :class:`StoreError` rather than return one that does not read
+    back (see the module docstring).
 
     A merge keeps every struct as it came (100,000 trace edits: 1.1 MB, 0.5 s to apply); the
     encoding of the document they build squashes adjacent items and drops deleted content
@@ -93,7 +152,13 @@ def squash(updates: Sequence[bytes]) -> bytes:
     for chunk in chunks:
         doc.apply_update(chunk)
     state = doc.get_state()
-    return merge([doc.get_update(), *(get_update(chunk, state) for chunk in chunks)])
+    try:
+        squashed = merge([doc.get_update(), *(get_update(chunk, state) for chunk in chunks)])
+    except ValueError as exc:
+        raise StoreError(f"this log cannot be squashed ({exc}); it is kept as it is") from exc
+    if not readable(squashed):
+        raise StoreError("the squash of this log does not read back; the log is kept as it is")
+    return squashed
 
 
 class DocumentStore(Protocol):

@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *web_routes(),
         ],
         exception_handlers=exception_handlers(),
+        request_max_body_size=settings.max_request_body_bytes,
         middleware=[CrossSiteGuard()],
         before_send=[security_headers],
         lifespan=[lifespan],

@@ -57,6 +57,10 @@ def serve(host: str | None, port: int | None, migrate: bool) -> None:
         # as the others at 1 x 200 and needs no extra dependency.
         ws="websockets-sansio",
         ws_per_message_deflate=settings.ws_per_message_deflate,
+        # The client address of every per-address limit: X-Forwarded-For from these proxies
+        # only (uvicorn's own default would also read FORWARDED_ALLOW_IPS; one setting says it).
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
     )
 
 

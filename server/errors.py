@@ -13,6 +13,7 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 
 __all__ = ["Problem", "exception_handlers", "prefers_english", "problem"]
 
@@ -127,6 +128,22 @@ def _http_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     return problem(request, status, code, fr, detail, headers=exc.headers, **extra)
 
 
+def _too_large_handler(
+    request: Request[Any, Any, Any], exc: RequestEntityTooLarge
+) -> Response[dict[str, Any]]:
+    # Litestar refuses a body past ``request_max_body_size`` (ATELIER_MAX_REQUEST_BODY_BYTES,
+    # or a route's own limit) before reading it all: say what the limit is.
+    limit = request.route_handler.resolve_request_max_body_size()
+    return problem(
+        request,
+        413,
+        "request_too_large",
+        f"Requête trop volumineuse ({limit} octets au plus).",
+        f"Request body too large ({limit} bytes at most).",
+        max_bytes=limit,
+    )
+
+
 def _unexpected_handler(
     request: Request[Any, Any, Any], exc: Exception
 ) -> Response[dict[str, Any]]:
@@ -146,6 +163,7 @@ def exception_handlers() -> dict[Any, Any]:
 
     return {
         Problem: _problem_handler,
+        RequestEntityTooLarge: _too_large_handler,
         DomainError: _domain_handler,
         HTTPException: _http_handler,
         Exception: _unexpected_handler,

@@ -1,19 +1,46 @@
-"""Slowing down code guessing without slowing down a town hall.
+"""Limits on what one client may take, without slowing down a town hall.
 
 A whole room often shares one public address (the town hall's Wi-Fi), so limiting every join
 request per address would lock out a real audience. What is limited is *failures*: an address
 that has typed more than ``max_failures`` unknown codes within ``window`` seconds gets 429 on
 code lookups until the window slides past them. Join codes have ~10^9 values, so a few dozen
 guesses a minute find nothing.
+
+For the same reason the WebSocket limits are generous: open connections per address
+(:class:`ConnectionLimiter`) only stop one machine from holding thousands of sockets, and
+messages per connection (:class:`TokenBucket`) allow fast typing with room to spare.
+
+What "an address" is, :func:`client_address` says once for every limit: the ASGI server's
+client address, which uvicorn takes from ``X-Forwarded-For`` only when the connection comes from
+a proxy listed in ``ATELIER_FORWARDED_ALLOW_IPS`` (never from anyone else).
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
-__all__ = ["FailureLimiter"]
+__all__ = [
+    "TOO_MANY_CONNECTIONS",
+    "TOO_MANY_MESSAGES",
+    "ConnectionLimiter",
+    "FailureLimiter",
+    "TokenBucket",
+    "client_address",
+]
+
+#: Close reasons (with 1008) of the WebSocket limits, the same on every endpoint.
+TOO_MANY_CONNECTIONS = "too many connections from this address"
+TOO_MANY_MESSAGES = "too many messages per second"
+
+
+def client_address(connection: Any) -> str:
+    """The client's address as the ASGI server reports it (a Litestar request or socket)."""
+    client = connection.client
+    return client.host if client and client.host else "unknown"
 
 
 class FailureLimiter:
@@ -46,3 +73,63 @@ class FailureLimiter:
     def failed(self, key: str) -> None:
         self._recent(key)
         self._failures.setdefault(key, deque()).append(self._clock())
+
+
+class ConnectionLimiter:
+    """Open connections per address on this instance (``limit`` 0: no limit).
+
+    Each instance counts its own: behind N instances an address may hold up to N × ``limit``.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._open: dict[str, int] = {}
+
+    def count(self, address: str) -> int:
+        return self._open.get(address, 0)
+
+    @contextlib.contextmanager
+    def admit(self, address: str) -> Iterator[bool]:
+        """Yield whether ``address`` may open one more connection; if so it counts as open
+        until the block ends, however it ends."""
+        if self.limit and self._open.get(address, 0) >= self.limit:
+            yield False
+            return
+        self._open[address] = self._open.get(address, 0) + 1
+        try:
+            yield True
+        finally:
+            left = self._open[address] - 1
+            if left:
+                self._open[address] = left
+            else:
+                del self._open[address]
+
+
+class TokenBucket:
+    """Messages of one connection: ``rate`` per second on average, ``burst`` at once.
+
+    The bucket starts full; each message takes a token; tokens come back at ``rate`` per
+    second up to ``burst``.
+    """
+
+    __slots__ = ("_clock", "_last", "_tokens", "burst", "rate")
+
+    def __init__(
+        self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._clock = clock
+        self._tokens = float(burst)
+        self._last = clock()
+
+    def take(self) -> bool:
+        """Take a token; ``False`` when there is none (the message is over the limit)."""
+        now = self._clock()
+        self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+        self._last = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True

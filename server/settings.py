@@ -7,6 +7,7 @@ mode: a SQLite file in the working directory and the in-process broker.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -41,8 +42,32 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     max_frame_bytes: int = 16 * 1024 * 1024
     #: Frames queued to one client before it is closed as too slow (1013, it reconnects).
     max_queued_frames: int = 10_000
-    #: Largest awareness state (bytes) of one client.
+    #: Largest awareness state (bytes) of one client; larger closes with 4413 (final).
     max_awareness_state_bytes: int = 64 * 1024
+    #: States in one awareness update from a client (a y-websocket newcomer sends back every
+    #: state present in the room, so this bounds a room's presence), and client ids one
+    #: connection may publish (a y-websocket connection has one); past either: 4413.
+    max_awareness_entries: int = 1000
+    max_awareness_clients_per_connection: int = 8
+    #: Largest document (bytes, an upper bound of its stored size): an update that would take it
+    #: past this is refused, unapplied, and its sender closed with 4413 (final). 0: no limit.
+    max_document_bytes: int = 8 * 1024 * 1024
+    #: WebSocket connections (documents and séance channels together) one address may have open
+    #: on one instance; one more is closed with 1008 (the client retries). Generous: a town
+    #: hall's audience shares one address. 0: no limit.
+    ws_connections_per_address: int = 1000
+    #: Frames one WebSocket connection may send per second on average, and at once; past them
+    #: it is closed with 1008 (the client reconnects and resyncs). Fast typing with cursor
+    #: moves sends about 30 a second. 0 per second: no limit.
+    ws_messages_per_second: float = 100.0
+    ws_message_burst: int = 300
+    #: Largest HTTP request body (bytes) of the JSON API; larger gets 413. The atelier image
+    #: upload has its own limit (2 MB).
+    max_request_body_bytes: int = 1024 * 1024
+    #: Reverse proxies whose ``X-Forwarded-For`` gives the client address (comma-separated
+    #: addresses or networks, ``*`` for any); from anyone else the header is ignored. Empty:
+    #: never trusted. Every per-address limit counts that address.
+    forwarded_allow_ips: str = "127.0.0.1,::1"
     #: Seconds a room stays loaded after its last client left.
     room_idle_seconds: float = 10.0
     #: Compact a document's log once it holds this many rows …
@@ -79,6 +104,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
             "max_frame_bytes",
             "max_queued_frames",
             "max_awareness_state_bytes",
+            "max_awareness_entries",
+            "max_awareness_clients_per_connection",
             "compact_after_rows",
             "compact_after_bytes",
             "grant_ttl_seconds",
@@ -86,10 +113,16 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
             "webhook_max_attempts",
             "ballots_per_minute",
             "webhook_retry_seconds",
+            "ws_message_burst",
+            "max_request_body_bytes",
         )
         for name in positive:
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+        for name in ("max_document_bytes", "ws_connections_per_address", "ws_messages_per_second"):
+            if getattr(self, name) < 0:
+                raise SettingsError(f"{PREFIX}{name.upper()} must be >= 0 (0: no limit)")
+        _check_proxies(self.trusted_proxies)
         if self.anti_entropy_seconds < 0:
             raise SettingsError(f"{PREFIX}ANTI_ENTROPY_SECONDS must be >= 0 (0: off)")
         if self.room_idle_seconds < 0 or self.ws_ping_interval <= 0:
@@ -117,6 +150,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
             )
 
     @property
+    def trusted_proxies(self) -> list[str]:
+        return [entry.strip() for entry in self.forwarded_allow_ips.split(",") if entry.strip()]
+
+    @property
     def webhooks(self) -> list[str]:
         return [url.strip() for url in self.webhook_urls.split(",") if url.strip()]
 
@@ -127,6 +164,17 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     @property
     def uses_dev_key(self) -> bool:
         return not self.secret_key
+
+
+def _check_proxies(entries: list[str]) -> None:
+    for entry in entries:
+        if entry != "*":
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise SettingsError(
+                    f"{PREFIX}FORWARDED_ALLOW_IPS: not an address, a network or '*': {entry!r}"
+                ) from None
 
 
 _FIELDS = set(Settings.__struct_fields__)

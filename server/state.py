@@ -16,7 +16,7 @@ from collab.group_commit import GroupCommitStore
 from server.contributions import Contributions
 from server.control import ControlChannel
 from server.db.doc_store import SQLITE_PRAGMAS, SqlDocumentStore
-from server.guards import FailureLimiter
+from server.guards import ConnectionLimiter, FailureLimiter, TokenBucket
 from server.live import LiveHub
 from server.webhooks import WebhookDispatcher
 
@@ -71,6 +71,7 @@ class AppServices:
     ballot_guard: FailureLimiter
     control: ControlChannel
     contributions: Contributions
+    connections: ConnectionLimiter
 
     @classmethod
     def build(cls, settings: Settings) -> AppServices:
@@ -81,6 +82,9 @@ class AppServices:
             compact_after_rows=settings.compact_after_rows,
             compact_after_bytes=settings.compact_after_bytes,
             max_awareness_state_bytes=settings.max_awareness_state_bytes,
+            max_awareness_entries=settings.max_awareness_entries,
+            max_awareness_ids_per_peer=settings.max_awareness_clients_per_connection,
+            max_document_bytes=settings.max_document_bytes,
             anti_entropy_interval=settings.anti_entropy_seconds if settings.redis_url else 0.0,
         )
         # Every room's appends go through one writer: one transaction for all rooms at a time.
@@ -108,7 +112,13 @@ class AppServices:
             ballot_guard,
             ControlChannel(relay, registry),
             Contributions(engine),
+            ConnectionLimiter(settings.ws_connections_per_address),
         )
+
+    def message_bucket(self) -> TokenBucket | None:
+        """A new WebSocket connection's allowance of frames (``None``: no limit)."""
+        rate = self.settings.ws_messages_per_second
+        return TokenBucket(rate, self.settings.ws_message_burst) if rate else None
 
     @staticmethod
     def of(app: Litestar) -> AppServices:

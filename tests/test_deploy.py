@@ -60,5 +60,11 @@ def test_the_compose_file_runs_two_instances_behind_a_websocket_proxy() -> None:
     for instance in instances:
         assert f"server {instance}:8000" in nginx
     assert "proxy_set_header Upgrade $http_upgrade;" in nginx
+    # The instances trust nginx's X-Forwarded-For for the per-address limits: nginx must set it
+    # to the address it saw, never pass on what a client wrote there.
+    for name in instances:
+        assert services[name]["environment"]["ATELIER_FORWARDED_ALLOW_IPS"] == "*"
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in nginx
+    assert "$proxy_add_x_forwarded_for" not in nginx
     assert "sticky" not in nginx
     assert "ip_hash" not in nginx

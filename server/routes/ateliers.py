@@ -15,6 +15,7 @@ from server.actors import Actor, current_actor
 from server.auth import COOKIE_NAME, mint_participant_token
 from server.db.models import AtelierRow, InvitationRow, ParticipantRow, ProposalRow, SessionRow
 from server.errors import Problem
+from server.guards import client_address
 from server.live import AttendanceChanged, ParticipantJoined, StepChanged
 from server.printing import InvitationSheet, invitation_pdf, qr_png, qr_svg
 from server.schemas import (
@@ -503,7 +504,7 @@ class JoinController(Controller):
 async def _guarded_lookup(request: Request[Any, Any, Any], session: Any, code: str) -> SessionRow:
     """Find the séance of a join code, refusing addresses that keep typing unknown codes."""
     guard = AppServices.of(request.app).join_guard
-    address = request.client.host if request.client else "unknown"
+    address = client_address(request)
     wait = guard.blocked(address)
     if wait:
         seconds = int(wait) + 1

@@ -1,10 +1,15 @@
 """``/ws/docs/{doc_id}``: the y-websocket endpoint of a live document.
 
-Order of business for a connection: accept → check the grant (4401 / 4403, both final for the
-client) → join the room (it is loaded once; a failed load closes with 1013, retryable) → the room
-greets (SyncStep1 and awareness) → every frame goes to the room, one at a time, in order.
+Order of business for a connection: accept → count it against its address (1008 past
+``ATELIER_WS_CONNECTIONS_PER_ADDRESS``, retryable) → check the grant (4401 / 4403, both final
+for the client) → join the room (it is loaded once; a failed load closes with 1013, retryable) →
+the room greets (SyncStep1 and awareness) → every frame goes to the room, one at a time, in order.
 A bad frame closes only this connection: 1003 for text, 1009 for too big, 1007 for undecodable
-or inapplicable.
+or inapplicable, 4413 (final) for a document or awareness state past its size limit, 1008 for
+frames faster than ``ATELIER_WS_MESSAGES_PER_SECOND`` allows.
+
+One connection is one document: the path names it, and no message of the protocol names
+another, so "rooms per connection" is 1 by construction and needs no limit of its own.
 """
 
 from __future__ import annotations
@@ -17,10 +22,11 @@ from typing import Any
 
 from litestar import WebSocket, websocket
 
-from collab import CloseCode, Peer, ProtocolError, Room, RoomLoadError
+from collab import CloseCode, LimitExceeded, Peer, ProtocolError, Room, RoomLoadError
 from collab.protocol import permission_denied_message
 from server.actors import Refused, actor_from_token
 from server.auth import DocGrant, InvalidGrant, token_from, verify_grant
+from server.guards import TOO_MANY_CONNECTIONS, TOO_MANY_MESSAGES, TokenBucket, client_address
 from server.services.ateliers import DocAccessRefused, doc_access_for
 from server.state import AppServices
 
@@ -44,6 +50,11 @@ class SocketTransport:
     async def close(self, code: int, reason: str) -> None:
         with contextlib.suppress(Exception):
             await self._socket.close(code, reason)
+
+
+async def _close(socket: WebSocket, code: int, reason: str) -> None:
+    with contextlib.suppress(Exception):
+        await socket.close(code, reason)
 
 
 async def _refuse(socket: WebSocket, code: int, reason: str) -> None:
@@ -78,11 +89,18 @@ async def _access(services: AppServices, token: str | None, doc_id: str) -> tupl
 @websocket("/ws/docs/{doc_id:str}", name="doc-socket")
 async def doc_socket(socket: WebSocket, doc_id: str) -> None:
     services = AppServices.of(socket.app)
-    settings = services.settings
     requested = socket.scope.get("subprotocols") or []
     # A client that asks for subprotocols must get one back, or Node's `ws` refuses the socket.
     await socket.accept(subprotocols=requested[0] if requested else None)
+    with services.connections.admit(client_address(socket)) as admitted:
+        if not admitted:
+            await _close(socket, CloseCode.POLICY_VIOLATION, TOO_MANY_CONNECTIONS)
+            return
+        await _serve(socket, services, doc_id)
 
+
+async def _serve(socket: WebSocket, services: AppServices, doc_id: str) -> None:
+    settings = services.settings
     if not DOC_ID.match(doc_id):
         await _refuse(socket, 4400, "invalid document id")
         return
@@ -125,10 +143,15 @@ async def _read_frames(
     tracker: Any,
 ) -> None:
     receive = socket.receive
+    bucket: TokenBucket | None = services.message_bucket()
     while not peer.is_closing:
         message = await receive()
         if message["type"] != "websocket.receive":
             return  # disconnected
+        if bucket is not None and not bucket.take():
+            log.warning("closing %r in %s: %s", peer, room.name, TOO_MANY_MESSAGES)
+            peer.close(CloseCode.POLICY_VIOLATION, TOO_MANY_MESSAGES)
+            return
         data = message.get("bytes")
         if data is None:
             peer.close(CloseCode.UNSUPPORTED_DATA, "binary frames only")
@@ -138,6 +161,10 @@ async def _read_frames(
             return
         try:
             await services.contributions.receive(room, peer, data, tracker)
+        except LimitExceeded as exc:
+            log.warning("closing %r in %s: %s", peer, room.name, exc)
+            peer.close(CloseCode.CONTENT_TOO_LARGE, str(exc)[:120])
+            return
         except ProtocolError as exc:
             log.warning("closing %r in %s: %s", peer, room.name, exc)
             peer.close(CloseCode.INVALID_PAYLOAD, str(exc)[:120])

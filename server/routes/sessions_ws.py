@@ -3,6 +3,10 @@
 The first frame is a ``snapshot``; then ``step_changed``, ``attendance_changed``,
 ``presence_changed``, ``participant_joined``… as they happen, from every instance. Participants
 of the séance's atelier only (4401 without a valid token, 4403 from another atelier).
+
+The channel only speaks: what a client sends is read and ignored (malformed or not), within
+the same limits as a document connection: connections per address and frames per second, both
+closing with 1008 (the client reconnects).
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from typing import Any
 import msgspec
 from litestar import WebSocket, websocket
 
+from collab import CloseCode
 from server.actors import Refused, actor_from_token, token_of
+from server.guards import TOO_MANY_CONNECTIONS, TOO_MANY_MESSAGES, client_address
 from server.live import Snapshot
 from server.routes.polls import poll_views
 from server.services import ateliers as svc
@@ -32,6 +38,14 @@ async def _close(socket: WebSocket[Any, Any, Any], code: int, reason: str) -> No
 async def session_socket(socket: WebSocket[Any, Any, Any], session_id: str) -> None:
     services = AppServices.of(socket.app)
     await socket.accept()
+    with services.connections.admit(client_address(socket)) as admitted:
+        if not admitted:
+            await _close(socket, CloseCode.POLICY_VIOLATION, TOO_MANY_CONNECTIONS)
+            return
+        await _follow(socket, services, session_id)
+
+
+async def _follow(socket: WebSocket[Any, Any, Any], services: AppServices, session_id: str) -> None:
     try:
         actor = await actor_from_token(
             services.engine, services.settings.signing_key, token_of(socket)
@@ -67,10 +81,14 @@ async def session_socket(socket: WebSocket[Any, Any, Any], session_id: str) -> N
                 await socket.send_text(data.decode())
 
         sender = asyncio.create_task(forward())
+        bucket = services.message_bucket()
         try:
             while True:
                 message = await socket.receive()
                 if message["type"] == "websocket.disconnect":
+                    break
+                if bucket is not None and not bucket.take():
+                    await _close(socket, CloseCode.POLICY_VIOLATION, TOO_MANY_MESSAGES)
                     break
         finally:
             sender.cancel()

@@ -89,6 +89,12 @@ class TestByteExactFrames:
             "01 08 01 01 01 04 6e 75 6c 6c"
         )
 
+    def test_an_awareness_state_that_is_not_utf8_is_refused_as_a_protocol_error(self) -> None:
+        # msgspec raises UnicodeDecodeError, not DecodeError, on bad UTF-8 (found by fuzzing):
+        # it went past the endpoint's handler as an unexpected error.
+        with pytest.raises(ProtocolError, match="not JSON"):
+            RoomAwareness().apply(b'\x01\x80\x01\x80\x01\x08["00\xc0\x80"]', "a", 0.0)
+
     def test_non_ascii_length_counts_utf8_bytes(self) -> None:
         assert var_string("Zoë") == h("04 5a 6f c3 ab")
         state = '{"user":{"name":"Zoë"}}'.encode()
@@ -125,6 +131,7 @@ class TestDecoding:
             ("02 05 00", "unknown auth"),
             ("02 00 02 ff fe", "not UTF-8"),
             ("ff ff ff ff ff ff ff ff ff 01", "out of range"),
+            ("80 80 80 80 80 80 80 80 00", "longer than 8 bytes"),
         ],
     )
     def test_malformed_frames_are_refused_with_a_reason(self, frame: str, why: str) -> None:

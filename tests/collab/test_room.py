@@ -30,7 +30,7 @@ from collab.protocol import (
     update_message,
 )
 from collab.room import RoomPolicy
-from collab.store import merge
+from collab.store import StoreError, merge, readable, squash
 from tests.collab.helpers import SlowStore, make_peer, text_updates
 
 pytestmark = pytest.mark.anyio
@@ -330,6 +330,45 @@ async def test_a_malformed_frame_raises_and_the_room_lives_on() -> None:
             await room.receive(bad, frame)
     await room.receive(good, update_message(text_updates((0, "ok"))[0]))
     await good_t.wait_for(lambda: good_t.text() == "ok")
+
+
+# Updates Yrs applies but writes back, when merged, as bytes it cannot read (found by fuzzing):
+# this one even alone; this other one only merged with another update.
+UNWRITABLE = bytes.fromhex("01010003c2ab200001010003c2ab2000")
+POISONS_MERGES = bytes.fromhex(
+    "0101ffffffff0f031244ffffffff0f030003c2ab2001030004010174074372c3a965722000"
+)
+
+
+async def test_an_update_yrs_could_not_write_back_is_refused_before_it_is_applied() -> None:
+    store = MemoryDocumentStore()
+    reg = registry(store)
+    fuzzer, _, _ = make_peer()
+    async with reg.join("d", fuzzer) as room:
+        with pytest.raises(ProtocolError, match="cannot be stored readably"):
+            await room.receive(fuzzer, update_message(UNWRITABLE))
+        await room.wait_durable()
+    assert await store.load("d") == []
+
+
+async def test_an_update_that_poisons_merges_is_stored_apart_and_the_document_still_loads() -> None:
+    store = MemoryDocumentStore()
+    reg = registry(store)
+    fuzzer, _, _ = make_peer()
+    honest, _, _ = make_peer()
+    async with reg.join("d", fuzzer) as room, reg.join("d", honest):
+        # Both in one flush: merged into one row, they would be unreadable, and so the document.
+        await room.receive(fuzzer, update_message(POISONS_MERGES))
+        await room.receive(honest, update_message(text_updates((0, "toujours là"))[0]))
+        await room.wait_durable()
+        rows = await store.load("d")
+        assert len(rows) == 2
+        assert all(readable(row) for row in rows)
+    await reg.unload_idle_now()  # its compaction is refused: the squash would not read back
+    async with reg.join("d", honest) as room:
+        assert str(room.doc.get("t", type=Text)) == "toujours là"
+    with pytest.raises(StoreError):
+        squash(await store.load("d"))
 
 
 async def test_a_read_only_peer_cannot_change_the_document_but_still_syncs() -> None:

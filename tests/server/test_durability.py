@@ -4,6 +4,8 @@ Each test runs on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from pycrdt import Doc
@@ -14,9 +16,20 @@ from tests.ypy_client import connect
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
+@pytest.fixture
+def unthrottled(database_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
+    """A server without the frame-rate limit: 300 edits within milliseconds are no one's typing
+    (a real client would be closed with 1008 and resend them on reconnect)."""
+    env = {"ATELIER_WS_MESSAGES_PER_SECOND": "0"}
+    log = tmp_path / "server.log"
+    with ServerProcess(database_url, env_overrides=env, log_path=log).running() as srv:
+        yield srv
+
+
 async def test_sigkill_loses_no_update_any_client_had_received(
-    server_on: ServerProcess, doc: str
+    unthrottled: ServerProcess, doc: str
 ) -> None:
+    server_on = unthrottled
     url = server_on.doc_url(doc)
     async with connect(url) as writer, connect(url) as watcher:
         for i in range(300):

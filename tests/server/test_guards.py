@@ -1,8 +1,11 @@
-"""The join-code failure limiter, with a clock the test moves."""
+"""The limiters, with a clock the test moves: join-code failures per address, open connections
+per address, frames per connection."""
 
 from __future__ import annotations
 
-from server.guards import FailureLimiter
+import pytest
+
+from server.guards import ConnectionLimiter, FailureLimiter, TokenBucket
 
 
 def test_an_address_is_blocked_after_too_many_failures_until_the_window_slides() -> None:
@@ -25,3 +28,40 @@ def test_failures_older_than_the_window_are_forgotten() -> None:
     now[0] = 11
     limiter.failed("a")
     assert limiter.blocked("a") == 0
+
+
+def test_an_address_holds_at_most_its_limit_of_connections_and_frees_them_on_close() -> None:
+    limiter = ConnectionLimiter(2)
+    with limiter.admit("a") as first, limiter.admit("a") as second:
+        assert (first, second) == (True, True)
+        with limiter.admit("a") as third:
+            assert not third
+        with limiter.admit("b") as other:
+            assert other  # another address is not affected
+        assert limiter.count("a") == 2
+    assert limiter.count("a") == 0
+    with limiter.admit("a") as again:
+        assert again
+
+
+def test_a_connection_that_ends_in_an_error_is_freed_too() -> None:
+    limiter = ConnectionLimiter(1)
+    with pytest.raises(RuntimeError), limiter.admit("a"):
+        raise RuntimeError("the handler failed")
+    assert limiter.count("a") == 0
+
+
+def test_no_limit_admits_everyone() -> None:
+    limiter = ConnectionLimiter(0)
+    with limiter.admit("a") as first, limiter.admit("a") as second:
+        assert (first, second) == (True, True)
+
+
+def test_a_bucket_allows_a_burst_then_its_rate() -> None:
+    now = [0.0]
+    bucket = TokenBucket(rate=10, burst=5, clock=lambda: now[0])
+    assert [bucket.take() for _ in range(6)] == [True] * 5 + [False]
+    now[0] += 0.1  # one token back
+    assert [bucket.take() for _ in range(2)] == [True, False]
+    now[0] += 60  # never more than the burst, however long the pause
+    assert sum(bucket.take() for _ in range(10)) == 5

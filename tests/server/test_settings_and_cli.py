@@ -36,11 +36,31 @@ def test_values_are_read_and_converted_from_the_environment() -> None:
         ({"ATELIER_LOG_LEVEL": "LOUD"}, "ATELIER_LOG_LEVEL"),
         ({"ATELIER_ENV": "production"}, "ATELIER_SECRET_KEY"),
         ({"ATELIER_ENV": "production", "ATELIER_SECRET_KEY": "short"}, "ATELIER_SECRET_KEY"),
+        ({"ATELIER_MAX_DOCUMENT_BYTES": "-1"}, "ATELIER_MAX_DOCUMENT_BYTES"),
+        ({"ATELIER_MAX_AWARENESS_ENTRIES": "0"}, "ATELIER_MAX_AWARENESS_ENTRIES"),
+        ({"ATELIER_WS_CONNECTIONS_PER_ADDRESS": "-1"}, "ATELIER_WS_CONNECTIONS_PER_ADDRESS"),
+        ({"ATELIER_WS_MESSAGES_PER_SECOND": "-0.5"}, "ATELIER_WS_MESSAGES_PER_SECOND"),
+        ({"ATELIER_WS_MESSAGE_BURST": "0"}, "ATELIER_WS_MESSAGE_BURST"),
+        ({"ATELIER_MAX_REQUEST_BODY_BYTES": "0"}, "ATELIER_MAX_REQUEST_BODY_BYTES"),
+        ({"ATELIER_FORWARDED_ALLOW_IPS": "10.0.0.1,proxy"}, "ATELIER_FORWARDED_ALLOW_IPS"),
     ],
 )
 def test_a_bad_value_is_refused_naming_its_variable(environ: dict[str, str], named: str) -> None:
     with pytest.raises(SettingsError, match=named):
         load_settings(environ)
+
+
+def test_limits_may_be_turned_off_and_proxies_named_as_networks() -> None:
+    settings = load_settings(
+        {
+            "ATELIER_MAX_DOCUMENT_BYTES": "0",
+            "ATELIER_WS_CONNECTIONS_PER_ADDRESS": "0",
+            "ATELIER_WS_MESSAGES_PER_SECOND": "0",
+            "ATELIER_FORWARDED_ALLOW_IPS": " 10.0.0.0/8, ::1 ,",
+        }
+    )
+    assert settings.trusted_proxies == ["10.0.0.0/8", "::1"]
+    assert load_settings({"ATELIER_FORWARDED_ALLOW_IPS": ""}).trusted_proxies == []
 
 
 def test_production_with_a_real_secret_starts() -> None:

@@ -55,7 +55,9 @@ async def test_the_editing_trace_replays_exactly_with_compactions(
     server_factory: type[ServerProcess], sqlite_url: str, doc: str, trace: tuple[list[bytes], str]
 ) -> None:
     updates, final = trace
-    srv = server_factory(sqlite_url, env_overrides={"ATELIER_COMPACT_AFTER_ROWS": "50"})
+    # The writer replays the trace as fast as the server takes it: no frame-rate limit.
+    env = {"ATELIER_COMPACT_AFTER_ROWS": "50", "ATELIER_WS_MESSAGES_PER_SECOND": "0"}
+    srv = server_factory(sqlite_url, env_overrides=env)
     srv.start()
     url = srv.doc_url(doc)
     async with connect(url) as first, connect(url) as second, connect(url) as third:
