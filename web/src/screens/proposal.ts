@@ -70,7 +70,7 @@ async function fetchProposal(identity: Identity, proposalId: string): Promise<[P
   }
 }
 
-type SyncState = "connecting" | "syncing" | "synced" | "offline" | "refused";
+type SyncState = "connecting" | "syncing" | "synced" | "offline" | "refused" | "too_large";
 
 function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, access: DocAccess): () => void {
   const ydoc = new Y.Doc();
@@ -93,7 +93,9 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
   const banner = h("div", { class: "sync-banner", role: "status", "aria-live": "polite", "data-testid": "sync-state" });
   let pending = false; // local edits made while not synced
   let refused = false;
+  let tooLarge = false;
   const syncState = (): SyncState => {
+    if (tooLarge) return "too_large";
     if (refused) return "refused";
     if (!navigator.onLine) return "offline";
     if (!provider.wsconnected) return provider.wsconnecting && !pending ? "connecting" : "offline";
@@ -123,6 +125,12 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
       refused = true; // final: a new token is needed
       provider.disconnect();
     }
+    // 4413: the document (or this presence) is over the server's size limit. Final too:
+    // reconnecting would send the same update again. It stays in this browser (IndexedDB).
+    if (event && event.code === 4413) {
+      tooLarge = true;
+      provider.disconnect();
+    }
     // 1012: the document changed hands (a freeze locked it): ask again what we may do.
     if (event && event.code === 1012) void recheckAccess();
     drawBanner();
@@ -140,7 +148,7 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
     drawBanner();
   };
   const goOnline = () => {
-    if (!refused) provider.connect();
+    if (!refused && !tooLarge) provider.connect();
     drawBanner();
   };
   window.addEventListener("offline", goOffline);
