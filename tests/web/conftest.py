@@ -107,10 +107,15 @@ def _cli(env: dict[str, str], *args: str) -> str:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    yield from running_demo(tmp_path_factory)
+
+
+def running_demo(tmp_path_factory: pytest.TempPathFactory, **settings: str) -> Iterator[Demo]:
+    """The seed's workshop on a server of its own; ``settings`` are ``ATELIER_*`` overrides."""
     folder = tmp_path_factory.mktemp("web")
     url = f"sqlite+aiosqlite:///{folder / 'atelier.db'}"
     env = {**os.environ, "ATELIER_DATABASE_URL": url, "ATELIER_SECRET_KEY": TEST_SECRET}
-    server = ServerProcess(url, log_path=folder / "server.log")
+    server = ServerProcess(url, env_overrides=settings, log_path=folder / "server.log")
     _cli(env, "db", "upgrade")
     out = _cli(env, "demo", "--base-url", server.http)
     join = re.search(r"/rejoindre/(\w+)", out)
