@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-import signal
-import subprocess
 from dataclasses import dataclass, field
 
 import pytest
@@ -21,7 +19,7 @@ from pycrdt import Doc, Text
 
 from tests.conftest import ServerProcess
 from tests.server.test_live_channel import postgres_url  # noqa: F401
-from tests.server.test_redis_pause import private_redis  # noqa: F401
+from tests.server.test_redis_pause import PrivateRedis, private_redis  # noqa: F401
 from tests.ypy_client import YClient, connect
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres, pytest.mark.redis]
@@ -87,16 +85,16 @@ async def everyone_converged(people: list[Person], marks: set[str], timeout: flo
 
 
 async def redis_pause(
-    people: list[Person], redis_process: subprocess.Popen[bytes], rng: random.Random, round_: int
+    people: list[Person], redis: PrivateRedis, rng: random.Random, round_: int
 ) -> None:
-    redis_process.send_signal(signal.SIGSTOP)
+    redis.pause()
     for person in people:  # typing goes on while the instances cannot talk
         person.write(rng, f"[{person.name}.{round_}.r]")
     for person in people:
         assert person.client is not None
         await person.client.round_trip()
     await asyncio.sleep(2)  # the fault itself: Redis stays paused a while
-    redis_process.send_signal(signal.SIGCONT)
+    redis.resume()
 
 
 async def kill_and_move(
@@ -123,11 +121,10 @@ async def kill_and_move(
 async def test_three_instances_killed_restarted_and_a_redis_pause_lose_no_edit(
     server_factory: type[ServerProcess],
     postgres_url: str,  # noqa: F811
-    private_redis: tuple[str, subprocess.Popen[bytes]],  # noqa: F811
+    private_redis: PrivateRedis,  # noqa: F811
 ) -> None:
     rng = random.Random(20261126)
-    redis_url, redis_process = private_redis
-    env = {"ATELIER_REDIS_URL": redis_url, "ATELIER_ANTI_ENTROPY_SECONDS": "0.5"}
+    env = {"ATELIER_REDIS_URL": private_redis.url, "ATELIER_ANTI_ENTROPY_SECONDS": "0.5"}
     servers = [server_factory(postgres_url, env_overrides=env) for _ in range(3)]
     for server in servers:
         server.start()
@@ -147,7 +144,7 @@ async def test_three_instances_killed_restarted_and_a_redis_pause_lose_no_edit(
                 await person.client.round_trip()
 
             if faults[round_] == "redis":
-                await redis_pause(people, redis_process, rng, round_)
+                await redis_pause(people, private_redis, rng, round_)
             else:
                 await kill_and_move(people, servers, rng, round_, faults[round_] == "kill-two")
 
