@@ -1,0 +1,266 @@
+"""Security review (issue 9), what the other test files leave open: nobody reaches another
+atelier's séances, proposals, votes, versions or live channels; no foreign origin is granted
+CORS; an expired token cannot follow a séance; secret ballots never reach the server log nor
+another participant's answers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+
+from server.auth import mint_participant_token
+from tests.conftest import TEST_SECRET, ServerProcess
+from tests.server.test_ateliers_api import Room
+from tests.server.test_polls_api import act, new_poll
+from tests.ypy_client import connect
+
+EVIL = "https://evil.example"
+
+
+# --- two ateliers: A's people knock on B's doors ----------------------------------------------
+
+
+@dataclass
+class World:
+    """Atelier A (whose people try) and atelier B (whose things they try to reach)."""
+
+    server: ServerProcess
+    http: httpx.Client
+    a: Room
+    b: Room
+    tokens: dict[str, str]  # A's "participant" and "facilitator"
+    ids: dict[str, str]  # B's atelier, session, proposal, doc, polls, participant
+
+    def snapshot(self) -> dict[str, Any]:
+        """What B's facilitator sees of B: any change a refused request made shows here."""
+        b, ids = self.b, self.ids
+        paths = (
+            f"/api/ateliers/{ids['atelier']}",
+            f"/api/ateliers/{ids['atelier']}/participants",
+            f"/api/ateliers/{ids['atelier']}/proposals",
+            f"/api/ateliers/{ids['atelier']}/audit",
+            f"/api/ateliers/{ids['atelier']}/sessions",
+            f"/api/sessions/{ids['session']}",
+            f"/api/sessions/{ids['session']}/polls",
+            f"/api/proposals/{ids['proposal']}/versions",
+        )
+        seen = {}
+        for path in paths:
+            response = b.http.get(path, headers=b.auth(b.facilitator))
+            assert response.status_code == 200, (path, response.text)
+            seen[path] = response.json()
+        return seen
+
+
+@pytest.fixture(scope="module")
+def world(shared_server: ServerProcess) -> Iterator[World]:
+    with httpx.Client(base_url=shared_server.http, timeout=20) as http:
+        a, b = Room(http), Room(http)
+        session = b.session["id"]
+        proposal = http.post(
+            f"/api/ateliers/{b.atelier['id']}/proposals",
+            json={"title": "Jardin de B", "session_id": session},
+            headers=b.auth(b.facilitator),
+        ).json()
+        draft = new_poll(b, method="plurality", params={})
+        running = new_poll(b, method="plurality", params={})
+        assert act(b, running, "open").status_code == 200
+        frozen = http.post(f"/api/sessions/{session}/freeze", headers=b.auth(b.facilitator))
+        assert frozen.status_code == 201, frozen.text
+        resident_of_b = b.join("Bérénice").json()
+        yield World(
+            shared_server,
+            http,
+            a,
+            b,
+            {"participant": a.token_of("Ana"), "facilitator": a.facilitator},
+            {
+                "atelier": b.atelier["id"],
+                "session": session,
+                "proposal": proposal["id"],
+                "doc": proposal["doc_id"],
+                "draft_poll": draft["id"],
+                "open_poll": running["id"],
+                "participant": resident_of_b["participant"]["id"],
+            },
+        )
+
+
+# (method, path, JSON body): every door of atelier B an atelier-A token must not open.
+READS = {
+    "atelier": ("GET", "/api/ateliers/{atelier}", None),
+    "seances": ("GET", "/api/ateliers/{atelier}/sessions", None),
+    "seance": ("GET", "/api/sessions/{session}", None),
+    "participants": ("GET", "/api/ateliers/{atelier}/participants", None),
+    "audit-log": ("GET", "/api/ateliers/{atelier}/audit", None),
+    "proposals": ("GET", "/api/ateliers/{atelier}/proposals", None),
+    "proposal-doc-token": ("GET", "/api/proposals/{proposal}/token", None),
+    "polls": ("GET", "/api/sessions/{session}/polls", None),
+    "poll": ("GET", "/api/polls/{open_poll}", None),
+    "versions": ("GET", "/api/proposals/{proposal}/versions", None),
+    "version": ("GET", "/api/proposals/{proposal}/versions/1", None),
+    "version-markdown": ("GET", "/api/proposals/{proposal}/versions/1/markdown", None),
+    "version-html": ("GET", "/api/proposals/{proposal}/versions/1/html", None),
+    "version-pdf": ("GET", "/api/proposals/{proposal}/versions/1/pdf", None),
+    "verify": ("GET", "/api/proposals/{proposal}/verify", None),
+    "history": ("GET", "/api/proposals/{proposal}/history", None),
+    "compte-rendu": ("GET", "/api/sessions/{session}/compte-rendu", None),
+    "compte-rendu-html": ("GET", "/api/sessions/{session}/compte-rendu?format=html", None),
+}
+WRITES = {
+    "new-seance": (
+        "POST",
+        "/api/ateliers/{atelier}/sessions",
+        {"date": "2018-01-31", "start_time": "18:00:00", "mode": "presentiel"},
+    ),
+    "seance-step": ("POST", "/api/sessions/{session}/step", {"move": "start"}),
+    "check-in": ("POST", "/api/sessions/{session}/check-in", None),
+    "check-out": ("POST", "/api/sessions/{session}/check-out", None),
+    "charter": ("PUT", "/api/ateliers/{atelier}/charter", {"text": "Charte détournée"}),
+    "invitation": ("POST", "/api/ateliers/{atelier}/invitations", {"role": "elu"}),
+    "revoke": ("POST", "/api/participants/{participant}/revoke", None),
+    "new-proposal": ("POST", "/api/ateliers/{atelier}/proposals", {"title": "Intrusion"}),
+    "new-poll": (
+        "POST",
+        "/api/sessions/{session}/polls",
+        {"title": "Intrus", "method": "plurality", "options": [{"label": "x"}, {"label": "y"}]},
+    ),
+    "cast-ballot": ("PUT", "/api/polls/{open_poll}/ballot", {"ballot": {"choice": "o1"}}),
+    "proxy-ballot": (
+        "POST",
+        "/api/polls/{open_poll}/proxy-ballots",
+        {"ballot": {"choice": "o1"}, "origin": "papier", "role": "habitant"},
+    ),
+    "open-poll": ("POST", "/api/polls/{draft_poll}/open", None),
+    "close-poll": ("POST", "/api/polls/{open_poll}/close", None),
+    "freeze-proposal": ("POST", "/api/proposals/{proposal}/freeze", None),
+    "freeze-seance": ("POST", "/api/sessions/{session}/freeze", None),
+    "new-draft": ("POST", "/api/proposals/{proposal}/versions/1/draft", None),
+    "transmit": ("POST", "/api/proposals/{proposal}/transmit", None),
+}
+WHO = ["participant", "facilitator"]
+
+
+def knock(world: World, door: tuple[str, str, Any], token: str) -> httpx.Response:
+    method, path, body = door
+    return world.http.request(
+        method,
+        path.format(**world.ids),
+        json=body,
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+
+def assert_refused(response: httpx.Response) -> None:
+    assert response.status_code in (403, 404), response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["status"] == response.status_code
+    assert problem["code"]
+    assert problem["detail_en"]
+    assert "Bérénice" not in response.text
+    assert "Jardin de B" not in response.text
+
+
+@pytest.mark.parametrize("door", READS, ids=str)
+def test_b_s_own_facilitator_opens_each_door(world: World, door: str) -> None:
+    """The control: each path below is real, so a refusal means a refusal, not a typo."""
+    response = knock(world, READS[door], world.b.facilitator)
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("door", READS, ids=str)
+@pytest.mark.parametrize("who", WHO)
+def test_a_member_of_another_atelier_cannot_read(world: World, who: str, door: str) -> None:
+    assert_refused(knock(world, READS[door], world.tokens[who]))
+
+
+@pytest.mark.parametrize("door", WRITES, ids=str)
+@pytest.mark.parametrize("who", WHO)
+def test_a_member_of_another_atelier_changes_nothing(world: World, who: str, door: str) -> None:
+    before = world.snapshot()
+    assert_refused(knock(world, WRITES[door], world.tokens[who]))
+    assert world.snapshot() == before
+
+
+def live_url(server: ServerProcess, session_id: str, token: str) -> str:
+    return f"ws://127.0.0.1:{server.port}/ws/sessions/{session_id}?token={token}"
+
+
+async def close_code_of(url: str, **kwargs: Any) -> tuple[int | None, str | None]:
+    """Connect and read until the server closes: (code, reason)."""
+    async with websockets.connect(url, **kwargs) as ws:
+        async with asyncio.timeout(10):
+            await ws.wait_closed()
+        return ws.close_code, ws.close_reason
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_another_atelier_cannot_follow_the_seance_live(world: World, who: str) -> None:
+    url = live_url(world.server, world.ids["session"], world.tokens[who])
+    code, _ = asyncio.run(close_code_of(url))
+    assert code == 4403
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_another_atelier_cannot_open_a_proposal_document(world: World, who: str) -> None:
+    async def attempt() -> int | None:
+        url = world.server.doc_url(world.ids["doc"], token=world.tokens[who])
+        async with connect(url, sync=False) as intruder:
+            async with asyncio.timeout(10):
+                await intruder.closed.wait()
+            assert not any(f[:2] == b"\x00\x01" for f in intruder.received)  # no document sent
+            return intruder.close_code
+
+    assert asyncio.run(attempt()) == 4403
+
+
+# --- tokens on the séance's live channel ------------------------------------------------------
+
+
+def test_an_expired_participant_token_cannot_follow_the_seance(world: World) -> None:
+    a = world.a
+    me = a.join("Expirée").json()
+    expired = mint_participant_token(
+        TEST_SECRET, a.atelier["id"], me["participant"]["id"], "habitant", -10
+    )
+    fresh = mint_participant_token(
+        TEST_SECRET, a.atelier["id"], me["participant"]["id"], "habitant", 60
+    )
+
+    async def follow(token: str) -> tuple[int | None, str | None, str]:
+        async with websockets.connect(live_url(world.server, a.session["id"], token)) as ws:
+            try:
+                async with asyncio.timeout(10):
+                    first = str(await ws.recv())
+            except websockets.ConnectionClosed:
+                first = ""
+            return ws.close_code, ws.close_reason, first
+
+    code, reason, first = asyncio.run(follow(expired))
+    assert (code, first) == (4401, "")  # 4401: final, the client asks for a new token
+    assert reason is not None
+    assert "expired" in reason
+    _, _, first = asyncio.run(follow(fresh))  # the same person, in date: followed
+    assert json.loads(first)["type"] == "snapshot"
+
+
+def test_a_revoked_participant_cannot_follow_the_seance(world: World) -> None:
+    a = world.a
+    me = a.join("Révoquée").json()
+    revoked = a.http.post(
+        f"/api/participants/{me['participant']['id']}/revoke", headers=a.auth(a.facilitator)
+    )
+    assert revoked.status_code == 200, revoked.text
+    url = live_url(world.server, a.session["id"], me["token"])
+    code, reason = asyncio.run(close_code_of(url))
+    assert code == 4401
+    assert reason is not None
+    assert "revoked" in reason
