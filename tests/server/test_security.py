@@ -15,7 +15,7 @@ import httpx
 import pytest
 import websockets
 
-from server.auth import mint_participant_token
+from server.auth import COOKIE_NAME, mint_participant_token
 from tests.conftest import TEST_SECRET, ServerProcess
 from tests.server.test_ateliers_api import Room
 from tests.server.test_polls_api import act, new_poll
@@ -264,3 +264,102 @@ def test_a_revoked_participant_cannot_follow_the_seance(world: World) -> None:
     assert code == 4401
     assert reason is not None
     assert "revoked" in reason
+
+
+# --- CORS: no foreign origin is ever granted -----------------------------------------------------
+# The app configures no CORS: the web client is served from the API's own origin. So no response
+# may carry Access-Control-Allow-*, whatever the Origin, and no preflight is approved.
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/health"), ("GET", "/api/ateliers/{atelier}"), ("GET", "/api/nowhere")],
+    ids=["health", "api", "unknown-path"],
+)
+def test_a_foreign_origin_gets_no_cors_grant_on_a_simple_request(
+    world: World, method: str, path: str
+) -> None:
+    response = world.http.request(
+        method,
+        path.format(**world.ids),
+        headers={"Origin": EVIL, **world.b.auth(world.b.facilitator)},
+    )
+    granted = {k for k in response.headers if k.startswith("access-control-")}
+    assert granted == set(), response.headers
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("PUT", "/api/polls/{open_poll}/ballot"),
+        ("POST", "/api/ateliers/{atelier}/invitations"),
+        ("DELETE", "/api/ateliers/{atelier}"),
+    ],
+    ids=["ballot", "invitation", "unrouted-method"],
+)
+def test_a_foreign_preflight_is_not_approved(world: World, method: str, path: str) -> None:
+    response = world.http.options(
+        path.format(**world.ids),
+        headers={
+            "Origin": EVIL,
+            "Access-Control-Request-Method": method,
+            "Access-Control-Request-Headers": "authorization, content-type",
+        },
+    )
+    granted = {k for k in response.headers if k.startswith("access-control-")}
+    assert granted == set(), response.headers
+
+
+# --- cross-site WebSockets: the cookie is no credential for a foreign page ----------------------
+# A browser sends the SameSite=Lax cookie on a WebSocket handshake from a same-site page (another
+# subdomain of the city's site): the page could then read and write proposals in the person's
+# name. The web client always passes its token explicitly (``?token=``), so a handshake that
+# authenticates with the cookie alone must come from this site, like a cookie-authenticated POST.
+
+
+def test_a_cookie_only_document_socket_from_another_site_is_refused(world: World) -> None:
+    cookie = {"Cookie": f"{COOKIE_NAME}={world.b.facilitator}"}
+    url = f"{world.server.ws_base}/{world.ids['doc']}"
+
+    async def attempt(origin: str) -> int | None:
+        async with connect(url, sync=False, additional_headers=cookie, origin=origin) as client:
+            if origin == world.server.http:
+                await client.round_trip()
+                return None
+            async with asyncio.timeout(10):
+                await client.closed.wait()
+            assert not any(f[:1] == b"\x00" for f in client.received)  # not a byte of the text
+            return client.close_code
+
+    assert asyncio.run(attempt(EVIL)) == 4403
+    assert asyncio.run(attempt("null")) == 4403
+    assert asyncio.run(attempt(world.server.http)) is None  # this site: served
+
+
+def test_a_cookie_only_live_channel_from_another_site_is_refused(world: World) -> None:
+    cookie = {"Cookie": f"{COOKIE_NAME}={world.b.facilitator}"}
+    url = f"ws://127.0.0.1:{world.server.port}/ws/sessions/{world.ids['session']}"
+
+    async def first_frame(origin: str) -> tuple[int | None, str]:
+        async with websockets.connect(url, additional_headers=cookie, origin=origin) as ws:  # type: ignore[arg-type]
+            try:
+                async with asyncio.timeout(10):
+                    return None, str(await ws.recv())
+            except websockets.ConnectionClosed:
+                return ws.close_code, ""
+
+    assert asyncio.run(first_frame(EVIL)) == (4403, "")
+    code, frame = asyncio.run(first_frame(world.server.http))
+    assert code is None
+    assert json.loads(frame)["type"] == "snapshot"
+
+
+def test_an_explicit_token_is_served_whatever_the_origin(world: World) -> None:
+    """A token in the URL is not ambient: a foreign page that holds it could use it anyway."""
+    url = world.server.doc_url(world.ids["doc"], token=world.b.facilitator)
+
+    async def attempt() -> None:
+        async with connect(url, origin=EVIL) as client:  # type: ignore[arg-type]
+            await client.round_trip()
+
+    asyncio.run(attempt())
