@@ -9,6 +9,7 @@ import asyncio
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,7 +19,7 @@ import websockets
 from server.auth import COOKIE_NAME, mint_participant_token
 from tests.conftest import TEST_SECRET, ServerProcess
 from tests.server.test_ateliers_api import Room
-from tests.server.test_polls_api import act, new_poll
+from tests.server.test_polls_api import act, new_poll, vote
 from tests.ypy_client import connect
 
 EVIL = "https://evil.example"
@@ -363,3 +364,94 @@ def test_an_explicit_token_is_served_whatever_the_origin(world: World) -> None:
             await client.round_trip()
 
     asyncio.run(attempt())
+
+
+# --- secret ballots: not in the log, not in anyone else's answers -------------------------------
+
+SECRET_OPTIONS = [{"label": "Zéphyr-7341"}, {"label": "Quasar-2958"}, {"label": "Nébuleuse-6610"}]
+
+
+@pytest.fixture
+def debug_server(sqlite_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
+    overrides = {"ATELIER_LOG_LEVEL": "DEBUG"}
+    log = tmp_path / "server.log"
+    with ServerProcess(sqlite_url, env_overrides=overrides, log_path=log).running() as srv:
+        yield srv
+
+
+async def snapshot_of(url: str) -> dict[str, Any]:
+    async with websockets.connect(url) as ws, asyncio.timeout(10):
+        return dict(json.loads(await ws.recv()))
+
+
+def test_secret_ballots_and_tokens_never_reach_a_debug_log(debug_server: ServerProcess) -> None:
+    with httpx.Client(base_url=debug_server.http, timeout=20) as http:
+        room = Room(http)
+        poll = new_poll(room, method="plurality", params={}, options=SECRET_OPTIONS)
+        assert poll["secret"] is True
+        assert act(room, poll, "open").status_code == 200
+        voters = {name: room.join(name).json() for name in ("Anatole", "Bérangère", "Cyprien")}
+        receipts = []
+        for person, choice in zip(voters.values(), ("o1", "o2", "o3"), strict=True):
+            cast = vote(room, poll, person["token"], {"choice": choice})
+            assert cast.status_code == 200, cast.text
+            receipts.append(cast.json()["receipt"])
+        changed = vote(room, poll, voters["Anatole"]["token"], {"choice": "o2"}, receipts[0])
+        assert changed.status_code == 200, changed.text
+        receipts.append(changed.json()["receipt"])
+        assert act(room, poll, "close").status_code == 200
+        url = live_url(debug_server, room.session["id"], voters["Anatole"]["token"])
+        asyncio.run(snapshot_of(url))  # a WebSocket URL with its ?token= is logged too
+    debug_server.stop()  # everything flushed
+    assert debug_server.log_path is not None
+    log = debug_server.log_path.read_text(encoding="utf-8")
+    assert "/ws/sessions/" in log  # the right file, written through
+    secrets = [room.facilitator, *(p["token"] for p in voters.values()), *filter(None, receipts)]
+    assert len(secrets) >= 7
+    leaked = [s for s in secrets if s in log]
+    assert leaked == []
+    identities = {
+        value
+        for p in voters.values()
+        for value in (p["participant"]["id"], p["participant"]["display_name"])
+    }
+    ballot_words = [poll["id"], '"choice"', *(o["label"] for o in SECRET_OPTIONS)]
+    for line in log.splitlines():
+        if any(who in line for who in identities):
+            assert not any(word in line for word in ballot_words), line
+
+
+def test_another_participant_never_sees_whose_secret_ballot_is_what(world: World) -> None:
+    b = world.b
+    poll = new_poll(b, method="plurality", params={}, options=SECRET_OPTIONS)
+    assert act(b, poll, "open").status_code == 200
+    voters = {name: b.join(name).json() for name in ("Aurore", "Basile")}
+    receipts = [
+        vote(b, poll, p["token"], {"choice": c}).json()["receipt"]
+        for p, c in zip(voters.values(), ("o1", "o2"), strict=True)
+    ]
+    onlooker = b.token_of("Clothilde")
+    voter_traces = [
+        *receipts,
+        *(p["token"] for p in voters.values()),
+        *(p["participant"]["id"] for p in voters.values()),
+        *voters,
+    ]
+
+    def seen_by(token: str) -> list[str]:
+        return [
+            b.http.get(f"/api/polls/{poll['id']}", headers=b.auth(token)).text,
+            b.http.get(f"/api/sessions/{b.session['id']}/polls", headers=b.auth(token)).text,
+        ]
+
+    before = seen_by(onlooker) + seen_by(b.facilitator)
+    assert act(b, poll, "close").status_code == 200
+    assert act(b, poll, "publish").status_code == 200
+    after = seen_by(onlooker) + seen_by(b.facilitator) + seen_by(voters["Aurore"]["token"])
+    for text in before + after:
+        assert not [trace for trace in voter_traces if trace in text], text
+    mine = json.loads(seen_by(voters["Aurore"]["token"])[0])["my_ballot"]
+    assert mine == {"cast": True, "ballot": None}  # not even the voter reads it back
+    theirs = json.loads(seen_by(onlooker)[0])
+    assert theirs["my_ballot"] == {"cast": False, "ballot": None}
+    assert theirs["results"]["total"]["scores"] == {"o1": 1, "o2": 1, "o3": 0}
