@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -455,3 +456,70 @@ def test_another_participant_never_sees_whose_secret_ballot_is_what(world: World
     theirs = json.loads(seen_by(onlooker)[0])
     assert theirs["my_ballot"] == {"cast": False, "ballot": None}
     assert theirs["results"]["total"]["scores"] == {"o1": 1, "o2": 1, "o3": 0}
+
+
+# --- exports: what people typed is text, never markup ----------------------------------------
+
+SCRIPT = "<script>window.__pwned=1</script>"
+IMG = '<img src=x onerror="window.__pwned=1">'
+RAW_MARKUP = re.compile(r"<\s*(script|img)\b", re.IGNORECASE)
+RAW_IN_MARKDOWN = re.compile(r"(?<!\\)<\s*/?\s*(script|img)\b", re.IGNORECASE)
+
+
+@dataclass
+class Hostile:
+    room: Room
+    proposal: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def hostile(world: World) -> Hostile:
+    """A séance where every field a person types carries markup, frozen into a version."""
+    from tests.server.test_versions_api import paragraph, write
+
+    room = Room(world.http)
+    session = room.session["id"]
+    proposal = room.http.post(
+        f"/api/ateliers/{room.atelier['id']}/proposals",
+        json={"title": f"Titre {SCRIPT} {IMG}", "session_id": session},
+        headers=room.auth(room.facilitator),
+    ).json()
+    author = room.token_of(IMG, show_name_in_minutes=True)
+    room.http.post(f"/api/sessions/{session}/check-in", headers=room.auth(author))
+    asyncio.run(
+        write(world.server, proposal["doc_id"], author, paragraph("constat", f"{SCRIPT} {IMG}"))
+    )
+    options = [{"label": f"Option {SCRIPT}"}, {"label": f"Option {IMG}"}]
+    poll = new_poll(room, title=f"Vote {IMG}", method="plurality", params={}, options=options)
+    act(room, poll, "open")
+    vote(room, poll, author, {"choice": "o1"})
+    act(room, poll, "close")
+    act(room, poll, "publish")
+    frozen = room.http.post(f"/api/sessions/{session}/freeze", headers=room.auth(room.facilitator))
+    assert frozen.status_code == 201, frozen.text
+    return Hostile(room, proposal)
+
+
+EXPORTS = {
+    "version-html": "/api/proposals/{proposal}/versions/1/html",
+    "version-markdown": "/api/proposals/{proposal}/versions/1/markdown",
+    "compte-rendu-html": "/api/sessions/{session}/compte-rendu?format=html",
+    "compte-rendu-markdown": "/api/sessions/{session}/compte-rendu?format=markdown",
+}
+
+
+@pytest.mark.parametrize("export", EXPORTS, ids=str)
+def test_an_export_shows_typed_markup_as_text(hostile: Hostile, export: str) -> None:
+    room = hostile.room
+    path = EXPORTS[export].format(proposal=hostile.proposal["id"], session=room.session["id"])
+    response = room.http.get(path, headers=room.auth(room.facilitator))
+    assert response.status_code == 200, response.text
+    text = response.text
+    assert text.count("pwned") >= 4  # title, name or section, poll: all there, as text
+    if export.endswith("html"):
+        assert not RAW_MARKUP.search(text), text
+        assert "&lt;script&gt;" in text
+        assert "script-src" not in response.headers["content-security-policy"]  # no script runs
+    else:
+        # Markdown renderers pass raw HTML through: every < a person typed is escaped.
+        assert not RAW_IN_MARKDOWN.search(text), text
