@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from domain.errors import typeset_fr
+from domain.proposals import md_escape
 from domain.report import (
     METHODS_FR,
     Part,
@@ -87,28 +88,32 @@ def _vote_lines(vote: Mapping[str, Any]) -> list[str]:
 
 
 def version_markdown(content: Mapping[str, Any], number: int, digest: str, created_at: str) -> str:
+    """Markdown whose only markup is the software's: every string a participant typed (titles,
+    names, places, poll titles and options) is escaped, as the sections' text already is, so a
+    renderer that passes raw HTML through shows it as text."""
+    esc = md_escape
     proposal, atelier = content["proposal"], content["atelier"]
     out = [
-        f"# {proposal['title']}",
+        f"# {esc(proposal['title'])}",
         "",
-        f"Atelier « {atelier['title']} » — version {number}, figée le {created_at[:10]}",
+        f"Atelier « {esc(atelier['title'])} » — version {number}, figée le {created_at[:10]}",
         "",
     ]
     session = content.get("session")
     if session:
-        place = f", {session['place']}" if session.get("place") else ""
-        out += [f"Séance n° {session['number']} du {session['date']}{place}", ""]
+        place = f", {esc(session['place'])}" if session.get("place") else ""
+        out += [f"Séance n° {session['number']} du {esc(str(session['date']))}{place}", ""]
     for section in content["sections"]:
-        out += [f"## {section['title_fr']}", "", section["markdown"] or "_(vide)_", ""]
+        out += [f"## {esc(section['title_fr'])}", "", section["markdown"] or "_(vide)_", ""]
         if line := _contributors_line(section):
-            out += [f"_{line}_", ""]
+            out += [f"_{esc(line)}_", ""]
     if content.get("votes"):
         out += ["## Votes de la séance", ""]
         for vote in content["votes"]:
-            first, *rest = _vote_lines(vote)
+            first, *rest = (esc(line) for line in _vote_lines(vote))
             out += [f"### {first}", "", *rest, ""]
     if line := _attendance_line(content):
-        out += ["## Présences", "", line, ""]
+        out += ["## Présences", "", esc(line), ""]
     out += [
         "---",
         "",

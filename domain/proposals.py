@@ -37,6 +37,7 @@ __all__ = [
     "check_move",
     "hashed_fields",
     "leaves_from",
+    "md_escape",
     "to_html",
     "to_markdown",
     "to_text",
@@ -215,10 +216,16 @@ def to_text(blocks: Iterable[Mapping[str, Any]]) -> str:
     return "\n\n".join(part for part in out if part)
 
 
+def md_escape(text: str) -> str:
+    """``text`` as literal Markdown: every character a renderer would read as markup (``<``
+    starting raw HTML included) is backslash-escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
 def _md_inline(block: Mapping[str, Any]) -> str:
     parts = []
     for text, marks in _runs(block):
-        escaped = _MD_SPECIAL.sub(r"\\\1", text)
+        escaped = md_escape(text)
         for mark in marks:
             if mark in _MD_MARKS and escaped.strip():
                 escaped = f"{_MD_MARKS[mark]}{escaped}{_MD_MARKS[mark]}"

@@ -8,17 +8,25 @@
   site: its ``Origin`` (or, failing that, ``Referer``) must name this host when present. The
   cookie is ``SameSite=Lax`` already; this closes the rest (same-site subdomains, old
   browsers).
+* Cross-site WebSockets: a browser sends that cookie on a handshake from a same-site page too,
+  and a socket is read as well as written. The web client always names its token (``?token=``),
+  so a handshake that authenticates with the cookie alone must come from this site as well;
+  otherwise it is accepted only to be closed with 4403 (final for the client, as documented for
+  ``/ws/docs``, preceded on that path by a y-websocket PermissionDenied message).
+* CORS: none. The web client is served from this origin; no response carries
+  ``Access-Control-Allow-*``, so a foreign page can neither read an answer nor pass a preflight.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from collab.protocol import permission_denied_message
 from server.auth import COOKIE_NAME
 
 __all__ = ["CSP", "CrossSiteGuard", "security_headers"]
@@ -44,9 +52,18 @@ _PROBLEM = (
 )
 
 
+_CROSS_SITE_REASON = "cross-site request"
+
+
 def _cross_site(scope: Scope) -> bool:
     headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-    if scope["method"] not in _UNSAFE or "authorization" in headers:
+    if "authorization" in headers:
+        return False
+    if scope["type"] == ScopeType.WEBSOCKET:
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        if any(query.get("token", [])):
+            return False  # an explicit token (what the web client sends): not ambient
+    elif scope["method"] not in _UNSAFE:
         return False
     cookies = headers.get("cookie", "")
     if f"{COOKIE_NAME}=" not in cookies:
@@ -63,10 +80,14 @@ def _cross_site(scope: Scope) -> bool:
 class CrossSiteGuard(ASGIMiddleware):
     """Refuses cookie-authenticated changes that do not come from this site."""
 
-    scopes = (ScopeType.HTTP,)
+    scopes = (ScopeType.HTTP, ScopeType.WEBSOCKET)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        if _cross_site(scope):
+        if not _cross_site(scope):
+            await next_app(scope, receive, send)
+        elif scope["type"] == ScopeType.WEBSOCKET:
+            await _close_socket(scope, receive, send)
+        else:
             await send(
                 {
                     "type": "http.response.start",
@@ -75,8 +96,20 @@ class CrossSiteGuard(ASGIMiddleware):
                 }
             )
             await send({"type": "http.response.body", "body": _PROBLEM})
-            return
-        await next_app(scope, receive, send)
+
+
+async def _close_socket(scope: Scope, receive: Receive, send: Send) -> None:
+    """Accept, then close with 4403: a refused handshake would look like a network error, and
+    the client would retry; 4403 tells it to stop."""
+    if (await receive())["type"] != "websocket.connect":
+        return
+    requested = scope.get("subprotocols") or []
+    # A client that asks for subprotocols must get one back, or Node's `ws` drops the socket.
+    await send({"type": "websocket.accept", "subprotocol": requested[0] if requested else None})
+    if scope["path"].startswith("/ws/docs/"):
+        frame = permission_denied_message(_CROSS_SITE_REASON)
+        await send({"type": "websocket.send", "bytes": frame})
+    await send({"type": "websocket.close", "code": 4403, "reason": _CROSS_SITE_REASON})
 
 
 async def security_headers(message: Message, scope: Scope) -> None:

@@ -464,7 +464,11 @@ async def check_in(engine: AsyncEngine, actor: Actor, session_id: str) -> Attend
 
 
 async def check_out(engine: AsyncEngine, actor: Actor, session_id: str) -> None:
+    """The actor marks themself gone from a séance of their atelier (idempotent); another
+    atelier's séance is refused like ``check_in``, not answered with its attendance."""
     async with transaction(engine) as session:
+        seance = await get_seance(session, session_id)
+        require(actor, Action.READ_ATELIER, seance.atelier_id)
         await session.execute(
             update(AttendanceRow)
             .where(
