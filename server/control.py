@@ -1,5 +1,5 @@
 """Orders every instance must carry out on its own connections: close a revoked participant's
-documents, close a document's editors when it is locked or replaced.
+documents and séance channels, close a document's editors when it is locked or replaced.
 
 An order is applied here at once and published on the relay's ``control`` channel for the
 other instances (JSON ``{"op", "target", "code", "reason"}``). Redis pub/sub may lose an order
@@ -16,6 +16,7 @@ import msgspec
 
 from collab.relay import Relay, RelayKind, RelayMessage, Subscription
 from collab.rooms import RoomRegistry
+from server.live import Closing, LiveHub
 
 __all__ = ["ControlChannel"]
 
@@ -31,9 +32,10 @@ class _Order(msgspec.Struct, frozen=True):
 
 
 class ControlChannel:
-    def __init__(self, relay: Relay, registry: RoomRegistry) -> None:
+    def __init__(self, relay: Relay, registry: RoomRegistry, live: LiveHub) -> None:
         self._relay = relay
         self._registry = registry
+        self._live = live
         self._subscription: Subscription | None = None
 
     async def start(self) -> None:
@@ -67,6 +69,7 @@ class ControlChannel:
     def _apply(self, order: _Order) -> None:
         if order.op == "close_subject":
             self._registry.close_peers_of(order.target, order.code, order.reason)
+            self._live.close_subject(order.target, Closing(order.code, order.reason))
         else:
             room = self._registry.rooms.get(order.target)
             if room is not None:

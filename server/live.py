@@ -128,9 +128,21 @@ _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(_Wire)
 
 
+@dataclass(frozen=True)
+class Closing:
+    """Put in a follower's queue instead of an event: its connection ends with this code."""
+
+    code: int
+    reason: str
+
+
+TOO_SLOW = Closing(1013, "too slow, reconnect")
+Outbox = asyncio.Queue[bytes | Closing]
+
+
 @dataclass
 class _Channel:
-    subscribers: set[asyncio.Queue[bytes]] = field(default_factory=set)
+    subscribers: set[Outbox] = field(default_factory=set)
     local_presence: dict[str, int] = field(default_factory=dict)
     remote_presence: dict[str, dict[str, int]] = field(default_factory=dict)
     relay_sub: Subscription | None = None
@@ -151,6 +163,7 @@ class LiveHub:
         self._relay = relay
         self._max_queued = max_queued
         self._channels: dict[str, _Channel] = {}
+        self._by_subject: dict[str, set[Outbox]] = {}
         self._lock = asyncio.Lock()
         #: Called with every ballot change, this node's and the others' (the tally board).
         self.on_ballot: Callable[[BallotCounted], None] | None = None
@@ -199,7 +212,7 @@ class LiveHub:
         for queue in list(channel.subscribers):
             if queue.qsize() >= self._max_queued:
                 channel.subscribers.discard(queue)
-                queue.put_nowait(b"")  # the follower's stream ends; it reconnects
+                queue.put_nowait(TOO_SLOW)  # the follower's stream ends; it reconnects
             else:
                 queue.put_nowait(data)
 
@@ -225,10 +238,18 @@ class LiveHub:
             self.on_event(wire)
         self._deliver(session_id, message.payload)
 
+    def close_subject(self, subject: str, closing: Closing) -> None:
+        """End every stream of this node followed by ``subject`` (a revoked participant)."""
+        for queue in self._by_subject.get(subject, ()):
+            queue.put_nowait(closing)
+
     @contextlib.asynccontextmanager
-    async def follow(self, session_id: str, role: str) -> AsyncIterator[asyncio.Queue[bytes]]:
-        """Subscribe for the duration of the block; the follower counts as present."""
-        queue: asyncio.Queue[bytes] = asyncio.Queue()
+    async def follow(self, session_id: str, role: str, subject: str = "") -> AsyncIterator[Outbox]:
+        """Subscribe for the duration of the block; the follower counts as present. The queue
+        yields events, or a :class:`Closing` that ends the stream."""
+        queue: Outbox = asyncio.Queue()
+        if subject:
+            self._by_subject.setdefault(subject, set()).add(queue)
         async with self._lock:
             channel = self._channels.get(session_id)
             if channel is None:
@@ -242,6 +263,10 @@ class LiveHub:
         try:
             yield queue
         finally:
+            if subject and (mine := self._by_subject.get(subject)) is not None:
+                mine.discard(queue)
+                if not mine:
+                    del self._by_subject[subject]
             channel.subscribers.discard(queue)
             channel.local_presence[role] -= 1
             await self._announce(session_id, channel)

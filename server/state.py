@@ -110,7 +110,7 @@ class AppServices:
             tallies,
             webhooks,
             ballot_guard,
-            ControlChannel(relay, registry),
+            ControlChannel(relay, registry, live),
             Contributions(engine),
             ConnectionLimiter(settings.ws_connections_per_address),
         )

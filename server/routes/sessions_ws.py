@@ -21,7 +21,7 @@ from litestar import WebSocket, websocket
 from collab import CloseCode
 from server.actors import Refused, actor_from_token, token_of
 from server.guards import TOO_MANY_CONNECTIONS, TOO_MANY_MESSAGES, client_address
-from server.live import Snapshot
+from server.live import Closing, Snapshot
 from server.routes.polls import poll_views
 from server.services import ateliers as svc
 from server.state import AppServices
@@ -59,7 +59,7 @@ async def _follow(socket: WebSocket[Any, Any, Any], services: AppServices, sessi
         await _close(socket, 4403, "not a séance of your atelier")
         return
     counts = await svc.attendance_counts(services.engine, session_id)
-    async with services.live.follow(session_id, actor.role) as queue:
+    async with services.live.follow(session_id, actor.role, actor.participant_id) as queue:
         # Following first, then reading the polls: a ballot counted in between is in the
         # count, or reaches this node's tally board after it (numbered, so never twice).
         snapshot = Snapshot(
@@ -75,8 +75,8 @@ async def _follow(socket: WebSocket[Any, Any, Any], services: AppServices, sessi
         async def forward() -> None:
             while True:
                 data = await queue.get()
-                if not data:  # dropped as too slow: end, the client reconnects
-                    await _close(socket, 1013, "too slow, reconnect")
+                if isinstance(data, Closing):  # too slow (it reconnects), or revoked
+                    await _close(socket, data.code, data.reason)
                     return
                 await socket.send_text(data.decode())
 

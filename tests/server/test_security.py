@@ -6,6 +6,7 @@ another participant's answers."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 from collections.abc import Iterator
@@ -266,6 +267,28 @@ def test_a_revoked_participant_cannot_follow_the_seance(world: World) -> None:
     assert code == 4401
     assert reason is not None
     assert "revoked" in reason
+
+
+def test_revoking_someone_ends_the_seance_channel_they_have_open(world: World) -> None:
+    a = world.a
+    me = a.join("Perturbateur").json()
+
+    async def follow_then_revoke() -> tuple[int | None, str | None]:
+        url = live_url(world.server, a.session["id"], me["token"])
+        async with websockets.connect(url) as ws, asyncio.timeout(10):
+            assert json.loads(await ws.recv())["type"] == "snapshot"
+            revoked = await asyncio.to_thread(
+                a.http.post,
+                f"/api/participants/{me['participant']['id']}/revoke",
+                headers=a.auth(a.facilitator),
+            )
+            assert revoked.status_code == 200, revoked.text
+            with contextlib.suppress(websockets.ConnectionClosed):
+                async for _event in ws:  # events (presence…) may come first; then the end
+                    pass
+            return ws.close_code, ws.close_reason
+
+    assert asyncio.run(follow_then_revoke()) == (4401, "access revoked")
 
 
 # --- CORS: no foreign origin is ever granted -----------------------------------------------------
