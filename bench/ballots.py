@@ -20,9 +20,7 @@ import asyncio
 import bisect
 import contextlib
 import json
-import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +30,7 @@ from typing import Any
 import httpx
 import websockets
 
-from bench.procs import Proc, cpu_seconds, free_port, wait_port
+from bench.procs import cpu_seconds, start_atelier
 
 ROOT = Path(__file__).resolve().parent.parent
 METHODS = ["plurality", "approval", "dots", "score", "borda", "irv", "schulze", "majority_judgment"]
@@ -297,23 +295,11 @@ def table(rows: list[dict[str, Any]], voters: int, seconds: float, joined: float
 
 async def main_async(args: argparse.Namespace) -> str:
     workdir = Path(tempfile.mkdtemp(prefix="atelier-ballots-"))
-    database_url = args.database_url or f"sqlite+aiosqlite:///{workdir / 'atelier.db'}"
-    env = {
-        **os.environ,
-        "ATELIER_DATABASE_URL": database_url,
-        "ATELIER_SECRET_KEY": "bench-secret-key-bench-secret-key-0123",
-        "ATELIER_LOG_LEVEL": "WARNING",
-    }
-    atelier = str(Path(sys.executable).parent / "atelier")
-    await asyncio.to_thread(
-        subprocess.run, [atelier, "db", "upgrade"], env=env, check=True, capture_output=True
-    )
-    port = free_port()
-    server = Proc(
-        "atelier", [atelier, "serve", "--port", str(port)], env=env, log_path=workdir / "server.log"
-    )
+    settings = {"ATELIER_SECRET_KEY": "bench-secret-key-bench-secret-key-0123"}
+    if args.database_url:
+        settings["ATELIER_DATABASE_URL"] = args.database_url
+    server, port = await asyncio.to_thread(start_atelier, workdir, settings)
     try:
-        wait_port(port, server)
         bench = Bench(f"http://127.0.0.1:{port}", args.concurrency)
         joined = await bench.setup(args.voters, args.concurrency)
         rng = random.Random(args.seed)

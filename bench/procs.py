@@ -17,6 +17,7 @@ import select
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -256,3 +257,24 @@ def raise_nofile() -> tuple[int, int]:
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     return resource.getrlimit(resource.RLIMIT_NOFILE)
+
+
+def start_atelier(workdir: Path, settings: dict[str, str]) -> tuple[Proc, int]:
+    """One ``atelier serve`` on a free port, its database migrated first (a SQLite file in
+    ``workdir`` unless ``settings`` name another); ``settings`` are ``ATELIER_*`` variables.
+    Returns the process, once its port accepts connections, and the port."""
+
+    env = {
+        **os.environ,
+        "ATELIER_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'atelier.db'}",
+        "ATELIER_LOG_LEVEL": "WARNING",
+        **settings,
+    }
+    atelier = str(Path(sys.executable).parent / "atelier")
+    subprocess.run([atelier, "db", "upgrade"], env=env, check=True, capture_output=True)
+    port = free_port()
+    server = Proc(
+        "atelier", [atelier, "serve", "--port", str(port)], env=env, log_path=workdir / "server.log"
+    )
+    wait_port(port, server)
+    return server, port

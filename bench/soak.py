@@ -19,10 +19,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +30,7 @@ from pathlib import Path
 import httpx
 from pycrdt import Doc, Text
 
-from bench.procs import Proc, cpu_model, free_port, raise_nofile, status_kb, wait_port
+from bench.procs import cpu_model, raise_nofile, start_atelier, status_kb
 from server.auth import mint_grant
 from tests.ypy_client import YClient, connect
 
@@ -128,24 +126,13 @@ def slope(points: list[tuple[float, float]]) -> float:
 async def main_async(args: argparse.Namespace) -> str:
     raise_nofile()
     workdir = Path(tempfile.mkdtemp(prefix="atelier-soak-"))
-    env = {
-        **os.environ,
-        "ATELIER_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'atelier.db'}",
+    settings = {
         "ATELIER_SECRET_KEY": SECRET,
-        "ATELIER_LOG_LEVEL": "WARNING",
         "ATELIER_WS_CONNECTIONS_PER_ADDRESS": "0",  # every client is on 127.0.0.1
         "ATELIER_ROOM_IDLE_SECONDS": "2",  # rooms unload and load again during the run
     }
-    atelier = str(Path(sys.executable).parent / "atelier")
-    await asyncio.to_thread(
-        subprocess.run, [atelier, "db", "upgrade"], env=env, check=True, capture_output=True
-    )
-    port = free_port()
-    server = Proc(
-        "atelier", [atelier, "serve", "--port", str(port)], env=env, log_path=workdir / "server.log"
-    )
+    server, port = await asyncio.to_thread(start_atelier, workdir, settings)
     try:
-        wait_port(port, server)
         base = f"http://127.0.0.1:{port}"
         rng = random.Random(args.seed)
         rooms = [f"soak-{r}" for r in range(args.rooms)]
