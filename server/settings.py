@@ -84,6 +84,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     #: (fanout-1x200 p50 53 -> 19 ms without it, bench/RESULTS.md), and each connection keeps
     #: zlib state for it. Worth turning on only for clients on slow links with big documents.
     ws_per_message_deflate: bool = False
+    #: SQLite only: ``full`` — a commit is on disk, through a power loss, before any client
+    #: sees the edit; ``normal`` — it survives a crash of the process but may lose the last
+    #: commits on a power loss or an OS crash, for about 1–2 ms less per commit (README).
+    sqlite_synchronous: Literal["full", "normal"] = "full"
     #: Unknown join codes one address may try per minute before getting 429.
     join_failures_per_minute: int = 20
     #: Default lifetime of a grant minted by ``atelier grant``.

@@ -15,7 +15,7 @@ from collab import MemoryRelay, Relay, RoomPolicy, RoomRegistry
 from collab.group_commit import GroupCommitStore
 from server.contributions import Contributions
 from server.control import ControlChannel
-from server.db.doc_store import SQLITE_PRAGMAS, SqlDocumentStore
+from server.db.doc_store import SqlDocumentStore, sqlite_pragmas
 from server.guards import ConnectionLimiter, FailureLimiter, TokenBucket
 from server.live import LiveHub
 from server.webhooks import WebhookDispatcher
@@ -30,14 +30,16 @@ __all__ = ["AppServices", "create_engine"]
 log = logging.getLogger("atelier.server")
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, *, synchronous: str = "full") -> AsyncEngine:
+    """The application's engine; on SQLite, every connection gets :func:`sqlite_pragmas`."""
     if url.startswith("sqlite"):
+        pragmas = sqlite_pragmas(synchronous)
         engine = create_async_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_connection: object, _record: object) -> None:
             cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
-            for pragma in SQLITE_PRAGMAS:  # the same as the document store's own writer
+            for pragma in pragmas:  # the same as the document store's own writer
                 cursor.execute(pragma)
             cursor.close()
             # Transactions begin here, not in the driver (which begins only before a write)…
@@ -75,8 +77,8 @@ class AppServices:
 
     @classmethod
     def build(cls, settings: Settings) -> AppServices:
-        engine = create_engine(settings.database_url)
-        store = SqlDocumentStore(engine)
+        engine = create_engine(settings.database_url, synchronous=settings.sqlite_synchronous)
+        store = SqlDocumentStore(engine, synchronous=settings.sqlite_synchronous)
         relay: Relay = RedisRelay(settings.redis_url) if settings.redis_url else MemoryRelay()
         policy = RoomPolicy(
             compact_after_rows=settings.compact_after_rows,

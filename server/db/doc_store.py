@@ -20,18 +20,26 @@ from collab.store import LogStats, squash
 from server.db.models import Document, DocumentUpdate
 from server.db.writes import write_turn
 
-__all__ = ["SQLITE_PRAGMAS", "SqlDocumentStore"]
+__all__ = ["SQLITE_PRAGMAS", "SqlDocumentStore", "sqlite_pragmas"]
 
 log = logging.getLogger("atelier.store")
 
 #: Every SQLite connection of the application. WAL: readers do not block the writer.
-#: synchronous=FULL: a commit survives power loss, not only a crash of the process.
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
-    "PRAGMA synchronous=FULL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=30000",
 )
+
+
+def sqlite_pragmas(synchronous: str = "full") -> tuple[str, ...]:
+    """:data:`SQLITE_PRAGMAS` and the durability of a commit: ``full`` (the default) survives a
+    power loss; ``normal`` survives a crash of the process but may lose the last commits on a
+    power loss or an OS crash (``ATELIER_SQLITE_SYNCHRONOUS``)."""
+    if synchronous not in ("full", "normal"):
+        raise ValueError(f"synchronous must be full or normal, got {synchronous!r}")
+    return (*SQLITE_PRAGMAS, f"PRAGMA synchronous={synchronous.upper()}")
+
 
 #: How many times compaction re-reads a log that another compaction changed under it.
 _COMPACT_ATTEMPTS = 3
@@ -60,8 +68,9 @@ class _SqliteWriter:
     One thread also means one writer: transactions never wait on each other inside SQLite.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, pragmas: tuple[str, ...]) -> None:
         self._path = path
+        self._pragmas = pragmas
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
         self._conn: sqlite3.Connection | None = None
 
@@ -74,7 +83,7 @@ class _SqliteWriter:
     def _transaction(self, work: Callable[..., _T], args: tuple[Any, ...]) -> _T:
         if self._conn is None:
             conn = sqlite3.connect(self._path, timeout=30, isolation_level=None)
-            for pragma in SQLITE_PRAGMAS:
+            for pragma in self._pragmas:
                 conn.execute(pragma)
             self._conn = conn
         conn = self._conn
@@ -163,14 +172,16 @@ class SqlDocumentStore:
     Call :meth:`close` before disposing of the engine.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, synchronous: str = "full") -> None:
         self.engine = engine
         self._postgres = engine.dialect.name == "postgresql"
         self._insert = pg_insert if self._postgres else sqlite_insert
         path = engine.url.database
         self._stored: set[str] = set()  # documents whose row this store saw committed
         self._writer = (
-            _SqliteWriter(path) if not self._postgres and path and path != ":memory:" else None
+            _SqliteWriter(path, sqlite_pragmas(synchronous))
+            if not self._postgres and path and path != ":memory:"
+            else None
         )
 
     async def close(self) -> None:

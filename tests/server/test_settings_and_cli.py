@@ -43,6 +43,7 @@ def test_values_are_read_and_converted_from_the_environment() -> None:
         ({"ATELIER_WS_MESSAGE_BURST": "0"}, "ATELIER_WS_MESSAGE_BURST"),
         ({"ATELIER_MAX_REQUEST_BODY_BYTES": "0"}, "ATELIER_MAX_REQUEST_BODY_BYTES"),
         ({"ATELIER_FORWARDED_ALLOW_IPS": "10.0.0.1,proxy"}, "ATELIER_FORWARDED_ALLOW_IPS"),
+        ({"ATELIER_SQLITE_SYNCHRONOUS": "off"}, "ATELIER_SQLITE_SYNCHRONOUS"),
     ],
 )
 def test_a_bad_value_is_refused_naming_its_variable(environ: dict[str, str], named: str) -> None:
@@ -113,3 +114,41 @@ def test_migrations_apply_and_revert(tmp_path: object) -> None:
     for args in (("db", "upgrade"), ("db", "downgrade", "base"), ("db", "upgrade")):
         result = run_cli(*args, env={"ATELIER_DATABASE_URL": url})
         assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(("setting", "level"), [("full", 2), ("normal", 1)])
+def test_sqlite_commits_are_as_durable_as_the_setting_says(
+    tmp_path: object, setting: str, level: int
+) -> None:
+    """Both SQLite writers — the engine's connections and the document store's own — commit
+    with the chosen ``synchronous`` level (2 = FULL: through a power loss)."""
+    import asyncio
+    import sqlite3
+    from pathlib import Path
+
+    from server.db.doc_store import SqlDocumentStore
+    from server.db.migrate import upgrade
+    from server.state import create_engine
+
+    url = f"sqlite+aiosqlite:///{Path(str(tmp_path)) / 'atelier.db'}"
+    upgrade(url)
+    settings = load_settings({"ATELIER_DATABASE_URL": url, "ATELIER_SQLITE_SYNCHRONOUS": setting})
+
+    async def levels() -> tuple[int, int]:
+        engine = create_engine(url, synchronous=settings.sqlite_synchronous)
+        store = SqlDocumentStore(engine, synchronous=settings.sqlite_synchronous)
+        try:
+            async with engine.connect() as conn:
+                mine = (await conn.exec_driver_sql("PRAGMA synchronous")).scalar_one()
+
+            def writer_level(c: sqlite3.Connection) -> int:
+                return int(c.execute("PRAGMA synchronous").fetchone()[0])
+
+            assert store._writer is not None
+            theirs = await store._writer.run(writer_level)
+            return int(mine), theirs
+        finally:
+            await store.close()
+            await engine.dispose()
+
+    assert asyncio.run(levels()) == (level, level)
