@@ -95,17 +95,21 @@ class ServerSpec:
         if fresh:
             self.prepare(workdir)
         port = port or free_port()
+        proc = self.launch(self.key, port, workdir, persistent, logs)
+        return Running(self, proc, port, workdir, persistent)
+
+    def launch(self, name: str, port: int, workdir: Path, persistent: bool, logs: Path) -> Proc:
+        """One process of this server on ``port``, once the port accepts connections."""
         argv, env = self.argv_env(port, workdir, persistent)
-        full_env = {**os.environ, **env}
         proc = Proc(
-            self.key,
+            name,
             argv,
-            env=full_env,
+            env={**os.environ, **env},
             cwd=workdir,
-            log_path=logs / f"{workdir.name}.{self.key}.log",
+            log_path=logs / f"{workdir.name}.{name}.log",
         )
         wait_port(port, proc)
-        return Running(self, proc, port, workdir, persistent)
+        return proc
 
     def restart(self, running: Running, logs: Path) -> Running:
         stop(running)
@@ -238,16 +242,9 @@ class AtelierCluster(Atelier):
         try:
             for i in range(1, self.instances):
                 other = free_port()
-                argv, env = self.argv_env(other, workdir, persistent)
-                proc = Proc(
-                    f"{self.key}-{i}",
-                    argv,
-                    env={**os.environ, **env},
-                    cwd=workdir,
-                    log_path=logs / f"{workdir.name}.{self.key}-{i}.log",
+                first.others.append(
+                    self.launch(f"{self.key}-{i}", other, workdir, persistent, logs)
                 )
-                first.others.append(proc)
-                wait_port(other, proc)
                 first.ports.append(other)
         except BaseException:
             stop(first)
