@@ -17,13 +17,13 @@ from typing import Any
 from pycrdt import XmlFragment
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from collab.peer import Peer
 from collab.room import Room
 from domain.templates import TEMPLATES
 from server.db.models import ContributionRow, ProposalRow
-from server.db.writes import transaction
+from server.db.writes import reading, transaction
 
 __all__ = ["Contributions"]
 
@@ -53,7 +53,7 @@ class Contributions:
 
     async def _proposal_of(self, doc_id: str) -> tuple[str, tuple[str, ...]] | None:
         if doc_id not in self._proposals:
-            async with AsyncSession(self._engine.execution_options(read_only=True)) as session:
+            async with reading(self._engine) as session:
                 found = (
                     await session.execute(
                         select(ProposalRow.id, ProposalRow.kind).where(ProposalRow.doc_id == doc_id)

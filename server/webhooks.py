@@ -29,7 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from server.db.models import HandoffEventRow, WebhookDeliveryRow
-from server.db.writes import transaction
+from server.db.writes import reading, transaction
 from server.settings import Settings
 
 __all__ = ["WebhookDispatcher", "signature"]
@@ -117,7 +117,7 @@ class WebhookDispatcher:
                 )
             }
         await asyncio.gather(*(self._send(d, events[d.event_id]) for d in due))
-        async with AsyncSession(self._engine.execution_options(read_only=True)) as session:
+        async with reading(self._engine) as session:
             upcoming = await session.scalar(
                 select(WebhookDeliveryRow.next_attempt_at)
                 .where(

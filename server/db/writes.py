@@ -23,7 +23,7 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-__all__ = ["transaction", "write_turn"]
+__all__ = ["reading", "transaction", "write_turn"]
 
 _turns: WeakKeyDictionary[Engine, asyncio.Lock] = WeakKeyDictionary()
 
@@ -47,4 +47,14 @@ async def transaction(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
         AsyncSession(engine, expire_on_commit=False) as session,
         session.begin(),
     ):
+        yield session
+
+
+@contextlib.asynccontextmanager
+async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session that only reads: it takes no turn, and on SQLite its transaction is deferred
+    (no write lock), so it never waits behind writers."""
+    async with AsyncSession(
+        engine.execution_options(read_only=True), expire_on_commit=False
+    ) as session:
         yield session

@@ -20,6 +20,7 @@ from litestar import WebSocket, websocket
 
 from collab import CloseCode
 from server.actors import Refused, actor_from_token, token_of
+from server.db.writes import reading
 from server.guards import TOO_MANY_CONNECTIONS, TOO_MANY_MESSAGES, client_address
 from server.live import Closing, Snapshot
 from server.routes.polls import poll_views
@@ -53,7 +54,7 @@ async def _follow(socket: WebSocket[Any, Any, Any], services: AppServices, sessi
     except Refused as exc:
         await _close(socket, 4401, exc.en.rstrip(".").lower())
         return
-    async with svc.transaction(services.engine) as session:
+    async with reading(services.engine) as session:
         row = await session.get(svc.SessionRow, session_id)
     if row is None or row.atelier_id != actor.atelier_id:
         await _close(socket, 4403, "not a séance of your atelier")

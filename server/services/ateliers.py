@@ -56,7 +56,7 @@ from server.db.models import (
     ProposalRow,
     SessionRow,
 )
-from server.db.writes import transaction
+from server.db.writes import reading, transaction
 from server.errors import Problem
 from server.schemas import (
     AtelierCreate,
@@ -481,7 +481,7 @@ async def check_out(engine: AsyncEngine, actor: Actor, session_id: str) -> None:
 
 async def attendance_counts(engine: AsyncEngine, session_id: str) -> dict[str, int]:
     """How many people checked in, by role (everyone who came, including those who left)."""
-    async with transaction(engine) as session:
+    async with reading(engine) as session:
         rows = await session.execute(
             select(ParticipantRow.role, func.count())
             .join(AttendanceRow, AttendanceRow.participant_id == ParticipantRow.id)
