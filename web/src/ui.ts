@@ -45,3 +45,23 @@ export function loading(): HTMLElement {
 export function formatCode(code: string): string {
   return code.length === 8 ? `${code.slice(0, 4)}-${code.slice(4)}` : code;
 }
+
+/** A two-step action: ``start`` shows the question with ``confirm`` and ``cancel`` (focused on
+ * ``confirm``); ``cancel`` puts ``start`` back. Returns the switch, for the caller's outcome. */
+export function twoStep(
+  start: HTMLElement,
+  ask: HTMLElement,
+  confirm: HTMLElement,
+  cancel: HTMLElement,
+  onAsk: (on: boolean) => void = () => {},
+): (on: boolean) => void {
+  const asking = (on: boolean) => {
+    start.hidden = on;
+    ask.hidden = confirm.hidden = cancel.hidden = !on;
+    onAsk(on);
+    (on ? confirm : start).focus();
+  };
+  start.addEventListener("click", () => asking(true));
+  cancel.addEventListener("click", () => asking(false));
+  return asking;
+}

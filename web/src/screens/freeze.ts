@@ -7,7 +7,7 @@ import { api, download, errorText, type Proposal } from "../api";
 import { h, newId } from "../dom";
 import { t } from "../i18n";
 import type { Identity } from "../identity";
-import { errorRegion } from "../ui";
+import { errorRegion, twoStep } from "../ui";
 
 interface VersionSummary {
   proposal_id: string;
@@ -25,16 +25,9 @@ export function freezeSection(identity: Identity, sessionId: string): HTMLElemen
   const confirm = h("button", { type: "button", class: "primary", hidden: true }, t("freeze.confirm"));
   const cancel = h("button", { type: "button", hidden: true }, t("freeze.cancel"));
   const ask = h("p", { class: "notice", hidden: true, id: newId("freeze-ask") });
-  const asking = (on: boolean) => {
-    start.hidden = on;
-    confirm.hidden = !on;
-    cancel.hidden = !on;
-    ask.hidden = !on;
+  const asking = twoStep(start, ask, confirm, cancel, (on) => {
     ask.textContent = on ? t(lock.checked ? "freeze.ask_lock" : "freeze.ask") : "";
-    (on ? confirm : start).focus();
-  };
-  start.addEventListener("click", () => asking(true));
-  cancel.addEventListener("click", () => asking(false));
+  });
   confirm.addEventListener("click", async () => {
     error.show(null);
     confirm.disabled = true;
@@ -106,13 +99,7 @@ function handOverList(identity: Identity, sessionId: string): { el: HTMLElement;
     const ask = h("p", { class: "notice", hidden: true }, t("transmit.ask", { title: p.title }));
     const confirm = h("button", { type: "button", class: "primary small", hidden: true }, t("transmit.confirm"));
     const cancel = h("button", { type: "button", class: "small", hidden: true }, t("transmit.cancel"));
-    const asking = (on: boolean) => {
-      start.hidden = on;
-      ask.hidden = confirm.hidden = cancel.hidden = !on;
-      (on ? confirm : start).focus();
-    };
-    start.addEventListener("click", () => asking(true));
-    cancel.addEventListener("click", () => asking(false));
+    const asking = twoStep(start, ask, confirm, cancel);
     confirm.addEventListener("click", async () => {
       error.show(null);
       confirm.disabled = true;
