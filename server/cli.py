@@ -40,6 +40,7 @@ def serve(host: str | None, port: int | None, migrate: bool) -> None:
     if migrate:
         upgrade(settings.database_url)
     from server.logging import redact_uvicorn_logs
+    from server.ws_protocol import AtelierWebSocketProtocol
 
     app = create_app(settings)
     redact_uvicorn_logs()
@@ -54,8 +55,9 @@ def serve(host: str | None, port: int | None, migrate: bool) -> None:
         lifespan="on",
         access_log=False,  # its lines carry ?token= in the URL: grants must not reach logs
         # Chosen by measurement (bench/RESULTS.md): websockets' Sans-I/O protocol was as fast
-        # as the others at 1 x 200 and needs no extra dependency.
-        ws="websockets-sansio",
+        # as the others at 1 x 200 and needs no extra dependency; our subclass adds the direct
+        # write of broadcast frames (server/ws_protocol.py).
+        ws=AtelierWebSocketProtocol,
         ws_per_message_deflate=settings.ws_per_message_deflate,
         # The client address of every per-address limit: X-Forwarded-For from these proxies
         # only (uvicorn's own default would also read FORWARDED_ALLOW_IPS; one setting says it).

@@ -14,10 +14,10 @@ another, so "rooms per connection" is 1 by construction and needs no limit of it
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from litestar import WebSocket, websocket
@@ -29,23 +29,46 @@ from server.auth import DocGrant, InvalidGrant, token_from, verify_grant
 from server.guards import TOO_MANY_CONNECTIONS, TOO_MANY_MESSAGES, TokenBucket, client_address
 from server.services.ateliers import DocAccessRefused, doc_access_for
 from server.state import AppServices
+from server.ws_protocol import DIRECT_WRITE, binary_frame
 
 log = logging.getLogger("atelier.ws")
 
 DOC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$")
 _WRITER_GRACE = 5.0
+#: Broadcast frames are small; a big SyncStep2 is sent once and need not be kept.
+_CACHED_FRAME_BYTES = 64 * 1024
 
 
 class SocketTransport:
-    """Adapts a Litestar WebSocket to ``collab.Transport``."""
+    """Adapts a Litestar WebSocket to ``collab.Transport``.
 
-    __slots__ = ("_socket",)
+    ``send_now`` writes through the server's direct path (``server.ws_protocol``) when it has
+    one. A room sends the same frame to each of its peers in turn, so the encoded frame of the
+    last payload is kept and reused while the same bytes object comes back.
+    """
+
+    __slots__ = ("_socket", "_write")
+
+    _last: tuple[bytes, bytes] = (b"", b"")
 
     def __init__(self, socket: WebSocket) -> None:
         self._socket = socket
+        self._write: Callable[[bytes], bool] | None = socket.scope.get("extensions", {}).get(
+            DIRECT_WRITE
+        )
 
     async def send(self, frame: bytes) -> None:
         await self._socket.send({"type": "websocket.send", "bytes": frame})
+
+    def send_now(self, frame: bytes) -> bool:
+        if self._write is None:
+            return False
+        payload, wire = SocketTransport._last
+        if payload is not frame:
+            wire = binary_frame(frame)
+            if len(frame) <= _CACHED_FRAME_BYTES:
+                SocketTransport._last = (frame, wire)
+        return self._write(wire)
 
     async def close(self, code: int, reason: str) -> None:
         with contextlib.suppress(Exception):
@@ -119,7 +142,6 @@ async def _serve(socket: WebSocket, services: AppServices, doc_id: str) -> None:
         subject=subject,
         max_queued_frames=settings.max_queued_frames,
     )
-    writer = asyncio.create_task(peer.run_writer(), name=f"ws-writer:{doc_id}")
     try:
         async with services.registry.join(doc_id, peer) as room:
             tracker = await services.contributions.tracker(room)
@@ -128,10 +150,7 @@ async def _serve(socket: WebSocket, services: AppServices, doc_id: str) -> None:
         peer.close(CloseCode.TRY_AGAIN_LATER, "document unavailable, retry")
     finally:
         peer.close(CloseCode.NORMAL, "")
-        try:
-            await asyncio.wait_for(peer.closed.wait(), _WRITER_GRACE)
-        except TimeoutError:
-            writer.cancel()
+        await peer.wait_closed(_WRITER_GRACE)
 
 
 async def _read_frames(

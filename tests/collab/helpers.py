@@ -17,10 +17,19 @@ class RecordingTransport:
         self.frames: list[bytes] = []
         self.closed: tuple[int, str] | None = None
         self.changed = asyncio.Event()
+        self._direct = False
 
     async def send(self, frame: bytes) -> None:
         self.frames.append(frame)
         self.changed.set()
+
+    def send_now(self, frame: bytes) -> bool:
+        # Every other call writes at once: both of a peer's paths, interleaved, must keep order.
+        self._direct = not self._direct
+        if self._direct:
+            self.frames.append(frame)
+            self.changed.set()
+        return self._direct
 
     async def close(self, code: int, reason: str) -> None:
         self.closed = (code, reason)
@@ -47,11 +56,10 @@ class RecordingTransport:
         return str(self.doc().get(name, type=Text))
 
 
-def make_peer(read_only: bool = False) -> tuple[Peer, RecordingTransport, asyncio.Task[None]]:
+def make_peer(read_only: bool = False) -> tuple[Peer, RecordingTransport]:
     transport = RecordingTransport()
     peer = Peer(transport, read_only=read_only)
-    task = asyncio.create_task(peer.run_writer())
-    return peer, transport, task
+    return peer, transport
 
 
 def text_updates(*edits: tuple[int, str], client_id: int = 7) -> list[bytes]:

@@ -303,8 +303,8 @@ async def test_a_room_fed_mutated_frames_stays_whole(bad_frames: list[bytes]) ->
     store = MemoryDocumentStore()
     policy = RoomPolicy(max_document_bytes=64 * 1024, max_awareness_state_bytes=1024)
     reg = RoomRegistry(store, MemoryRelay(), policy=policy, idle_seconds=0)
-    fuzzer, _, _ = make_peer()
-    honest, honest_t, _ = make_peer()
+    fuzzer, _ = make_peer()
+    honest, honest_t = make_peer()
     before, after = text_updates((0, "avant "), (6, "après"), client_id=424242)
     async with reg.join("d", fuzzer) as room, reg.join("d", honest):
         await room.receive(honest, update_message(before))

@@ -49,7 +49,7 @@ async def test_no_sync_before_the_stored_state_is_loaded() -> None:
     await seeded(store, "d", "persisted")
     store.load_gate.clear()
     reg = registry(store)
-    peer, transport, _ = make_peer()
+    peer, transport = make_peer()
     joining = asyncio.create_task(reg.get("d"))
     await store.load_started.wait()
     assert store.load_calls == 1
@@ -98,8 +98,8 @@ async def test_an_update_is_stored_before_it_is_broadcast_and_reaches_the_sender
     store = SlowStore()
     reg = registry(store)
     room = await reg.get("d")
-    alice, alice_t, _ = make_peer()
-    bob, bob_t, _ = make_peer()
+    alice, alice_t = make_peer()
+    bob, bob_t = make_peer()
     room.add_peer(alice)
     room.add_peer(bob)
     store.append_gate.clear()
@@ -116,8 +116,8 @@ async def test_updates_arriving_together_are_sent_as_one_merged_update() -> None
     store = SlowStore()
     reg = registry(store)
     room = await reg.get("d")
-    writer, _, _ = make_peer()
-    reader, reader_t, _ = make_peer()
+    writer, _ = make_peer()
+    reader, reader_t = make_peer()
     room.add_peer(writer)
     room.add_peer(reader)
     store.append_gate.clear()
@@ -136,7 +136,7 @@ async def test_updates_arriving_together_are_sent_as_one_merged_update() -> None
 async def test_unload_while_a_save_is_pending_loses_nothing_and_never_doubles_the_room() -> None:
     store = SlowStore()
     reg = registry(store)
-    peer, _, _ = make_peer()
+    peer, _ = make_peer()
     async with reg.join("d", peer) as room:
         store.append_gate.clear()
         for u in text_updates((0, "a"), (1, "b")):
@@ -163,7 +163,7 @@ async def test_a_failing_store_is_retried_and_the_room_keeps_its_edits() -> None
         policy=RoomPolicy(store_retry_initial=0.001, store_retry_max=0.01),
     )
     room = await reg.get("d")
-    peer, transport, _ = make_peer()
+    peer, transport = make_peer()
     room.add_peer(peer)
     await room.receive(peer, update_message(text_updates((0, "kept"))[0]))
     await transport.wait_for(lambda: transport.text() == "kept")
@@ -199,7 +199,7 @@ async def test_a_room_whose_store_fails_says_so_until_an_append_lands() -> None:
         policy=RoomPolicy(store_retry_initial=0.001, store_retry_max=0.01),
     )
     room = await reg.get("d")
-    peer, transport, _ = make_peer()
+    peer, transport = make_peer()
     room.add_peer(peer)
     await room.receive(peer, update_message(text_updates((0, "kept"))[0]))
     await asyncio.wait_for(store.failed.wait(), 5)  # retried, and retried again
@@ -216,7 +216,7 @@ async def test_a_pending_update_survives_persist_reload_and_compaction() -> None
     u1, u2 = text_updates((0, "hello"), (5, " world"))
     store = MemoryDocumentStore()
     reg = registry(store)
-    peer, _, _ = make_peer()
+    peer, _ = make_peer()
     async with reg.join("d", peer) as room:
         await room.receive(peer, update_message(u2))  # its predecessor has not arrived
         assert str(room.doc.get("t", type=Text)) == ""
@@ -241,7 +241,7 @@ async def test_compaction_runs_once_the_log_is_long_enough() -> None:
         store, MemoryRelay(), idle_seconds=0, policy=RoomPolicy(compact_after_rows=5)
     )
     room = await reg.get("d")
-    peer, _, _ = make_peer()
+    peer, _ = make_peer()
     room.add_peer(peer)
     for u in text_updates(*[(i, "y") for i in range(12)]):
         await room.receive(peer, update_message(u))
@@ -274,7 +274,7 @@ async def test_a_room_loaded_with_a_long_log_compacts_it_for_the_next_load() -> 
 async def test_an_unloading_room_leaves_one_snapshot_behind() -> None:
     store = MemoryDocumentStore()
     reg = registry(store)
-    peer, _, _ = make_peer()
+    peer, _ = make_peer()
     async with reg.join("d", peer) as room:
         for u in text_updates((0, "a"), (1, "b"), (2, "c")):
             await room.receive(peer, update_message(u))
@@ -293,8 +293,8 @@ async def test_rooms_flushing_together_share_one_write_and_wait_for_its_commit()
     rooms = [await reg.get(name) for name in ("a", "b", "c")]
     writers, readers = [], []
     for room in rooms:
-        writer, _, _ = make_peer()
-        reader, reader_t, _ = make_peer()
+        writer, _ = make_peer()
+        reader, reader_t = make_peer()
         room.add_peer(writer)
         room.add_peer(reader)
         writers.append(writer)
@@ -316,8 +316,8 @@ async def test_rooms_flushing_together_share_one_write_and_wait_for_its_commit()
 async def test_a_malformed_frame_raises_and_the_room_lives_on() -> None:
     reg = registry()
     room = await reg.get("d")
-    bad, _, _ = make_peer()
-    good, good_t, _ = make_peer()
+    bad, _ = make_peer()
+    good, good_t = make_peer()
     room.add_peer(bad)
     room.add_peer(good)
     for frame in (
@@ -343,7 +343,7 @@ POISONS_MERGES = bytes.fromhex(
 async def test_an_update_yrs_could_not_write_back_is_refused_before_it_is_applied() -> None:
     store = MemoryDocumentStore()
     reg = registry(store)
-    fuzzer, _, _ = make_peer()
+    fuzzer, _ = make_peer()
     async with reg.join("d", fuzzer) as room:
         with pytest.raises(ProtocolError, match="cannot be stored readably"):
             await room.receive(fuzzer, update_message(UNWRITABLE))
@@ -354,8 +354,8 @@ async def test_an_update_yrs_could_not_write_back_is_refused_before_it_is_applie
 async def test_an_update_that_poisons_merges_is_stored_apart_and_the_document_still_loads() -> None:
     store = MemoryDocumentStore()
     reg = registry(store)
-    fuzzer, _, _ = make_peer()
-    honest, _, _ = make_peer()
+    fuzzer, _ = make_peer()
+    honest, _ = make_peer()
     async with reg.join("d", fuzzer) as room, reg.join("d", honest):
         # Both in one flush: merged into one row, they would be unreadable, and so the document.
         await room.receive(fuzzer, update_message(POISONS_MERGES))
@@ -376,7 +376,7 @@ async def test_a_read_only_peer_cannot_change_the_document_but_still_syncs() -> 
     await seeded(store, "d", "frozen")
     reg = registry(store)
     room = await reg.get("d")
-    reader, reader_t, _ = make_peer(read_only=True)
+    reader, reader_t = make_peer(read_only=True)
     room.add_peer(reader)
     await room.receive(reader, update_message(text_updates((0, "vandal"), client_id=99)[0]))
     await room.receive(reader, sync_step1_message(Doc().get_state()))
@@ -389,11 +389,11 @@ async def test_a_read_only_peer_cannot_change_the_document_but_still_syncs() -> 
 async def test_a_newcomer_gets_sync_step1_then_every_awareness_state() -> None:
     reg = registry()
     room = await reg.get("d")
-    ann, _, _ = make_peer()
+    ann, _ = make_peer()
     room.add_peer(ann)
     state = b'{"user":{"name":"Ann"}}'
     await room.receive(ann, awareness_message(b"\x01\x01\x01" + bytes([len(state)]) + state))
-    bob, bob_t, _ = make_peer()
+    bob, bob_t = make_peer()
     room.add_peer(bob)
     await bob_t.wait_for(lambda: len(bob_t.frames) >= 2)
     first, second = bob_t.messages()[:2]
@@ -404,8 +404,8 @@ async def test_a_newcomer_gets_sync_step1_then_every_awareness_state() -> None:
 
 async def test_a_leaving_peer_s_awareness_is_removed_for_everyone() -> None:
     reg = registry()
-    ann, ann_t, _ = make_peer()
-    bob, _, _ = make_peer()
+    ann, ann_t = make_peer()
+    bob, _ = make_peer()
     async with reg.join("d", ann) as room:
         async with reg.join("d", bob):
             state = b'{"user":{"name":"Bob"}}'
@@ -428,13 +428,12 @@ async def test_a_slow_client_is_closed_rather_than_fed_forever() -> None:
     from tests.collab.helpers import RecordingTransport
 
     transport = RecordingTransport()
-    slow = Peer(transport, max_queued_frames=3)  # no writer task: it never drains
+    slow = Peer(transport, max_queued_frames=3)
     room.add_peer(slow)
-    for _ in range(5):
+    for _ in range(6):  # its writer never runs meanwhile: nothing drains
         slow.send(b"\x03")
     assert slow.is_closing
-    writer = asyncio.create_task(slow.run_writer())
-    await writer
+    await slow.closed.wait()
     assert transport.closed == (CloseCode.TRY_AGAIN_LATER, "client too slow, reconnect")
 
 
@@ -443,8 +442,8 @@ async def test_two_nodes_on_one_broker_share_edits_and_presence() -> None:
     store = MemoryDocumentStore()
     one = RoomRegistry(store, broker.node("one"), idle_seconds=0)
     two = RoomRegistry(store, broker.node("two"), idle_seconds=0)
-    a, _, _ = make_peer()
-    b, b_t, _ = make_peer()
+    a, _ = make_peer()
+    b, b_t = make_peer()
     async with one.join("d", a) as room_a, two.join("d", b):
         await room_a.receive(a, update_message(text_updates((0, "across"))[0]))
         await b_t.wait_for(lambda: b_t.text() == "across")
@@ -463,8 +462,8 @@ async def test_a_presence_that_is_never_renewed_expires_for_everyone() -> None:
         room_factory=lambda *args: Room(*args, clock=lambda: now[0]),
     )
     room = await reg.get("d")
-    ghost, _, _ = make_peer()
-    watcher, watcher_t, _ = make_peer()
+    ghost, _ = make_peer()
+    watcher, watcher_t = make_peer()
     room.add_peer(ghost)
     room.add_peer(watcher)
     state = b'{"n":"ghost"}'
@@ -485,8 +484,8 @@ async def test_a_node_that_missed_a_relayed_update_catches_up_from_the_store() -
     policy = RoomPolicy(anti_entropy_interval=0.05, catch_up_grace=0.05)
     one = RoomRegistry(store, broker.node("one"), idle_seconds=0, policy=policy)
     two = RoomRegistry(store, broker.node("two"), idle_seconds=0, policy=policy)
-    a, _, _ = make_peer()
-    b, b_t, _ = make_peer()
+    a, _ = make_peer()
+    b, b_t = make_peer()
     async with one.join("d", a) as room_a, two.join("d", b) as room_b:
         # The relay drops node two's subscription for a while: a Redis pause, say.
         handlers = broker.channels["d"]

@@ -44,8 +44,8 @@ def one_insert(text: str, client_id: int) -> bytes:
 async def test_an_update_past_the_document_limit_is_refused_unapplied_unstored_unsent() -> None:
     store = MemoryDocumentStore()
     reg = registry(store)
-    ann, ann_t, _ = make_peer()
-    eve, _, _ = make_peer()
+    ann, ann_t = make_peer()
+    eve, _ = make_peer()
     first, second = text_updates((0, "a" * 500), (500, "b"), client_id=1)
     async with reg.join("d", ann) as room, reg.join("d", eve):
         await room.receive(ann, update_message(first))
@@ -67,7 +67,7 @@ async def test_an_update_past_the_document_limit_is_refused_unapplied_unstored_u
 
 async def test_small_updates_are_admitted_until_the_next_would_pass_the_limit() -> None:
     reg = registry(MemoryDocumentStore())
-    typist, _, _ = make_peer()
+    typist, _ = make_peer()
     updates = text_updates(*((i, "x") for i in range(LIMIT)), client_id=5)
     async with reg.join("d", typist) as room:
         for accepted, update in enumerate(updates):  # noqa: B007 — read after the loop
@@ -87,7 +87,7 @@ async def test_pending_updates_count_toward_the_limit_though_the_encoding_omits_
     # Updates whose first predecessor never comes stay pending: held in memory and stored,
     # yet absent from the document's own encoding. They must not pile up past the limit.
     reg = registry(MemoryDocumentStore())
-    eve, _, _ = make_peer()
+    eve, _ = make_peer()
     orphans = text_updates(*((i, "p" * 10) for i in range(0, 5000, 10)), client_id=9)[1:]
     async with reg.join("d", eve) as room:
         refused = False
@@ -108,7 +108,7 @@ async def test_a_document_already_past_the_limit_still_syncs_but_takes_no_writes
     store = MemoryDocumentStore()
     await store.append("d", [one_insert("old" * 1000, client_id=1)])
     reg = registry(store)
-    reader, reader_t, _ = make_peer()
+    reader, reader_t = make_peer()
     async with reg.join("d", reader) as room:
         with pytest.raises(LimitExceeded):
             await room.receive(reader, update_message(one_insert("new", client_id=2)))
@@ -118,8 +118,8 @@ async def test_a_document_already_past_the_limit_still_syncs_but_takes_no_writes
 
 async def test_an_awareness_state_past_its_limit_is_refused_and_kept_from_everyone() -> None:
     reg = registry(MemoryDocumentStore(), max_awareness_state_bytes=100)
-    ann, ann_t, _ = make_peer()
-    eve, _, _ = make_peer()
+    ann, ann_t = make_peer()
+    eve, _ = make_peer()
 
     def presence(client_id: int, state: str) -> bytes:
         entry = write_var_uint(client_id) + write_var_uint(1) + var_string(state)
@@ -145,7 +145,7 @@ def presence_of(*states: tuple[int, int, str]) -> bytes:
 
 async def test_an_awareness_update_with_too_many_states_is_refused_before_they_are_read() -> None:
     reg = registry(MemoryDocumentStore(), max_awareness_entries=10)
-    eve, _, _ = make_peer()
+    eve, _ = make_peer()
     async with reg.join("d", eve) as room:
         many = presence_of(*((cid, 1, "{}") for cid in range(1, 12)))
         with pytest.raises(LimitExceeded, match="awareness update of 11 states exceeds 10"):
@@ -155,8 +155,8 @@ async def test_an_awareness_update_with_too_many_states_is_refused_before_they_a
 
 async def test_a_connection_publishes_few_client_ids_though_it_may_echo_everyone_s() -> None:
     reg = registry(MemoryDocumentStore(), max_awareness_ids_per_peer=2)
-    ann, _, _ = make_peer()
-    bob, _, _ = make_peer()
+    ann, _ = make_peer()
+    bob, _ = make_peer()
     async with reg.join("d", ann) as room, reg.join("d", bob):
         await room.receive(ann, presence_of((11, 1, '{"n":"Ann"}')))
         await room.receive(ann, presence_of((12, 1, '{"n":"Ann, second tab"}')))
