@@ -28,7 +28,10 @@ class GroupCommitStore:
       nothing), so a caller may simply retry, as rooms do.
     * At most one write is in flight; appends that arrive meanwhile form the next one. Updates of
       one document keep their order; an ``append_many`` call is never split across writes.
-    * ``load`` and ``compact`` go straight to the inner store.
+    * ``load`` goes straight to the inner store; ``compact`` too, but one at a time: rooms fed
+      at the same pace reach their log limit together, and ten compactions at once (each a
+      merge holding the interpreter, then a write) held every room's appends for tens of
+      milliseconds (``bench/RESULTS.md`` §9).
 
     The writer is a task that starts with the first append and ends when nothing is pending, so
     there is nothing to close.
@@ -39,6 +42,7 @@ class GroupCommitStore:
         self._pending: dict[str, list[bytes]] = {}
         self._waiters: list[tuple[str, asyncio.Future[LogStats]]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._compacting = asyncio.Lock()
         #: Writes (transactions) made so far, and appends they carried: for tests and metrics.
         self.writes = 0
         self.appends = 0
@@ -47,7 +51,8 @@ class GroupCommitStore:
         return await self.inner.load(doc_id)
 
     async def compact(self, doc_id: str) -> None:
-        await self.inner.compact(doc_id)
+        async with self._compacting:
+            await self.inner.compact(doc_id)
 
     async def append(self, doc_id: str, updates: Sequence[bytes]) -> LogStats:
         return await self._enqueue(doc_id, updates)

@@ -313,6 +313,37 @@ async def test_rooms_flushing_together_share_one_write_and_wait_for_its_commit()
     assert store.append_calls == 1
 
 
+async def test_rooms_reaching_their_log_limit_together_compact_one_at_a_time() -> None:
+    class CountingStore(MemoryDocumentStore):
+        running = 0
+        most = 0
+
+        async def compact(self, doc_id: str) -> None:
+            CountingStore.running += 1
+            CountingStore.most = max(CountingStore.most, CountingStore.running)
+            await asyncio.sleep(0.01)  # a merge and a write take time
+            await super().compact(doc_id)
+            CountingStore.running -= 1
+
+    store = CountingStore()
+    reg = registry(GroupCommitStore(store), policy=RoomPolicy(compact_after_rows=3))  # type: ignore[arg-type]
+    names = [f"room-{n}" for n in range(6)]
+    rooms = [await reg.get(name) for name in names]
+    peers = [make_peer()[0] for _ in rooms]
+    for room, peer in zip(rooms, peers, strict=True):
+        room.add_peer(peer)
+    for update in text_updates((0, "a"), (1, "b"), (2, "c")):  # the same pace in every room
+        for room, peer in zip(rooms, peers, strict=True):
+            await room.receive(peer, update_message(update))
+        await asyncio.gather(*(room.wait_durable() for room in rooms))
+    for room, peer in zip(rooms, peers, strict=True):
+        room.remove_peer(peer)
+    await reg.unload_idle_now()  # each waits for its compaction under way
+    assert CountingStore.most == 1
+    for name in names:
+        assert len(await store.load(name)) == 1  # every one of them was compacted
+
+
 async def test_a_malformed_frame_raises_and_the_room_lives_on() -> None:
     reg = registry()
     room = await reg.get("d")
