@@ -4,7 +4,8 @@ The edit path, top to bottom::
 
     peer frame → decode → apply to the Doc (origin: a peer) → raw update queued for the log
     flusher: append the queued raw updates in one durable write → merge the document updates
-             of the batch into one → encode once → queue to every peer (the sender included)
+             of the batch into one → encode once → send to every peer (the sender included)
+             (the next batch's write is under way meanwhile)
              (a merge that would not read back is stored and sent update by update instead:
              collab.store explains why)
              → publish to the relay; past the log's limits, compact in the background
@@ -49,7 +50,7 @@ from collab.protocol import (
 )
 from collab.relay import Relay, RelayKind, RelayMessage
 from collab.relay import Subscription as RelaySubscription
-from collab.store import DocumentStore, apply_all, merge_readable, rewrites_readably
+from collab.store import DocumentStore, LogStats, apply_all, merge_readable, rewrites_readably
 
 __all__ = ["Room", "RoomPolicy", "RoomState"]
 
@@ -431,52 +432,84 @@ class Room:
     # --- the flusher ----------------------------------------------------------------------
 
     async def _flush_loop(self) -> None:
+        """Append each batch durably, then send it; the next batch's append overlaps the send.
+
+        One append of the room is in flight at a time, so the log keeps the order of receipt.
+        When a batch becomes durable and more edits have arrived meanwhile, the next append is
+        handed to the store *before* the durable batch is sent: the store's commit (an fsync)
+        and the broadcast (one socket write per peer) then run side by side instead of one
+        after the other.
+        """
+        durable: _Batch | None = None
+        while True:
+            if durable is None:
+                await self._wakeup.wait()
+            self._wakeup.clear()
+            batch = self._take_batch() if self._raw else None
+            append = asyncio.create_task(self._append(batch.rows)) if batch else None
+            try:
+                if durable is not None:
+                    if append is not None:
+                        for _ in range(_HANDOFF_TURNS):
+                            await asyncio.sleep(0)
+                    await self._send(durable)
+                    durable = None
+                if batch is not None and append is not None:
+                    batch.stats = await append
+                    durable = batch
+            except asyncio.CancelledError:
+                if append is not None:
+                    append.cancel()
+                raise
+
+    def _take_batch(self) -> _Batch:
+        raw, self._raw = self._raw, []
+        outgoing, self._outgoing = self._outgoing, []
+        rows = merge_readable(raw)  # one row, unless the merge would not read back
+        if self.policy.max_document_bytes:
+            self._note_pending(rows)
+        return _Batch(rows, outgoing, self._received)
+
+    async def _append(self, rows: list[bytes]) -> LogStats:
+        """Append until it lands: the updates stay in memory and in this batch meanwhile."""
         delay = self.policy.store_retry_initial
         while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            if not self._raw:
-                continue
-            raw, self._raw = self._raw, []
-            outgoing, self._outgoing = self._outgoing, []
-            received = self._received
-            rows = merge_readable(raw)  # one row, unless the merge would not read back
-            if self.policy.max_document_bytes:
-                self._note_pending(rows)
-            while True:
-                try:
-                    stats = await self._store.append(self.name, rows)
-                    break
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    # The updates stay in memory and in this batch; retry until it lands.
-                    self.store_failures += 1
-                    self.store_failing = True
-                    log.warning(
-                        "room %s: store append failed, retrying in %.2fs",
-                        self.name,
-                        delay,
-                        exc_info=True,
-                    )
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, self.policy.store_retry_max)
-            delay = self.policy.store_retry_initial
-            self.store_failing = False
-            self._appended_since_compaction = True
-            for update in merge_readable(outgoing) if outgoing else []:
-                message = update_message(update)
-                for peer in self.peers:
-                    peer.send(message)
-                self._spawn_publish(RelayKind.UPDATE, update)
-            async with self._progress:
-                self._stored = received
-                self._progress.notify_all()
-            if (
-                stats.rows >= self.policy.compact_after_rows
-                or stats.bytes >= self.policy.compact_after_bytes
-            ):
-                self._start_compaction()
+            try:
+                stats = await self._store.append(self.name, rows)
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self.store_failures += 1
+                self.store_failing = True
+                log.warning(
+                    "room %s: store append failed, retrying in %.2fs",
+                    self.name,
+                    delay,
+                    exc_info=True,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.policy.store_retry_max)
+        self.store_failing = False
+        self._appended_since_compaction = True
+        return stats
+
+    async def _send(self, batch: _Batch) -> None:
+        """Send a durable batch to every peer and to the relay; then it counts as stored."""
+        for update in merge_readable(batch.outgoing) if batch.outgoing else []:
+            message = update_message(update)
+            for peer in self.peers:
+                peer.send(message)
+            self._spawn_publish(RelayKind.UPDATE, update)
+        async with self._progress:
+            self._stored = batch.received
+            self._progress.notify_all()
+        stats = batch.stats
+        if stats is not None and (
+            stats.rows >= self.policy.compact_after_rows
+            or stats.bytes >= self.policy.compact_after_bytes
+        ):
+            self._start_compaction()
 
     def _start_compaction(self) -> None:
         """Compact in the background: the next batch need not wait for the merge."""
@@ -528,3 +561,18 @@ def _still_pending(updates: list[bytes], state: bytes) -> list[bytes]:
 
 
 _background: set[asyncio.Task[None]] = set()
+
+#: Loop turns the flusher yields after handing an append over, before it sends the previous
+#: batch: one for the append's task to enqueue it, one for the group-commit writer to pass it
+#: to the database. A store that needs more turns still works, with less overlap.
+_HANDOFF_TURNS = 2
+
+
+@dataclass(slots=True)
+class _Batch:
+    """Edits taken from the room together: stored as ``rows``, sent as ``outgoing``."""
+
+    rows: list[bytes]
+    outgoing: list[bytes]
+    received: int  # the room's count of received updates when it was taken
+    stats: LogStats | None = None

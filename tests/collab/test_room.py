@@ -16,6 +16,7 @@ from collab import (
     MemoryBroker,
     MemoryDocumentStore,
     MemoryRelay,
+    Peer,
     ProtocolError,
     Room,
     RoomRegistry,
@@ -26,6 +27,7 @@ from collab.protocol import (
     SyncStep2,
     SyncUpdate,
     awareness_message,
+    decode_message,
     sync_step1_message,
     update_message,
 )
@@ -342,6 +344,44 @@ async def test_rooms_reaching_their_log_limit_together_compact_one_at_a_time() -
     assert CountingStore.most == 1
     for name in names:
         assert len(await store.load(name)) == 1  # every one of them was compacted
+
+
+async def test_the_next_batch_is_being_written_while_the_last_one_is_sent() -> None:
+    store = SlowStore()
+    reg = registry(GroupCommitStore(store))  # type: ignore[arg-type]
+    room = await reg.get("d")
+    writer, _ = make_peer()
+    room.add_peer(writer)
+    writes_seen: list[int] = []  # writes begun when each update reached the reader
+
+    class Reader:
+        async def send(self, frame: bytes) -> None:
+            self.send_now(frame)
+
+        def send_now(self, frame: bytes) -> bool:
+            if isinstance(decode_message(frame), SyncUpdate):
+                writes_seen.append(store.append_calls)
+            return True
+
+        async def close(self, code: int, reason: str) -> None:
+            pass
+
+    room.add_peer(Peer(Reader()))
+    store.append_calls = 0
+    store.append_gate.clear()
+    first, second = text_updates((0, "a"), (1, "b"))
+    await room.receive(writer, update_message(first))
+    await asyncio.sleep(0.01)  # the first write is under way, held
+    await room.receive(writer, update_message(second))  # arrives meanwhile
+    store.append_gate.set()  # the first write lands …
+    await asyncio.sleep(0)
+    store.append_gate.clear()  # … the second will be held
+    await asyncio.sleep(0.05)
+    assert writes_seen == [2]  # "a" went out with the write of "b" already begun
+    store.append_gate.set()
+    await room.wait_durable()
+    assert writes_seen == [2, 2]
+    assert str(room.doc.get("t", type=Text)) == "ab"
 
 
 async def test_a_malformed_frame_raises_and_the_room_lives_on() -> None:
