@@ -540,39 +540,88 @@ class Bench:
 
     def run(self, scenarios: list[str], servers: list[ServerSpec]) -> None:
         for scenario in scenarios:
+            if scenario in FANOUT and self.args.repeat > 1:
+                self._run_fanout_rounds(scenario, servers)
+                continue
             for server in servers:
                 if server.key in CLUSTERS and scenario not in FANOUT and scenario != "trace":
                     continue  # joins and idle connections are one instance's business
-                log(f"== {scenario} × {server.label}")
-                t0 = time.monotonic()
-                try:
-                    if scenario in FANOUT:
-                        res = self.fanout(scenario, server)
-                    elif scenario == "trace":
-                        res = self.trace(server)
-                    elif scenario == "join":
-                        res = self.join(server)
-                    elif scenario == "idle":
-                        res = self.idle(server)
-                    else:
-                        raise ValueError(scenario)
-                except KeyboardInterrupt:
-                    raise
-                except Exception as exc:
-                    res = {"failed": f"{type(exc).__name__}: {str(exc)[:300]}"}
-                res["wall_s"] = time.monotonic() - t0
-                self.results.setdefault(scenario, {})[server.key] = res
-                log(f"   {summary(scenario, res)}  ({res['wall_s']:.0f}s)")
+                self._run_one(scenario, server)
                 if scenario == "join" and server.key == "atelier" and not self.args.no_store_seed:
-                    log(f"== join-store × {server.label}")
-                    t0 = time.monotonic()
-                    try:
-                        res = self.join_store(server)
-                    except Exception as exc:
-                        res = {"failed": f"{type(exc).__name__}: {str(exc)[:300]}"}
-                    res["wall_s"] = time.monotonic() - t0
-                    self.results.setdefault("join-store", {})[server.key] = res
-                    log(f"   {summary('join', res)}  ({res['wall_s']:.0f}s)")
+                    self._run_one("join-store", server)
+
+    def _measure(self, scenario: str, server: ServerSpec) -> dict[str, Any]:
+        if scenario in FANOUT:
+            return self.fanout(scenario, server)
+        if scenario == "trace":
+            return self.trace(server)
+        if scenario == "join":
+            return self.join(server)
+        if scenario == "join-store":
+            return self.join_store(server)
+        if scenario == "idle":
+            return self.idle(server)
+        raise ValueError(scenario)
+
+    def _run_one(self, scenario: str, server: ServerSpec) -> dict[str, Any]:
+        log(f"== {scenario} × {server.label}")
+        t0 = time.monotonic()
+        try:
+            res = self._measure(scenario, server)
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:
+            res = {"failed": f"{type(exc).__name__}: {str(exc)[:300]}"}
+        res["wall_s"] = time.monotonic() - t0
+        self.results.setdefault(scenario, {})[server.key] = res
+        summary_of = "join" if scenario == "join-store" else scenario
+        log(f"   {summary(summary_of, res)}  ({res['wall_s']:.0f}s)")
+        return res
+
+    def _run_fanout_rounds(self, scenario: str, servers: list[ServerSpec]) -> None:
+        """``--repeat N``: N rounds, each running every server once in turn, so that a slow
+        minute of the machine falls on all servers alike; each figure is the median of the
+        rounds (:func:`combine_rounds`)."""
+        runs: dict[str, list[dict[str, Any]]] = {s.key: [] for s in servers}
+        t0 = time.monotonic()
+        for round_no in range(1, self.args.repeat + 1):
+            for server in servers:
+                log(f"   round {round_no}/{self.args.repeat}")
+                runs[server.key].append(self._run_one(scenario, server))
+        for key, rounds in runs.items():
+            res = combine_rounds(rounds)
+            res["wall_s"] = time.monotonic() - t0
+            self.results.setdefault(scenario, {})[key] = res
+
+
+def combine_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """One fan-out result from several rounds of the same server: the median of each figure,
+    errors added up, exact only if every round was, and each round's p99 kept for the table."""
+    failed = [r["failed"] for r in rounds if "failed" in r]
+    if failed:
+        return {"failed": f"{len(failed)}/{len(rounds)} rounds failed: {failed[0]}"}
+
+    def median(key: str) -> Any:
+        values = sorted(r[key] for r in rounds if r.get(key) is not None)
+        return values[len(values) // 2] if values else None
+
+    combined = dict(rounds[len(rounds) // 2])
+    for key in (
+        "p50_ms",
+        "p95_ms",
+        "p99_ms",
+        "deliveries_per_s",
+        "backlog_s",
+        "server_cpu_pct",
+        "loadgen_cpu_pct",
+    ):
+        combined[key] = median(key)
+    combined["peak_rss_mb"] = max((r.get("peak_rss_mb") or 0 for r in rounds), default=None)
+    combined["errors"] = sum(r.get("errors", 0) for r in rounds)
+    combined["exact"] = all(r.get("exact") for r in rounds)
+    combined["incomplete"] = any(r.get("incomplete") for r in rounds)
+    combined["round_p99_ms"] = [r.get("p99_ms") for r in rounds]
+    return combined
 
 
 async def _seed_store(db: Path, room: str, updates: list[bytes]) -> None:
@@ -647,6 +696,11 @@ def _fanout_rows(r: dict[str, Any], drain: float) -> list[tuple[str, Any, str | 
         ("latency p50 (ms)", r.get("p50_ms"), "lower"),
         ("latency p95 (ms)", r.get("p95_ms"), "lower"),
         ("latency p99 (ms)", r.get("p99_ms"), "lower"),
+        *(
+            [("latency p99 of each round (ms)", " / ".join(fmt(v) for v in rounds), None)]
+            if (rounds := r.get("round_p99_ms"))
+            else []
+        ),
         ("deliveries/s", r.get("deliveries_per_s"), "higher"),
         ("backlog after last edit (s)", backlog, None),
         ("errors", r.get("errors"), None),
@@ -834,6 +888,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--clients", type=int, default=0, help="cap on clients per room in fan-out scenarios"
     )
     p.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="fan-out: rounds of every server in turn; figures are the rounds' medians (1)",
+    )
+    p.add_argument(
         "--workers",
         type=int,
         default=0,
@@ -978,6 +1038,7 @@ def main(argv: list[str] | None = None) -> int:
         f"CPU: {procs.cpu_model()}. Load: {load_avg} at the end. "
         f"Run took {time.monotonic() - started:.0f} s{' (interrupted)' if interrupted else ''}.",
         f"Settings: fan-out {args.duration:g} s of edits"
+        f"{f' × {args.repeat} rounds (medians)' if args.repeat > 1 else ''}"
         f"{f', ≤ {args.clients} clients/room' if args.clients else ''}, "
         f"drain ≤ {args.drain_timeout:g} s; trace {args.trace_txns:,} txns; "
         f"join {args.join_updates:,} updates; {args.idle:,} idle connections; "
