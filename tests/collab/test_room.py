@@ -42,6 +42,10 @@ def registry(store: MemoryDocumentStore | None = None, **kw: object) -> RoomRegi
     return RoomRegistry(store or MemoryDocumentStore(), MemoryRelay(), idle_seconds=0, **kw)  # type: ignore[arg-type]
 
 
+#: Retries of a failing store a few milliseconds apart, not seconds.
+FAST_RETRY = RoomPolicy(store_retry_initial=0.001, store_retry_max=0.01)
+
+
 async def seeded(store: MemoryDocumentStore, doc: str, text: str) -> None:
     await store.append(doc, text_updates((0, text)))
 
@@ -158,12 +162,7 @@ async def test_unload_while_a_save_is_pending_loses_nothing_and_never_doubles_th
 async def test_a_failing_store_is_retried_and_the_room_keeps_its_edits() -> None:
     store = SlowStore()
     store.fail_appends = 3
-    reg = RoomRegistry(
-        store,
-        MemoryRelay(),
-        idle_seconds=0,
-        policy=RoomPolicy(store_retry_initial=0.001, store_retry_max=0.01),
-    )
+    reg = registry(store, policy=FAST_RETRY)
     room = await reg.get("d")
     peer, transport = make_peer()
     room.add_peer(peer)
@@ -194,12 +193,7 @@ class FullDisk(MemoryDocumentStore):
 
 async def test_a_room_whose_store_fails_says_so_until_an_append_lands() -> None:
     store = FullDisk()
-    reg = RoomRegistry(
-        store,
-        MemoryRelay(),
-        idle_seconds=0,
-        policy=RoomPolicy(store_retry_initial=0.001, store_retry_max=0.01),
-    )
+    reg = registry(store, policy=FAST_RETRY)
     room = await reg.get("d")
     peer, transport = make_peer()
     room.add_peer(peer)
