@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from collab import MemoryRelay, Relay, RoomPolicy, RoomRegistry
 from collab.group_commit import GroupCommitStore
+from collab.offload import SquashWorker
 from server.contributions import Contributions
 from server.control import ControlChannel
 from server.db.doc_store import SqlDocumentStore, sqlite_pragmas
@@ -74,11 +75,16 @@ class AppServices:
     control: ControlChannel
     contributions: Contributions
     connections: ConnectionLimiter
+    squash_worker: SquashWorker
 
     @classmethod
     def build(cls, settings: Settings) -> AppServices:
         engine = create_engine(settings.database_url, synchronous=settings.sqlite_synchronous)
-        store = SqlDocumentStore(engine, synchronous=settings.sqlite_synchronous)
+        # Compaction squashes in a worker process: never a pause of every room on this instance.
+        squash_worker = SquashWorker()
+        store = SqlDocumentStore(
+            engine, synchronous=settings.sqlite_synchronous, squasher=squash_worker.squash
+        )
         relay: Relay = RedisRelay(settings.redis_url) if settings.redis_url else MemoryRelay()
         policy = RoomPolicy(
             compact_after_rows=settings.compact_after_rows,
@@ -115,6 +121,7 @@ class AppServices:
             ControlChannel(relay, registry, live),
             Contributions(engine),
             ConnectionLimiter(settings.ws_connections_per_address),
+            squash_worker,
         )
 
     def message_bucket(self) -> TokenBucket | None:
@@ -150,4 +157,5 @@ class AppServices:
         await self.webhooks.close()
         await self.relay.close()
         await self.store.close()
+        await self.squash_worker.close()
         await self.engine.dispose()

@@ -6,12 +6,12 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, delete, func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -59,24 +59,27 @@ _PG_COUNT_APPENDS = text(
 )
 
 
-class _SqliteWriter:
-    """The one connection that writes documents to a SQLite file, in a thread of its own.
+class _SqliteThread:
+    """One connection to a SQLite file, used in a thread of its own.
 
     A whole transaction runs in that thread as one call, so the event loop pays one hop per
     transaction. Through aiosqlite every statement is a hop, and each hop waits for a turn of a
     busy loop: a dozen of them per commit made a commit cost tens of milliseconds under load.
-    One thread also means one writer: transactions never wait on each other inside SQLite.
+    The writer's one thread also means one writer: transactions never wait on each other inside
+    SQLite. A reader (``begin="BEGIN"``, deferred) reads one state of the file while the writer
+    goes on (WAL).
     """
 
-    def __init__(self, path: str, pragmas: tuple[str, ...]) -> None:
+    def __init__(self, path: str, pragmas: tuple[str, ...], begin: str = "BEGIN IMMEDIATE") -> None:
         self._path = path
         self._pragmas = pragmas
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+        self._begin = begin
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
         self._conn: sqlite3.Connection | None = None
 
     async def run(self, work: Callable[..., _T], *args: Any) -> _T:
-        """``work(connection, *args)`` inside ``BEGIN IMMEDIATE`` … ``COMMIT``; rolled back if
-        it raises."""
+        """``work(connection, *args)`` inside ``BEGIN`` … ``COMMIT``; rolled back if it
+        raises."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._transaction, work, args)
 
@@ -88,7 +91,7 @@ class _SqliteWriter:
             self._conn = conn
         conn = self._conn
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(self._begin)
             result = work(conn, *args)
             conn.execute("COMMIT")
         except BaseException:
@@ -105,6 +108,10 @@ class _SqliteWriter:
 
         await asyncio.get_running_loop().run_in_executor(self._executor, close)
         self._executor.shutdown(wait=False)
+
+
+async def _squash_inline(parts: Sequence[bytes]) -> bytes:
+    return squash(parts)
 
 
 def _sqlite_time(now: datetime) -> str:
@@ -135,6 +142,19 @@ def _sqlite_append(
     return stats
 
 
+def _sqlite_read_log(
+    conn: sqlite3.Connection, doc_id: str
+) -> tuple[bool, bytes | None, list[tuple[int, bytes]]]:
+    """Whether the document exists, its snapshot and its rows (id, data), in one read."""
+    found = conn.execute(f"SELECT snapshot FROM {_DOCS} WHERE id = ?", (doc_id,)).fetchone()
+    if found is None:
+        return False, None, []
+    rows = conn.execute(
+        f"SELECT id, data FROM {_UPDATES} WHERE document_id = ? ORDER BY id", (doc_id,)
+    ).fetchall()
+    return True, found[0], rows
+
+
 def _sqlite_replace(
     conn: sqlite3.Connection,
     doc_id: str,
@@ -163,31 +183,40 @@ class SqlDocumentStore:
     """Each write is one transaction; see :class:`collab.store.DocumentStore` for the contract.
 
     SQLite has one write lock per database: this store writes through one connection of its
-    own, in one thread (:class:`_SqliteWriter`), so its transactions take turns instead of
+    own, in one thread (:class:`_SqliteThread`), so its transactions take turns instead of
     meeting in SQLite's busy handler (which sleeps up to 100 ms per retry). Reads go through the
-    engine (WAL: they never wait for the writer). The CPU-heavy part of compaction, the merge,
-    runs outside any transaction. Wrap the store in :class:`collab.group_commit.GroupCommitStore`
-    so that the appends of all rooms share transactions. On PostgreSQL writes run concurrently,
+    engine (WAL: they never wait for the writer), but for compaction's, which has a thread and
+    connection of its own. The CPU-heavy part of compaction, the squash, runs outside any
+    transaction, in ``squasher`` if given (a :class:`collab.offload.SquashWorker`'s, so that it
+    does not hold the event loop), else inline. Wrap the store in
+    :class:`collab.group_commit.GroupCommitStore` so that the appends of all rooms share
+    transactions. On PostgreSQL writes run concurrently,
     ordered by document id so that two batches never wait on each other's rows in a cycle.
     Call :meth:`close` before disposing of the engine.
     """
 
-    def __init__(self, engine: AsyncEngine, *, synchronous: str = "full") -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        synchronous: str = "full",
+        squasher: Callable[[Sequence[bytes]], Awaitable[bytes]] | None = None,
+    ) -> None:
         self.engine = engine
         self._postgres = engine.dialect.name == "postgresql"
         self._insert = pg_insert if self._postgres else sqlite_insert
         path = engine.url.database
         self._stored: set[str] = set()  # documents whose row this store saw committed
-        self._writer = (
-            _SqliteWriter(path, sqlite_pragmas(synchronous))
-            if not self._postgres and path and path != ":memory:"
-            else None
-        )
+        self._squasher = squasher
+        on_file = not self._postgres and path and path != ":memory:"
+        self._writer = _SqliteThread(path, sqlite_pragmas(synchronous)) if on_file else None
+        self._reader = _SqliteThread(path, SQLITE_PRAGMAS, begin="BEGIN") if on_file else None
 
     async def close(self) -> None:
-        """Release the SQLite writer's connection and thread (nothing to do on PostgreSQL)."""
-        if self._writer is not None:
-            await self._writer.close()
+        """Release the SQLite threads and connections (nothing to do on PostgreSQL)."""
+        for thread in (self._writer, self._reader):
+            if thread is not None:
+                await thread.close()
 
     @contextlib.asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncConnection]:
@@ -305,41 +334,46 @@ class SqlDocumentStore:
         only rows it merged: a row appended meanwhile is kept.
         """
         for _ in range(_COMPACT_ATTEMPTS):
-            async with self.engine.connect() as connection:
-                conn = await connection.execution_options(read_only=True)
-                found = (
-                    await conn.execute(select(Document.snapshot).where(Document.id == doc_id))
-                ).first()
-                if found is None:
-                    return
-                rows = (
-                    await conn.execute(
-                        select(DocumentUpdate.id, DocumentUpdate.data)
-                        .where(DocumentUpdate.document_id == doc_id)
-                        .order_by(DocumentUpdate.id)
-                    )
-                ).all()
-            if not rows:
+            exists, snapshot, rows = await self._read_log(doc_id)
+            if not exists or not rows:
                 return
-            parts = ([found.snapshot] if found.snapshot is not None else []) + [
-                r.data for r in rows
-            ]
+            parts = ([snapshot] if snapshot is not None else []) + [data for _, data in rows]
             log.debug("compact %s: merging %d rows", doc_id, len(rows))
-            merged = squash(parts)
-            if await self._replace(doc_id, found.snapshot, rows, merged):
+            merged = await (self._squasher or _squash_inline)(parts)
+            if await self._replace(doc_id, snapshot, rows, merged):
                 log.debug("compact %s: done, snapshot of %d bytes", doc_id, len(merged))
                 return
             log.debug("compact %s: changed meanwhile, reading again", doc_id)
+
+    async def _read_log(self, doc_id: str) -> tuple[bool, bytes | None, list[tuple[int, bytes]]]:
+        """Whether the document exists, its snapshot and its rows (id, data), read at once."""
+        if self._reader is not None:
+            return await self._reader.run(_sqlite_read_log, doc_id)
+        async with self.engine.connect() as connection:
+            conn = await connection.execution_options(read_only=True)
+            found = (
+                await conn.execute(select(Document.snapshot).where(Document.id == doc_id))
+            ).first()
+            if found is None:
+                return False, None, []
+            rows = (
+                await conn.execute(
+                    select(DocumentUpdate.id, DocumentUpdate.data)
+                    .where(DocumentUpdate.document_id == doc_id)
+                    .order_by(DocumentUpdate.id)
+                )
+            ).all()
+        return True, found.snapshot, [(r.id, r.data) for r in rows]
 
     async def _replace(
         self,
         doc_id: str,
         snapshot: bytes | None,
-        rows: Sequence[Row[tuple[int, bytes]]],
+        rows: Sequence[tuple[int, bytes]],
         merged: bytes,
     ) -> bool:
-        last_id = rows[-1].id
-        taken_bytes = sum(len(r.data) for r in rows)
+        last_id = rows[-1][0]
+        taken_bytes = sum(len(data) for _, data in rows)
         if self._writer is not None:
             async with write_turn(self.engine):
                 return await self._writer.run(

@@ -10,6 +10,7 @@ import pytest
 from pycrdt import Doc, Text
 
 from collab import DocumentStore, GroupCommitStore, LogStats, MemoryDocumentStore
+from collab.offload import SquashWorker
 from tests.collab.helpers import text_updates
 from tests.conftest import DATABASES, migrated_database
 
@@ -26,8 +27,18 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str | 
         yield url
 
 
+@pytest.fixture(scope="module")
+def squash_worker() -> Iterator[SquashWorker]:
+    """The SQL stores squash in a worker process, as the server's do."""
+    worker = SquashWorker()
+    yield worker
+    asyncio.run(worker.close())
+
+
 @pytest.fixture
-async def store(store_url: str | None) -> AsyncIterator[DocumentStore]:
+async def store(
+    store_url: str | None, squash_worker: SquashWorker
+) -> AsyncIterator[DocumentStore]:
     if store_url is None:
         yield MemoryDocumentStore()
         return
@@ -35,7 +46,7 @@ async def store(store_url: str | None) -> AsyncIterator[DocumentStore]:
     from server.state import create_engine
 
     engine = create_engine(store_url)
-    sql_store = SqlDocumentStore(engine)
+    sql_store = SqlDocumentStore(engine, squasher=squash_worker.squash)
     try:
         yield sql_store
     finally:

@@ -1,0 +1,76 @@
+"""Compaction's squash, run in a worker process so that it never holds the event loop.
+
+A squash rebuilds the whole document (:func:`collab.store.squash`), and pycrdt keeps the GIL
+while Yrs works: in a thread it would stall the loop just the same. At 1 room × 200 clients a
+room reaches its log limit every second or so, and each squash of its growing document (4 to
+12 ms, growing with the document) delayed every edit that arrived meanwhile: a tenth of the
+p99 (``bench/RESULTS.md`` §10). In another process it costs the loop one pickle of the parts.
+
+The worker is started on first use (``spawn``: a fresh interpreter, never a fork of a process
+that runs threads) and restarted if it dies; a squash it could not make raises
+:class:`~collab.store.StoreError` here, as :func:`~collab.store.squash` would inline, and the
+log is kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import multiprocessing
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from collab.store import StoreError, squash
+
+__all__ = ["SquashWorker"]
+
+
+def _squash_here(parts: list[bytes]) -> tuple[bool, bytes | str]:
+    # Runs in the worker. Any failure comes back as text: a pyo3 PanicException would not even
+    # unpickle in the parent.
+    try:
+        return True, squash(parts)
+    except Exception as exc:
+        return False, str(exc)
+    except BaseException as exc:  # a Yrs panic
+        if type(exc).__name__ != "PanicException":
+            raise
+        return False, f"Yrs panicked: {exc}"
+
+
+class SquashWorker:
+    """``await worker.squash(parts)``: :func:`collab.store.squash` in a worker process."""
+
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+        #: Squashes made by the worker (tests, metrics).
+        self.squashes = 0
+
+    async def squash(self, parts: Sequence[bytes]) -> bytes:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn")
+            )
+        pool = self._pool
+        try:
+            ok, result = await asyncio.get_running_loop().run_in_executor(
+                pool, _squash_here, list(parts)
+            )
+        except BrokenProcessPool as exc:
+            if self._pool is pool:
+                self._pool = None  # the next squash starts a new worker
+            pool.shutdown(wait=False)
+            raise StoreError("the squash worker died; the log is kept as it is") from exc
+        if not ok:
+            raise StoreError(str(result))
+        assert isinstance(result, bytes)
+        self.squashes += 1
+        return result
+
+    async def close(self) -> None:
+        """Stop the worker (a squash in flight is abandoned: its log is kept)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            stop = functools.partial(pool.shutdown, wait=True, cancel_futures=True)
+            await asyncio.get_running_loop().run_in_executor(None, stop)
