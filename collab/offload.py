@@ -7,7 +7,8 @@ room reaches its log limit every second or so, and each squash of its growing do
 p99 (``bench/RESULTS.md`` §10). In another process it costs the loop one pickle of the parts.
 
 The worker is started on first use (``spawn``: a fresh interpreter, never a fork of a process
-that runs threads) and restarted if it dies; a squash it could not make raises
+that runs threads), dies with the server (``PR_SET_PDEATHSIG`` on Linux: a killed server must
+not leave it behind) and is restarted if it dies; a squash it could not make raises
 :class:`~collab.store.StoreError` here, as :func:`~collab.store.squash` would inline, and the
 log is kept.
 """
@@ -15,8 +16,13 @@ log is kept.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
+import ctypes.util
 import functools
 import multiprocessing
+import os
+import signal
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -24,6 +30,19 @@ from concurrent.futures.process import BrokenProcessPool
 from collab.store import StoreError, squash
 
 __all__ = ["SquashWorker"]
+
+
+def _die_with(parent: int) -> None:
+    """In the worker, first: ask Linux to kill it when its parent dies, so a server that is
+    killed (SIGKILL, the OOM killer) leaves no worker behind."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it died before the request was made
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _squash_here(parts: list[bytes]) -> tuple[bool, bytes | str]:
@@ -50,7 +69,10 @@ class SquashWorker:
     async def squash(self, parts: Sequence[bytes]) -> bytes:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_die_with,
+                initargs=(os.getpid(),),
             )
         pool = self._pool
         try:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import textwrap
+import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +19,8 @@ from tests.collab.helpers import text_updates
 from tests.collab.test_room import POISONS_MERGES
 
 pytestmark = pytest.mark.anyio
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -56,3 +63,51 @@ async def test_a_worker_that_dies_fails_its_squash_and_the_next_one_starts_a_new
 async def test_nothing_to_squash_is_a_store_error_not_a_crash(worker: SquashWorker) -> None:
     with pytest.raises(StoreError, match="nothing to squash"):
         await worker.squash([])
+
+
+def test_a_killed_server_leaves_no_worker_behind(tmp_path: Path) -> None:
+    # A process that starts a worker, reports its pid, and is then killed with SIGKILL.
+    script = tmp_path / "server.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import asyncio, sys, time
+            from collab.offload import SquashWorker
+            from tests.collab.helpers import text_updates
+
+            async def main():
+                worker = SquashWorker()
+                await worker.squash(text_updates((0, "a")))
+                print(*worker._pool._processes, flush=True)
+                time.sleep(60)
+
+            if __name__ == "__main__":  # spawn imports this file again in the worker
+                asyncio.run(main())
+            """
+        )
+    )
+    server = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        assert server.stdout is not None
+        (worker_pid,) = map(int, server.stdout.readline().split())
+        assert _alive(worker_pid)
+    finally:
+        server.kill()
+        server.wait()
+    deadline = time.monotonic() + 10
+    while _alive(worker_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(worker_pid), "the squash worker outlived its killed server"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
