@@ -165,14 +165,35 @@ def wait_port(port: int, proc: Proc, timeout: float = 60.0) -> None:
 
 
 def cpu_seconds(pid: int) -> float:
-    """utime + stime of ``pid`` (seconds); 0 if it is gone."""
+    """CPU time of ``pid`` and of its children it has waited for (utime + stime + cutime +
+    cstime, seconds); 0 if it is gone."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as fh:
             stat = fh.read()
     except OSError:
         return 0.0
     fields = stat[stat.rindex(b")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / _CLK_TCK
+    return sum(int(f) for f in fields[11:15]) / _CLK_TCK
+
+
+def with_descendants(pids: list[int]) -> set[int]:
+    """``pids`` and every process they started that is still running (a server's worker
+    processes count as the server: its squash worker, say)."""
+    found: set[int] = set()
+    todo = list(pids)
+    while todo:
+        pid = todo.pop()
+        if pid in found:
+            continue
+        found.add(pid)
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            with contextlib.suppress(OSError), open(f"/proc/{pid}/task/{tid}/children") as fh:
+                todo.extend(int(child) for child in fh.read().split())
+    return found
 
 
 def status_kb(pid: int, key: str) -> int:
@@ -199,13 +220,13 @@ class Sampler(threading.Thread):
 
     def snapshot(self) -> tuple[float, dict[str, tuple[float, int]]]:
         now = time.monotonic()
-        data = {
-            name: (
-                sum(cpu_seconds(p) for p in pids),
-                sum(status_kb(p, "VmRSS") for p in pids),
+        data = {}
+        for name, pids in self.groups.items():
+            tree = with_descendants(pids)
+            data[name] = (
+                sum(cpu_seconds(p) for p in tree),
+                sum(status_kb(p, "VmRSS") for p in tree),
             )
-            for name, pids in self.groups.items()
-        }
         return now, data
 
     def run(self) -> None:
