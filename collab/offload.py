@@ -34,12 +34,18 @@ __all__ = ["SquashWorker"]
 
 def _die_with(parent: int) -> None:
     """In the worker, first: ask Linux to kill it when its parent dies, so a server that is
-    killed (SIGKILL, the OOM killer) leaves no worker behind."""
+    killed (SIGKILL, the OOM killer) leaves no worker behind; and ignore the signals that ask
+    the server to stop."""
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # it died before the request was made
         os._exit(1)
+    # Ctrl-C reaches the whole process group, and systemd's stop every process of the unit:
+    # the worker must outlive them long enough to make the compactions of the server's
+    # shutdown. It ends when the server shuts the pool down, or dies with it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 _PR_SET_PDEATHSIG = 1

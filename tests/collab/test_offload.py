@@ -111,3 +111,19 @@ def _alive(pid: int) -> bool:
             return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+async def test_the_signal_that_stops_the_server_leaves_the_worker_for_its_last_compactions(
+    worker: SquashWorker, stop: signal.Signals
+) -> None:
+    # Ctrl-C reaches the whole process group; systemd signals every process of the unit. The
+    # server then closes its rooms, compacting each: the worker must still be there.
+    log = text_updates((0, "a"), (1, "b"))
+    await worker.squash(log)
+    assert worker._pool is not None
+    (pid,) = worker._pool._processes
+    os.kill(pid, stop)
+    assert await worker.squash(log) == squash(log)
+    assert worker._pool is not None
+    assert list(worker._pool._processes) == [pid]  # the same worker
