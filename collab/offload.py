@@ -20,6 +20,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import functools
+import logging
 import multiprocessing
 import os
 import signal
@@ -30,6 +31,8 @@ from concurrent.futures.process import BrokenProcessPool
 from collab.store import StoreError, squash
 
 __all__ = ["SquashWorker"]
+
+log = logging.getLogger("atelier.collab")
 
 
 def _die_with(parent: int) -> None:
@@ -65,21 +68,38 @@ def _squash_here(parts: list[bytes]) -> tuple[bool, bytes | str]:
 
 
 class SquashWorker:
-    """``await worker.squash(parts)``: :func:`collab.store.squash` in a worker process."""
+    """``await worker.squash(parts)``: :func:`collab.store.squash` in a worker process.
+
+    A worker that dies fails its squash (the log is kept; the next squash starts a new one). A
+    worker that keeps dying before it squashes anything (it cannot start here: the server was
+    started from a main module that cannot be imported again, say) is given up after
+    :attr:`GIVE_UP_AFTER` deaths in a row: squashes run inline from then on, holding the loop
+    as they did before the worker existed, rather than leaving every log to grow.
+    """
+
+    GIVE_UP_AFTER = 3
 
     def __init__(self) -> None:
         self._pool: ProcessPoolExecutor | None = None
-        #: Squashes made by the worker (tests, metrics).
+        self._deaths = 0  # in a row, without a squash in between
+        #: Squashes made by the worker, and inline once it was given up (tests, metrics).
         self.squashes = 0
+        self.inline_squashes = 0
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_die_with,
+            initargs=(os.getpid(),),
+        )
 
     async def squash(self, parts: Sequence[bytes]) -> bytes:
+        if self._deaths >= self.GIVE_UP_AFTER:
+            self.inline_squashes += 1
+            return squash(parts)
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                max_workers=1,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_die_with,
-                initargs=(os.getpid(),),
-            )
+            self._pool = self._new_pool()
         pool = self._pool
         try:
             ok, result = await asyncio.get_running_loop().run_in_executor(
@@ -89,7 +109,14 @@ class SquashWorker:
             if self._pool is pool:
                 self._pool = None  # the next squash starts a new worker
             pool.shutdown(wait=False)
+            self._deaths += 1
+            if self._deaths == self.GIVE_UP_AFTER:
+                log.error(
+                    "the squash worker died %d times in a row; squashing inline from now on",
+                    self._deaths,
+                )
             raise StoreError("the squash worker died; the log is kept as it is") from exc
+        self._deaths = 0
         if not ok:
             raise StoreError(str(result))
         assert isinstance(result, bytes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import textwrap
 import time
 from collections.abc import AsyncIterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -127,3 +129,30 @@ async def test_the_signal_that_stops_the_server_leaves_the_worker_for_its_last_c
     assert await worker.squash(log) == squash(log)
     assert worker._pool is not None
     assert list(worker._pool._processes) == [pid]  # the same worker
+
+
+class _NoStartWorker(SquashWorker):
+    """A worker process that cannot start here (its initializer fails, as the import of an
+    unimportable main module would)."""
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_fail
+        )
+
+
+def _fail() -> None:
+    raise RuntimeError("this worker cannot start")
+
+
+async def test_a_worker_that_cannot_start_is_given_up_and_logs_are_still_compacted() -> None:
+    worker = _NoStartWorker()
+    log = text_updates((0, "a"), (1, "b"))
+    try:
+        for _ in range(SquashWorker.GIVE_UP_AFTER):
+            with pytest.raises(StoreError, match="died"):
+                await worker.squash(log)
+        assert await worker.squash(log) == squash(log)  # inline now
+        assert worker.inline_squashes == 1
+    finally:
+        await worker.close()
