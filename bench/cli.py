@@ -209,7 +209,9 @@ class Bench:
             finally:
                 sampler.stop()
                 workers.stop()
-            vmhwm = sum(procs.status_kb(pid, "VmHWM") for pid in running.pids)
+            vmhwm = sum(
+                procs.status_kb(pid, "VmHWM") for pid in procs.with_descendants(running.pids)
+            )
             self.check_alive(running)
         finally:
             stop(running)
@@ -309,7 +311,9 @@ class Bench:
                 sampler.stop()
                 observers.stop()
                 writer.stop()
-            vmhwm = sum(procs.status_kb(pid, "VmHWM") for pid in running.pids)
+            vmhwm = sum(
+                procs.status_kb(pid, "VmHWM") for pid in procs.with_descendants(running.pids)
+            )
             self.check_alive(running)
         finally:
             stop(running)
@@ -399,7 +403,9 @@ class Bench:
             settle += self._quiesce(running, 10.0)
             running = server.restart(running, self.logs)
             cold = self._joins(server, running, room, 2, "cold")
-            vmhwm = sum(procs.status_kb(pid, "VmHWM") for pid in running.pids)
+            vmhwm = sum(
+                procs.status_kb(pid, "VmHWM") for pid in procs.with_descendants(running.pids)
+            )
             self.check_alive(running)
         finally:
             stop(running)
@@ -431,7 +437,9 @@ class Bench:
             first = self._joins(server, running, room, 3, "store-first")
             running = server.restart(running, self.logs)
             again = self._joins(server, running, room, 1, "store-restart")
-            vmhwm = sum(procs.status_kb(pid, "VmHWM") for pid in running.pids)
+            vmhwm = sum(
+                procs.status_kb(pid, "VmHWM") for pid in procs.with_descendants(running.pids)
+            )
             self.check_alive(running)
         finally:
             stop(running)
@@ -513,7 +521,9 @@ class Bench:
                 results = workers.read_all(60)
             finally:
                 workers.stop()
-            vmhwm = sum(procs.status_kb(pid, "VmHWM") for pid in running.pids)
+            vmhwm = sum(
+                procs.status_kb(pid, "VmHWM") for pid in procs.with_descendants(running.pids)
+            )
             self.check_alive(running)
         finally:
             stop(running)
