@@ -209,9 +209,7 @@ class Bench:
             finally:
                 sampler.stop()
                 workers.stop()
-            vmhwm = sum(
-                procs.status_kb(pid, "VmHWM") for pid in procs.with_descendants(running.pids)
-            )
+            vmhwm = procs.peak_memory_kb(running.pids)
             self.check_alive(running)
         finally:
             stop(running)
@@ -311,9 +309,7 @@ class Bench:
                 sampler.stop()
                 observers.stop()
                 writer.stop()
-            vmhwm = sum(
-                procs.status_kb(pid, "VmHWM") for pid in procs.with_descendants(running.pids)
-            )
+            vmhwm = procs.peak_memory_kb(running.pids)
             self.check_alive(running)
         finally:
             stop(running)
@@ -403,9 +399,7 @@ class Bench:
             settle += self._quiesce(running, 10.0)
             running = server.restart(running, self.logs)
             cold = self._joins(server, running, room, 2, "cold")
-            vmhwm = sum(
-                procs.status_kb(pid, "VmHWM") for pid in procs.with_descendants(running.pids)
-            )
+            vmhwm = procs.peak_memory_kb(running.pids)
             self.check_alive(running)
         finally:
             stop(running)
@@ -437,9 +431,7 @@ class Bench:
             first = self._joins(server, running, room, 3, "store-first")
             running = server.restart(running, self.logs)
             again = self._joins(server, running, room, 1, "store-restart")
-            vmhwm = sum(
-                procs.status_kb(pid, "VmHWM") for pid in procs.with_descendants(running.pids)
-            )
+            vmhwm = procs.peak_memory_kb(running.pids)
             self.check_alive(running)
         finally:
             stop(running)
@@ -521,9 +513,7 @@ class Bench:
                 results = workers.read_all(60)
             finally:
                 workers.stop()
-            vmhwm = sum(
-                procs.status_kb(pid, "VmHWM") for pid in procs.with_descendants(running.pids)
-            )
+            vmhwm = procs.peak_memory_kb(running.pids)
             self.check_alive(running)
         finally:
             stop(running)

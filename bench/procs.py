@@ -196,6 +196,11 @@ def with_descendants(pids: list[int]) -> set[int]:
     return found
 
 
+def peak_memory_kb(pids: list[int]) -> int:
+    """The peak resident memory (VmHWM) of ``pids`` and of the processes they started, added up."""
+    return sum(status_kb(pid, "VmHWM") for pid in with_descendants(pids))
+
+
 def status_kb(pid: int, key: str) -> int:
     """A ``kB`` field of /proc/<pid>/status (VmRSS, VmHWM); 0 if it is gone."""
     try:

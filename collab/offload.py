@@ -28,11 +28,13 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from collab.store import StoreError, squash
+from collab.store import StoreError, _is_panic, squash
 
 __all__ = ["SquashWorker"]
 
 log = logging.getLogger("atelier.collab")
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def _die_with(parent: int) -> None:
@@ -51,9 +53,6 @@ def _die_with(parent: int) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
-_PR_SET_PDEATHSIG = 1
-
-
 def _squash_here(parts: list[bytes]) -> tuple[bool, bytes | str]:
     # Runs in the worker. Any failure comes back as text: a pyo3 PanicException would not even
     # unpickle in the parent.
@@ -62,7 +61,7 @@ def _squash_here(parts: list[bytes]) -> tuple[bool, bytes | str]:
     except Exception as exc:
         return False, str(exc)
     except BaseException as exc:  # a Yrs panic
-        if type(exc).__name__ != "PanicException":
+        if not _is_panic(exc):
             raise
         return False, f"Yrs panicked: {exc}"
 

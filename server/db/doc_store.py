@@ -144,15 +144,15 @@ def _sqlite_append(
 
 def _sqlite_read_log(
     conn: sqlite3.Connection, doc_id: str
-) -> tuple[bool, bytes | None, list[tuple[int, bytes]]]:
-    """Whether the document exists, its snapshot and its rows (id, data), in one read."""
+) -> tuple[bytes | None, list[tuple[int, bytes]]]:
+    """The document's snapshot and its rows (id, data), in one read."""
     found = conn.execute(f"SELECT snapshot FROM {_DOCS} WHERE id = ?", (doc_id,)).fetchone()
     if found is None:
-        return False, None, []
+        return None, []
     rows = conn.execute(
         f"SELECT id, data FROM {_UPDATES} WHERE document_id = ? ORDER BY id", (doc_id,)
     ).fetchall()
-    return True, found[0], rows
+    return found[0], rows
 
 
 def _sqlite_replace(
@@ -190,8 +190,8 @@ class SqlDocumentStore:
     transaction, in ``squasher`` if given (a :class:`collab.offload.SquashWorker`'s, so that it
     does not hold the event loop), else inline. Wrap the store in
     :class:`collab.group_commit.GroupCommitStore` so that the appends of all rooms share
-    transactions. On PostgreSQL writes run concurrently,
-    ordered by document id so that two batches never wait on each other's rows in a cycle.
+    transactions. On PostgreSQL writes run concurrently, ordered by document id so that two
+    batches never wait on each other's rows in a cycle.
     Call :meth:`close` before disposing of the engine.
     """
 
@@ -207,7 +207,7 @@ class SqlDocumentStore:
         self._insert = pg_insert if self._postgres else sqlite_insert
         path = engine.url.database
         self._stored: set[str] = set()  # documents whose row this store saw committed
-        self._squasher = squasher
+        self._squash = squasher or _squash_inline
         on_file = not self._postgres and path and path != ":memory:"
         self._writer = _SqliteThread(path, sqlite_pragmas(synchronous)) if on_file else None
         self._reader = _SqliteThread(path, SQLITE_PRAGMAS, begin="BEGIN") if on_file else None
@@ -334,19 +334,20 @@ class SqlDocumentStore:
         only rows it merged: a row appended meanwhile is kept.
         """
         for _ in range(_COMPACT_ATTEMPTS):
-            exists, snapshot, rows = await self._read_log(doc_id)
-            if not exists or not rows:
+            snapshot, rows = await self._read_log(doc_id)
+            if not rows:
                 return
             parts = ([snapshot] if snapshot is not None else []) + [data for _, data in rows]
             log.debug("compact %s: merging %d rows", doc_id, len(rows))
-            merged = await (self._squasher or _squash_inline)(parts)
+            merged = await self._squash(parts)
             if await self._replace(doc_id, snapshot, rows, merged):
                 log.debug("compact %s: done, snapshot of %d bytes", doc_id, len(merged))
                 return
             log.debug("compact %s: changed meanwhile, reading again", doc_id)
 
-    async def _read_log(self, doc_id: str) -> tuple[bool, bytes | None, list[tuple[int, bytes]]]:
-        """Whether the document exists, its snapshot and its rows (id, data), read at once."""
+    async def _read_log(self, doc_id: str) -> tuple[bytes | None, list[tuple[int, bytes]]]:
+        """The document's snapshot and its rows (id, data), read at once (nothing for a document
+        never written)."""
         if self._reader is not None:
             return await self._reader.run(_sqlite_read_log, doc_id)
         async with self.engine.connect() as connection:
@@ -355,7 +356,7 @@ class SqlDocumentStore:
                 await conn.execute(select(Document.snapshot).where(Document.id == doc_id))
             ).first()
             if found is None:
-                return False, None, []
+                return None, []
             rows = (
                 await conn.execute(
                     select(DocumentUpdate.id, DocumentUpdate.data)
@@ -363,7 +364,7 @@ class SqlDocumentStore:
                     .order_by(DocumentUpdate.id)
                 )
             ).all()
-        return True, found.snapshot, [(r.id, r.data) for r in rows]
+        return found.snapshot, [(r.id, r.data) for r in rows]
 
     async def _replace(
         self,

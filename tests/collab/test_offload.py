@@ -19,10 +19,9 @@ from collab.offload import SquashWorker
 from collab.store import StoreError, squash
 from tests.collab.helpers import text_updates
 from tests.collab.test_room import POISONS_MERGES
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.anyio
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

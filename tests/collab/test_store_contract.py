@@ -36,9 +36,7 @@ def squash_worker() -> Iterator[SquashWorker]:
 
 
 @pytest.fixture
-async def store(
-    store_url: str | None, squash_worker: SquashWorker
-) -> AsyncIterator[DocumentStore]:
+async def store(store_url: str | None, squash_worker: SquashWorker) -> AsyncIterator[DocumentStore]:
     if store_url is None:
         yield MemoryDocumentStore()
         return
