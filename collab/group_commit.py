@@ -1,50 +1,110 @@
 """One writer for the document store: the appends of every room that arrive together are written
-in one transaction (group commit).
+in one transaction (group commit), and each room hears of its own at once.
 
-Each room's flusher appends its batch and waits for it to be durable before broadcasting it. With
-one transaction per room, ten busy rooms on SQLite queue for its single write lock (one fsync
-each, and the losers sleep in SQLite's busy handler: seconds of p99 at 10 rooms × 20 clients).
-Here every append goes to one writer: whatever arrives within one loop turn, or while the
-previous write is in flight, is written by a single ``append_many`` of the real store — one
-transaction, one commit — and only then is each waiting room released.
+Each room appends its batch and waits for it to be durable before broadcasting it. With one
+transaction per room, ten busy rooms on SQLite queue for its single write lock (one fsync each,
+and the losers sleep in SQLite's busy handler: seconds of p99 at 10 rooms × 20 clients). Here
+every append goes to one writer::
+
+    a room applies an update → request(room)           (at most one request of a room waits)
+    the next loop turn → every requesting room's batch (take_rows) → one write
+                       → each room's result (written / failed), in that same turn: it
+                         broadcasts at once
+
+The write is done on the spot when the store can (:class:`collab.store.ImmediateAppend`, SQLite
+on a fast disk): no task, no thread, no future between an update's arrival and its broadcast,
+only the turn that gathers the batch. Otherwise it is awaited in a task, and what is requested
+meanwhile forms the next write, which starts as soon as this one ends and *before* its rooms
+broadcast, so that a commit and a broadcast overlap. Updates of one document keep their order:
+a room's next batch is only taken by a later write.
+
+``append`` and ``append_many`` go through the same writer, for callers other than rooms.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping, Sequence
+from typing import Protocol
 
-from collab.store import DocumentStore, LogStats, StoreError
+from collab.store import DocumentStore, ImmediateAppend, LogStats, StoreError
 
-__all__ = ["GroupCommitStore"]
+__all__ = ["Flushable", "GroupCommitStore"]
+
+log = logging.getLogger("atelier.collab")
+
+
+class Flushable(Protocol):
+    """A source of appends, as :class:`collab.room.Room` is one."""
+
+    @property
+    def name(self) -> str: ...
+
+    def take_rows(self) -> Sequence[bytes]:
+        """The rows to write now (none: nothing to write, or not now). Called once per
+        request."""
+        ...
+
+    def written(self, stats: LogStats) -> None:
+        """The rows last taken are durable; ``stats`` is the document's log size."""
+        ...
+
+    def failed(self, exc: Exception) -> None:
+        """The rows last taken were not written (nothing of their write was)."""
+        ...
+
+
+class _Once:
+    """A caller of :meth:`GroupCommitStore.append`: its rows, once, and its future."""
+
+    __slots__ = ("future", "name", "rows")
+
+    def __init__(self, name: str, rows: Sequence[bytes], future: asyncio.Future[LogStats]) -> None:
+        self.name = name
+        self.rows = rows
+        self.future = future
+
+    def take_rows(self) -> Sequence[bytes]:
+        rows, self.rows = self.rows, ()
+        return rows
+
+    def written(self, stats: LogStats) -> None:
+        if not self.future.done():  # its caller may have been cancelled meanwhile
+            self.future.set_result(stats)
+
+    def failed(self, exc: Exception) -> None:
+        if not self.future.done():
+            self.future.set_exception(exc)
 
 
 class GroupCommitStore:
     """A :class:`~collab.store.DocumentStore` that funnels every append through one writer.
 
-    * ``append`` (and ``append_many``) return only once the write that carried their updates has
-      committed, with their document's log size; if that write raised, every caller in it gets
-      the exception and nothing of it was written (``append_many`` of the inner store is all or
-      nothing), so a caller may simply retry, as rooms do.
-    * At most one write is in flight; appends that arrive meanwhile form the next one. Updates of
-      one document keep their order; an ``append_many`` call is never split across writes.
+    * A write carries every batch requested before it began; it is one ``append_many`` (or
+      ``append_now``) of the real store, all or nothing: if it raises, every source in it is
+      told so and nothing of it was written, so a source may simply try again, as rooms do.
+    * At most one write is in flight; an ``append_many`` call is never split across writes.
     * ``load`` goes straight to the inner store; ``compact`` too, but one at a time: rooms fed
       at the same pace reach their log limit together, and ten compactions at once (each a
       merge holding the interpreter, then a write) held every room's appends for tens of
       milliseconds (``bench/RESULTS.md`` §9).
 
-    The writer is a task that starts with the first append and ends when nothing is pending, so
-    there is nothing to close.
+    Nothing runs while nothing is requested, so there is nothing to close.
     """
 
     def __init__(self, store: DocumentStore) -> None:
         self.inner = store
-        self._pending: dict[str, list[bytes]] = {}
-        self._waiters: list[tuple[str, asyncio.Future[LogStats]]] = []
-        self._writer: asyncio.Task[None] | None = None
+        now: ImmediateAppend | None = getattr(store, "append_now", None)
+        self._now = now if callable(now) else None
+        self._requests: list[Flushable] = []
+        self._scheduled = False
+        self._writing: asyncio.Task[None] | None = None
         self._compacting = asyncio.Lock()
-        #: Writes (transactions) made so far, and appends they carried: for tests and metrics.
+        #: Writes (transactions) made so far, those of them made on the spot, and the batches
+        #: they carried: for tests and metrics.
         self.writes = 0
+        self.immediate_writes = 0
         self.appends = 0
 
     async def load(self, doc_id: str) -> list[bytes]:
@@ -55,55 +115,105 @@ class GroupCommitStore:
             await self.inner.compact(doc_id)
 
     async def append(self, doc_id: str, updates: Sequence[bytes]) -> LogStats:
-        return await self._enqueue(doc_id, updates)
+        future: asyncio.Future[LogStats] = asyncio.get_running_loop().create_future()
+        self.request(_Once(doc_id, updates, future))
+        return await future
 
     async def append_many(self, batch: Mapping[str, Sequence[bytes]]) -> dict[str, LogStats]:
-        # Enqueued without a pause in between, so the whole batch lands in one write.
-        futures = {doc_id: self._enqueue(doc_id, updates) for doc_id, updates in batch.items()}
+        # Requested without a pause in between, so the whole batch lands in one write.
+        loop = asyncio.get_running_loop()
+        futures: dict[str, asyncio.Future[LogStats]] = {}
+        for doc_id, updates in batch.items():
+            futures[doc_id] = loop.create_future()
+            self.request(_Once(doc_id, updates, futures[doc_id]))
         stats = await asyncio.gather(*futures.values())
         return dict(zip(futures, stats, strict=True))
 
-    def _enqueue(self, doc_id: str, updates: Sequence[bytes]) -> asyncio.Future[LogStats]:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[LogStats] = loop.create_future()
-        self._pending.setdefault(doc_id, []).extend(updates)
-        self._waiters.append((doc_id, future))
-        if self._writer is None:
-            self._writer = loop.create_task(self._write_loop(), name="document-store-writer")
-        return future
+    def request(self, source: Flushable) -> None:
+        """Have ``source``'s rows taken by the next write (once per call)."""
+        self._requests.append(source)
+        if not self._scheduled and self._writing is None:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
 
-    async def _write_loop(self) -> None:
-        # No pause needed before the first write: this task's first step runs after every
-        # callback already due in this loop turn (the other rooms' flushers woken by the same
-        # frames), so their appends are pending by then.
+    def _flush(self) -> None:
+        # A turn after the first request: the rooms woken by the same frames have all asked.
+        self._scheduled = False
+        if self._writing is not None or not self._requests:
+            return
+        sources, self._requests = self._requests, []
+        batch: dict[str, list[bytes]] = {}
+        taken: list[Flushable] = []
+        for source in sources:
+            rows = source.take_rows()
+            if rows:
+                batch.setdefault(source.name, []).extend(rows)
+                taken.append(source)
+        if not taken:
+            return
+        if self._now is not None:
+            try:
+                stats = self._now(batch)
+            except Exception as exc:
+                _tell_failed(taken, exc)
+                return
+            if stats is not None:
+                self.immediate_writes += 1
+                self._tell_written(taken, stats)
+                return
+        self._writing = asyncio.get_running_loop().create_task(
+            self._write(batch, taken), name="document-store-writer"
+        )
+
+    async def _write(self, batch: dict[str, list[bytes]], taken: list[Flushable]) -> None:
         try:
-            while self._pending:
-                batch, self._pending = self._pending, {}
-                waiters, self._waiters = self._waiters, []
-                try:
-                    stats = await self.inner.append_many(batch)
-                except Exception as exc:
-                    for _, future in waiters:
-                        if not future.done():
-                            future.set_exception(exc)
-                    continue
-                except BaseException:
-                    for _, future in waiters:
-                        future.cancel()
-                    raise
-                self.writes += 1
-                self.appends += len(waiters)
-                for doc_id, future in waiters:
-                    if future.done():  # its caller was cancelled meanwhile
-                        continue
-                    if doc_id in stats:
-                        future.set_result(stats[doc_id])
-                    else:  # a store that breaks its contract must not hang its callers
-                        future.set_exception(StoreError(f"no log size for {doc_id!r}"))
-        finally:
-            self._writer = None
-            # Only when the writer itself was cancelled (loop shutdown) can appends remain.
-            for _, future in self._waiters:
-                future.cancel()
-            self._waiters.clear()
-            self._pending.clear()
+            stats = await self.inner.append_many(batch)
+        except Exception as exc:
+            self._writing = None
+            _tell_failed(taken, exc)
+            self._flush()
+            return
+        except BaseException:  # cancelled (the loop is closing): nothing more will be written
+            self._writing = None
+            _tell_failed(taken, StoreError("the document writer was stopped"))
+            raise
+        self._writing = None
+        if self._now is None:
+            # The next write is handed to the store before this one's rooms broadcast, so that
+            # the commit and the sends overlap: its task needs a turn to start and one to pass
+            # its statement to the driver.
+            self._flush()
+            if self._writing is not None:
+                for _ in range(_HANDOFF_TURNS):
+                    await asyncio.sleep(0)
+            self._tell_written(taken, stats)
+        else:  # the next may be written on the spot: this one's rooms hear of theirs first
+            self._tell_written(taken, stats)
+            self._flush()
+
+    def _tell_written(self, taken: list[Flushable], stats: Mapping[str, LogStats]) -> None:
+        self.writes += 1
+        self.appends += len(taken)
+        for source in taken:
+            found = stats.get(source.name)
+            try:
+                if found is None:  # a store that breaks its contract must not hang its callers
+                    source.failed(StoreError(f"no log size for {source.name!r}"))
+                else:
+                    source.written(found)
+            except Exception:  # one source's fault is not the others'
+                log.exception("document writer: %s failed to take its result", source.name)
+
+
+#: Loop turns a write's end waits, once it has handed the next write over, before it tells its
+#: sources: see :meth:`GroupCommitStore._write`. A store that needs more turns still works,
+#: with less overlap.
+_HANDOFF_TURNS = 2
+
+
+def _tell_failed(taken: list[Flushable], exc: Exception) -> None:
+    for source in taken:
+        try:
+            source.failed(exc)
+        except Exception:
+            log.exception("document writer: %s failed to take its failure", source.name)

@@ -3,18 +3,23 @@
 The edit path, top to bottom::
 
     peer frame → decode → apply to the Doc (origin: a peer) → raw update queued for the log
-    flusher: append the queued raw updates in one durable write → merge the document updates
-             of the batch into one → encode once → send to every peer (the sender included)
-             (the next batch's write is under way meanwhile)
+             → the room asks the store's writer for a write (collab.group_commit)
+    next loop turn: the writer takes the queued raw updates of every room that asked, merged
+             into one row per room, and writes them in one durable transaction
+             → each room, told its rows are durable: merge the document updates of the batch
+             into one → encode once → send to every peer (the sender included)
              (a merge that would not read back is stored and sent update by update instead:
              collab.store explains why)
              → publish to the relay; past the log's limits, compact in the background
-    unload: flush, then compact what is left, so that the next load reads one snapshot
+    unload: wait until everything is durable, then compact what is left, so that the next load
+             reads one snapshot
 
-Everything that arrives within one turn of the flusher is written in one append and sent as one
-merged update, so the cost per frame is paid once per batch, not once per edit. A SyncStep2 is
-computed only once every update received before it is durable, so a client never holds content
-the server could lose.
+Everything that arrives within one loop turn is written in one append and sent as one merged
+update, so the cost per frame is paid once per batch, not once per edit. A room has one batch
+being written at a time (what arrives meanwhile is the next batch), so its log keeps the order
+of receipt. A failed write puts its batch back in front of the queue and is retried after a
+pause that doubles. A SyncStep2 is computed only once every update received before it is
+durable, so a client never holds content the server could lose.
 """
 
 from __future__ import annotations
@@ -23,13 +28,15 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pycrdt import Doc, Subscription, get_update
 
 from collab.awareness import RoomAwareness
+from collab.group_commit import GroupCommitStore
 from collab.peer import CloseCode, Peer
 from collab.protocol import (
     EMPTY_UPDATE,
@@ -110,6 +117,8 @@ class Room:
         self.name = name
         self.policy = policy or RoomPolicy()
         self._store = store
+        # A room given a plain store (tests, tools) gets a writer of its own.
+        self._writer = store if isinstance(store, GroupCommitStore) else GroupCommitStore(store)
         self._relay = relay
         self._clock = clock
         self.state = RoomState.LOADING
@@ -121,14 +130,16 @@ class Room:
         )
         self.peers: set[Peer] = set()
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        # Updates waiting for the flusher: raw (for the log) and as the doc saw them (to send).
+        # Updates waiting for the writer: raw (for the log) and as the doc saw them (to send).
         self._raw: list[bytes] = []
         self._outgoing: list[bytes] = []
         self._received = 0  # raw updates accepted so far
         self._stored = 0  # of which durable
-        self._progress = asyncio.Condition()
-        self._wakeup = asyncio.Event()
-        self._flusher: asyncio.Task[None] | None = None
+        self._durable_waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._write_requested = False
+        self._writing: deque[_Batch] = deque()  # taken by the writer, not yet sent
+        self._retry: asyncio.TimerHandle | None = None
+        self._retry_delay = self.policy.store_retry_initial
         self._sweeper: asyncio.Task[None] | None = None
         self._compactor: asyncio.Task[None] | None = None
         self._appended_since_compaction = False
@@ -176,7 +187,6 @@ class Room:
                 self.ready.exception()  # mark retrieved: joiners re-raise it themselves
             raise
         self._doc_sub = self.doc.observe(self._on_doc_update)
-        self._flusher = asyncio.create_task(self._flush_loop(), name=f"flush:{self.name}")
         self._sweeper = asyncio.create_task(self._sweep_loop(), name=f"sweep:{self.name}")
         if self.policy.anti_entropy_interval > 0:
             self._announcer = asyncio.create_task(
@@ -198,11 +208,13 @@ class Room:
         if self._compact_timer is not None:
             self._compact_timer.cancel()
         await self.wait_durable()
+        if self._retry is not None:
+            self._retry.cancel()
         if self._compactor is not None:
             await self._compactor  # never raises: it logs its own failure
         if self._appended_since_compaction:
             await self._compact()  # leave one snapshot behind: the next load is fast
-        for task in (self._flusher, self._sweeper, self._announcer, self._catching_up):
+        for task in (self._sweeper, self._announcer, self._catching_up):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -221,8 +233,11 @@ class Room:
     async def wait_durable(self) -> None:
         """Return once every update accepted so far is in the store."""
         target = self._received
-        async with self._progress:
-            await self._progress.wait_for(lambda: self._stored >= target or self._flusher is None)
+        if self._stored >= target:
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._durable_waiters.append((target, future))
+        await future
 
     # --- peers ----------------------------------------------------------------------------
 
@@ -264,7 +279,7 @@ class Room:
             pass  # servers send auth messages; a client's is meaningless and harmless
 
     async def _answer_sync_step1(self, peer: Peer, state_vector: bytes) -> None:
-        # Answer with durable content only: wait for the flusher, and if edits kept arriving
+        # Answer with durable content only: wait for the writer, and if edits kept arriving
         # meanwhile, wait again (a few times at most, so a busy room cannot starve a joiner;
         # what such a joiner might then hold is also in the sender's own document).
         for _ in range(3):
@@ -296,8 +311,10 @@ class Room:
             raise
         self._raw.append(update)
         self._received += 1
-        self._wakeup.set()
         self.size_bound += len(update)
+        if not self._write_requested:
+            self._write_requested = True
+            self._writer.request(self)
 
     # --- size -----------------------------------------------------------------------------
     # A document's size is what the store keeps of it: its encoding plus its pending structs
@@ -330,7 +347,7 @@ class Room:
         # Once per flushed batch, not per update: what of it the document holds as pending.
         try:
             self._pending_parts += _still_pending(rows, self.doc.get_state())
-        except BaseException as exc:  # never the flusher's end: the bound still counts it
+        except BaseException as exc:  # never the writer's fault: the bound still counts it
             if not (isinstance(exc, ValueError) or _is_panic(exc)):
                 raise
             log.warning("room %s: could not read a batch's pending part", self.name)
@@ -429,38 +446,49 @@ class Room:
         finally:
             self._catching_up = None
 
-    # --- the flusher ----------------------------------------------------------------------
+    # --- writing and sending (called by the writer: collab.group_commit) ------------------
 
-    async def _flush_loop(self) -> None:
-        """Append each batch durably, then send it; the next batch's append overlaps the send.
+    def take_rows(self) -> Sequence[bytes]:
+        """The queued updates as the rows of one batch; none while a retry is pending."""
+        self._write_requested = False
+        if not self._raw or self._retry is not None:
+            return ()
+        batch = self._take_batch()
+        self._writing.append(batch)
+        return batch.rows
 
-        One append of the room is in flight at a time, so the log keeps the order of receipt.
-        When a batch becomes durable and more edits have arrived meanwhile, the next append is
-        handed to the store *before* the durable batch is sent: the store's commit (an fsync)
-        and the broadcast (one socket write per peer) then run side by side instead of one
-        after the other.
-        """
-        durable: _Batch | None = None
-        while True:
-            if durable is None:
-                await self._wakeup.wait()
-            self._wakeup.clear()
-            batch = self._take_batch() if self._raw else None
-            append = asyncio.create_task(self._append(batch.rows)) if batch else None
-            try:
-                if durable is not None:
-                    if append is not None:
-                        for _ in range(_HANDOFF_TURNS):
-                            await asyncio.sleep(0)
-                    await self._send(durable)
-                    durable = None
-                if batch is not None and append is not None:
-                    batch.stats = await append
-                    durable = batch
-            except asyncio.CancelledError:
-                if append is not None:
-                    append.cancel()
-                raise
+    def written(self, stats: LogStats) -> None:
+        """The oldest batch being written is durable: send it."""
+        batch = self._writing.popleft()
+        batch.stats = stats
+        self.store_failing = False
+        self._retry_delay = self.policy.store_retry_initial
+        self._appended_since_compaction = True
+        self._send(batch)
+
+    def failed(self, exc: Exception) -> None:
+        """The batch being written was not: it goes back in front of the queue, to be taken
+        again after a pause. The updates stay in memory meanwhile."""
+        batch = self._writing.popleft()
+        self.store_failures += 1
+        self.store_failing = True
+        self._raw[:0] = batch.rows
+        self._outgoing[:0] = batch.outgoing
+        delay = self._retry_delay
+        self._retry_delay = min(delay * 2, self.policy.store_retry_max)
+        log.warning(
+            "room %s: store append failed, retrying in %.2fs",
+            self.name,
+            delay,
+            exc_info=(type(exc), exc, exc.__traceback__),
+        )
+        self._retry = asyncio.get_running_loop().call_later(delay, self._retry_write)
+
+    def _retry_write(self) -> None:
+        self._retry = None
+        if self._raw and not self._write_requested:
+            self._write_requested = True
+            self._writer.request(self)
 
     def _take_batch(self) -> _Batch:
         raw, self._raw = self._raw, []
@@ -470,40 +498,23 @@ class Room:
             self._note_pending(rows)
         return _Batch(rows, outgoing, self._received)
 
-    async def _append(self, rows: list[bytes]) -> LogStats:
-        """Append until it lands: the updates stay in memory and in this batch meanwhile."""
-        delay = self.policy.store_retry_initial
-        while True:
-            try:
-                stats = await self._store.append(self.name, rows)
-                break
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                self.store_failures += 1
-                self.store_failing = True
-                log.warning(
-                    "room %s: store append failed, retrying in %.2fs",
-                    self.name,
-                    delay,
-                    exc_info=True,
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self.policy.store_retry_max)
-        self.store_failing = False
-        self._appended_since_compaction = True
-        return stats
-
-    async def _send(self, batch: _Batch) -> None:
+    def _send(self, batch: _Batch) -> None:
         """Send a durable batch to every peer and to the relay; then it counts as stored."""
         for update in merge_readable(batch.outgoing) if batch.outgoing else []:
             message = update_message(update)
             for peer in self.peers:
                 peer.send(message)
             self._spawn_publish(RelayKind.UPDATE, update)
-        async with self._progress:
-            self._stored = batch.received
-            self._progress.notify_all()
+        self._stored = batch.received
+        if self._durable_waiters:
+            waiting = []
+            for target, future in self._durable_waiters:
+                if target <= self._stored:
+                    if not future.done():
+                        future.set_result(None)
+                elif not future.done():
+                    waiting.append((target, future))
+            self._durable_waiters = waiting
         stats = batch.stats
         if stats is not None and (
             stats.rows >= self.policy.compact_after_rows
@@ -561,11 +572,6 @@ def _still_pending(updates: list[bytes], state: bytes) -> list[bytes]:
 
 
 _background: set[asyncio.Task[None]] = set()
-
-#: Loop turns the flusher yields after handing an append over, before it sends the previous
-#: batch: one for the append's task to enqueue it, one for the group-commit writer to pass it
-#: to the database. A store that needs more turns still works, with less overlap.
-_HANDOFF_TURNS = 2
 
 
 @dataclass(slots=True)

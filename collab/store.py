@@ -26,6 +26,7 @@ from pycrdt import Doc, get_state, get_update, merge_updates
 
 __all__ = [
     "DocumentStore",
+    "ImmediateAppend",
     "LogStats",
     "MemoryDocumentStore",
     "StoreError",
@@ -186,6 +187,21 @@ class DocumentStore(Protocol):
     async def compact(self, doc_id: str) -> None: ...
 
 
+class ImmediateAppend(Protocol):
+    """What a store may offer besides :class:`DocumentStore`, as its ``append_now`` method: an
+    append that is durable before the call returns, without leaving the event loop.
+
+    ``append_now(batch)`` is ``append_many`` done on the spot — all or nothing, durable, the
+    same log sizes — when the store can do it now at a small, bounded cost; otherwise it does
+    nothing and returns ``None``, and the caller awaits ``append_many``. A store whose write
+    takes a round trip (PostgreSQL) does not offer it; SQLite on a fast disk does
+    (``server.db.doc_store``): a commit there costs less than the two thread hand-offs and the
+    loop turns that awaiting it would cost under load (``bench/RESULTS.md`` §11).
+    """
+
+    def __call__(self, batch: Mapping[str, Sequence[bytes]]) -> dict[str, LogStats] | None: ...
+
+
 @dataclass(slots=True)
 class _MemoryDocument:
     snapshot: bytes | None = None
@@ -209,6 +225,12 @@ class MemoryDocumentStore:
         return (await self.append_many({doc_id: updates}))[doc_id]
 
     async def append_many(self, batch: Mapping[str, Sequence[bytes]]) -> dict[str, LogStats]:
+        return self._append(batch)
+
+    def append_now(self, batch: Mapping[str, Sequence[bytes]]) -> dict[str, LogStats]:
+        return self._append(batch)
+
+    def _append(self, batch: Mapping[str, Sequence[bytes]]) -> dict[str, LogStats]:
         # Check everything before touching anything: all or nothing, as a transaction would.
         for doc_id, updates in batch.items():
             if not all(isinstance(u, bytes) for u in updates):

@@ -182,12 +182,19 @@ class FullDisk(MemoryDocumentStore):
         self.failures = 0
         self.failed = asyncio.Event()
 
-    async def append_many(self, batch: Any) -> Any:
+    def _check(self) -> None:
         if self.full:
             self.failures += 1
             if self.failures >= 3:
                 self.failed.set()
             raise OSError(errno.ENOSPC, "No space left on device")
+
+    def append_now(self, batch: Any) -> Any:
+        self._check()
+        return super().append_now(batch)
+
+    async def append_many(self, batch: Any) -> Any:
+        self._check()
         return await super().append_many(batch)
 
 
@@ -340,8 +347,14 @@ async def test_rooms_reaching_their_log_limit_together_compact_one_at_a_time() -
         assert len(await store.load(name)) == 1  # every one of them was compacted
 
 
+class RoundTripStore(SlowStore):
+    """A store whose every write is awaited (no ``append_now``), as PostgreSQL's are."""
+
+    append_now = None  # type: ignore[assignment]
+
+
 async def test_the_next_batch_is_being_written_while_the_last_one_is_sent() -> None:
-    store = SlowStore()
+    store = RoundTripStore()
     reg = registry(GroupCommitStore(store))  # type: ignore[arg-type]
     room = await reg.get("d")
     writer, _ = make_peer()

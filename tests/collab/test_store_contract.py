@@ -183,6 +183,36 @@ async def test_a_batch_that_cannot_be_written_writes_nothing(store: DocumentStor
     assert after.rows == 2  # the failed batch left the counters alone
 
 
+# --- an append on the spot (collab.store.ImmediateAppend) ----------------------------------
+
+
+async def test_an_append_on_the_spot_is_an_append_many_durable_before_it_returns(
+    store: DocumentStore, store_url: str | None
+) -> None:
+    now = getattr(store, "append_now", None)
+    if store_url is not None and store_url.startswith("postgresql"):
+        # Every PostgreSQL commit is a round trip: doing one on the spot would stop the loop.
+        assert now is None
+        return
+    assert callable(now)
+    a = text_updates((0, "a"), (1, "b"))
+    b = text_updates((0, "z"), client_id=9)
+    await store.append("a", a[:1])
+    stats = now({"a": a[1:], "b": b})
+    assert stats is not None
+    assert (stats["a"].rows, stats["b"].rows) == (2, 1)
+    assert stats["b"].bytes == len(b[0])
+    assert text_of(await store.load("a")) == "ab"  # no await between the call and durability
+    assert text_of(await store.load("b")) == "z"
+    bad: list[bytes] = [None]  # type: ignore[list-item]
+    with pytest.raises(Exception):  # noqa: B017, PT011  # each backend raises its own error
+        now({"a": text_updates((4, "!"), client_id=8), "c": bad})
+    assert text_of(await store.load("a")) == "ab"
+    assert await store.load("c") == []
+    after = await store.append("a", text_updates((0, "+"), client_id=10))
+    assert after.rows == 3  # the failed batch left the counters alone
+
+
 # --- group commit: one writer for every document --------------------------------------------
 
 
@@ -202,6 +232,7 @@ class _GatedAppends:
             return await inner(batch)
 
         store.append_many = gated  # type: ignore[method-assign]
+        store.append_now = None  # type: ignore[attr-defined]  # every write through the gate
 
 
 async def test_group_commit_writes_the_appends_of_one_turn_in_one_batch(
