@@ -88,6 +88,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     #: sees the edit; ``normal`` — it survives a crash of the process but may lose the last
     #: commits on a power loss or an OS crash, for about 1–2 ms less per commit (README).
     sqlite_synchronous: Literal["full", "normal"] = "full"
+    #: SQLite only: a document append is committed on the event loop's own thread while its
+    #: commits take less than this on average (ms); slower, the appends go to the writer
+    #: thread for a while (``server.db.doc_store._InlineWriter``). 0: always the writer thread.
+    sqlite_inline_commit_ms: float = 2.0
     #: Unknown join codes one address may try per minute before getting 429.
     join_failures_per_minute: int = 20
     #: Default lifetime of a grant minted by ``atelier grant``.

@@ -83,7 +83,10 @@ class AppServices:
         # Compaction squashes in a worker process: never a pause of every room on this instance.
         squash_worker = SquashWorker()
         store = SqlDocumentStore(
-            engine, synchronous=settings.sqlite_synchronous, squasher=squash_worker.squash
+            engine,
+            synchronous=settings.sqlite_synchronous,
+            squasher=squash_worker.squash,
+            inline_commit_budget=settings.sqlite_inline_commit_ms / 1000,
         )
         relay: Relay = RedisRelay(settings.redis_url) if settings.redis_url else MemoryRelay()
         policy = RoomPolicy(

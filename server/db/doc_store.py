@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -40,6 +41,10 @@ def sqlite_pragmas(synchronous: str = "full") -> tuple[str, ...]:
         raise ValueError(f"synchronous must be full or normal, got {synchronous!r}")
     return (*SQLITE_PRAGMAS, f"PRAGMA synchronous={synchronous.upper()}")
 
+
+#: Appends committed on the loop's thread between two WAL checkpoints: each writes a few pages,
+#: and SQLite's own checkpoint comes every 1,000 pages.
+_CHECKPOINT_EVERY = 256
 
 #: How many times compaction re-reads a log that another compaction changed under it.
 _COMPACT_ATTEMPTS = 3
@@ -83,13 +88,24 @@ class _SqliteThread:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._transaction, work, args)
 
-    def _transaction(self, work: Callable[..., _T], args: tuple[Any, ...]) -> _T:
+    async def call(self, work: Callable[..., _T], *args: Any) -> _T:
+        """``work(connection, *args)`` outside any transaction (a checkpoint)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._outside, work, args)
+
+    def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
             conn = sqlite3.connect(self._path, timeout=30, isolation_level=None)
             for pragma in self._pragmas:
                 conn.execute(pragma)
             self._conn = conn
-        conn = self._conn
+        return self._conn
+
+    def _outside(self, work: Callable[..., _T], args: tuple[Any, ...]) -> _T:
+        return work(self._connection(), *args)
+
+    def _transaction(self, work: Callable[..., _T], args: tuple[Any, ...]) -> _T:
+        conn = self._connection()
         try:
             conn.execute(self._begin)
             result = work(conn, *args)
@@ -108,6 +124,108 @@ class _SqliteThread:
 
         await asyncio.get_running_loop().run_in_executor(self._executor, close)
         self._executor.shutdown(wait=False)
+
+
+class _InlineWriter:
+    """SQLite appends committed on the event loop's own thread, while that is cheap.
+
+    An append's transaction is a BEGIN, three statements and a COMMIT with its fsync: 0.13 ms of
+    wall time on the bench machine. Handed to the writer thread, the same append cost 0.27 ms
+    and two and a half times the CPU on an idle loop (two thread hand-offs, a wake-up of the
+    loop), and under load several loop turns, each behind whatever else the loop was doing
+    (``bench/RESULTS.md`` §11). But a slow fsync here would stop every room and every request
+    for as long as it lasts, so:
+
+    * when its commits take more than ``budget`` seconds on average (a moving average over the
+      last twenty or so: a single slow one is often only a wait for the interpreter's lock),
+      or one takes more than :attr:`STALL` seconds, the appends of the next ``cooldown``
+      seconds go to the writer thread (one second, doubling while commits stay slow, up to a
+      minute); then commits are tried here again;
+    * its connection never waits for SQLite's write lock (busy timeout 0): a lock held by
+      another process sends the append to the writer thread, which may wait;
+    * it never checkpoints the WAL itself (a checkpoint copies pages and syncs the database
+      file: milliseconds); :meth:`SqlDocumentStore.append_now` has the writer thread do it.
+    """
+
+    COOLDOWN_MAX = 60.0
+    STALL = 0.05
+    #: Weight of the latest commit in the moving average.
+    ALPHA = 0.05
+
+    def __init__(
+        self,
+        path: str,
+        pragmas: tuple[str, ...],
+        budget: float,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self._path = path
+        self._pragmas = (
+            *pragmas,
+            "PRAGMA busy_timeout=0",
+            "PRAGMA wal_autocheckpoint=0",
+        )
+        self.budget = budget
+        self._clock = clock
+        self._conn: sqlite3.Connection | None = None
+        self._cooldown = 1.0
+        self._resume_at = 0.0
+        self._average = 0.0
+        self.commits = 0
+        #: Times a slow commit sent the appends to the writer thread (tests, metrics).
+        self.slow_commits = 0
+
+    def append(
+        self, items: list[tuple[str, Sequence[bytes]]], now: str
+    ) -> dict[str, LogStats] | None:
+        """The append's transaction, here and now; ``None`` if it is not for here now."""
+        start = self._clock()
+        if start < self._resume_at:
+            return None
+        conn = self._conn
+        if conn is None:
+            conn = sqlite3.connect(self._path, isolation_level=None)
+            for pragma in self._pragmas:
+                conn.execute(pragma)
+            self._conn = conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:  # locked by another process: the thread waits for it
+            return None
+        try:
+            stats = _sqlite_append(conn, items, now)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        self.commits += 1
+        took = self._clock() - start
+        self._average += self.ALPHA * (took - self._average)
+        if self._average > self.budget or took > self.STALL:
+            self.slow_commits += 1
+            self._resume_at = self._clock() + self._cooldown
+            log.warning(
+                "store: commits take %.1f ms (%.1f ms on average); appends go through the "
+                "writer thread for %.0f s",
+                took * 1000,
+                self._average * 1000,
+                self._cooldown,
+            )
+            self._cooldown = min(self._cooldown * 2, self.COOLDOWN_MAX)
+            self._average = 0.0  # measured afresh when commits come back here
+        elif self._average < self.budget / 2:
+            self._cooldown = 1.0
+        return stats
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+def _checkpoint(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
 
 async def _squash_inline(parts: Sequence[bytes]) -> bytes:
@@ -133,11 +251,11 @@ def _sqlite_append(
     )
     stats: dict[str, LogStats] = {}
     for doc_id, updates in items:
-        rows, size = conn.execute(
+        ((rows, size),) = conn.execute(
             f"UPDATE {_DOCS} SET log_rows = log_rows + ?, log_bytes = log_bytes + ?, "
             "updated_at = ? WHERE id = ? RETURNING log_rows, log_bytes",
             (len(updates), sum(map(len, updates)), now, doc_id),
-        ).fetchone()
+        ).fetchall()  # to the end: a statement left open would keep a read of the WAL open
         stats[doc_id] = LogStats(rows=rows, bytes=size)
     return stats
 
@@ -201,6 +319,7 @@ class SqlDocumentStore:
         *,
         synchronous: str = "full",
         squasher: Callable[[Sequence[bytes]], Awaitable[bytes]] | None = None,
+        inline_commit_budget: float = 0.002,
     ) -> None:
         self.engine = engine
         self._postgres = engine.dialect.name == "postgresql"
@@ -211,9 +330,23 @@ class SqlDocumentStore:
         on_file = not self._postgres and path and path != ":memory:"
         self._writer = _SqliteThread(path, sqlite_pragmas(synchronous)) if on_file else None
         self._reader = _SqliteThread(path, SQLITE_PRAGMAS, begin="BEGIN") if on_file else None
+        self._inline = (
+            _InlineWriter(path, sqlite_pragmas(synchronous), inline_commit_budget)
+            if on_file and inline_commit_budget > 0
+            else None
+        )
+        self._since_checkpoint = 0
+        self._checkpointing: asyncio.Task[None] | None = None
+        #: ``collab.store.ImmediateAppend``, on a SQLite file only: a store that cannot commit
+        #: without a round trip (PostgreSQL) has none, so its writes are awaited and overlapped.
+        self.append_now: Callable[[Mapping[str, Sequence[bytes]]], dict[str, LogStats] | None]
+        self.append_now = self._append_now if self._inline is not None else None  # type: ignore[assignment]
 
     async def close(self) -> None:
         """Release the SQLite threads and connections (nothing to do on PostgreSQL)."""
+        await self.checkpointed()
+        if self._inline is not None:
+            self._inline.close()
         for thread in (self._writer, self._reader):
             if thread is not None:
                 await thread.close()
@@ -240,6 +373,42 @@ class SqlDocumentStore:
 
     async def append(self, doc_id: str, updates: Sequence[bytes]) -> LogStats:
         return (await self.append_many({doc_id: updates}))[doc_id]
+
+    def _append_now(self, batch: Mapping[str, Sequence[bytes]]) -> dict[str, LogStats] | None:
+        """The append committed here and now (:class:`_InlineWriter`), unless another write
+        holds the turn or the disk has been slow: then ``None``, and the caller awaits
+        :meth:`append_many`. Every so many commits, a checkpoint on the writer thread keeps the
+        WAL short, as SQLite's own would have."""
+        assert self._inline is not None
+        if write_turn(self.engine).locked():
+            return None
+        stats = self._inline.append(sorted(batch.items()), _sqlite_time(datetime.now(UTC)))
+        if stats is not None:
+            self._since_checkpoint += 1
+            if self._since_checkpoint >= _CHECKPOINT_EVERY and self._checkpointing is None:
+                self._since_checkpoint = 0
+                self._checkpointing = asyncio.get_running_loop().create_task(
+                    self._checkpoint(), name="sqlite-checkpoint"
+                )
+        return stats
+
+    async def checkpointed(self) -> None:
+        """Return once no checkpoint is under way."""
+        if self._checkpointing is not None:
+            await asyncio.shield(self._checkpointing)
+
+    async def _checkpoint(self) -> None:
+        assert self._writer is not None
+        try:
+            # In its turn, so that no append lands meanwhile: a checkpoint that has copied every
+            # frame lets the next commit write the WAL from its start again; one that appends
+            # outran would leave it growing.
+            async with write_turn(self.engine):
+                await self._writer.call(_checkpoint)
+        except Exception:
+            log.warning("store: WAL checkpoint failed; the next one retries", exc_info=True)
+        finally:
+            self._checkpointing = None
 
     async def append_many(self, batch: Mapping[str, Sequence[bytes]]) -> dict[str, LogStats]:
         if not batch:
