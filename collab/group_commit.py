@@ -11,12 +11,13 @@ every append goes to one writer::
                        → each room's result (written / failed), in that same turn: it
                          broadcasts at once
 
-The write is done on the spot when the store can (:class:`collab.store.ImmediateAppend`, SQLite
-on a fast disk): no task, no thread, no future between an update's arrival and its broadcast,
-only the turn that gathers the batch. Otherwise it is awaited in a task, and what is requested
-meanwhile forms the next write, which starts as soon as this one ends and *before* its rooms
-broadcast, so that a commit and a broadcast overlap. Updates of one document keep their order:
-a room's next batch is only taken by a later write.
+The write is done on the spot when the store can: durable at once
+(:class:`collab.store.ImmediateAppend`), or durable once the store calls back
+(:class:`collab.store.DeferredAppend`: SQLite, whose WAL a helper process syncs) — no task, no
+thread, no future between an update's arrival and its broadcast. Otherwise it is awaited in a
+task. Either way, what is requested meanwhile forms the next write; awaited writes hand the next
+one to the store *before* their rooms broadcast, so that a commit and a broadcast overlap.
+Updates of one document keep their order: a room's next batch is only taken by a later write.
 
 ``append`` and ``append_many`` go through the same writer, for callers other than rooms.
 """
@@ -28,7 +29,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from collab.store import DocumentStore, ImmediateAppend, LogStats, StoreError
+from collab.store import DeferredAppend, DocumentStore, ImmediateAppend, LogStats, StoreError
 
 __all__ = ["Flushable", "GroupCommitStore"]
 
@@ -97,6 +98,9 @@ class GroupCommitStore:
         self.inner = store
         now: ImmediateAppend | None = getattr(store, "append_now", None)
         self._now = now if callable(now) else None
+        soon: DeferredAppend | None = getattr(store, "append_soon", None)
+        self._soon = soon if callable(soon) else None
+        self._syncing = False  # a write done by append_soon is not yet durable
         self._requests: list[Flushable] = []
         self._scheduled = False
         self._writing: asyncio.Task[None] | None = None
@@ -132,14 +136,14 @@ class GroupCommitStore:
     def request(self, source: Flushable) -> None:
         """Have ``source``'s rows taken by the next write (once per call)."""
         self._requests.append(source)
-        if not self._scheduled and self._writing is None:
+        if not self._scheduled and self._writing is None and not self._syncing:
             self._scheduled = True
             asyncio.get_running_loop().call_soon(self._flush)
 
     def _flush(self) -> None:
         # A turn after the first request: the rooms woken by the same frames have all asked.
         self._scheduled = False
-        if self._writing is not None or not self._requests:
+        if self._writing is not None or self._syncing or not self._requests:
             return
         sources, self._requests = self._requests, []
         batch: dict[str, list[bytes]] = {}
@@ -151,6 +155,15 @@ class GroupCommitStore:
                 taken.append(source)
         if not taken:
             return
+        if self._soon is not None:
+            try:
+                deferred = self._soon(batch, lambda result: self._synced(taken, result))
+            except Exception as exc:
+                _tell_failed(taken, exc)
+                return
+            if deferred:
+                self._syncing = True
+                return
         if self._now is not None:
             try:
                 stats = self._now(batch)
@@ -165,6 +178,15 @@ class GroupCommitStore:
             self._write(batch, taken), name="document-store-writer"
         )
 
+    def _synced(self, taken: list[Flushable], result: Mapping[str, LogStats] | Exception) -> None:
+        self._syncing = False
+        if isinstance(result, Exception):
+            _tell_failed(taken, result)
+        else:
+            self.immediate_writes += 1
+            self._tell_written(taken, result)
+        self._flush()  # what was asked for meanwhile: written at once, in this turn
+
     async def _write(self, batch: dict[str, list[bytes]], taken: list[Flushable]) -> None:
         try:
             stats = await self.inner.append_many(batch)
@@ -178,7 +200,7 @@ class GroupCommitStore:
             _tell_failed(taken, StoreError("the document writer was stopped"))
             raise
         self._writing = None
-        if self._now is None:
+        if self._now is None and self._soon is None:
             # The next write is handed to the store before this one's rooms broadcast, so that
             # the commit and the sends overlap: its task needs a turn to start and one to pass
             # its statement to the driver.

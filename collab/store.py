@@ -18,13 +18,14 @@ refused (the log is kept).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from pycrdt import Doc, get_state, get_update, merge_updates
 
 __all__ = [
+    "DeferredAppend",
     "DocumentStore",
     "ImmediateAppend",
     "LogStats",
@@ -200,6 +201,25 @@ class ImmediateAppend(Protocol):
     """
 
     def __call__(self, batch: Mapping[str, Sequence[bytes]]) -> dict[str, LogStats] | None: ...
+
+
+class DeferredAppend(Protocol):
+    """Another capability a store may offer, as its ``append_soon`` method: the append done
+    on the spot but durable a little later, without the caller awaiting anything.
+
+    ``append_soon(batch, done)`` writes the batch now and returns ``True``; ``done`` is called
+    later, on the event loop, with the same log sizes as ``append_many`` once the batch is
+    durable, or with the exception that kept it from being so (then it must be appended again:
+    it may be stored twice, which a CRDT's log absorbs). The calls of ``done`` come in the order
+    of the calls. ``False``: nothing was written; the caller awaits ``append_many``. SQLite
+    does this, syncing its WAL in a helper process (``server.db.wal_sync``).
+    """
+
+    def __call__(
+        self,
+        batch: Mapping[str, Sequence[bytes]],
+        done: Callable[[dict[str, LogStats] | Exception], None],
+    ) -> bool: ...
 
 
 @dataclass(slots=True)

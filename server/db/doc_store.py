@@ -17,8 +17,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from collab.store import LogStats, squash
+from collab.store import DeferredAppend, ImmediateAppend, LogStats, squash
 from server.db.models import Document, DocumentUpdate
+from server.db.wal_sync import WalSyncer
 from server.db.writes import write_turn
 
 __all__ = ["SQLITE_PRAGMAS", "SqlDocumentStore", "sqlite_pragmas"]
@@ -45,6 +46,9 @@ def sqlite_pragmas(synchronous: str = "full") -> tuple[str, ...]:
 #: Appends committed on the loop's thread between two WAL checkpoints: each writes a few pages,
 #: and SQLite's own checkpoint comes every 1,000 pages.
 _CHECKPOINT_EVERY = 256
+
+#: Starts of the WAL sync helper before the writer thread syncs for good.
+_SYNCER_STARTS = 3
 
 #: How many times compaction re-reads a log that another compaction changed under it.
 _COMPACT_ATTEMPTS = 3
@@ -129,12 +133,12 @@ class _SqliteThread:
 class _InlineWriter:
     """SQLite appends committed on the event loop's own thread, while that is cheap.
 
-    An append's transaction is a BEGIN, three statements and a COMMIT with its fsync: 0.13 ms of
-    wall time on the bench machine. Handed to the writer thread, the same append cost 0.27 ms
-    and two and a half times the CPU on an idle loop (two thread hand-offs, a wake-up of the
-    loop), and under load several loop turns, each behind whatever else the loop was doing
-    (``bench/RESULTS.md`` §11). But a slow fsync here would stop every room and every request
-    for as long as it lasts, so:
+    Its connection commits with ``synchronous=NORMAL``: the commit writes the WAL's frames to the
+    page cache and returns (tens of microseconds); the sync that makes them durable is done by
+    the WAL sync helper (:mod:`server.db.wal_sync`), or, with ``ATELIER_SQLITE_SYNCHRONOUS=normal``,
+    at SQLite's checkpoints only. Handed to the writer thread instead, an append cost several
+    loop turns under load (``bench/RESULTS.md`` §11). But a commit here that blocked would stop
+    every room and every request, so:
 
     * when its commits take more than ``budget`` seconds on average (a moving average over the
       last twenty or so: a single slow one is often only a wait for the interpreter's lock),
@@ -144,7 +148,7 @@ class _InlineWriter:
     * its connection never waits for SQLite's write lock (busy timeout 0): a lock held by
       another process sends the append to the writer thread, which may wait;
     * it never checkpoints the WAL itself (a checkpoint copies pages and syncs the database
-      file: milliseconds); :meth:`SqlDocumentStore.append_now` has the writer thread do it.
+      file: milliseconds); :class:`SqlDocumentStore` has the writer thread do it.
     """
 
     COOLDOWN_MAX = 60.0
@@ -160,6 +164,7 @@ class _InlineWriter:
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self._path = path
+        self.wal_path = path + "-wal"
         self._pragmas = (
             *pragmas,
             "PRAGMA busy_timeout=0",
@@ -182,12 +187,7 @@ class _InlineWriter:
         start = self._clock()
         if start < self._resume_at:
             return None
-        conn = self._conn
-        if conn is None:
-            conn = sqlite3.connect(self._path, isolation_level=None)
-            for pragma in self._pragmas:
-                conn.execute(pragma)
-            self._conn = conn
+        conn = self.connect()
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError:  # locked by another process: the thread waits for it
@@ -217,6 +217,16 @@ class _InlineWriter:
         elif self._average < self.budget / 2:
             self._cooldown = 1.0
         return stats
+
+    def connect(self) -> sqlite3.Connection:
+        """The connection, opened if need be; once it is, the WAL file exists."""
+        if self._conn is None:
+            conn = sqlite3.connect(self._path, isolation_level=None)
+            for pragma in self._pragmas:
+                conn.execute(pragma)
+            conn.execute(f"SELECT count(*) FROM {_DOCS} WHERE 0").fetchall()  # opens the WAL
+            self._conn = conn
+        return self._conn
 
     def close(self) -> None:
         if self._conn is not None:
@@ -330,21 +340,34 @@ class SqlDocumentStore:
         on_file = not self._postgres and path and path != ":memory:"
         self._writer = _SqliteThread(path, sqlite_pragmas(synchronous)) if on_file else None
         self._reader = _SqliteThread(path, SQLITE_PRAGMAS, begin="BEGIN") if on_file else None
+        # On the loop's thread, commits never sync: with ``full``, the WAL sync helper does
+        # (server.db.wal_sync), and a commit counts as done once it has answered.
         self._inline = (
-            _InlineWriter(path, sqlite_pragmas(synchronous), inline_commit_budget)
+            _InlineWriter(path, sqlite_pragmas("normal"), inline_commit_budget)
             if on_file and inline_commit_budget > 0
             else None
         )
+        self._syncer: WalSyncer | None = None
+        self._syncer_starts = 0
         self._since_checkpoint = 0
         self._checkpointing: asyncio.Task[None] | None = None
-        #: ``collab.store.ImmediateAppend``, on a SQLite file only: a store that cannot commit
-        #: without a round trip (PostgreSQL) has none, so its writes are awaited and overlapped.
-        self.append_now: Callable[[Mapping[str, Sequence[bytes]]], dict[str, LogStats] | None]
-        self.append_now = self._append_now if self._inline is not None else None  # type: ignore[assignment]
+        # On a SQLite file only (a store that cannot commit without a round trip, PostgreSQL,
+        # has neither, so its writes are awaited and overlapped): ``collab.store.DeferredAppend``
+        # when every commit must be synced, ``collab.store.ImmediateAppend`` when the last
+        # commits may be lost in a power loss anyway (``synchronous="normal"``).
+        full = synchronous == "full"
+        self.append_soon: DeferredAppend | None = (
+            self._append_soon if self._inline is not None and full else None
+        )
+        self.append_now: ImmediateAppend | None = (
+            self._append_now if self._inline is not None and not full else None
+        )
 
     async def close(self) -> None:
         """Release the SQLite threads and connections (nothing to do on PostgreSQL)."""
         await self.checkpointed()
+        if self._syncer is not None:
+            self._syncer.close()
         if self._inline is not None:
             self._inline.close()
         for thread in (self._writer, self._reader):
@@ -379,6 +402,47 @@ class SqlDocumentStore:
         holds the turn or the disk has been slow: then ``None``, and the caller awaits
         :meth:`append_many`. Every so many commits, a checkpoint on the writer thread keeps the
         WAL short, as SQLite's own would have."""
+        return self._commit_here(batch)
+
+    def _append_soon(
+        self,
+        batch: Mapping[str, Sequence[bytes]],
+        done: Callable[[dict[str, LogStats] | Exception], None],
+    ) -> bool:
+        """The append committed here and now, and ``done`` called once the WAL sync helper has
+        synced it (:mod:`server.db.wal_sync`); ``False`` if it cannot be done so now (another
+        write holds the turn, the disk has been slow, the helper cannot run): then nothing was
+        written, and the caller awaits :meth:`append_many`."""
+        syncer = self._wal_syncer()
+        if syncer is None:
+            return False
+        stats = self._commit_here(batch)
+        if stats is None:
+            return False
+
+        def synced(error: OSError | None) -> None:
+            done(error if error is not None else stats)
+
+        syncer.sync(synced)
+        return True
+
+    def _wal_syncer(self) -> WalSyncer | None:
+        syncer = self._syncer
+        if syncer is not None and syncer.alive:
+            return syncer
+        if self._syncer_starts >= _SYNCER_STARTS:
+            return None  # it keeps dying, or cannot start: the writer thread syncs instead
+        self._syncer_starts += 1
+        assert self._inline is not None
+        try:
+            self._inline.connect()  # the WAL exists from here on
+            self._syncer = WalSyncer(self._inline.wal_path)
+        except Exception:
+            log.warning("store: the WAL sync helper cannot start", exc_info=True)
+            return None
+        return self._syncer
+
+    def _commit_here(self, batch: Mapping[str, Sequence[bytes]]) -> dict[str, LogStats] | None:
         assert self._inline is not None
         if write_turn(self.engine).locked():
             return None

@@ -1,11 +1,13 @@
 """Document appends committed on the event loop's own thread (SQLite), and what keeps that safe:
-a slow disk sends them back to the writer thread, another write's turn is waited for there, and
-the WAL stays short without SQLite's own checkpoints."""
+nothing counts as written before the WAL sync helper has synced it, a helper that dies is
+replaced, a slow disk sends appends back to the writer thread, another write's turn is waited
+for there, and the WAL stays short without SQLite's own checkpoints."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import signal
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -147,8 +149,8 @@ async def test_an_append_while_another_write_holds_the_turn_waits_for_it_in_the_
     first, second = text_updates((0, "a"), (1, "b"))
     await writer.append("d", [first])
     async with write_turn(sql_store.engine):  # another service's transaction, say a ballot
-        assert sql_store.append_now is not None
-        assert sql_store.append_now({"d": [second]}) is None  # not now: nothing written
+        assert sql_store.append_soon is not None
+        assert not sql_store.append_soon({"d": [second]}, print)  # not now: nothing written
         waiting = asyncio.create_task(writer.append("d", [second]))
         await asyncio.sleep(0.05)
         assert not waiting.done()
@@ -181,3 +183,48 @@ async def test_commits_on_the_spot_keep_the_wal_short(
     assert after < 2 * unchecked
     assert writer.immediate_writes > 1100  # the rest waited for a checkpoint, in the thread
     assert text_of(await sql_store.load("d")) == "x" * 1200
+
+
+async def test_an_append_is_not_written_before_the_helper_has_synced_the_wal(
+    sql_store: SqlDocumentStore,
+) -> None:
+    writer = GroupCommitStore(sql_store)
+    first, second = text_updates((0, "a"), (1, "b"))
+    await writer.append("d", [first])  # starts the helper
+    syncer = sql_store._syncer
+    assert syncer is not None
+    assert syncer.alive
+    os.kill(syncer._proc.pid, signal.SIGSTOP)  # a disk that does not answer
+    try:
+        waiting = asyncio.create_task(writer.append("d", [second]))
+        await asyncio.sleep(0.1)
+        assert not waiting.done()  # committed, not synced: nobody is told it is written
+    finally:
+        os.kill(syncer._proc.pid, signal.SIGCONT)
+    assert (await waiting).rows == 2
+    assert syncer.asked == 2
+    assert text_of(await sql_store.load("d")) == "ab"
+
+
+async def test_a_helper_that_dies_fails_what_it_held_and_the_retry_lands(
+    sql_store: SqlDocumentStore,
+) -> None:
+    writer = GroupCommitStore(sql_store)
+    first, second, third = text_updates((0, "a"), (1, "b"), (2, "c"))
+    await writer.append("d", [first])
+    syncer = sql_store._syncer
+    assert syncer is not None
+    os.kill(syncer._proc.pid, signal.SIGSTOP)
+    held = asyncio.create_task(writer.append("d", [second]))
+    await asyncio.sleep(0.05)
+    syncer.kill()  # the OOM killer, say
+    with pytest.raises(OSError, match="helper is gone"):
+        await held  # told, not left hanging: a room would append it again
+    assert not syncer.alive
+    await writer.append("d", [second])  # the room's retry …
+    await writer.append("d", [third])
+    replaced = sql_store._syncer
+    assert replaced is not None
+    assert replaced is not syncer  # … through a new helper
+    assert replaced.alive
+    assert text_of(await sql_store.load("d")) == "abc"
