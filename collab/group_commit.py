@@ -182,10 +182,13 @@ class GroupCommitStore:
         self._syncing = False
         if isinstance(result, Exception):
             _tell_failed(taken, result)
-        else:
-            self.immediate_writes += 1
-            self._tell_written(taken, result)
-        self._flush()  # what was asked for meanwhile: written at once, in this turn
+            self._flush()
+            return
+        self.immediate_writes += 1
+        # What was asked for meanwhile is committed and handed to the store's sync first, so
+        # that the sync runs while this write's rooms broadcast.
+        self._flush()
+        self._tell_written(taken, result)
 
     async def _write(self, batch: dict[str, list[bytes]], taken: list[Flushable]) -> None:
         try:

@@ -575,3 +575,62 @@ async def test_a_node_that_missed_a_relayed_update_catches_up_from_the_store() -
         handlers.extend(cut)  # back; the update itself is gone for good from the relay
         await b_t.wait_for(lambda: b_t.text() == "pendant la coupure")
         assert room_b.catch_ups == 1
+
+
+class DeferredStore(MemoryDocumentStore):
+    """Writes at once, durable when the test says so (``sync``), as SQLite with its WAL sync
+    helper is (collab.store.DeferredAppend)."""
+
+    append_now = None  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.committed = 0
+        self.unsynced: list[Any] = []
+
+    def append_soon(self, batch: Any, done: Any) -> bool:
+        stats = self._append(batch)
+        self.committed += 1
+        self.unsynced.append(lambda: done(stats))
+        return True
+
+    def sync(self) -> None:
+        waiting, self.unsynced = self.unsynced, []
+        for done in waiting:
+            done()
+
+
+async def test_a_batch_is_sent_once_synced_and_the_next_is_committed_before_it_is_sent() -> None:
+    store = DeferredStore()
+    reg = registry(GroupCommitStore(store))  # type: ignore[arg-type]
+    room = await reg.get("d")
+    writer, _ = make_peer()
+    room.add_peer(writer)
+    committed_when_sent: list[int] = []
+
+    class Reader:
+        async def send(self, frame: bytes) -> None:
+            self.send_now(frame)
+
+        def send_now(self, frame: bytes) -> bool:
+            if isinstance(decode_message(frame), SyncUpdate):
+                committed_when_sent.append(store.committed)
+            return True
+
+        async def close(self, code: int, reason: str) -> None:
+            pass
+
+    room.add_peer(Peer(Reader()))
+    first, second = text_updates((0, "a"), (1, "b"))
+    await room.receive(writer, update_message(first))
+    await asyncio.sleep(0.01)
+    assert store.committed == 1
+    assert committed_when_sent == []  # written, not yet durable: nobody hears of it
+    await room.receive(writer, update_message(second))  # arrives while "a" syncs
+    await asyncio.sleep(0.01)
+    assert store.committed == 1  # one write at a time
+    store.sync()
+    assert committed_when_sent == [2]  # "b" was committed before "a" went out
+    store.sync()
+    assert committed_when_sent == [2, 2]
+    assert not room.dirty
