@@ -194,10 +194,9 @@ class ImmediateAppend(Protocol):
 
     ``append_now(batch)`` is ``append_many`` done on the spot — all or nothing, durable, the
     same log sizes — when the store can do it now at a small, bounded cost; otherwise it does
-    nothing and returns ``None``, and the caller awaits ``append_many``. A store whose write
-    takes a round trip (PostgreSQL) does not offer it; SQLite on a fast disk does
-    (``server.db.doc_store``): a commit there costs less than the two thread hand-offs and the
-    loop turns that awaiting it would cost under load (``bench/RESULTS.md`` §11).
+    nothing and returns ``None``, and the caller awaits ``append_many``. The memory store
+    offers it, and SQLite when its commits need no sync (``synchronous=normal``); a store whose
+    write takes a round trip (PostgreSQL) does not.
     """
 
     def __call__(self, batch: Mapping[str, Sequence[bytes]]) -> dict[str, LogStats] | None: ...

@@ -347,6 +347,24 @@ async def test_rooms_reaching_their_log_limit_together_compact_one_at_a_time() -
         assert len(await store.load(name)) == 1  # every one of them was compacted
 
 
+class Noting:
+    """A reader's transport that calls ``note()`` as each update reaches it."""
+
+    def __init__(self, note: Any) -> None:
+        self.note = note
+
+    async def send(self, frame: bytes) -> None:
+        self.send_now(frame)
+
+    def send_now(self, frame: bytes) -> bool:
+        if isinstance(decode_message(frame), SyncUpdate):
+            self.note()
+        return True
+
+    async def close(self, code: int, reason: str) -> None:
+        pass
+
+
 class RoundTripStore(SlowStore):
     """A store whose every write is awaited (no ``append_now``), as PostgreSQL's are."""
 
@@ -360,20 +378,7 @@ async def test_the_next_batch_is_being_written_while_the_last_one_is_sent() -> N
     writer, _ = make_peer()
     room.add_peer(writer)
     writes_seen: list[int] = []  # writes begun when each update reached the reader
-
-    class Reader:
-        async def send(self, frame: bytes) -> None:
-            self.send_now(frame)
-
-        def send_now(self, frame: bytes) -> bool:
-            if isinstance(decode_message(frame), SyncUpdate):
-                writes_seen.append(store.append_calls)
-            return True
-
-        async def close(self, code: int, reason: str) -> None:
-            pass
-
-    room.add_peer(Peer(Reader()))
+    room.add_peer(Peer(Noting(lambda: writes_seen.append(store.append_calls))))
     store.append_calls = 0
     store.append_gate.clear()
     first, second = text_updates((0, "a"), (1, "b"))
@@ -607,20 +612,7 @@ async def test_a_batch_is_sent_once_synced_and_the_next_is_committed_before_it_i
     writer, _ = make_peer()
     room.add_peer(writer)
     committed_when_sent: list[int] = []
-
-    class Reader:
-        async def send(self, frame: bytes) -> None:
-            self.send_now(frame)
-
-        def send_now(self, frame: bytes) -> bool:
-            if isinstance(decode_message(frame), SyncUpdate):
-                committed_when_sent.append(store.committed)
-            return True
-
-        async def close(self, code: int, reason: str) -> None:
-            pass
-
-    room.add_peer(Peer(Reader()))
+    room.add_peer(Peer(Noting(lambda: committed_when_sent.append(store.committed))))
     first, second = text_updates((0, "a"), (1, "b"))
     await room.receive(writer, update_message(first))
     await asyncio.sleep(0.01)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -66,56 +66,54 @@ def edits(n: int) -> list[list[tuple[str, list[bytes]]]]:
     return [[("d", [u])] for u in updates]
 
 
-def test_a_stalled_commit_sends_the_next_appends_to_the_writer_thread_for_a_while(
-    sqlite_url: str, timed_commits: Clock
-) -> None:
-    clock = timed_commits
+@pytest.fixture
+def inline_writer(sqlite_url: str, timed_commits: Clock) -> Iterator[_InlineWriter]:
+    """Commits on the calling thread, with a budget of 2 ms and the test's clock."""
     writer = _InlineWriter(
-        make_url(sqlite_url).database or "", sqlite_pragmas(), budget=0.002, clock=clock
+        make_url(sqlite_url).database or "", sqlite_pragmas(), budget=0.002, clock=timed_commits
     )
+    yield writer
+    writer.close()
+
+
+def test_a_stalled_commit_sends_the_next_appends_to_the_writer_thread_for_a_while(
+    inline_writer: _InlineWriter, timed_commits: Clock
+) -> None:
+    writer, clock = inline_writer, timed_commits
     batches = iter(edits(10))
-    try:
-        assert writer.append(next(batches), NOW) is not None  # committed here
-        clock.commit_takes = 0.2  # the disk stalls once
-        assert writer.append(next(batches), NOW) is not None  # durable all the same …
-        clock.commit_takes = 0.0
-        assert writer.append(next(batches), NOW) is None  # … but the next go to the thread
-        clock.t += 0.9
-        assert writer.append(next(batches), NOW) is None
-        clock.t += 0.2  # a second later, commits are tried here again
-        clock.commit_takes = 0.2  # and the disk still stalls: two seconds this time
-        assert writer.append(next(batches), NOW) is not None
-        clock.commit_takes = 0.0
-        clock.t += 1.5
-        assert writer.append(next(batches), NOW) is None
-        clock.t += 0.6
-        assert writer.append(next(batches), NOW) is not None
-        assert writer.slow_commits == 2
-        assert writer.commits == 4
-    finally:
-        writer.close()
+    assert writer.append(next(batches), NOW) is not None  # committed here
+    clock.commit_takes = 0.2  # the disk stalls once
+    assert writer.append(next(batches), NOW) is not None  # durable all the same …
+    clock.commit_takes = 0.0
+    assert writer.append(next(batches), NOW) is None  # … but the next go to the thread
+    clock.t += 0.9
+    assert writer.append(next(batches), NOW) is None
+    clock.t += 0.2  # a second later, commits are tried here again
+    clock.commit_takes = 0.2  # and the disk still stalls: two seconds this time
+    assert writer.append(next(batches), NOW) is not None
+    clock.commit_takes = 0.0
+    clock.t += 1.5
+    assert writer.append(next(batches), NOW) is None
+    clock.t += 0.6
+    assert writer.append(next(batches), NOW) is not None
+    assert writer.slow_commits == 2
+    assert writer.commits == 4
 
 
 def test_a_disk_slow_on_every_commit_is_left_to_the_writer_thread(
-    sqlite_url: str, timed_commits: Clock
+    inline_writer: _InlineWriter, timed_commits: Clock
 ) -> None:
-    clock = timed_commits
-    writer = _InlineWriter(
-        make_url(sqlite_url).database or "", sqlite_pragmas(), budget=0.002, clock=clock
-    )
+    writer, clock = inline_writer, timed_commits
     clock.commit_takes = 0.003  # each commit over the budget, none a stall
-    try:
-        done_here = 0
-        for batch in edits(60):
-            if writer.append(batch, NOW) is None:
-                break
-            done_here += 1
-        # A single slow commit is no reason to leave (the average moves a twentieth of the
-        # way); a run of them is.
-        assert 10 < done_here < 60
-        assert writer.slow_commits == 1
-    finally:
-        writer.close()
+    done_here = 0
+    for batch in edits(60):
+        if writer.append(batch, NOW) is None:
+            break
+        done_here += 1
+    # A single slow commit is no reason to leave (the average moves a twentieth of the
+    # way); a run of them is.
+    assert 10 < done_here < 60
+    assert writer.slow_commits == 1
 
 
 @pytest.fixture
@@ -228,3 +226,21 @@ async def test_a_helper_that_dies_fails_what_it_held_and_the_retry_lands(
     assert replaced is not syncer  # … through a new helper
     assert replaced.alive
     assert text_of(await sql_store.load("d")) == "abc"
+
+
+async def test_with_synchronous_normal_appends_are_committed_on_the_spot_without_a_helper(
+    sqlite_url: str,
+) -> None:
+    engine = create_engine(sqlite_url)
+    store = SqlDocumentStore(engine, synchronous="normal")
+    try:
+        assert store.append_soon is None  # nothing to wait for: NORMAL syncs at checkpoints
+        writer = GroupCommitStore(store)
+        for u in text_updates((0, "a"), (1, "b")):
+            await writer.append("d", [u])
+        assert writer.immediate_writes == 2
+        assert store._syncer is None
+        assert text_of(await store.load("d")) == "ab"
+    finally:
+        await store.close()
+        await engine.dispose()
