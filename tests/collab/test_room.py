@@ -365,6 +365,16 @@ class Noting:
         pass
 
 
+async def writer_and_reader(store: MemoryDocumentStore, note: Any) -> tuple[Room, Peer]:
+    """A room on ``store`` behind a group-commit writer, with a writing peer (returned) and a
+    reader whose transport calls ``note()`` as each update reaches it."""
+    room = await registry(GroupCommitStore(store)).get("d")  # type: ignore[arg-type]
+    writer, _ = make_peer()
+    room.add_peer(writer)
+    room.add_peer(Peer(Noting(note)))
+    return room, writer
+
+
 class RoundTripStore(SlowStore):
     """A store whose every write is awaited (no ``append_now``), as PostgreSQL's are."""
 
@@ -373,12 +383,8 @@ class RoundTripStore(SlowStore):
 
 async def test_the_next_batch_is_being_written_while_the_last_one_is_sent() -> None:
     store = RoundTripStore()
-    reg = registry(GroupCommitStore(store))  # type: ignore[arg-type]
-    room = await reg.get("d")
-    writer, _ = make_peer()
-    room.add_peer(writer)
     writes_seen: list[int] = []  # writes begun when each update reached the reader
-    room.add_peer(Peer(Noting(lambda: writes_seen.append(store.append_calls))))
+    room, writer = await writer_and_reader(store, lambda: writes_seen.append(store.append_calls))
     store.append_calls = 0
     store.append_gate.clear()
     first, second = text_updates((0, "a"), (1, "b"))
@@ -607,12 +613,10 @@ class DeferredStore(MemoryDocumentStore):
 
 async def test_a_batch_is_sent_once_synced_and_the_next_is_committed_before_it_is_sent() -> None:
     store = DeferredStore()
-    reg = registry(GroupCommitStore(store))  # type: ignore[arg-type]
-    room = await reg.get("d")
-    writer, _ = make_peer()
-    room.add_peer(writer)
     committed_when_sent: list[int] = []
-    room.add_peer(Peer(Noting(lambda: committed_when_sent.append(store.committed))))
+    room, writer = await writer_and_reader(
+        store, lambda: committed_when_sent.append(store.committed)
+    )
     first, second = text_updates((0, "a"), (1, "b"))
     await room.receive(writer, update_message(first))
     await asyncio.sleep(0.01)
