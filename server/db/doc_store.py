@@ -397,13 +397,6 @@ class SqlDocumentStore:
     async def append(self, doc_id: str, updates: Sequence[bytes]) -> LogStats:
         return (await self.append_many({doc_id: updates}))[doc_id]
 
-    def _append_now(self, batch: Mapping[str, Sequence[bytes]]) -> dict[str, LogStats] | None:
-        """The append committed here and now (:class:`_InlineWriter`), unless another write
-        holds the turn or the disk has been slow: then ``None``, and the caller awaits
-        :meth:`append_many`. Every so many commits, a checkpoint on the writer thread keeps the
-        WAL short, as SQLite's own would have."""
-        return self._commit_here(batch)
-
     def _append_soon(
         self,
         batch: Mapping[str, Sequence[bytes]],
@@ -416,7 +409,7 @@ class SqlDocumentStore:
         syncer = self._wal_syncer()
         if syncer is None:
             return False
-        stats = self._commit_here(batch)
+        stats = self._append_now(batch)
         if stats is None:
             return False
 
@@ -442,7 +435,11 @@ class SqlDocumentStore:
             return None
         return self._syncer
 
-    def _commit_here(self, batch: Mapping[str, Sequence[bytes]]) -> dict[str, LogStats] | None:
+    def _append_now(self, batch: Mapping[str, Sequence[bytes]]) -> dict[str, LogStats] | None:
+        """The append committed here and now (:class:`_InlineWriter`), unless another write
+        holds the turn or the disk has been slow: then ``None``, and the caller awaits
+        :meth:`append_many`. Every so many commits, a checkpoint on the writer thread keeps the
+        WAL short, as SQLite's own would have."""
         assert self._inline is not None
         if write_turn(self.engine).locked():
             return None
