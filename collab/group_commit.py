@@ -114,9 +114,9 @@ class GroupCommitStore:
     async def load(self, doc_id: str) -> list[bytes]:
         return await self.inner.load(doc_id)
 
-    async def compact(self, doc_id: str) -> None:
+    async def compact(self, doc_id: str) -> int | None:
         async with self._compacting:
-            await self.inner.compact(doc_id)
+            return await self.inner.compact(doc_id)
 
     async def append(self, doc_id: str, updates: Sequence[bytes]) -> LogStats:
         future: asyncio.Future[LogStats] = asyncio.get_running_loop().create_future()

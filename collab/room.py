@@ -68,7 +68,15 @@ log = logging.getLogger("atelier.collab")
 class RoomPolicy:
     """Tunables of a room; the server fills them from its settings."""
 
+    #: A log is compacted once it holds ``compact_after_rows`` rows *and* at least
+    #: ``compact_growth`` times its last snapshot's size in bytes (Redis's rule for rewriting
+    #: its append-only file): a large document is rewritten only when as many bytes of edits
+    #: pay for it, so each byte is rewritten a bounded number of times. Past
+    #: ``compact_max_rows`` rows or ``compact_after_bytes`` bytes it is compacted whatever its
+    #: snapshot's size, so that a load never reads and applies a long log.
     compact_after_rows: int = 500
+    compact_growth: float = 0.5
+    compact_max_rows: int = 4000
     compact_after_bytes: int = 4 * 1024 * 1024
     awareness_timeout: float = 30.0
     max_awareness_state_bytes: int = 64 * 1024
@@ -143,6 +151,9 @@ class Room:
         self._sweeper: asyncio.Task[None] | None = None
         self._compactor: asyncio.Task[None] | None = None
         self._appended_since_compaction = False
+        #: The size of the document's snapshot as last compacted (bytes): at load, what was
+        #: loaded — an upper bound of it.
+        self._snapshot_bytes = 0
         self._compact_timer: asyncio.TimerHandle | None = None
         self._doc_sub: Subscription | None = None
         self._relay_sub: RelaySubscription | None = None
@@ -170,7 +181,7 @@ class Room:
             # compacted once the room is open, so that the next load reads one snapshot: a log
             # of raw updates costs far more to load than their squash (collab.store.squash).
             long_log = len(updates) > 1
-            self.size_bound = sum(map(len, updates))
+            self.size_bound = self._snapshot_bytes = sum(map(len, updates))
             if updates:
                 self._applying_remote = True
                 try:
@@ -515,12 +526,18 @@ class Room:
                 elif not future.done():
                     waiting.append((target, future))
             self._durable_waiters = waiting
-        stats = batch.stats
-        if stats is not None and (
-            stats.rows >= self.policy.compact_after_rows
-            or stats.bytes >= self.policy.compact_after_bytes
-        ):
+        if batch.stats is not None and self._log_is_long(batch.stats):
             self._start_compaction()
+
+    def _log_is_long(self, stats: LogStats) -> bool:
+        """Whether a log of this size is to be compacted now (see :class:`RoomPolicy`)."""
+        policy = self.policy
+        if stats.rows >= policy.compact_max_rows or stats.bytes >= policy.compact_after_bytes:
+            return True
+        return (
+            stats.rows >= policy.compact_after_rows
+            and stats.bytes >= policy.compact_growth * self._snapshot_bytes
+        )
 
     def _start_compaction(self) -> None:
         """Compact in the background: the next batch need not wait for the merge."""
@@ -532,9 +549,12 @@ class Room:
     async def _compact(self) -> None:
         self._appended_since_compaction = False
         try:
-            await self._store.compact(self.name)
+            size = await self._store.compact(self.name)
         except Exception:
             log.warning("room %s: compaction failed; the log is intact", self.name, exc_info=True)
+            return
+        if size is not None:
+            self._snapshot_bytes = size
 
     async def _sweep_loop(self) -> None:
         """Remove awareness states that were not renewed (their client vanished silently)."""

@@ -176,7 +176,8 @@ class DocumentStore(Protocol):
       every update of the batch is durable (one transaction), with each document's log size;
       if it raises, none of them was written.
     * ``compact`` replaces the snapshot and the rows present when it started by their
-      :func:`squash`, in one transaction: a row appended concurrently is kept, never lost.
+      :func:`squash`, in one transaction: a row appended concurrently is kept, never lost. It
+      returns the new snapshot's size in bytes, or ``None`` if there was nothing to compact.
     """
 
     async def load(self, doc_id: str) -> list[bytes]: ...
@@ -185,7 +186,7 @@ class DocumentStore(Protocol):
 
     async def append_many(self, batch: Mapping[str, Sequence[bytes]]) -> dict[str, LogStats]: ...
 
-    async def compact(self, doc_id: str) -> None: ...
+    async def compact(self, doc_id: str) -> int | None: ...
 
 
 class ImmediateAppend(Protocol):
@@ -261,12 +262,13 @@ class MemoryDocumentStore:
             stats[doc_id] = LogStats(rows=len(doc.log), bytes=sum(map(len, doc.log)))
         return stats
 
-    async def compact(self, doc_id: str) -> None:
+    async def compact(self, doc_id: str) -> int | None:
         async with self._lock:
             doc = self._docs.get(doc_id)
             if doc is None or not doc.log:
-                return
+                return None
             taken = len(doc.log)
             parts = ([doc.snapshot] if doc.snapshot is not None else []) + doc.log[:taken]
             doc.snapshot = squash(parts)
             del doc.log[:taken]
+            return len(doc.snapshot)

@@ -70,9 +70,12 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     forwarded_allow_ips: str = "127.0.0.1,::1"
     #: Seconds a room stays loaded after its last client left.
     room_idle_seconds: float = 10.0
-    #: Compact a document's log once it holds this many rows …
+    #: Compact a document's log once it holds this many rows and ``compact_growth`` times its
+    #: last snapshot's size (a large document is rewritten only when its edits pay for it) …
     compact_after_rows: int = 500
-    #: … or this many bytes.
+    compact_growth: float = 0.5
+    #: … and whatever the snapshot's size past this many rows, or this many bytes.
+    compact_max_rows: int = 4000
     compact_after_bytes: int = 4 * 1024 * 1024
     #: Seconds between a room's state-vector announcements to the other instances; an instance
     #: that missed relay messages (a Redis pause) reloads what it lacks from the store.
@@ -115,6 +118,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
             "max_awareness_entries",
             "max_awareness_clients_per_connection",
             "compact_after_rows",
+            "compact_max_rows",
             "compact_after_bytes",
             "grant_ttl_seconds",
             "join_failures_per_minute",
@@ -127,12 +131,17 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
         for name in positive:
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
-        for name in ("max_document_bytes", "ws_connections_per_address", "ws_messages_per_second"):
+        non_negative = {  # what 0 means
+            "max_document_bytes": "no limit",
+            "ws_connections_per_address": "no limit",
+            "ws_messages_per_second": "no limit",
+            "anti_entropy_seconds": "off",
+            "compact_growth": "compact past the row count alone",
+        }
+        for name, zero in non_negative.items():
             if getattr(self, name) < 0:
-                raise SettingsError(f"{PREFIX}{name.upper()} must be >= 0 (0: no limit)")
+                raise SettingsError(f"{PREFIX}{name.upper()} must be >= 0 (0: {zero})")
         _check_proxies(self.trusted_proxies)
-        if self.anti_entropy_seconds < 0:
-            raise SettingsError(f"{PREFIX}ANTI_ENTROPY_SECONDS must be >= 0 (0: off)")
         if self.room_idle_seconds < 0 or self.ws_ping_interval <= 0:
             raise SettingsError(
                 f"{PREFIX}ROOM_IDLE_SECONDS must be >= 0 and {PREFIX}WS_PING_INTERVAL > 0"

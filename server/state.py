@@ -91,6 +91,8 @@ class AppServices:
         relay: Relay = RedisRelay(settings.redis_url) if settings.redis_url else MemoryRelay()
         policy = RoomPolicy(
             compact_after_rows=settings.compact_after_rows,
+            compact_growth=settings.compact_growth,
+            compact_max_rows=settings.compact_max_rows,
             compact_after_bytes=settings.compact_after_bytes,
             max_awareness_state_bytes=settings.max_awareness_state_bytes,
             max_awareness_entries=settings.max_awareness_entries,

@@ -555,7 +555,7 @@ class SqlDocumentStore:
         )
         return {r.id: LogStats(rows=r.log_rows, bytes=r.log_bytes) for r in result}
 
-    async def compact(self, doc_id: str) -> None:
+    async def compact(self, doc_id: str) -> int | None:
         """Merge the snapshot and the log read at the start; replace exactly those.
 
         The merge (the costly part) runs outside any transaction. The write then checks, with
@@ -566,14 +566,15 @@ class SqlDocumentStore:
         for _ in range(_COMPACT_ATTEMPTS):
             snapshot, rows = await self._read_log(doc_id)
             if not rows:
-                return
+                return None
             parts = ([snapshot] if snapshot is not None else []) + [data for _, data in rows]
             log.debug("compact %s: merging %d rows", doc_id, len(rows))
             merged = await self._squash(parts)
             if await self._replace(doc_id, snapshot, rows, merged):
                 log.debug("compact %s: done, snapshot of %d bytes", doc_id, len(merged))
-                return
+                return len(merged)
             log.debug("compact %s: changed meanwhile, reading again", doc_id)
+        return None  # changed under it every time: the next compaction tries again
 
     async def _read_log(self, doc_id: str) -> tuple[bytes | None, list[tuple[int, bytes]]]:
         """The document's snapshot and its rows (id, data), read at once (nothing for a document

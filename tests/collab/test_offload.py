@@ -130,6 +130,15 @@ async def test_the_signal_that_stops_the_server_leaves_the_worker_for_its_last_c
     assert list(worker._pool._processes) == [pid]  # the same worker
 
 
+async def test_the_worker_yields_the_processor_to_the_server(worker: SquashWorker) -> None:
+    # On a server of two cores a squash must not take a core from the rooms' sends.
+    await worker.squash(text_updates((0, "a")))
+    assert worker._pool is not None
+    (pid,) = worker._pool._processes
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    assert os.getpriority(os.PRIO_PROCESS, pid) >= min(ours + 10, 19)
+
+
 class _NoStartWorker(SquashWorker):
     """A worker process that cannot start here (its initializer fails, as the import of an
     unimportable main module would)."""

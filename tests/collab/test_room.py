@@ -259,6 +259,61 @@ async def test_compaction_runs_once_the_log_is_long_enough() -> None:
     assert str(doc.get("t", type=Text)) == "y" * 12
 
 
+async def test_a_large_document_is_rewritten_only_once_its_edits_weigh_half_as_much() -> None:
+    class NotingCompactions(MemoryDocumentStore):
+        def __init__(self) -> None:
+            super().__init__()
+            self.started = 0
+            self.done = asyncio.Event()
+
+        async def compact(self, doc_id: str) -> int | None:
+            self.started += 1
+            size = await super().compact(doc_id)
+            self.done.set()
+            return size
+
+    store = NotingCompactions()
+    big, *small, bigger = text_updates(
+        (0, "x" * 4000), *[(4000 + i, "y") for i in range(12)], (4012, "z" * 3000)
+    )
+    policy = RoomPolicy(compact_after_rows=3, compact_growth=0.5, compact_max_rows=8)
+    reg = registry(store, policy=policy)
+    room = await reg.get("d")
+    peer, _ = make_peer()
+    room.add_peer(peer)
+
+    async def edit(update: bytes) -> None:
+        await room.receive(peer, update_message(update))
+        await room.wait_durable()
+        await asyncio.sleep(0)  # a compaction it started has begun
+
+    async def compacted(times: int) -> None:
+        await asyncio.wait_for(store.done.wait(), 5)
+        store.done.clear()
+        assert store.started == times
+        assert len(await store.load("d")) == 1
+
+    for update in [big, *small[:2]]:  # 3 rows, no snapshot yet: compacted
+        await edit(update)
+    await compacted(1)
+    for update in small[2:9]:  # 7 rows of a few bytes: far from half of the 4 KB snapshot
+        await edit(update)
+    assert store.started == 1
+    assert len(await store.load("d")) == 8
+    await edit(small[9])  # the 8th row: past compact_max_rows, whatever the snapshot
+    await compacted(2)
+    for update in small[10:]:
+        await edit(update)
+    assert store.started == 2
+    await edit(bigger)  # 3 rows, one of 3 KB: more than half the snapshot
+    await compacted(3)
+    doc = Doc()
+    doc.apply_update(merge(await store.load("d")))
+    assert str(doc.get("t", type=Text)) == "x" * 4000 + "y" * 12 + "z" * 3000
+    room.remove_peer(peer)
+    await reg.unload_idle_now()
+
+
 async def test_a_room_loaded_with_a_long_log_compacts_it_for_the_next_load() -> None:
     store = MemoryDocumentStore()
     for u in text_updates(*[(i, "z") for i in range(20)]):
@@ -321,12 +376,13 @@ async def test_rooms_reaching_their_log_limit_together_compact_one_at_a_time() -
         running = 0
         most = 0
 
-        async def compact(self, doc_id: str) -> None:
+        async def compact(self, doc_id: str) -> int | None:
             CountingStore.running += 1
             CountingStore.most = max(CountingStore.most, CountingStore.running)
             await asyncio.sleep(0.01)  # a merge and a write take time
-            await super().compact(doc_id)
+            size = await super().compact(doc_id)
             CountingStore.running -= 1
+            return size
 
     store = CountingStore()
     reg = registry(GroupCommitStore(store), policy=RoomPolicy(compact_after_rows=3))  # type: ignore[arg-type]
