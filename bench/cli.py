@@ -37,6 +37,9 @@ SCENARIOS = [*FANOUT, "trace", "join", "idle"]
 SERVER_ORDER = ["atelier", "yws", "hocuspocus", "pyws"]
 #: Atelier on PostgreSQL + Redis, one instance or two (issue #6): ``--servers atelier-pg1,…``.
 CLUSTERS = ["atelier-pg1", "atelier-pg2"]
+#: Servers run only when asked for, and only in the live scenarios: Atelier without fsync
+#: (``--servers atelier,atelier-nosync,…``: the cost of durability), and the clusters.
+OPT_IN = ["atelier-nosync", *CLUSTERS]
 
 
 def log(*args: object) -> None:
@@ -544,7 +547,7 @@ class Bench:
                 self._run_fanout_rounds(scenario, servers)
                 continue
             for server in servers:
-                if server.key in CLUSTERS and scenario not in FANOUT and scenario != "trace":
+                if server.key in OPT_IN and scenario not in FANOUT and scenario != "trace":
                     continue  # joins and idle connections are one instance's business
                 self._run_one(scenario, server)
                 if scenario == "join" and server.key == "atelier" and not self.args.no_store_seed:
@@ -1005,10 +1008,10 @@ def selected_servers(servers: str) -> list[ServerSpec]:
         if name not in ALIASES:
             raise SystemExit(
                 f"unknown server {name!r}; choose from atelier, yws, hocuspocus, pyws, "
-                + ", ".join(CLUSTERS)
+                + ", ".join(OPT_IN)
             )
         keys.append(ALIASES[name])
-    return [ALL[k] for k in [*SERVER_ORDER, *CLUSTERS] if k in keys]
+    return [ALL[k] for k in [*SERVER_ORDER, *OPT_IN] if k in keys]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -188,6 +188,20 @@ class Atelier(ServerSpec):
         return {room: mint_grant(self.secret, room, "rw", "bench", 6 * 3600) for room in rooms}
 
 
+class AtelierNoSync(Atelier):
+    """Atelier with its commits not synced to disk (``ATELIER_SQLITE_SYNCHRONOUS=normal``), as
+    the anchors keep nothing on disk before they broadcast: what the live path costs apart from
+    the wait for the disk. Never a setting for production — a power cut loses the last edits."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.key = "atelier-nosync"
+        self.label = "Atelier without fsync"
+
+    def _env(self, workdir: Path) -> dict[str, str]:
+        return {**super()._env(workdir), "ATELIER_SQLITE_SYNCHRONOUS": "normal"}
+
+
 class AtelierCluster(Atelier):
     """Atelier in production shape: ``instances`` processes on PostgreSQL and Redis (the
     machine's, on loopback), each room's clients spread over them in turn — no stickiness.
@@ -318,6 +332,7 @@ ALL = {
         NodeReference(),
         Hocuspocus(),
         PycrdtWebsocket(),
+        AtelierNoSync(),
         AtelierCluster(1),
         AtelierCluster(2),
     )
@@ -333,6 +348,7 @@ ALIASES = {
     "pyws": "pyws",
     "pycrdt-websocket": "pyws",
     "pycrdt": "pyws",
+    "atelier-nosync": "atelier-nosync",
     "atelier-pg1": "atelier-pg1",
     "atelier-pg2": "atelier-pg2",
 }
