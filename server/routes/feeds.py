@@ -17,8 +17,8 @@ from sqlalchemy import select
 from domain.ateliers import Instance
 from server.db.mapping import aware
 from server.db.models import ActivityRow, AtelierRow, HandoffEventRow
+from server.db.writes import reading
 from server.errors import Problem
-from server.services.ateliers import transaction
 from server.state import AppServices
 
 __all__ = ["atelier_feed", "handoff_feed", "instance_feed"]
@@ -30,7 +30,7 @@ ATOM = "http://www.w3.org/2005/Atom"
 async def _entries(
     request: Request[Any, Any, Any], atelier_ids: list[str]
 ) -> list[tuple[ActivityRow, str]]:
-    async with transaction(AppServices.of(request.app).engine) as session:
+    async with reading(AppServices.of(request.app).engine) as session:
         found = await session.execute(
             select(AtelierRow.id, AtelierRow.title).where(AtelierRow.id.in_(atelier_ids))
         )
@@ -115,7 +115,7 @@ def _format(request: Request[Any, Any, Any]) -> str:
     summary="Fil d’activité d’un atelier (Atom ou JSON Feed)",
 )
 async def atelier_feed(request: Request[Any, Any, Any], atelier_id: str) -> Response[Any]:
-    async with transaction(AppServices.of(request.app).engine) as session:
+    async with reading(AppServices.of(request.app).engine) as session:
         atelier = await session.get(AtelierRow, atelier_id)
     if atelier is None:
         raise Problem(404, "atelier_not_found", "Atelier introuvable.", "Atelier not found.")
@@ -134,7 +134,7 @@ async def instance_feed(request: Request[Any, Any, Any], code: str) -> Response[
         instance = Instance(code.upper())
     except ValueError:
         raise Problem(404, "unknown_instance", "Instance inconnue.", "Unknown body.") from None
-    async with transaction(AppServices.of(request.app).engine) as session:
+    async with reading(AppServices.of(request.app).engine) as session:
         ateliers = (await session.execute(select(AtelierRow.id, AtelierRow.instances))).tuples()
         linked = [atelier_id for atelier_id, instances in ateliers if instance.value in instances]
     entries = await _entries(request, linked) if linked else []
@@ -182,7 +182,7 @@ async def handoff_feed(request: Request[Any, Any, Any], code: str) -> Response[A
         instance = Instance(code.upper())
     except ValueError:
         raise Problem(404, "unknown_instance", "Instance inconnue.", "Unknown body.") from None
-    async with transaction(AppServices.of(request.app).engine) as session:
+    async with reading(AppServices.of(request.app).engine) as session:
         ateliers = (
             await session.execute(select(AtelierRow.id, AtelierRow.title, AtelierRow.instances))
         ).tuples()

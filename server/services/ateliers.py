@@ -416,7 +416,7 @@ async def list_participants(
     engine: AsyncEngine, actor: Actor, atelier_id: str
 ) -> list[ParticipantRow]:
     require(actor, Action.READ_ATELIER, atelier_id)
-    async with transaction(engine) as session:
+    async with reading(engine) as session:
         rows = await session.scalars(
             select(ParticipantRow)
             .where(ParticipantRow.atelier_id == atelier_id)
@@ -427,7 +427,7 @@ async def list_participants(
 
 async def audit_log(engine: AsyncEngine, actor: Actor, atelier_id: str) -> list[AuditRow]:
     require(actor, Action.MANAGE_ATELIER, atelier_id)
-    async with transaction(engine) as session:
+    async with reading(engine) as session:
         rows = await session.scalars(
             select(AuditRow)
             .where(AuditRow.atelier_id == atelier_id)
@@ -534,7 +534,7 @@ async def create_proposal(
 
 async def list_proposals(engine: AsyncEngine, actor: Actor, atelier_id: str) -> list[ProposalRow]:
     require(actor, Action.READ_ATELIER, atelier_id)
-    async with transaction(engine) as session:
+    async with reading(engine) as session:
         rows = await session.scalars(
             select(ProposalRow)
             .where(ProposalRow.atelier_id == atelier_id)
@@ -556,7 +556,7 @@ async def doc_access_for(engine: AsyncEngine, actor: Actor, doc_id: str) -> bool
     Raises :class:`DocAccessRefused` (4403) for a document of another atelier, or one their
     role may not read.
     """
-    async with transaction(engine) as session:
+    async with reading(engine) as session:
         found = (
             await session.execute(
                 select(ProposalRow.atelier_id, ProposalRow.locked).where(
@@ -687,5 +687,5 @@ async def set_image(engine: AsyncEngine, actor: Actor, atelier_id: str, data: by
 
 
 async def get_image(engine: AsyncEngine, atelier_id: str) -> AtelierImageRow | None:
-    async with transaction(engine) as session:
+    async with reading(engine) as session:
         return await session.get(AtelierImageRow, atelier_id)

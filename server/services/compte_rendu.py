@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain.compte_rendu import not_frozen
 from domain.roles import Action
 from server.db.models import ProposalRow, ProposalVersionRow
+from server.db.writes import reading
 from server.errors import Problem
-from server.services.ateliers import get_image, get_seance, require, transaction
+from server.services.ateliers import get_image, get_seance, require
 from server.services.proposals import HANDED_OVER, Reader
 
 __all__ = ["SeanceRecord", "seance_record"]
@@ -34,7 +35,7 @@ async def seance_record(engine: AsyncEngine, reader: Reader, session_id: str) ->
     A participant of another atelier: 403; a role that may not read frozen versions: 403; the
     council service sees only documents handed over to it (404 when there is none). Nothing
     frozen yet: 409 ``seance_not_frozen`` (:func:`domain.compte_rendu.not_frozen`)."""
-    async with transaction(engine) as session:
+    async with reading(engine) as session:
         seance = await get_seance(session, session_id)
         if not reader.is_council_service:  # which is limited below to what was handed over
             require(reader, Action.READ_FROZEN, seance.atelier_id)

@@ -44,6 +44,7 @@ from server.db.models import (
     PollVoterRow,
     ProposalRow,
 )
+from server.db.writes import reading
 from server.errors import Problem
 from server.live import BallotCounted
 from server.schemas import BallotReceipt, PollCreate, ProxyBallotCast
@@ -181,14 +182,14 @@ async def _poll_row(session: AsyncSession, poll_id: str) -> PollRow:
 
 
 async def get_poll(engine: AsyncEngine, actor: Actor, poll_id: str) -> PollRow:
-    async with transaction(engine) as session:
+    async with reading(engine) as session:
         row = await _poll_row(session, poll_id)
     require(actor, Action.READ_ATELIER, row.atelier_id)
     return row
 
 
 async def list_polls(engine: AsyncEngine, actor: Actor, session_id: str) -> list[PollRow]:
-    async with transaction(engine) as session:
+    async with reading(engine) as session:
         seance = await get_seance(session, session_id)
         require(actor, Action.READ_ATELIER, seance.atelier_id)
         rows = await session.scalars(
@@ -199,7 +200,7 @@ async def list_polls(engine: AsyncEngine, actor: Actor, session_id: str) -> list
 
 async def my_ballot(engine: AsyncEngine, actor: Actor, row: PollRow) -> dict[str, Any]:
     """Whether the actor voted; on a public poll, what (a secret ballot is not findable)."""
-    async with transaction(engine) as session:
+    async with reading(engine) as session:
         voted = await session.get(PollVoterRow, (row.id, actor.participant_id))
         content = None
         if voted is not None and not row.secret:

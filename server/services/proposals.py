@@ -38,6 +38,7 @@ from server.db.models import (
     ProposalVersionRow,
     SessionRow,
 )
+from server.db.writes import reading
 from server.errors import Problem
 from server.services.ateliers import (
     audit,
@@ -425,7 +426,7 @@ def _in_scope(reader: Reader, row: ProposalRow) -> None:
 async def list_versions(
     engine: AsyncEngine, reader: Reader, proposal_id: str
 ) -> tuple[ProposalRow, list[ProposalVersionRow]]:
-    async with transaction(engine) as session:
+    async with reading(engine) as session:
         row = await _proposal(session, proposal_id)
         readable(reader, row)
         versions = list(
@@ -441,7 +442,7 @@ async def list_versions(
 async def get_version(
     engine: AsyncEngine, reader: Reader, proposal_id: str, number: int
 ) -> tuple[ProposalRow, ProposalVersionRow]:
-    async with transaction(engine) as session:
+    async with reading(engine) as session:
         row = await _proposal(session, proposal_id)
         readable(reader, row)
         version = await session.get(ProposalVersionRow, (proposal_id, number))
@@ -505,7 +506,7 @@ async def diff(
 
 
 async def history(engine: AsyncEngine, reader: Reader, proposal_id: str) -> list[dict[str, Any]]:
-    async with transaction(engine) as session:
+    async with reading(engine) as session:
         row = await _proposal(session, proposal_id)
         readable(reader, row)
         events = await session.scalars(
@@ -628,10 +629,22 @@ async def council_list(
     instance: str | None,
     atelier_id: str | None,
 ) -> list[tuple[ProposalRow, AtelierRow, ProposalVersionRow | None]]:
-    """Handed-over proposals, newest first, with their atelier and their latest version."""
+    """Handed-over proposals, newest first, with their atelier and their latest version: one
+    query, however many proposals."""
+    newest = (
+        select(ProposalVersionRow.proposal_id, func.max(ProposalVersionRow.number).label("number"))
+        .group_by(ProposalVersionRow.proposal_id)
+        .subquery()
+    )
     query = (
-        select(ProposalRow, AtelierRow)
+        select(ProposalRow, AtelierRow, ProposalVersionRow)
         .join(AtelierRow, AtelierRow.id == ProposalRow.atelier_id)
+        .outerjoin(newest, newest.c.proposal_id == ProposalRow.id)
+        .outerjoin(
+            ProposalVersionRow,
+            (ProposalVersionRow.proposal_id == ProposalRow.id)
+            & (ProposalVersionRow.number == newest.c.number),
+        )
         .where(ProposalRow.status.in_(HANDED_OVER))
     )
     if status:
@@ -640,20 +653,13 @@ async def council_list(
         query = query.where(ProposalRow.atelier_id == atelier_id)
     if not reader.is_council_service:
         query = query.where(ProposalRow.atelier_id == reader.atelier_id)
-    async with transaction(engine) as session:
-        pairs = (await session.execute(query.order_by(ProposalRow.created_at.desc()))).all()
-        out = []
-        for row, atelier in pairs:
-            if instance and instance not in (atelier.instances or []):
-                continue
-            latest = await session.scalar(
-                select(ProposalVersionRow)
-                .where(ProposalVersionRow.proposal_id == row.id)
-                .order_by(ProposalVersionRow.number.desc())
-                .limit(1)
-            )
-            out.append((row, atelier, latest))
-    return out
+    async with reading(engine) as session:
+        found = (await session.execute(query.order_by(ProposalRow.created_at.desc()))).all()
+        return [
+            (row, atelier, latest)
+            for row, atelier, latest in found
+            if not instance or instance in (atelier.instances or [])
+        ]
 
 
 # --- a new draft from any version -------------------------------------------------------------
