@@ -39,3 +39,38 @@ def test_a_paste_past_the_size_limit_is_announced_and_kept_on_the_device(
     assert "Trop long." in editor(page, "constat").inner_text()
     screenshot(page, "97-editor-too-large")
     no_page_errors(page)
+
+
+FRAME_LIMIT = 4 * 1024
+
+
+@pytest.fixture(scope="module")
+def demo_small_frames(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    yield from running_demo(tmp_path_factory, ATELIER_MAX_FRAME_BYTES=str(FRAME_LIMIT))
+
+
+def test_a_single_change_over_the_frame_limit_is_announced_not_resent_for_ever(
+    demo_small_frames: Demo, new_context: Any
+) -> None:
+    # The server's WebSocket closes with 1009 on a frame past its limit; a provider that
+    # reconnected would send the same update again at once, and again.
+    demo = demo_small_frames
+    proposal = demo.new_proposal("Un collage énorme")
+    page = new_page(new_context())
+    closes: list[str] = []
+    page.on("websocket", lambda ws: ws.on("close", lambda _: closes.append(ws.url)))
+    join_by_ui(page, demo, "Léa")
+    open_proposal(page, demo, proposal)
+    editor(page, "constat").click()
+    page.keyboard.insert_text("Une phrase. ")
+    state = page.get_by_test_id("sync-state")
+    state.filter(has_text="En ligne").wait_for()
+
+    page.keyboard.insert_text("Un très long collage. " * (FRAME_LIMIT // 20))
+    state.filter(has_text="trop volumineuse").wait_for()
+    assert state.get_attribute("data-state") == "change_too_large"
+    doc_closes = len([url for url in closes if "/ws/docs/" in url])
+    page.wait_for_timeout(1500)  # longer than the provider's first reconnect delay
+    assert len([url for url in closes if "/ws/docs/" in url]) == doc_closes  # no reconnect loop
+    assert "Un très long collage." in editor(page, "constat").inner_text()
+    no_page_errors(page)

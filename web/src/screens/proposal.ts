@@ -70,7 +70,7 @@ async function fetchProposal(identity: Identity, proposalId: string): Promise<[P
   }
 }
 
-type SyncState = "connecting" | "syncing" | "synced" | "offline" | "refused" | "too_large";
+type SyncState = "connecting" | "syncing" | "synced" | "offline" | "refused" | "too_large" | "change_too_large";
 
 function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, access: DocAccess): () => void {
   const ydoc = new Y.Doc();
@@ -93,9 +93,9 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
   const banner = h("div", { class: "sync-banner", role: "status", "aria-live": "polite", "data-testid": "sync-state" });
   let pending = false; // local edits made while not synced
   let refused = false;
-  let tooLarge = false;
+  let tooLarge: "too_large" | "change_too_large" | null = null;
   const syncState = (): SyncState => {
-    if (tooLarge) return "too_large";
+    if (tooLarge) return tooLarge;
     if (refused) return "refused";
     if (!navigator.onLine) return "offline";
     if (!provider.wsconnected) return provider.wsconnecting && !pending ? "connecting" : "offline";
@@ -125,10 +125,11 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
       refused = true; // final: a new token is needed
       provider.disconnect();
     }
-    // 4413: the document (or this presence) is over the server's size limit. Final too:
-    // reconnecting would send the same update again. It stays in this browser (IndexedDB).
-    if (event && event.code === 4413) {
-      tooLarge = true;
+    // 4413: the document (or this presence) is over the server's size limit; 1009: one change
+    // (a huge paste) is a frame over the server's limit. Final both: reconnecting would send the
+    // same update again, for ever. It stays in this browser (IndexedDB).
+    if (event && (event.code === 4413 || event.code === 1009)) {
+      tooLarge = event.code === 4413 ? "too_large" : "change_too_large";
       provider.disconnect();
     }
     // 1012: the document changed hands (a freeze locked it): ask again what we may do.
