@@ -19,18 +19,23 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     yield from running_demo(tmp_path_factory, ATELIER_MAX_DOCUMENT_BYTES=str(LIMIT))
 
 
-def test_a_paste_past_the_size_limit_is_announced_and_kept_on_the_device(
-    demo: Demo, new_context: Any
-) -> None:
-    proposal = demo.new_proposal("Un texte qui déborde")
-    page = new_page(new_context())
+def typing_online(page: Any, demo: Demo, title: str) -> Any:
+    """Léa types in a new proposal's « constat » until it is shared live; its sync banner."""
+    proposal = demo.new_proposal(title)
     join_by_ui(page, demo, "Léa")
     open_proposal(page, demo, proposal)
     editor(page, "constat").click()
     page.keyboard.insert_text("Un constat raisonnable. ")
     state = page.get_by_test_id("sync-state")
     state.filter(has_text="En ligne").wait_for()
+    return state
 
+
+def test_a_paste_past_the_size_limit_is_announced_and_kept_on_the_device(
+    demo: Demo, new_context: Any
+) -> None:
+    page = new_page(new_context())
+    state = typing_online(page, demo, "Un texte qui déborde")
     page.keyboard.insert_text("Trop long. " * (LIMIT // 10))
     state.filter(has_text="taille maximale").wait_for()
     assert state.get_attribute("data-state") == "too_large"
@@ -54,18 +59,10 @@ def test_a_single_change_over_the_frame_limit_is_announced_not_resent_for_ever(
 ) -> None:
     # The server's WebSocket closes with 1009 on a frame past its limit; a provider that
     # reconnected would send the same update again at once, and again.
-    demo = demo_small_frames
-    proposal = demo.new_proposal("Un collage énorme")
     page = new_page(new_context())
     closes: list[str] = []
     page.on("websocket", lambda ws: ws.on("close", lambda _: closes.append(ws.url)))
-    join_by_ui(page, demo, "Léa")
-    open_proposal(page, demo, proposal)
-    editor(page, "constat").click()
-    page.keyboard.insert_text("Une phrase. ")
-    state = page.get_by_test_id("sync-state")
-    state.filter(has_text="En ligne").wait_for()
-
+    state = typing_online(page, demo_small_frames, "Un collage énorme")
     page.keyboard.insert_text("Un très long collage. " * (FRAME_LIMIT // 20))
     state.filter(has_text="trop volumineuse").wait_for()
     assert state.get_attribute("data-state") == "change_too_large"
