@@ -14,9 +14,11 @@ another, so "rooms per connection" is 1 by construction and needs no limit of it
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -87,8 +89,9 @@ async def _refuse(socket: WebSocket, code: int, reason: str) -> None:
         await socket.close(code, reason)
 
 
-async def _access(services: AppServices, token: str | None, doc_id: str) -> tuple[bool, str]:
-    """``(read_only, subject)`` for this token on this document, or :class:`DocAccessRefused`.
+async def _access(services: AppServices, token: str | None, doc_id: str) -> tuple[bool, str, int]:
+    """``(read_only, subject, expiry)`` for this token on this document (the expiry in Unix
+    seconds), or :class:`DocAccessRefused`.
 
     A document grant names its document and access; a participant token gets what the
     permission table gives its role, on the documents of its own atelier only.
@@ -101,12 +104,13 @@ async def _access(services: AppServices, token: str | None, doc_id: str) -> tupl
     if isinstance(grant, DocGrant):
         if grant.doc != doc_id:
             raise DocAccessRefused(CloseCode.FORBIDDEN, "this grant is for another document")
-        return grant.read_only, grant.sub
+        return grant.read_only, grant.sub, grant.exp
     try:
         actor = await actor_from_token(services.engine, key, token)
     except Refused as exc:
         raise DocAccessRefused(CloseCode.UNAUTHORIZED, exc.en.rstrip(".").lower()) from exc
-    return await doc_access_for(services.engine, actor, doc_id), actor.participant_id
+    read_only = await doc_access_for(services.engine, actor, doc_id)
+    return read_only, actor.participant_id, grant.exp
 
 
 @websocket("/ws/docs/{doc_id:str}", name="doc-socket")
@@ -131,7 +135,7 @@ async def _serve(socket: WebSocket, services: AppServices, doc_id: str) -> None:
         dict(socket.query_params), dict(socket.cookies), socket.headers.get("authorization")
     )
     try:
-        read_only, subject = await _access(services, token, doc_id)
+        read_only, subject, expiry = await _access(services, token, doc_id)
     except DocAccessRefused as exc:
         await _refuse(socket, exc.close_code, exc.reason)
         return
@@ -142,6 +146,11 @@ async def _serve(socket: WebSocket, services: AppServices, doc_id: str) -> None:
         subject=subject,
         max_queued_frames=settings.max_queued_frames,
     )
+    # A token is checked when the socket opens; the socket ends when the token does, as the
+    # next HTTP request made with it would be refused.
+    expires = asyncio.get_running_loop().call_later(
+        max(0.0, expiry - time.time()), peer.close, CloseCode.UNAUTHORIZED, "token expired"
+    )
     try:
         async with services.registry.join(doc_id, peer) as room:
             tracker = await services.contributions.tracker(room)
@@ -149,6 +158,7 @@ async def _serve(socket: WebSocket, services: AppServices, doc_id: str) -> None:
     except RoomLoadError:
         peer.close(CloseCode.TRY_AGAIN_LATER, "document unavailable, retry")
     finally:
+        expires.cancel()
         peer.close(CloseCode.NORMAL, "")
         await peer.wait_closed(_WRITER_GRACE)
 

@@ -59,6 +59,20 @@ class TestAccess:
         )
         assert (code, reason) == (4401, "token expired")
 
+    async def test_a_connection_ends_with_4401_when_its_token_expires(
+        self, shared_server: ServerProcess, doc: str
+    ) -> None:
+        # Checked once at the door, a token would otherwise keep its write access for as long
+        # as the socket lives; it lives no longer than the token, which the client must renew.
+        short = shared_server.grant(doc, ttl=2)
+        async with connect(shared_server.doc_url(doc, token=short)) as ana:
+            ana.edit(lambda text: text.insert(0, "avant"))
+            await ana.round_trip()
+            await asyncio.wait_for(ana.closed.wait(), 10)
+            assert ana.close_code == 4401
+        async with connect(shared_server.doc_url(doc)) as bruno:  # what was written stays
+            assert str(bruno) == "avant"
+
     async def test_a_grant_for_another_document_closes_with_4403(
         self, shared_server: ServerProcess, doc: str
     ) -> None:
