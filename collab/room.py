@@ -70,8 +70,8 @@ class RoomPolicy:
 
     #: A log is compacted once it holds ``compact_after_rows`` rows *and* at least
     #: ``compact_growth`` times its last snapshot's size in bytes (Redis's rule for rewriting
-    #: its append-only file): a large document is rewritten only when as many bytes of edits
-    #: pay for it, so each byte is rewritten a bounded number of times. Past
+    #: its append-only file): a large document is rewritten only once edits of half its size
+    #: (by default) have piled up, so each byte is rewritten a bounded number of times. Past
     #: ``compact_max_rows`` rows or ``compact_after_bytes`` bytes it is compacted whatever its
     #: snapshot's size, so that a load never reads and applies a long log.
     compact_after_rows: int = 500

@@ -68,6 +68,14 @@ _PG_COUNT_APPENDS = text(
 )
 
 
+def _open(path: str, pragmas: tuple[str, ...], *, timeout: float) -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are begun explicitly), ``pragmas`` run."""
+    conn = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+    for pragma in pragmas:
+        conn.execute(pragma)
+    return conn
+
+
 class _SqliteThread:
     """One connection to a SQLite file, used in a thread of its own.
 
@@ -99,10 +107,7 @@ class _SqliteThread:
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            conn = sqlite3.connect(self._path, timeout=30, isolation_level=None)
-            for pragma in self._pragmas:
-                conn.execute(pragma)
-            self._conn = conn
+            self._conn = _open(self._path, self._pragmas, timeout=30)
         return self._conn
 
     def _outside(self, work: Callable[..., _T], args: tuple[Any, ...]) -> _T:
@@ -221,9 +226,7 @@ class _InlineWriter:
     def connect(self) -> sqlite3.Connection:
         """The connection, opened if need be; once it is, the WAL file exists."""
         if self._conn is None:
-            conn = sqlite3.connect(self._path, isolation_level=None)
-            for pragma in self._pragmas:
-                conn.execute(pragma)
+            conn = _open(self._path, self._pragmas, timeout=5)  # busy_timeout=0 overrides it
             conn.execute(f"SELECT count(*) FROM {_DOCS} WHERE 0").fetchall()  # opens the WAL
             self._conn = conn
         return self._conn
