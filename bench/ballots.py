@@ -293,26 +293,37 @@ def table(rows: list[dict[str, Any]], voters: int, seconds: float, joined: float
     return "\n".join(lines)
 
 
-async def main_async(args: argparse.Namespace) -> str:
+async def measure(
+    voters: int,
+    seconds: float,
+    methods: list[str],
+    *,
+    concurrency: int = 64,
+    seed: int = 2017,
+    database_url: str = "",
+) -> dict[str, Any]:
+    """Start an Atelier, join ``voters`` participants, run one poll per method; the joins' time
+    and one row per method (see :meth:`Bench.run_method`). Also the ``votes`` scenario of
+    ``python -m bench``."""
     workdir = Path(tempfile.mkdtemp(prefix="atelier-ballots-"))
     settings = {"ATELIER_SECRET_KEY": "bench-secret-key-bench-secret-key-0123"}
-    if args.database_url:
-        settings["ATELIER_DATABASE_URL"] = args.database_url
+    if database_url:
+        settings["ATELIER_DATABASE_URL"] = database_url
     server, port = await asyncio.to_thread(start_atelier, workdir, settings)
     try:
-        bench = Bench(f"http://127.0.0.1:{port}", args.concurrency)
-        joined = await bench.setup(args.voters, args.concurrency)
-        rng = random.Random(args.seed)
+        bench = Bench(f"http://127.0.0.1:{port}", concurrency)
+        joined = await bench.setup(voters, concurrency)
+        rng = random.Random(seed)
         rows = []
-        for method in args.methods:
-            row = await bench.run_method(method, args.seconds, server.pid, rng)
+        for method in methods:
+            row = await bench.run_method(method, seconds, server.pid, rng)
             print(
                 f"  {method}: p99 {row['p99']:.0f} ms, {row['cpu_ms']:.2f} ms CPU/ballot",
                 file=sys.stderr,
             )
             rows.append(row)
         await bench.http.aclose()
-        return table(rows, args.voters, args.seconds, joined)
+        return {"voters": voters, "seconds": seconds, "joined_s": joined, "rows": rows}
     finally:
         server.stop()
 
@@ -334,7 +345,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if unknown := set(args.methods) - set(METHODS):
         parser.error(f"unknown methods: {', '.join(sorted(unknown))}")
-    print(asyncio.run(main_async(args)))
+    result = asyncio.run(
+        measure(
+            args.voters,
+            args.seconds,
+            args.methods,
+            concurrency=args.concurrency,
+            seed=args.seed,
+            database_url=args.database_url,
+        )
+    )
+    print(table(result["rows"], args.voters, args.seconds, result["joined_s"]))
     return 0
 
 

@@ -33,7 +33,7 @@ FANOUT = {  # name: (rooms, clients per room, edits per second per client)
     "fanout-10x20": (10, 20, 5.0),
     "fanout-1x200": (1, 200, 2.0),
 }
-SCENARIOS = [*FANOUT, "trace", "join", "idle"]
+SCENARIOS = [*FANOUT, "trace", "join", "idle", "votes"]
 SERVER_ORDER = ["atelier", "yws", "hocuspocus", "pyws"]
 #: Atelier on PostgreSQL + Redis, one instance or two (issue #6): ``--servers atelier-pg1,…``.
 CLUSTERS = ["atelier-pg1", "atelier-pg2"]
@@ -539,6 +539,25 @@ class Bench:
             "peak_rss_mb": vmhwm / 1024 if vmhwm else None,
         }
 
+    # -- votes
+
+    def votes(self) -> dict[str, Any]:
+        """Issue #4's load, Atelier only (no anchor has polls): participants cast ballots over
+        the HTTP API within a window, one poll per method, while an observer follows the
+        séance's live channel (``bench/ballots.py``, also ``make -C bench ballots``)."""
+        from bench import ballots
+
+        a = self.args
+        result = asyncio.run(ballots.measure(a.voters, a.vote_seconds, a.vote_methods))
+        rows = result["rows"]
+        return {
+            **result,
+            "accepted": sum(r["accepted"] for r in rows),
+            "counted": sum(r["counted"] for r in rows),
+            "errors": sum(r["errors"] for r in rows),
+            "unseen": sum(r["unseen"] for r in rows),
+        }
+
     # -- driver
 
     def run(self, scenarios: list[str], servers: list[ServerSpec]) -> None:
@@ -549,6 +568,8 @@ class Bench:
             for server in servers:
                 if server.key in OPT_IN and scenario not in FANOUT and scenario != "trace":
                     continue  # joins and idle connections are one instance's business
+                if scenario == "votes" and server.key != "atelier":
+                    continue  # no anchor has polls
                 self._run_one(scenario, server)
                 if scenario == "join" and server.key == "atelier" and not self.args.no_store_seed:
                     self._run_one("join-store", server)
@@ -564,6 +585,8 @@ class Bench:
             return self.join_store(server)
         if scenario == "idle":
             return self.idle(server)
+        if scenario == "votes":
+            return self.votes()
         raise ValueError(scenario)
 
     def _run_one(self, scenario: str, server: ServerSpec) -> dict[str, Any]:
@@ -660,7 +683,7 @@ def fmt(v: Any, digits: int = 1) -> str:  # noqa: PLR0911  # one return per kind
     return str(v)
 
 
-def summary(scenario: str, r: dict[str, Any]) -> str:
+def summary(scenario: str, r: dict[str, Any]) -> str:  # noqa: PLR0911  # one per scenario
     if "failed" in r:
         return "FAILED " + r["failed"]
     if scenario in FANOUT:
@@ -683,6 +706,12 @@ def summary(scenario: str, r: dict[str, Any]) -> str:
         )
     if scenario == "idle":
         return f"{r['connected']} connected, {fmt(r['kb_per_conn'])} KB/conn"
+    if scenario == "votes":
+        worst = max(r["rows"], key=lambda row: row["p99"])
+        return (
+            f"{r['accepted']:,} ballots, {r['errors']} errors, worst p99 to tally "
+            f"{worst['p99']:.0f} ms ({worst['method']})"
+        )
     return json.dumps(r)[:200]
 
 
@@ -714,7 +743,7 @@ def _fanout_rows(r: dict[str, Any], drain: float) -> list[tuple[str, Any, str | 
     ]
 
 
-def rows_for(
+def rows_for(  # noqa: PLR0911  # one return per scenario
     scenario: str, r: dict[str, Any], args: argparse.Namespace
 ) -> list[tuple[str, Any, str | None]]:
     if "failed" in r:
@@ -779,6 +808,25 @@ def rows_for(
             ("connections/s while connecting", r.get("connect_per_s"), "higher"),
             ("errors", r.get("errors"), None),
         ]
+    if scenario == "votes":
+        return [
+            (
+                "ballots accepted / counted at the close",
+                f"{r['accepted']:,} / {r['counted']:,}",
+                None,
+            ),
+            ("errors / ballots no tally event showed", f"{r['errors']} / {r['unseen']}", None),
+            (f"{r['voters']:,} joins (s)", r["joined_s"], None),
+            *(
+                (
+                    f"{row['method']}: ballot → tally at the observer p50 / p99 (ms) · "
+                    "server CPU per ballot (ms)",
+                    f"{row['p50']:.0f} / {row['p99']:.0f} · {row['cpu_ms']:.2f}",
+                    None,
+                )
+                for row in r["rows"]
+            ),
+        ]
     return []
 
 
@@ -793,6 +841,27 @@ def ratio(a: Any, b: Any) -> str:
     return "—"
 
 
+def scenario_title(scenario: str, args: argparse.Namespace) -> str:
+    if scenario in FANOUT:
+        rooms, c, r = FANOUT[scenario]
+        c = min(c, args.clients) if args.clients else c
+        room_s = "room" if rooms == 1 else "rooms"
+        return f"fan-out {rooms} {room_s} × {c} clients, {r:g} edits/s each"
+    titles = {
+        "trace": f"trace replay ({args.trace_txns:,} txns, 3 observers)",
+        "join": f"join a {args.join_updates:,}-update history (seeded through the server)",
+        "join-store": (
+            f"join a {args.join_updates:,}-row history (Atelier, seeded through SqlDocumentStore)"
+        ),
+        "idle": f"{args.idle:,} idle connections",
+        "votes": (
+            f"votes: {args.voters:,} participants, ballots over {args.vote_seconds:g} s, "
+            "one poll per method (no anchor has polls)"
+        ),
+    }
+    return titles[scenario]
+
+
 def table(bench: Bench, servers: list[ServerSpec]) -> str:
     args = bench.args
     anchors = [s for s in servers if s.key != "atelier"]
@@ -801,28 +870,12 @@ def table(bench: Bench, servers: list[ServerSpec]) -> str:
     if has_atelier:
         head += [f"Atelier ÷ {s.label}" for s in anchors]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    titles = {
-        "fanout-1x10": "fan-out 1 room × {c} clients, {r:g} edits/s each",
-        "fanout-10x20": "fan-out 10 rooms × {c} clients, {r:g} edits/s each",
-        "fanout-1x200": "fan-out 1 room × {c} clients, {r:g} edits/s each",
-        "trace": "trace replay ({n:,} txns, 3 observers)",
-        "join": "join a {n:,}-update history (seeded through the server)",
-        "join-store": "join a {n:,}-row history (Atelier, seeded through SqlDocumentStore)",
-        "idle": "{n:,} idle connections",
-    }
-    order = [s for s in [*FANOUT, "trace", "join", "join-store", "idle"] if s in bench.results]
+    order = [
+        s for s in [*FANOUT, "trace", "join", "join-store", "idle", "votes"] if s in bench.results
+    ]
     for scenario in order:
         per_server = bench.results[scenario]
-        if scenario in FANOUT:
-            _, c, r = FANOUT[scenario]
-            c = min(c, args.clients) if args.clients else c
-            title = titles[scenario].format(c=c, r=r)
-        elif scenario == "trace":
-            title = titles[scenario].format(n=args.trace_txns)
-        elif scenario in ("join", "join-store"):
-            title = titles[scenario].format(n=args.join_updates)
-        else:
-            title = titles[scenario].format(n=args.idle)
+        title = scenario_title(scenario, args)
         metric_rows: dict[str, dict[str, Any]] = {}
         better: dict[str, str | None] = {}
         for key, res in per_server.items():
@@ -947,6 +1000,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="seconds to hold the idle connections before measuring",
     )
     p.add_argument(
+        "--voters", type=int, default=5000, help="votes: participants casting ballots (5,000)"
+    )
+    p.add_argument(
+        "--vote-seconds", type=float, default=60.0, help="votes: window of the ballots (60 s)"
+    )
+    p.add_argument(
+        "--vote-methods",
+        type=lambda v: v.split(","),
+        default=ballots_methods(),
+        help="votes: comma-separated methods, one poll each (all eight)",
+    )
+    p.add_argument(
         "--no-deflate",
         action="store_true",
         help="clients do not offer permessage-deflate (browsers do; the default offers it)",
@@ -955,7 +1020,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--smoke",
         action="store_true",
         help=(
-            "quick preset: 3 s fan-out, ≤ 20 clients/room, 20k-txn trace, 5k-update join, 300 idle"
+            "quick preset: 3 s fan-out, ≤ 20 clients/room, 20k-txn trace, 5k-update join, "
+            "300 idle, 300 voters on two methods"
         ),
     )
     p.add_argument("--skip-install", action="store_true", help="do not check/install the anchors")
@@ -978,11 +1044,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             "join_timeout": 20.0,
             "idle_hold": 1.0,
             "settle_timeout": 30.0,
+            "voters": 300,
+            "vote_seconds": 5.0,
+            "vote_methods": ["plurality", "schulze"],
         }
         for key, value in defaults.items():
             if getattr(args, key) == p.get_default(key):
                 setattr(args, key, value)
     return args
+
+
+def ballots_methods() -> list[str]:
+    from bench.ballots import METHODS
+
+    return list(METHODS)
 
 
 def selected_scenarios(only: list[str]) -> list[str]:
@@ -1052,6 +1127,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{f', ≤ {args.clients} clients/room' if args.clients else ''}, "
         f"drain ≤ {args.drain_timeout:g} s; trace {args.trace_txns:,} txns; "
         f"join {args.join_updates:,} updates; {args.idle:,} idle connections; "
+        f"{args.voters:,} voters; "
         f"clients {'without' if args.no_deflate else 'offering'} permessage-deflate.",
         "Ratios are Atelier ÷ anchor: below 1× is better for latencies, times and memory, "
         "above 1× for rates.",
