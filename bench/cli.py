@@ -19,8 +19,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from bench import ballots, procs
 from bench import install as installer
-from bench import procs
 from bench.procs import Proc, Sampler
 from bench.servers import ALIASES, ALL, REPO, Running, ServerSpec, stop
 
@@ -545,8 +545,6 @@ class Bench:
         """Issue #4's load, Atelier only (no anchor has polls): participants cast ballots over
         the HTTP API within a window, one poll per method, while an observer follows the
         séance's live channel (``bench/ballots.py``, also ``make -C bench ballots``)."""
-        from bench import ballots
-
         a = self.args
         result = asyncio.run(ballots.measure(a.voters, a.vote_seconds, a.vote_methods))
         rows = result["rows"]
@@ -1008,7 +1006,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--vote-methods",
         type=lambda v: v.split(","),
-        default=ballots_methods(),
+        default=ballots.METHODS,
         help="votes: comma-separated methods, one poll each (all eight)",
     )
     p.add_argument(
@@ -1052,12 +1050,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             if getattr(args, key) == p.get_default(key):
                 setattr(args, key, value)
     return args
-
-
-def ballots_methods() -> list[str]:
-    from bench.ballots import METHODS
-
-    return list(METHODS)
 
 
 def selected_scenarios(only: list[str]) -> list[str]:
