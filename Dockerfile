@@ -4,11 +4,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core curl \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /srv/atelier
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py MANIFEST.in README.md ./
 COPY domain ./domain
 COPY collab ./collab
 COPY server ./server
-COPY web ./web
+# The committed build only (the wheel carries it: setup.py); web/src and node_modules stay out.
+COPY web/dist ./web/dist
 RUN pip install . && useradd --system --uid 10001 atelier
 USER atelier
 EXPOSE 8000

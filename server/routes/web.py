@@ -6,7 +6,9 @@ cached, so a new build reaches phones at their next visit. Client routes (the jo
 ``join_url`` prints and encodes in QR codes, ``/rejoindre/{code}``, and the other screens) answer
 with ``index.html``: the client reads its path and shows the right screen.
 
-``ATELIER_WEB_DIR`` points at another build (a packaged install has no ``web/`` beside it).
+Where the build is: ``ATELIER_WEB_DIR`` if set; else the copy an installed wheel carries in
+the ``server`` package (``server/web_dist``, put there by ``setup.py``: an installed package has
+no ``web/`` beside it); else ``web/dist`` in the checkout (a development or editable install).
 Without a build, ``/`` says how to make one instead of failing to start. The Content Security
 Policy and the other security headers come from ``server.security``, as on every response.
 """
@@ -23,13 +25,22 @@ from litestar.exceptions import NotFoundException
 from litestar.handlers import BaseRouteHandler
 from litestar.static_files import create_static_files_router
 
-__all__ = ["WEB_DIR", "web_routes"]
+__all__ = ["WEB_DIR", "find_web_dir", "web_routes"]
 
 log = logging.getLogger("atelier.web")
 
-WEB_DIR = Path(
-    os.environ.get("ATELIER_WEB_DIR") or Path(__file__).resolve().parents[2] / "web" / "dist"
-)
+
+def find_web_dir() -> Path:
+    """The web client's build: see the module's docstring for the order."""
+    if configured := os.environ.get("ATELIER_WEB_DIR"):
+        return Path(configured)
+    packaged = Path(__file__).resolve().parents[1] / "web_dist"
+    if (packaged / "index.html").is_file():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "web" / "dist"
+
+
+WEB_DIR = find_web_dir()
 
 #: Paths the client routes itself (see ``web/src/router.ts``); each answers with index.html.
 CLIENT_ROUTES = (
