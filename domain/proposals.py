@@ -21,7 +21,7 @@ import hashlib
 import html
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
 from typing import Any, Final
 
@@ -31,7 +31,9 @@ from domain.roles import Action, Role, can
 __all__ = [
     "DECISIONS",
     "GENESIS",
+    "MAX_LIST_DEPTH",
     "ProposalStatus",
+    "bound_depth",
     "canonical",
     "check_decision",
     "check_move",
@@ -189,6 +191,12 @@ def verify_chain(versions: Sequence[Mapping[str, Any]]) -> int | None:
 #   {"type": "paragraph" | "heading" | "blockquote", "level"?: int, "runs": [[text, [marks]]]}
 #   {"type": "bullet_list" | "ordered_list", "items": [[block, …], …]}
 # Marks: bold, italic, strike, code, underline. Anything else is rendered as plain text.
+# Lists nest at most MAX_LIST_DEPTH deep (:func:`bound_depth`); nothing else nests.
+
+#: Lists deeper than this are read as items of the deepest list. No one writes a proposal nine
+#: lists deep, but anyone who may write can send one 500 deep, and every renderer (here, in
+#: ``server.pdf``, the JSON encoder of the hash) would then recurse past Python's limit.
+MAX_LIST_DEPTH: Final = 8
 
 _MD_MARKS: Final = {"bold": "**", "italic": "_", "strike": "~~", "code": "`"}
 _HTML_MARKS: Final = {
@@ -200,20 +208,81 @@ _HTML_MARKS: Final = {
 }
 _MD_SPECIAL = re.compile(r"([\\`*_~\[\]#<>|])")
 
+Block = Mapping[str, Any]
 
-def _runs(block: Mapping[str, Any]) -> list[tuple[str, list[str]]]:
+
+def _flat_items(items: Iterable[Sequence[Block]]) -> list[list[Block]]:
+    """The items of a list and of every list nested in them, as items of one list, in reading
+    order: an item's blocks up to its first nested list, that list's items (flattened the same
+    way), then the item's blocks after it as an item of their own. Iterative: any depth."""
+    out: list[list[Block]] = []
+    current: list[Block] | None = None
+    # Each frame: (True, iterator over items) or (False, iterator over one item's blocks).
+    stack: list[tuple[bool, Iterator[Any]]] = [(True, iter(items))]
+    while stack:
+        is_items, entries = stack[-1]
+        entry = next(entries, None)
+        if entry is None:
+            stack.pop()
+            if is_items and current is not None:
+                out.append(current)
+                current = None
+        elif is_items:
+            if current is not None:
+                out.append(current)
+            current = []
+            stack.append((False, iter(entry)))
+        elif "items" in entry:
+            if current:
+                out.append(current)
+            current = None
+            stack.append((True, iter(entry["items"])))
+        else:
+            if current is None:
+                current = []
+            current.append(entry)
+    if current is not None:
+        out.append(current)
+    return out
+
+
+def bound_depth(blocks: Iterable[Block], max_depth: int = MAX_LIST_DEPTH) -> list[Block]:
+    """``blocks`` with lists nested at most ``max_depth`` deep (a new structure): the items of
+    deeper lists become items of the deepest one allowed, in reading order, so no text is lost.
+    Blocks within the bound come back equal."""
+
+    def bounded(blocks: Iterable[Block], depth: int) -> list[Block]:
+        out: list[Block] = []
+        for block in blocks:
+            if "items" not in block:
+                out.append(block)
+            elif depth + 1 < max_depth:
+                items = [bounded(item, depth + 1) for item in block["items"]]
+                out.append({**block, "items": items})
+            else:
+                out.append({**block, "items": _flat_items(block["items"])})
+        return out
+
+    return bounded(blocks, 0)
+
+
+def _runs(block: Block) -> list[tuple[str, list[str]]]:
     return [(str(text), [str(m) for m in marks]) for text, marks in block.get("runs", [])]
 
 
-def to_text(blocks: Iterable[Mapping[str, Any]]) -> str:
+def to_text(blocks: Iterable[Block]) -> str:
     """Plain text: paragraphs separated by blank lines, list items one per line."""
-    out: list[str] = []
-    for block in blocks:
-        if "items" in block:
-            out.append("\n".join(to_text(item) for item in block["items"]))
-        else:
-            out.append("".join(text for text, _ in _runs(block)))
-    return "\n\n".join(part for part in out if part)
+
+    def plain(blocks: Iterable[Block]) -> str:
+        out: list[str] = []
+        for block in blocks:
+            if "items" in block:
+                out.append("\n".join(plain(item) for item in block["items"]))
+            else:
+                out.append("".join(text for text, _ in _runs(block)))
+        return "\n\n".join(part for part in out if part)
+
+    return plain(bound_depth(blocks))
 
 
 def md_escape(text: str) -> str:
@@ -222,7 +291,7 @@ def md_escape(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
-def _md_inline(block: Mapping[str, Any]) -> str:
+def _md_inline(block: Block) -> str:
     parts = []
     for text, marks in _runs(block):
         escaped = md_escape(text)
@@ -233,28 +302,31 @@ def _md_inline(block: Mapping[str, Any]) -> str:
     return "".join(parts)
 
 
-def to_markdown(blocks: Iterable[Mapping[str, Any]], *, heading_offset: int = 0) -> str:
-    out: list[str] = []
-    for block in blocks:
-        kind = block.get("type")
-        if kind in ("bullet_list", "ordered_list"):
-            lines = []
-            for i, item in enumerate(block["items"], start=1):
-                marker = f"{i}." if kind == "ordered_list" else "-"
-                body = to_markdown(item, heading_offset=heading_offset).replace("\n", "\n   ")
-                lines.append(f"{marker} {body}")
-            out.append("\n".join(lines))
-        elif kind == "heading":
-            level = min(6, max(1, int(block.get("level", 1))) + heading_offset)
-            out.append(f"{'#' * level} {_md_inline(block)}")
-        elif kind == "blockquote":
-            out.append("> " + _md_inline(block))
-        else:
-            out.append(_md_inline(block))
-    return "\n\n".join(part for part in out if part)
+def to_markdown(blocks: Iterable[Block], *, heading_offset: int = 0) -> str:
+    def markdown(blocks: Iterable[Block]) -> str:
+        out: list[str] = []
+        for block in blocks:
+            kind = block.get("type")
+            if kind in ("bullet_list", "ordered_list"):
+                lines = []
+                for i, item in enumerate(block["items"], start=1):
+                    marker = f"{i}." if kind == "ordered_list" else "-"
+                    body = markdown(item).replace("\n", "\n   ")
+                    lines.append(f"{marker} {body}")
+                out.append("\n".join(lines))
+            elif kind == "heading":
+                level = min(6, max(1, int(block.get("level", 1))) + heading_offset)
+                out.append(f"{'#' * level} {_md_inline(block)}")
+            elif kind == "blockquote":
+                out.append("> " + _md_inline(block))
+            else:
+                out.append(_md_inline(block))
+        return "\n\n".join(part for part in out if part)
+
+    return markdown(bound_depth(blocks))
 
 
-def _html_inline(block: Mapping[str, Any]) -> str:
+def _html_inline(block: Block) -> str:
     parts = []
     for text, marks in _runs(block):
         escaped = html.escape(text, quote=True)
@@ -266,27 +338,28 @@ def _html_inline(block: Mapping[str, Any]) -> str:
     return "".join(parts)
 
 
-def to_html(blocks: Iterable[Mapping[str, Any]], *, heading_offset: int = 0) -> str:
+def to_html(blocks: Iterable[Block], *, heading_offset: int = 0) -> str:
     """HTML built only from known tags around escaped text: nothing a writer typed can become
     markup, so it needs no sanitiser afterwards."""
-    out: list[str] = []
-    for block in blocks:
-        kind = block.get("type")
-        if kind in ("bullet_list", "ordered_list"):
-            tag = "ol" if kind == "ordered_list" else "ul"
-            items = "".join(
-                f"<li>{to_html(item, heading_offset=heading_offset)}</li>"
-                for item in block["items"]
-            )
-            out.append(f"<{tag}>{items}</{tag}>")
-        elif kind == "heading":
-            level = min(6, max(1, int(block.get("level", 1))) + heading_offset)
-            out.append(f"<h{level}>{_html_inline(block)}</h{level}>")
-        elif kind == "blockquote":
-            out.append(f"<blockquote><p>{_html_inline(block)}</p></blockquote>")
-        else:
-            out.append(f"<p>{_html_inline(block)}</p>")
-    return "".join(out)
+
+    def markup(blocks: Iterable[Block]) -> str:
+        out: list[str] = []
+        for block in blocks:
+            kind = block.get("type")
+            if kind in ("bullet_list", "ordered_list"):
+                tag = "ol" if kind == "ordered_list" else "ul"
+                items = "".join(f"<li>{markup(item)}</li>" for item in block["items"])
+                out.append(f"<{tag}>{items}</{tag}>")
+            elif kind == "heading":
+                level = min(6, max(1, int(block.get("level", 1))) + heading_offset)
+                out.append(f"<h{level}>{_html_inline(block)}</h{level}>")
+            elif kind == "blockquote":
+                out.append(f"<blockquote><p>{_html_inline(block)}</p></blockquote>")
+            else:
+                out.append(f"<p>{_html_inline(block)}</p>")
+        return "".join(out)
+
+    return markup(bound_depth(blocks))
 
 
 # --- differences ------------------------------------------------------------------------------

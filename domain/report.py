@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from domain.errors import typeset_fr
-from domain.proposals import to_html, to_markdown
+from domain.proposals import bound_depth, to_html, to_markdown
 from domain.roles import Role
 
 __all__ = [
@@ -87,17 +87,22 @@ def numbered(lines: Iterable[str]) -> Block:
 
 
 def typeset_blocks(blocks: Iterable[Block]) -> tuple[Block, ...]:
-    """``blocks`` with :func:`typeset_fr` applied to every run (a new structure)."""
-    out: list[Block] = []
-    for block in blocks:
-        if "items" in block:
-            out.append({**block, "items": [list(typeset_blocks(i)) for i in block["items"]]})
-        elif "runs" in block:
-            runs = [[typeset_fr(str(text)), list(marks)] for text, marks in block["runs"]]
-            out.append({**block, "runs": runs})
-        else:
-            out.append(block)
-    return tuple(out)
+    """``blocks`` with :func:`typeset_fr` applied to every run (a new structure), lists nested
+    no deeper than :func:`~domain.proposals.bound_depth` allows."""
+
+    def typeset(blocks: Iterable[Block]) -> list[Block]:
+        out: list[Block] = []
+        for block in blocks:
+            if "items" in block:
+                out.append({**block, "items": [typeset(i) for i in block["items"]]})
+            elif "runs" in block:
+                runs = [[typeset_fr(str(text)), list(marks)] for text, marks in block["runs"]]
+                out.append({**block, "runs": runs})
+            else:
+                out.append(block)
+        return out
+
+    return tuple(typeset(bound_depth(blocks)))
 
 
 # --- dates -----------------------------------------------------------------------------------

@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 from domain.errors import Forbidden, InvalidInput, InvalidTransition
 from domain.proposals import (
     GENESIS,
+    MAX_LIST_DEPTH,
     ProposalStatus,
+    bound_depth,
     canonical,
     check_decision,
     check_move,
@@ -155,3 +157,62 @@ def test_a_decision_gives_the_official_answer_and_an_adoption_its_deliberation()
         with pytest.raises(InvalidInput) as refused:
             check_decision(outcome, answer, ref)
         assert refused.value.code == code
+
+
+# --- lists nested without end (issue 23, #7) ---------------------------------------------------
+
+
+def para(text: str) -> dict[str, object]:
+    return {"type": "paragraph", "runs": [[text, []]]}
+
+
+def nested(depth: int, kind: str = "bullet_list") -> list[dict[str, object]]:
+    """A list holding « niveau 1 » and a list holding « niveau 2 » and …, ``depth`` deep, each
+    item followed by « après i »."""
+    blocks: list[dict[str, object]] = []
+    for level in range(depth, 0, -1):
+        item = [para(f"niveau {level}"), *blocks, para(f"après {level}")]
+        blocks = [{"type": kind, "items": [item]}]
+    return blocks
+
+
+def list_depth(blocks: list[dict[str, object]]) -> int:
+    deepest, stack = 0, [(blocks, 0)]
+    while stack:
+        current, depth = stack.pop()
+        deepest = max(deepest, depth)
+        for block in current:
+            for item in block.get("items", []):  # type: ignore[attr-defined]
+                stack.append((item, depth + 1))
+    return deepest
+
+
+def test_a_list_5000_deep_renders_everywhere_at_the_deepest_allowed_level_keeping_every_word() -> (
+    None
+):
+    blocks = nested(5000)
+    words = [f"niveau {n}" for n in range(1, 5001)] + [f"après {n}" for n in range(1, 5001)]
+    bounded = bound_depth(blocks)
+    assert list_depth(bounded) == MAX_LIST_DEPTH  # type: ignore[arg-type]
+    text = to_text(blocks)
+    assert [line for line in text.split("\n") if line] == [
+        f"niveau {n}" for n in range(1, 5001)
+    ] + [f"après {n}" for n in range(5000, 0, -1)]
+    markdown, page = to_markdown(blocks), to_html(blocks)
+    assert all(word in markdown and word in page for word in words)
+    assert page.count("<ul>") == MAX_LIST_DEPTH
+    assert len(canonical(bounded)) > 0  # the hash's encoder no longer recurses past its limit
+
+
+@pytest.mark.parametrize("depth", range(1, MAX_LIST_DEPTH + 1))
+def test_lists_within_the_bound_are_left_as_they_are(depth: int) -> None:
+    blocks = nested(depth, "ordered_list")
+    assert bound_depth(blocks) == blocks
+
+
+def test_past_the_bound_the_deeper_items_follow_the_item_that_held_them() -> None:
+    deepest = [para("a"), {"type": "bullet_list", "items": [[para("b")], [para("c")], []]}]
+    blocks = [{"type": "bullet_list", "items": [deepest, [para("d")]]}]
+    assert bound_depth(blocks, max_depth=1) == [
+        {"type": "bullet_list", "items": [[para("a")], [para("b")], [para("c")], [], [para("d")]]}
+    ]
