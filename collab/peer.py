@@ -6,6 +6,13 @@ only while frames wait. A room broadcasting one update to 200 people thus costs 
 writes, not 200 task wake-ups, and an idle connection holds no task at all. A client that
 cannot keep up is closed with 1013 (it reconnects and resyncs, losing nothing) rather than
 having frames silently dropped.
+
+What waits for a client is bounded in frames and in bytes: a writer pasting 1 MB again and
+again would otherwise pile up a gigabyte behind a phone that froze long before ten thousand
+frames. Past either bound the frames still waiting are dropped at once (the client gets them
+again when it resyncs) and the close goes out after the frame being written, if any. A frame
+that finds nothing waiting is always taken, whatever its size: a SyncStep2 of a document
+larger than the byte bound must still reach a client that reads.
 """
 
 from __future__ import annotations
@@ -61,10 +68,14 @@ class Peer:
 
     __slots__ = (
         "_closing",
+        "_in_flight",
         "_max_queued",
+        "_max_queued_bytes",
         "_outbox",
+        "_outbox_bytes",
         "_writer",
         "closed",
+        "closing",
         "read_only",
         "subject",
         "transport",
@@ -77,14 +88,20 @@ class Peer:
         read_only: bool = False,
         subject: str = "",
         max_queued_frames: int = 10_000,
+        max_queued_bytes: int = 4 * 1024 * 1024,
     ) -> None:
         self.transport = transport
         self.read_only = read_only
         self.subject = subject
         self._max_queued = max_queued_frames
+        self._max_queued_bytes = max_queued_bytes
         self._outbox: deque[bytes] = deque()
+        self._outbox_bytes = 0
+        self._in_flight = 0  # bytes of the frame the writer is sending
         self._writer: asyncio.Task[None] | None = None
         self._closing: tuple[int, str] | None = None
+        #: Set once a close is asked for: whoever reads the client's frames may stop.
+        self.closing = asyncio.Event()
         #: Set once the close was sent, or the socket went away.
         self.closed = asyncio.Event()
 
@@ -95,6 +112,11 @@ class Peer:
     def is_closing(self) -> bool:
         return self._closing is not None
 
+    @property
+    def queued_bytes(self) -> int:
+        """Bytes held for this client: the frames waiting, and the one being written."""
+        return self._outbox_bytes + self._in_flight
+
     def send(self, frame: bytes) -> None:
         """Send or queue a frame, in order; never blocks."""
         if self._closing is not None:
@@ -102,21 +124,35 @@ class Peer:
         # Frames already waiting go first: the direct path is for an empty outbox only.
         if self._writer is None and self.transport.send_now(frame):
             return
-        if len(self._outbox) >= self._max_queued:
-            log.warning("closing slow client %r: %d frames queued", self, len(self._outbox))
+        held = self.queued_bytes
+        if len(self._outbox) >= self._max_queued or (
+            held and held + len(frame) > self._max_queued_bytes
+        ):
+            log.warning(
+                "closing slow client %r: %d frames, %d bytes queued (limits %d, %d)",
+                self,
+                len(self._outbox),
+                held,
+                self._max_queued,
+                self._max_queued_bytes,
+            )
+            self._drop_queue()
             self.close(CloseCode.TRY_AGAIN_LATER, "client too slow, reconnect")
             return
         self._outbox.append(frame)
+        self._outbox_bytes += len(frame)
         self._start_writer()
 
     def close(self, code: int, reason: str) -> None:
         """Close after the frames already queued are sent."""
         if self._closing is None:
             self._closing = (code, reason)
+            self.closing.set()
             self._start_writer()
 
-    async def wait_closed(self, grace: float) -> None:
-        """Wait up to ``grace`` seconds for the close to be sent, then give up on the socket."""
+    async def wait_closed(self, grace: float) -> bool:
+        """Wait up to ``grace`` seconds for the close to be sent, then give up on the socket:
+        ``False`` if it was given up (the caller may then abort the connection)."""
         try:
             await asyncio.wait_for(self.closed.wait(), grace)
         except TimeoutError:
@@ -124,6 +160,8 @@ class Peer:
                 self._writer.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._writer
+            return False
+        return True
 
     def _start_writer(self) -> None:
         if self._writer is None and not self.closed.is_set():
@@ -133,7 +171,11 @@ class Peer:
         """Send what is queued, then the close if one was asked for; exit when done."""
         try:
             while self._outbox:
-                await self.transport.send(self._outbox.popleft())
+                frame = self._outbox.popleft()
+                self._outbox_bytes -= len(frame)
+                self._in_flight = len(frame)
+                await self.transport.send(frame)
+                self._in_flight = 0
             if self._closing is not None:
                 code, reason = self._closing
                 await self.transport.close(code, reason)
@@ -146,9 +188,15 @@ class Peer:
             raise
         finally:
             self._writer = None
+            self._in_flight = 0
+
+    def _drop_queue(self) -> None:
+        self._outbox.clear()
+        self._outbox_bytes = 0
 
     def _gone(self) -> None:
         if self._closing is None:
             self._closing = (CloseCode.GOING_AWAY, "")
-        self._outbox.clear()
+            self.closing.set()
+        self._drop_queue()
         self.closed.set()

@@ -42,6 +42,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     max_frame_bytes: int = 16 * 1024 * 1024
     #: Frames queued to one client before it is closed as too slow (1013, it reconnects).
     max_queued_frames: int = 10_000
+    #: … or bytes queued to it (what a frozen client can hold of the server's memory, however
+    #: large the edits). A frame that finds nothing queued is always taken: a document's first
+    #: sync may be larger than this.
+    max_queued_bytes: int = 4 * 1024 * 1024
     #: Largest awareness state (bytes) of one client; larger closes with 4413 (final).
     max_awareness_state_bytes: int = 64 * 1024
     #: States in one awareness update from a client (a y-websocket newcomer sends back every
@@ -114,6 +118,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
             "port",
             "max_frame_bytes",
             "max_queued_frames",
+            "max_queued_bytes",
             "max_awareness_state_bytes",
             "max_awareness_entries",
             "max_awareness_clients_per_connection",

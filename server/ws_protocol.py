@@ -15,6 +15,10 @@ client's frames then queue in its :class:`collab.Peer`, which closes it past its
 Control frames, closes and the handshake still go through uvicorn. Data frames are never
 fragmented, so writing whole frames beside websockets' own cannot interleave with a message
 it is in the middle of.
+
+A client that stops reading altogether never takes its close frame either, and asyncio keeps
+a closed transport open until its buffer is flushed: the app ends such a connection with
+:meth:`AtelierWebSocketProtocol.abort`, found in the scope under :data:`ABORT`.
 """
 
 from __future__ import annotations
@@ -26,10 +30,12 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from websockets.http11 import Request
 from websockets.protocol import State
 
-__all__ = ["DIRECT_WRITE", "AtelierWebSocketProtocol", "binary_frame"]
+__all__ = ["ABORT", "DIRECT_WRITE", "AtelierWebSocketProtocol", "binary_frame"]
 
 #: The ASGI scope extension holding a connection's ``write_frame(bytes) -> bool``.
 DIRECT_WRITE = "atelier.write_frame"
+#: … and its ``abort() -> None``: drop the connection now, with whatever is still buffered.
+ABORT = "atelier.abort"
 
 _SHORT = struct.Struct("!BB")
 _MEDIUM = struct.Struct("!BBH")
@@ -57,6 +63,7 @@ class AtelierWebSocketProtocol(WebSocketsSansIOProtocol):
         scope: dict[str, Any] | None = getattr(self, "scope", None)  # absent if refused
         if scope is not None:
             scope["extensions"][DIRECT_WRITE] = self.write_frame
+            scope["extensions"][ABORT] = self.abort
 
     def write_frame(self, frame: bytes) -> bool:
         """Write an encoded data frame now if nothing stands in the way; else ``False``."""
@@ -73,3 +80,7 @@ class AtelierWebSocketProtocol(WebSocketsSansIOProtocol):
             self.transport.write(frame)
             return True
         return False
+
+    def abort(self) -> None:
+        """Drop the connection at once (the client gets no close frame: it could not read one)."""
+        self.transport.abort()

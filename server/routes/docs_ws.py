@@ -19,7 +19,7 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from litestar import WebSocket, websocket
@@ -31,7 +31,7 @@ from server.auth import DocGrant, InvalidGrant, token_from, verify_grant
 from server.guards import TOO_MANY_CONNECTIONS, TOO_MANY_MESSAGES, TokenBucket, client_address
 from server.services.ateliers import DocAccessRefused, doc_access_for
 from server.state import AppServices
-from server.ws_protocol import DIRECT_WRITE, binary_frame
+from server.ws_protocol import ABORT, DIRECT_WRITE, binary_frame
 
 log = logging.getLogger("atelier.ws")
 
@@ -145,6 +145,7 @@ async def _serve(socket: WebSocket, services: AppServices, doc_id: str) -> None:
         read_only=read_only,
         subject=subject,
         max_queued_frames=settings.max_queued_frames,
+        max_queued_bytes=settings.max_queued_bytes,
     )
     # A token is checked when the socket opens; the socket ends when the token does, as the
     # next HTTP request made with it would be refused.
@@ -154,13 +155,34 @@ async def _serve(socket: WebSocket, services: AppServices, doc_id: str) -> None:
     try:
         async with services.registry.join(doc_id, peer) as room:
             tracker = await services.contributions.tracker(room)
-            await _read_frames(socket, room, peer, settings.max_frame_bytes, services, tracker)
+            await _until_closing(
+                peer,
+                _read_frames(socket, room, peer, settings.max_frame_bytes, services, tracker),
+            )
     except RoomLoadError:
         peer.close(CloseCode.TRY_AGAIN_LATER, "document unavailable, retry")
     finally:
         expires.cancel()
         peer.close(CloseCode.NORMAL, "")
-        await peer.wait_closed(_WRITER_GRACE)
+        if not await peer.wait_closed(_WRITER_GRACE):
+            # It reads nothing, not even its close: drop the connection and what it buffers.
+            abort: Callable[[], None] | None = socket.scope.get("extensions", {}).get(ABORT)
+            if abort is not None:
+                abort()
+
+
+async def _until_closing(peer: Peer, reading: Coroutine[Any, Any, None]) -> None:
+    """Read the client's frames until it leaves, or until the server closes it (too slow, token
+    expired): a client that stopped reading may never send the frame that would wake a reader."""
+    reader = asyncio.ensure_future(reading)
+    closing = asyncio.ensure_future(peer.closing.wait())
+    try:
+        await asyncio.wait((reader, closing), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        closing.cancel()
+        reader.cancel()  # a frame is applied before any await: none is left half done
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
 
 
 async def _read_frames(

@@ -7,7 +7,9 @@ import asyncio
 
 import pytest
 
-from collab import CloseCode, Peer
+from collab import CloseCode, MemoryDocumentStore, MemoryRelay, Peer, RoomRegistry
+from collab.protocol import update_message
+from tests.collab.helpers import make_peer, text_updates
 
 pytestmark = pytest.mark.anyio
 
@@ -73,3 +75,36 @@ async def test_a_stuck_socket_is_given_up_after_the_grace() -> None:
     assert peer.closed.is_set()
     peer.send(b"after")  # ignored, no new writer
     assert gate.wire == []
+
+
+async def test_a_client_that_stops_reading_holds_at_most_its_byte_bound_then_is_closed() -> None:
+    """A writer pastes 100 KB twenty times; one client's socket is full. What waits for it never
+    passes its byte bound: past it, that client is closed to resync (1013) and its frames are
+    dropped, while a client that reads gets every edit and the room goes on."""
+    bound = 300_000
+    reg = RoomRegistry(MemoryDocumentStore(), MemoryRelay(), idle_seconds=0)
+    room = await reg.get("d")
+    writer, _ = make_peer()
+    reader, reader_t = make_peer()
+    gate = Gate()
+    stalled = Peer(gate, max_queued_bytes=bound)
+    for peer in (writer, reader, stalled):
+        room.add_peer(peer)
+    gate.open.clear()  # the phone froze after the greeting
+    chunk = 100_000
+    updates = text_updates(*[(i * chunk, chr(ord("a") + i) * chunk) for i in range(20)])
+    held = []
+    for update in updates:
+        await room.receive(writer, update_message(update))
+        await room.wait_durable()
+        held.append(stalled.queued_bytes)
+    assert max(held) <= bound
+    assert stalled.is_closing
+    # Once closed, nothing more is kept for it: at most the frame its writer is sending.
+    assert held[-1] <= len(update_message(updates[0])) + 16
+    expected = "".join(chr(ord("a") + i) * chunk for i in range(20))
+    await reader_t.wait_for(lambda: reader_t.text() == expected)
+    gate.open.set()  # it reads again: the frame it was being sent, then the close
+    await stalled.closed.wait()
+    assert gate.closed == (CloseCode.TRY_AGAIN_LATER, "client too slow, reconnect")
+    assert len(gate.wire) < 1 + len(updates)  # it resyncs on reconnect: nothing is lost
