@@ -29,16 +29,20 @@ def main() -> None:
 )
 @click.option("--host", default=None, help="Interface to bind (ATELIER_HOST).")
 @click.option("--port", type=int, default=None, help="Port to bind (ATELIER_PORT).")
-@click.option("--migrate/--no-migrate", default=False, help="Apply database migrations first.")
-def serve(host: str | None, port: int | None, migrate: bool) -> None:
+@click.option(
+    "--migrate/--no-migrate",
+    default=None,
+    help="Apply database migrations first. Default: yes on SQLite (the embedded default "
+    "migrates itself); no on PostgreSQL, where a schema behind the latest migration stops the "
+    "start (run `atelier db upgrade` once, before the instances). --no-migrate: only check.",
+)
+def serve(host: str | None, port: int | None, migrate: bool | None) -> None:
     import uvicorn
 
     from server.app import create_app
-    from server.db.migrate import upgrade
 
     settings = _settings(host=host, port=port)
-    if migrate:
-        upgrade(settings.database_url)
+    _prepare_schema(settings.database_url, migrate)
     from server.logging import redact_uvicorn_logs
     from server.ws_protocol import AtelierWebSocketProtocol
 
@@ -64,6 +68,43 @@ def serve(host: str | None, port: int | None, migrate: bool) -> None:
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=settings.trusted_proxies or None,
     )
+
+
+def _prepare_schema(database_url: str, migrate: bool | None) -> None:
+    """Migrate (SQLite by default), or check that the schema is at the latest migration.
+
+    A server on an unmigrated database used to start, say ``ok`` on ``/health``, and close
+    every document socket (``no such table``). SQLite is the embedded default, one file that
+    one server uses: it migrates itself. PostgreSQL is shared by several instances, whose
+    migrations run once before them (``docker-compose.yml``'s ``migrate`` service), never by
+    two at once: a schema that is behind stops the start with the command to run."""
+    from sqlalchemy.engine import make_url
+
+    from server.db.migrate import schema_behind, upgrade
+
+    if migrate is None:
+        migrate = make_url(database_url).get_backend_name() == "sqlite"
+    if migrate:
+        try:
+            upgrade(database_url)
+        except Exception as exc:
+            raise click.ClickException(
+                f"migration de la base impossible / database migration failed: {exc}"
+            ) from exc
+        return
+    try:
+        behind = schema_behind(database_url)
+    except Exception as exc:  # unreachable now: the server starts, /health says so, it retries
+        click.echo(f"warning: schéma non vérifié / database schema not checked: {exc}", err=True)
+        return
+    if behind is not None:
+        found, head = behind
+        raise click.ClickException(
+            f"la base n’est pas à jour (migration {found or 'aucune'}, attendue {head}) : "
+            "lancez `atelier db upgrade`, puis relancez le serveur. / "
+            f"The database schema is not up to date (at {found or 'none'}, expected {head}): "
+            "run `atelier db upgrade`, then start the server again."
+        )
 
 
 @main.command(help="Mint an access grant for a document; prints the token alone on the last line.")

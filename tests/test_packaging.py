@@ -3,21 +3,17 @@ client, not the page saying it is not built."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
 import subprocess
 import sys
 import sysconfig
-import time
-import urllib.request
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT, free_port
+from tests.serving import clean_env, get, serving
 
 #: What the Dockerfile copies too: the package's sources and the committed web client.
 SOURCES = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "server", "collab", "domain")
@@ -66,39 +62,6 @@ def test_the_wheel_ships_the_whole_web_client(wheel: Path) -> None:
     assert any(n.startswith("server/db/migrations/versions/") for n in names)
 
 
-@contextlib.contextmanager
-def serving(command: list[str], cwd: Path, env: dict[str, str], port: int) -> Iterator[str]:
-    """``command`` (an ``atelier serve``) running until its /health answers; its base URL."""
-    log = cwd / "server.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=out)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, log.read_text(errors="replace")
-            try:
-                with urllib.request.urlopen(base + "/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                assert time.monotonic() < deadline, log.read_text(errors="replace")
-                time.sleep(0.1)  # a port that is not open yet: nothing to wait on
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
-
-
-def get(url: str) -> tuple[int, bytes]:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return response.status, response.read()
-
-
 def test_the_installed_wheel_serves_the_web_client(wheel: Path, tmp_path: Path) -> None:
     """Installed in a fresh virtualenv and started from an empty folder, ``atelier serve``
     answers ``/`` with the web client, and its assets.
@@ -136,8 +99,7 @@ def test_the_installed_wheel_serves_the_web_client(wheel: Path, tmp_path: Path) 
     folder = tmp_path / "empty"
     folder.mkdir()
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ATELIER_")}
-    env.update(PYTHONUNBUFFERED="1", ATELIER_PORT=str(port))
+    env = clean_env(ATELIER_PORT=str(port))
     with serving([str(venv / "bin" / "atelier"), "serve"], folder, env, port) as base:
         status, page = get(base + "/")
         assert status == 200
