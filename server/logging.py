@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 import time
 
 import msgspec
+import websockets
 
 __all__ = ["JsonFormatter", "configure_logging"]
 
@@ -39,6 +41,7 @@ def configure_logging(level: str, *, json: bool) -> None:
         if json
         else logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
     )
+    handler.addFilter(RedactTokens())
     root = logging.getLogger("atelier")
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -46,21 +49,50 @@ def configure_logging(level: str, *, json: bool) -> None:
 
 
 class RedactTokens(logging.Filter):
-    """Blank out ``token=…`` in log lines: uvicorn logs each WebSocket URL, query included,
-    and a grant in a log is a credential anyone reading the log can replay."""
+    """Keep credentials out of log lines: a grant in a log is a credential anyone reading the
+    log can replay.
+
+    * The query string of every URL is blanked (``/ws/docs/d?[redacted]``): uvicorn logs each
+      WebSocket URL, and the server reads ``?token=`` percent-decoded, so ``?%74oken=`` is a
+      token too; no pattern on the name would catch every spelling of it.
+    * Anything shaped like a signed token (a JWT: ``eyJ….eyJ….…``) is blanked wherever it is.
+    * At DEBUG, the websockets library logs each handshake's headers (the ``atelier_token``
+      cookie, ``Authorization: Bearer``) and a dump of each frame (document text, names in
+      presence states, ballots on the séance channel): those lines are dropped.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno <= logging.DEBUG and _from_websockets(record):
+            return False
         if record.args:
             record.args = tuple(
-                _TOKEN.sub(r"\1[redacted]", a) if isinstance(a, str) else a
+                redact(a) if isinstance(a, str) else a
                 for a in (record.args if isinstance(record.args, tuple) else (record.args,))
             )
         if isinstance(record.msg, str):
-            record.msg = _TOKEN.sub(r"\1[redacted]", record.msg)
+            record.msg = redact(record.msg)
         return True
 
 
-_TOKEN = re.compile(r"((?:^|[?&])token=)[^&\s\"]+")
+def redact(text: str) -> str:
+    """``text`` with the query strings of its URLs and its signed tokens blanked."""
+    text = _QUERY.sub(r"\1?[redacted]", text)
+    text = _JWT.sub("[redacted]", text)
+    return _TOKEN.sub(r"\1[redacted]", text)
+
+
+#: A path (or URL) and its query string, up to a space or a quote.
+_QUERY = re.compile(r"(/[^\s?\"'<>]*)\?[^\s\"'<>]+")
+#: ``token=`` (also percent-encoded, in any case) outside a URL, say in an error message.
+_TOKEN = re.compile(
+    r"((?:^|[?&;_\s])(?:t|%74)(?:o|%6f)(?:k|%6b)(?:e|%65)(?:n|%6e)=)[^&;\s\"]+", re.IGNORECASE
+)
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+_WEBSOCKETS = os.path.dirname(websockets.__file__) + os.sep
+
+
+def _from_websockets(record: logging.LogRecord) -> bool:
+    return record.pathname.startswith(_WEBSOCKETS)
 
 
 def redact_uvicorn_logs() -> None:

@@ -4,6 +4,7 @@ upgrades WebSockets, with migrations run once before them."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -68,3 +69,24 @@ def test_the_compose_file_runs_two_instances_behind_a_websocket_proxy() -> None:
     assert "$proxy_add_x_forwarded_for" not in nginx
     assert "sticky" not in nginx
     assert "ip_hash" not in nginx
+
+
+def test_the_proxy_logs_no_query_string() -> None:
+    """Every WebSocket handshake carries its grant as ``?token=…``: nginx's default access log
+    (``combined``, with ``$request``) would keep every participant's credential."""
+    nginx = (Path(ROOT) / "deploy" / "nginx.conf").read_text()
+    formats = dict(re.findall(r"^\s*log_format\s+(\S+)\s+((?:'[^']*'\s*)+);", nginx, re.MULTILINE))
+    access_logs = re.findall(r"^\s*access_log\s+([^;]+);", nginx, re.MULTILINE)
+    assert access_logs, "no access_log: nginx's default, combined, would log $request"
+    for line in access_logs:
+        path, *rest = line.split()
+        if path == "off":
+            continue
+        assert rest, f"access_log {path} uses the default format (combined, with $request)"
+        assert rest[0] in formats, f"unknown log format {rest[0]}"
+        logged = formats[rest[0]]
+        # $request is the whole request line; $request_method, $request_time are harmless.
+        assert not re.search(r"\$request(?![a-z_])", logged), logged
+        for leaky in ("$request_uri", "$args", "$query_string", "$arg_", "$is_args"):
+            assert leaky not in logged, leaky
+        assert "$uri" in logged  # the path alone

@@ -445,6 +445,45 @@ def test_secret_ballots_and_tokens_never_reach_a_debug_log(debug_server: ServerP
             assert not any(word in line for word in ballot_words), line
 
 
+def test_no_spelling_of_a_token_nor_a_frame_reaches_a_debug_log(
+    debug_server: ServerProcess,
+) -> None:
+    """The server reads ``?token=`` percent-decoded, so ``?%74oken=`` is a working credential:
+    its URL must not be logged in clear either; nor the cookie or the ``Authorization`` header
+    of a handshake, nor the frames (a document's text), which the websockets library dumps at
+    DEBUG."""
+    srv, doc = debug_server, "doc-journal"
+    tokens = [srv.grant(doc, subject=who) for who in ("encoded", "upper", "cookie", "bearer")]
+    text = "Texte-confidentiel-4821"
+
+    async def visit() -> None:
+        async with connect(f"{srv.ws_base}/{doc}?%74oken={tokens[0]}") as client:
+            client.edit(lambda t: t.insert(0, text))  # accepted: it is a token
+            await client.round_trip()
+        async with connect(f"{srv.ws_base}/{doc}?lang=fr&token={tokens[1]}") as c:
+            assert str(c) == text
+        headers = {"Cookie": f"{COOKIE_NAME}={tokens[2]}"}
+        async with connect(f"{srv.ws_base}/{doc}", additional_headers=headers, origin=srv.http):
+            pass
+        bearer = {"Authorization": f"Bearer {tokens[3]}"}
+        async with connect(f"{srv.ws_base}/{doc}", additional_headers=bearer) as client:
+            assert str(client) == text
+
+    asyncio.run(visit())
+    srv.stop()  # everything flushed
+    assert srv.log_path is not None
+    log = srv.log_path.read_text(encoding="utf-8")
+    assert f"/ws/docs/{doc}" in log  # the right file, the handshakes logged
+    assert [t for t in tokens if t in log] == []
+    assert [t for t in tokens if t.split(".")[2] in log] == []  # not even the signature
+    assert f"/ws/docs/{doc}?[redacted]" in log
+    lowered = log.lower()
+    assert "cookie" not in lowered
+    assert "authorization" not in lowered
+    assert "BINARY" not in log  # no frame dump …
+    assert text.encode().hex(" ")[-20:] not in log  # … nor a byte of the text
+
+
 def test_another_participant_never_sees_whose_secret_ballot_is_what(world: World) -> None:
     b = world.b
     poll = new_poll(b, method="plurality", params={}, options=SECRET_OPTIONS)
