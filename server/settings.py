@@ -105,6 +105,14 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     grant_ttl_seconds: int = 12 * 3600
     #: Ballots (cast or changed) one participant may send per minute before 429.
     ballots_per_minute: int = 30
+    #: PDFs and image decoding run in worker processes, never on the event loop: this many
+    #: workers, a job longer than ``render_timeout_seconds`` is stopped (503), each worker may
+    #: use ``render_memory_mb`` of memory, and past ``render_max_waiting`` jobs waiting for a
+    #: worker the next gets 503 at once.
+    render_workers: int = 2
+    render_timeout_seconds: float = 30.0
+    render_memory_mb: int = 1024
+    render_max_waiting: int = 32
     #: The city's back office: hand-off events are POSTed to each URL (comma-separated).
     webhook_urls: str = ""
     #: Signs each webhook body (HMAC-SHA256); required when there are URLs.
@@ -132,6 +140,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
             "webhook_retry_seconds",
             "ws_message_burst",
             "max_request_body_bytes",
+            "render_workers",
+            "render_timeout_seconds",
+            "render_memory_mb",
         )
         for name in positive:
             if getattr(self, name) <= 0:
@@ -142,6 +153,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
             "ws_messages_per_second": "no limit",
             "anti_entropy_seconds": "off",
             "compact_growth": "compact past the row count alone",
+            "render_max_waiting": "503 whenever every render worker is busy",
         }
         for name, zero in non_negative.items():
             if getattr(self, name) < 0:

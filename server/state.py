@@ -17,6 +17,7 @@ from collab.offload import SquashWorker
 from server.contributions import Contributions
 from server.control import ControlChannel
 from server.db.doc_store import SqlDocumentStore, sqlite_pragmas
+from server.documents.workers import RenderPool
 from server.guards import ConnectionLimiter, FailureLimiter, TokenBucket
 from server.live import LiveHub
 from server.webhooks import WebhookDispatcher
@@ -76,6 +77,7 @@ class AppServices:
     contributions: Contributions
     connections: ConnectionLimiter
     squash_worker: SquashWorker
+    renders: RenderPool
 
     @classmethod
     def build(cls, settings: Settings) -> AppServices:
@@ -127,6 +129,12 @@ class AppServices:
             Contributions(engine),
             ConnectionLimiter(settings.ws_connections_per_address),
             squash_worker,
+            RenderPool(
+                settings.render_workers,
+                max_waiting=settings.render_max_waiting,
+                timeout=settings.render_timeout_seconds,
+                memory_bytes=settings.render_memory_mb * 1024 * 1024,
+            ),
         )
 
     def message_bucket(self) -> TokenBucket | None:
@@ -163,4 +171,5 @@ class AppServices:
         await self.relay.close()
         await self.store.close()
         await self.squash_worker.close()
+        await self.renders.close()
         await self.engine.dispose()

@@ -14,10 +14,12 @@ from sqlalchemy import select
 from server.actors import Actor, current_actor
 from server.auth import COOKIE_NAME, mint_participant_token
 from server.db.models import AtelierRow, InvitationRow, ParticipantRow, ProposalRow, SessionRow
+from server.documents.jobs import invitation_document
+from server.documents.rendering import render
 from server.errors import Problem
 from server.guards import client_address
 from server.live import AttendanceChanged, ParticipantJoined, StepChanged
-from server.printing import InvitationSheet, invitation_pdf, qr_png, qr_svg
+from server.printing import InvitationSheet, qr_png, qr_svg
 from server.schemas import (
     AtelierCreate,
     CharterAcceptance,
@@ -211,8 +213,8 @@ class AtelierController(Controller):
         self, request: Request[Any, Any, Any], actor: Actor, atelier_id: str
     ) -> dict[str, str]:
         body = await request.body()
-        engine = AppServices.of(request.app).engine
-        media_type = await svc.set_image(engine, actor, atelier_id, body)
+        services = AppServices.of(request.app)
+        media_type = await svc.set_image(services.engine, services.renders, actor, atelier_id, body)
         return {"image": f"/api/ateliers/{atelier_id}/image", "media_type": media_type}
 
     @get("/ateliers/{atelier_id:str}/image", summary="Image de l’atelier (publique)")
@@ -492,8 +494,9 @@ class JoinController(Controller):
             join_url(request, seance.join_code),
             image.data if image is not None else None,
         )
+        services = AppServices.of(request.app)
         return Response(
-            invitation_pdf(sheet, paper),
+            await render(services.renders, invitation_document, sheet, paper),
             media_type="application/pdf",
             headers={
                 "content-disposition": f'inline; filename="invitation-{seance.join_code}.pdf"'

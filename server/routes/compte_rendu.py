@@ -10,7 +10,8 @@ from litestar.params import Parameter
 
 from domain.compte_rendu import compte_rendu
 from domain.report import report_html, report_markdown
-from server.pdf import report_pdf
+from server.documents.jobs import report_document
+from server.documents.rendering import render
 from server.routes.proposals import current_reader
 from server.services import proposals as svc
 from server.services.compte_rendu import seance_record
@@ -44,12 +45,13 @@ class CompteRenduController(Controller):
         session_id: str,
         output: Annotated[Format, Parameter(query="format")] = "markdown",
     ) -> Response[Any]:
-        record = await seance_record(AppServices.of(request.app).engine, reader, session_id)
+        services = AppServices.of(request.app)
+        record = await seance_record(services.engine, reader, session_id)
         report = compte_rendu(record.versions)
         name = f"compte-rendu-seance-{record.number}"
         if output == "pdf":
             return Response(
-                report_pdf(report, image=record.image),
+                await render(services.renders, report_document, report, record.image),
                 media_type="application/pdf",
                 headers={"content-disposition": f'inline; filename="{name}.pdf"'},
             )

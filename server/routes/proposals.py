@@ -19,8 +19,9 @@ from domain.roles import Action, Role, can
 from server.actors import Refused, actor_from_token, token_of
 from server.auth import CouncilGrant, InvalidGrant, verify_grant
 from server.db.models import ProposalRow, ProposalVersionRow
+from server.documents.jobs import report_document
+from server.documents.rendering import render
 from server.errors import Problem
-from server.pdf import report_pdf
 from server.services import proposals as svc
 from server.services.ateliers import get_image
 from server.state import AppServices
@@ -241,12 +242,15 @@ class ProposalVersionController(Controller):
     async def version_pdf(
         self, request: Request[Any, Any, Any], reader: svc.Reader, proposal_id: str, number: int
     ) -> Response[bytes]:
-        engine = AppServices.of(request.app).engine
-        row, v = await svc.get_version(engine, reader, proposal_id, number)
-        image = await get_image(engine, row.atelier_id)
+        services = AppServices.of(request.app)
+        row, v = await svc.get_version(services.engine, reader, proposal_id, number)
+        image = await get_image(services.engine, row.atelier_id)
         report = version_report(v.content, v.number, v.hash, v.created_at)
+        pdf = await render(
+            services.renders, report_document, report, image.data if image is not None else None
+        )
         return Response(
-            report_pdf(report, image=image.data if image is not None else None),
+            pdf,
             media_type="application/pdf",
             headers={
                 "content-disposition": f'inline; filename="proposition-{proposal_id}-v{number}.pdf"'

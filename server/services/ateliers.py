@@ -57,6 +57,8 @@ from server.db.models import (
     SessionRow,
 )
 from server.db.writes import reading, transaction
+from server.documents.rendering import normalize_upload
+from server.documents.workers import RenderPool
 from server.errors import Problem
 from server.schemas import (
     AtelierCreate,
@@ -651,10 +653,13 @@ async def accept_current_charter(
 
 
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
-_SIGNATURES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 
 
-async def set_image(engine: AsyncEngine, actor: Actor, atelier_id: str, data: bytes) -> str:
+async def set_image(
+    engine: AsyncEngine, renders: RenderPool, actor: Actor, atelier_id: str, data: bytes
+) -> str:
+    """Store the atelier's image: decoded, bounded and encoded again in a render worker
+    (``server.documents.images``); what was uploaded is never stored or served as it came."""
     require(actor, Action.MANAGE_ATELIER, atelier_id)
     if len(data) > MAX_IMAGE_BYTES:
         raise Problem(
@@ -663,14 +668,7 @@ async def set_image(engine: AsyncEngine, actor: Actor, atelier_id: str, data: by
             "Image trop lourde (2 Mo au plus).",
             "Image too large (2 MB at most).",
         )
-    media_type = next((t for sig, t in _SIGNATURES.items() if data.startswith(sig)), None)
-    if media_type is None:
-        raise Problem(
-            415,
-            "image_type",
-            "L’image doit être au format PNG ou JPEG.",
-            "The image must be PNG or JPEG.",
-        )
+    data, media_type = await normalize_upload(renders, data)
     async with transaction(engine) as session:
         row = await get_atelier(session, atelier_id)
         image = await session.get(AtelierImageRow, atelier_id)

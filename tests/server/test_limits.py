@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import itertools
+import os
 from collections.abc import Iterator, Sequence
 
 import httpx
 import pytest
 import websockets
+from PIL import Image
 from pycrdt import Doc, Text, write_var_uint
 
 from collab.protocol import awareness_message, update_message, var_string
@@ -259,10 +262,18 @@ class TestSizes:
             # A route with its own limit keeps it: the atelier's image (2 MB).
             image = http.put(
                 f"/api/ateliers/{created.json()['atelier']['id']}/image",
-                content=b"\x89PNG\r\n\x1a\n" + b"\x00" * 10_000,
+                content=noise_png(),
                 headers={"authorization": f"Bearer {created.json()['facilitator']['token']}"},
             )
             assert image.status_code == 200, image.text
+
+
+def noise_png() -> bytes:
+    """A real PNG past 4 KB (noise does not compress)."""
+    out = io.BytesIO()
+    Image.frombytes("RGB", (64, 64), os.urandom(64 * 64 * 3)).save(out, format="PNG")
+    assert len(out.getvalue()) > 4096
+    return out.getvalue()
 
 
 async def test_a_connection_is_one_room_by_construction(

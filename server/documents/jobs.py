@@ -1,0 +1,25 @@
+"""The jobs render workers run (``server.documents.workers``): module-level functions of
+picklable arguments, so that a worker process can import and call them."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Literal
+
+from domain.report import Report
+from server.documents.images import printable_image
+from server.pdf import report_pdf
+from server.printing import InvitationSheet, invitation_pdf
+
+__all__ = ["invitation_document", "report_document"]
+
+
+def report_document(report: Report, image: bytes | None) -> bytes:
+    """A version or a compte-rendu as a PDF, with the atelier's image if it decodes."""
+    return report_pdf(report, image=printable_image(image))
+
+
+def invitation_document(sheet: InvitationSheet, paper: Literal["A4", "A5"]) -> bytes:
+    """A printable invitation, with the atelier's image if it decodes."""
+    sheet = dataclasses.replace(sheet, image=printable_image(sheet.image))
+    return invitation_pdf(sheet, paper)
