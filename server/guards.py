@@ -126,10 +126,18 @@ class TokenBucket:
 
     def take(self) -> bool:
         """Take a token; ``False`` when there is none (the message is over the limit)."""
-        now = self._clock()
-        self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
-        self._last = now
+        self._refill()
         if self._tokens < 1:
             return False
         self._tokens -= 1
         return True
+
+    def wait(self) -> float:
+        """Seconds until a token is there (0.0: one is there now); takes none."""
+        self._refill()
+        return 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.rate
+
+    def _refill(self) -> None:
+        now = self._clock()
+        self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+        self._last = now

@@ -60,11 +60,15 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     #: on one instance; one more is closed with 1008 (the client retries). Generous: a town
     #: hall's audience shares one address. 0: no limit.
     ws_connections_per_address: int = 1000
-    #: Frames one WebSocket connection may send per second on average, and at once; past them
-    #: it is closed with 1008 (the client reconnects and resyncs). Fast typing with cursor
-    #: moves sends about 30 a second. 0 per second: no limit.
+    #: Frames one WebSocket connection may send per second on average, and at once. Fast typing
+    #: with cursor moves sends about 30 a second. A document connection past them is slowed
+    #: down, not closed: the server stops reading from it until it is within them again, and
+    #: TCP makes the client wait; the séance channel closes it with 1008. 0 per second: no limit.
     ws_messages_per_second: float = 100.0
     ws_message_burst: int = 300
+    #: Seconds a document connection may go on sending faster than that, held back all along,
+    #: before it is closed with 1008 as a flood (it reconnects and resyncs).
+    ws_flood_seconds: float = 30.0
     #: Largest HTTP request body (bytes) of the JSON API; larger gets 413. The atelier image
     #: upload has its own limit (2 MB).
     max_request_body_bytes: int = 1024 * 1024
@@ -140,6 +144,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
             "webhook_retry_seconds",
             "ws_message_burst",
             "max_request_body_bytes",
+            "ws_flood_seconds",
             "render_workers",
             "render_timeout_seconds",
             "render_memory_mb",

@@ -5,8 +5,14 @@ Order of business for a connection: accept → count it against its address (100
 for the client) → join the room (it is loaded once; a failed load closes with 1013, retryable) →
 the room greets (SyncStep1 and awareness) → every frame goes to the room, one at a time, in order.
 A bad frame closes only this connection: 1003 for text, 1009 for too big, 1007 for undecodable
-or inapplicable, 4413 (final) for a document or awareness state past its size limit, 1008 for
-frames faster than ``ATELIER_WS_MESSAGES_PER_SECOND`` allows.
+or inapplicable, 4413 (final) for a document or awareness state past its size limit.
+
+Frames faster than ``ATELIER_WS_MESSAGES_PER_SECOND`` (after a burst of
+``ATELIER_WS_MESSAGE_BURST``) are not refused: the connection is read no further until its
+allowance has come back. uvicorn reads no more of a socket than the frame handed to the app and
+the ones already in its buffer, so TCP makes the client wait, and a y-websocket client replaying
+a trace, or pasting in a loop, gets every update applied at the allowed pace. Only a connection
+held back without a break for ``ATELIER_WS_FLOOD_SECONDS`` is closed, with 1008.
 
 One connection is one document: the path names it, and no message of the protocol names
 another, so "rooms per connection" is 1 by construction and needs no limit of its own.
@@ -195,14 +201,27 @@ async def _read_frames(
 ) -> None:
     receive = socket.receive
     bucket: TokenBucket | None = services.message_bucket()
+    flood_seconds = services.settings.ws_flood_seconds
+    held_since: float | None = None  # held back without a break since then
     while not peer.is_closing:
         message = await receive()
         if message["type"] != "websocket.receive":
             return  # disconnected
-        if bucket is not None and not bucket.take():
-            log.warning("closing %r in %s: %s", peer, room.name, TOO_MANY_MESSAGES)
-            peer.close(CloseCode.POLICY_VIOLATION, TOO_MANY_MESSAGES)
-            return
+        if bucket is not None:
+            if (delay := bucket.wait()) == 0:
+                held_since = None
+            else:
+                now = time.monotonic()
+                if held_since is None:
+                    held_since = now
+                elif now - held_since > flood_seconds:
+                    log.warning("closing %r in %s: %s", peer, room.name, TOO_MANY_MESSAGES)
+                    peer.close(CloseCode.POLICY_VIOLATION, TOO_MANY_MESSAGES)
+                    return
+                while delay > 0:  # backpressure: nothing more is read meanwhile
+                    await asyncio.sleep(delay)
+                    delay = bucket.wait()
+            bucket.take()
         data = message.get("bytes")
         if data is None:
             peer.close(CloseCode.UNSUPPORTED_DATA, "binary frames only")

@@ -65,3 +65,18 @@ def test_a_bucket_allows_a_burst_then_its_rate() -> None:
     assert [bucket.take() for _ in range(2)] == [True, False]
     now[0] += 60  # never more than the burst, however long the pause
     assert sum(bucket.take() for _ in range(10)) == 5
+
+
+def test_a_bucket_says_how_long_until_its_next_token_without_taking_one() -> None:
+    now = [0.0]
+    bucket = TokenBucket(rate=10, burst=2, clock=lambda: now[0])
+    assert bucket.wait() == 0.0
+    assert bucket.take()
+    assert bucket.take()
+    assert bucket.wait() == pytest.approx(0.1)
+    now[0] += 0.04
+    assert bucket.wait() == pytest.approx(0.06)
+    now[0] += 0.06
+    assert bucket.wait() == 0.0
+    assert bucket.take()
+    assert not bucket.take()
