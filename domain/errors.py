@@ -41,6 +41,7 @@ __all__ = [
     "check_text",
     "normalize_line",
     "normalize_text",
+    "refused_character",
     "typeset_fr",
 ]
 
@@ -96,9 +97,10 @@ class InvalidInput(DomainError):
 # line/paragraph separators, and the bidi embeddings, overrides and isolates, which can make a
 # name display as something else (after U+202E, text shows reversed). Left/right marks stay
 # allowed: mixed Arabic/Hebrew and Latin text needs them.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-_REFUSED_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
-_MULTILINE_ALLOWED = frozenset("\n\t")
+# The same set as one character class: Cc is U+0000–U+001F and U+007F–U+009F, Cs the
+# surrogates, Zl U+2028 and Zp U+2029 alone; then the bidi controls.
+_REFUSED = re.compile("[\x00-\x1f\x7f-\x9f\u2028-\u202e\u2066-\u2069\ud800-\udfff]")
+_MULTILINE_ALLOWED = "\n\t"
 _SPACES = re.compile(r" {2,}")
 
 
@@ -117,13 +119,18 @@ def normalize_text(text: str) -> str:
     return text.strip()
 
 
-def _bad_character(text: str, *, multiline: bool) -> str | None:
-    for char in text:
-        if multiline and char in _MULTILINE_ALLOWED:
-            continue
-        if char in _BIDI_CONTROLS or unicodedata.category(char) in _REFUSED_CATEGORIES:
-            return char
+def refused_character(text: str, *, allowed: str = _MULTILINE_ALLOWED) -> str | None:
+    """The first character of ``text`` refused in what people type (a control, a separator, a
+    bidi embedding, override or isolate), those in ``allowed`` excepted; None if there is none.
+    """
+    for match in _REFUSED.finditer(text):
+        if match.group() not in allowed:
+            return match.group()
     return None
+
+
+def _bad_character(text: str, *, multiline: bool) -> str | None:
+    return refused_character(text, allowed=_MULTILINE_ALLOWED if multiline else "")
 
 
 def check_text(

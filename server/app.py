@@ -25,6 +25,7 @@ from server.routes.polls import PollController
 from server.routes.proposals import CouncilController, ProposalVersionController
 from server.routes.sessions_ws import session_socket
 from server.routes.web import web_routes
+from server.schemas import CheckedRequest, check_url
 from server.security import CrossSiteGuard, security_headers
 from server.settings import Settings, load_settings
 from server.state import AppServices
@@ -71,6 +72,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *web_routes(),
         ],
         exception_handlers=exception_handlers(),
+        request_class=CheckedRequest,
+        before_request=check_url,
         request_max_body_size=settings.max_request_body_bytes,
         middleware=[CrossSiteGuard()],
         before_send=[security_headers],

@@ -111,6 +111,16 @@ def _domain_handler(request: Request[Any, Any, Any], exc: Exception) -> Response
     return problem(request, status, exc.code, exc.message_fr, exc.message_en)
 
 
+def _public_name(request: Request[Any, Any, Any], key: str) -> str:
+    """The name a client used for a parameter (``from``), not the handler's (``before``)."""
+    try:
+        parameter = request.route_handler.parsed_fn_signature.parameters.get(key)
+    except (KeyError, AttributeError):  # an error before routing: the key is all there is
+        return key
+    definition = getattr(parameter, "kwarg_definition", None)
+    return str(getattr(definition, "query", None) or getattr(definition, "header", None) or key)
+
+
 def _http_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
     status = exc.status_code
     title_fr, title_en = _TITLES.get(status, ("Erreur", "Error"))
@@ -121,7 +131,11 @@ def _http_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     fr = title_fr if detail.lower() == title_en.lower() else detail
     code = f"http_{status}"
     if isinstance(exc, ValidationException):
-        fields = ", ".join(str(e.get("key")) for e in (exc.extra or []) if isinstance(e, dict))
+        fields = ", ".join(
+            _public_name(request, str(e.get("key")))
+            for e in (exc.extra or [])
+            if isinstance(e, dict)
+        )
         code = "invalid_request"
         fr = f"Données invalides ({fields})." if fields else "Données invalides."
         detail = f"Invalid data ({fields})." if fields else "Invalid data."

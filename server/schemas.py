@@ -2,20 +2,150 @@
 
 Create/Update/Read shapes are separate: what a client may send is never what it reads back.
 Limits here are the first line; the domain's rules are the second.
+
+Every JSON body is checked once, whatever its route, before any shape (:class:`CheckedRequest`):
+it nests at most :data:`MAX_JSON_DEPTH` deep, and none of its strings (keys included) holds a
+character people do not type — NUL, the other controls but tab and line breaks, the line and
+paragraph separators, the bidi embeddings, overrides and isolates
+(:func:`domain.errors.refused_character`). Each refusal is a 400 problem naming the field. The
+shapes below then keep a line to one line (:data:`ONE_LINE`) and numbers within what a database
+column holds (:data:`DB_INT_MAX`).
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 import msgspec
+from litestar import Request
+from litestar.serialization import decode_json
+from litestar.types import Empty
 
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
-Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-Item = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+from domain.errors import refused_character
+from server.db.models import DB_INT_MAX
+from server.errors import Problem
+
+#: One line: no line break nor tab (the other controls are refused for every body). The
+#: ``(?!\n)``: msgspec matches with ``re.search``, whose ``$`` also matches before a last newline.
+ONE_LINE: Final = msgspec.Meta(pattern=r"^[^\n\r\t]*(?!\n)$")
+
+Name = Annotated[str, ONE_LINE, msgspec.Meta(min_length=1, max_length=80)]
+Title = Annotated[str, ONE_LINE, msgspec.Meta(min_length=1, max_length=200)]
+Item = Annotated[str, ONE_LINE, msgspec.Meta(min_length=1, max_length=500)]
 LongText = Annotated[str, msgspec.Meta(max_length=20_000)]
-Short = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Short = Annotated[str, ONE_LINE, msgspec.Meta(min_length=1, max_length=200)]
+#: An identifier or a code a client sends back (a proposal's id, an invitation code).
+Ref = Annotated[str, ONE_LINE, msgspec.Meta(max_length=64)]
+#: A number counted from 1 and stored (a charter's version).
+Number = Annotated[int, msgspec.Meta(ge=1, le=DB_INT_MAX)]
+
+
+# --- what every JSON body is checked for --------------------------------------------------------
+
+#: The deepest a request's JSON may nest. The API's own bodies nest four deep (a ballot's
+#: ranking); msgspec's decoder recurses, and a body nested a thousand deep raised RecursionError.
+MAX_JSON_DEPTH: Final = 32
+
+# In a JSON text a refused character is either escaped (``\u0000``, ``\b``, ``\u202e``) or
+# written as is in UTF-8 (U+007F–U+009F, U+2028–U+202E, U+2066–U+2069): a body with none of
+# these bytes holds none, and is not walked. (An escaped backslash before ``u0000`` matches too;
+# the walk then finds nothing.)
+_SUSPECT = re.compile(
+    rb"\\(?:u(?:00[01][0-9a-fA-F]|007[fF]|00[89][0-9a-fA-F]|202[89a-eA-E]|206[6-9])|[bf])"
+    rb"|\x7f|\xc2[\x80-\x9f]|\xe2\x80[\xa8-\xae]|\xe2\x81[\xa6-\xa9]"
+)
+_LINE_BREAKS: Final = "\t\n\r"  # a field that must be one line says so in its shape
+
+
+def _too_deep() -> Problem:
+    return Problem(
+        400,
+        "json_too_deep",
+        f"Le corps de la requête est imbriqué trop profondément ({MAX_JSON_DEPTH} niveaux au "
+        "plus).",
+        f"The request body is nested too deeply (at most {MAX_JSON_DEPTH} levels).",
+        max_depth=MAX_JSON_DEPTH,
+    )
+
+
+def _refused(path: str, char: str) -> Problem:
+    field = path or "body"
+    return Problem(
+        400,
+        "control_character",
+        f"Le champ « {field} » contient un caractère invisible ou de contrôle "
+        f"(U+{ord(char):04X}) : retirez-le.",
+        f"The field “{field}” contains an invisible or control character (U+{ord(char):04X}).",
+        field=field,
+    )
+
+
+def check_json(body: bytes, value: Any) -> None:
+    """Raise a 400 :class:`Problem` if ``value`` (``body`` decoded) nests deeper than
+    :data:`MAX_JSON_DEPTH` or holds a refused character, naming the field (``agenda[1].title``).
+
+    Walks ``value`` only when ``body`` could hold either (more brackets than the bound, or a
+    suspect byte sequence), without recursion."""
+    deep = body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH
+    suspect = _SUSPECT.search(body) is not None
+    if not (deep or suspect):
+        return
+    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
+    while stack:
+        node, path, depth = stack.pop()
+        if isinstance(node, str):
+            if suspect and (char := refused_character(node, allowed=_LINE_BREAKS)):
+                raise _refused(path, char)
+        elif isinstance(node, dict | list):
+            if depth >= MAX_JSON_DEPTH:
+                raise _too_deep()
+            if isinstance(node, dict):
+                children = []
+                for key, child in node.items():
+                    where = f"{path}.{key}" if path else str(key)
+                    if suspect and (char := refused_character(key, allowed="")):
+                        raise _refused(where, char)
+                    children.append((child, where, depth + 1))
+            else:
+                children = [(child, f"{path}[{i}]", depth + 1) for i, child in enumerate(node)]
+            stack.extend(reversed(children))  # fields in the order they were written
+
+
+async def check_url(request: Request[Any, Any, Any]) -> None:
+    """Before every route: a NUL in the path or the query is refused (400) before any lookup
+    (PostgreSQL refuses NUL in text, and the query failed with a 500)."""
+    if "\x00" in request.scope["path"] or b"%00" in request.scope["query_string"]:
+        raise Problem(
+            400,
+            "control_character",
+            "L’adresse contient un caractère nul (U+0000).",
+            "The address contains a NUL character (U+0000).",
+        )
+
+
+class CheckedRequest(Request[Any, Any, Any]):
+    """The application's request: its JSON body is checked by :func:`check_json` as it is
+    decoded, before any route reads it."""
+
+    async def json(self) -> Any:
+        # Litestar's own ``Request.json``, with the check before the value is kept (the same
+        # private caches: the decoded body is shared by every reader of the request).
+        if self._json is Empty:
+            if (cached := self._connection_state.json) is not Empty:
+                self._json = cached
+            else:
+                body = await self.body() or b"null"
+                try:
+                    value = decode_json(
+                        body, type_decoders=self.route_handler.resolve_type_decoders()
+                    )
+                except RecursionError:
+                    raise _too_deep() from None
+                check_json(body, value)
+                self._json = self._connection_state.json = value
+        return self._json
 
 
 class AgendaItemIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -42,7 +172,9 @@ class SessionCreate(msgspec.Struct, forbid_unknown_fields=True):
     mode: Literal["presentiel", "distanciel", "hybride"]
     end_time: time | None = None
     place: Short | None = None
-    remote_link: Annotated[str, msgspec.Meta(max_length=500, pattern=r"^https?://")] | None = None
+    remote_link: (
+        Annotated[str, msgspec.Meta(max_length=500, pattern=r"^https?://[^\n\r\t]*(?!\n)$")] | None
+    ) = None
     objectives: Annotated[list[Item], msgspec.Meta(max_length=30)] = []
     agenda: Annotated[list[AgendaItemIn], msgspec.Meta(max_length=50)] = []
     method_steps: Annotated[list[Item], msgspec.Meta(max_length=50)] = []
@@ -52,8 +184,8 @@ class SessionCreate(msgspec.Struct, forbid_unknown_fields=True):
 class JoinRequest(msgspec.Struct, forbid_unknown_fields=True):
     display_name: Name
     role: Literal["habitant", "elu", "agent", "animateur", "conseil", "observateur"]
-    accept_charter_version: int | None = None
-    invitation_code: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    accept_charter_version: Number | None = None
+    invitation_code: Ref | None = None
     show_name_in_minutes: bool = False
 
 
@@ -62,7 +194,7 @@ class CharterUpdate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class CharterAcceptance(msgspec.Struct, forbid_unknown_fields=True):
-    version: Annotated[int, msgspec.Meta(ge=1)]
+    version: Number
 
 
 class StepMove(msgspec.Struct, forbid_unknown_fields=True):
@@ -91,7 +223,7 @@ BallotBody = dict[str, Any]
 
 class PollOptionIn(msgspec.Struct, forbid_unknown_fields=True):
     label: Title
-    proposal_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    proposal_id: Ref | None = None
 
 
 class PollCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -115,7 +247,7 @@ class ProxyBallotCast(msgspec.Struct, forbid_unknown_fields=True):
     ballot: BallotBody
     origin: Literal["papier", "procuration"]
     role: RoleName | None = None  # for someone without an account; else the participant's
-    on_behalf_of: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    on_behalf_of: Ref | None = None
 
 
 class BallotReceipt(msgspec.Struct):

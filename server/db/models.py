@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
+    "DB_INT_MAX",
     "ActivityRow",
     "AtelierImageRow",
     "AtelierRow",
@@ -52,6 +53,11 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+#: The largest integer an ``Integer`` column holds on every engine (PostgreSQL's ``integer``;
+#: SQLite's goes to 2**63 - 1). A larger one sent in a query raised OverflowError (SQLite) or a
+#: DataError (PostgreSQL): numbers from outside are bounded by it at the edge (``server.schemas``).
+DB_INT_MAX = 2**31 - 1
 
 # SQLite autoincrements only an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 BigIntId = BigInteger().with_variant(Integer(), "sqlite")

@@ -18,10 +18,11 @@ from domain.dossier import version_html, version_markdown, version_report
 from domain.roles import Action, Role, can
 from server.actors import Refused, actor_from_token, token_of
 from server.auth import CouncilGrant, InvalidGrant, verify_grant
-from server.db.models import ProposalRow, ProposalVersionRow
+from server.db.models import DB_INT_MAX, ProposalRow, ProposalVersionRow
 from server.documents.jobs import report_document
 from server.documents.rendering import render
 from server.errors import Problem
+from server.schemas import ONE_LINE
 from server.services import proposals as svc
 from server.services.ateliers import get_image
 from server.state import AppServices
@@ -72,20 +73,21 @@ class FreezeRequest(msgspec.Struct, forbid_unknown_fields=True):
 
 
 Outcome = Literal["adoptee", "ajournee", "rejetee"]
-Short = Annotated[str, msgspec.Meta(max_length=200)]
+Short = Annotated[str, ONE_LINE, msgspec.Meta(max_length=200)]
+Day = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}(?!\n)$")]
 
 
 class DecisionRequest(msgspec.Struct, forbid_unknown_fields=True):
     outcome: Outcome
     answer: Annotated[str, msgspec.Meta(min_length=1, max_length=20_000)]
     deliberation_ref: Short | None = None
-    decided_on: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
+    decided_on: Day | None = None
     budget_line: Short | None = None  # an adopted AP: its line in the budget
 
 
 class MilestoneRequest(msgspec.Struct, forbid_unknown_fields=True):
-    title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    on: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+    title: Annotated[str, ONE_LINE, msgspec.Meta(min_length=1, max_length=200)]
+    on: Day
     note: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
 
 
@@ -263,8 +265,8 @@ class ProposalVersionController(Controller):
         request: Request[Any, Any, Any],
         reader: svc.Reader,
         proposal_id: str,
-        before: Annotated[int, Parameter(query="from", ge=1)],
-        after: Annotated[int, Parameter(query="to", ge=1)],
+        before: Annotated[int, Parameter(query="from", ge=1, le=DB_INT_MAX)],
+        after: Annotated[int, Parameter(query="to", ge=1, le=DB_INT_MAX)],
     ) -> dict[str, Any]:
         return await svc.diff(
             AppServices.of(request.app).engine, reader, proposal_id, before, after

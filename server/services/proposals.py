@@ -26,6 +26,7 @@ from domain import proposals as rules
 from domain.roles import Action, Role, can
 from domain.templates import TEMPLATES
 from server.db.models import (
+    DB_INT_MAX,
     ActivityRow,
     AtelierRow,
     AttendanceRow,
@@ -445,7 +446,9 @@ async def get_version(
     async with reading(engine) as session:
         row = await _proposal(session, proposal_id)
         readable(reader, row)
-        version = await session.get(ProposalVersionRow, (proposal_id, number))
+        # A number no column can hold names no version; sent to the database it raised (500).
+        in_range = 1 <= number <= DB_INT_MAX
+        version = await session.get(ProposalVersionRow, (proposal_id, number)) if in_range else None
     if version is None:
         raise Problem(
             404,
