@@ -25,7 +25,7 @@ from server.routes.polls import PollController
 from server.routes.proposals import CouncilController, ProposalVersionController
 from server.routes.sessions_ws import session_socket
 from server.routes.web import web_routes
-from server.schemas import CheckedRequest, check_url
+from server.schemas import CheckedRequest, TimeOfDaySchema, check_url
 from server.security import CrossSiteGuard, security_headers
 from server.settings import Settings, load_settings
 from server.state import AppServices
@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=exception_handlers(),
         request_class=CheckedRequest,
         before_request=check_url,
+        plugins=[TimeOfDaySchema()],
         request_max_body_size=settings.max_request_body_bytes,
         middleware=[CrossSiteGuard()],
         before_send=[security_headers],

@@ -168,6 +168,7 @@ class ImportReport:
 
 def _kind(column: Any) -> str:
     kind = column.type
+    kind = getattr(kind, "impl_instance", kind)  # a TypeDecorator (UtcDateTime): what it stores
     if isinstance(kind, LargeBinary):
         return "binary"
     if isinstance(kind, DateTime):

@@ -20,8 +20,11 @@ from typing import Annotated, Any, Final, Literal
 
 import msgspec
 from litestar import Request
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Schema
+from litestar.plugins import OpenAPISchemaPlugin
 from litestar.serialization import decode_json
 from litestar.types import Empty
+from litestar.typing import FieldDefinition
 
 from domain.errors import refused_character
 from server.db.models import DB_INT_MAX
@@ -298,3 +301,23 @@ class ProposalRead(msgspec.Struct):
     #: its live text is locked by a freeze: the console offers « Transmettre » on a frozen one.
     status: str
     locked: bool
+
+
+# --- what the OpenAPI document says -------------------------------------------------------------
+
+
+class TimeOfDaySchema(OpenAPISchemaPlugin):
+    """A ``datetime.time`` is a time of day (``18:30:00``, RFC 3339 ``time``), which msgspec
+    reads and writes; Litestar documents it as a ``duration`` (``PT18H30M``), which it refuses."""
+
+    @staticmethod
+    def is_plugin_supported_type(value: Any) -> bool:
+        return value is time
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: Any) -> Schema:
+        return Schema(
+            type=OpenAPIType.STRING,
+            format=OpenAPIFormat.TIME,
+            description="Heure locale de la ville / the city's wall-clock time (HH:MM:SS)",
+            examples=["18:30:00"],
+        )

@@ -16,8 +16,10 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
@@ -42,6 +44,7 @@ __all__ = [
     "ProposalRow",
     "ProposalVersionRow",
     "SessionRow",
+    "UtcDateTime",
     "WebhookDeliveryRow",
 ]
 
@@ -67,6 +70,26 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+class UtcDateTime(TypeDecorator[datetime]):
+    """An instant, stored in UTC, read back aware on every engine. PostgreSQL's ``timestamptz``
+    gives an aware datetime; SQLite stores no offset and gave a naive one, which the API then
+    wrote without one (not an RFC 3339 ``date-time``) and which cannot be compared with an
+    aware one."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
@@ -82,8 +105,8 @@ class Document(Base):
     #: Rows and bytes in the log since the last compaction (kept in step by the store).
     log_rows: Mapped[int] = mapped_column(BigInteger, default=0, nullable=False)
     log_bytes: Mapped[int] = mapped_column(BigInteger, default=0, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
 
 
 class DocumentUpdate(Base):
@@ -97,7 +120,7 @@ class DocumentUpdate(Base):
         String(255), ForeignKey("documents.id", ondelete="CASCADE"), nullable=False
     )
     data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
 
 
 # --- ateliers, séances and the people in them (issue 3) --------------------------------------
@@ -119,8 +142,8 @@ class AtelierRow(Base):
     charter_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
     min_residents: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     status: Mapped[str] = mapped_column(String(32), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
 
 
 class SessionRow(Base):
@@ -136,8 +159,8 @@ class SessionRow(Base):
     number: Mapped[int] = mapped_column(Integer, nullable=False)
     join_code: Mapped[str] = mapped_column(String(16), nullable=False, unique=True)
     data: Mapped[dict[str, object]] = mapped_column(JSON, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
 
 
 class ParticipantRow(Base):
@@ -151,8 +174,8 @@ class ParticipantRow(Base):
     role: Mapped[str] = mapped_column(String(32), nullable=False)
     charter_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     show_name_in_minutes: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    joined_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class InvitationRow(Base):
@@ -163,9 +186,9 @@ class InvitationRow(Base):
         String(64), ForeignKey("ateliers.id", ondelete="CASCADE"), nullable=False, index=True
     )
     role: Mapped[str] = mapped_column(String(32), nullable=False)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
     created_by: Mapped[str] = mapped_column(String(64), nullable=False)
-    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     used_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
@@ -180,8 +203,8 @@ class AttendanceRow(Base):
     participant_id: Mapped[str] = mapped_column(
         String(64), ForeignKey("participants.id", ondelete="CASCADE"), nullable=False
     )
-    checked_in_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    checked_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    checked_in_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    checked_out_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class ProposalRow(Base):
@@ -206,7 +229,7 @@ class ProposalRow(Base):
     locked: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     #: The council's decision: outcome, official answer, délibération reference and date…
     decision: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
 
 
 class ActivityRow(Base):
@@ -221,7 +244,7 @@ class ActivityRow(Base):
     kind: Mapped[str] = mapped_column(String(64), nullable=False)
     summary_fr: Mapped[str] = mapped_column(Text, nullable=False)
     summary_en: Mapped[str] = mapped_column(Text, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now, index=True)
 
 
 class CharterVersionRow(Base):
@@ -234,7 +257,7 @@ class CharterVersionRow(Base):
     )
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
     text: Mapped[str] = mapped_column(Text, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
 
 
 class AtelierImageRow(Base):
@@ -247,7 +270,7 @@ class AtelierImageRow(Base):
     )
     media_type: Mapped[str] = mapped_column(String(32), nullable=False)
     data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
 
 
 class PollRow(Base):
@@ -277,10 +300,10 @@ class PollRow(Base):
     seq: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     final: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
     created_by: Mapped[str] = mapped_column(String(64), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
+    opened_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class PollVoterRow(Base):
@@ -337,7 +360,7 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(64), nullable=False)
     target: Mapped[str] = mapped_column(String(255), nullable=False)
     details: Mapped[dict[str, object]] = mapped_column(JSON, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
 
 
 class ProposalVersionRow(Base):
@@ -373,7 +396,7 @@ class ProposalEventRow(Base):
     actor: Mapped[str] = mapped_column(String(120), nullable=False)  # a name, or the city
     actor_role: Mapped[str] = mapped_column(String(32), nullable=False)
     details: Mapped[dict[str, object]] = mapped_column(JSON, nullable=False)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now, index=True)
 
 
 class HandoffEventRow(Base):
@@ -388,7 +411,7 @@ class HandoffEventRow(Base):
     proposal_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
     atelier_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
     payload: Mapped[dict[str, object]] = mapped_column(JSON, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
 
 
 class WebhookDeliveryRow(Base):
@@ -403,10 +426,8 @@ class WebhookDeliveryRow(Base):
     )
     url: Mapped[str] = mapped_column(String(500), nullable=False)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, index=True
-    )
-    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, index=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     last_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
 

@@ -209,7 +209,7 @@ class ProposalVersionController(Controller):
     @get(
         "/proposals/{proposal_id:str}/versions/{number:int}/markdown",
         summary="Une version en Markdown",
-        media_type="text/markdown; charset=utf-8",
+        media_type="text/markdown",  # Litestar adds « ; charset=utf-8 » to every text/*
     )
     async def version_md(
         self, request: Request[Any, Any, Any], reader: svc.Reader, proposal_id: str, number: int
@@ -222,7 +222,7 @@ class ProposalVersionController(Controller):
     @get(
         "/proposals/{proposal_id:str}/versions/{number:int}/html",
         summary="Une version en HTML",
-        media_type="text/html; charset=utf-8",
+        media_type="text/html",
     )
     async def version_page(
         self, request: Request[Any, Any, Any], reader: svc.Reader, proposal_id: str, number: int
@@ -232,7 +232,7 @@ class ProposalVersionController(Controller):
         )
         return Response(
             version_html(v.content, v.number, v.hash, v.created_at),
-            media_type="text/html; charset=utf-8",
+            media_type="text/html",
             headers={"content-security-policy": "default-src 'none'; style-src 'unsafe-inline'"},
         )
 

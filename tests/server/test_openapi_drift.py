@@ -1,0 +1,71 @@
+"""What the API answers is what its OpenAPI document says, on SQLite and PostgreSQL (issue 23,
+#12): a séance's times are times of day, every instant carries its offset, and a text answer
+names its charset once."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import ServerProcess
+from tests.server.test_ateliers_api import Room
+from tests.server.test_versions_api import new_proposal, post
+
+# RFC 3339 ``date-time``: the offset is not optional.
+DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+
+
+@pytest.fixture
+def room(server_on: ServerProcess) -> Any:
+    with httpx.Client(base_url=server_on.http, timeout=20) as http:
+        yield Room(http)
+
+
+def test_a_seances_times_are_documented_as_times_of_day(room: Room) -> None:
+    schema = room.http.get("/schema/openapi.json").json()
+    session = schema["components"]["schemas"]["SessionCreate"]["properties"]
+    assert session["start_time"]["type"] == "string"
+    assert session["start_time"]["format"] == "time"
+    assert {"type": "string", "format": "time"}.items() <= session["end_time"]["oneOf"][0].items()
+
+
+def test_every_instant_the_api_gives_carries_its_offset(room: Room) -> None:
+    schema = room.http.get("/schema/openapi.json").json()["components"]["schemas"]
+    documented = {
+        (name, prop)
+        for name, shape in schema.items()
+        for prop, field in shape.get("properties", {}).items()
+        if field.get("format") == "date-time"
+    }
+    assert ("ParticipantRead", "joined_at") in documented
+
+    facilitator = room.auth(room.facilitator)
+    participants = room.http.get(
+        f"/api/ateliers/{room.atelier['id']}/participants", headers=facilitator
+    ).json()
+    joined = room.join("Ana").json()
+    invitation = room.http.post(
+        f"/api/ateliers/{room.atelier['id']}/invitations", json={"role": "elu"}, headers=facilitator
+    ).json()
+    proposal = new_proposal(room)
+    stamps = [p["joined_at"] for p in participants]
+    stamps += [joined["participant"]["joined_at"], invitation["expires_at"], proposal["created_at"]]
+    for stamp in stamps:
+        assert DATE_TIME.match(stamp), stamp
+        assert datetime.fromisoformat(stamp.replace("Z", "+00:00")).utcoffset() is not None
+
+
+def test_markdown_and_html_answers_name_their_charset_once(room: Room) -> None:
+    proposal = new_proposal(room)
+    assert post(room, f"/api/proposals/{proposal['id']}/freeze").status_code == 201
+    for form, media in (("markdown", "text/markdown"), ("html", "text/html")):
+        answer = room.http.get(
+            f"/api/proposals/{proposal['id']}/versions/1/{form}",
+            headers=room.auth(room.facilitator),
+        )
+        assert answer.status_code == 200
+        assert answer.headers["content-type"] == f"{media}; charset=utf-8"
