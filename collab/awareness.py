@@ -41,6 +41,8 @@ class AwarenessChange:
     added: list[int] = field(default_factory=list)
     updated: list[int] = field(default_factory=list)
     removed: list[int] = field(default_factory=list)
+    #: States of new client ids not taken because the room's presence was full.
+    refused: int = 0
 
 
 def decode_awareness_update(
@@ -93,22 +95,28 @@ def _encode(entries: Iterable[AwarenessEntry]) -> bytes:
 class RoomAwareness:
     """The presence states of one room; the server itself never has a state of its own.
 
-    What a client (an ``owner``) may send is bounded, so that one frame cannot cost the server
-    seconds and gigabytes: ``max_entries`` states per update — a y-websocket client sends back
-    every state it learns, so a newcomer's first update holds everyone present — and
-    ``max_ids_per_owner`` client ids of its own (a y-websocket connection has one). Updates
-    from other nodes (no owner) were bounded where they came in.
+    The room holds at most ``max_states`` states: a state of a client id the room does not
+    hold yet is not taken once it is full, from a connection or from another node, so that the
+    room's presence is bounded however many connections publish. A y-websocket client sends
+    back every state it learns (a newcomer's first update holds everyone present), so a client's
+    update may hold up to twice ``max_states`` entries plus its own; more is refused
+    (:class:`LimitExceeded`) before anything is read — with that bound, no real client is ever
+    refused for echoing a full room. A connection (an ``owner``) may publish
+    ``max_ids_per_owner`` client ids of its own (a y-websocket connection has one).
     """
 
     def __init__(
         self,
         max_state_bytes: int | None = None,
         *,
-        max_entries: int | None = None,
+        max_states: int | None = None,
         max_ids_per_owner: int | None = None,
     ) -> None:
         self._max_state_bytes = max_state_bytes
-        self._max_entries = max_entries
+        self._max_states = max_states
+        self._max_entries = (
+            None if max_states is None else 2 * max_states + (max_ids_per_owner or 1)
+        )
         self._max_ids_per_owner = max_ids_per_owner
         self._states: dict[int, bytes] = {}
         self._clocks: dict[int, int] = {}
@@ -128,7 +136,9 @@ class RoomAwareness:
         A state is accepted when its clock is newer than the known one, or when it is a null
         state at the same clock for a client still present (y-protocols' rule). A clock-0 first
         state of an unknown client is dropped (an unknown client counts as clock 0), exactly as
-        every y-websocket peer does: the client becomes visible once its clock moves.
+        every y-websocket peer does: the client becomes visible once its clock moves. A state of
+        a new client id is dropped while the room holds ``max_states`` (counted in
+        ``AwarenessChange.refused``): that client edits as usual, unseen until a place frees.
         """
         from_client = owner is not None
         entries = decode_awareness_update(
@@ -146,6 +156,9 @@ class RoomAwareness:
             current = 0 if known is None else known
             if not (current < entry.clock or (current == entry.clock and is_null and present)):
                 continue
+            if not (present or is_null) and self._full():
+                change.refused += 1
+                continue
             accepted.append(entry)
             self._clocks[cid] = entry.clock
             self._last_seen[cid] = now
@@ -162,6 +175,9 @@ class RoomAwareness:
         if accepted:
             change.update = data if len(accepted) == len(entries) else _encode(accepted)
         return change
+
+    def _full(self) -> bool:
+        return self._max_states is not None and len(self._states) >= self._max_states
 
     def _check_ids_of(self, owner: Hashable, entries: list[AwarenessEntry], limit: int) -> None:
         """Raise :class:`LimitExceeded`, before anything is applied, if ``entries`` would give

@@ -80,10 +80,10 @@ class RoomPolicy:
     compact_after_bytes: int = 4 * 1024 * 1024
     awareness_timeout: float = 30.0
     max_awareness_state_bytes: int = 64 * 1024
-    #: States in one awareness update from a client (a newcomer sends back everyone's) …
-    max_awareness_entries: int = 1000
+    #: Presence states a room holds (past it, new client ids are not shown) …
+    max_awareness_states: int = 1000
     #: … and client ids one connection may publish (a y-websocket connection has one).
-    max_awareness_ids_per_peer: int = 8
+    max_awareness_ids_per_peer: int = 1
     #: Largest document, in bytes as the store keeps it (0: no limit); see ``Room.measure``.
     max_document_bytes: int = 0
     store_retry_initial: float = 0.05
@@ -133,7 +133,7 @@ class Room:
         self.doc: Doc[Any] = Doc()
         self.awareness = RoomAwareness(
             self.policy.max_awareness_state_bytes,
-            max_entries=self.policy.max_awareness_entries,
+            max_states=self.policy.max_awareness_states,
             max_ids_per_owner=self.policy.max_awareness_ids_per_peer,
         )
         self.peers: set[Peer] = set()
@@ -280,6 +280,12 @@ class Room:
             change = self.awareness.apply(message.update, peer, self._clock())
             if change.update is not None:
                 self._broadcast_awareness(change.update, publish=True)
+            if change.refused:
+                log.warning(
+                    "room %s: presence full (%d states); a connection's state is not shown",
+                    self.name,
+                    self.policy.max_awareness_states,
+                )
         elif isinstance(message, SyncStep1):
             await self._answer_sync_step1(peer, message.state_vector)
         elif isinstance(message, QueryAwareness):

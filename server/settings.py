@@ -48,11 +48,12 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     max_queued_bytes: int = 4 * 1024 * 1024
     #: Largest awareness state (bytes) of one client; larger closes with 4413 (final).
     max_awareness_state_bytes: int = 64 * 1024
-    #: States in one awareness update from a client (a y-websocket newcomer sends back every
-    #: state present in the room, so this bounds a room's presence), and client ids one
-    #: connection may publish (a y-websocket connection has one); past either: 4413.
-    max_awareness_entries: int = 1000
-    max_awareness_clients_per_connection: int = 8
+    #: Presence states one document's room holds, whoever publishes them: past it, a new
+    #: client's presence is not shown (it edits as usual) — never a refusal of the clients
+    #: that send back every state they see. And client ids one connection may publish (a
+    #: y-websocket connection has one); past that: 4413.
+    max_awareness_states: int = 1000
+    max_awareness_clients_per_connection: int = 1
     #: Largest document (bytes, an upper bound of its stored size): an update that would take it
     #: past this is refused, unapplied, and its sender closed with 4413 (final). 0: no limit.
     max_document_bytes: int = 8 * 1024 * 1024
@@ -132,7 +133,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
             "max_queued_frames",
             "max_queued_bytes",
             "max_awareness_state_bytes",
-            "max_awareness_entries",
+            "max_awareness_states",
             "max_awareness_clients_per_connection",
             "compact_after_rows",
             "compact_max_rows",

@@ -97,7 +97,7 @@ class AppServices:
             compact_max_rows=settings.compact_max_rows,
             compact_after_bytes=settings.compact_after_bytes,
             max_awareness_state_bytes=settings.max_awareness_state_bytes,
-            max_awareness_entries=settings.max_awareness_entries,
+            max_awareness_states=settings.max_awareness_states,
             max_awareness_ids_per_peer=settings.max_awareness_clients_per_connection,
             max_document_bytes=settings.max_document_bytes,
             anti_entropy_interval=settings.anti_entropy_seconds if settings.redis_url else 0.0,

@@ -144,27 +144,53 @@ def presence_of(*states: tuple[int, int, str]) -> bytes:
 
 
 async def test_an_awareness_update_with_too_many_states_is_refused_before_they_are_read() -> None:
-    reg = registry(MemoryDocumentStore(), max_awareness_entries=10)
+    # Room of 5 states: an update may hold twice that and its sender's own id (11), not more.
+    reg = registry(MemoryDocumentStore(), max_awareness_states=5)
     eve, _ = make_peer()
     async with reg.join("d", eve) as room:
-        many = presence_of(*((cid, 1, "{}") for cid in range(1, 12)))
-        with pytest.raises(LimitExceeded, match="awareness update of 11 states exceeds 10"):
+        many = presence_of(*((cid, 1, "{}") for cid in range(1, 13)))
+        with pytest.raises(LimitExceeded, match="awareness update of 12 states exceeds 11"):
             await room.receive(eve, many)
         assert room.awareness.client_ids == []
 
 
+async def test_a_room_s_presence_is_bounded_and_a_newcomer_echoing_it_is_never_refused() -> None:
+    """The lockout of issue 23 (finding 2): sockets that each publish presence filled a room
+    past what one update may carry, and every real client that echoed the room's states back
+    was closed for good. Now the room holds at most ``max_awareness_states``: past it a new
+    client's state is not taken (it edits as usual), and an echo of the full room is taken."""
+    reg = registry(MemoryDocumentStore(), max_awareness_states=5)
+    crowd = [make_peer() for _ in range(8)]
+    zoe, zoe_t = make_peer()
+    async with reg.join("d", zoe) as room:
+        for number, (peer, _) in enumerate(crowd, start=100):
+            room.add_peer(peer)
+            await room.receive(peer, presence_of((number, 1, '{"n":"?"}')))
+        assert sorted(room.awareness.client_ids) == [100, 101, 102, 103, 104]
+        # Zoe (a y-websocket newcomer) sends back everything she was shown, with her own
+        # state: nothing is refused, she stays connected and can write.
+        echo = presence_of(*((cid, 1, '{"n":"?"}') for cid in range(100, 105)), (7, 1, "{}"))
+        await room.receive(zoe, echo)
+        await room.receive(zoe, update_message(one_insert("Bonjour", client_id=7)))
+        assert str(room.doc.get("t", type=Text)) == "Bonjour"
+        assert 7 not in room.awareness.client_ids  # not shown while the room is full …
+        room.remove_peer(crowd[0][0])  # … until someone leaves
+        await room.receive(zoe, presence_of((7, 2, '{"n":"Zoé"}')))
+        assert 7 in room.awareness.client_ids
+        assert zoe_t.closed is None
+        for peer, _ in crowd[1:]:
+            room.remove_peer(peer)
+
+
 async def test_a_connection_publishes_few_client_ids_though_it_may_echo_everyone_s() -> None:
-    reg = registry(MemoryDocumentStore(), max_awareness_ids_per_peer=2)
+    reg = registry(MemoryDocumentStore())  # the default: one client id per connection
     ann, _ = make_peer()
     bob, _ = make_peer()
     async with reg.join("d", ann) as room, reg.join("d", bob):
         await room.receive(ann, presence_of((11, 1, '{"n":"Ann"}')))
-        await room.receive(ann, presence_of((12, 1, '{"n":"Ann, second tab"}')))
-        with pytest.raises(LimitExceeded, match="3 client ids from one connection exceed 2"):
-            await room.receive(ann, presence_of((13, 1, '{"n":"Ann, third"}')))
-        assert sorted(room.awareness.client_ids) == [11, 12]
+        with pytest.raises(LimitExceeded, match="2 client ids from one connection exceed 1"):
+            await room.receive(ann, presence_of((12, 1, '{"n":"Ann, second id"}')))
+        assert sorted(room.awareness.client_ids) == [11]
         # A y-websocket newcomer sends back every state it learnt, with its own: not its ids.
-        echo = presence_of((11, 1, '{"n":"Ann"}'), (12, 1, '{"n":"Ann, second tab"}'))
-        await room.receive(bob, echo)
         await room.receive(bob, presence_of((21, 1, '{"n":"Bob"}'), (11, 1, '{"n":"Ann"}')))
-        assert sorted(room.awareness.client_ids) == [11, 12, 21]
+        assert sorted(room.awareness.client_ids) == [11, 21]

@@ -233,11 +233,12 @@ class TestSizes:
     async def test_an_awareness_update_of_too_many_states_closes_its_sender_with_4413(
         self, limited: ServerProcess, doc: str, address: dict[str, dict[str, str]]
     ) -> None:
-        # 1001 tiny states: one frame like this, 16 MB long, used to hold the server a minute.
-        entries = b"".join(write_var_uint(cid) + b"\x01\x02{}" for cid in range(1, 1002))
-        many = awareness_message(write_var_uint(1001) + entries)
+        # Tiny states past what a room of 1000 could echo (twice it, and the sender's own): one
+        # frame like this, 16 MB long, used to hold the server a minute.
+        entries = b"".join(write_var_uint(cid) + b"\x01\x02{}" for cid in range(1, 2003))
+        many = awareness_message(write_var_uint(2002) + entries)
         code, reason = await closed(limited.doc_url(doc), [many], **address)
-        assert (code, reason) == (4413, "awareness update of 1001 states exceeds 1000")
+        assert (code, reason) == (4413, "awareness update of 2002 states exceeds 2001")
 
     def test_a_request_body_past_the_limit_gets_413_problem_details(
         self, limited: ServerProcess
