@@ -11,9 +11,14 @@ Three guarantees are the database's, not this module's good behaviour:
 
 A secret ballot row names nobody. ``poll_voters`` says who voted, ``ballots`` what was voted;
 the voter changes their ballot with a receipt that only their device keeps (the row keeps its
-SHA-256). At the close the receipt hashes are cleared, which also rewrites every ballot row
-(on PostgreSQL, a new transaction id for all of them: the one they were inserted with, shared
-with the voter's ``poll_voters`` row, is gone once the table is vacuumed).
+SHA-256). While the poll is open, the database itself still knows which rows were written
+together (PostgreSQL's transaction ids, the rows' physical order in both tables, on either
+engine the order of its free pages). So at the close, in the close's transaction, both tables'
+rows of a secret poll are deleted and written again: the ballots under new random ids, in the
+order of those ids, without their receipts; the voters in the order of their participant ids.
+Every row then carries the close's transaction id, and the physical order — what ``pg_dump`` or
+a plain ``SELECT`` prints — follows random keys in one table and participant ids in the other,
+never the order of the votes. On PostgreSQL a ``VACUUM`` then drops the old row versions.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
-from sqlalchemy import select, text, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -347,9 +352,46 @@ async def _count_final(session: AsyncSession, row: PollRow) -> None:
         "results": results_of(poll_of(row), count, final=True),
     }
     if row.secret:
-        # Receipts are useless once nobody can change a ballot: drop them, rewriting the rows.
+        await _unlink_ballots(session, row.id)
+
+
+async def _unlink_ballots(session: AsyncSession, poll_id: str) -> None:
+    """Write a closed secret poll's ballots and voters again, so that nothing the database
+    keeps of the order or the transaction they were cast in remains (module docstring).
+    Receipts go too: nobody can change a ballot any more."""
+    ballots = (await session.scalars(select(BallotRow).where(BallotRow.poll_id == poll_id))).all()
+    voters = (
+        await session.scalars(
+            select(PollVoterRow.participant_id).where(PollVoterRow.poll_id == poll_id)
+        )
+    ).all()
+    fresh = sorted(
+        (
+            {
+                "id": secrets.token_hex(16),
+                "poll_id": poll_id,
+                "receipt_hash": None,
+                "participant_id": None,
+                "role": ballot.role,
+                "origin": ballot.origin,
+                "content": ballot.content,
+                "form": ballot.form,
+                "texts": ballot.texts,
+            }
+            for ballot in ballots
+        ),
+        key=lambda values: values["id"],
+    )
+    for ballot in ballots:  # the ORM must not flush its copies of the rows deleted here
+        session.expunge(ballot)
+    await session.execute(delete(BallotRow).where(BallotRow.poll_id == poll_id))
+    await session.execute(delete(PollVoterRow).where(PollVoterRow.poll_id == poll_id))
+    if fresh:
+        await session.execute(insert(BallotRow), fresh)
+    if voters:
         await session.execute(
-            update(BallotRow).where(BallotRow.poll_id == row.id).values(receipt_hash=None)
+            insert(PollVoterRow),
+            [{"poll_id": poll_id, "participant_id": who} for who in sorted(voters)],
         )
 
 
@@ -361,11 +403,11 @@ async def close_poll(engine: AsyncEngine, actor: Actor, poll_id: str) -> PollRow
 
 
 async def _vacuum_ballots(engine: AsyncEngine) -> None:
-    """Purge the ballot rows' old versions (PostgreSQL keeps them until vacuumed)."""
+    """Purge the old versions of ballot and voter rows (PostgreSQL keeps them until vacuumed)."""
     try:
         async with engine.connect() as conn:
             autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await autocommit.execute(text("VACUUM ballots"))
+            await autocommit.execute(text("VACUUM ballots, poll_voters"))
     except Exception:  # autovacuum will do it later; the close itself is done
         log.warning("polls: VACUUM ballots failed", exc_info=True)
 
