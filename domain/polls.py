@@ -236,17 +236,41 @@ def quorum_reached(poll: Poll, ballots: int) -> bool | None:
     return None if poll.quorum is None else ballots >= poll.quorum
 
 
-def runoff(poll: Poll, result: Result | None, *, of: str, title: str | None = None) -> Poll:
+def runoff(
+    poll: Poll,
+    result: Result | None,
+    *,
+    of: str,
+    title: str | None = None,
+    already: bool = False,
+) -> Poll:
     """A new draft between the options tied for first in ``result``, same method and rules;
-    ``of`` is the stored id of ``poll``; ``result`` is its final result (None before the close).
+    ``of`` is the stored id of ``poll``; ``result`` is its final result (None before the close);
+    ``already`` says whether ``poll`` already has a run-off.
 
-    Only once ``poll`` is closed (or published), and only on a tie.
+    Only once ``poll`` is closed (or published), and only on a tie. One run-off at most per
+    question: none for a poll that has one, none for a run-off itself. A tie that survives a
+    second round is for the room to settle (discussion, lot): round after round would wear
+    the room out and leave the decision to whoever stays last.
     """
     if poll.status not in (PollStatus.CLOSED, PollStatus.PUBLISHED):
         raise InvalidTransition(
             "poll_not_closed",
             "Un second tour se décide une fois le vote clos.",
             "A run-off is decided once the poll is closed.",
+        )
+    if already:
+        raise InvalidTransition(
+            "runoff_exists",
+            "Ce vote a déjà son second tour : il n’y en a qu’un.",
+            "This poll already has its run-off: there is only one.",
+        )
+    if poll.runoff_of is not None:
+        raise InvalidTransition(
+            "runoff_of_runoff",
+            "Ce vote est déjà un second tour : l’égalité se tranche autrement "
+            "(discussion, tirage au sort).",
+            "This poll is already a run-off: settle the tie another way (discussion, lot).",
         )
     first = result.ranking[0] if result is not None and result.ranking else []
     if len(first) < 2:

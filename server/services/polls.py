@@ -419,12 +419,17 @@ async def publish_poll(engine: AsyncEngine, actor: Actor, poll_id: str) -> PollR
 async def runoff(engine: AsyncEngine, actor: Actor, poll_id: str) -> PollRow:
     """A run-off between the options tied for first, created and opened in one step."""
     async with transaction(engine) as session:
+        # The poll's row locked first (PostgreSQL): two clicks make one run-off, not two.
+        await session.execute(select(PollRow.id).where(PollRow.id == poll_id).with_for_update())
         row = await _poll_row(session, poll_id)
         require(actor, Action.RUN_POLL, row.atelier_id)
         result = (
             None if row.final is None else msgspec.convert(row.final["results"]["total"], Result)
         )
-        second = rules.open_poll(rules.runoff(poll_of(row), result, of=row.id))
+        already = await session.scalar(select(PollRow.id).where(PollRow.runoff_of == row.id))
+        second = rules.open_poll(
+            rules.runoff(poll_of(row), result, of=row.id, already=already is not None)
+        )
         new = _row_of(second, new_id(), actor.participant_id)
         new.opened_at = now()
         session.add(new)

@@ -130,3 +130,16 @@ def test_a_run_off_takes_the_options_tied_for_first_and_keeps_the_rules() -> Non
     assert refused.value.code == "no_tie"
     with pytest.raises(InvalidTransition):
         runoff(open_poll(poll()), tie, of="poll-1")
+
+
+def test_a_question_gets_one_run_off_at_most() -> None:
+    p = close_poll(open_poll(poll()))
+    tie = tally("plurality", ["o1", "o2", "o3"], [{"choice": "o1"}, {"choice": "o3"}])
+    with pytest.raises(InvalidTransition) as twice:
+        runoff(p, tie, of="poll-1", already=True)
+    assert twice.value.code == "runoff_exists"
+    second = close_poll(open_poll(runoff(p, tie, of="poll-1")))
+    still_tied = tally("plurality", ["o1", "o3"], [{"choice": "o1"}, {"choice": "o3"}])
+    with pytest.raises(InvalidTransition) as third:
+        runoff(second, still_tied, of="poll-2")
+    assert third.value.code == "runoff_of_runoff"

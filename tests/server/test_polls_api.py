@@ -294,6 +294,14 @@ def test_a_tie_opens_a_run_off_between_the_tied_options_in_one_action(room: Room
     assert runoff["status"] == "open"
     assert runoff["runoff_of"] == poll["id"]
     assert [o["label"] for o in runoff["options"]] == ["Jardin partagé", "Bancs sur la place"]
+    # One run-off per question: not a second one, not one of the run-off.
+    again = act(room, poll, "runoff")
+    assert (again.status_code, again.json()["code"]) == (409, "runoff_exists")
+    vote(room, runoff, room.token_of("Chloé"), {"choice": runoff["options"][0]["id"]})
+    vote(room, runoff, room.token_of("David"), {"choice": runoff["options"][1]["id"]})
+    act(room, runoff, "close")
+    third = act(room, runoff, "runoff")
+    assert (third.status_code, third.json()["code"]) == (409, "runoff_of_runoff")
 
 
 def test_a_secret_ballot_is_not_linked_to_its_voter_in_the_database(
