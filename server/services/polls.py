@@ -439,8 +439,12 @@ async def runoff(engine: AsyncEngine, actor: Actor, poll_id: str) -> PollRow:
 # --- ballots ----------------------------------------------------------------------------------
 
 
-def _hash(receipt: str) -> str:
-    return hashlib.sha256(receipt.encode()).hexdigest()
+def _hash(receipt: str, participant_id: str) -> str:
+    """What a secret ballot's row keeps of its receipt: bound to the voter who was given it, so
+    that another voter holding it cannot change that ballot. Only someone holding both the
+    receipt (the voter's device) and the participant id can reproduce it: the row still names
+    nobody."""
+    return hashlib.sha256(f"{receipt}\n{participant_id}".encode()).hexdigest()
 
 
 async def _take_seq(session: AsyncSession, poll_id: str) -> int:
@@ -496,7 +500,8 @@ async def cast_ballot(
             if row.secret and receipt is not None:
                 existing = await session.scalar(
                     select(BallotRow).where(
-                        BallotRow.poll_id == poll_id, BallotRow.receipt_hash == _hash(receipt)
+                        BallotRow.poll_id == poll_id,
+                        BallotRow.receipt_hash == _hash(receipt, actor.participant_id),
                     )
                 )
                 voted = await session.get(PollVoterRow, (poll_id, actor.participant_id))
@@ -527,7 +532,7 @@ async def cast_ballot(
                     BallotRow(
                         id=secrets.token_hex(16),
                         poll_id=poll_id,
-                        receipt_hash=_hash(receipt) if receipt else None,
+                        receipt_hash=_hash(receipt, actor.participant_id) if receipt else None,
                         participant_id=None if row.secret else actor.participant_id,
                         role=actor.role,
                         origin="direct",

@@ -1,0 +1,52 @@
+"""Each voice is the person the server knows (issue 23, #5 and #11): a browser that joins again
+gets its participant back, not a second vote; a secret-ballot receipt works only for the voter
+it was given to; a live séance socket ends with its token; presence names the connection's
+own participant and role, whatever the client claims."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.conftest import ServerProcess
+from tests.server.test_ateliers_api import Room
+from tests.server.test_polls_api import act, new_poll, read, vote
+
+
+@pytest.fixture(scope="module")
+def http(shared_server: ServerProcess) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=shared_server.http, timeout=20) as client:
+        yield client
+
+
+@pytest.fixture
+def room(http: httpx.Client) -> Room:
+    return Room(http)
+
+
+# --- secret-ballot receipts -------------------------------------------------------------------
+
+
+def test_a_receipt_changes_only_the_ballot_of_the_voter_it_was_given_to(room: Room) -> None:
+    poll = new_poll(room, method="plurality", params={})
+    act(room, poll, "open")
+    ana, bruno = room.token_of("Ana"), room.token_of("Bruno")
+    cast = vote(room, poll, ana, {"choice": "o1"})
+    assert cast.status_code == 200, cast.text
+    anas_receipt = cast.json()["receipt"]
+    assert vote(room, poll, bruno, {"choice": "o2"}).status_code == 200
+
+    # Bruno, who voted, got hold of Ana's receipt (a shared phone, a photo of her screen).
+    stolen = vote(room, poll, bruno, {"choice": "o2"}, receipt=anas_receipt)
+    assert (stolen.status_code, stolen.json()["code"]) == (404, "unknown_receipt")
+    scores = read(room, poll, room.facilitator)["results"]["total"]["scores"]
+    assert (scores["o1"], scores["o2"]) == (1, 1)
+
+    # Ana herself still changes her ballot with it.
+    changed = vote(room, poll, ana, {"choice": "o3"}, receipt=anas_receipt)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["changed"] is True
+    scores = read(room, poll, room.facilitator)["results"]["total"]["scores"]
+    assert (scores["o1"], scores["o2"], scores["o3"]) == (0, 1, 1)
