@@ -6,13 +6,15 @@ of the séance's atelier only (4401 without a valid token, 4403 from another ate
 
 The channel only speaks: what a client sends is read and ignored (malformed or not), within
 the same limits as a document connection: connections per address and frames per second, both
-closing with 1008 (the client reconnects).
+closing with 1008 (the client reconnects). The socket ends with 4401 when its token expires, as
+the next request made with that token would be refused.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from typing import Any
 
 import msgspec
@@ -20,6 +22,7 @@ from litestar import WebSocket, websocket
 
 from collab import CloseCode
 from server.actors import Refused, actor_from_token, token_of
+from server.auth import verify_grant
 from server.db.writes import reading
 from server.guards import TOO_MANY_CONNECTIONS, TOO_MANY_MESSAGES, client_address
 from server.live import Closing, Snapshot
@@ -47,13 +50,13 @@ async def session_socket(socket: WebSocket[Any, Any, Any], session_id: str) -> N
 
 
 async def _follow(socket: WebSocket[Any, Any, Any], services: AppServices, session_id: str) -> None:
+    token = token_of(socket)
     try:
-        actor = await actor_from_token(
-            services.engine, services.settings.signing_key, token_of(socket)
-        )
+        actor = await actor_from_token(services.engine, services.settings.signing_key, token)
     except Refused as exc:
         await _close(socket, 4401, exc.en.rstrip(".").lower())
         return
+    expiry = verify_grant(services.settings.signing_key, token).exp  # valid: checked just above
     async with reading(services.engine) as session:
         row = await session.get(svc.SessionRow, session_id)
     if row is None or row.atelier_id != actor.atelier_id:
@@ -84,13 +87,17 @@ async def _follow(socket: WebSocket[Any, Any, Any], services: AppServices, sessi
         sender = asyncio.create_task(forward())
         bucket = services.message_bucket()
         try:
-            while True:
-                message = await socket.receive()
-                if message["type"] == "websocket.disconnect":
-                    break
-                if bucket is not None and not bucket.take():
-                    await _close(socket, CloseCode.POLICY_VIOLATION, TOO_MANY_MESSAGES)
-                    break
+            # The token is checked at the door; the socket ends when the token does.
+            async with asyncio.timeout(max(0.0, expiry - time.time())):
+                while True:
+                    message = await socket.receive()
+                    if message["type"] == "websocket.disconnect":
+                        break
+                    if bucket is not None and not bucket.take():
+                        await _close(socket, CloseCode.POLICY_VIOLATION, TOO_MANY_MESSAGES)
+                        break
+        except TimeoutError:
+            await _close(socket, CloseCode.UNAUTHORIZED, "token expired")
         finally:
             sender.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

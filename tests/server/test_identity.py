@@ -5,12 +5,16 @@ own participant and role, whatever the client claims."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Iterator
 
 import httpx
 import pytest
+import websockets
 
-from tests.conftest import ServerProcess
+from server.auth import mint_participant_token
+from tests.conftest import TEST_SECRET, ServerProcess
 from tests.server.test_ateliers_api import Room
 from tests.server.test_polls_api import act, new_poll, read, vote
 
@@ -50,3 +54,27 @@ def test_a_receipt_changes_only_the_ballot_of_the_voter_it_was_given_to(room: Ro
     assert changed.json()["changed"] is True
     scores = read(room, poll, room.facilitator)["results"]["total"]["scores"]
     assert (scores["o1"], scores["o2"], scores["o3"]) == (0, 1, 1)
+
+
+# --- the séance's live channel ends with its token --------------------------------------------
+
+
+def test_a_seance_socket_ends_with_4401_when_its_token_expires(
+    room: Room, shared_server: ServerProcess
+) -> None:
+    # Checked once at the door, a token kept receiving the séance's events (tallies, presence)
+    # for as long as the socket lived; it lives no longer than the token.
+    me = room.join("Éphémère").json()
+    short = mint_participant_token(
+        TEST_SECRET, room.atelier["id"], me["participant"]["id"], "habitant", 2
+    )
+    url = f"ws://127.0.0.1:{shared_server.port}/ws/sessions/{room.session['id']}?token={short}"
+
+    async def follow() -> tuple[int | None, str | None]:
+        async with websockets.connect(url) as ws:
+            assert json.loads(await ws.recv())["type"] == "snapshot"
+            async with asyncio.timeout(15):  # the token ends 2 s after it was minted
+                await ws.wait_closed()
+            return ws.close_code, ws.close_reason
+
+    assert asyncio.run(follow()) == (4401, "token expired")
