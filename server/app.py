@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin
 
 from server.errors import exception_handlers
 from server.logging import configure_logging
@@ -86,7 +86,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "Atelier — espace de co-construction en temps réel pour la démocratie locale."
             ),
             path="/schema",
-            render_plugins=[ScalarRenderPlugin()],
+            # The document only: an API browser's script would come from a CDN (server.security).
+            render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
         ),
         debug=False,
     )

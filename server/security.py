@@ -15,6 +15,11 @@
   ``/ws/docs``, preceded on that path by a y-websocket PermissionDenied message).
 * CORS: none. The web client is served from this origin; no response carries
   ``Access-Control-Allow-*``, so a foreign page can neither read an answer nor pass a preflight.
+* Cookies: in production (``ATELIER_ENV=production``, served over HTTPS behind the proxy) every
+  cookie the server sets is ``Secure``, so a browser never sends a token over plain HTTP; in
+  development, on ``http://127.0.0.1``, it is not (a browser would never send it back).
+* ``/schema`` serves the OpenAPI document only, under the same CSP: no API browser whose
+  script comes from a CDN runs on this origin, next to the ``atelier_token`` cookie.
 """
 
 from __future__ import annotations
@@ -119,5 +124,19 @@ async def security_headers(message: Message, scope: Scope) -> None:
     headers = MutableScopeHeaders.from_message(message)
     for name, value in _HEADERS.items():
         headers.setdefault(name, value)
-    if not scope["path"].startswith("/schema"):  # the API browser loads its own
-        headers.setdefault("content-security-policy", CSP)
+    headers.setdefault("content-security-policy", CSP)
+    if _production(scope):
+        message["headers"] = [_secure(name, value) for name, value in message["headers"]]
+
+
+def _production(scope: Scope) -> bool:
+    services = getattr(scope["app"].state, "services", None)
+    return services is not None and services.settings.env == "production"
+
+
+def _secure(name: bytes, value: bytes) -> tuple[bytes, bytes]:
+    """A ``Set-Cookie`` header with the ``Secure`` attribute (added once)."""
+    if name.lower() != b"set-cookie":
+        return name, value
+    attributes = {part.strip().lower() for part in value.split(b";")[1:]}
+    return name, value if b"secure" in attributes else value + b"; Secure"

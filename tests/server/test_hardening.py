@@ -1,15 +1,17 @@
 """What protects people's work over HTTP: security headers and CSP, cross-site requests
-refused, ballots throttled per person (not per address), sensitive actions in an audit log."""
+refused, ballots throttled per person (not per address), sensitive actions in an audit log,
+`Secure` cookies in production, an OpenAPI page that runs no third-party script."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.conftest import ServerProcess
-from tests.server.test_ateliers_api import Room
+from tests.server.test_ateliers_api import ATELIER, Room
 from tests.server.test_polls_api import act, new_poll, vote
 
 
@@ -87,3 +89,42 @@ def test_sensitive_actions_are_in_the_audit_log_without_ballot_contents(room: Ro
     resident = room.token_of("Ana")
     denied = room.http.get(f"/api/ateliers/{room.atelier['id']}/audit", headers=room.auth(resident))
     assert denied.status_code == 403
+
+
+def test_the_schema_runs_no_script_from_elsewhere_and_keeps_the_csp(room: Room) -> None:
+    # The API browser at /schema loaded a script from a CDN, without SRI and without a CSP: a
+    # compromised CDN ran its code on the instance's origin, next to the `atelier_token` cookie.
+    for path in ("/schema", "/schema/openapi.json"):
+        response = room.http.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        assert "<script" not in response.text
+        assert response.json()["info"]["title"] == "Atelier"
+        csp = response.headers["content-security-policy"]
+        assert "script-src 'self'" in csp
+    for ui in ("/schema/scalar", "/schema/swagger", "/schema/redoc", "/schema/elements"):
+        assert room.http.get(ui).status_code == 404
+
+
+def test_the_token_cookie_is_secure_in_production_only(room: Room, tmp_path: Path) -> None:
+    def cookies_of(http: httpx.Client, joining: Room) -> list[str]:
+        joined = http.post(
+            f"/api/join/{joining.code}",
+            json={"display_name": "Ana", "role": "habitant", "accept_charter_version": 1},
+        )
+        assert joined.status_code in (200, 201), joined.text
+        return joined.headers.get_list("set-cookie")
+
+    # Development (plain http on a laptop): a Secure cookie would never be sent back.
+    assert all("secure" not in c.lower() for c in cookies_of(room.http, room))
+    production = ServerProcess(
+        f"sqlite+aiosqlite:///{tmp_path / 'production.db'}",  # migrated as it starts
+        env_overrides={"ATELIER_ENV": "production"},
+        log_path=tmp_path / "production.log",
+    )
+    with production.running(), httpx.Client(base_url=production.http, timeout=20) as http:
+        there = Room(http)
+        created = http.post("/api/ateliers", json={**ATELIER, "title": "Autre atelier"})
+        cookies = [*cookies_of(http, there), *created.headers.get_list("set-cookie")]
+        assert any(c.startswith("atelier_token=") for c in cookies)
+        for cookie in cookies:
+            assert "secure" in [part.strip().lower() for part in cookie.split(";")], cookie
