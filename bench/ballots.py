@@ -24,6 +24,7 @@ import random
 import sys
 import tempfile
 import time
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,9 @@ class Bench:
         self.http = httpx.AsyncClient(
             base_url=base,
             timeout=60,
+            # 5,000 people's phones, not one browser: a kept token or device cookie would make
+            # every join after the first give back the same participant.
+            cookies=httpx.Cookies(CookieJar(DefaultCookiePolicy(allowed_domains=[]))),
             limits=httpx.Limits(
                 max_connections=concurrency,
                 max_keepalive_connections=concurrency,

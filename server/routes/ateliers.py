@@ -7,12 +7,20 @@ from typing import Annotated, Any, Literal
 import msgspec
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import Provide
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
-from litestar.status_codes import HTTP_201_CREATED
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy import select
 
-from server.actors import Actor, current_actor
-from server.auth import COOKIE_NAME, mint_participant_token
+from server import devices
+from server.actors import Actor, current_actor, token_of
+from server.auth import (
+    COOKIE_NAME,
+    InvalidGrant,
+    ParticipantGrant,
+    mint_participant_token,
+    verify_grant,
+)
 from server.db.models import AtelierRow, InvitationRow, ParticipantRow, ProposalRow, SessionRow
 from server.documents.jobs import invitation_document
 from server.documents.rendering import render
@@ -441,16 +449,41 @@ class JoinController(Controller):
             ],
         }
 
-    @post("/{code:str}", summary="Rejoindre sans compte")
+    @post(
+        "/{code:str}",
+        summary="Rejoindre sans compte",
+        description=(
+            "201 with a new participant; 200 with the participant this browser already is in "
+            "the atelier (its token, or the same name and role from the same device), never a "
+            "second one."
+        ),
+        responses={200: ResponseSpec(Joined, description="Already a participant: joined again")},
+    )
     async def join(
         self, request: Request[Any, Any, Any], code: str, data: JoinRequest
     ) -> Response[Joined]:
         services = AppServices.of(request.app)
+        key = services.settings.signing_key
         async with svc.transaction(services.engine) as session:
             found = await _guarded_lookup(request, session, code)
-        participant, seance = await svc.join(services.engine, found.id, data)
-        await services.live.publish(seance.id, ParticipantJoined(seance.id, participant.role))
-        return with_cookie(joined(services, participant, seance.id))
+        device = devices.read(key, request.cookies.get(devices.DEVICE_COOKIE))
+        participant, seance, new = await svc.join(
+            services.engine, found.id, data, holder=_holder(key, token_of(request)), device=device
+        )
+        if new:
+            await services.live.publish(seance.id, ParticipantJoined(seance.id, participant.role))
+        response = with_cookie(
+            joined(services, participant, seance.id), HTTP_201_CREATED if new else HTTP_200_OK
+        )
+        response.set_cookie(
+            devices.DEVICE_COOKIE,
+            devices.write(key, device, participant.id),
+            max_age=devices.DEVICE_TTL,
+            httponly=True,
+            samesite="lax",
+            path=devices.DEVICE_COOKIE_PATH,
+        )
+        return response
 
     @get("/{code:str}/qr.svg", summary="QR code du lien (SVG)", media_type="image/svg+xml")
     async def qr_svg(self, request: Request[Any, Any, Any], code: str) -> Response[bytes]:
@@ -502,6 +535,15 @@ class JoinController(Controller):
                 "content-disposition": f'inline; filename="invitation-{seance.join_code}.pdf"'
             },
         )
+
+
+def _holder(key: str, token: str | None) -> str | None:
+    """The participant a request's token names (bearer or cookie), if it is a valid one."""
+    try:
+        grant = verify_grant(key, token)
+    except InvalidGrant:
+        return None
+    return grant.pid if isinstance(grant, ParticipantGrant) else None
 
 
 async def _guarded_lookup(request: Request[Any, Any, Any], session: Any, code: str) -> SessionRow:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -275,17 +276,31 @@ async def session_by_code(session: AsyncSession, raw_code: str) -> SessionRow:
 
 
 async def join(
-    engine: AsyncEngine, seance_id: str, body: JoinRequest
-) -> tuple[ParticipantRow, SessionRow]:
+    engine: AsyncEngine,
+    seance_id: str,
+    body: JoinRequest,
+    *,
+    holder: str | None = None,
+    device: Sequence[str] = (),
+) -> tuple[ParticipantRow, SessionRow, bool]:
     """A person joins the atelier of a séance: no account, a name, a role, the charter.
+    Returns the participant, the séance, and whether the participant is new.
 
-    The rule is ``domain.joining.join``; this stores its result, claiming the invitation with
-    a conditional update so that two racing joins cannot both use it.
+    One participant per person, as far as the server can tell: a browser whose token names a
+    participant of this atelier (``holder``), or that joined this atelier before under the same
+    name and role (``device``: the participant ids its signed device cookie names, see
+    ``server.devices``), gets that participant back, never a second one — unless it was revoked
+    (403 ``participant_revoked``). Otherwise the rule is ``domain.joining.join``; this stores its
+    result, claiming the invitation with a conditional update so that two racing joins cannot
+    both use it.
     """
     stamp = now()
     async with transaction(engine) as session:
         seance = await get_seance(session, seance_id)
         atelier_row = await get_atelier(session, seance.atelier_id)
+        again = await _joined_before(session, atelier_row.id, body, holder, device)
+        if again is not None:
+            return again, seance, False
         invitation = None
         if body.invitation_code:
             invitation = await _invitation(session, body.invitation_code)
@@ -324,7 +339,41 @@ async def join(
             f"Someone joined the atelier ({admission.participant.role.label_en})",
         )
         await _constitute_if_ready(session, atelier_row)
-    return participant, seance
+    return participant, seance, True
+
+
+async def _joined_before(
+    session: AsyncSession,
+    atelier_id: str,
+    body: JoinRequest,
+    holder: str | None,
+    device: Sequence[str],
+) -> ParticipantRow | None:
+    """The participant this browser already is in this atelier (see :func:`join`), if any."""
+    found: ParticipantRow | None = None
+    if holder is not None:
+        row = await session.get(ParticipantRow, holder)
+        if row is not None and row.atelier_id == atelier_id:
+            found = row
+    if found is None and device:
+        name = normalize_display_name(body.display_name)
+        found = (
+            await session.scalars(
+                select(ParticipantRow).where(
+                    ParticipantRow.id.in_(list(device)),
+                    ParticipantRow.atelier_id == atelier_id,
+                    ParticipantRow.display_name == name,
+                    ParticipantRow.role == body.role,
+                )
+            )
+        ).first()
+    if found is not None and found.revoked_at is not None:
+        raise Forbidden(
+            "participant_revoked",
+            "Votre accès à cet atelier a été retiré : vous ne pouvez pas le rejoindre à nouveau.",
+            "Your access to this atelier was revoked: you cannot join it again.",
+        )
+    return found
 
 
 async def _constitute_if_ready(session: AsyncSession, atelier_row: AtelierRow) -> None:

@@ -278,6 +278,7 @@ def _seance_one(http: httpx.Client, auth: dict[str, str], code: str, server: Ser
     ).json()
     assert http.post(f"/api/polls/{poll['id']}/open", headers=auth).status_code == 200
     for name, choice in (("Ana", "o2"), ("Bruno", "o2"), ("Chloé", "o1")):
+        http.cookies.clear()  # each from their own phone
         joined = http.post(
             f"/api/join/{code}",
             json={"display_name": name, "role": "habitant", "accept_charter_version": 1},

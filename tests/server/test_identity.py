@@ -30,6 +30,80 @@ def room(http: httpx.Client) -> Room:
     return Room(http)
 
 
+# --- one participant per person -------------------------------------------------------------
+
+
+def join_from(phone: httpx.Client, room: Room, name: str, **extra: object) -> httpx.Response:
+    body = {"display_name": name, "role": "habitant", "accept_charter_version": 1, **extra}
+    return phone.post(f"/api/join/{room.code}", json=body)
+
+
+def test_joining_again_from_the_same_browser_gives_the_same_participant_and_no_second_vote(
+    room: Room, shared_server: ServerProcess
+) -> None:
+    poll = new_poll(room, method="plurality", params={})
+    act(room, poll, "open")
+    with httpx.Client(base_url=shared_server.http, timeout=20) as phone:  # keeps its cookies
+        first = join_from(phone, room, "Ana")
+        assert first.status_code == 201, first.text
+        # The same browser, the join code again, another name: the cookie says who it is.
+        again = join_from(phone, room, "Anaïs la seconde")
+        assert again.status_code == 200, again.text
+        assert again.json()["participant"] == first.json()["participant"]
+        tokens = first.json()["token"], again.json()["token"]
+    assert vote(room, poll, tokens[0], {"choice": "o1"}).status_code == 200
+    second = vote(room, poll, tokens[1], {"choice": "o1"})
+    assert (second.status_code, second.json()["code"]) == (409, "already_voted")
+    # A script holding the token as a bearer header is the same person too.
+    room.http.cookies.clear()
+    bearer = room.http.post(
+        f"/api/join/{room.code}",
+        json={"display_name": "Ana bis", "role": "habitant", "accept_charter_version": 1},
+        headers=room.auth(tokens[0]),
+    )
+    assert bearer.status_code == 200, bearer.text
+    assert bearer.json()["participant"]["id"] == first.json()["participant"]["id"]
+    ids = {
+        p["id"]
+        for p in room.http.get(
+            f"/api/ateliers/{room.atelier['id']}/participants", headers=room.auth(room.facilitator)
+        ).json()
+    }
+    assert len(ids) == 2  # the facilitator and Ana
+
+
+def test_the_same_name_and_role_from_the_same_device_is_the_same_person(
+    room: Room, shared_server: ServerProcess
+) -> None:
+    other = Room(room.http)
+    with httpx.Client(base_url=shared_server.http, timeout=20) as phone:
+        ana = join_from(phone, room, "Ana").json()["participant"]
+        join_from(phone, other, "Ana")  # another atelier: the token cookie is now that one's
+        back = join_from(phone, room, "  Ana ")
+        assert back.status_code == 200, back.text
+        assert back.json()["participant"]["id"] == ana["id"]
+        # A family tablet: someone else, under their own name, is someone else.
+        bruno = join_from(phone, other, "Bruno")
+        assert bruno.status_code == 201
+        assert join_from(phone, room, "Bruno").status_code == 201
+    # A new device (or cleared site data) is a new person: what the headcount is for.
+    room.http.cookies.clear()
+    assert room.join("Ana").status_code == 201
+
+
+def test_a_revoked_participant_cannot_join_again_from_the_same_browser(
+    room: Room, shared_server: ServerProcess
+) -> None:
+    with httpx.Client(base_url=shared_server.http, timeout=20) as phone:
+        ana = join_from(phone, room, "Ana").json()["participant"]
+        revoked = room.http.post(
+            f"/api/participants/{ana['id']}/revoke", headers=room.auth(room.facilitator)
+        )
+        assert revoked.status_code in (200, 201), revoked.text
+        refused = join_from(phone, room, "Ana, encore")
+        assert (refused.status_code, refused.json()["code"]) == (403, "participant_revoked")
+
+
 # --- secret-ballot receipts -------------------------------------------------------------------
 
 

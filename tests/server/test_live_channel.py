@@ -78,6 +78,7 @@ async def test_followers_get_a_snapshot_then_attendance_steps_presence_and_joins
                 )
                 event = await ana.next("step_changed")
                 assert (event["current_step"], event["title"]) == (0, "Accueil")
+                http.cookies.clear()  # Bruno's own phone, not the facilitator's browser
                 await asyncio.to_thread(
                     http.post,
                     f"/api/join/{session['join_code']}",
