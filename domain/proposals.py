@@ -12,6 +12,16 @@ A version never changes. Its hash is the SHA-256 of :func:`canonical` applied to
 :func:`hashed_fields` — sorted-key JSON, UTF-8, no spaces — which includes the previous
 version's hash: changing any stored version breaks every link after it, and :func:`verify_chain`
 names the first broken one. Anyone can recompute it (the README gives the recipe).
+
+Names (format 2, :data:`VERSION_FORMAT`). A person may ask for their name to be erased, and a
+frozen version must still verify afterwards: so a version of format 2 holds no name in what is
+hashed. Wherever a name stands — who froze it (``created_by``), who wrote in a section
+(``contributors.named``), who asked to be named among those present (``attendance.named``) —
+the hashed content holds a salted commitment, :func:`commitment` (``sha256(salt + name)``, a
+fresh 256-bit salt per person and version), and the name and its salt are stored beside the
+version, outside the hash: anyone holding both checks the name against the commitment, and
+erasing them leaves the commitment, which no one can open again, and the hash intact. Versions
+of format 1 (frozen before this) hold the names themselves and hash exactly as they always did.
 """
 
 from __future__ import annotations
@@ -32,11 +42,13 @@ __all__ = [
     "DECISIONS",
     "GENESIS",
     "MAX_LIST_DEPTH",
+    "VERSION_FORMAT",
     "ProposalStatus",
     "bound_depth",
     "canonical",
     "check_decision",
     "check_move",
+    "commitment",
     "hashed_fields",
     "leaves_from",
     "md_escape",
@@ -49,6 +61,10 @@ __all__ = [
 ]
 
 GENESIS: Final = "0" * 64  # the "previous hash" of version 1
+
+#: The format new versions are frozen in: 2, names as salted commitments (module docstring).
+#: Format 1 (names in the hashed content) is still read and verified as it was.
+VERSION_FORMAT: Final = 2
 
 
 class ProposalStatus(StrEnum):
@@ -132,6 +148,13 @@ def canonical(value: object) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def commitment(salt: str, name: str) -> str:
+    """A name as a format-2 version hashes it: the hex SHA-256 of the salt (64 hex digits, as
+    stored) followed by the name, as one UTF-8 string. Without the salt it cannot be opened,
+    not even by trying every name."""
+    return hashlib.sha256((salt + name).encode("utf-8")).hexdigest()
+
+
 def hashed_fields(
     *,
     proposal_id: str,
@@ -141,10 +164,13 @@ def hashed_fields(
     prev_hash: str,
     content: Mapping[str, Any],
     state: bytes,
+    format: int = 1,
 ) -> dict[str, Any]:
     """What a version's hash covers. ``created_at`` is the stored string (ISO 8601, UTC,
-    ``2026-11-26T18:42:07.123456Z``); the exact Yjs state enters by its own SHA-256."""
-    return {
+    ``2026-11-26T18:42:07.123456Z``); the exact Yjs state enters by its own SHA-256. From
+    format 2 on, ``format`` is hashed too (and ``created_by`` and the names in ``content`` are
+    commitments); format 1 has no such key, so old versions hash exactly as before."""
+    fields = {
         "proposal_id": proposal_id,
         "version": number,
         "created_at": created_at,
@@ -153,6 +179,9 @@ def hashed_fields(
         "state_sha256": hashlib.sha256(state).hexdigest(),
         "content": content,
     }
+    if format != 1:
+        fields["format"] = format
+    return fields
 
 
 def version_hash(**fields: Any) -> str:
@@ -163,7 +192,8 @@ def verify_chain(versions: Sequence[Mapping[str, Any]]) -> int | None:
     """The number of the first version whose stored hash or link is wrong, or None.
 
     Each item has ``proposal_id``, ``number``, ``created_at``, ``created_by``, ``prev_hash``,
-    ``content``, ``state`` and the stored ``hash``, in version order.
+    ``content``, ``state`` and the stored ``hash``, in version order, and ``format`` (1 when
+    absent).
     """
     previous = GENESIS
     for expected_number, version in enumerate(versions, start=1):
@@ -175,6 +205,7 @@ def verify_chain(versions: Sequence[Mapping[str, Any]]) -> int | None:
             prev_hash=version["prev_hash"],
             content=version["content"],
             state=version["state"],
+            format=int(version.get("format") or 1),
         )
         if (
             version["number"] != expected_number
