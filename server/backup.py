@@ -241,6 +241,7 @@ async def _scope(conn: AsyncConnection, atelier_id: str) -> dict[str, ColumnElem
         "proposal_versions": t["proposal_versions"].c.proposal_id.in_(of_proposals),
         "proposal_events": events.c.proposal_id.in_(of_proposals),
         "contributions": t["contributions"].c.proposal_id.in_(of_proposals),
+        "version_names": t["version_names"].c.proposal_id.in_(of_proposals),
         "documents": t["documents"].c.id.in_(sorted(documents)),
         "document_updates": t["document_updates"].c.document_id.in_(sorted(documents)),
     }

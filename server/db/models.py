@@ -45,6 +45,7 @@ __all__ = [
     "ProposalVersionRow",
     "SessionRow",
     "UtcDateTime",
+    "VersionNameRow",
     "WebhookDeliveryRow",
 ]
 
@@ -176,6 +177,11 @@ class ParticipantRow(Base):
     show_name_in_minutes: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     joined_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    #: Set when the person's name was erased (``display_name`` is then a pseudonym).
+    erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    #: The last day their token was used (updated at most once a day): with ``joined_at`` and
+    #: their check-ins, what retention measures inactivity from.
+    last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class InvitationRow(Base):
@@ -380,6 +386,27 @@ class ProposalVersionRow(Base):
     hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     content: Mapped[dict[str, object]] = mapped_column(JSON, nullable=False)
     state: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)  # the exact Yjs state
+    #: 1: names in the hashed content; 2: names as salted commitments, the names themselves
+    #: in ``version_names`` (``domain.proposals.VERSION_FORMAT``).
+    format: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+
+
+class VersionNameRow(Base):
+    """A name a format-2 version commits to, beside it and outside its hash: the commitment
+    (as hashed), the name and its salt (which open it), and whose name it is. Erasing a
+    person empties ``name``, ``salt`` and ``participant_id``; the commitment stays, and the
+    version still verifies."""
+
+    __tablename__ = "version_names"
+
+    proposal_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True
+    )
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    commitment: Mapped[str] = mapped_column(String(64), primary_key=True)
+    participant_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    name: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    salt: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class ProposalEventRow(Base):
@@ -394,6 +421,8 @@ class ProposalEventRow(Base):
     step: Mapped[str] = mapped_column(String(32), nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False)
     actor: Mapped[str] = mapped_column(String(120), nullable=False)  # a name, or the city
+    #: The participant behind ``actor`` (None: the council service, or before erasure existed).
+    actor_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     actor_role: Mapped[str] = mapped_column(String(32), nullable=False)
     details: Mapped[dict[str, object]] = mapped_column(JSON, nullable=False)
     at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now, index=True)

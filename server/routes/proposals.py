@@ -15,6 +15,7 @@ from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from domain.dossier import version_html, version_markdown, version_report
+from domain.names import author
 from domain.roles import Action, Role, can
 from server.actors import Refused, actor_from_token, token_of
 from server.auth import CouncilGrant, InvalidGrant, verify_grant
@@ -23,6 +24,7 @@ from server.documents.jobs import report_document
 from server.documents.rendering import render
 from server.errors import Problem
 from server.schemas import ONE_LINE
+from server.services import credentials
 from server.services import proposals as svc
 from server.services.ateliers import get_image
 from server.state import AppServices
@@ -39,6 +41,7 @@ async def current_reader(request: ASGIConnection[Any, Any, Any, Any]) -> svc.Rea
     except InvalidGrant:
         grant = None
     if isinstance(grant, CouncilGrant):
+        await credentials.check(services.engine, grant)
         return svc.Reader(grant.sub, Role.CONSEIL.value, None)
     try:
         actor = await actor_from_token(services.engine, services.settings.signing_key, token)
@@ -104,16 +107,27 @@ def proposal_status(row: ProposalRow) -> dict[str, Any]:
     }
 
 
-def version_summary(version: ProposalVersionRow) -> dict[str, Any]:
+def version_summary(version: ProposalVersionRow, names: svc.Names) -> dict[str, Any]:
+    """``created_by`` as hashed (format 2: a commitment), ``author`` as a reader sees it (the
+    name, or « (nom effacé) »)."""
     return {
         "proposal_id": version.proposal_id,
         "number": version.number,
+        "format": version.format,
         "created_at": version.created_at,
         "created_by": version.created_by,
+        "author": author(version.created_by, version.format, svc.shown(names)),
         "session_id": version.session_id,
         "prev_hash": version.prev_hash,
         "hash": version.hash,
     }
+
+
+async def _names(
+    services: AppServices, versions: list[ProposalVersionRow]
+) -> list[tuple[ProposalVersionRow, svc.Names]]:
+    found = await svc.names_of(services.engine, [(v.proposal_id, v.number) for v in versions])
+    return [(v, found[(v.proposal_id, v.number)]) for v in versions]
 
 
 async def _close_editors(services: AppServices, doc_id: str, reason: str) -> None:
@@ -164,7 +178,8 @@ class ProposalVersionController(Controller):
         data: FreezeRequest | None = None,
     ) -> dict[str, Any]:
         (version,) = await _freeze(request, reader, data, proposal_id=proposal_id)
-        return version_summary(version)
+        ((_, names),) = await _names(AppServices.of(request.app), [version])
+        return version_summary(version, names)
 
     @post(
         "/sessions/{session_id:str}/freeze",
@@ -179,30 +194,38 @@ class ProposalVersionController(Controller):
         data: FreezeRequest | None = None,
     ) -> list[dict[str, Any]]:
         versions = await _freeze(request, reader, data, session_id=session_id)
-        return [version_summary(v) for v in versions]
+        named = await _names(AppServices.of(request.app), versions)
+        return [version_summary(v, names) for v, names in named]
 
     @get("/proposals/{proposal_id:str}/versions", summary="Les versions figées")
     async def versions(
         self, request: Request[Any, Any, Any], reader: svc.Reader, proposal_id: str
     ) -> dict[str, Any]:
-        row, versions = await svc.list_versions(
-            AppServices.of(request.app).engine, reader, proposal_id
-        )
-        return {**proposal_status(row), "versions": [version_summary(v) for v in versions]}
+        services = AppServices.of(request.app)
+        row, versions = await svc.list_versions(services.engine, reader, proposal_id)
+        named = await _names(services, versions)
+        return {**proposal_status(row), "versions": [version_summary(v, n) for v, n in named]}
 
     @get(
         "/proposals/{proposal_id:str}/versions/{number:int}",
-        summary="Une version : contenu, empreinte, état Yjs (base64)",
+        summary="Une version : contenu, empreinte, état Yjs (base64), noms à côté",
+        description=(
+            "`content` and `created_by` exactly as hashed (README « Frozen versions »). From "
+            "`format` 2 on, names in them are salted commitments; `names` maps each commitment "
+            "to `{name, salt}` (check: sha256(salt + name) == commitment), or to null once the "
+            "person's name was erased."
+        ),
     )
     async def version(
         self, request: Request[Any, Any, Any], reader: svc.Reader, proposal_id: str, number: int
     ) -> dict[str, Any]:
-        _, version = await svc.get_version(
-            AppServices.of(request.app).engine, reader, proposal_id, number
-        )
+        services = AppServices.of(request.app)
+        _, version = await svc.get_version(services.engine, reader, proposal_id, number)
+        ((_, names),) = await _names(services, [version])
         return {
-            **version_summary(version),
+            **version_summary(version, names),
             "content": version.content,
+            "names": names,
             "state": base64.b64encode(version.state).decode(),
         }
 
@@ -214,10 +237,10 @@ class ProposalVersionController(Controller):
     async def version_md(
         self, request: Request[Any, Any, Any], reader: svc.Reader, proposal_id: str, number: int
     ) -> str:
-        _, v = await svc.get_version(
-            AppServices.of(request.app).engine, reader, proposal_id, number
-        )
-        return version_markdown(v.content, v.number, v.hash, v.created_at)
+        services = AppServices.of(request.app)
+        _, v = await svc.get_version(services.engine, reader, proposal_id, number)
+        ((_, names),) = await _names(services, [v])
+        return version_markdown(svc.displayed(v, names), v.number, v.hash, v.created_at)
 
     @get(
         "/proposals/{proposal_id:str}/versions/{number:int}/html",
@@ -227,11 +250,11 @@ class ProposalVersionController(Controller):
     async def version_page(
         self, request: Request[Any, Any, Any], reader: svc.Reader, proposal_id: str, number: int
     ) -> Response[str]:
-        _, v = await svc.get_version(
-            AppServices.of(request.app).engine, reader, proposal_id, number
-        )
+        services = AppServices.of(request.app)
+        _, v = await svc.get_version(services.engine, reader, proposal_id, number)
+        ((_, names),) = await _names(services, [v])
         return Response(
-            version_html(v.content, v.number, v.hash, v.created_at),
+            version_html(svc.displayed(v, names), v.number, v.hash, v.created_at),
             media_type="text/html",
             headers={"content-security-policy": "default-src 'none'; style-src 'unsafe-inline'"},
         )
@@ -247,7 +270,8 @@ class ProposalVersionController(Controller):
         services = AppServices.of(request.app)
         row, v = await svc.get_version(services.engine, reader, proposal_id, number)
         image = await get_image(services.engine, row.atelier_id)
-        report = version_report(v.content, v.number, v.hash, v.created_at)
+        ((_, names),) = await _names(services, [v])
+        report = version_report(svc.displayed(v, names), v.number, v.hash, v.created_at)
         pdf = await render(
             services.renders, report_document, report, image.data if image is not None else None
         )
@@ -376,18 +400,26 @@ class CouncilController(Controller):
         atelier: str | None = None,
     ) -> list[dict[str, Any]]:
         _decider(reader)
+        services = AppServices.of(request.app)
         found = await svc.council_list(
-            AppServices.of(request.app).engine,
+            services.engine,
             reader,
             status=status,
             instance=instance,
             atelier_id=atelier,
         )
+        names = await svc.names_of(
+            services.engine, [(v.proposal_id, v.number) for _, _, v in found if v is not None]
+        )
         return [
             {
                 **proposal_status(row),
                 "atelier": {"id": at.id, "title": at.title, "instances": at.instances},
-                "latest_version": version_summary(latest) if latest else None,
+                "latest_version": (
+                    version_summary(latest, names[(latest.proposal_id, latest.number)])
+                    if latest
+                    else None
+                ),
             }
             for row, at, latest in found
         ]

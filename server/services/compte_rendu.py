@@ -16,7 +16,7 @@ from server.db.models import ProposalRow, ProposalVersionRow
 from server.db.writes import reading
 from server.errors import Problem
 from server.services.ateliers import get_image, get_seance, require
-from server.services.proposals import HANDED_OVER, Reader
+from server.services.proposals import HANDED_OVER, Reader, displayed, names_of
 
 __all__ = ["SeanceRecord", "seance_record"]
 
@@ -51,23 +51,27 @@ async def seance_record(engine: AsyncEngine, reader: Reader, session_id: str) ->
             .group_by(ProposalVersionRow.proposal_id)
         )
         newest = dict((await session.execute(latest)).all())
-        versions = []
+        versions: list[ProposalVersionRow] = []
         for row in rows:
             if row.id not in newest:
                 continue
             version = await session.get(ProposalVersionRow, (row.id, newest[row.id]))
             assert version is not None
-            versions.append(
-                {
-                    "proposal_id": row.id,
-                    "number": version.number,
-                    "created_at": version.created_at,
-                    "hash": version.hash,
-                    "content": version.content,
-                }
-            )
+            versions.append(version)
         atelier_id, number = seance.atelier_id, seance.number
     if not versions:
         raise not_frozen()
+    # Names where they are kept, « (nom effacé) » where a person asked to be erased.
+    names = await names_of(engine, [(v.proposal_id, v.number) for v in versions])
+    shown = [
+        {
+            "proposal_id": v.proposal_id,
+            "number": v.number,
+            "created_at": v.created_at,
+            "hash": v.hash,
+            "content": displayed(v, names[(v.proposal_id, v.number)]),
+        }
+        for v in versions
+    ]
     image = await get_image(engine, atelier_id)
-    return SeanceRecord(session_id, number, versions, image.data if image is not None else None)
+    return SeanceRecord(session_id, number, shown, image.data if image is not None else None)

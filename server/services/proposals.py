@@ -11,6 +11,8 @@ the hash chain of :mod:`domain.proposals`; the database's triggers refuse any la
 from __future__ import annotations
 
 import json
+import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from collab.render import section_blocks
 from collab.store import DocumentStore, merge
+from domain import names as people
 from domain import proposals as rules
 from domain.roles import Action, Role, can
 from domain.templates import TEMPLATES
@@ -38,6 +41,7 @@ from server.db.models import (
     ProposalRow,
     ProposalVersionRow,
     SessionRow,
+    VersionNameRow,
 )
 from server.db.writes import reading
 from server.errors import Problem
@@ -62,6 +66,7 @@ __all__ = [
     "instruct",
     "list_versions",
     "milestone",
+    "names_of",
     "new_draft",
     "readable",
     "transmit",
@@ -125,6 +130,7 @@ async def _event(
             step=step,
             status=row.status,
             actor=reader.name,
+            actor_id=reader.participant_id,
             actor_role=reader.role,
             details=details,
             at=now(),
@@ -141,8 +147,12 @@ async def _state(store: DocumentStore, doc_id: str) -> bytes:
     return merge(updates) if updates else Doc().get_update()
 
 
-async def _seance_record(session: AsyncSession, seance: SessionRow | None) -> dict[str, Any]:
-    """The séance around a version: agenda, attendance, the votes' results, the log."""
+async def _seance_record(
+    session: AsyncSession, seance: SessionRow | None, who: dict[str, str]
+) -> dict[str, Any]:
+    """The séance around a version: agenda, attendance, the votes' results, the log. Those
+    present who agreed to be named are listed by participant id (their names go to ``who``):
+    each version seals them as commitments of its own (:func:`domain.names.seal`)."""
     if seance is None:
         return {}
     counts = dict(
@@ -155,9 +165,9 @@ async def _seance_record(session: AsyncSession, seance: SessionRow | None) -> di
             )
         ).all()
     )
-    named = sorted(
-        await session.scalars(
-            select(ParticipantRow.display_name)
+    named_rows = (
+        await session.execute(
+            select(ParticipantRow.id, ParticipantRow.display_name)
             .join(AttendanceRow, AttendanceRow.participant_id == ParticipantRow.id)
             .where(
                 AttendanceRow.session_id == seance.id,
@@ -165,7 +175,9 @@ async def _seance_record(session: AsyncSession, seance: SessionRow | None) -> di
             )
             .distinct()
         )
-    )
+    ).all()
+    who.update({pid: name for pid, name in named_rows})
+    named = sorted(pid for pid, _ in named_rows)
     polls = []
     for poll in await session.scalars(
         select(PollRow)
@@ -239,13 +251,16 @@ def _when_where(seance: SessionRow) -> dict[str, Any]:
     return {"number": seance.number, **{key: data.get(key) for key in keys}}
 
 
-async def _contributors(session: AsyncSession, proposal_id: str) -> dict[str, dict[str, Any]]:
-    """Per section: who wrote in it — names of those who agreed to be named, and counts by
-    role (everyone)."""
+async def _contributors(
+    session: AsyncSession, proposal_id: str, who: dict[str, str]
+) -> dict[str, dict[str, Any]]:
+    """Per section: who wrote in it — those who agreed to be named (by participant id, their
+    names to ``who``), and counts by role (everyone)."""
     rows = (
         await session.execute(
             select(
                 ContributionRow.section,
+                ParticipantRow.id,
                 ParticipantRow.display_name,
                 ParticipantRow.role,
                 ParticipantRow.show_name_in_minutes,
@@ -255,11 +270,12 @@ async def _contributors(session: AsyncSession, proposal_id: str) -> dict[str, di
         )
     ).all()
     found: dict[str, dict[str, Any]] = {}
-    for section, name, role, named in rows:
+    for section, pid, name, role, named in rows:
         entry = found.setdefault(section, {"named": [], "by_role": {}})
         entry["by_role"][role] = entry["by_role"].get(role, 0) + 1
         if named:
-            entry["named"].append(name)
+            entry["named"].append(pid)
+            who[pid] = name
     for entry in found.values():
         entry["named"].sort()
     return found
@@ -345,13 +361,19 @@ async def freeze(
             )
         atelier = await get_atelier(session, rows[0].atelier_id)
         _in_scope(reader, rows[0])
-        record_of_seance = await _seance_record(session, seance)
+        who: dict[str, str] = {}
+        record_of_seance = await _seance_record(session, seance, who)
         versions = []
         for row in rows:
             rules.check_move("freeze", row.status, reader.role)
             state = await _state(store, row.doc_id)
-            content = _content(
-                row, atelier, state, record_of_seance, await _contributors(session, row.id)
+            named_here = dict(who)
+            by_ids = _content(
+                row,
+                atelier,
+                state,
+                record_of_seance,
+                await _contributors(session, row.id, named_here),
             )
             last = await session.scalar(
                 select(ProposalVersionRow)
@@ -362,23 +384,44 @@ async def freeze(
             number = 1 if last is None else last.number + 1
             prev_hash = rules.GENESIS if last is None else last.hash
             created_at = _stamp()
+            # Every name this version holds, as a commitment with a salt of its own; the
+            # names and salts go beside the version, where erasing them breaks nothing.
+            author_key = reader.participant_id or f"council:{reader.name}"
+            named_here[author_key] = reader.name
+            sealed = {}
+            for pid, name in sorted(named_here.items()):
+                salt = secrets.token_hex(32)
+                sealed[pid] = rules.commitment(salt, name)
+                session.add(
+                    VersionNameRow(
+                        proposal_id=row.id,
+                        number=number,
+                        commitment=sealed[pid],
+                        participant_id=None if pid.startswith("council:") else pid,
+                        name=name,
+                        salt=salt,
+                    )
+                )
+            content = people.seal(by_ids, sealed)
             version = ProposalVersionRow(
                 proposal_id=row.id,
                 number=number,
                 created_at=created_at,
-                created_by=reader.name,
+                created_by=sealed[author_key],
                 session_id=seance.id if seance else None,
                 prev_hash=prev_hash,
                 content=content,
                 state=state,
+                format=rules.VERSION_FORMAT,
                 hash=rules.version_hash(
                     proposal_id=row.id,
                     number=number,
                     created_at=created_at,
-                    created_by=reader.name,
+                    created_by=sealed[author_key],
                     prev_hash=prev_hash,
                     content=content,
                     state=state,
+                    format=rules.VERSION_FORMAT,
                 ),
             )
             session.add(version)
@@ -473,6 +516,7 @@ async def verify(engine: AsyncEngine, reader: Reader, proposal_id: str) -> dict[
                 "content": v.content,
                 "state": v.state,
                 "hash": v.hash,
+                "format": v.format,
             }
             for v in versions
         ]
@@ -484,6 +528,46 @@ async def verify(engine: AsyncEngine, reader: Reader, proposal_id: str) -> dict[
         "first_broken": broken,
         "head": versions[-1].hash if versions else None,
     }
+
+
+#: A version's names: commitment -> ``{"name", "salt"}``, or None once erased.
+Names = dict[str, dict[str, str] | None]
+
+
+async def names_of(
+    engine: AsyncEngine, keys: Iterable[tuple[str, int]]
+) -> dict[tuple[str, int], Names]:
+    """The names kept beside each of these versions (proposal id, number); empty for format 1,
+    whose names are in its content."""
+    wanted = set(keys)
+    found: dict[tuple[str, int], Names] = {key: {} for key in wanted}
+    if not wanted:
+        return found
+    async with reading(engine) as session:
+        rows = await session.scalars(
+            select(VersionNameRow).where(
+                VersionNameRow.proposal_id.in_(sorted({p for p, _ in wanted}))
+            )
+        )
+        for row in rows:
+            key = (row.proposal_id, row.number)
+            if key in wanted:
+                opened = row.name is not None and row.salt is not None
+                found[key][row.commitment] = (
+                    {"name": row.name, "salt": row.salt} if opened else None  # type: ignore[dict-item]
+                )
+    return found
+
+
+def shown(names: Names) -> dict[str, str | None]:
+    """commitment -> the name a reader sees, or None (erased)."""
+    return {key: (value or {}).get("name") for key, value in names.items()}
+
+
+def displayed(version: ProposalVersionRow, names: Names) -> dict[str, Any]:
+    """The version's content as a reader sees it: names where they are kept, « (nom effacé) »
+    where they were erased (format 1: as frozen)."""
+    return people.reveal(version.content, version.format, shown(names))
 
 
 async def diff(

@@ -77,8 +77,25 @@ def recompute(version: dict[str, Any]) -> str:
         "state_sha256": hashlib.sha256(base64.b64decode(version["state"])).hexdigest(),
         "content": version["content"],
     }
+    if version.get("format", 1) >= 2:  # names as salted commitments; format 1 has no key
+        hashed["format"] = version["format"]
     canonical = json.dumps(hashed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def opened(version: dict[str, Any], commitment: str) -> str | None:
+    """The README's check of a name kept beside a format-2 version: the name whose
+    sha256(salt + name) is the commitment, or None once erased."""
+    kept = version["names"][commitment]
+    if kept is None:
+        return None
+    digest = hashlib.sha256((kept["salt"] + kept["name"]).encode("utf-8")).hexdigest()
+    assert digest == commitment
+    return str(kept["name"])
+
+
+def named(version: dict[str, Any], entries: list[str]) -> list[str | None]:
+    return [opened(version, c) for c in entries]
 
 
 def test_a_frozen_version_holds_the_text_and_a_hash_anyone_can_recompute(
@@ -104,6 +121,8 @@ def test_a_frozen_version_holds_the_text_and_a_hash_anyone_can_recompute(
         f"/api/proposals/{proposal['id']}/versions/1", headers=room.auth(room.facilitator)
     ).json()
     assert recompute(v1) == v1["hash"] == frozen.json()["hash"]
+    assert v1["format"] == 2
+    assert opened(v1, v1["created_by"]) == v1["author"]  # the facilitator's name, beside it
     sections = {s["key"]: s for s in v1["content"]["sections"]}
     assert sections["proposition"]["text"] == "Un jardin partagé sur la friche."
     assert sections["constat"]["markdown"].startswith("Les habitant·es manquent")
@@ -350,10 +369,16 @@ def test_freezing_a_seance_records_its_votes_and_attendance(
     frozen = post(room, f"/api/sessions/{room.session['id']}/freeze")
     assert frozen.status_code == 201, frozen.text
     assert sorted(v["proposal_id"] for v in frozen.json()) == sorted([fiche["id"], synthese["id"]])
-    content = room.http.get(
+    v1 = room.http.get(
         f"/api/proposals/{fiche['id']}/versions/1", headers=room.auth(room.facilitator)
-    ).json()["content"]
-    assert content["attendance"] == {"by_role": {"habitant": 3}, "total": 3, "named": ["Ana"]}
+    ).json()
+    content = v1["content"]
+    assert {k: v for k, v in content["attendance"].items() if k != "named"} == {
+        "by_role": {"habitant": 3},
+        "total": 3,
+    }
+    assert named(v1, content["attendance"]["named"]) == ["Ana"]
+    assert "Ana" not in json.dumps(content)  # only its commitment is hashed
     (recorded,) = content["votes"]
     assert recorded["results"]["total"]["winner"] == "o1"
     assert recorded["turnout"]["total"] == 3
@@ -400,13 +425,10 @@ def test_a_version_says_who_wrote_in_each_section_naming_only_who_agreed(
     )
     asyncio.run(write(server_on, proposal["doc_id"], observer, paragraph("moyens", "Rien.")))
     assert post(room, f"/api/proposals/{proposal['id']}/freeze").status_code == 201
-    sections = {
-        s["key"]: s
-        for s in room.http.get(
-            f"/api/proposals/{proposal['id']}/versions/1", headers=room.auth(ana)
-        ).json()["content"]["sections"]
-    }
-    assert sections["constat"]["contributors"] == {"named": ["Ana"], "by_role": {"habitant": 2}}
+    v1 = room.http.get(f"/api/proposals/{proposal['id']}/versions/1", headers=room.auth(ana)).json()
+    sections = {s["key"]: s for s in v1["content"]["sections"]}
+    assert named(v1, sections["constat"]["contributors"]["named"]) == ["Ana"]
+    assert sections["constat"]["contributors"]["by_role"] == {"habitant": 2}
     assert sections["proposition"]["contributors"] == {"named": [], "by_role": {"habitant": 1}}
     assert sections["moyens"]["contributors"] == {"named": [], "by_role": {}}  # read-only
     markdown = room.http.get(
