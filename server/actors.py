@@ -8,14 +8,16 @@ expires, and is refused here).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from litestar.connection import ASGIConnection
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.auth import InvalidGrant, ParticipantGrant, token_from, verify_grant
 from server.db.models import ParticipantRow
+from server.db.writes import transaction
 from server.errors import Problem
 from server.state import AppServices
 
@@ -66,7 +68,26 @@ async def actor_from_token(engine: AsyncEngine, key: str, token: str | None) -> 
             "Votre accès à cet atelier a été retiré.",
             "Your access to this atelier was revoked.",
         )
+    await _seen(engine, row.id, row.last_seen_at or row.joined_at)
     return Actor(row.id, row.atelier_id, row.role, row.display_name)
+
+
+#: A token used again within this long does not note its participant's sign of life again.
+SEEN_EVERY = timedelta(days=1)
+
+
+async def _seen(engine: AsyncEngine, participant_id: str, last: datetime) -> None:
+    """The participant's last sign of life, which the city's retention measures inactivity
+    from: written at most once a day per participant (README « Personal data »)."""
+    stamp = datetime.now(UTC)
+    if stamp - last < SEEN_EVERY:
+        return
+    async with transaction(engine) as session:
+        await session.execute(
+            update(ParticipantRow)
+            .where(ParticipantRow.id == participant_id)
+            .values(last_seen_at=stamp)
+        )
 
 
 def token_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:

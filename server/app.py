@@ -12,6 +12,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 
 from server.errors import exception_handlers
 from server.logging import configure_logging
+from server.retention import start_retention, stop_retention
 from server.routes.ateliers import (
     AtelierController,
     JoinController,
@@ -21,6 +22,7 @@ from server.routes.compte_rendu import CompteRenduController
 from server.routes.docs_ws import doc_socket
 from server.routes.feeds import atelier_feed, handoff_feed, instance_feed
 from server.routes.health import health
+from server.routes.people import PersonalDataController
 from server.routes.polls import PollController
 from server.routes.proposals import CouncilController, ProposalVersionController
 from server.routes.sessions_ws import session_socket
@@ -49,9 +51,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         services = AppServices.build(settings)
         app.state.services = services
         await services.control.start()
+        retention = start_retention(services.engine, settings)
         try:
             yield
         finally:
+            if retention is not None:
+                await stop_retention(retention)
             await services.close()
 
     return Litestar(
@@ -66,6 +71,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ProposalVersionController,
             CouncilController,
             CompteRenduController,
+            PersonalDataController,
             atelier_feed,
             instance_feed,
             handoff_feed,

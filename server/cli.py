@@ -273,5 +273,16 @@ def db_current() -> None:
     current(_settings().database_url)
 
 
+def _add_people_commands() -> None:
+    """``atelier person export|erase`` and ``atelier retention run`` (server/people_cli.py)."""
+    from server.people_cli import person, retention
+
+    main.add_command(person)
+    main.add_command(retention)
+
+
+_add_people_commands()
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

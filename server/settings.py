@@ -125,6 +125,12 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     #: First retry after this many seconds, doubling each time (capped at one hour).
     webhook_retry_seconds: float = 5.0
     webhook_max_attempts: int = 12
+    #: The city's retention (README « Personal data »): participants with no sign of life
+    #: (joining, a check-in, a request with their token) for this many days are erased, their
+    #: name replaced by a pseudonym; 0: never (the default).
+    retention_days_participants: int = 0
+    #: Audit log entries older than this many days are deleted; 0: kept (the default).
+    retention_days_audit: int = 0
 
     def __post_init__(self) -> None:
         positive = (
@@ -160,6 +166,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
             "anti_entropy_seconds": "off",
             "compact_growth": "compact past the row count alone",
             "render_max_waiting": "503 whenever every render worker is busy",
+            "retention_days_participants": "participants are never erased for inactivity",
+            "retention_days_audit": "the audit log is kept",
         }
         for name, zero in non_negative.items():
             if getattr(self, name) < 0:
