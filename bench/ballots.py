@@ -108,7 +108,7 @@ class Bench:
             json={
                 "title": "Sommet citoyen — banc d’essai",
                 "subject": "Priorités du quartier",
-                "kind": "projet",
+                "kind": "initiative_citoyenne",  # a resident may start one without a credential
                 "scope": "ville",
                 "facilitator_name": "Animation",
                 "min_residents": 1,

@@ -26,6 +26,7 @@ from server.routes.people import PersonalDataController
 from server.routes.polls import PollController
 from server.routes.proposals import CouncilController, ProposalVersionController
 from server.routes.sessions_ws import session_socket
+from server.routes.staff import StaffController
 from server.routes.web import web_routes
 from server.schemas import CheckedRequest, TimeOfDaySchema, check_url
 from server.security import CrossSiteGuard, security_headers
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             JoinController,
             PollController,
             ProposalVersionController,
+            StaffController,
             CouncilController,
             CompteRenduController,
             PersonalDataController,

@@ -21,9 +21,11 @@ __all__ = [
     "Grant",
     "InvalidGrant",
     "ParticipantGrant",
+    "StaffGrant",
     "mint_council_token",
     "mint_grant",
     "mint_participant_token",
+    "mint_staff_token",
     "token_from",
     "verify_grant",
 ]
@@ -65,14 +67,28 @@ class ParticipantGrant(msgspec.Struct, frozen=True, tag_field="typ", tag="partic
 
 class CouncilGrant(msgspec.Struct, frozen=True, tag_field="typ", tag="council"):
     """The city's council service (``atelier council-token``): reads what ateliers handed over,
-    in every atelier, and records decisions. ``sub`` names the service."""
+    in every atelier, and records decisions. ``sub`` names the service; ``jti`` the operator's
+    credential row, which revoking refuses at once (tokens minted before credentials were
+    recorded carry none and stay valid until they expire)."""
 
     sub: str
     iat: int
     exp: int
+    jti: str | None = None
 
 
-Grant = DocGrant | ParticipantGrant | CouncilGrant
+class StaffGrant(msgspec.Struct, frozen=True, tag_field="typ", tag="staff"):
+    """A member of the city's staff (``atelier facilitator-invite``): proposes ateliers de
+    projet and approves the ateliers residents start. ``sub`` is their name as the operator
+    gave it; ``jti`` the credential row (revocable)."""
+
+    sub: str
+    jti: str
+    iat: int
+    exp: int
+
+
+Grant = DocGrant | ParticipantGrant | CouncilGrant | StaffGrant
 
 
 def _sign(key: str, claims: dict[str, object], ttl_seconds: int, now: float | None) -> str:
@@ -107,8 +123,24 @@ def mint_participant_token(
     return _sign(key, claims, ttl_seconds, now)
 
 
-def mint_council_token(key: str, service: str, ttl_seconds: int, now: float | None = None) -> str:
-    return _sign(key, {"typ": "council", "sub": service}, ttl_seconds, now)
+def mint_council_token(
+    key: str,
+    service: str,
+    ttl_seconds: int,
+    now: float | None = None,
+    *,
+    credential: str | None = None,
+) -> str:
+    claims: dict[str, object] = {"typ": "council", "sub": service}
+    if credential is not None:
+        claims["jti"] = credential
+    return _sign(key, claims, ttl_seconds, now)
+
+
+def mint_staff_token(
+    key: str, credential: str, name: str, ttl_seconds: int, now: float | None = None
+) -> str:
+    return _sign(key, {"typ": "staff", "sub": name, "jti": credential}, ttl_seconds, now)
 
 
 def verify_grant(key: str, token: str | None) -> Grant:

@@ -120,6 +120,10 @@ EXCLUDED: dict[str, str] = {
         "this instance's sending state (URLs, leases, retries): imported elsewhere, pending "
         "deliveries would be sent twice under new event ids; hand-off events are exported"
     ),
+    "credentials": (
+        "the operator's credentials of this instance (city staff, council service): an archive "
+        "restored elsewhere must not bring access with it; the operator issues new ones there"
+    ),
 }
 
 #: What an imported hand-off event's delivery row says, for each configured webhook URL.

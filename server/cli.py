@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from server.settings import Settings, SettingsError, load_settings
 
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
 __all__ = ["main"]
+
+T = TypeVar("T")
 
 
 def _settings(**overrides: object) -> Settings:
@@ -132,20 +139,96 @@ def grant(doc_id: str, access: str, ttl: int | None, subject: str) -> None:
     click.echo(token)
 
 
+def _on_database(work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    """Run ``work`` with an engine on the configured database, migrated first when embedded."""
+    import asyncio
+
+    from server.state import create_engine
+
+    settings = _settings()
+    _prepare_schema(settings.database_url, None)
+
+    async def run() -> T:
+        engine = create_engine(settings.database_url)
+        try:
+            return await work(engine)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _issue(kind: str, name: str, ttl: int) -> str:
+    from server.services import credentials
+
+    settings = _settings()
+    if ttl <= 0:
+        raise click.BadParameter("must be positive", param_hint="--ttl")
+    if not name.strip() or len(name.strip()) > 200:
+        raise click.BadParameter("1 to 200 characters", param_hint="--name")
+    if settings.uses_dev_key:
+        click.echo("warning: signed with the development key (ATELIER_SECRET_KEY unset)", err=True)
+    return _on_database(
+        lambda engine: credentials.issue(
+            engine,
+            settings.signing_key,
+            kind,
+            name.strip(),
+            ttl,  # type: ignore[arg-type]
+        )
+    )
+
+
 @main.command("council-token")
 @click.option("--name", required=True, help="The council service, as decisions will name it.")
 @click.option("--ttl", type=int, default=90 * 24 * 3600, show_default=True, help="Seconds.")
 def council_token(name: str, ttl: int) -> None:
     """A credential for the city's council service: it reads what every atelier handed over
-    and records decisions (the token is alone on the last line)."""
-    from server.auth import mint_council_token
+    and records decisions (the token is alone on the last line; `atelier credential revoke`
+    withdraws it)."""
+    click.echo(_issue("council", name, ttl))
 
+
+@main.command("facilitator-invite")
+@click.option("--name", required=True, help="The staff member, as ateliers will name them.")
+@click.option("--ttl", type=int, default=30 * 24 * 3600, show_default=True, help="Seconds.")
+@click.option("--base-url", default=None, help="Public address, for the link printed.")
+def facilitator_invite(name: str, ttl: int, base_url: str | None) -> None:
+    """A sign-in link for a member of the city's staff: they propose ateliers de projet and
+    approve those residents start (README « Qui peut créer quoi »). The link is alone on the
+    last line; `atelier credential revoke` withdraws it."""
     settings = _settings()
-    if ttl <= 0:
-        raise click.BadParameter("must be positive", param_hint="--ttl")
-    if settings.uses_dev_key:
-        click.echo("warning: signed with the development key (ATELIER_SECRET_KEY unset)", err=True)
-    click.echo(mint_council_token(settings.signing_key, name.strip(), ttl))
+    token = _issue("staff", name, ttl)
+    base = (base_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+    click.echo(f"{base}/connexion#jeton={token}")
+
+
+@main.group(help="Credentials issued by the operator (city staff, council service).")
+def credential() -> None:
+    pass
+
+
+@credential.command("list", help="Every credential issued: id, kind, name, until, state.")
+def credential_list() -> None:
+    from server.services import credentials
+
+    for row in _on_database(credentials.listing):
+        state = "revoked" if row.revoked_at else "active"
+        until = row.expires_at.strftime("%Y-%m-%d %H:%M UTC")
+        click.echo(f"{row.id}\t{row.kind}\t{row.name}\t{until}\t{state}")
+
+
+@credential.command("revoke", help="Withdraw a credential at once (its token is refused).")
+@click.argument("credential_id")
+def credential_revoke(credential_id: str) -> None:
+    from server.services import credentials
+
+    row = _on_database(lambda engine: credentials.revoke(engine, credential_id))
+    if row is None:
+        raise click.ClickException(
+            f"no credential {credential_id!r} (see `atelier credential list`)"
+        )
+    click.echo(f"revoked: {row.id} ({row.kind}, {row.name})")
 
 
 @main.command(

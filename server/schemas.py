@@ -167,6 +167,8 @@ class AtelierCreate(msgspec.Struct, forbid_unknown_fields=True):
     pilots: Annotated[list[Name], msgspec.Meta(max_length=20)] = []
     charter_text: LongText = ""
     min_residents: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 5
+    #: An atelier de projet's budget line or financing note (« ligne budgétaire … »).
+    financing: Short | None = None
 
 
 class SessionCreate(msgspec.Struct, forbid_unknown_fields=True):

@@ -108,6 +108,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     join_failures_per_minute: int = 20
     #: Default lifetime of a grant minted by ``atelier grant``.
     grant_ttl_seconds: int = 12 * 3600
+    #: Ateliers created within an hour before 429: by residents, per address and per
+    #: participant; by a member of the city's staff, per credential.
+    ateliers_per_hour: int = 10
+    staff_ateliers_per_hour: int = 60
     #: Ballots (cast or changed) one participant may send per minute before 429.
     ballots_per_minute: int = 30
     #: PDFs and image decoding run in worker processes, never on the event loop: this many
@@ -148,6 +152,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
             "join_failures_per_minute",
             "webhook_max_attempts",
             "ballots_per_minute",
+            "ateliers_per_hour",
+            "staff_ateliers_per_hour",
             "webhook_retry_seconds",
             "ws_message_burst",
             "max_request_body_bytes",

@@ -78,6 +78,8 @@ class AppServices:
     connections: ConnectionLimiter
     squash_worker: SquashWorker
     renders: RenderPool
+    resident_creations: FailureLimiter
+    staff_creations: FailureLimiter
 
     @classmethod
     def build(cls, settings: Settings) -> AppServices:
@@ -135,7 +137,14 @@ class AppServices:
                 timeout=settings.render_timeout_seconds,
                 memory_bytes=settings.render_memory_mb * 1024 * 1024,
             ),
+            FailureLimiter(settings.ateliers_per_hour, 3600.0),
+            FailureLimiter(settings.staff_ateliers_per_hour, 3600.0),
         )
+
+    def creation_guard(self, staff: bool) -> FailureLimiter:
+        """Ateliers created within the hour: by residents (per address, per participant), or
+        by a staff credential."""
+        return self.staff_creations if staff else self.resident_creations
 
     def message_bucket(self) -> TokenBucket | None:
         """A new WebSocket connection's allowance of frames (``None``: no limit)."""

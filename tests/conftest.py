@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import uuid
@@ -115,6 +116,30 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def issue_credential(database_url: str, kind: str, name: str) -> str:
+    """Issue a credential straight into a database (from any thread, event loop or not)."""
+    from server.services import credentials
+    from server.state import create_engine
+
+    async def issue() -> str:
+        engine = create_engine(database_url)
+        try:
+            return await credentials.issue(engine, TEST_SECRET, kind, name, 3600)  # type: ignore[arg-type]
+        finally:
+            await engine.dispose()
+
+    issued: list[str] = []
+    worker = threading.Thread(target=lambda: issued.append(asyncio.run(issue())))
+    worker.start()
+    worker.join()
+    return issued[0]
+
+
+#: Servers started by this test session, by base URL: helpers that hold only an HTTP client
+#: (``tests.server.test_ateliers_api.Room``) find their server's staff credential here.
+RUNNING: dict[str, ServerProcess] = {}
+
+
 @dataclass
 class ServerProcess:
     """`atelier serve` in a subprocess, on a free port, with its own database."""
@@ -124,6 +149,7 @@ class ServerProcess:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    staff: str | None = None
 
     @property
     def http(self) -> str:
@@ -139,7 +165,19 @@ class ServerProcess:
     def grant(self, doc: str, access: str = "rw", ttl: int = 3600, subject: str = "test") -> str:
         return mint_grant(TEST_SECRET, doc, access, subject, ttl)  # type: ignore[arg-type]
 
+    def credential(self, kind: str = "staff", name: str = "Démocratie locale") -> str:
+        """A token of an operator-issued credential on this server's database, as
+        ``atelier facilitator-invite`` or ``atelier council-token`` would print."""
+        return issue_credential(self.database_url, kind, name)
+
+    def staff_token(self) -> str:
+        """One staff credential for this server, issued on first use."""
+        if self.staff is None:
+            self.staff = self.credential("staff")
+        return self.staff
+
     def start(self) -> None:
+        RUNNING[self.http] = self
         env = {
             **os.environ,
             "ATELIER_DATABASE_URL": self.database_url,

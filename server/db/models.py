@@ -143,6 +143,13 @@ class AtelierRow(Base):
     charter_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
     min_residents: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     status: Mapped[str] = mapped_column(String(32), nullable=False)
+    #: Shown in directories and feeds, and may carry an image. An atelier d'initiative
+    #: citoyenne started by residents is not, until the city's staff approve it
+    #: (``approved_by``) or it is constituted (README « Qui peut créer quoi »).
+    listed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    approved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: An atelier de projet's budget line or financing note.
+    financing: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
 
@@ -350,6 +357,21 @@ class BallotRow(Base):
     content: Mapped[dict[str, object]] = mapped_column(JSON, nullable=False)
     form: Mapped[list[int]] = mapped_column(JSON, nullable=False)  # its counting form
     texts: Mapped[dict[str, str]] = mapped_column(JSON, nullable=False)  # proposal -> state
+
+
+class CredentialRow(Base):
+    """A credential the operator issued (``atelier facilitator-invite``, ``atelier
+    council-token``): its token names this row (``jti``), so revoking the row refuses the token
+    at once, without rotating the key."""
+
+    __tablename__ = "credentials"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)  # staff, council
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class AuditRow(Base):

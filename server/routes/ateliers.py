@@ -13,7 +13,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy import select
 
 from server import devices
-from server.actors import Actor, current_actor, token_of
+from server.actors import Actor, current_actor, optional_actor, token_of
 from server.auth import (
     COOKIE_NAME,
     InvalidGrant,
@@ -28,6 +28,7 @@ from server.errors import Problem
 from server.guards import client_address
 from server.live import AttendanceChanged, ParticipantJoined, StepChanged
 from server.printing import InvitationSheet, qr_png, qr_svg
+from server.routes.staff import optional_staff
 from server.schemas import (
     AtelierCreate,
     CharterAcceptance,
@@ -63,6 +64,11 @@ class AtelierRead(msgspec.Struct):
     charter_text: str
     min_residents: int
     status: str
+    #: Shown in directories and feeds; an atelier residents started is not until the city's
+    #: staff approve it (``approved_by``) or it is constituted.
+    listed: bool = True
+    approved_by: str | None = None
+    financing: str | None = None
 
 
 class SessionRead(msgspec.Struct):
@@ -94,6 +100,9 @@ def atelier_read(row: AtelierRow) -> AtelierRead:
         row.charter_text,
         row.min_residents,
         row.status,
+        row.listed,
+        row.approved_by,
+        row.financing,
     )
 
 
@@ -160,9 +169,31 @@ def with_cookie(body: Joined, status: int = HTTP_201_CREATED) -> Response[Joined
 async def create_atelier(
     request: Request[Any, Any, Any], data: AtelierCreate
 ) -> Response[AtelierCreated]:
-    """Open to anyone, like creating a pad: the creator becomes its first facilitator."""
+    """The creator becomes its first facilitator. An atelier de projet needs a city staff
+    credential (``Authorization: Bearer``, from ``atelier facilitator-invite``); residents
+    start ateliers d'initiative citoyenne, unlisted until approved or constituted. Creations
+    are limited per hour: per address and per person (README « Qui peut créer quoi »)."""
     services = AppServices.of(request.app)
-    atelier, facilitator = await svc.create_atelier(services.engine, data)
+    staff = await optional_staff(request)
+    keys = [f"staff:{staff.jti}"] if staff else [f"address:{client_address(request)}"]
+    participant = await optional_actor(request) if staff is None else None
+    if participant is not None:
+        keys.append(f"participant:{participant.participant_id}")
+    limit = services.creation_guard(staff is not None)
+    wait = max(limit.blocked(key) for key in keys)
+    if wait:
+        raise Problem(
+            429,
+            "too_many_ateliers",
+            "Trop d’ateliers créés depuis une heure : réessayez plus tard.",
+            "Too many ateliers created within the hour: try again later.",
+            headers={"retry-after": str(int(wait) + 1)},
+        )
+    atelier, facilitator = await svc.create_atelier(
+        services.engine, data, staff.sub if staff else None
+    )
+    for key in keys:
+        limit.failed(key)
     body = AtelierCreated(atelier_read(atelier), joined(services, facilitator, None))
     response = Response(body, status_code=HTTP_201_CREATED)
     response.set_cookie(

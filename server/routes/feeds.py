@@ -117,7 +117,7 @@ def _format(request: Request[Any, Any, Any]) -> str:
 async def atelier_feed(request: Request[Any, Any, Any], atelier_id: str) -> Response[Any]:
     async with reading(AppServices.of(request.app).engine) as session:
         atelier = await session.get(AtelierRow, atelier_id)
-    if atelier is None:
+    if atelier is None or not atelier.listed:  # not public until approved or constituted
         raise Problem(404, "atelier_not_found", "Atelier introuvable.", "Atelier not found.")
     entries = await _entries(request, [atelier_id])
     title = f"Atelier « {atelier.title} »"
@@ -135,7 +135,11 @@ async def instance_feed(request: Request[Any, Any, Any], code: str) -> Response[
     except ValueError:
         raise Problem(404, "unknown_instance", "Instance inconnue.", "Unknown body.") from None
     async with reading(AppServices.of(request.app).engine) as session:
-        ateliers = (await session.execute(select(AtelierRow.id, AtelierRow.instances))).tuples()
+        ateliers = (
+            await session.execute(
+                select(AtelierRow.id, AtelierRow.instances).where(AtelierRow.listed.is_(True))
+            )
+        ).tuples()
         linked = [atelier_id for atelier_id, instances in ateliers if instance.value in instances]
     entries = await _entries(request, linked) if linked else []
     title = f"{instance.name_fr} — activité des ateliers"
@@ -184,7 +188,11 @@ async def handoff_feed(request: Request[Any, Any, Any], code: str) -> Response[A
         raise Problem(404, "unknown_instance", "Instance inconnue.", "Unknown body.") from None
     async with reading(AppServices.of(request.app).engine) as session:
         ateliers = (
-            await session.execute(select(AtelierRow.id, AtelierRow.title, AtelierRow.instances))
+            await session.execute(
+                select(AtelierRow.id, AtelierRow.title, AtelierRow.instances).where(
+                    AtelierRow.listed.is_(True)
+                )
+            )
         ).tuples()
         titles = {aid: title for aid, title, instances in ateliers if instance.value in instances}
         rows = (

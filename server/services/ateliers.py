@@ -16,7 +16,13 @@ import msgspec
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from domain.ateliers import AtelierStatus, constitute_if_ready, new_atelier, revise_charter
+from domain.ateliers import (
+    AtelierKind,
+    AtelierStatus,
+    constitute_if_ready,
+    new_atelier,
+    revise_charter,
+)
 from domain.errors import Conflict, DomainError, Forbidden
 from domain.joining import (
     Invitation,
@@ -157,9 +163,25 @@ async def get_atelier(session: AsyncSession, atelier_id: str) -> AtelierRow:
 
 
 async def create_atelier(
-    engine: AsyncEngine, body: AtelierCreate
+    engine: AsyncEngine, body: AtelierCreate, staff: str | None
 ) -> tuple[AtelierRow, ParticipantRow]:
-    """A new atelier, en constitution, and its first facilitator (the person creating it)."""
+    """A new atelier, en constitution, and its first facilitator (the person creating it).
+
+    Who may create what (README « Qui peut créer quoi »): an atelier de projet is the city's,
+    so only its staff (``staff``, from an operator-issued credential) create one. Residents
+    start ateliers d'initiative citoyenne, unlisted — no directory, no feed, no image — until
+    the city's staff approve them or they are constituted.
+    """
+    if body.kind == AtelierKind.PROJET.value and staff is None:
+        raise Problem(
+            403,
+            "staff_required",
+            "Un atelier de projet est proposé par la Ville : connectez-vous avec le lien que "
+            "l’équipe de la démocratie locale vous a remis. Les habitant·es peuvent lancer un "
+            "atelier d’initiative citoyenne.",
+            "An atelier de projet is proposed by the city: sign in with the link the local "
+            "democracy team gave you. Residents may start an atelier d'initiative citoyenne.",
+        )
     stamp = now()
     domain_atelier = new_atelier(
         id=new_id(),
@@ -175,6 +197,9 @@ async def create_atelier(
     )
     atelier = atelier_to_row(domain_atelier)
     atelier.created_at = atelier.updated_at = stamp
+    atelier.listed = staff is not None
+    atelier.approved_by = staff
+    atelier.financing = body.financing
     facilitator = ParticipantRow(
         id=new_id(),
         atelier_id=atelier.id,
@@ -392,6 +417,7 @@ async def _constitute_if_ready(session: AsyncSession, atelier_row: AtelierRow) -
     if after.status != before.status:
         atelier_row.status = after.status.value
         atelier_row.updated_at = now()
+        atelier_row.listed = True  # constituted: residents carry it, it is shown
         await record(
             session,
             atelier_row.id,
@@ -710,6 +736,17 @@ async def set_image(
     """Store the atelier's image: decoded, bounded and encoded again in a render worker
     (``server.documents.images``); what was uploaded is never stored or served as it came."""
     require(actor, Action.MANAGE_ATELIER, atelier_id)
+    async with reading(engine) as session:
+        listed = await session.scalar(select(AtelierRow.listed).where(AtelierRow.id == atelier_id))
+    if listed is False:
+        raise Problem(
+            403,
+            "atelier_not_approved",
+            "L’image de l’atelier pourra être ajoutée une fois l’atelier approuvé par la Ville "
+            "ou constitué.",
+            "The atelier's image can be added once the city approves the atelier or it is "
+            "constituted.",
+        )
     if len(data) > MAX_IMAGE_BYTES:
         raise Problem(
             413,
@@ -731,6 +768,36 @@ async def set_image(
             image.media_type, image.data, image.updated_at = media_type, data, now()
         row.image = f"/api/ateliers/{atelier_id}/image"
     return media_type
+
+
+async def approve(engine: AsyncEngine, atelier_id: str, staff: str) -> AtelierRow:
+    """The city's staff approve an atelier residents started: it is listed from now on."""
+    async with transaction(engine) as session:
+        row = await get_atelier(session, atelier_id)
+        if row.listed and row.approved_by is not None:
+            return row
+        row.listed = True
+        row.approved_by = staff
+        row.updated_at = now()
+        await record(
+            session,
+            atelier_id,
+            "atelier_approved",
+            f"Atelier approuvé par la Ville ({staff})",
+            f"Atelier approved by the city ({staff})",
+        )
+    return row
+
+
+async def unlisted(engine: AsyncEngine) -> list[AtelierRow]:
+    """Ateliers waiting for the city's approval, oldest first."""
+    async with reading(engine) as session:
+        found = await session.scalars(
+            select(AtelierRow)
+            .where(AtelierRow.listed.is_(False))
+            .order_by(AtelierRow.created_at, AtelierRow.id)
+        )
+        return list(found.all())
 
 
 async def get_image(engine: AsyncEngine, atelier_id: str) -> AtelierImageRow | None:

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import TEST_SECRET, ServerProcess
+from tests.conftest import RUNNING, TEST_SECRET, ServerProcess
 from tests.ypy_client import connect
 
 pytestmark = pytest.mark.anyio
@@ -41,7 +41,10 @@ class Room:
 
     def __init__(self, http: httpx.Client) -> None:
         self.http = http
-        created = http.post("/api/ateliers", json=ATELIER)
+        staff = RUNNING[str(http.base_url).rstrip("/")].staff_token()
+        created = http.post(
+            "/api/ateliers", json=ATELIER, headers={"authorization": f"Bearer {staff}"}
+        )
         assert created.status_code == 201, created.text
         self.atelier = created.json()["atelier"]
         self.facilitator = created.json()["facilitator"]["token"]

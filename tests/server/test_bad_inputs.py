@@ -159,7 +159,12 @@ def test_nul_control_and_bidi_characters_are_refused_naming_the_field(
     )
     assert "title" in refused(broken)["detail_en"]
     several = room.http.post(
-        "/api/ateliers", json={**ATELIER, "subject": "Premier point.\n\tSecond point.\r\nFin."}
+        "/api/ateliers",
+        json={
+            **ATELIER,
+            "kind": "initiative_citoyenne",
+            "subject": "Premier point.\n\tSecond point.\r\nFin.",
+        },
     )
     assert several.status_code == 201, several.text
 

@@ -259,7 +259,8 @@ class TestSizes:
                 headers={"content-type": "application/json"},
             )
             assert streamed.status_code == 413
-            created = http.post("/api/ateliers", json=ATELIER)
+            staff = {"authorization": f"Bearer {limited.staff_token()}"}
+            created = http.post("/api/ateliers", json=ATELIER, headers=staff)
             assert created.status_code == 201, created.text
             # A route with its own limit keeps it: the atelier's image (2 MB).
             image = http.put(

@@ -45,6 +45,7 @@ async def open_poll(services: AppServices, voters: int) -> tuple[str, str, list[
             },
             AtelierCreate,
         ),
+        staff="Démocratie locale",
     )
     facilitator = Actor(first.id, atelier.id, "animateur", "Anim")
     seance = await seances.create_session(
