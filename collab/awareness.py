@@ -13,7 +13,7 @@ Wire format of an awareness update::
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 
 import msgspec
@@ -130,8 +130,19 @@ class RoomAwareness:
     def state(self, client_id: int) -> bytes | None:
         return self._states.get(client_id)
 
-    def apply(self, data: bytes, owner: Hashable | None, now: float) -> AwarenessChange:
+    def apply(
+        self,
+        data: bytes,
+        owner: Hashable | None,
+        now: float,
+        vet: Callable[[bytes], bytes] | None = None,
+    ) -> AwarenessChange:
         """Apply an update from ``owner``; raises :class:`ProtocolError` if it does not decode.
+
+        ``vet``, when given, sees each state the update brings (raw JSON, never ``null``) and
+        returns the state to keep and forward: the server uses it to write the connection's
+        own name and role into what it publishes. A state it leaves as it was is forwarded
+        byte for byte.
 
         A state is accepted when its clock is newer than the known one, or when it is a null
         state at the same clock for a client still present (y-protocols' rule). A clock-0 first
@@ -148,7 +159,9 @@ class RoomAwareness:
             self._check_ids_of(owner, entries, self._max_ids_per_owner)
         change = AwarenessChange(update=None)
         accepted: list[AwarenessEntry] = []
-        for entry in entries:
+        rewritten = False
+        for received in entries:
+            entry = received
             cid = entry.client_id
             known = self._clocks.get(cid)
             present = cid in self._states
@@ -159,6 +172,11 @@ class RoomAwareness:
             if not (present or is_null) and self._full():
                 change.refused += 1
                 continue
+            if vet is not None and not is_null:
+                state = vet(entry.state)
+                if state != entry.state:
+                    entry = AwarenessEntry(cid, entry.clock, state)
+                    rewritten = True
             accepted.append(entry)
             self._clocks[cid] = entry.clock
             self._last_seen[cid] = now
@@ -173,7 +191,8 @@ class RoomAwareness:
                     self._owner[cid] = owner
                 (change.updated if present else change.added).append(cid)
         if accepted:
-            change.update = data if len(accepted) == len(entries) else _encode(accepted)
+            whole = len(accepted) == len(entries) and not rewritten
+            change.update = data if whole else _encode(accepted)
         return change
 
     def _full(self) -> bool:

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
+from collections.abc import Callable
 from typing import Protocol
 
 __all__ = ["CloseCode", "Peer", "Transport"]
@@ -76,6 +77,7 @@ class Peer:
         "_writer",
         "closed",
         "closing",
+        "presence",
         "read_only",
         "subject",
         "transport",
@@ -89,10 +91,14 @@ class Peer:
         subject: str = "",
         max_queued_frames: int = 10_000,
         max_queued_bytes: int = 4 * 1024 * 1024,
+        presence: Callable[[bytes], bytes] | None = None,
     ) -> None:
         self.transport = transport
         self.read_only = read_only
         self.subject = subject
+        #: Vets each presence state this connection publishes (raw JSON in, raw JSON out): the
+        #: server passes one that writes the connection's own name and role into the state.
+        self.presence = presence
         self._max_queued = max_queued_frames
         self._max_queued_bytes = max_queued_bytes
         self._outbox: deque[bytes] = deque()

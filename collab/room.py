@@ -277,7 +277,7 @@ class Room:
             if not peer.read_only:
                 self._apply_from_peer(message.update)
         elif isinstance(message, AwarenessMessage):
-            change = self.awareness.apply(message.update, peer, self._clock())
+            change = self.awareness.apply(message.update, peer, self._clock(), peer.presence)
             if change.update is not None:
                 self._broadcast_awareness(change.update, publish=True)
             if change.refused:

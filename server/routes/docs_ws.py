@@ -16,6 +16,11 @@ held back without a break for ``ATELIER_WS_FLOOD_SECONDS`` is closed, with 1008.
 
 One connection is one document: the path names it, and no message of the protocol names
 another, so "rooms per connection" is 1 by construction and needs no limit of its own.
+
+Presence says who is there: a participant's connection publishes its states with its own name
+and role written into their ``user`` (the field the web client and y-prosemirror's cursors
+read), whatever the client put there — an observer cannot show as « Maire (élu·e) ». The rest of
+the state passes as it came, and a state without ``user`` claims no one and is left alone.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import msgspec
 from litestar import WebSocket, websocket
 
 from collab import CloseCode, LimitExceeded, Peer, ProtocolError, Room, RoomLoadError
@@ -95,9 +101,33 @@ async def _refuse(socket: WebSocket, code: int, reason: str) -> None:
         await socket.close(code, reason)
 
 
-async def _access(services: AppServices, token: str | None, doc_id: str) -> tuple[bool, str, int]:
-    """``(read_only, subject, expiry)`` for this token on this document (the expiry in Unix
-    seconds), or :class:`DocAccessRefused`.
+Presence = Callable[[bytes], bytes]
+
+
+def presence_of(name: str, role: str) -> Presence:
+    """What a participant's connection does to each presence state it publishes: its ``user``
+    gets the participant's own ``name`` and ``role`` (see the module docstring)."""
+
+    def vet(state: bytes) -> bytes:
+        value = msgspec.json.decode(state)  # decodes: the room checked it already
+        if not isinstance(value, dict) or "user" not in value:
+            return state
+        claimed = value["user"]
+        user = {**(claimed if isinstance(claimed, dict) else {}), "name": name, "role": role}
+        if user == claimed:
+            return state
+        value["user"] = user
+        return msgspec.json.encode(value)
+
+    return vet
+
+
+async def _access(
+    services: AppServices, token: str | None, doc_id: str
+) -> tuple[bool, str, int, Presence | None]:
+    """``(read_only, subject, expiry, presence)`` for this token on this document (the expiry
+    in Unix seconds; ``presence`` vets a participant's presence states, an operator's document
+    grant publishes as it likes), or :class:`DocAccessRefused`.
 
     A document grant names its document and access; a participant token gets what the
     permission table gives its role, on the documents of its own atelier only.
@@ -110,13 +140,14 @@ async def _access(services: AppServices, token: str | None, doc_id: str) -> tupl
     if isinstance(grant, DocGrant):
         if grant.doc != doc_id:
             raise DocAccessRefused(CloseCode.FORBIDDEN, "this grant is for another document")
-        return grant.read_only, grant.sub, grant.exp
+        return grant.read_only, grant.sub, grant.exp, None
     try:
         actor = await actor_from_token(services.engine, key, token)
     except Refused as exc:
         raise DocAccessRefused(CloseCode.UNAUTHORIZED, exc.en.rstrip(".").lower()) from exc
     read_only = await doc_access_for(services.engine, actor, doc_id)
-    return read_only, actor.participant_id, grant.exp
+    presence = presence_of(actor.display_name, actor.role)
+    return read_only, actor.participant_id, grant.exp, presence
 
 
 @websocket("/ws/docs/{doc_id:str}", name="doc-socket")
@@ -141,7 +172,7 @@ async def _serve(socket: WebSocket, services: AppServices, doc_id: str) -> None:
         dict(socket.query_params), dict(socket.cookies), socket.headers.get("authorization")
     )
     try:
-        read_only, subject, expiry = await _access(services, token, doc_id)
+        read_only, subject, expiry, presence = await _access(services, token, doc_id)
     except DocAccessRefused as exc:
         await _refuse(socket, exc.close_code, exc.reason)
         return
@@ -152,6 +183,7 @@ async def _serve(socket: WebSocket, services: AppServices, doc_id: str) -> None:
         subject=subject,
         max_queued_frames=settings.max_queued_frames,
         max_queued_bytes=settings.max_queued_bytes,
+        presence=presence,
     )
     # A token is checked when the socket opens; the socket ends when the token does, as the
     # next HTTP request made with it would be refused.

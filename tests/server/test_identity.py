@@ -12,7 +12,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import websockets
+from pycrdt import write_var_uint
 
+from collab.awareness import decode_awareness_update
+from collab.protocol import AwarenessMessage, awareness_message, decode_message
 from server.auth import mint_participant_token
 from tests.conftest import TEST_SECRET, ServerProcess
 from tests.server.test_ateliers_api import Room
@@ -152,3 +155,45 @@ def test_a_seance_socket_ends_with_4401_when_its_token_expires(
             return ws.close_code, ws.close_reason
 
     assert asyncio.run(follow()) == (4401, "token expired")
+
+
+# --- presence names the connection's own participant and role ---------------------------------
+
+
+def _presence(client_id: int, clock: int, state: dict[str, object]) -> bytes:
+    raw = json.dumps(state).encode()
+    update = write_var_uint(1) + write_var_uint(client_id) + write_var_uint(clock)
+    return awareness_message(update + write_var_uint(len(raw)) + raw)
+
+
+def test_presence_shows_the_connection_s_own_name_and_role_whatever_it_claims(
+    room: Room, shared_server: ServerProcess
+) -> None:
+    proposal = room.http.post(
+        f"/api/ateliers/{room.atelier['id']}/proposals",
+        json={"title": "Jardin partagé", "session_id": room.session["id"]},
+        headers=room.auth(room.facilitator),
+    ).json()
+    observer = room.token_of("Olivier", "observateur")
+    base = f"{shared_server.ws_base}/{proposal['doc_id']}?token="
+
+    async def seen_by_the_facilitator() -> dict[str, object]:
+        async with (
+            websockets.connect(base + room.facilitator) as facilitator,
+            websockets.connect(base + observer) as liar,
+        ):
+            # What the web client sends, with a claim of its own (an observer as the mayor).
+            claim = {"user": {"name": "Maire", "role": "elu", "color": "#b00"}, "section": "s1"}
+            await liar.send(_presence(4242, 1, claim))
+            async with asyncio.timeout(10):
+                while True:
+                    message = decode_message(bytes(await facilitator.recv()))
+                    if not isinstance(message, AwarenessMessage):
+                        continue
+                    for entry in decode_awareness_update(message.update):
+                        if entry.client_id == 4242:
+                            return dict(json.loads(entry.state))
+
+    state = asyncio.run(seen_by_the_facilitator())
+    assert state["user"] == {"name": "Olivier", "role": "observateur", "color": "#b00"}
+    assert state["section"] == "s1"  # the rest of the state passes as it came
