@@ -174,8 +174,9 @@ def screenshot(page: Any, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
-def check_axe(page: Any, name: str) -> None:
-    """axe-core on the page as it is: no serious or critical violation (WCAG 2.1 A and AA)."""
+def check_axe(page: Any, name: str, every_impact: bool = False) -> None:
+    """axe-core on the page as it is: no serious or critical violation (WCAG 2.1 A and AA);
+    with ``every_impact``, no violation at all (minor and moderate too)."""
     if not AXE_JS.is_file():
         pytest.fail(f"{AXE_JS} missing: make node (npm ci in web/)", pytrace=False)
     if not page.evaluate("() => typeof window.axe === 'object'"):
@@ -187,7 +188,9 @@ def check_axe(page: Any, name: str) -> None:
             resultTypes: ['violations'],
         })"""
     )
-    bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    bad = [
+        v for v in result["violations"] if every_impact or v["impact"] in ("serious", "critical")
+    ]
     described = [
         f"{v['id']} ({v['impact']}): {v['help']} — "
         + "; ".join(" ".join(n["target"]) for n in v["nodes"][:5])

@@ -194,12 +194,15 @@ def test_hidden_results_show_at_the_close_and_a_tie_gets_a_run_off(
     lead.goto(f"{demo.http}/animation/{demo.session_id}")
     card = lead.locator("article.poll", has_text=title)
     card.get_by_role("button", name="Clore le vote").click()
+    card.get_by_role("button", name="Oui, clore définitivement").click()
     card.get_by_role("button", name="Révéler les résultats").click()
     poll.get_by_text("Égalité en tête : Agora, Forum.").wait_for()
     card.get_by_role("button", name="Second tour entre les ex æquo").click()
     # The run-off opens at once, between the tied options, on the phones too.
     runoff = lead.locator("article.poll", has_text="second tour")
     runoff.get_by_role("button", name="Clore le vote").wait_for()
+    # One run-off per question: the button is gone from the first round.
+    assert card.get_by_role("button", name="Second tour entre les ex æquo").count() == 0
     voters[0].goto(f"{demo.http}/atelier/{demo.atelier_id}")
     voters[0].get_by_role("link", name=re.compile(f"Voter : {title}")).wait_for()
     screenshot(lead, "70-console-runoff")

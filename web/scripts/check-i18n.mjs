@@ -56,6 +56,7 @@ const dynamic = {
   "proposal_status.": ["brouillon", "figee", "transmise", "en_instruction", "adoptee", "ajournee", "rejetee"],
   "council.group.": ["transmise", "en_instruction", "adoptee", "ajournee", "rejetee"],
   "instance.": ["cq", "cc", "cre", "cdj", "cd", "atp"],
+  "polls.grades_": ["5", "6", "7"],
 };
 for (const unit of ["votes", "approvals", "dots", "points", "beats"]) {
   used.add(`results.unit.${unit}.one`);

@@ -6,7 +6,7 @@ import { keymap } from "prosemirror-keymap";
 import { Schema } from "prosemirror-model";
 import { EditorState } from "prosemirror-state";
 import { EditorView } from "prosemirror-view";
-import { redo, undo, yCursorPlugin, ySyncPlugin, yUndoPlugin } from "y-prosemirror";
+import { redo, undo, yCursorPlugin, ySyncPlugin, ySyncPluginKey, yUndoPlugin } from "y-prosemirror";
 import type { Awareness } from "y-protocols/awareness";
 import type * as Y from "yjs";
 import { roleLabel } from "./roles";
@@ -42,6 +42,16 @@ function cursorBuilder(user: AwarenessUser): HTMLElement {
   // Word joiners keep the caret from breaking a line, as y-prosemirror's own builder does.
   cursor.append("\u2060", label, "\u2060");
   return cursor;
+}
+
+/** Destroy a section's view for good. y-prosemirror batches awareness updates (a cursor moved)
+ * and dispatches them on the next tick unless the binding `isDestroyed`, a flag its own
+ * `destroy` never sets: a peer's cursor arriving as the screen is left would then dispatch
+ * into the destroyed view (« Cannot read properties of null (reading 'matchesNode') »). */
+export function destroyView(view: EditorView): void {
+  const sync = ySyncPluginKey.getState(view.state) as { binding?: { isDestroyed?: boolean } } | undefined;
+  if (sync?.binding) sync.binding.isDestroyed = true;
+  view.destroy();
 }
 
 export function sectionEditor(

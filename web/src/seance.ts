@@ -27,6 +27,11 @@ export function initialState(seance: Seance): SeanceState {
   };
 }
 
+/** For a screen that follows the séance's events without having loaded it (the editor). */
+export function emptyState(): SeanceState {
+  return { currentStep: null, steps: [], attendance: {}, presence: {}, polls: new Map(), talliedSeq: new Map() };
+}
+
 export function loadSeance(identity: Identity, sessionId: string): Promise<Seance> {
   return api<Seance>("GET", `/api/sessions/${encodeURIComponent(sessionId)}`, undefined, identity.token);
 }

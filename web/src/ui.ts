@@ -42,8 +42,10 @@ export function loading(): HTMLElement {
   return h("p", { class: "loading", role: "status" }, t("common.loading"));
 }
 
+/** A code as it is read aloud: groups of four joined by dashes (`ACDE-F347`, an invitation
+ * `ACDE-F347-KMNP`); typed back, the dashes and the case do not matter (domain/joining.py). */
 export function formatCode(code: string): string {
-  return code.length === 8 ? `${code.slice(0, 4)}-${code.slice(4)}` : code;
+  return (code.match(/.{1,4}/g) ?? [code]).join("-");
 }
 
 /** A two-step action: ``start`` shows the question with ``confirm`` and ``cancel`` (focused on

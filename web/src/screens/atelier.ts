@@ -12,6 +12,7 @@ import { errorRegion, loading, pageTitle } from "../ui";
 import { countsByRole, liveBadge, roleBadge } from "./common";
 import { ordered } from "../polls";
 import { pollAnnouncer, resultsView } from "../results";
+import { voteCall, votesIn } from "../announce";
 
 export const atelier: Screen = (main, { atelierId }) => {
   adoptTokenFromHash();
@@ -113,9 +114,12 @@ function draw(
     drawCounts();
     peopleBox.replaceChildren(peopleByRole(participants));
     const pollsBox = h("div", { "data-testid": "polls" });
+    const calls = voteCall(identity);
+    main.append(calls.el);
     const announcer = pollAnnouncer(() => state.polls.values());
     stopAnnouncing = announcer.stop;
     const drawPolls = () => {
+      calls.update(state.polls.values());
       const shown = ordered(state.polls.values()).filter((p) => p.status !== "draft");
       for (const p of shown) remember(p.id, atelierRow.id);
       pollsBox.replaceChildren(
@@ -126,7 +130,11 @@ function draw(
                 { class: "poll", "aria-labelledby": `poll-${poll.id}` },
                 h("h3", { id: `poll-${poll.id}` }, poll.title),
                 h("p", { class: "muted" }, `${t(`method.${poll.method}`)} · ${t(`poll_status.${poll.status}`)}`),
-                poll.status === "open" ? h("p", {}, h("a", { href: `/vote/${encodeURIComponent(poll.id)}`, class: "button primary-link" }, t("polls.vote_now", { title: poll.title }))) : resultsView(poll),
+                poll.status !== "open"
+                  ? resultsView(poll)
+                  : votesIn(poll, identity.role)
+                    ? h("p", {}, h("a", { href: `/vote/${encodeURIComponent(poll.id)}`, class: "button primary-link" }, t("polls.vote_now", { title: poll.title })))
+                    : [h("p", { class: "muted" }, t("polls.role_does_not_vote", { role: roleLabel(identity.role) })), resultsView(poll)],
               ),
             )
           : [h("p", { class: "muted" }, t("polls.none_open"))]),

@@ -2,7 +2,7 @@
 // native one (radio, checkbox, button) so that the keyboard and screen readers work as they
 // always do. The live channel says when the poll closes and when one's ballot is counted.
 import { api, errorText } from "../api";
-import { append, h, newId } from "../dom";
+import { append, clear, h, newId } from "../dom";
 import { formatNumber, t, tn } from "../i18n";
 import { identityForPlace, remember } from "../identity";
 import type { LiveChannel } from "../live";
@@ -13,6 +13,7 @@ import { follow, initialState, loadSeance } from "../seance";
 import { resultsView } from "../results";
 import { errorRegion, loading, pageTitle } from "../ui";
 import { liveBadge } from "./common";
+import { voteCall, votesIn } from "../announce";
 
 type Ballot = Record<string, unknown>;
 
@@ -60,11 +61,17 @@ export const ballot: Screen = (main, { pollId }) => {
         }
         drawCounted();
       };
-      const eligible = poll.voter_roles.includes(identity.role) || (poll.voter_roles.length === 0 && canVote(identity.role));
-      main.append(pageTitle(poll.title, t(`method.${poll.method}`)), badge.el);
+      const eligible = votesIn(poll, identity.role) || (poll.voter_roles.length === 0 && canVote(identity.role));
+      // Another vote opening while this ballot is on screen is announced here too.
+      const calls = voteCall(identity, poll.id);
+      main.append(pageTitle(poll.title, t(`method.${poll.method}`)), calls.el, badge.el);
+      const drawNotEligible = () => {
+        const current = state.polls.get(poll.id) ?? poll;
+        clear(closedBox, current.status === "open" ? null : h("p", { class: "notice" }, t(current.status === "draft" ? "ballot.not_open" : "ballot.closed")), resultsView(current));
+      };
       if (!eligible) {
         main.append(h("p", { class: "notice" }, t("ballot.not_eligible")), closedBox);
-        closedBox.append(resultsView(poll));
+        drawNotEligible();
       } else {
         append(main, [h("p", { class: "hint" }, t(`method_help.${poll.method}`, paramsText(poll))), poll.secret ? h("p", { class: "hint" }, t("ballot.secret")) : null, formBox, counted, closedBox]);
       }
@@ -75,8 +82,9 @@ export const ballot: Screen = (main, { pollId }) => {
         poll.session_id,
         state,
         (what) => {
+          if (what === "polls" || what === "snapshot") calls.update(state.polls.values());
           if (!eligible) {
-            if (what === "polls" || what === "tally" || what === "snapshot") closedBox.replaceChildren(resultsView(state.polls.get(poll.id) ?? poll));
+            if (what === "polls" || what === "tally" || what === "snapshot") drawNotEligible();
             return;
           }
           if (what === "polls" || what === "snapshot") draw();

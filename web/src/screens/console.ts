@@ -42,6 +42,9 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
           const row = await api<Seance>("POST", `/api/sessions/${encodeURIComponent(sessionId)}/step`, body, identity.token);
           state.currentStep = row.details.current_step ?? null;
           drawSteps();
+          // The pressed button may be gone (« Commencer », a step's own): focus goes on to what
+          // comes next rather than to the top of the page.
+          if (!main.contains(document.activeElement)) (nextActions.querySelector<HTMLElement>("button") ?? nextText).focus();
         } catch (e) {
           error.show(errorText(e));
         }
@@ -59,9 +62,13 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
             ),
           ),
         );
-        startButton.hidden = current !== null;
+        // The current step in sight when the list scrolls inside its tile (laptop), without
+        // moving the page (a phone's list does not scroll: nothing to do there).
+        const li = steps.querySelector<HTMLElement>("li.current");
+        if (li && steps.scrollHeight > steps.clientHeight) steps.scrollTop = li.offsetTop - steps.offsetTop - 8;
         prevButton.disabled = current === null || current === 0;
         nextButton.disabled = current === null || current >= state.steps.length - 1;
+        drawNext();
       };
       const drawCounts = () => {
         attendance.replaceChildren(countsByRole(state.attendance, "seance.nobody_checked_in"));
@@ -70,6 +77,7 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
       const startButton = h("button", { type: "button", class: "primary", onclick: () => void move({ move: "start" }) }, t("console.start"));
       const prevButton = h("button", { type: "button", onclick: () => void move({ move: "previous" }) }, t("console.previous"));
       const nextButton = h("button", { type: "button", class: "primary", onclick: () => void move({ move: "next" }) }, t("console.next"));
+      document.body.classList.add("console");
 
       // Invitations for the roles that need one.
       const inviteRole = h("select", { id: "invite-role" }, ["elu", "agent", "animateur", "conseil"].map((r) => h("option", { value: r }, roleLabel(r))));
@@ -91,7 +99,7 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
           inviteOut.replaceChildren(
             t("console.invite_code", { role: roleLabel(invitation.role) }),
             " ",
-            h("strong", { class: "code" }, invitation.code),
+            h("strong", { class: "code" }, formatCode(invitation.code)),
             h("br", {}),
             t("console.invite_link"),
             " ",
@@ -102,29 +110,58 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
         }
       });
 
-      const polls = h("div", {});
+      const pollView = pollConsole(identity, sessionId, state);
+      stopPolls = pollView.stop;
+      // The next action: one sentence and, when it is a move, its button.
+      const nextText = h("p", { class: "next-text", tabindex: "-1" });
+      const nextActions = h("p", { class: "actions" });
+      const drawNext = () => {
+        const current = state.currentStep;
+        const open = [...state.polls.values()].filter((p) => p.status === "open");
+        const last = current !== null && current >= state.steps.length - 1;
+        nextActions.replaceChildren();
+        if (current === null) {
+          nextText.textContent = t("console.next_start");
+          nextActions.append(startButton);
+        } else if (open.length) {
+          nextText.textContent = t("console.next_close", { title: open[0].title });
+        } else if (!last) {
+          nextText.textContent = t("console.next_step", { n: current + 2, title: state.steps[current + 1] ?? "" });
+          nextActions.append(h("button", { type: "button", class: "primary", onclick: () => void move({ move: "next" }) }, t("console.go_step", { n: current + 2 })));
+        } else {
+          nextText.textContent = t("console.next_freeze");
+          nextActions.append(h("button", { type: "button", onclick: () => document.getElementById("freeze-title")?.closest("section")?.querySelector<HTMLElement>("button")?.focus() }, t("console.go_freeze")));
+        }
+      };
+      const tile = (id: string, area: string, title: string, ...content: (HTMLElement | null)[]) =>
+        h("section", { class: `card tile tile-${area}`, "aria-labelledby": id, "data-testid": `tile-${area}` }, h("h2", { id }, title), ...content.filter((x): x is HTMLElement => !!x));
       main.append(
-        pageTitle(t("console.title"), t("seance.title", { n: seance.number })),
-        badge.el,
+        h("div", { class: "console-head" }, pageTitle(t("console.title"), t("seance.title", { n: seance.number })), badge.el),
         h(
-          "section",
-          { class: "card", "aria-labelledby": "steps-title" },
-          h("h2", { id: "steps-title" }, t("seance.steps")),
-          announce,
-          h("p", { class: "actions" }, startButton, prevButton, nextButton),
-          error.el,
-          steps,
+          "div",
+          { class: "dashboard" },
+          tile("next-title", "next", t("console.next_action"), nextText, nextActions),
+          tile(
+            "steps-title",
+            "step",
+            t("console.step_now"),
+            announce,
+            // The step timer's place (issue 19, #3), empty until the séance has one.
+            h("div", { class: "timer-slot", "data-slot": "timer", hidden: true }),
+            h("p", { class: "actions" }, prevButton, nextButton),
+            error.el,
+            h("h3", { class: "steps-heading" }, t("seance.steps")),
+            steps,
+          ),
+          tile("vote-title", "vote", t("console.running_vote"), pollView.running),
+          tile(
+            "attendance-title",
+            "here",
+            t("seance.here"),
+            h("div", { class: "here-columns" }, h("div", {}, h("h3", {}, t("seance.checked_in")), attendance), h("div", {}, h("h3", {}, t("seance.connected")), presence)),
+          ),
         ),
-        h(
-          "section",
-          { class: "card", "aria-labelledby": "attendance-title" },
-          h("h2", { id: "attendance-title" }, t("seance.here")),
-          h("h3", {}, t("seance.checked_in")),
-          attendance,
-          h("h3", {}, t("seance.connected")),
-          presence,
-        ),
-        polls,
+        pollView.section,
         freezeSection(identity, sessionId),
         h(
           "section",
@@ -154,8 +191,7 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
       );
       drawSteps();
       drawCounts();
-      const pollView = pollConsole(polls, identity, sessionId, state);
-      stopPolls = pollView.stop;
+      drawNext();
       channel = follow(
         identity,
         sessionId,
@@ -164,6 +200,7 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
           if (what === "snapshot" || what === "step") drawSteps();
           if (what === "snapshot" || what === "attendance" || what === "presence") drawCounts();
           pollView.onEvent(what, event);
+          if (what === "snapshot" || what === "step" || what === "polls") drawNext();
         },
         badge.set,
       );
@@ -177,6 +214,7 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
     });
   return () => {
     alive = false;
+    document.body.classList.remove("console");
     channel?.close();
     stopPolls?.();
   };

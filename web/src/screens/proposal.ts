@@ -12,8 +12,11 @@ import { identityForPlace, type Identity } from "../identity";
 import { roleColour, roleLabel } from "../roles";
 import type { Screen } from "../router";
 import { errorRegion, loading, pageTitle } from "../ui";
-import { sectionEditor, type AwarenessUser } from "../editor";
+import { destroyView, sectionEditor, type AwarenessUser } from "../editor";
 import { roleBadge } from "./common";
+import { voteCall } from "../announce";
+import type { LiveChannel } from "../live";
+import { emptyState, follow } from "../seance";
 import { versionsSection } from "./versions";
 
 interface DocAccess {
@@ -205,11 +208,29 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
   awareness.on("change", drawPeople);
   drawPeople();
 
+  // --- a vote opens during the séance: said here too, with the way to the ballot ------------
+  const calls = voteCall(identity);
+  const sessionId = proposalRow.session_id ?? identity.sessionId;
+  let channel: LiveChannel | null = null;
+  if (sessionId) {
+    const seanceState = emptyState();
+    channel = follow(
+      identity,
+      sessionId,
+      seanceState,
+      (what) => {
+        if (what === "snapshot" || what === "polls") calls.update(seanceState.polls.values());
+      },
+      () => undefined, // the banner above tells the document's connection, which is what matters here
+    );
+  }
+
   // --- the sections -------------------------------------------------------------------------
   const views: EditorView[] = [];
   append(main, [
     pageTitle(proposalRow.title, t(`kind.${proposalRow.kind}`)),
     h("p", { class: "me" }, t("atelier.you_are", { name: me.name }), " ", roleBadge(identity.role)),
+    calls.el,
     banner,
     access.read_only ? h("p", { class: "notice" }, t("proposal.read_only")) : null,
     lockedNotice,
@@ -241,10 +262,11 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
   main.append(versionsSection(identity, proposalRow.id), h("p", {}, h("a", { href: `/atelier/${encodeURIComponent(identity.atelierId)}` }, t("proposal.back"))));
 
   return () => {
+    channel?.close();
     window.removeEventListener("offline", goOffline);
     window.removeEventListener("online", goOnline);
     awareness.off("change", drawPeople);
-    for (const view of views) view.destroy();
+    for (const view of views) destroyView(view);
     provider.destroy();
     void persistence.destroy();
     ydoc.destroy();

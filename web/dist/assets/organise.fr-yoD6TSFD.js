@@ -1,0 +1,1 @@
+const a={};export{a as default};
