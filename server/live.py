@@ -46,12 +46,20 @@ class Snapshot(msgspec.Struct, tag="snapshot"):
     attendance_by_role: dict[str, int]
     present_by_role: dict[str, int]
     polls: list[dict[str, Any]] = msgspec.field(default_factory=list)  # as GET /api/polls/{id}
+    timer: dict[str, Any] | None = None  # the step timer, as ``timer_changed`` gives it
 
 
 class StepChanged(msgspec.Struct, tag="step_changed"):
     session_id: str
     current_step: int | None
     title: str | None
+
+
+class TimerChanged(msgspec.Struct, tag="timer_changed"):
+    """The step timer moved (``timer`` is ``None`` once stopped); see ``domain.timer``."""
+
+    session_id: str
+    timer: dict[str, Any] | None
 
 
 class AttendanceChanged(msgspec.Struct, tag="attendance_changed"):
@@ -115,6 +123,7 @@ class _PresenceAnnouncement(msgspec.Struct, tag="presence_of_node"):
 Event = (
     Snapshot
     | StepChanged
+    | TimerChanged
     | AttendanceChanged
     | PresenceChanged
     | ParticipantJoined

@@ -207,6 +207,14 @@ class StepMove(msgspec.Struct, forbid_unknown_fields=True):
     index: Annotated[int, msgspec.Meta(ge=0, le=100)] | None = None
 
 
+class TimerAction(msgspec.Struct, forbid_unknown_fields=True):
+    """The step timer: ``start`` (``minutes``, by default the agenda's for the current step,
+    else 10), ``pause``, ``resume``, ``add`` (``minutes``, negative to take some off), ``stop``."""
+
+    action: Literal["start", "pause", "resume", "add", "stop"]
+    minutes: Annotated[int, msgspec.Meta(ge=-240, le=240)] | None = None
+
+
 class InvitationCreate(msgspec.Struct, forbid_unknown_fields=True):
     role: Literal["elu", "agent", "animateur", "conseil"]
     valid_hours: Annotated[int, msgspec.Meta(ge=1, le=24 * 90)] = 24 * 14
@@ -253,6 +261,12 @@ class ProxyBallotCast(msgspec.Struct, forbid_unknown_fields=True):
     origin: Literal["papier", "procuration"]
     role: RoleName | None = None  # for someone without an account; else the participant's
     on_behalf_of: Ref | None = None
+
+
+class HeadcountBody(msgspec.Struct, forbid_unknown_fields=True):
+    """People in the room, device or not, as the facilitator counted them; null clears it."""
+
+    headcount: Annotated[int, msgspec.Meta(ge=0, le=100_000)] | None
 
 
 class BallotReceipt(msgspec.Struct):

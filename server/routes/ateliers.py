@@ -26,7 +26,7 @@ from server.documents.jobs import invitation_document
 from server.documents.rendering import render
 from server.errors import Problem
 from server.guards import client_address
-from server.live import AttendanceChanged, ParticipantJoined, StepChanged
+from server.live import AttendanceChanged, ParticipantJoined, StepChanged, TimerChanged
 from server.printing import InvitationSheet, qr_png, qr_svg
 from server.routes.staff import optional_staff
 from server.schemas import (
@@ -42,6 +42,7 @@ from server.schemas import (
     ProposalRead,
     SessionCreate,
     StepMove,
+    TimerAction,
 )
 from server.services import ateliers as svc
 from server.state import AppServices
@@ -319,6 +320,19 @@ class AtelierController(Controller):
             session_id, StepChanged(session_id, current, title)
         )
         return session_read(request, row)
+
+    @post(
+        "/sessions/{session_id:str}/timer",
+        summary="Le minuteur de l’étape : lancer, mettre en pause, reprendre, ajouter, arrêter",
+        status_code=200,
+    )
+    async def timer(
+        self, request: Request[Any, Any, Any], actor: Actor, session_id: str, data: TimerAction
+    ) -> dict[str, Any]:
+        services = AppServices.of(request.app)
+        timer = await svc.run_timer(services.engine, actor, session_id, data.action, data.minutes)
+        await services.live.publish(session_id, TimerChanged(session_id, timer))
+        return {"timer": timer}
 
     @post("/sessions/{session_id:str}/check-in", summary="Je suis présent·e", status_code=200)
     async def check_in(

@@ -73,6 +73,7 @@ async def _follow(socket: WebSocket[Any, Any, Any], services: AppServices, sessi
             counts,
             services.live.presence(session_id),
             await poll_views(services, actor, session_id),
+            svc.timer_now(row.data.get("timer")),
         )
         await socket.send_text(_encoder.encode(snapshot).decode())
 

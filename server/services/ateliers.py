@@ -10,7 +10,7 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 import msgspec
 from sqlalchemy import func, select, update
@@ -43,6 +43,7 @@ from domain.sessions import (
     previous_step,
     start_session,
 )
+from domain.timer import StepTimer, add_minutes, pause_timer, resume_timer, start_timer
 from server.actors import Actor
 from server.db.mapping import (
     atelier_from_row,
@@ -678,6 +679,51 @@ async def move_step(
         row.data = {**row.data, "current_step": moved.current_step}
         row.updated_at = now()
     return row
+
+
+async def run_timer(
+    engine: AsyncEngine, actor: Actor, session_id: str, action: str, minutes: int | None
+) -> dict[str, Any] | None:
+    """The step timer: start (``minutes``, by default the agenda's for the current step),
+    pause, resume, add (``minutes``, may be negative) or stop. Returns its published form."""
+    async with transaction(engine) as session:
+        row = await get_seance(session, session_id, for_update=True)
+        require(actor, Action.MANAGE_SESSION, row.atelier_id)
+        stamp = now()
+        stored = row.data.get("timer")
+        current = StepTimer.from_data(stored) if stored else None
+        if action == "start":
+            step = row.data.get("current_step")
+            agenda = row.data.get("agenda") or []
+            planned = (
+                agenda[step].get("minutes")
+                if isinstance(step, int) and step < len(agenda) and isinstance(agenda[step], dict)
+                else None
+            )
+            timer: StepTimer | None = start_timer(step, minutes or planned or 10, stamp)
+        elif current is None:
+            raise Problem(
+                409,
+                "no_timer",
+                "Aucun minuteur n’est lancé pour cette étape.",
+                "No timer is running for this step.",
+            )
+        elif action == "pause":
+            timer = pause_timer(current, stamp)
+        elif action == "resume":
+            timer = resume_timer(current, stamp)
+        elif action == "add":
+            timer = add_minutes(current, minutes or 0)
+        else:
+            timer = None
+        row.data = {**row.data, "timer": timer.to_data(stamp) if timer else None}
+        row.updated_at = stamp
+    return row.data["timer"]  # type: ignore[no-any-return]
+
+
+def timer_now(data: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A stored timer as it stands now (its ``remaining`` recomputed), for a snapshot."""
+    return StepTimer.from_data(data).to_data(now()) if data else None
 
 
 # --- the charter and the image -------------------------------------------------------------
