@@ -2,17 +2,21 @@
 
 >>> poll = new_poll("Priorités", "dots", [("Jardin", None), ("Piste", None)],
 ...                 {"dots_per_voter": 3}, session_id="s1", atelier_id="a1")
->>> poll.status, [o.id for o in poll.options], sorted(poll.voter_roles)
+>>> poll.status, [o.id for o in poll.options], sorted(r.value for r in poll.voter_roles)
 (<PollStatus.DRAFT: 'draft'>, ['o1', 'o2'], ['agent', 'habitant'])
 
 The lifecycle is ``draft → open → closed → published``, run by the facilitator. Counting is
 :mod:`domain.voting`'s; this module decides everything around it:
 
 * who votes: the poll's ``voter_roles``, by default the roles the permission table lets vote;
-* who sees results: everyone while the poll runs, unless results are hidden until the close
-  (against herding); then the facilitators see them at the close, everyone once published;
-* results by role (the collèges) on a secret poll are withheld for a role with fewer than
-  :data:`MIN_GROUP_FOR_BREAKDOWN` ballots: one agent's "by role" result *is* their ballot;
+* who sees results: on a public poll, everyone while it runs, unless results are hidden until
+  the close (against herding); then the facilitators see them at the close, everyone once
+  published. A *secret* poll shows no result while it runs, only its turnout in total
+  (:func:`live_breakdown`): two results read a ballot apart are that ballot, and however the
+  live results were spaced, the final one read against the last of them would give the ballots
+  in between away;
+* results by role (the collèges) on a secret poll: :func:`roles_shown` (small-cell suppression
+  that subtraction cannot undo);
 * a tie for first is a tie: the facilitator can open a run-off between the tied options.
 """
 
@@ -35,12 +39,14 @@ __all__ = [
     "Poll",
     "PollStatus",
     "close_poll",
+    "live_breakdown",
     "may_vote",
     "new_poll",
     "open_poll",
     "publish_poll",
     "quorum_reached",
     "results_visible",
+    "roles_shown",
     "runoff",
 ]
 
@@ -219,16 +225,63 @@ def may_vote(poll: Poll, role: Role | str) -> None:
 
 
 def results_visible(poll: Poll, role: Role | str) -> bool:
-    """Whether someone of ``role`` may see the results now (drafts have none)."""
+    """Whether someone of ``role`` may see the results now (drafts have none; a secret poll
+    has none while it runs)."""
     match poll.status:
         case PollStatus.DRAFT:
             return False
         case PollStatus.PUBLISHED:
             return True
         case PollStatus.OPEN:
-            return not poll.hide_results
+            return not poll.hide_results and not poll.secret
         case PollStatus.CLOSED:
             return not poll.hide_results or can(parse_role(role), Action.RUN_POLL)
+
+
+def live_breakdown(poll: Poll) -> bool:
+    """Whether the turnout of a running poll is shown by role (else in total only).
+
+    Not on a secret poll: the role of each ballot would show as it comes in. Its total alone
+    says that someone voted, which the room sees anyway.
+    """
+    return not (poll.secret and poll.status is PollStatus.OPEN)
+
+
+def roles_shown(poll: Poll, turnout: Mapping[str, int]) -> frozenset[str]:
+    """The roles whose own result a poll shows, given its ballots by role.
+
+    A public poll shows every role that voted. A secret poll shows a role's result only when
+
+    1. the role counts at least :data:`MIN_GROUP_FOR_BREAKDOWN` ballots, and
+    2. the roles withheld count, together, none or at least that many.
+
+    The second rule is what makes the first hold: the total is always shown, so the withheld
+    roles' result *together* is the total minus the roles shown. When the roles under the
+    threshold hold 1 or 2 ballots between them, the smallest role shown is withheld too
+    (complementary suppression), and so on until the withheld ballots are enough or every role
+    is withheld. A role is then never shown alone below the threshold, and neither is any
+    difference of what is shown.
+
+    >>> p = new_poll("P", "plurality", [("A", None), ("B", None)], session_id="s", atelier_id="a")
+    >>> sorted(roles_shown(p, {"habitant": 9, "agent": 3}))
+    ['agent', 'habitant']
+    >>> sorted(roles_shown(p, {"habitant": 9, "agent": 1}))  # 9 - … = the agent's ballot
+    []
+    >>> sorted(roles_shown(p, {"habitant": 9, "elu": 4, "agent": 1}))  # elu withheld with them
+    ['habitant']
+    >>> sorted(roles_shown(p, {"habitant": 9, "elu": 2, "agent": 1}))  # 3 withheld together
+    ['habitant']
+    """
+    voted = {role: n for role, n in turnout.items() if n > 0}
+    if not poll.secret:
+        return frozenset(voted)
+    threshold = MIN_GROUP_FOR_BREAKDOWN
+    shown = sorted((n, role) for role, n in voted.items() if n >= threshold)
+    withheld = sum(n for n in voted.values() if n < threshold)
+    while shown and 0 < withheld < threshold:
+        n, _ = shown.pop(0)  # the smallest: it costs the least information
+        withheld += n
+    return frozenset(role for _, role in shown)
 
 
 def quorum_reached(poll: Poll, ballots: int) -> bool | None:

@@ -9,7 +9,9 @@ every method but IRV and Schulze, which recount when the tally is sent.
 
 Tally events go to the node's own followers only (every node computes them), at most one per
 :attr:`TallyBoard.interval` per poll, the latest state always last: a burst of ballots
-becomes a few frames, and the room still sees the final count at once.
+becomes a few frames, and the room still sees the final count at once. On a secret poll a
+tally carries the turnout in total and no result (``domain.polls.results_visible`` and
+``live_breakdown``): two consecutive tallies a ballot apart would otherwise be that ballot.
 """
 
 from __future__ import annotations
@@ -179,16 +181,17 @@ class TallyBoard:
             return
         assert watch.row is not None
         watch.last_emit = time.monotonic()
+        poll = svc.poll_of(watch.row)
         results: dict[str, Any] | None = None
         if svc.visible_to_all(watch.row):
-            results = svc.results_of(svc.poll_of(watch.row), watch.count, final=False)
+            results = svc.results_of(poll, watch.count, final=False)
         self._hub.deliver_local(
             watch.session_id,
             Tally(
                 watch.session_id,
                 watch.poll_id,
                 watch.seq,
-                svc.turnout_of(watch.count),
+                svc.turnout_of(poll, watch.count),
                 results,
             ),
         )

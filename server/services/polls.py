@@ -114,18 +114,20 @@ def counting_poll(row: PollRow) -> CountingPoll:
     return CountingPoll.create(row.method, [str(o["id"]) for o in row.options], row.params)
 
 
-def turnout_of(count: LiveCount) -> dict[str, Any]:
-    return {"total": count.ballots, "by_role": count.turnout()}
+def turnout_of(poll: rules.Poll, count: LiveCount) -> dict[str, Any]:
+    """Ballots in total and, unless the poll is secret and running, by role."""
+    by_role = count.turnout() if rules.live_breakdown(poll) else {}
+    return {"total": count.ballots, "by_role": by_role}
 
 
 def results_of(poll: rules.Poll, count: LiveCount, *, final: bool) -> dict[str, Any]:
-    """The results as shown: in total, and by role where that reveals nobody's ballot."""
+    """The results as shown: in total, and by role where neither a role's result nor a
+    difference of the results shown is fewer than 3 ballots (``rules.roles_shown``)."""
     turnout = count.turnout()
+    shown = rules.roles_shown(poll, turnout)
     by_role: dict[str, Any] = {}
     for role in sorted({r.value for r in poll.voter_roles} | set(turnout)):
-        n = turnout.get(role, 0)
-        withheld = poll.secret and n < rules.MIN_GROUP_FOR_BREAKDOWN
-        by_role[role] = None if withheld else msgspec.to_builtins(count.result_for(role))
+        by_role[role] = msgspec.to_builtins(count.result_for(role)) if role in shown else None
     return {
         "total": msgspec.to_builtins(count.result()),
         "by_role": by_role,
@@ -147,7 +149,7 @@ def poll_view(
     if final is not None:
         turnout = final["turnout"]
     elif count is not None:
-        turnout = turnout_of(count)
+        turnout = turnout_of(poll, count)
     else:
         turnout = {"total": 0, "by_role": {}}
     results: dict[str, Any] | None = None
@@ -348,7 +350,7 @@ async def _count_final(session: AsyncSession, row: PollRow) -> None:
     count = await _count_of(session, row)
     row.final = {
         "seq": row.seq,
-        "turnout": turnout_of(count),
+        "turnout": turnout_of(poll_of(row), count),
         "results": results_of(poll_of(row), count, final=True),
     }
     if row.secret:

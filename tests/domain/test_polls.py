@@ -9,12 +9,14 @@ from domain.polls import (
     Poll,
     PollStatus,
     close_poll,
+    live_breakdown,
     may_vote,
     new_poll,
     open_poll,
     publish_poll,
     quorum_reached,
     results_visible,
+    roles_shown,
     runoff,
 )
 from domain.roles import Role
@@ -70,7 +72,7 @@ def test_only_the_poll_s_roles_vote_and_only_while_it_is_open() -> None:
     ("hide", "status", "resident", "facilitator"),
     [
         (False, "draft", False, False),
-        (False, "open", True, True),
+        (False, "open", True, True),  # a public poll: the room watches the result form
         (False, "closed", True, True),
         (True, "open", False, False),  # hidden: nobody, not even the facilitator, is herded
         (True, "closed", False, True),  # the facilitator sees them at the close…
@@ -78,7 +80,7 @@ def test_only_the_poll_s_roles_vote_and_only_while_it_is_open() -> None:
     ],
 )
 def test_who_sees_results_when(hide: bool, status: str, resident: bool, facilitator: bool) -> None:
-    p = poll(hide_results=hide)
+    p = poll(hide_results=hide, secret=False)
     p = {
         "draft": lambda: p,
         "open": lambda: open_poll(p),
@@ -87,6 +89,43 @@ def test_who_sees_results_when(hide: bool, status: str, resident: bool, facilita
     }[status]()
     assert results_visible(p, Role.HABITANT) is resident
     assert results_visible(p, Role.ANIMATEUR) is facilitator
+
+
+def test_a_secret_poll_shows_no_result_and_no_role_until_the_close() -> None:
+    """Two results read a ballot apart are that ballot: nothing but the total turnout."""
+    p = open_poll(poll())
+    assert not results_visible(p, Role.HABITANT)
+    assert not results_visible(p, Role.ANIMATEUR)
+    assert not live_breakdown(p)
+    closed = close_poll(p)
+    assert results_visible(closed, Role.HABITANT)
+    assert live_breakdown(closed)
+    assert live_breakdown(open_poll(poll(secret=False)))
+
+
+@pytest.mark.parametrize(
+    ("turnout", "shown"),
+    [
+        ({"habitant": 9, "agent": 3}, {"habitant", "agent"}),
+        ({"habitant": 9, "agent": 1}, set()),  # total − habitant·es = the agent's ballot
+        ({"habitant": 9, "elu": 4, "agent": 1}, {"habitant"}),  # élu·es withheld with them
+        ({"habitant": 9, "elu": 2, "agent": 1}, {"habitant"}),  # 3 withheld together: enough
+        ({"habitant": 2}, set()),  # the total alone, as for any poll
+        ({"habitant": 5, "elu": 3, "agent": 0}, {"habitant", "elu"}),  # nobody to protect
+        ({"habitant": 3, "elu": 3, "agent": 2, "conseil": 1}, {"habitant", "elu"}),
+        ({"habitant": 3, "elu": 4, "agent": 1}, {"elu"}),  # the smallest goes first
+    ],
+)
+def test_no_result_by_role_nor_difference_of_them_is_under_three_ballots(
+    turnout: dict[str, int], shown: set[str]
+) -> None:
+    p = poll(voter_roles=["habitant", "elu", "agent", "conseil"])
+    assert roles_shown(p, turnout) == shown
+    # Every sum an observer can make: the total, the roles shown, the total minus those.
+    withheld = sum(n for role, n in turnout.items() if role not in shown)
+    assert not shown or withheld == 0 or withheld >= 3
+    assert all(turnout[role] >= 3 for role in shown)
+    assert roles_shown(poll(secret=False), turnout) == {r for r, n in turnout.items() if n}
 
 
 def test_bad_setups_are_refused_with_the_field_at_fault() -> None:

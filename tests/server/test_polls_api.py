@@ -5,6 +5,7 @@ hidden results, proxies, run-offs, and the database refusing a double vote howev
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import subprocess
 from typing import Any
@@ -88,8 +89,8 @@ def test_a_dot_vote_from_draft_to_published_with_a_changed_ballot(room: Room) ->
     assert vote(room, poll, bruno, {"dots": {"o2": 2}}).status_code == 200
     assert vote(room, poll, chloe, {"dots": {"o2": 1, "o3": 1}}).status_code == 200
     live = read(room, poll, bruno)
-    assert live["results"]["total"]["scores"]["o2"] == 4
-    assert live["turnout"] == {"total": 3, "by_role": {"habitant": 3}}
+    assert live["results"] is None  # secret: no result while it runs (finding 4)
+    assert live["turnout"] == {"total": 3, "by_role": {}}
     assert live["my_ballot"] == {"cast": True, "ballot": None}  # secret: not even to its voter
 
     # Ana changes her mind before the close, with the receipt her phone kept.
@@ -139,8 +140,8 @@ def test_results_by_role_withhold_groups_too_small_to_stay_secret(room: Room) ->
     agent = room.token_of("Agnès", "agent", invitation_code=room.invite("agent"))
     assert vote(room, poll, agent, {"approve": ["o2"]}).status_code == 200
     results = act(room, poll, "close").json()["results"]
-    assert results["by_role"]["habitant"]["scores"]["o1"] == 3
     assert results["by_role"]["agent"] is None  # one agent: their "result" would be their ballot
+    assert results["by_role"]["habitant"] is None  # and so would the total minus the residents'
     assert results["total"]["scores"] == {**{f"o{i}": 0 for i in range(1, 7)}, "o1": 3, "o2": 1}
 
 
@@ -416,3 +417,65 @@ def test_each_ballot_records_the_version_of_the_proposal_text_it_was_cast_on(
     recorded = asyncio.run(texts())
     assert all(set(t) == {proposal["id"]} for t in recorded)
     assert len({t[proposal["id"]] for t in recorded}) == 2  # before and after the amendment
+
+
+def test_results_by_role_cannot_be_recovered_by_subtracting_the_roles_shown(room: Room) -> None:
+    """Issue 23, finding 4: the agent's result was withheld, yet total − habitant·es − élu·es
+    was their ballot. Whatever is withheld must hold at least 3 ballots between its roles."""
+    poll = new_poll(room, method="approval", params={}, voter_roles=["habitant", "elu", "agent"])
+    act(room, poll, "open")
+    for name in ("Ana", "Bruno", "Chloé", "David"):
+        assert vote(room, poll, room.token_of(name), {"approve": ["o1"]}).status_code == 200
+    for name in ("Élodie", "Fabrice", "Gérard"):
+        elu = room.token_of(name, "elu", invitation_code=room.invite("elu"))
+        assert vote(room, poll, elu, {"approve": ["o1", "o3"]}).status_code == 200
+    agent = room.token_of("Agnès", "agent", invitation_code=room.invite("agent"))
+    assert vote(room, poll, agent, {"approve": ["o2"]}).status_code == 200
+    closed = act(room, poll, "close").json()
+    results, by_role = closed["results"], closed["turnout"]["by_role"]
+    assert by_role == {"agent": 1, "elu": 3, "habitant": 4}
+    # The attacker's sum: the total minus every role shown is the withheld roles' together.
+    rest = dict(results["total"]["scores"])
+    shown = [role for role, result in results["by_role"].items() if result is not None]
+    for role in shown:
+        assert by_role[role] >= 3
+        for option, score in results["by_role"][role]["scores"].items():
+            rest[option] -= score
+    withheld = sum(by_role.get(role, 0) for role in results["by_role"] if role not in shown)
+    assert withheld == 0 or withheld >= 3, (shown, rest)  # never one or two ballots
+    assert shown == ["habitant"]  # the élu·es are withheld with the agent: 4 ballots together
+
+
+def test_a_secret_poll_shows_neither_results_nor_roles_while_it_runs(room: Room) -> None:
+    """Issue 23, finding 4: two readings of the results a ballot apart are that ballot; the
+    turnout by role named its collège. Until the close, everyone sees only how many voted."""
+    poll = new_poll(room, method="plurality", params={})
+    act(room, poll, "open")
+    ana, bruno = room.token_of("Ana"), room.token_of("Bruno")
+    agent = room.token_of("Agnès", "agent", invitation_code=room.invite("agent"))
+    seen = []
+    for token, choice in ((ana, "o1"), (bruno, "o1"), (agent, "o2")):
+        assert vote(room, poll, token, {"choice": choice}).status_code == 200
+        for reader in (ana, room.facilitator):
+            seen.append(read(room, poll, reader))
+    for before, after in itertools.pairwise(seen):
+        assert before["results"] is None
+        assert after["results"] is None
+        assert after["turnout"]["by_role"] == {}
+    assert seen[-1]["turnout"]["total"] == 3
+    closed = act(room, poll, "close").json()
+    assert closed["results"]["total"]["scores"]["o1"] == 2
+    assert closed["turnout"]["by_role"] == {"agent": 1, "habitant": 2}
+
+
+def test_a_public_poll_still_shows_its_results_and_roles_live(room: Room) -> None:
+    poll = new_poll(room, method="plurality", params={}, secret=False)
+    act(room, poll, "open")
+    ana = room.token_of("Ana")
+    agent = room.token_of("Agnès", "agent", invitation_code=room.invite("agent"))
+    vote(room, poll, ana, {"choice": "o1"})
+    vote(room, poll, agent, {"choice": "o2"})
+    live = read(room, poll, ana)
+    assert live["turnout"]["by_role"] == {"agent": 1, "habitant": 1}
+    assert live["results"]["by_role"]["agent"]["scores"]["o2"] == 1  # public is public
+

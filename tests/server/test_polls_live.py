@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from typing import Any
 
 import httpx
@@ -34,7 +35,7 @@ async def test_two_observers_watch_a_dot_vote_form_then_close(server: ServerProc
     with httpx.Client(base_url=server.http, timeout=20) as http:
         room = Room(http)
         voters = [room.token_of(f"Voix {i}") for i in range(12)]
-        poll = new_poll(room)
+        poll = new_poll(room, secret=False)  # public: the room watches the result form
         projector_url = follow_url(server, room.session["id"], room.facilitator)
         async with (
             websockets.connect(projector_url) as ws1,
@@ -90,13 +91,54 @@ async def test_hidden_results_stay_out_of_the_live_events_until_published(
             assert published["total"]["winner"] == "o5"
 
 
+async def test_on_a_secret_poll_consecutive_tallies_tell_nothing_of_one_ballot(
+    server: ServerProcess,
+) -> None:
+    """Issue 23, finding 4: an observer comparing two consecutive tally events read the
+    ballot in between, and its role. On a secret poll a tally says how many voted, no more;
+    each phone still sees its own ballot counted (the tally's seq reaches its receipt's)."""
+    with httpx.Client(base_url=server.http, timeout=20) as http:
+        room = Room(http)
+        residents = [room.token_of(name) for name in ("Ana", "Bruno", "Chloé")]
+        agent = room.token_of("Agnès", "agent", invitation_code=room.invite("agent"))
+        poll = new_poll(room, method="plurality", params={})
+        await asyncio.to_thread(act, room, poll, "open")
+        async with websockets.connect(follow_url(server, room.session["id"], residents[0])) as ws:
+            observer = Follower(ws)
+            (shown,) = (await observer.next("snapshot"))["polls"]
+            assert shown["results"] is None
+            events = []
+            ballots = [(agent, "o2"), *((token, "o1") for token in residents)]
+            for total, (token, choice) in enumerate(ballots, start=1):
+                response = await asyncio.to_thread(vote, room, poll, token, {"choice": choice})
+                assert response.status_code == 200, response.text
+                event = await tally_until(observer, poll["id"], total)
+                assert event["seq"] >= response.json()["seq"]  # the phone sees it counted
+                events.append(event)
+            for before, after in itertools.pairwise(events):
+                assert after["turnout"]["total"] == before["turnout"]["total"] + 1
+                assert after["turnout"]["by_role"] == before["turnout"]["by_role"] == {}
+                assert after["results"] is None
+                assert before["results"] is None
+            await asyncio.to_thread(act, room, poll, "close")
+            closed = (await observer.next("poll_closed"))["poll"]
+            assert closed["results"]["total"]["scores"]["o1"] == 3
+            assert closed["results"]["by_role"]["agent"] is None
+
+
 async def test_a_follower_arriving_mid_vote_sees_the_count_so_far_then_the_rest(
     server: ServerProcess,
 ) -> None:
     with httpx.Client(base_url=server.http, timeout=20) as http:
         room = Room(http)
         voters = [room.token_of(f"Voix {i}") for i in range(6)]
-        poll = new_poll(room, method="irv", params={}, options=[{"label": "A"}, {"label": "B"}])
+        poll = new_poll(
+            room,
+            method="irv",
+            params={},
+            options=[{"label": "A"}, {"label": "B"}],
+            secret=False,
+        )
         await asyncio.to_thread(act, room, poll, "open")
         for token in voters[:4]:
             await asyncio.to_thread(vote, room, poll, token, {"ranking": ["o2", "o1"]})
@@ -131,7 +173,7 @@ async def test_ballots_on_either_instance_reach_observers_on_both(
     ):
         room = Room(http_one)
         voters = [room.token_of(f"Voix {i}") for i in range(10)]
-        poll = new_poll(room, method="approval", params={})
+        poll = new_poll(room, method="approval", params={}, secret=False)
         act(room, poll, "open")
         async with (
             websockets.connect(follow_url(one, room.session["id"], room.facilitator)) as ws1,

@@ -80,7 +80,12 @@ async def open_poll(services: AppServices, voters: int) -> tuple[str, str, list[
         services.engine,
         facilitator,
         seance.id,
-        PollCreate("Priorités", "plurality", [PollOptionIn("Parc"), PollOptionIn("Piste")]),
+        PollCreate(
+            "Priorités",
+            "plurality",
+            [PollOptionIn("Parc"), PollOptionIn("Piste")],
+            secret=False,  # public: the tallies carry results and roles live
+        ),
     )
     await svc.open_poll(services.engine, facilitator, poll.id)
     return seance.id, poll.id, residents
