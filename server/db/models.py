@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -332,6 +333,11 @@ class PollVoterRow(Base):
         String(64), ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True
     )
     participant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: The facilitator entered this person's ballot (paper, procuration): their own vote is
+    #: refused saying so. Which ballot it was, no row says (``BallotRow.origin``).
+    entered: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
 
 
 class BallotRow(Base):
@@ -353,7 +359,9 @@ class BallotRow(Base):
     receipt_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
     participant_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     role: Mapped[str] = mapped_column(String(32), nullable=False)
-    origin: Mapped[str] = mapped_column(String(16), nullable=False)  # direct, papier, procuration
+    #: direct, papier or procuration on a public poll; ``secret`` on every ballot of a secret
+    #: poll, where "procuration" would single out the ballot of the person it was entered for.
+    origin: Mapped[str] = mapped_column(String(16), nullable=False)
     content: Mapped[dict[str, object]] = mapped_column(JSON, nullable=False)
     form: Mapped[list[int]] = mapped_column(JSON, nullable=False)  # its counting form
     texts: Mapped[dict[str, str]] = mapped_column(JSON, nullable=False)  # proposal -> state

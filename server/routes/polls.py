@@ -20,7 +20,7 @@ from server.actors import Actor, current_actor
 from server.db.models import PollRow
 from server.errors import Problem
 from server.live import PollClosed, PollOpened, ResultsPublished
-from server.schemas import BallotCast, BallotReceipt, PollCreate, ProxyBallotCast
+from server.schemas import BallotCast, BallotReceipt, HeadcountBody, PollCreate, ProxyBallotCast
 from server.services import polls as svc
 from server.state import AppServices
 
@@ -193,3 +193,16 @@ class PollController(Controller):
         delta = await svc.proxy_ballot(services.engine, actor, poll_id, data, text_states(services))
         await services.live.ballot_counted(delta)
         return {"poll_id": poll_id, "origin": data.origin, "role": delta.role, "seq": delta.seq}
+
+    @put(
+        "/sessions/{session_id:str}/headcount",
+        summary="Compter les personnes présentes (borne les bulletins papier sans nom)",
+    )
+    async def headcount(
+        self, request: Request[Any, Any, Any], actor: Actor, session_id: str, data: HeadcountBody
+    ) -> dict[str, Any]:
+        """The facilitator's count of the room, device or not: the minutes report it, and
+        ballots entered for a role only (no name) stay within it."""
+        services = AppServices.of(request.app)
+        counted = await svc.record_headcount(services.engine, actor, session_id, data.headcount)
+        return {"session_id": session_id, "headcount": counted}

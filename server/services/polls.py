@@ -19,6 +19,10 @@ order of those ids, without their receipts; the voters in the order of their par
 Every row then carries the close's transaction id, and the physical order — what ``pg_dump`` or
 a plain ``SELECT`` prints — follows random keys in one table and participant ids in the other,
 never the order of the votes. On PostgreSQL a ``VACUUM`` then drops the old row versions.
+
+Ballots entered by the facilitator (:func:`proxy_ballot`) are as unlinkable: on a secret poll
+every ballot's origin reads ``secret``, and the audit log does not say for whom. Those for a
+role only stay within the séance's headcount (:func:`_room_for_a_nameless_ballot`).
 """
 
 from __future__ import annotations
@@ -30,11 +34,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import delete, func, insert, select, text, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from domain import polls as rules
+from domain import sessions as seances
 from domain.errors import InvalidTransition
 from domain.roles import Action, Role
 from domain.voting import BallotError, ParamsError, Result
@@ -43,6 +48,7 @@ from domain.voting.count import LiveCount
 from domain.voting.poll import Poll as CountingPoll
 from server.actors import Actor
 from server.db.models import (
+    AttendanceRow,
     BallotRow,
     ParticipantRow,
     PollRow,
@@ -60,6 +66,7 @@ from server.services.ateliers import (
     now,
     record,
     require,
+    session_from_row,
     transaction,
 )
 
@@ -76,12 +83,17 @@ __all__ = [
     "poll_view",
     "proxy_ballot",
     "publish_poll",
+    "record_headcount",
     "results_of",
     "runoff",
     "turnout_of",
 ]
 
 log = logging.getLogger("atelier.polls")
+
+#: The origin every ballot of a secret poll shows: a "procuration" among "direct" ones would
+#: single out the ballot of the one person it was entered for.
+SECRET_ORIGIN = "secret"
 
 #: Given a poll's proposals, the state of each one's text now: what a ballot was cast on.
 TextStates = Callable[[list[str]], Awaitable[dict[str, str]]]
@@ -206,7 +218,8 @@ async def list_polls(engine: AsyncEngine, actor: Actor, session_id: str) -> list
 
 
 async def my_ballot(engine: AsyncEngine, actor: Actor, row: PollRow) -> dict[str, Any]:
-    """Whether the actor voted; on a public poll, what (a secret ballot is not findable)."""
+    """Whether the actor voted; on a public poll, what (a secret ballot is not findable); and
+    whether the facilitator entered their ballot for them (paper, procuration)."""
     async with reading(engine) as session:
         voted = await session.get(PollVoterRow, (row.id, actor.participant_id))
         content = None
@@ -216,7 +229,10 @@ async def my_ballot(engine: AsyncEngine, actor: Actor, row: PollRow) -> dict[str
                     BallotRow.poll_id == row.id, BallotRow.participant_id == actor.participant_id
                 )
             )
-    return {"cast": voted is not None, "ballot": content}
+    mine: dict[str, Any] = {"cast": voted is not None, "ballot": content}
+    if voted is not None and voted.entered:
+        mine["entered_for_me"] = True
+    return mine
 
 
 async def load_count(engine: AsyncEngine, poll_id: str) -> tuple[PollRow, LiveCount]:
@@ -363,8 +379,10 @@ async def _unlink_ballots(session: AsyncSession, poll_id: str) -> None:
     Receipts go too: nobody can change a ballot any more."""
     ballots = (await session.scalars(select(BallotRow).where(BallotRow.poll_id == poll_id))).all()
     voters = (
-        await session.scalars(
-            select(PollVoterRow.participant_id).where(PollVoterRow.poll_id == poll_id)
+        await session.execute(
+            select(PollVoterRow.participant_id, PollVoterRow.entered).where(
+                PollVoterRow.poll_id == poll_id
+            )
         )
     ).all()
     fresh = sorted(
@@ -375,7 +393,7 @@ async def _unlink_ballots(session: AsyncSession, poll_id: str) -> None:
                 "receipt_hash": None,
                 "participant_id": None,
                 "role": ballot.role,
-                "origin": ballot.origin,
+                "origin": SECRET_ORIGIN,  # rows of polls closed before it was so
                 "content": ballot.content,
                 "form": ballot.form,
                 "texts": ballot.texts,
@@ -393,7 +411,10 @@ async def _unlink_ballots(session: AsyncSession, poll_id: str) -> None:
     if voters:
         await session.execute(
             insert(PollVoterRow),
-            [{"poll_id": poll_id, "participant_id": who} for who in sorted(voters)],
+            [
+                {"poll_id": poll_id, "participant_id": who, "entered": entered}
+                for who, entered in sorted(voters)
+            ],
         )
 
 
@@ -476,6 +497,32 @@ def _already_voted() -> Problem:
     )
 
 
+def _entered_for_you() -> Problem:
+    """A town hall's rule: the ballot the facilitator entered (a procuration, a paper ballot
+    handed in) is in the urn and counted; the person does not vote a second time, and hears
+    why rather than "you have already voted", which they know they have not."""
+    return Problem(
+        409,
+        "ballot_entered_for_you",
+        "l’animation a saisi un bulletin pour vous (papier ou procuration) : il est compté, "
+        "et vous ne pouvez pas voter une seconde fois. Si vous n’avez rien demandé, "
+        "adressez-vous à l’animation.",
+        "The facilitator entered a ballot for you (paper or proxy): it is counted, and you "
+        "cannot vote a second time. If you asked for nothing, speak to the facilitator.",
+    )
+
+
+def _voted_already(entered: bool) -> Problem:
+    """The facilitator entering a ballot for someone who has one."""
+    how = "l’animation a déjà saisi le sien" if entered else "avec son appareil"
+    return Problem(
+        409,
+        "already_voted",
+        f"Cette personne a déjà voté ({how}) : un second bulletin n’est pas possible.",
+        "This person has already voted: a second ballot is not possible.",
+    )
+
+
 async def _texts(row: PollRow, text_states: TextStates) -> dict[str, str]:
     proposals = sorted({str(o["proposal_id"]) for o in row.options if o.get("proposal_id")})
     return await text_states(proposals) if proposals else {}
@@ -527,6 +574,9 @@ async def cast_ballot(
                 old = list(existing.form)
                 existing.content, existing.form, existing.texts = ballot, form, texts
             else:
+                voter = await session.get(PollVoterRow, (poll_id, actor.participant_id))
+                if voter is not None:
+                    raise _entered_for_you() if voter.entered else _already_voted()
                 session.add(PollVoterRow(poll_id=poll_id, participant_id=actor.participant_id))
                 await session.flush()  # the primary key refuses a second ballot here
                 receipt = secrets.token_urlsafe(24) if row.secret else None
@@ -537,7 +587,7 @@ async def cast_ballot(
                         receipt_hash=_hash(receipt, actor.participant_id) if receipt else None,
                         participant_id=None if row.secret else actor.participant_id,
                         role=actor.role,
-                        origin="direct",
+                        origin=SECRET_ORIGIN if row.secret else "direct",
                         content=ballot,
                         form=form,
                         texts=texts,
@@ -565,9 +615,18 @@ async def proxy_ballot(
     body: ProxyBallotCast,
     text_states: TextStates,
 ) -> BallotCounted:
-    """A ballot the facilitator enters for someone without a device (paper, proxy): tagged
-    with its origin, and written to the audit log (who entered it, for which role; never what
-    a secret ballot says)."""
+    """A ballot the facilitator enters for someone without a device (paper, proxy).
+
+    For a participant (``on_behalf_of``): one ballot per person as for any other, and they are
+    told it was entered for them if they try to vote. For a role only (someone the software
+    does not know): within the séance's headcount, less the people it knows (who voted or
+    checked in) and the nameless ballots already entered, so that paper ballots never
+    outnumber the room.
+
+    Written to the audit log: who entered it, its origin and its role; for whom, only on a
+    public poll. On a secret poll the ballot row's origin is ``secret`` like every other's:
+    neither the row nor the log lets the person's name be matched to what it says.
+    """
     try:
         async with transaction(engine) as session:
             row = await _poll_row(session, poll_id)
@@ -593,10 +652,17 @@ async def proxy_ballot(
             rules.may_vote(poll_of(row), role)
             form = _checked_form(row, body.ballot)
             texts = await _texts(row, text_states)
-            seq = await _take_seq(session, poll_id)
+            seq = await _take_seq(session, poll_id)  # from here on, ballots wait for this one
             if body.on_behalf_of is not None:
-                session.add(PollVoterRow(poll_id=poll_id, participant_id=body.on_behalf_of))
+                voted = await session.get(PollVoterRow, (poll_id, body.on_behalf_of))
+                if voted is not None:
+                    raise _voted_already(voted.entered)
+                session.add(
+                    PollVoterRow(poll_id=poll_id, participant_id=body.on_behalf_of, entered=True)
+                )
                 await session.flush()
+            else:
+                await _room_for_a_nameless_ballot(session, row)
             session.add(
                 BallotRow(
                     id=secrets.token_hex(16),
@@ -604,14 +670,14 @@ async def proxy_ballot(
                     receipt_hash=None,
                     participant_id=None if row.secret else body.on_behalf_of,
                     role=role,
-                    origin=body.origin,
+                    origin=SECRET_ORIGIN if row.secret else body.origin,
                     content=body.ballot,
                     form=form,
                     texts=texts,
                 )
             )
             details: dict[str, object] = {"origin": body.origin, "role": role}
-            if body.on_behalf_of is not None:
+            if body.on_behalf_of is not None and not row.secret:
                 details["on_behalf_of"] = body.on_behalf_of
             audit(session, row.atelier_id, actor.participant_id, "proxy_ballot", poll_id, **details)
             await record(
@@ -622,8 +688,71 @@ async def proxy_ballot(
                 f"Ballot entered by the facilitator ({body.origin}) in the poll “{row.title}”",
             )
     except IntegrityError as exc:
-        raise _already_voted() from exc
+        raise _voted_already(False) from exc
     return BallotCounted(row.session_id, poll_id, seq, role, form, None)
+
+
+async def _room_for_a_nameless_ballot(session: AsyncSession, row: PollRow) -> None:
+    """Refuse a ballot for a role only unless the room has someone left to cast it.
+
+    People in the room: the facilitator's headcount. People the software knows: those who
+    voted in this poll (themselves, or through a ballot entered for them) or checked in at the
+    séance, each once. Every nameless ballot stands for one more person:
+    ``known + nameless + 1 <= headcount``. Called once the poll's row is locked, so two
+    facilitators entering ballots at once are counted one after the other.
+    """
+    seance = await get_seance(session, row.session_id)
+    headcount = seance.data.get("headcount")
+    if not isinstance(headcount, int):
+        raise Problem(
+            409,
+            "headcount_required",
+            "Comptez d’abord les personnes présentes (PUT /api/sessions/{id}/headcount) : un "
+            "bulletin sans nom n’est accepté que dans la limite de ce nombre.",
+            "Count the people present first (PUT /api/sessions/{id}/headcount): a ballot "
+            "without a name is accepted only within that count.",
+        )
+    ballots = await session.scalar(
+        select(func.count()).select_from(BallotRow).where(BallotRow.poll_id == row.id)
+    )
+    voters = await session.scalar(
+        select(func.count()).select_from(PollVoterRow).where(PollVoterRow.poll_id == row.id)
+    )
+    known_people = union(
+        select(PollVoterRow.participant_id).where(PollVoterRow.poll_id == row.id),
+        select(AttendanceRow.participant_id).where(AttendanceRow.session_id == row.session_id),
+    ).subquery()
+    known = int(await session.scalar(select(func.count()).select_from(known_people)) or 0)
+    nameless = int(ballots or 0) - int(voters or 0)
+    if known + nameless + 1 > headcount:
+        raise Problem(
+            409,
+            "over_headcount",
+            f"La salle compte {headcount} personnes : {known} sont connues (elles ont voté ou "
+            f"sont inscrites présentes) et {nameless} bulletins sans nom sont déjà saisis. "
+            "Si quelqu’un est arrivé, recomptez la salle.",
+            f"The room counts {headcount} people: {known} are known (they voted or checked "
+            f"in) and {nameless} ballots without a name are already entered. If someone "
+            "came in, count the room again.",
+            headcount=headcount,
+            known=known,
+            nameless=nameless,
+        )
+
+
+async def record_headcount(
+    engine: AsyncEngine, actor: Actor, session_id: str, headcount: int | None
+) -> int | None:
+    """The facilitator's count of the people in the room (device or not), which the minutes
+    report and which bounds the ballots entered without a name."""
+    async with transaction(engine) as session:
+        seance = await get_seance(session, session_id, for_update=True)
+        require(actor, Action.MANAGE_SESSION, seance.atelier_id)
+        counted = seances.record_headcount(session_from_row(seance), headcount).headcount
+        seance.data = {**seance.data, "headcount": counted}
+        seance.updated_at = now()
+        audit(session, seance.atelier_id, actor.participant_id, "headcount", session_id, n=counted)
+    return counted
 
 
 def visible_to_all(row: PollRow) -> bool:

@@ -75,6 +75,11 @@ def test_sensitive_actions_are_in_the_audit_log_without_ballot_contents(room: Ro
     room.invite("elu")
     poll = new_poll(room, method="plurality", params={})
     act(room, poll, "open")
+    room.http.put(
+        f"/api/sessions/{room.session['id']}/headcount",
+        json={"headcount": 20},
+        headers=room.auth(room.facilitator),
+    )
     room.http.post(
         f"/api/polls/{poll['id']}/proxy-ballots",
         json={"ballot": {"choice": "o3"}, "origin": "papier", "role": "habitant"},
@@ -83,7 +88,8 @@ def test_sensitive_actions_are_in_the_audit_log_without_ballot_contents(room: Ro
     log = room.http.get(
         f"/api/ateliers/{room.atelier['id']}/audit", headers=room.auth(room.facilitator)
     ).json()
-    assert [entry["action"] for entry in log] == ["proxy_ballot", "invitation", "revoke"]
+    actions = [entry["action"] for entry in log]
+    assert actions == ["proxy_ballot", "headcount", "invitation", "revoke"]
     assert all(entry["by"] == "Claire" for entry in log)
     assert "o3" not in str(log)  # who entered a paper ballot, never what it says
     resident = room.token_of("Ana")

@@ -263,6 +263,7 @@ def test_paper_and_proxy_ballots_are_tagged_counted_and_audited(room: Room) -> N
         headers=room.auth(room.facilitator),
     )
     assert proxy.status_code == 201, proxy.text
+    assert headcount(room, 30).status_code == 200
     paper = room.http.post(
         f"/api/polls/{poll['id']}/proxy-ballots",
         json={"ballot": {"choice": "o2"}, "origin": "papier", "role": "habitant"},
@@ -271,7 +272,7 @@ def test_paper_and_proxy_ballots_are_tagged_counted_and_audited(room: Room) -> N
     assert paper.status_code == 201, paper.text
     # Ana's ballot was entered for her: she cannot vote a second time.
     again = vote(room, poll, ana_joined["token"], {"choice": "o1"})
-    assert (again.status_code, again.json()["code"]) == (409, "already_voted")
+    assert (again.status_code, again.json()["code"]) == (409, "ballot_entered_for_you")
     not_facilitator = room.http.post(
         f"/api/polls/{poll['id']}/proxy-ballots",
         json={"ballot": {"choice": "o1"}, "origin": "papier", "role": "habitant"},
@@ -479,3 +480,107 @@ def test_a_public_poll_still_shows_its_results_and_roles_live(room: Room) -> Non
     assert live["turnout"]["by_role"] == {"agent": 1, "habitant": 1}
     assert live["results"]["by_role"]["agent"]["scores"]["o2"] == 1  # public is public
 
+
+def paper(room: Room, poll: dict[str, Any], choice: str, **who: Any) -> httpx.Response:
+    body = {"ballot": {"choice": choice}, "origin": "papier", **(who or {"role": "habitant"})}
+    return room.http.post(
+        f"/api/polls/{poll['id']}/proxy-ballots", json=body, headers=room.auth(room.facilitator)
+    )
+
+
+def headcount(room: Room, n: int | None, token: str | None = None) -> httpx.Response:
+    return room.http.put(
+        f"/api/sessions/{room.session['id']}/headcount",
+        json={"headcount": n},
+        headers=room.auth(token or room.facilitator),
+    )
+
+
+def test_paper_ballots_without_a_name_are_bounded_by_the_headcount(room: Room) -> None:
+    """Issue 23, finding 6: role-only paper ballots were unlimited. They stand for people the
+    software does not know: only the facilitator's headcount says how many there are, less the
+    people it knows (who voted or checked in)."""
+    poll = new_poll(room, method="plurality", params={})
+    act(room, poll, "open")
+    uncounted = paper(room, poll, "o1")
+    assert (uncounted.status_code, uncounted.json()["code"]) == (409, "headcount_required")
+    ana = room.token_of("Ana")
+    refused = headcount(room, 5, ana)
+    assert refused.status_code == 403  # the facilitator counts the room
+    assert headcount(room, 5).json()["headcount"] == 5
+    assert vote(room, poll, ana, {"choice": "o1"}).status_code == 200  # 1 known
+    bruno = room.token_of("Bruno")
+    checked = room.http.post(
+        f"/api/sessions/{room.session['id']}/check-in", headers=room.auth(bruno)
+    )
+    assert checked.status_code == 200  # 2 known: Bruno is here and may still vote
+    # The facilitator is in the room too, and checked in: counted as known once they do.
+    accepted = [paper(room, poll, "o2").status_code for _ in range(3)]
+    assert accepted == [201, 201, 201]  # 5 − 2 known = 3 without a name
+    over = paper(room, poll, "o2")
+    assert (over.status_code, over.json()["code"]) == (409, "over_headcount")
+    assert "5 personnes" in over.json()["detail_fr"]
+    assert headcount(room, 6).status_code == 200  # counted again: one more came in
+    assert paper(room, poll, "o2").status_code == 201
+    assert vote(room, poll, bruno, {"choice": "o1"}).status_code == 200  # known people vote
+    assert act(room, poll, "close").json()["turnout"]["total"] == 6
+
+
+def test_someone_a_ballot_was_entered_for_is_told_so_when_voting(room: Room) -> None:
+    """Issue 23, finding 6: Ana's own vote was refused as "you have already voted" after the
+    facilitator entered a procuration for her. It is refused (the facilitator's ballot is
+    counted, as in a town hall), saying why; and her phone shows it."""
+    poll = new_poll(room, method="plurality", params={})
+    act(room, poll, "open")
+    ana = room.join("Ana").json()
+    entered = paper(room, poll, "o2", origin="procuration", on_behalf_of=ana["participant"]["id"])
+    assert entered.status_code == 201, entered.text
+    again = vote(room, poll, ana["token"], {"choice": "o1"})
+    assert (again.status_code, again.json()["code"]) == (409, "ballot_entered_for_you")
+    assert "l’animation a saisi un bulletin pour vous" in again.json()["detail_fr"]
+    assert read(room, poll, ana["token"])["my_ballot"] == {
+        "cast": True,
+        "ballot": None,
+        "entered_for_me": True,
+    }
+    twice = paper(room, poll, "o1", origin="procuration", on_behalf_of=ana["participant"]["id"])
+    assert (twice.status_code, twice.json()["code"]) == (409, "already_voted")
+    assert "Cette personne a déjà voté" in twice.json()["detail_fr"]
+
+
+def test_a_ballot_entered_for_someone_is_unlinkable_in_the_database_and_the_audit_log(
+    room: Room, server_on: ServerProcess
+) -> None:
+    """Issue 23, finding 6: the procuration was the only ballot row with its origin, and the
+    audit log named Ana: her ballot's content was one query away. On a secret poll, no ballot
+    row says where it came from, and the audit log says for which role, not for whom."""
+    poll = new_poll(room, method="plurality", params={})
+    act(room, poll, "open")
+    assert headcount(room, 10).status_code == 200
+    ana = room.join("Ana").json()
+    entered = paper(room, poll, "o3", origin="procuration", on_behalf_of=ana["participant"]["id"])
+    assert entered.status_code == 201, entered.text
+    assert paper(room, poll, "o2").status_code == 201
+    for name in ("Bruno", "Chloé"):
+        assert vote(room, poll, room.token_of(name), {"choice": "o1"}).status_code == 200
+    act(room, poll, "close")
+
+    async def origins() -> list[str]:
+        engine = create_async_engine(server_on.database_url)
+        async with engine.connect() as conn:
+            rows = await conn.execute(sa.text("SELECT origin FROM ballots"))
+            found = [r[0] for r in rows]
+        await engine.dispose()
+        return found
+
+    found = asyncio.run(origins())
+    assert len(found) == 4
+    assert len(set(found)) == 1, found  # no row stands out
+    log = room.http.get(
+        f"/api/ateliers/{room.atelier['id']}/audit", headers=room.auth(room.facilitator)
+    ).json()
+    entries = [entry for entry in log if entry["action"] == "proxy_ballot"]
+    assert len(entries) == 2
+    assert ana["participant"]["id"] not in json.dumps(log)
+    assert "Ana" not in json.dumps(entries)
+    assert {entry["details"]["role"] for entry in entries} == {"habitant"}
