@@ -215,6 +215,22 @@ class TimerAction(msgspec.Struct, forbid_unknown_fields=True):
     minutes: Annotated[int, msgspec.Meta(ge=-240, le=240)] | None = None
 
 
+class WalkInCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """Someone at the door without a phone: the facilitator registers and checks them in."""
+
+    display_name: Name
+    role: Literal["habitant", "elu", "agent", "observateur"] = "habitant"
+    show_name_in_minutes: bool = False
+
+
+class CheckInFor(msgspec.Struct, forbid_unknown_fields=True):
+    participant_id: Ref
+
+
+class RoleChange(msgspec.Struct, forbid_unknown_fields=True):
+    role: Literal["habitant", "elu", "agent", "animateur", "observateur"]
+
+
 class InvitationCreate(msgspec.Struct, forbid_unknown_fields=True):
     role: Literal["elu", "agent", "animateur", "conseil"]
     valid_hours: Annotated[int, msgspec.Meta(ge=1, le=24 * 90)] = 24 * 14

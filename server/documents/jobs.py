@@ -8,10 +8,11 @@ from typing import Literal
 
 from domain.report import Report
 from server.documents.images import printable_image
+from server.documents.sign_in import sign_in_sheet_pdf
 from server.pdf import report_pdf
 from server.printing import InvitationSheet, invitation_pdf
 
-__all__ = ["invitation_document", "report_document"]
+__all__ = ["invitation_document", "report_document", "sign_in_sheet_pdf"]
 
 
 def report_document(report: Report, image: bytes | None) -> bytes:

@@ -22,7 +22,7 @@ from server.auth import (
     verify_grant,
 )
 from server.db.models import AtelierRow, InvitationRow, ParticipantRow, ProposalRow, SessionRow
-from server.documents.jobs import invitation_document
+from server.documents.jobs import invitation_document, sign_in_sheet_pdf
 from server.documents.rendering import render
 from server.errors import Problem
 from server.guards import client_address
@@ -33,6 +33,7 @@ from server.schemas import (
     AtelierCreate,
     CharterAcceptance,
     CharterUpdate,
+    CheckInFor,
     InvitationCreate,
     InvitationRead,
     Joined,
@@ -40,9 +41,11 @@ from server.schemas import (
     ParticipantRead,
     ProposalCreate,
     ProposalRead,
+    RoleChange,
     SessionCreate,
     StepMove,
     TimerAction,
+    WalkInCreate,
 )
 from server.services import ateliers as svc
 from server.state import AppServices
@@ -70,6 +73,15 @@ class AtelierRead(msgspec.Struct):
     listed: bool = True
     approved_by: str | None = None
     financing: str | None = None
+
+
+class WalkInRead(msgspec.Struct):
+    """A person registered at the door, and the slip to hand them: with this code and the
+    séance's join link they may later join from a device as the same participant."""
+
+    participant: ParticipantRead
+    slip_code: str
+    join_url: str
 
 
 class SessionRead(msgspec.Struct):
@@ -306,6 +318,23 @@ class AtelierController(Controller):
         svc.require(actor, Action.READ_ATELIER, row.atelier_id)
         return session_read(request, row, await svc.attendance_counts(engine, session_id))
 
+    @put("/sessions/{session_id:str}", summary="Modifier une séance (avant son début)")
+    async def edit_session(
+        self, request: Request[Any, Any, Any], actor: Actor, session_id: str, data: SessionCreate
+    ) -> SessionRead:
+        row = await svc.edit_session(AppServices.of(request.app).engine, actor, session_id, data)
+        return session_read(request, row)
+
+    @post(
+        "/sessions/{session_id:str}/next",
+        summary="Programmer la séance suivante, à partir de son ordre du jour",
+    )
+    async def next_session(
+        self, request: Request[Any, Any, Any], actor: Actor, session_id: str, data: SessionCreate
+    ) -> SessionRead:
+        row = await svc.next_session(AppServices.of(request.app).engine, actor, session_id, data)
+        return session_read(request, row)
+
     @post("/sessions/{session_id:str}/step", summary="Avancer dans le déroulé", status_code=200)
     async def step(
         self, request: Request[Any, Any, Any], actor: Actor, session_id: str, data: StepMove
@@ -333,6 +362,55 @@ class AtelierController(Controller):
         timer = await svc.run_timer(services.engine, actor, session_id, data.action, data.minutes)
         await services.live.publish(session_id, TimerChanged(session_id, timer))
         return {"timer": timer}
+
+    @post(
+        "/sessions/{session_id:str}/attendance",
+        summary="Accueil : pointer la présence d’une personne inscrite",
+        status_code=200,
+    )
+    async def check_in_for(
+        self, request: Request[Any, Any, Any], actor: Actor, session_id: str, data: CheckInFor
+    ) -> ParticipantRead:
+        services = AppServices.of(request.app)
+        person = await svc.check_in_for(services.engine, actor, session_id, data.participant_id)
+        counts = await svc.attendance_counts(services.engine, session_id)
+        await services.live.publish(session_id, AttendanceChanged(session_id, counts))
+        return participant_read(person)
+
+    @post(
+        "/sessions/{session_id:str}/walk-ins",
+        summary="Accueil : inscrire et pointer une personne sans téléphone",
+    )
+    async def walk_in(
+        self, request: Request[Any, Any, Any], actor: Actor, session_id: str, data: WalkInCreate
+    ) -> WalkInRead:
+        services = AppServices.of(request.app)
+        person, code = await svc.add_walk_in(services.engine, actor, session_id, data)
+        counts = await svc.attendance_counts(services.engine, session_id)
+        await services.live.publish(session_id, AttendanceChanged(session_id, counts))
+        async with svc.transaction(services.engine) as session:
+            seance = await svc.get_seance(session, session_id)
+        return WalkInRead(
+            participant_read(person),
+            _grouped(code),
+            join_url(request, seance.join_code),
+        )
+
+    @get(
+        "/sessions/{session_id:str}/emargement.pdf",
+        summary="Feuille d’émargement à imprimer, par rôle",
+        media_type="application/pdf",
+    )
+    async def sign_in_sheet(
+        self, request: Request[Any, Any, Any], actor: Actor, session_id: str
+    ) -> Response[bytes]:
+        services = AppServices.of(request.app)
+        sheet = await svc.sign_in_sheet(services.engine, actor, session_id)
+        return Response(
+            await render(services.renders, sign_in_sheet_pdf, sheet),
+            media_type="application/pdf",
+            headers={"content-disposition": 'inline; filename="emargement.pdf"'},
+        )
 
     @post("/sessions/{session_id:str}/check-in", summary="Je suis présent·e", status_code=200)
     async def check_in(
@@ -392,6 +470,19 @@ class AtelierController(Controller):
             AppServices.of(request.app).engine, actor, atelier_id, data
         )
         return InvitationRead(row.code, row.atelier_id, row.role, row.expires_at)
+
+    @post(
+        "/participants/{participant_id:str}/role",
+        summary="Changer le rôle d’un·e participant·e",
+        status_code=200,
+    )
+    async def change_role(
+        self, request: Request[Any, Any, Any], actor: Actor, participant_id: str, data: RoleChange
+    ) -> ParticipantRead:
+        row = await svc.change_role(
+            AppServices.of(request.app).engine, actor, participant_id, data.role
+        )
+        return participant_read(row)
 
     @post("/participants/{participant_id:str}/revoke", summary="Retirer l’accès", status_code=200)
     async def revoke(

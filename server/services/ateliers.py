@@ -27,6 +27,7 @@ from domain.errors import Conflict, DomainError, Forbidden
 from domain.joining import (
     Invitation,
     accept_charter,
+    generate_invitation_code,
     generate_join_code,
     issue_invitation,
     normalize_invitation_code,
@@ -66,6 +67,7 @@ from server.db.models import (
 )
 from server.db.writes import reading, transaction
 from server.documents.rendering import normalize_upload
+from server.documents.sign_in import SignInRow, SignInSheet
 from server.documents.workers import RenderPool
 from server.errors import Problem
 from server.schemas import (
@@ -74,6 +76,7 @@ from server.schemas import (
     JoinRequest,
     ProposalCreate,
     SessionCreate,
+    WalkInCreate,
 )
 
 _rng = secrets.SystemRandom()
@@ -229,10 +232,7 @@ async def create_atelier(
     return atelier, facilitator
 
 
-async def create_session(
-    engine: AsyncEngine, actor: Actor, atelier_id: str, body: SessionCreate
-) -> SessionRow:
-    require(actor, Action.MANAGE_SESSION, atelier_id)
+def _check_mode(body: SessionCreate) -> None:
     if body.mode in ("presentiel", "hybride") and not body.place:
         raise Problem(
             422,
@@ -247,6 +247,13 @@ async def create_session(
             "Une séance à distance a besoin d’un lien.",
             "A remote session needs a link.",
         )
+
+
+async def create_session(
+    engine: AsyncEngine, actor: Actor, atelier_id: str, body: SessionCreate
+) -> SessionRow:
+    require(actor, Action.MANAGE_SESSION, atelier_id)
+    _check_mode(body)
     data = msgspec.to_builtins(body)
     data["current_step"] = None
     async with transaction(engine) as session:
@@ -275,6 +282,76 @@ async def create_session(
             f"Séance {number} prévue le {body.date:%d/%m/%Y}",
             f"Session {number} scheduled on {body.date.isoformat()}",
         )
+    return row
+
+
+#: What may still change once a séance has started: what comes next (the synthesis is a
+#: document of its own, edited live).
+_AFTER_START = {"next_agenda"}
+
+
+async def edit_session(
+    engine: AsyncEngine, actor: Actor, session_id: str, body: SessionCreate
+) -> SessionRow:
+    """Change a séance as a whole (the form sends every field). Until it starts, anything;
+    once started, only the next séance's agenda: 409 ``seance_started`` says so."""
+    _check_mode(body)
+    wanted = msgspec.to_builtins(body)
+    async with transaction(engine) as session:
+        row = await get_seance(session, session_id, for_update=True)
+        require(actor, Action.MANAGE_SESSION, row.atelier_id)
+        if row.data.get("current_step") is not None:
+            changed = sorted(
+                name
+                for name, value in wanted.items()
+                if name not in _AFTER_START and row.data.get(name) != value
+            )
+            if changed:
+                raise Problem(
+                    409,
+                    "seance_started",
+                    "La séance a commencé : seul l’ordre du jour de la séance suivante peut "
+                    f"encore changer (pas : {', '.join(changed)}).",
+                    "The séance has started: only the next séance's agenda may still change "
+                    f"(not: {', '.join(changed)}).",
+                    fields=changed,
+                )
+        row.data = {**row.data, **wanted}
+        row.updated_at = now()
+        await record(
+            session,
+            row.atelier_id,
+            "session_edited",
+            f"Séance {row.number} modifiée",
+            f"Session {row.number} edited",
+        )
+    return row
+
+
+async def next_session(
+    engine: AsyncEngine, actor: Actor, session_id: str, body: SessionCreate
+) -> SessionRow:
+    """Séance n+1 from séance n: what n said to treat next becomes its objectives and agenda,
+    and its déroulé is kept, unless the body gives its own."""
+    async with reading(engine) as session:
+        previous = await get_seance(session, session_id)
+    require(actor, Action.MANAGE_SESSION, previous.atelier_id)
+    carried = [str(item) for item in previous.data.get("next_agenda") or []]
+    body = msgspec.structs.replace(
+        body,
+        objectives=body.objectives or carried,
+        method_steps=body.method_steps or list(previous.data.get("method_steps") or []),
+    )
+    row = await create_session(engine, actor, previous.atelier_id, body)
+    if not body.agenda and carried:
+        async with transaction(engine) as session:
+            fresh = await get_seance(session, row.id, for_update=True)
+            fresh.data = {
+                **fresh.data,
+                "agenda": [{"title": title, "minutes": None} for title in carried],
+                "follows": previous.id,
+            }
+            row = fresh
     return row
 
 
@@ -325,6 +402,8 @@ async def join(
         seance = await get_seance(session, seance_id)
         atelier_row = await get_atelier(session, seance.atelier_id)
         again = await _joined_before(session, atelier_row.id, body, holder, device)
+        if again is None and body.invitation_code:
+            again = await _claim_slip(session, atelier_row.id, body.invitation_code, stamp)
         if again is not None:
             return again, seance, False
         invitation = None
@@ -400,6 +479,45 @@ async def _joined_before(
             "Your access to this atelier was revoked: you cannot join it again.",
         )
     return found
+
+
+async def _claim_slip(
+    session: AsyncSession, atelier_id: str, raw_code: str, stamp: datetime
+) -> ParticipantRow | None:
+    """The participant a walk-in's slip was printed for (:func:`add_walk_in`), claimed once
+    from a device; ``None`` when the code is no slip (an ordinary invitation, or unknown)."""
+    try:
+        code = normalize_invitation_code(raw_code)
+    except DomainError:
+        return None
+    row = await session.get(InvitationRow, code)
+    if row is None or row.used_by is None or row.atelier_id != atelier_id:
+        return None
+    if row.used_at is not None:
+        raise Conflict(
+            "invitation_used",
+            "Ce code a déjà servi : demandez un nouveau code à l’animation.",
+            "This code was already used: ask the facilitators for a new one.",
+        )
+    claimed = await session.execute(
+        update(InvitationRow)
+        .where(InvitationRow.code == code, InvitationRow.used_at.is_(None))
+        .values(used_at=stamp)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(
+            "invitation_used",
+            "Ce code a déjà servi : demandez un nouveau code à l’animation.",
+            "This code was already used: ask the facilitators for a new one.",
+        )
+    participant = await session.get(ParticipantRow, row.used_by)
+    if participant is None or participant.revoked_at is not None:
+        raise Forbidden(
+            "participant_revoked",
+            "Votre accès à cet atelier a été retiré : vous ne pouvez pas le rejoindre à nouveau.",
+            "Your access to this atelier was revoked: you cannot join it again.",
+        )
+    return participant
 
 
 async def _constitute_if_ready(session: AsyncSession, atelier_row: AtelierRow) -> None:
@@ -539,6 +657,165 @@ async def check_in(engine: AsyncEngine, actor: Actor, session_id: str) -> Attend
         else:
             row.checked_out_at = None
     return row
+
+
+async def _present(session: AsyncSession, session_id: str, participant_id: str) -> None:
+    row = (
+        await session.execute(
+            select(AttendanceRow).where(
+                AttendanceRow.session_id == session_id,
+                AttendanceRow.participant_id == participant_id,
+            )
+        )
+    ).scalar()
+    if row is None:
+        session.add(
+            AttendanceRow(session_id=session_id, participant_id=participant_id, checked_in_at=now())
+        )
+    else:
+        row.checked_out_at = None
+
+
+async def check_in_for(
+    engine: AsyncEngine, actor: Actor, session_id: str, participant_id: str
+) -> ParticipantRow:
+    """At the door: the facilitator checks in a registered participant (idempotent)."""
+    async with transaction(engine) as session:
+        seance = await get_seance(session, session_id)
+        require(actor, Action.MANAGE_SESSION, seance.atelier_id)
+        person = await session.get(ParticipantRow, participant_id)
+        if person is None or person.atelier_id != seance.atelier_id or person.revoked_at:
+            raise Problem(
+                404, "participant_not_found", "Participant·e introuvable.", "Participant not found."
+            )
+        await _present(session, session_id, participant_id)
+    return person
+
+
+async def add_walk_in(
+    engine: AsyncEngine, actor: Actor, session_id: str, body: WalkInCreate
+) -> tuple[ParticipantRow, str]:
+    """At the door, someone without a phone: the facilitator registers them (name, role; the
+    charter read to them and accepted), checks them in, and gets the code of a slip to hand
+    them, with which they may later join from a device as that same participant."""
+    stamp = now()
+    async with transaction(engine) as session:
+        seance = await get_seance(session, session_id)
+        require(actor, Action.MANAGE_SESSION, seance.atelier_id)
+        atelier_row = await get_atelier(session, seance.atelier_id)
+        person = ParticipantRow(
+            id=new_id(),
+            atelier_id=atelier_row.id,
+            display_name=normalize_display_name(body.display_name),
+            role=body.role,
+            charter_version=atelier_row.charter_version,
+            show_name_in_minutes=body.show_name_in_minutes,
+            joined_at=stamp,
+        )
+        session.add(person)
+        await session.flush()
+        await _present(session, session_id, person.id)
+        code = generate_invitation_code(_rng)
+        session.add(
+            InvitationRow(
+                code=code,
+                atelier_id=atelier_row.id,
+                role=body.role,
+                expires_at=stamp + timedelta(days=90),
+                created_by=actor.participant_id,
+                used_by=person.id,  # a slip: claimed by joining with it (_claim_slip)
+            )
+        )
+        audit(session, atelier_row.id, actor.participant_id, "walk_in", person.id, role=body.role)
+        await record(
+            session,
+            atelier_row.id,
+            "participant_joined",
+            f"Une personne a rejoint l’atelier à l’accueil ({Role(body.role).label_fr})",
+            f"Someone joined the atelier at the door ({Role(body.role).label_en})",
+        )
+        await _constitute_if_ready(session, atelier_row)
+    return person, code
+
+
+async def change_role(
+    engine: AsyncEngine, actor: Actor, participant_id: str, role: str
+) -> ParticipantRow:
+    """The facilitator changes a participant's role (never their own: a facilitator could
+    otherwise leave an atelier without any)."""
+    async with transaction(engine) as session:
+        row = await session.get(ParticipantRow, participant_id)
+        if row is None:
+            raise Problem(
+                404, "participant_not_found", "Participant·e introuvable.", "Participant not found."
+            )
+        require(actor, Action.REVOKE_PARTICIPANT, row.atelier_id)
+        if row.id == actor.participant_id:
+            raise Problem(
+                409,
+                "cannot_change_own_role",
+                "Vous ne pouvez pas changer votre propre rôle.",
+                "You cannot change your own role.",
+            )
+        if row.role != role:
+            audit(
+                session,
+                row.atelier_id,
+                actor.participant_id,
+                "role",
+                row.id,
+                role=role,
+                before=row.role,
+            )
+            row.role = role
+    return row
+
+
+async def sign_in_sheet(engine: AsyncEngine, actor: Actor, session_id: str) -> SignInSheet:
+    """What the feuille d'émargement lists: the atelier's participants by role (council
+    services excepted: they do not sit in the room), who is already checked in, and the
+    facilitator's headcount if recorded."""
+    from domain.report import french_date, french_time
+
+    async with reading(engine) as session:
+        seance = await get_seance(session, session_id)
+        require(actor, Action.MANAGE_SESSION, seance.atelier_id)
+        atelier = await get_atelier(session, seance.atelier_id)
+        people = (
+            await session.scalars(
+                select(ParticipantRow).where(
+                    ParticipantRow.atelier_id == seance.atelier_id,
+                    ParticipantRow.revoked_at.is_(None),
+                    ParticipantRow.role != Role.CONSEIL.value,
+                )
+            )
+        ).all()
+        present = set(
+            (
+                await session.scalars(
+                    select(AttendanceRow.participant_id).where(
+                        AttendanceRow.session_id == session_id
+                    )
+                )
+            ).all()
+        )
+    order = {role.value: index for index, role in enumerate(Role)}
+    rows = tuple(
+        SignInRow(p.display_name, Role(p.role).label_fr, p.id in present)
+        for p in sorted(people, key=lambda p: (order[p.role], p.display_name.casefold()))
+    )
+    data = seance.data
+    when = french_date(str(data["date"]))
+    if data.get("start_time"):
+        when += f" à {french_time(str(data['start_time']))}"
+    headcount = data.get("headcount")
+    return SignInSheet(
+        atelier.title,
+        f"Séance {seance.number} — {when}",
+        str(data.get("place") or data.get("remote_link") or ""),
+        rows,
+        headcount if isinstance(headcount, int) else None,
+    )
 
 
 async def check_out(engine: AsyncEngine, actor: Actor, session_id: str) -> None:
