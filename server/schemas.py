@@ -171,6 +171,20 @@ class AtelierCreate(msgspec.Struct, forbid_unknown_fields=True):
     financing: Short | None = None
 
 
+class AtelierEdit(msgspec.Struct, forbid_unknown_fields=True):
+    """An atelier's description as a whole (the form sends every field). Its kind is not
+    here: an atelier de projet is the city's from its creation (« Who may create what »)."""
+
+    title: Title
+    subject: LongText
+    scope: Literal["quartier", "ville"]
+    neighbourhood: Short | None = None
+    instances: list[Literal["CQ", "CC", "CRE", "CDJ", "CD", "ATP"]] = []
+    pilots: Annotated[list[Name], msgspec.Meta(max_length=20)] = []
+    min_residents: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 5
+    financing: Short | None = None
+
+
 class SessionCreate(msgspec.Struct, forbid_unknown_fields=True):
     date: date
     start_time: time

@@ -31,6 +31,7 @@ from server.printing import InvitationSheet, qr_png, qr_svg
 from server.routes.staff import optional_staff
 from server.schemas import (
     AtelierCreate,
+    AtelierEdit,
     CharterAcceptance,
     CharterUpdate,
     CheckInFor,
@@ -234,6 +235,13 @@ class AtelierController(Controller):
         svc.require(actor, Action.READ_ATELIER, atelier_id)
         async with svc.transaction(AppServices.of(request.app).engine) as session:
             return atelier_read(await svc.get_atelier(session, atelier_id))
+
+    @put("/ateliers/{atelier_id:str}", summary="Modifier la description de l’atelier")
+    async def edit_atelier(
+        self, request: Request[Any, Any, Any], actor: Actor, atelier_id: str, data: AtelierEdit
+    ) -> AtelierRead:
+        row = await svc.edit(AppServices.of(request.app).engine, actor, atelier_id, data)
+        return atelier_read(row)
 
     @put("/ateliers/{atelier_id:str}/charter", summary="Réviser la charte (nouvelle version)")
     async def charter(

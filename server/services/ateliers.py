@@ -20,6 +20,7 @@ from domain.ateliers import (
     AtelierKind,
     AtelierStatus,
     constitute_if_ready,
+    edit_atelier,
     new_atelier,
     revise_charter,
 )
@@ -72,6 +73,7 @@ from server.documents.workers import RenderPool
 from server.errors import Problem
 from server.schemas import (
     AtelierCreate,
+    AtelierEdit,
     InvitationCreate,
     JoinRequest,
     ProposalCreate,
@@ -1091,6 +1093,36 @@ async def set_image(
             image.media_type, image.data, image.updated_at = media_type, data, now()
         row.image = f"/api/ateliers/{atelier_id}/image"
     return media_type
+
+
+async def edit(engine: AsyncEngine, actor: Actor, atelier_id: str, body: AtelierEdit) -> AtelierRow:
+    """The facilitator changes the atelier's description; the domain checks it as at its
+    creation (a closed atelier refuses). The charter changes through its own versions."""
+    require(actor, Action.MANAGE_ATELIER, atelier_id)
+    async with transaction(engine) as session:
+        row = await get_atelier(session, atelier_id)
+        after = edit_atelier(
+            atelier_from_row(row),
+            title=body.title,
+            subject=body.subject,
+            scope=body.scope,
+            neighbourhood=body.neighbourhood,
+            instances=body.instances,
+            pilots=body.pilots,
+            min_residents=body.min_residents,
+        )
+        atelier_to_row(after, row)
+        row.financing = body.financing
+        row.updated_at = now()
+        await record(
+            session,
+            atelier_id,
+            "atelier_edited",
+            "Description de l’atelier modifiée",
+            "Atelier description edited",
+        )
+        await _constitute_if_ready(session, row)  # a lower minimum may constitute it now
+    return row
 
 
 async def approve(engine: AsyncEngine, atelier_id: str, staff: str) -> AtelierRow:

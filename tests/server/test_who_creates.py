@@ -180,3 +180,39 @@ def test_creations_are_limited_per_address_and_per_person(
         # The city's staff are counted by their credential, not by the town hall's address.
         staff = bearer(server.staff_token())
         assert http.post("/api/ateliers", json=ATELIER, headers=staff).status_code == 201
+
+
+def test_the_facilitator_edits_the_atelier_s_description(
+    http: httpx.Client, server_on: ServerProcess
+) -> None:
+    created = http.post("/api/ateliers", json=AIC).json()
+    path = f"/api/ateliers/{created['atelier']['id']}"
+    porteur = bearer(created["facilitator"]["token"])
+    edited = http.put(
+        path,
+        json={
+            "title": "Des bancs et de l’ombre place du Marché",
+            "subject": "S’asseoir à l’ombre en été.",
+            "scope": "quartier",
+            "neighbourhood": "Neudorf",
+            "instances": ["CQ", "CC"],
+            "min_residents": 3,
+        },
+        headers=porteur,
+    )
+    assert edited.status_code == 200, edited.text
+    atelier = http.get(path, headers=porteur).json()
+    assert (atelier["title"], atelier["neighbourhood"], atelier["instances"]) == (
+        "Des bancs et de l’ombre place du Marché",
+        "Neudorf",
+        ["CQ", "CC"],
+    )
+    assert atelier["kind"] == "initiative_citoyenne"  # the kind is not the form's to change
+    code = http.post(f"{path}/sessions", json=SEANCE, headers=porteur).json()["join_code"]
+    with httpx.Client(base_url=server_on.http, timeout=30) as phone:  # Ana's own phone
+        resident = phone.post(
+            f"/api/join/{code}",
+            json={"display_name": "Ana", "role": "habitant", "accept_charter_version": 1},
+        ).json()["token"]
+    mine = {"title": "x", "subject": "", "scope": "ville"}
+    assert http.put(path, json=mine, headers=bearer(resident)).status_code == 403
