@@ -53,6 +53,9 @@ CLIENT_ROUTES = (
     "/vote/{poll_id:str}",
     "/conseil",
     "/conseil/proposition/{proposal_id:str}",
+    "/connexion",
+    "/nouvel-atelier",
+    "/atelier/{atelier_id:str}/nouvelle-seance",
 )
 
 _NO_BUILD = (

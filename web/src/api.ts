@@ -135,6 +135,10 @@ export interface Atelier {
   charter_text: string;
   min_residents: number;
   status: string;
+  /** Shown in feeds and directories: an AIC is not until approved or constituted. */
+  listed?: boolean;
+  approved_by?: string | null;
+  financing?: string | null;
 }
 
 export interface AgendaItem {

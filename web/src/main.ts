@@ -17,6 +17,10 @@ route("/vote/{pollId}", async () => (await import("./screens/ballot")).ballot);
 // The council staff's screens bring their own strings (a phone never downloads them).
 route("/conseil", async () => (await Promise.all([import("./screens/council"), need("council")]))[0].councilDesk);
 route("/conseil/proposition/{proposalId}", async () => (await Promise.all([import("./screens/council-proposal"), need("council")]))[0].councilProposal);
+// The organisers' screens (issue 19): the city staff's sign-in, creating an atelier, a séance.
+route("/connexion", async () => (await Promise.all([import("./screens/signin"), need("organise")]))[0].staffSignIn);
+route("/nouvel-atelier", async () => (await Promise.all([import("./screens/new-atelier"), need("organise")]))[0].newAtelier);
+route("/atelier/{atelierId}/nouvelle-seance", async () => (await Promise.all([import("./screens/seance-form"), need("organise")]))[0].newSeance);
 route("/404", async () => (await import("./screens/home")).notFound); // last: the fallback
 
 const app = document.getElementById("app")!;

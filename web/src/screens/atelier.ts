@@ -13,6 +13,7 @@ import { countsByRole, liveBadge, roleBadge } from "./common";
 import { ordered } from "../polls";
 import { pollAnnouncer, resultsView } from "../results";
 import { voteCall, votesIn } from "../announce";
+import { constitutionState } from "../constitution";
 
 export const atelier: Screen = (main, { atelierId }) => {
   adoptTokenFromHash();
@@ -87,6 +88,17 @@ function draw(
     pageTitle(atelierRow.title),
     h("p", { class: "me" }, t("atelier.you_are", { name: identity.displayName || "—" }), " ", roleBadge(identity.role)),
   );
+  // Where the atelier stands, for everyone; the facilitator's panel (séances, logo) loads apart.
+  const constitution = constitutionState(atelierRow, participants);
+  const organiserSlot = h("div", {});
+  main.append(constitution.el);
+  if (!seance) main.append(organiserSlot);
+  if (canRunSession(identity.role)) {
+    void import("./organiser")
+      .then((m) => m.organiserPanel(identity, atelierRow))
+      .then((panel) => organiserSlot.replaceChildren(panel))
+      .catch(() => undefined);
+  }
   let channel: LiveChannel | null = null;
   let stopAnnouncing = () => undefined as void;
   if (seance) {
@@ -204,7 +216,10 @@ function draw(
         }
         if (what === "joined") {
           api<Participant[]>("GET", `/api/ateliers/${encodeURIComponent(atelierRow.id)}/participants`, undefined, identity.token)
-            .then((rows) => peopleBox.replaceChildren(peopleByRole(rows)))
+            .then((rows) => {
+              peopleBox.replaceChildren(peopleByRole(rows));
+              constitution.update(rows);
+            })
             .catch(() => undefined);
         }
       },
@@ -232,6 +247,7 @@ function draw(
       h("div", { class: "charter" }, atelierRow.charter_text),
     ),
   );
+  if (seance) main.append(organiserSlot);
   return () => {
     channel?.close();
     stopAnnouncing();

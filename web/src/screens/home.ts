@@ -66,6 +66,14 @@ export const home: Screen = (main) => {
           ),
         )
       : null,
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "start-title" },
+      h("h2", { id: "start-title" }, t("home.start_title")),
+      h("p", {}, t("home.start_text")),
+      h("p", {}, h("a", { href: "/nouvel-atelier", class: "button" }, t("home.start_aic"))),
+    ),
+    h("p", { class: "council-door" }, h("a", { href: "/connexion" }, t("home.staff"))),
     h("p", { class: "council-door" }, h("a", { href: "/conseil" }, t("home.council"))),
   ]);
 };

@@ -1,0 +1,304 @@
+// /atelier/{id}/nouvelle-seance — the facilitator schedules a séance (issue 19, item 3): date
+// and times (the city's time zone: what is typed is what the invitation prints), mode, place
+// and/or video link as the mode needs (domain/sessions.py refuses the superfluous one too),
+// objectives, agenda points with their durations, method steps, the next séance's agenda. A date
+// in the past is warned about, not refused (a séance already held may be recorded). Once
+// scheduled, its join code shows as it is read aloud: XXXX-XXXX.
+import "../organise.css";
+import { api, errorText, type Seance } from "../api";
+import { append, h, newId } from "../dom";
+import { formatDate, t } from "../i18n";
+import { identityFor, remember, save } from "../identity";
+import { canRunSession } from "../roles";
+import type { Screen } from "../router";
+import { errorRegion, focusNextTitle, formatCode, pageTitle } from "../ui";
+import { checkText, field, lines, once, oneLine, type Field } from "../forms";
+
+type Mode = "presentiel" | "distanciel" | "hybride";
+const MODES: Mode[] = ["presentiel", "hybride", "distanciel"];
+const ITEM_MAX = 500;
+const PLACE_MAX = 200;
+const LINK_MAX = 500;
+const MINUTES_MAX = 600;
+const LIMITS = { objectives: 30, agenda: 50, method_steps: 50, next_agenda: 30 };
+
+interface Row {
+  title: string;
+  minutes: string;
+}
+
+// What was typed survives a language switch (which redraws the screen), not a reload.
+const draft = {
+  atelierId: "",
+  date: "",
+  start: "",
+  end: "",
+  mode: "presentiel" as Mode,
+  place: "",
+  link: "",
+  objectives: "",
+  agenda: [{ title: "", minutes: "" }] as Row[],
+  steps: "",
+  next: "",
+};
+
+export const newSeance: Screen = (main, { atelierId }) => {
+  const identity = identityFor(atelierId);
+  if (!identity || !canRunSession(identity.role)) {
+    main.append(pageTitle(t("organise.seance.page_title")), h("p", {}, t("organise.seance.facilitator_only")), h("p", {}, h("a", { href: `/atelier/${encodeURIComponent(atelierId)}` }, t("organise.seance.back"))));
+    return;
+  }
+  if (draft.atelierId !== atelierId) {
+    Object.assign(draft, { atelierId, date: "", start: "", end: "", mode: "presentiel", place: "", link: "", objectives: "", agenda: [{ title: "", minutes: "" }], steps: "", next: "" });
+  }
+  const back = `/atelier/${encodeURIComponent(atelierId)}`;
+  const summary = errorRegion();
+
+  const bind = <C extends HTMLInputElement | HTMLTextAreaElement>(control: C, key: "date" | "start" | "end" | "place" | "link" | "objectives" | "steps" | "next") => {
+    control.value = draft[key];
+    control.addEventListener("input", () => (draft[key] = control.value));
+    return control;
+  };
+  const date = field(t("organise.seance.date"), bind(h("input", { type: "date", name: "date", class: "narrow-date" }), "date"), t("organise.seance.date_hint"));
+  const start = field(t("organise.seance.start"), bind(h("input", { type: "time", name: "start_time", class: "narrow" }), "start"));
+  const end = field(t("organise.seance.end"), bind(h("input", { type: "time", name: "end_time", class: "narrow" }), "end"), t("organise.seance.end_hint"));
+  const past = h("p", { class: "notice", role: "status", hidden: true });
+  const checkPast = () => {
+    const day = date.control.value;
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) {
+      past.hidden = true;
+      return;
+    }
+    const when = new Date(`${day}T${start.control.value || "23:59"}`);
+    const inPast = when.getTime() < Date.now();
+    past.hidden = !inPast;
+    past.textContent = inPast ? t("organise.seance.past", { date: formatDate(day) }) : "";
+  };
+  date.control.addEventListener("change", checkPast);
+  start.control.addEventListener("change", checkPast);
+
+  const modeRadio = (mode: Mode) => {
+    const id = newId("mode");
+    const radio = h("input", { type: "radio", name: "mode", id, value: mode, checked: draft.mode === mode });
+    radio.addEventListener("change", () => {
+      draft.mode = mode;
+      syncMode();
+    });
+    return h("div", { class: "choice" }, radio, h("label", { for: id }, h("strong", {}, t(`organise.mode.${mode}`)), h("span", { class: "hint" }, t(`organise.mode.${mode}_hint`))));
+  };
+  const place = field(t("organise.seance.place"), bind(h("input", { name: "place", maxlength: String(PLACE_MAX), autocomplete: "off" }), "place"), t("organise.seance.place_hint"));
+  const link = field(t("organise.seance.link"), bind(h("input", { type: "url", name: "remote_link", maxlength: String(LINK_MAX), autocomplete: "off", inputmode: "url", spellcheck: "false" }), "link"), t("organise.seance.link_hint"));
+  const modeBox = h("fieldset", {}, h("legend", {}, t("organise.seance.mode")), MODES.map(modeRadio), place.el, link.el);
+  const syncMode = () => {
+    place.el.hidden = draft.mode === "distanciel";
+    link.el.hidden = draft.mode === "presentiel";
+  };
+  syncMode();
+
+  const objectives = field(t("organise.seance.objectives"), bind(h("textarea", { name: "objectives", rows: "3" }), "objectives"), t("organise.seance.one_per_line"));
+
+  // --- agenda: points with their durations -------------------------------------------------
+  const agendaList = h("ol", { class: "agenda-rows" });
+  const total = h("p", { class: "agenda-total", "aria-live": "polite" });
+  const rowFields: { title: Field<HTMLInputElement>; minutes: Field<HTMLInputElement> }[] = [];
+  const drawTotal = () => {
+    const minutes = draft.agenda.reduce((sum, row) => sum + (/^\d+$/.test(row.minutes.trim()) ? Number(row.minutes) : 0), 0);
+    total.textContent = minutes ? t("organise.seance.total", { time: duration(minutes) }) : "";
+  };
+  const drawAgenda = (focusIndex: number | null = null) => {
+    rowFields.length = 0;
+    agendaList.replaceChildren(
+      ...draft.agenda.map((row, i) => {
+        const title = field(t("organise.seance.point", { n: i + 1 }), h("input", { name: "agenda_title", maxlength: String(ITEM_MAX), autocomplete: "off", value: row.title }));
+        const minutes = field(t("organise.seance.minutes"), h("input", { type: "number", name: "agenda_minutes", inputmode: "numeric", min: "1", max: String(MINUTES_MAX), step: "1", value: row.minutes }));
+        title.control.addEventListener("input", () => (row.title = title.control.value));
+        minutes.control.addEventListener("input", () => {
+          row.minutes = minutes.control.value;
+          drawTotal();
+        });
+        title.el.classList.add("grow");
+        minutes.el.classList.add("minutes");
+        rowFields.push({ title, minutes });
+        const remove = h("button", { type: "button", class: "small", "aria-label": t("organise.seance.remove_point", { n: i + 1 }) }, t("organise.seance.remove"));
+        remove.addEventListener("click", () => {
+          draft.agenda.splice(i, 1);
+          if (!draft.agenda.length) draft.agenda.push({ title: "", minutes: "" });
+          drawAgenda(Math.min(i, draft.agenda.length - 1));
+          drawTotal();
+        });
+        return h("li", { class: "agenda-row" }, title.el, minutes.el, remove);
+      }),
+    );
+    if (focusIndex !== null) rowFields[focusIndex]?.title.control.focus();
+  };
+  const addPoint = h("button", { type: "button" }, t("organise.seance.add_point"));
+  addPoint.addEventListener("click", () => {
+    if (draft.agenda.length >= LIMITS.agenda) {
+      summary.show(t("organise.check.too_many", { max: LIMITS.agenda }));
+      return;
+    }
+    draft.agenda.push({ title: "", minutes: "" });
+    drawAgenda(draft.agenda.length - 1);
+  });
+  drawAgenda();
+  drawTotal();
+  const agendaError = h("p", { class: "field-error", hidden: true, id: newId("agenda-error") });
+  const agendaBox = h("fieldset", {}, h("legend", {}, t("organise.seance.agenda")), h("p", { class: "hint" }, t("organise.seance.agenda_hint")), agendaError, agendaList, total, h("p", {}, addPoint));
+
+  const steps = field(t("organise.seance.steps"), bind(h("textarea", { name: "method_steps", rows: "7" }), "steps"), t("organise.seance.steps_hint"));
+  const next = field(t("organise.seance.next"), bind(h("textarea", { name: "next_agenda", rows: "3" }), "next"), t("organise.seance.next_hint"));
+
+  const submit = h("button", { type: "submit", class: "primary" }, t("organise.seance.submit"));
+  const form = h(
+    "form",
+    { class: "card new-seance", novalidate: true, "aria-labelledby": "page-title" },
+    h("div", { class: "field-row" }, date.el, start.el, end.el),
+    past,
+    modeBox,
+    objectives.el,
+    agendaBox,
+    steps.el,
+    next.el,
+    summary.el,
+    submit,
+  );
+
+  const listProblem = (items: string[], max: number, label: string): string | null => {
+    if (items.length > max) return t("organise.check.too_many", { max });
+    for (const item of items) {
+      const problem = checkText(item, label, ITEM_MAX, true);
+      if (problem) return problem;
+    }
+    return null;
+  };
+
+  const check = (): HTMLElement | null => {
+    const problems: [Field | null, HTMLElement | null, string | null][] = [];
+    problems.push([date, null, /^\d{4}-\d{2}-\d{2}$/.test(date.control.value) ? null : t("organise.check.date")]);
+    problems.push([start, null, /^\d{2}:\d{2}/.test(start.control.value) ? null : t("organise.check.start")]);
+    problems.push([end, null, end.control.value && start.control.value && end.control.value <= start.control.value ? t("organise.check.end_before_start") : null]);
+    const modeLabel = t(`organise.mode.${draft.mode}_label`);
+    const placeText = oneLine(place.control.value);
+    problems.push([place, null, draft.mode === "distanciel" ? null : placeText ? checkText(placeText, t("organise.label.place"), PLACE_MAX, true) : t("organise.check.place", { mode: modeLabel })]);
+    const linkText = link.control.value.trim();
+    problems.push([
+      link,
+      null,
+      draft.mode === "presentiel" ? null : !linkText ? t("organise.check.link", { mode: modeLabel }) : linkText.length > LINK_MAX || !/^https?:\/\/\S+$/.test(linkText) ? t("organise.check.link_web") : null,
+    ]);
+    problems.push([objectives, null, listProblem(lines(objectives.control.value), LIMITS.objectives, t("organise.label.objective"))]);
+    // Agenda: a row with neither title nor duration is dropped; otherwise both are needed.
+    let agendaProblem: string | null = null;
+    let agendaAt: HTMLElement | null = null;
+    rowFields.forEach(({ title, minutes }) => {
+      title.error(null);
+      minutes.error(null);
+    });
+    draft.agenda.forEach((row, i) => {
+      if (agendaProblem) return;
+      const title = oneLine(row.title);
+      const minutes = row.minutes.trim();
+      if (!title && !minutes) return;
+      const titleProblem = checkText(title, t("organise.label.point"), ITEM_MAX, true);
+      const minutesProblem = /^\d+$/.test(minutes) && +minutes >= 1 && +minutes <= MINUTES_MAX ? null : t("organise.check.minutes", { max: MINUTES_MAX });
+      if (titleProblem) {
+        rowFields[i].title.error(titleProblem);
+        agendaProblem = titleProblem;
+        agendaAt = rowFields[i].title.control;
+      } else if (minutesProblem) {
+        rowFields[i].minutes.error(minutesProblem);
+        agendaProblem = minutesProblem;
+        agendaAt = rowFields[i].minutes.control;
+      }
+    });
+    problems.push([null, agendaAt, agendaProblem]);
+    problems.push([steps, null, listProblem(lines(steps.control.value), LIMITS.method_steps, t("organise.label.step"))]);
+    problems.push([next, null, listProblem(lines(next.control.value), LIMITS.next_agenda, t("organise.label.next"))]);
+    let first: HTMLElement | null = null;
+    for (const [f, at, problem] of problems) {
+      f?.error(problem);
+      if (problem && !first) {
+        first = f ? f.control : at;
+        summary.show(problem);
+      }
+    }
+    return first;
+  };
+
+  const send = once(submit, t("organise.seance.submitting"));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    void send(async () => {
+      summary.show(null);
+      const invalid = check();
+      if (invalid) {
+        invalid.focus();
+        return false;
+      }
+      const body = {
+        date: date.control.value,
+        start_time: start.control.value.length === 5 ? `${start.control.value}:00` : start.control.value,
+        end_time: end.control.value ? (end.control.value.length === 5 ? `${end.control.value}:00` : end.control.value) : null,
+        mode: draft.mode,
+        place: draft.mode === "distanciel" ? null : oneLine(place.control.value),
+        remote_link: draft.mode === "presentiel" ? null : link.control.value.trim(),
+        objectives: lines(objectives.control.value),
+        agenda: draft.agenda.filter((row) => oneLine(row.title) || row.minutes.trim()).map((row) => ({ title: oneLine(row.title), minutes: Number(row.minutes.trim()) })),
+        method_steps: lines(steps.control.value),
+        next_agenda: lines(next.control.value),
+      };
+      try {
+        const seance = await api<Seance>("POST", `/api/ateliers/${encodeURIComponent(atelierId)}/sessions`, body, identity.token);
+        remember(seance.id, atelierId);
+        identity.sessionId = seance.id;
+        save(identity);
+        draft.atelierId = "";
+        focusNextTitle();
+        main.replaceChildren();
+        scheduled(main, atelierId, seance);
+        return true;
+      } catch (e) {
+        summary.show(errorText(e));
+        return false;
+      }
+    });
+  });
+
+  append(main, [
+    pageTitle(t("organise.seance.page_title"), identity.atelierTitle),
+    h("p", {}, h("a", { href: back }, t("organise.seance.back"))),
+    form,
+  ]);
+  checkPast();
+};
+
+function scheduled(main: HTMLElement, atelierId: string, seance: Seance): void {
+  const d = seance.details;
+  const when = [d.date ? formatDate(d.date) : "", d.start_time ? d.start_time.slice(0, 5) + (d.end_time ? `–${d.end_time.slice(0, 5)}` : "") : ""].filter(Boolean).join(", ");
+  append(main, [
+    pageTitle(t("organise.seance.done_title", { n: seance.number })),
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "code-title" },
+      h("p", {}, when, d.place ? ` — ${d.place}` : ""),
+      h("h2", { id: "code-title" }, t("organise.seance.code")),
+      h("p", { class: "join-code-big", "data-testid": "join-code" }, formatCode(seance.join_code)),
+      h("p", { class: "hint" }, t("organise.seance.code_hint")),
+      h("p", { class: "url" }, h("a", { href: `/rejoindre/${encodeURIComponent(seance.join_code)}` }, seance.join_url)),
+      h(
+        "p",
+        { class: "actions" },
+        h("a", { href: `/atelier/${encodeURIComponent(atelierId)}?seance=${encodeURIComponent(seance.id)}`, class: "button primary-link" }, t("organise.seance.open")),
+        h("a", { href: `/animation/${encodeURIComponent(seance.id)}`, class: "button" }, t("organise.seance.console")),
+      ),
+    ),
+  ]);
+}
+
+/** 105 → « 1 h 45 » / “1 h 45”; 40 → « 40 min ». */
+function duration(minutes: number): string {
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  if (!hours) return t("organise.seance.min", { n: rest });
+  return rest ? t("organise.seance.h_min", { h: hours, m: String(rest).padStart(2, "0") }) : t("organise.seance.h", { h: hours });
+}
