@@ -8,7 +8,7 @@ import base64
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, get, post, put
 from litestar.connection import ASGIConnection
 from litestar.di import Provide
 from litestar.params import Parameter
@@ -68,6 +68,10 @@ def _decider(reader: svc.Reader) -> None:
             "Seuls les services du conseil municipal enregistrent une décision.",
             "Only the council's services record a decision.",
         )
+
+
+class TitleChange(msgspec.Struct, forbid_unknown_fields=True):
+    title: Annotated[str, ONE_LINE, msgspec.Meta(min_length=1, max_length=200)]
 
 
 class FreezeRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -322,6 +326,36 @@ class ProposalVersionController(Controller):
         row = await svc.new_draft(services.engine, services.store, reader, proposal_id, number)
         if previous is not None:
             await _close_editors(services, previous.doc_id, "replaced by a new draft")
+        return proposal_status(row)
+
+    @put("/proposals/{proposal_id:str}/title", summary="Renommer la proposition")
+    async def rename(
+        self,
+        request: Request[Any, Any, Any],
+        reader: svc.Reader,
+        proposal_id: str,
+        data: TitleChange,
+    ) -> dict[str, Any]:
+        row = await svc.rename(AppServices.of(request.app).engine, reader, proposal_id, data.title)
+        return proposal_status(row)
+
+    @post(
+        "/proposals/{proposal_id:str}/versions/{number:int}/fork",
+        summary="Partir de cette version dans une nouvelle proposition",
+        status_code=HTTP_201_CREATED,
+    )
+    async def fork(
+        self,
+        request: Request[Any, Any, Any],
+        reader: svc.Reader,
+        proposal_id: str,
+        number: int,
+        data: TitleChange,
+    ) -> dict[str, Any]:
+        services = AppServices.of(request.app)
+        row = await svc.fork(
+            services.engine, services.store, reader, proposal_id, number, data.title
+        )
         return proposal_status(row)
 
     @post(

@@ -49,6 +49,7 @@ from server.services.ateliers import (
     audit,
     get_atelier,
     get_seance,
+    new_id,
     now,
     record,
     require,
@@ -60,6 +61,7 @@ __all__ = [
     "council_list",
     "decide",
     "diff",
+    "fork",
     "freeze",
     "get_version",
     "history",
@@ -69,6 +71,7 @@ __all__ = [
     "names_of",
     "new_draft",
     "readable",
+    "rename",
     "transmit",
     "verify",
 ]
@@ -750,6 +753,76 @@ async def council_list(
 
 
 # --- a new draft from any version -------------------------------------------------------------
+
+
+async def rename(engine: AsyncEngine, reader: Reader, proposal_id: str, title: str) -> ProposalRow:
+    """A new title for a proposal still being written (a frozen version keeps the title it
+    was frozen with: its content is hashed)."""
+    if reader.is_council_service or not can(Role(reader.role), Action.MANAGE_SESSION):
+        raise Problem(
+            403,
+            "forbidden",
+            "Votre rôle ne permet pas cette action.",
+            "Your role does not allow this action.",
+        )
+    async with transaction(engine) as session:
+        row = await _proposal(session, proposal_id, lock=True)
+        if reader.atelier_id != row.atelier_id:
+            raise Problem(
+                404, "proposal_not_found", "Proposition introuvable.", "Proposal not found."
+            )
+        before, row.title = row.title, title.strip()
+        if before != row.title:
+            await _event(session, row, "renamed", reader, before=before, title=row.title)
+    return row
+
+
+async def fork(
+    engine: AsyncEngine,
+    store: DocumentStore,
+    reader: Reader,
+    proposal_id: str,
+    number: int,
+    title: str,
+) -> ProposalRow:
+    """A new proposal of the same atelier whose document starts from version ``number`` of
+    this one: two ways forward from one text (the first keeps its own history)."""
+    source, version = await get_version(engine, reader, proposal_id, number)
+    if reader.is_council_service or not can(Role(reader.role), Action.REOPEN_DRAFT):
+        raise Problem(
+            403,
+            "forbidden",
+            "Votre rôle ne permet pas cette action.",
+            "Your role does not allow this action.",
+        )
+    new = new_id()
+    doc_id = f"prop-{new}"
+    await store.append(doc_id, [version.state])  # first, as in new_draft
+    async with transaction(engine) as session:
+        row = ProposalRow(
+            id=new,
+            atelier_id=source.atelier_id,
+            session_id=source.session_id,
+            kind=source.kind,
+            title=title.strip(),
+            doc_id=doc_id,
+            created_at=now(),
+            status=rules.ProposalStatus.BROUILLON.value,
+            locked=False,
+        )
+        session.add(row)
+        await session.flush()
+        await _event(
+            session,
+            row,
+            "draft",
+            reader,
+            forked_from=proposal_id,
+            from_version=number,
+            doc_id=doc_id,
+        )
+        audit(session, row.atelier_id, _who(reader), "fork", row.id, of=proposal_id)
+    return row
 
 
 async def new_draft(

@@ -133,3 +133,41 @@ def test_a_seance_is_edited_until_it_starts_and_the_next_one_starts_from_its_age
     assert details["objectives"] == ["Bilan des groupes", "Calendrier", "Prochaine étape"]
     assert [item["title"] for item in details["agenda"]] == details["objectives"]
     assert details["method_steps"] == ["Accueil", "Travail en groupes"]
+
+
+def test_a_proposal_is_renamed_and_a_frozen_version_forked_into_a_new_one(
+    room: Room, server_on: ServerProcess
+) -> None:
+    import asyncio
+
+    from tests.server.test_versions_api import new_proposal, paragraph, post, write
+
+    facilitator = room.auth(room.facilitator)
+    proposal = new_proposal(room)
+    asyncio.run(
+        write(server_on, proposal["doc_id"], room.facilitator, paragraph("constat", "Trop chaud."))
+    )
+    renamed = room.http.put(
+        f"/api/proposals/{proposal['id']}/title", json={"title": "Des arbres"}, headers=facilitator
+    )
+    assert renamed.json()["title"] == "Des arbres"
+    assert post(room, f"/api/proposals/{proposal['id']}/freeze").status_code == 201
+    forked = room.http.post(
+        f"/api/proposals/{proposal['id']}/versions/1/fork",
+        json={"title": "Des fontaines"},
+        headers=facilitator,
+    )
+    assert forked.status_code == 201, forked.text
+    assert (forked.json()["title"], forked.json()["status"]) == ("Des fontaines", "brouillon")
+    frozen = post(room, f"/api/proposals/{forked.json()['id']}/freeze")
+    assert frozen.status_code == 201, frozen.text
+    version = room.http.get(
+        f"/api/proposals/{forked.json()['id']}/versions/1", headers=facilitator
+    ).json()
+    sections = {s["key"]: s for s in version["content"]["sections"]}
+    assert sections["constat"]["text"] == "Trop chaud."  # the fork starts from version 1
+    resident = room.token_of("Ana")
+    refused = room.http.put(
+        f"/api/proposals/{proposal['id']}/title", json={"title": "X"}, headers=room.auth(resident)
+    )
+    assert refused.status_code == 403
