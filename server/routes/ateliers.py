@@ -334,6 +334,17 @@ class AtelierController(Controller):
         return session_read(request, row)
 
     @post(
+        "/sessions/{session_id:str}/join-code",
+        summary="Nouveau code de séance (l’ancien ne marche plus)",
+        status_code=200,
+    )
+    async def new_join_code(
+        self, request: Request[Any, Any, Any], actor: Actor, session_id: str
+    ) -> SessionRead:
+        row = await svc.new_join_code(AppServices.of(request.app).engine, actor, session_id)
+        return session_read(request, row)
+
+    @post(
         "/sessions/{session_id:str}/next",
         summary="Programmer la séance suivante, à partir de son ordre du jour",
     )

@@ -287,6 +287,18 @@ async def create_session(
     return row
 
 
+async def new_join_code(engine: AsyncEngine, actor: Actor, session_id: str) -> SessionRow:
+    """A new join code for the séance (the old one, say shown on a screenshot that
+    circulates, stops working); people who joined stay in."""
+    async with transaction(engine) as session:
+        row = await get_seance(session, session_id, for_update=True)
+        require(actor, Action.MANAGE_SESSION, row.atelier_id)
+        row.join_code = generate_join_code(_rng)
+        row.updated_at = now()
+        audit(session, row.atelier_id, actor.participant_id, "join_code", row.id)
+    return row
+
+
 #: What may still change once a séance has started: what comes next (the synthesis is a
 #: document of its own, edited live).
 _AFTER_START = {"next_agenda"}

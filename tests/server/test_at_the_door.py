@@ -171,3 +171,19 @@ def test_a_proposal_is_renamed_and_a_frozen_version_forked_into_a_new_one(
         f"/api/proposals/{proposal['id']}/title", json={"title": "X"}, headers=room.auth(resident)
     )
     assert refused.status_code == 403
+
+
+def test_a_new_join_code_replaces_the_old_one(room: Room) -> None:
+    ana = room.join("Ana").json()
+    old = room.code
+    renewed = room.http.post(
+        f"/api/sessions/{room.session['id']}/join-code", headers=room.auth(room.facilitator)
+    )
+    assert renewed.status_code == 200
+    new = renewed.json()["join_code"]
+    assert new != old
+    assert room.http.get(f"/api/join/{old}").status_code == 404
+    assert room.http.get(f"/api/join/{new}").status_code == 200
+    # Who joined stays in.
+    me = room.http.get(f"/api/ateliers/{room.atelier['id']}", headers=room.auth(ana["token"]))
+    assert me.status_code == 200
