@@ -26,6 +26,7 @@ from collab.render import section_blocks
 from collab.store import DocumentStore, merge
 from domain import names as people
 from domain import proposals as rules
+from domain.ateliers import AtelierKind, AtelierStatus
 from domain.roles import Action, Role, can
 from domain.templates import TEMPLATES
 from server.db.models import (
@@ -662,6 +663,8 @@ async def _step(
         leads = rules.check_move(
             step, row.status, None if reader.is_council_service else reader.role
         )
+        if step == "transmit":
+            await _constituted_if_residents_started_it(session, row.atelier_id)
         if step == "decide":
             leads = rules.check_decision(
                 details.get("outcome", ""),
@@ -689,6 +692,24 @@ async def _step(
             f"“{row.title}”: {leads.label_en}",
         )
     return row
+
+
+async def _constituted_if_residents_started_it(session: AsyncSession, atelier_id: str) -> None:
+    """What constitution gates (README « Who may create what »): an atelier d'initiative
+    citoyenne hands nothing to the council before enough residents carry it."""
+    atelier = await get_atelier(session, atelier_id)
+    if (
+        atelier.kind == AtelierKind.INITIATIVE_CITOYENNE.value
+        and atelier.status == AtelierStatus.EN_CONSTITUTION.value
+    ):
+        raise Problem(
+            409,
+            "atelier_not_constituted",
+            f"L’atelier n’est pas encore constitué ({atelier.min_residents} habitant·es au "
+            "moins doivent l’avoir rejoint) : il ne peut rien transmettre au conseil avant.",
+            f"The atelier is not constituted yet (at least {atelier.min_residents} residents "
+            "must have joined): it cannot hand anything to the council before.",
+        )
 
 
 async def transmit(engine: AsyncEngine, reader: Reader, proposal_id: str) -> ProposalRow:

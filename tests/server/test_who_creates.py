@@ -216,3 +216,27 @@ def test_the_facilitator_edits_the_atelier_s_description(
         ).json()["token"]
     mine = {"title": "x", "subject": "", "scope": "ville"}
     assert http.put(path, json=mine, headers=bearer(resident)).status_code == 403
+
+
+def test_an_atelier_residents_start_hands_nothing_to_the_council_before_it_is_constituted(
+    http: httpx.Client, server_on: ServerProcess
+) -> None:
+    created = http.post("/api/ateliers", json=AIC).json()
+    atelier_id = created["atelier"]["id"]
+    porteur = bearer(created["facilitator"]["token"])
+    seance = http.post(f"/api/ateliers/{atelier_id}/sessions", json=SEANCE, headers=porteur)
+    proposal = http.post(
+        f"/api/ateliers/{atelier_id}/proposals", json={"title": "Des bancs"}, headers=porteur
+    ).json()
+    assert http.post(f"/api/proposals/{proposal['id']}/freeze", headers=porteur).status_code == 201
+    early = http.post(f"/api/proposals/{proposal['id']}/transmit", headers=porteur)
+    assert (early.status_code, early.json()["code"]) == (409, "atelier_not_constituted")
+    assert "2 habitant·es au moins" in early.json()["detail_fr"]
+    for name in ("Ana", "Bruno"):
+        with httpx.Client(base_url=server_on.http, timeout=30) as phone:
+            phone.post(
+                f"/api/join/{seance.json()['join_code']}",
+                json={"display_name": name, "role": "habitant", "accept_charter_version": 1},
+            )
+    later = http.post(f"/api/proposals/{proposal['id']}/transmit", headers=porteur)
+    assert later.status_code == 200, later.text
