@@ -74,6 +74,10 @@ def shoot(page: Any, name: str) -> None:
     size = page.viewport_size
     for label, viewport in (("1366", DESKTOP), ("390", PHONE)):
         page.set_viewport_size(viewport)
+        # Two animation frames: the page has laid out and painted at its new width.
+        page.evaluate(
+            "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+        )
         page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
     page.set_viewport_size(size)
 
@@ -260,8 +264,34 @@ def test_a_resident_starts_an_aic_that_waits_for_the_staff_approval(
     expect(resident.get_by_text("0 / 3 habitant·es pour constituer l’atelier")).to_be_visible()
     expect(resident.get_by_text("En attente d’approbation par la Ville")).to_have_count(0)
     expect(resident.get_by_label("Image (PNG ou JPEG)")).to_be_visible()
+
+    schedule_a_hybrid_seance(resident)
     no_page_errors(resident)
     no_page_errors(staff)
+
+
+def schedule_a_hybrid_seance(page: Any) -> None:
+    """A séance to come, on site and remote: a place and a video link, a web address."""
+    page.get_by_role("link", name="Programmer une séance").click()
+    page.get_by_label("Date", exact=True).fill("2099-06-20")
+    page.get_by_label("Début", exact=True).fill("18:00")
+    expect(page.get_by_text(re.compile("est passé"))).to_have_count(0)
+    page.get_by_label("Hybride").check()
+    page.get_by_label("Lieu", exact=True).fill("Salle des fêtes du Neudorf")
+    link = page.get_by_label("Lien de visioconférence", exact=True)
+    link.fill("visio.example.org/bancs")
+    page.get_by_role("button", name="Programmer la séance").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "Le lien de connexion doit être une adresse web (http:// ou https://)."
+    )
+    expect(link).to_be_focused()
+    link.fill("https://visio.example.org/bancs")
+    page.get_by_role("button", name="Programmer la séance").click()
+    expect(page.get_by_test_id("join-code")).to_have_text(re.compile(r"^[A-Z0-9]{4}-[A-Z0-9]{4}$"))
+    page.get_by_role("link", name="Ouvrir la séance").click()
+    expect(
+        page.get_by_role("link", name="Rejoindre la séance à distance (visioconférence)")
+    ).to_have_attribute("href", "https://visio.example.org/bancs")
 
 
 def test_a_revoked_sign_in_link_says_so(empty: Empty, new_context: Any) -> None:

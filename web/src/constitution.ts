@@ -12,7 +12,7 @@ export function residentsCounted(atelier: Atelier, participants: Participant[]):
 }
 
 export function constitutionState(atelier: Atelier, participants: Participant[]): { el: HTMLElement; update: (participants: Participant[]) => void } {
-  const el = h("div", { class: "constitution-state", "data-testid": "constitution" });
+  const el = h("div", { class: "card constitution-state", "data-testid": "constitution" });
   const update = (rows: Participant[]) => {
     const counted = residentsCounted(atelier, rows);
     const forming = atelier.status === "en_constitution" && counted < atelier.min_residents;
@@ -20,12 +20,12 @@ export function constitutionState(atelier: Atelier, participants: Participant[])
     el.replaceChildren(
       ...(forming
         ? [
-            h("p", { id: lineId }, h("strong", {}, t("atelier.constitution", { n: counted, of: atelier.min_residents }))),
-            h("progress", { max: String(atelier.min_residents), value: String(counted), "aria-labelledby": lineId }),
-            h("p", { class: "hint" }, t("atelier.constitution_hint")),
+            h("p", { id: lineId, style: "margin:0 0 0.25rem" }, h("strong", {}, t("atelier.constitution", { n: counted, of: atelier.min_residents }))),
+            h("progress", { max: String(atelier.min_residents), value: String(counted), "aria-labelledby": lineId, style: "display:block;width:100%;max-width:24rem;height:1rem" }),
+            h("p", { class: "hint", style: "margin-bottom:0" }, t("atelier.constitution_hint")),
           ]
-        : [h("p", {}, h("strong", {}, t("atelier.constituted")))]),
-      ...(atelier.listed === false && forming ? [h("p", { class: "notice" }, h("strong", {}, t("atelier.pending_approval"))), h("p", { class: "hint" }, t("atelier.pending_hint"))] : []),
+        : [h("p", { style: "margin:0" }, h("strong", {}, t("atelier.constituted")))]),
+      ...(atelier.listed === false && forming ? [h("p", { class: "notice", style: "margin:0.75rem 0 0.25rem" }, h("strong", {}, t("atelier.pending_approval"))), h("p", { class: "hint", style: "margin-bottom:0" }, t("atelier.pending_hint"))] : []),
     );
   };
   update(participants);

@@ -27,6 +27,15 @@ export function field<C extends Control>(label: string, control: C, hint?: strin
     else control.removeAttribute("aria-describedby");
   };
   sync();
+  // Once the person changes the field, its old problem no longer describes it.
+  control.addEventListener("input", () => {
+    if (!message.hidden) {
+      message.hidden = true;
+      message.textContent = "";
+      control.removeAttribute("aria-invalid");
+      sync();
+    }
+  });
   const el = h("div", { class: "field" }, h("label", { for: id }, label), hint ? h("p", { id: hintId, class: "hint" }, hint) : null, message, control, extra ?? null);
   return {
     el,

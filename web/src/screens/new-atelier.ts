@@ -234,6 +234,8 @@ function draw(main: HTMLElement, staff: { token: string; me: StaffMe } | null, s
     return first;
   };
 
+  // The summary repeats the first problem; once the person types, the fields say what is left.
+  form.addEventListener("input", () => summary.show(null));
   const send = once(submit, t("organise.atelier.submitting"));
   form.addEventListener("submit", (event) => {
     event.preventDefault();

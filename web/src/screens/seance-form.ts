@@ -225,6 +225,8 @@ export const newSeance: Screen = (main, { atelierId }) => {
     return first;
   };
 
+  // The summary repeats the first problem; once the person types, the fields say what is left.
+  form.addEventListener("input", () => summary.show(null));
   const send = once(submit, t("organise.seance.submitting"));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
