@@ -32,6 +32,9 @@ def test_every_client_route_answers_the_client_and_unknown_paths_do_not(demo: De
         "/vote/poll-1",
         "/conseil",
         "/conseil/proposition/p1",
+        "/connexion",
+        "/nouvel-atelier",
+        f"/atelier/{demo.atelier_id}/nouvelle-seance",
     ):
         response = httpx.get(demo.http + path, timeout=10)
         assert response.status_code == 200, path
