@@ -3,6 +3,7 @@
 import { api, type Seance } from "./api";
 import type { Identity } from "./identity";
 import { LiveChannel, type LiveEvent, type LiveState } from "./live";
+import type { TimerData } from "./timer";
 import { mergePoll, type Poll, type Results, type Turnout } from "./polls";
 
 export interface SeanceState {
@@ -14,6 +15,8 @@ export interface SeanceState {
   /** The last ballot change counted in each poll's tallies (a receipt's seq says when its
    * ballot is in). */
   talliedSeq: Map<string, number>;
+  /** The step timer as the server last sent it (see timer.ts), null when none runs. */
+  timer: TimerData | null;
 }
 
 export function initialState(seance: Seance): SeanceState {
@@ -24,12 +27,13 @@ export function initialState(seance: Seance): SeanceState {
     presence: {},
     polls: new Map(),
     talliedSeq: new Map(),
+    timer: null,
   };
 }
 
 /** For a screen that follows the séance's events without having loaded it (the editor). */
 export function emptyState(): SeanceState {
-  return { currentStep: null, steps: [], attendance: {}, presence: {}, polls: new Map(), talliedSeq: new Map() };
+  return { currentStep: null, steps: [], attendance: {}, presence: {}, polls: new Map(), talliedSeq: new Map(), timer: null };
 }
 
 export function loadSeance(identity: Identity, sessionId: string): Promise<Seance> {
@@ -44,6 +48,7 @@ export function applyEvent(state: SeanceState, event: LiveEvent): string | null 
       state.steps = (event.method_steps as string[]) ?? state.steps;
       state.attendance = (event.attendance_by_role as Record<string, number>) ?? {};
       state.presence = (event.present_by_role as Record<string, number>) ?? {};
+      state.timer = (event.timer as TimerData | null | undefined) ?? null;
       if (Array.isArray(event.polls)) {
         const known = state.polls;
         state.polls = new Map((event.polls as Poll[]).map((p) => [p.id, mergePoll(known.get(p.id), p)]));
@@ -58,6 +63,9 @@ export function applyEvent(state: SeanceState, event: LiveEvent): string | null 
     case "presence_changed":
       state.presence = (event.present_by_role as Record<string, number>) ?? {};
       return "presence";
+    case "timer_changed":
+      state.timer = (event.timer as TimerData | null | undefined) ?? null;
+      return "timer";
     case "participant_joined":
       return "joined";
     case "poll_opened":

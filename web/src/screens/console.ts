@@ -13,6 +13,9 @@ import { errorRegion, formatCode, loading, pageTitle } from "../ui";
 import { countsByRole, liveBadge } from "./common";
 import { pollConsole } from "./polls";
 import { freezeSection } from "./freeze";
+import { doorSection } from "./door";
+import { peopleSection } from "./people";
+import { timerControls } from "./step-timer";
 
 export const facilitatorConsole: Screen = (main, { sessionId }) => {
   const identity = identityForPlace(sessionId);
@@ -24,6 +27,7 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
   main.append(status);
   let channel: LiveChannel | null = null;
   let stopPolls: (() => void) | null = null;
+  let stopTimer: (() => void) | null = null;
   let alive = true;
   loadSeance(identity, sessionId)
     .then((seance) => {
@@ -110,6 +114,15 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
         }
       });
 
+      const timer = timerControls(identity, sessionId, seance, state);
+      stopTimer = timer.stop;
+      // At the door and the people: the same participants, read once for both.
+      // (Who was checked in here is known to this console only: the API gives counts by role.)
+      const checkedIn = new Set<string>();
+      let door: ReturnType<typeof doorSection> | null = null;
+      const people = peopleSection(identity, checkedIn, () => door?.refresh());
+      door = doorSection(identity, sessionId, seance, people.load, checkedIn);
+      door.onChange(() => people.refresh());
       const pollView = pollConsole(identity, sessionId, state);
       stopPolls = pollView.stop;
       // The next action: one sentence and, when it is a move, its button.
@@ -146,8 +159,8 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
             "step",
             t("console.step_now"),
             announce,
-            // The step timer's place (issue 19, #3), empty until the séance has one.
-            h("div", { class: "timer-slot", "data-slot": "timer", hidden: true }),
+            // The step timer (issue 19, #3).
+            h("div", { class: "timer-slot", "data-slot": "timer" }, timer.el),
             h("p", { class: "actions" }, prevButton, nextButton),
             error.el,
             h("h3", { class: "steps-heading" }, t("seance.steps")),
@@ -161,6 +174,7 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
             h("div", { class: "here-columns" }, h("div", {}, h("h3", {}, t("seance.checked_in")), attendance), h("div", {}, h("h3", {}, t("seance.connected")), presence)),
           ),
         ),
+        door.el,
         pollView.section,
         freezeSection(identity, sessionId),
         h(
@@ -182,6 +196,7 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
           inviteError.el,
           inviteOut,
         ),
+        people.el,
         h(
           "p",
           { class: "actions" },
@@ -198,6 +213,11 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
         state,
         (what, event) => {
           if (what === "snapshot" || what === "step") drawSteps();
+          if (what === "snapshot" || what === "step" || what === "timer") timer.update();
+          if (what === "joined") {
+            door?.refresh();
+            people.refresh();
+          }
           if (what === "snapshot" || what === "attendance" || what === "presence") drawCounts();
           pollView.onEvent(what, event);
           if (what === "snapshot" || what === "step" || what === "polls") drawNext();
@@ -217,5 +237,6 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
     document.body.classList.remove("console");
     channel?.close();
     stopPolls?.();
+    stopTimer?.();
   };
 };

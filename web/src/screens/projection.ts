@@ -1,5 +1,8 @@
 // The projector: what the room reads from the back — how to join (code and QR), the current
-// step, how many are here, and the polls' live results (results.ts).
+// step and its timer, how many are here, and the vote the room is on (results.ts). It fills a
+// 16:9 screen and never scrolls: one poll is shown, the one the facilitator last opened,
+// closed or published (the newest open one when the screen starts); the other open ones are
+// named in a line.
 import { errorText } from "../api";
 import { h } from "../dom";
 import { t, tn } from "../i18n";
@@ -11,6 +14,7 @@ import { errorRegion, formatCode, loading, pageTitle } from "../ui";
 import { liveBadge } from "./common";
 import { ordered } from "../polls";
 import { pollAnnouncer, resultsView } from "../results";
+import { timerView } from "../timer";
 
 export const projection: Screen = (main, { sessionId }) => {
   const identity = identityForPlace(sessionId);
@@ -24,6 +28,7 @@ export const projection: Screen = (main, { sessionId }) => {
   let channel: LiveChannel | null = null;
   let alive = true;
   let stopAnnouncing = () => undefined as void;
+  let stopTimer = () => undefined as void;
   loadSeance(identity, sessionId)
     .then((seance) => {
       if (!alive) return;
@@ -35,17 +40,26 @@ export const projection: Screen = (main, { sessionId }) => {
       const results = h("div", { class: "projected-polls" });
       const announcer = pollAnnouncer(() => state.polls.values());
       stopAnnouncing = announcer.stop;
+      const clock = timerView({ large: true, stepTitle: (n) => (n === null || n === state.currentStep ? null : (state.steps[n] ?? null)) });
+      stopTimer = clock.stop;
+      // The poll the room is on: the last one the facilitator acted on.
+      let featuredId: string | null = null;
       const drawPolls = () => {
-        const shown = ordered(state.polls.values()).filter((p) => p.status !== "draft");
+        const visible = ordered(state.polls.values()).filter((p) => p.status !== "draft");
+        const featured = visible.find((p) => p.id === featuredId) ?? visible[0];
+        const others = visible.filter((p) => p.status === "open" && p !== featured);
         results.replaceChildren(
-          ...shown.map((poll) =>
-            h(
-              "section",
-              { class: "projected-poll", "aria-labelledby": `proj-${poll.id}`, "data-poll-id": poll.id },
-              h("h2", { id: `proj-${poll.id}` }, poll.title, h("span", { class: "sub" }, `${t(`method.${poll.method}`)} · ${t(`poll_status.${poll.status}`)}`)),
-              resultsView(poll, { large: true }),
-            ),
-          ),
+          ...(featured
+            ? [
+                h(
+                  "section",
+                  { class: "projected-poll", "aria-labelledby": `proj-${featured.id}`, "data-poll-id": featured.id },
+                  h("h2", { id: `proj-${featured.id}` }, featured.title, h("span", { class: "sub" }, `${t(`method.${featured.method}`)} · ${t(`poll_status.${featured.status}`)}`)),
+                  resultsView(featured, { large: true }),
+                ),
+              ]
+            : []),
+          ...(others.length ? [h("p", { class: "other-polls" }, t("projection.other_open", { titles: others.map((p) => `« ${p.title} »`).join(", ") }))] : []),
         );
       };
       const drawStep = () => {
@@ -58,28 +72,34 @@ export const projection: Screen = (main, { sessionId }) => {
         here.textContent = `${tn("projection.checked_in", total)} · ${tn("projection.connected", online)}`;
       };
       main.append(
-        pageTitle(t("projection.title"), t("seance.title", { n: seance.number })),
         h(
           "div",
-          { class: "projected-join" },
-          h("img", { src: `/api/join/${encodeURIComponent(seance.join_code)}/qr.svg`, alt: t("console.qr_alt", { url: seance.join_url }), class: "qr-large" }),
-          h("div", {}, h("p", {}, t("projection.join_at")), h("p", { class: "big-code" }, formatCode(seance.join_code)), h("p", { class: "join-url" }, seance.join_url)),
+          { class: "projection" },
+          h("div", { class: "projection-head" }, pageTitle(t("projection.title"), t("seance.title", { n: seance.number })), badge.el),
+          h(
+            "div",
+            { class: "projected-join" },
+            h("img", { src: `/api/join/${encodeURIComponent(seance.join_code)}/qr.svg`, alt: t("console.qr_alt", { url: seance.join_url }), class: "qr-large" }),
+            h("div", {}, h("p", { class: "join-at" }, t("projection.join_at")), h("p", { class: "big-code" }, formatCode(seance.join_code)), h("p", { class: "join-url" }, seance.join_url)),
+            here,
+          ),
+          h("div", { class: "projected-now" }, step, clock.el),
+          results,
+          announcer.el,
         ),
-        step,
-        here,
-        results,
-        announcer.el,
-        badge.el,
       );
       drawStep();
       drawHere();
       drawPolls();
+      clock.set(state.timer);
       channel = follow(
         identity,
         sessionId,
         state,
-        (what) => {
+        (what, event) => {
           if (what === "snapshot" || what === "step") drawStep();
+          if (what === "snapshot" || what === "timer" || what === "step") clock.set(state.timer);
+          if (what === "polls") featuredId = String((event.poll as { id?: string } | undefined)?.id ?? featuredId);
           if (what === "snapshot" || what === "attendance" || what === "presence") drawHere();
           if (what === "snapshot" || what === "polls" || what === "tally") {
             drawPolls();
@@ -100,6 +120,7 @@ export const projection: Screen = (main, { sessionId }) => {
     alive = false;
     channel?.close();
     stopAnnouncing();
+    stopTimer();
     document.body.classList.remove("projecting");
   };
 };

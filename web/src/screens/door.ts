@@ -1,0 +1,284 @@
+// At the door (issue 19, #4), in the console: find a registered person and check them in; add
+// someone without a phone (name and role) and hand them a printed slip with their code to join
+// later; record the headcount of the room (the minutes report it, and it bounds the paper
+// ballots entered for a role); print the feuille d'émargement.
+import { ApiError, NetworkError, api, errorText, type Participant, type Seance } from "../api";
+import { h, newId } from "../dom";
+import { t, tn } from "../i18n";
+import type { Identity } from "../identity";
+import { roleLabel } from "../roles";
+import { errorRegion } from "../ui";
+import { roleBadge } from "./common";
+
+export interface Door {
+  el: HTMLElement;
+  /** Someone joined, a role changed: read the participants again. */
+  refresh: () => void;
+  /** Checked in at this console during this visit (the API gives counts, not names). */
+  checkedIn: Set<string>;
+  /** Called after a check-in or a walk-in, so the people list can say so. */
+  onChange: (listener: () => void) => void;
+}
+
+const WALK_IN_ROLES = ["habitant", "elu", "agent", "observateur"] as const;
+
+/** Lower case, without accents: « Élodie » is found by « elo ». */
+export function folded(text: string): string {
+  return text.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase().trim();
+}
+
+export function doorSection(identity: Identity, sessionId: string, seance: Seance, people: () => Promise<Participant[]>, checkedIn: Set<string>): Door {
+  const listeners: (() => void)[] = [];
+  const changed = () => listeners.forEach((f) => f());
+  let known: Participant[] = [];
+
+  // 1. Search and check in.
+  const searchId = newId("door-search");
+  const search = h("input", { id: searchId, type: "search", autocomplete: "off", "aria-describedby": `${searchId}-hint`, "aria-controls": `${searchId}-results` });
+  const found = h("ul", { class: "door-results", id: `${searchId}-results` });
+  const foundCount = h("p", { class: "sr-only", role: "status", "aria-live": "polite" });
+  const searchError = errorRegion();
+  const drawFound = () => {
+    const query = folded(search.value);
+    const rows = known.filter((p) => !p.revoked && p.id !== identity.participantId && (!query || folded(p.display_name).includes(query)));
+    const shown = rows.slice(0, 8);
+    found.replaceChildren(
+      ...shown.map((p) => {
+        const here = checkedIn.has(p.id);
+        return h(
+          "li",
+          {},
+          h("span", { class: "person-name" }, p.display_name),
+          roleBadge(p.role),
+          here
+            ? h("span", { class: "checked" }, h("span", { "aria-hidden": "true" }, "✓ "), t("door.checked_in"))
+            : h("button", { type: "button", class: "small", "aria-label": t("door.check_in_label", { name: p.display_name }), onclick: () => void checkIn(p) }, t("door.check_in")),
+        );
+      }),
+    );
+    if (!query) foundCount.textContent = "";
+    else foundCount.textContent = rows.length ? tn("door.found", rows.length) : t("door.none_found");
+    if (query && !rows.length) found.append(h("li", { class: "muted" }, t("door.none_found_hint")));
+    else if (rows.length > shown.length) found.append(h("li", { class: "muted" }, tn("door.more", rows.length - shown.length)));
+  };
+  const checkIn = async (person: Participant) => {
+    searchError.show(null);
+    try {
+      await api("POST", `/api/sessions/${encodeURIComponent(sessionId)}/attendance`, { participant_id: person.id }, identity.token);
+      checkedIn.add(person.id);
+      drawFound();
+      foundCount.textContent = t("door.checked_in_now", { name: person.display_name });
+      // The pressed button is gone: back to the search, for the next person in the queue.
+      search.focus();
+      search.select();
+      changed();
+    } catch (e) {
+      searchError.show(errorText(e));
+    }
+  };
+  search.addEventListener("input", drawFound);
+
+  // 2. Someone without a phone.
+  const ids = { name: newId("walk-name"), role: newId("walk-role"), named: newId("walk-named") };
+  const name = h("input", { id: ids.name, autocomplete: "off", maxlength: "80", required: true });
+  const role = h("select", { id: ids.role }, WALK_IN_ROLES.map((r) => h("option", { value: r }, roleLabel(r))));
+  const named = h("input", { id: ids.named, type: "checkbox" });
+  const walkError = errorRegion();
+  const slipBox = h("div", { class: "slip-box", "aria-live": "polite" });
+  let sending = false;
+  const walkIn = h(
+    "form",
+    { class: "walk-in", novalidate: true, "aria-labelledby": "walk-in-title" },
+    h("h3", { id: "walk-in-title" }, t("door.walk_in_title")),
+    h("p", { class: "hint" }, t("door.walk_in_hint")),
+    h("div", { class: "field-row" }, h("div", { class: "field" }, h("label", { for: ids.name }, t("door.walk_in_name")), name), h("div", { class: "field" }, h("label", { for: ids.role }, t("door.walk_in_role")), role)),
+    h("p", { class: "check" }, named, h("label", { for: ids.named }, t("door.walk_in_named"))),
+    walkError.el,
+    h("button", { type: "submit", class: "primary" }, t("door.walk_in_submit")),
+  );
+  walkIn.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (sending) return; // a double click registers one person
+    walkError.show(null);
+    name.removeAttribute("aria-invalid");
+    if (!name.value.trim()) {
+      name.setAttribute("aria-invalid", "true");
+      walkError.show(t("door.walk_in_name_missing"));
+      name.focus();
+      return;
+    }
+    sending = true;
+    try {
+      const slip = await api<{ participant: Participant; slip_code: string; join_url: string }>(
+        "POST",
+        `/api/sessions/${encodeURIComponent(sessionId)}/walk-ins`,
+        { display_name: name.value.trim(), role: role.value, show_name_in_minutes: named.checked },
+        identity.token,
+      );
+      checkedIn.add(slip.participant.id);
+      known = [...known, slip.participant];
+      walkIn.reset();
+      slipBox.replaceChildren(slipView(slip.participant, slip.slip_code, slip.join_url, seance.join_code));
+      slipBox.querySelector<HTMLElement>("h4")?.focus();
+      changed();
+    } catch (e) {
+      walkError.show(errorText(e));
+    } finally {
+      sending = false;
+    }
+  });
+
+  // 3. The headcount.
+  const countId = "headcount";
+  const count = h("input", { id: countId, type: "number", min: "0", max: "100000", inputmode: "numeric", "aria-describedby": `${countId}-hint` });
+  const recorded = seance.details as { headcount?: number | null };
+  if (typeof recorded.headcount === "number") count.value = String(recorded.headcount);
+  const countSaid = h("p", { class: "saved", role: "status" });
+  const countError = errorRegion();
+  const headcount = h(
+    "form",
+    { class: "headcount", novalidate: true },
+    h("label", { for: countId }, t("door.headcount")),
+    h("p", { class: "hint", id: `${countId}-hint` }, t("door.headcount_hint")),
+    h("div", { class: "inline-form" }, count, h("button", { type: "submit" }, t("door.headcount_save"))),
+    countError.el,
+    countSaid,
+  );
+  if (typeof recorded.headcount === "number") countSaid.textContent = tn("door.headcount_saved", recorded.headcount);
+  headcount.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    countError.show(null);
+    countSaid.textContent = "";
+    const text = count.value.trim();
+    const n = Number(text);
+    if (text && (!Number.isInteger(n) || n < 0 || n > 100_000)) {
+      count.setAttribute("aria-invalid", "true");
+      countError.show(t("door.headcount_invalid"));
+      count.focus();
+      return;
+    }
+    count.removeAttribute("aria-invalid");
+    try {
+      const answer = await api<{ headcount: number | null }>("PUT", `/api/sessions/${encodeURIComponent(sessionId)}/headcount`, { headcount: text ? n : null }, identity.token);
+      recorded.headcount = answer.headcount;
+      countSaid.textContent = answer.headcount === null ? t("door.headcount_cleared") : tn("door.headcount_saved", answer.headcount);
+    } catch (e) {
+      countError.show(errorText(e));
+    }
+  });
+
+  // 4. The feuille d'émargement: a PDF for the facilitator's token, so fetched, then opened.
+  const sheetError = errorRegion();
+  const sheetLink = h("p", { class: "sheet-link" });
+  const sheet = h("button", { type: "button" }, t("door.sheet"));
+  sheet.addEventListener("click", async () => {
+    sheetError.show(null);
+    sheetLink.replaceChildren();
+    // Opened now, while the click still counts as one: a window opened after the download
+    // would be taken for a pop-up and blocked.
+    const tab = window.open("", "_blank");
+    try {
+      const response = await fetch(`/api/sessions/${encodeURIComponent(sessionId)}/emargement.pdf`, { headers: { authorization: `Bearer ${identity.token}` } }).catch(() => {
+        throw new NetworkError("network");
+      });
+      if (!response.ok) {
+        const problem = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+        throw new ApiError(response.status, String(problem.code ?? response.status), String(problem.detail_fr ?? ""), String(problem.detail_en ?? ""));
+      }
+      const url = URL.createObjectURL(new Blob([await response.blob()], { type: "application/pdf" }));
+      if (tab) tab.location.href = url;
+      // Also a link here, should the browser have refused the new tab.
+      sheetLink.replaceChildren(h("a", { href: url, target: "_blank", rel: "noopener" }, t("door.sheet_open")));
+      window.setTimeout(() => URL.revokeObjectURL(url), 10 * 60_000);
+    } catch (e) {
+      tab?.close();
+      sheetError.show(errorText(e));
+    }
+  });
+
+  const el = h(
+    "section",
+    { class: "card door", "aria-labelledby": "door-title", "data-testid": "door" },
+    h("h2", { id: "door-title" }, t("door.title")),
+    h(
+      "div",
+      { class: "door-columns" },
+      h(
+        "div",
+        {},
+        h("h3", {}, t("door.search_title")),
+        h("label", { for: searchId }, t("door.search")),
+        h("p", { class: "hint", id: `${searchId}-hint` }, t("door.search_hint")),
+        search,
+        foundCount,
+        found,
+        searchError.el,
+        headcount,
+        h("h3", {}, t("door.sheet_title")),
+        h("p", { class: "actions" }, sheet),
+        sheetLink,
+        sheetError.el,
+      ),
+      h("div", {}, walkIn, slipBox),
+    ),
+  );
+  const refresh = () => {
+    people()
+      .then((rows) => {
+        known = rows;
+        drawFound();
+      })
+      .catch(() => undefined); // the search keeps the last list
+  };
+  refresh();
+  return { el, refresh, checkedIn, onChange: (f) => listeners.push(f) };
+}
+
+/** The slip for someone without a phone: the code read aloud in groups, and the way to join
+ * later; « Imprimer le ticket » prints the slip alone (styles.css, @media print). */
+function slipView(person: Participant, code: string, joinUrl: string, joinCode: string): HTMLElement {
+  const qr = `/api/join/${encodeURIComponent(joinCode)}/qr.svg`;
+  const card = () =>
+    h(
+      "div",
+      { class: "slip" },
+      h("p", { class: "slip-name" }, person.display_name, " — ", roleLabel(person.role)),
+      h("p", { class: "slip-label" }, t("door.slip_code")),
+      h("p", { class: "slip-code" }, code),
+      h("img", { src: qr, alt: t("console.qr_alt", { url: joinUrl }), class: "slip-qr", width: "140", height: "140" }),
+      h("p", { class: "slip-how" }, t("door.slip_how")),
+      h("p", { class: "slip-url url" }, joinUrl),
+    );
+  const print = h("button", { type: "button", class: "primary" }, t("door.slip_print"));
+  print.addEventListener("click", () => {
+    // The slip alone on the page: a copy outside the app, shown only when printing.
+    const sheet = h("div", { class: "print-slip" }, card());
+    document.body.append(sheet);
+    document.body.classList.add("printing-slip");
+    const done = () => {
+      document.body.classList.remove("printing-slip");
+      sheet.remove();
+      window.removeEventListener("afterprint", done);
+    };
+    window.addEventListener("afterprint", done);
+    const img = sheet.querySelector("img");
+    const go = () => {
+      window.print();
+      // Some browsers return from print() without an afterprint event.
+      window.setTimeout(done, 60_000);
+    };
+    if (img && !img.complete) {
+      img.addEventListener("load", go, { once: true });
+      img.addEventListener("error", go, { once: true });
+    }
+    else go();
+  });
+  return h(
+    "div",
+    { class: "slip-view", "data-testid": "slip" },
+    h("h4", { tabindex: "-1" }, t("door.slip_title", { name: person.display_name })),
+    h("p", { class: "hint" }, t("door.slip_hint")),
+    card(),
+    h("p", { class: "actions" }, print),
+  );
+}
