@@ -36,7 +36,7 @@ class CompteRenduController(Controller):
             "agenda; method; synthesis of the exchanges; votes; the next séance's agenda. "
             "409 `seance_not_frozen` until the séance has been frozen."
         ),
-        media_type="text/markdown; charset=utf-8",
+        media_type="text/markdown",  # Litestar adds « ; charset=utf-8 » to every text/*
     )
     async def compte_rendu(
         self,
@@ -58,13 +58,13 @@ class CompteRenduController(Controller):
         if output == "html":
             return Response(
                 report_html(report),
-                media_type="text/html; charset=utf-8",
+                media_type="text/html",
                 headers={
                     "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'"
                 },
             )
         return Response(
             report_markdown(report),
-            media_type="text/markdown; charset=utf-8",
+            media_type="text/markdown",
             headers={"content-disposition": f'inline; filename="{name}.md"'},
         )

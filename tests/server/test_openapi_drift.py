@@ -69,3 +69,20 @@ def test_markdown_and_html_answers_name_their_charset_once(room: Room) -> None:
         )
         assert answer.status_code == 200
         assert answer.headers["content-type"] == f"{media}; charset=utf-8"
+
+
+def test_the_compte_rendu_names_its_charset_once(room: Room) -> None:
+    new_proposal(room, session_id=room.session["id"])
+    assert post(room, f"/api/sessions/{room.session['id']}/freeze").status_code == 201
+    for form, media in (("markdown", "text/markdown"), ("html", "text/html")):
+        answer = room.http.get(
+            f"/api/sessions/{room.session['id']}/compte-rendu",
+            params={"format": form},
+            headers=room.auth(room.facilitator),
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["content-type"] == f"{media}; charset=utf-8"
+    documented = room.http.get("/schema/openapi.json").json()["paths"]
+    compte_rendu = documented["/api/sessions/{session_id}/compte-rendu"]["get"]["responses"]["200"]
+    assert list(compte_rendu["content"]) == ["text/markdown"]
+
