@@ -12,6 +12,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 
 from server.errors import exception_handlers
 from server.logging import configure_logging
+from server.openapi import document_problems
 from server.retention import start_retention, stop_retention
 from server.routes.ateliers import (
     AtelierController,
@@ -60,7 +61,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 await stop_retention(retention)
             await services.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             health,
             doc_socket,
@@ -99,3 +100,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         debug=False,
     )
+    document_problems(app)  # every route's problem details in the OpenAPI document
+    return app

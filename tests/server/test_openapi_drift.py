@@ -86,3 +86,38 @@ def test_the_compte_rendu_names_its_charset_once(room: Room) -> None:
     compte_rendu = documented["/api/sessions/{session_id}/compte-rendu"]["get"]["responses"]["200"]
     assert list(compte_rendu["content"]) == ["text/markdown"]
 
+
+def test_every_error_a_route_answers_is_documented_as_a_problem(tmp_path: Any) -> None:
+    from server.app import create_app
+    from server.settings import load_settings
+
+    settings = load_settings({"ATELIER_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/a.db"})
+    document = create_app(settings).openapi_schema.to_schema()
+    problem = document["components"]["schemas"]["Problem"]
+    assert {"type", "title", "status", "detail", "code", "detail_fr", "detail_en"} <= set(
+        problem["required"]
+    )
+    paths = document["paths"]
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            errors = {s: r for s, r in operation["responses"].items() if s.startswith(("4", "5"))}
+            if path != "/health":
+                assert "400" in errors, (method, path)
+            for status, response in errors.items():
+                if path == "/health" and status == "503":
+                    continue
+                content = response["content"]
+                assert list(content) == ["application/problem+json"], (method, path, status)
+                schema = content["application/problem+json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/Problem"}, (method, path, status)
+
+    def statuses(path: str, method: str) -> set[str]:
+        return set(paths[path][method]["responses"])
+
+    ballot = statuses("/api/polls/{poll_id}/ballot", "put")
+    assert {"401", "403", "404", "409", "413", "422", "429", "503"} <= ballot
+    assert {"404", "429"} <= statuses("/api/join/{code}", "get")
+    assert "401" not in statuses("/api/join/{code}", "get")  # no token needed
+    assert "503" in statuses("/api/proposals/{proposal_id}/versions/{number}/pdf", "get")
+    assert "413" not in statuses("/api/proposals/{proposal_id}/versions", "get")  # no body
+    assert {"409", "503"} <= statuses("/api/sessions/{session_id}/compte-rendu", "get")

@@ -1,0 +1,148 @@
+"""What the OpenAPI document says about errors, for every route at once (issue 23, #12).
+
+Every error the API answers is an RFC 9457 problem (``server.errors.problem``), served as
+``application/problem+json``. Litestar documents only a 400 of its own shape (``status_code``,
+``detail``, as ``application/json``) and nothing else; :func:`document_problems` replaces that
+with one shared ``Problem`` schema and the statuses each route can answer, decided here from what
+the route is rather than written on each of seventy routes:
+
+- 400 everywhere: a malformed body, parameter or query, JSON nested too deep, a control
+  character, a NUL in the address (``server.schemas``);
+- 401 and 403 where a token is needed (the route takes ``actor``, ``reader`` or ``staff``);
+- 404 where the path names something;
+- 409 (a state that does not allow it) and 422 (a rule of the domain) where the route changes
+  something, or reads something that must be in a state first;
+- 413 where the route reads a body;
+- and, by path, what a few routes add: 429 past a rate limit (join codes, ateliers, ballots),
+  503 when the render workers are busy or a document cannot be loaded, 415 for an image in a
+  format not taken.
+
+``tests/server/test_openapi_fuzz.py`` checks the result against the server: every status a
+generated request gets is one its operation documents.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Final
+
+import msgspec
+from litestar import Litestar
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.routes import HTTPRoute
+
+__all__ = ["Problem", "document_problems", "problem_statuses"]
+
+PROBLEM_JSON: Final = "application/problem+json"
+
+
+class Problem(msgspec.Struct, kw_only=True):
+    """An RFC 9457 problem detail, as every error of the API is (``server.errors.problem``).
+
+    ``title`` and ``detail`` are in French, or in English when ``Accept-Language`` puts ``en``
+    first; ``detail_fr`` and ``detail_en`` carry both; ``code`` is stable, for programs. Some
+    problems add a member of their own (below), as RFC 9457 allows."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    detail_fr: str
+    detail_en: str
+    instance: str
+    #: 400 ``invalid_request``: what was wrong, field by field.
+    errors: list[dict[str, Any]] | None = None
+    #: 400 ``control_character``: the field (``agenda[1].title``) holding the character.
+    field: str | None = None
+    #: 400 ``json_too_deep``: how deep a body may nest.
+    max_depth: int | None = None
+    #: 413 ``request_too_large``: how large a body may be.
+    max_bytes: int | None = None
+
+
+_DESCRIPTIONS: Final = {
+    400: "Requête mal formée / malformed request: body, parameter or query (`invalid_request`), "
+    "JSON nested too deep (`json_too_deep`), a control character (`control_character`)",
+    401: "Jeton absent, invalide, expiré ou révoqué / no valid token (bearer or cookie)",
+    403: "Action non autorisée pour ce rôle / not allowed for this role",
+    404: "Introuvable / not found",
+    409: "Conflit avec l’état actuel / conflicts with the current state (frozen, closed, …)",
+    413: "Corps trop volumineux / body too large (`max_bytes`)",
+    415: "Format non pris en charge / unsupported format",
+    422: "Refusé par une règle / refused by a rule of the domain",
+    429: "Trop de tentatives / too many attempts (`Retry-After`)",
+    503: "Momentanément indisponible / unavailable for a moment, try again (`Retry-After`)",
+}
+
+#: Who answers 401/403: a route that resolves one of these dependencies needs a token.
+_AUTHENTICATED: Final = frozenset({"actor", "reader", "staff"})
+
+#: What some routes answer beyond what they are: (path pattern, methods or None for any, statuses).
+_BY_PATH: Final[list[tuple[re.Pattern[str], frozenset[str] | None, frozenset[int]]]] = [
+    # Join codes are looked up behind a limit on unknown codes per address (server.guards).
+    (re.compile(r"^/api/join/"), None, frozenset({429})),
+    # Creating an atelier: a staff credential for an AP (401 if it is not a valid one, 403
+    # without one) and a limit per hour.
+    (re.compile(r"^/api/ateliers$"), frozenset({"POST"}), frozenset({401, 403, 409, 422, 429})),
+    # Joining: the charter (403), an invitation code (409/422).
+    (re.compile(r"^/api/join/[^/]+$"), frozenset({"POST"}), frozenset({403})),
+    # Ballots: a limit per participant; the proposals' texts must load (503).
+    (re.compile(r"/ballot$"), frozenset({"PUT"}), frozenset({429, 503})),
+    (re.compile(r"/proxy-ballots$"), frozenset({"POST"}), frozenset({503})),
+    # Documents made by the render workers: busy or past their time (503).
+    (re.compile(r"(\.pdf|/pdf|/compte-rendu)$"), frozenset({"GET"}), frozenset({503})),
+    (re.compile(r"/compte-rendu$"), frozenset({"GET"}), frozenset({409})),
+    # An uploaded image: its size, its format, decoded in a worker.
+    (re.compile(r"/image$"), frozenset({"PUT"}), frozenset({413, 415, 503})),
+]
+
+
+def problem_statuses(path: str, method: str, parameters: set[str]) -> set[int]:
+    """The problem statuses a route answers: ``path`` as the document writes it
+    (``/api/polls/{poll_id}/ballot``), its ``method``, the names its handler takes."""
+    if path == "/health":  # its 503 is the Health body, not a problem; a NUL in the query: 400
+        return {400}
+    statuses = {400}
+    if parameters & _AUTHENTICATED:
+        statuses |= {401, 403}
+    if "{" in path:
+        statuses.add(404)
+    if method not in {"GET", "HEAD"}:
+        statuses |= {409, 422}
+    if "data" in parameters:
+        statuses |= {413, 422}
+    for pattern, methods, extra in _BY_PATH:
+        if (methods is None or method in methods) and pattern.search(path):
+            statuses |= extra
+    return statuses
+
+
+def _spec(status: int) -> ResponseSpec:
+    return ResponseSpec(
+        data_container=Problem,
+        description=_DESCRIPTIONS[status],
+        media_type=PROBLEM_JSON,
+        generate_examples=False,
+    )
+
+
+def document_problems(app: Litestar) -> None:
+    """Give every documented route its problem responses (before the document is first built;
+    a response a route declares itself is kept)."""
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            if not isinstance(handler, HTTPRouteHandler) or not handler.resolve_include_in_schema():
+                continue
+            parameters = set(handler.parsed_fn_signature.parameters)
+            statuses: set[int] = set()
+            for method in handler.http_methods:
+                statuses |= problem_statuses(route.path_format, method, parameters)
+            own = dict(handler.responses or {})
+            handler.responses = {
+                **{status: _spec(status) for status in sorted(statuses)},
+                **own,
+            }
