@@ -1,6 +1,7 @@
 // One ProseMirror editor bound to one Y.XmlFragment (a proposal's section), with the live
 // cursors of the others. The schema writes what collab/render.py reads: `paragraph` nodes holding
-// text, the marks named as Tiptap names them (`bold`, `italic`), so a Tiptap client would agree.
+// text, lists, the marks named as Tiptap names them (`bold`, `italic`, `bulletList`, …), so a
+// Tiptap client would agree.
 import { baseKeymap, toggleMark } from "prosemirror-commands";
 import { keymap } from "prosemirror-keymap";
 import { Schema } from "prosemirror-model";
@@ -13,8 +14,19 @@ import { roleLabel } from "./roles";
 
 export const schema = new Schema({
   nodes: {
-    doc: { content: "paragraph+" },
+    doc: { content: "block+" },
     paragraph: { content: "inline*", group: "block", parseDOM: [{ tag: "p" }], toDOM: () => ["p", 0] },
+    // Lists as Tiptap writes them. Without them in the schema, y-prosemirror cannot build a list
+    // another client wrote (or a pasted one) and deletes it from the shared document.
+    bulletList: { content: "listItem+", group: "block", parseDOM: [{ tag: "ul" }], toDOM: () => ["ul", 0] },
+    orderedList: {
+      content: "listItem+",
+      group: "block",
+      attrs: { start: { default: 1 } },
+      parseDOM: [{ tag: "ol", getAttrs: (dom) => ({ start: Number((dom as HTMLElement).getAttribute("start") ?? 1) || 1 }) }],
+      toDOM: (node) => (node.attrs.start === 1 ? ["ol", 0] : ["ol", { start: node.attrs.start }, 0]),
+    },
+    listItem: { content: "paragraph block*", defining: true, parseDOM: [{ tag: "li" }], toDOM: () => ["li", 0] },
     text: { group: "inline" },
   },
   marks: {
