@@ -30,17 +30,18 @@ from concurrent.futures.process import BrokenProcessPool
 
 from collab.store import StoreError, _is_panic, squash
 
-__all__ = ["SquashWorker"]
+__all__ = ["SquashWorker", "die_with"]
 
 log = logging.getLogger("atelier.collab")
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def _die_with(parent: int) -> None:
-    """In the worker, first: ask Linux to kill it when its parent dies, so a server that is
-    killed (SIGKILL, the OOM killer) leaves no worker behind; ignore the signals that ask the
-    server to stop; and run at a lower priority than the server."""
+def die_with(parent: int) -> None:
+    """In a worker process, first: ask Linux to kill it when its parent dies, so a server that
+    is killed (SIGKILL, the OOM killer) leaves no worker behind; ignore the signals that ask the
+    server to stop; and run at a lower priority than the server. The server's render workers
+    (``server.documents.workers``) start the same way."""
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -93,7 +94,7 @@ class SquashWorker:
         return ProcessPoolExecutor(
             max_workers=1,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=_die_with,
+            initializer=die_with,
             initargs=(os.getpid(),),
         )
 

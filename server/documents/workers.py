@@ -25,18 +25,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import ctypes.util
 import functools
 import logging
 import multiprocessing
 import os
 import resource
-import signal
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import ParamSpec, TypeVar
+
+from collab.offload import die_with
 
 __all__ = ["RenderBusy", "RenderError", "RenderFailed", "RenderPool", "RenderTimeout"]
 
@@ -44,8 +43,6 @@ log = logging.getLogger("atelier.render")
 
 P = ParamSpec("P")
 T = TypeVar("T")
-
-_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class RenderError(Exception):
@@ -65,20 +62,17 @@ class RenderFailed(RenderError):
 
 
 def _start_worker(parent: int, memory_bytes: int) -> None:
-    """First thing in a worker: die with the server, leave stop signals to it, yield the CPU
-    to it, and never take more than ``memory_bytes`` of address space."""
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the server died before the worker started
-        os._exit(1)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    with contextlib.suppress(OSError):
-        os.nice(10)
+    """First thing in a worker: as a squash worker starts (``collab.offload.die_with``), and
+    never more than ``memory_bytes`` of address space."""
+    die_with(parent)
     if memory_bytes > 0:
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+
+
+def _warm_up() -> None:
+    """The first task of a worker: import what the jobs use."""
+    import server.documents.jobs  # noqa: F401
 
 
 class _Worker:
@@ -89,15 +83,26 @@ class _Worker:
         self._jobs_per_worker = jobs_per_worker
         self._pool: ProcessPoolExecutor | None = None
 
-    def pool(self) -> ProcessPoolExecutor:
+    async def pool(self) -> ProcessPoolExecutor:
+        """The worker's pool, its process started and its imports made: a job's time limit
+        counts the job, not the start of a Python interpreter (a second or more on a loaded
+        machine)."""
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(
+            pool = ProcessPoolExecutor(
                 max_workers=1,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker,
                 initargs=(os.getpid(), self._memory_bytes),
-                max_tasks_per_child=self._jobs_per_worker,
+                # The warm-up below is a task too: count it, so each worker still does
+                # ``jobs_per_worker`` jobs before it is replaced.
+                max_tasks_per_child=self._jobs_per_worker + 1,
             )
+            try:
+                await asyncio.get_running_loop().run_in_executor(pool, _warm_up)
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+            self._pool = pool
         return self._pool
 
     def kill(self) -> None:
@@ -166,7 +171,13 @@ class RenderPool:
 
     async def _run_on(self, worker: _Worker, call: Callable[[], T]) -> T:
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(worker.pool(), call)
+        try:
+            pool = await worker.pool()
+        except BrokenProcessPool as exc:  # it could not even start
+            worker.kill()
+            self.failed += 1
+            raise RenderFailed("the worker could not start") from exc
+        future = loop.run_in_executor(pool, call)
         try:
             result = await asyncio.wait_for(future, self.timeout)
         except TimeoutError:

@@ -655,25 +655,11 @@ async def check_in(engine: AsyncEngine, actor: Actor, session_id: str) -> Attend
     async with transaction(engine) as session:
         seance = await get_seance(session, session_id)
         require(actor, Action.READ_ATELIER, seance.atelier_id)
-        row = (
-            await session.execute(
-                select(AttendanceRow).where(
-                    AttendanceRow.session_id == session_id,
-                    AttendanceRow.participant_id == actor.participant_id,
-                )
-            )
-        ).scalar()
-        if row is None:
-            row = AttendanceRow(
-                session_id=session_id, participant_id=actor.participant_id, checked_in_at=now()
-            )
-            session.add(row)
-        else:
-            row.checked_out_at = None
-    return row
+        return await _present(session, session_id, actor.participant_id)
 
 
-async def _present(session: AsyncSession, session_id: str, participant_id: str) -> None:
+async def _present(session: AsyncSession, session_id: str, participant_id: str) -> AttendanceRow:
+    """Mark someone present at a séance (idempotent; back in after a check-out)."""
     row = (
         await session.execute(
             select(AttendanceRow).where(
@@ -683,11 +669,13 @@ async def _present(session: AsyncSession, session_id: str, participant_id: str) 
         )
     ).scalar()
     if row is None:
-        session.add(
-            AttendanceRow(session_id=session_id, participant_id=participant_id, checked_in_at=now())
+        row = AttendanceRow(
+            session_id=session_id, participant_id=participant_id, checked_in_at=now()
         )
+        session.add(row)
     else:
         row.checked_out_at = None
+    return row
 
 
 async def check_in_for(

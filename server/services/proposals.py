@@ -776,16 +776,21 @@ async def council_list(
 # --- a new draft from any version -------------------------------------------------------------
 
 
-async def rename(engine: AsyncEngine, reader: Reader, proposal_id: str, title: str) -> ProposalRow:
-    """A new title for a proposal still being written (a frozen version keeps the title it
-    was frozen with: its content is hashed)."""
-    if reader.is_council_service or not can(Role(reader.role), Action.MANAGE_SESSION):
+def _participant_may(reader: Reader, action: Action) -> None:
+    """403 unless ``reader`` is a participant whose role may ``action``."""
+    if reader.is_council_service or not can(Role(reader.role), action):
         raise Problem(
             403,
             "forbidden",
             "Votre rôle ne permet pas cette action.",
             "Your role does not allow this action.",
         )
+
+
+async def rename(engine: AsyncEngine, reader: Reader, proposal_id: str, title: str) -> ProposalRow:
+    """A new title for a proposal still being written (a frozen version keeps the title it
+    was frozen with: its content is hashed)."""
+    _participant_may(reader, Action.MANAGE_SESSION)
     async with transaction(engine) as session:
         row = await _proposal(session, proposal_id, lock=True)
         if reader.atelier_id != row.atelier_id:
@@ -809,13 +814,7 @@ async def fork(
     """A new proposal of the same atelier whose document starts from version ``number`` of
     this one: two ways forward from one text (the first keeps its own history)."""
     source, version = await get_version(engine, reader, proposal_id, number)
-    if reader.is_council_service or not can(Role(reader.role), Action.REOPEN_DRAFT):
-        raise Problem(
-            403,
-            "forbidden",
-            "Votre rôle ne permet pas cette action.",
-            "Your role does not allow this action.",
-        )
+    _participant_may(reader, Action.REOPEN_DRAFT)
     new = new_id()
     doc_id = f"prop-{new}"
     await store.append(doc_id, [version.state])  # first, as in new_draft
@@ -853,13 +852,7 @@ async def new_draft(
     exact state (the old one stays, read by nobody), unlocked, back to « brouillon » unless it
     was already handed over (then the council keeps reading the handed-over versions)."""
     _, version = await get_version(engine, reader, proposal_id, number)
-    if reader.is_council_service or not can(Role(reader.role), Action.REOPEN_DRAFT):
-        raise Problem(
-            403,
-            "forbidden",
-            "Votre rôle ne permet pas cette action.",
-            "Your role does not allow this action.",
-        )
+    _participant_may(reader, Action.REOPEN_DRAFT)
     async with engine.connect() as connection:
         conn = await connection.execution_options(read_only=True)
         drafts = await conn.scalar(

@@ -153,7 +153,8 @@ def test_a_long_render_holds_no_other_request_and_stops_at_its_time_limit(
         env_overrides={
             "ATELIER_RENDER_WORKERS": "1",
             "ATELIER_RENDER_MAX_WAITING": "0",
-            "ATELIER_RENDER_TIMEOUT_SECONDS": "1",
+            # Typesetting 800 KB takes about 8 s unloaded; an invitation, a tenth of a second.
+            "ATELIER_RENDER_TIMEOUT_SECONDS": "3",
         },
     )
     server.start()
@@ -194,3 +195,18 @@ def test_a_render_pool_without_workers_is_refused_at_start(workers: str) -> None
 
     with pytest.raises(SettingsError, match="ATELIER_RENDER_WORKERS"):
         load_settings({"ATELIER_RENDER_WORKERS": workers})
+
+
+def test_a_job_past_the_memory_limit_fails_alone_and_the_next_one_runs() -> None:
+    from server.documents.workers import RenderFailed, RenderPool
+
+    async def main() -> None:
+        pool = RenderPool(1, memory_bytes=768 * 1024 * 1024, timeout=60)
+        try:
+            with pytest.raises(RenderFailed, match="MemoryError"):
+                await pool.run(bytearray, 2 * 1024 * 1024 * 1024)  # 2 GiB: past RLIMIT_AS
+            assert len(await pool.run(bytearray, 1024)) == 1024  # the same worker goes on
+        finally:
+            await pool.close()
+
+    asyncio.run(main())
