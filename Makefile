@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 NODE_STAMP := tests/interop/node_modules/.installed-stamp
 WEB_STAMP  := web/node_modules/.installed-stamp
 
-.PHONY: run test install node lint fmt clean demo web web-check
+.PHONY: run test install node lint fmt clean demo web web-check fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }
@@ -47,6 +47,14 @@ run: install
 ## The whole suite: unit, contract (SQLite + PostgreSQL), server, interop with real Node clients.
 test: install node
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## The OpenAPI fuzz at full size: FUZZ_CASES generated requests against a real, seeded server
+## (`make test` runs the same test with 280). FUZZ_SEED repeats a run; by default each run differs.
+FUZZ_CASES ?= 12000
+FUZZ_SEED  ?= $(shell date +%s)
+fuzz: install
+	ATELIER_FUZZ_CASES=$(FUZZ_CASES) ATELIER_FUZZ_SEED=$(FUZZ_SEED) \
+	  $(BIN)/python -m pytest tests/server/test_openapi_fuzz.py -s -p no:cacheprovider -o timeout=0 $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check domain collab server tests bench
