@@ -133,4 +133,5 @@ def test_the_token_cookie_is_secure_in_production_only(room: Room, tmp_path: Pat
         cookies = [*cookies_of(http, there), *created.headers.get_list("set-cookie")]
         assert any(c.startswith("atelier_token=") for c in cookies)
         for cookie in cookies:
-            assert "secure" in [part.strip().lower() for part in cookie.split(";")], cookie
+            parts = [part.strip().lower() for part in cookie.split(";")]
+            assert {"secure", "httponly", "samesite=lax"} <= set(parts), cookie
