@@ -9,7 +9,7 @@ import { EditorState } from "prosemirror-state";
 import { EditorView } from "prosemirror-view";
 import { redo, undo, yCursorPlugin, ySyncPlugin, ySyncPluginKey, yUndoPlugin } from "y-prosemirror";
 import type { Awareness } from "y-protocols/awareness";
-import type * as Y from "yjs";
+import * as Y from "yjs";
 import { roleLabel } from "./roles";
 
 export const schema = new Schema({
@@ -66,6 +66,54 @@ export function destroyView(view: EditorView): void {
   view.destroy();
 }
 
+/** The selection as y-prosemirror keeps it across a Yjs transaction: relative positions. */
+interface RelativeSelection {
+  type: string;
+  anchor: Y.RelativePosition | null;
+  head: Y.RelativePosition | null;
+}
+
+interface Binding {
+  doc: Y.Doc;
+  beforeTransactionSelection: RelativeSelection | null;
+}
+
+/** The same caret, tied to the character on its left (assoc −1) rather than on its right. */
+function leftStickyCaret(doc: Y.Doc, selection: RelativeSelection): RelativeSelection {
+  const { anchor, head } = selection;
+  if (selection.type !== "text" || anchor === null || head === null) return selection;
+  if (!Y.compareRelativePositions(anchor, head) || anchor.assoc < 0) return selection;
+  const at = Y.createAbsolutePositionFromRelativePosition(anchor, doc);
+  if (at === null) return selection;
+  const caret = Y.createRelativePositionFromTypeIndex(at.type, at.index, -1);
+  return { ...selection, anchor: caret, head: caret };
+}
+
+/** Runs stay whole (issue 20, #1). Before a Yjs transaction, y-prosemirror records the selection
+ * as relative positions and restores it after a remote change (`beforeTransactionSelection`,
+ * then `restoreRelativeSelection` in sync-plugin.js). It records a caret tied to the character
+ * on its right (assoc 0), or to the end of the text: a letter someone else types exactly at our
+ * caret then lands before that anchor, the caret is restored after it, and our next letter goes
+ * after theirs — two people appending to a paragraph interleave letter by letter. Tied to the
+ * character on its left instead, the caret stays before the remote letter, so each person's next
+ * letter follows their own and each run stays whole, one after the other.
+ *
+ * y-prosemirror 1.3.7 (the latest release) has no option for this, and every place that records
+ * the selection (before any transaction, after a local change, an undo's saved selection)
+ * assigns this one field: we turn a caret into its left-sticky form as it is stored. Range
+ * selections and node selections are kept as recorded. */
+function keepCaretsLeftSticky(binding: Binding): void {
+  let kept = binding.beforeTransactionSelection;
+  Object.defineProperty(binding, "beforeTransactionSelection", {
+    configurable: true,
+    enumerable: true,
+    get: () => kept,
+    set: (selection: RelativeSelection | null) => {
+      kept = selection === null ? null : leftStickyCaret(binding.doc, selection);
+    },
+  });
+}
+
 export function sectionEditor(
   mount: HTMLElement,
   fragment: Y.XmlFragment,
@@ -91,6 +139,8 @@ export function sectionEditor(
       keymap(baseKeymap),
     ],
   });
+  // Before the view exists: creating it renders the fragment, the binding's first transaction.
+  keepCaretsLeftSticky((ySyncPluginKey.getState(state) as { binding: Binding }).binding);
   const view = new EditorView(mount, {
     state,
     // Functions, not values: a freeze can lock the text while it is open (see proposal.ts).
