@@ -12,7 +12,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 
 from server.errors import exception_handlers
 from server.logging import configure_logging
-from server.openapi import document_problems
+from server.openapi import document_content, document_problems
 from server.retention import start_retention, stop_retention
 from server.routes.ateliers import (
     AtelierController,
@@ -101,4 +101,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     document_problems(app)  # every route's problem details in the OpenAPI document
+    document_content(app)  # and the formats of the routes that answer in several
     return app

@@ -17,8 +17,13 @@ the route is rather than written on each of seventy routes:
   503 when the render workers are busy or a document cannot be loaded, 415 for an image in a
   format not taken.
 
+:func:`document_content` then says what the few routes that answer in several formats send:
+the activity feeds (Atom or JSON Feed, by the path's extension) and the compte-rendu (Markdown,
+HTML or PDF, by ``?format=``), which Litestar, knowing one media type a handler, documented as
+JSON or Markdown only.
+
 ``tests/server/test_openapi_fuzz.py`` checks the result against the server: every status a
-generated request gets is one its operation documents.
+generated request gets is one its operation documents, and so is every success's media type.
 """
 
 from __future__ import annotations
@@ -30,9 +35,16 @@ import msgspec
 from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import (
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Schema,
+)
 from litestar.routes import HTTPRoute
 
-__all__ = ["Problem", "document_problems", "problem_statuses"]
+__all__ = ["Problem", "document_content", "document_problems", "problem_statuses"]
 
 PROBLEM_JSON: Final = "application/problem+json"
 
@@ -146,3 +158,38 @@ def document_problems(app: Litestar) -> None:
                 **{status: _spec(status) for status in sorted(statuses)},
                 **own,
             }
+
+
+_TEXT: Final = Schema(type=OpenAPIType.STRING)
+_BINARY: Final = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+
+#: The success content of routes that answer in more than one format, by path.
+_CONTENT_BY_PATH: Final[list[tuple[re.Pattern[str], dict[str, Schema]]]] = [
+    (re.compile(r"^/api/.*\.atom$"), {"application/atom+xml": _TEXT}),
+    (
+        re.compile(r"^/api/.*/(activity|handoffs)\.json$"),
+        {"application/feed+json": Schema(type=OpenAPIType.OBJECT)},
+    ),
+    (
+        re.compile(r"/compte-rendu$"),
+        {"text/markdown": _TEXT, "text/html": _TEXT, "application/pdf": _BINARY},
+    ),
+]
+
+
+def document_content(app: Litestar) -> None:
+    """Write the media types of the routes in :data:`_CONTENT_BY_PATH` into the document
+    (built here, once; Litestar keeps it)."""
+    document = app.openapi_schema
+    for path, item in (document.paths or {}).items():
+        operation = item.get
+        if operation is None or operation.responses is None:
+            continue
+        success = operation.responses.get("200")
+        if not isinstance(success, OpenAPIResponse):
+            continue
+        for pattern, content in _CONTENT_BY_PATH:
+            if pattern.search(path):
+                success.content = {
+                    media: OpenAPIMediaType(schema=schema) for media, schema in content.items()
+                }

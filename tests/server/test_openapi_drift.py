@@ -84,7 +84,7 @@ def test_the_compte_rendu_names_its_charset_once(room: Room) -> None:
         assert answer.headers["content-type"] == f"{media}; charset=utf-8"
     documented = room.http.get("/schema/openapi.json").json()["paths"]
     compte_rendu = documented["/api/sessions/{session_id}/compte-rendu"]["get"]["responses"]["200"]
-    assert list(compte_rendu["content"]) == ["text/markdown"]
+    assert list(compte_rendu["content"]) == ["text/markdown", "text/html", "application/pdf"]
 
 
 def test_every_error_a_route_answers_is_documented_as_a_problem(tmp_path: Any) -> None:
@@ -121,3 +121,23 @@ def test_every_error_a_route_answers_is_documented_as_a_problem(tmp_path: Any) -
     assert "503" in statuses("/api/proposals/{proposal_id}/versions/{number}/pdf", "get")
     assert "413" not in statuses("/api/proposals/{proposal_id}/versions", "get")  # no body
     assert {"409", "503"} <= statuses("/api/sessions/{session_id}/compte-rendu", "get")
+
+
+def test_routes_that_answer_in_several_formats_document_each(tmp_path: Any) -> None:
+    from server.app import create_app
+    from server.settings import load_settings
+
+    settings = load_settings({"ATELIER_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/a.db"})
+    paths = create_app(settings).openapi_schema.to_schema()["paths"]
+
+    def media(path: str) -> list[str]:
+        return list(paths[path]["get"]["responses"]["200"]["content"])
+
+    for feed in ("/api/ateliers/{atelier_id}/activity", "/api/instances/{code}/handoffs"):
+        assert media(f"{feed}.atom") == ["application/atom+xml"]
+        assert media(f"{feed}.json") == ["application/feed+json"]
+    assert media("/api/sessions/{session_id}/compte-rendu") == [
+        "text/markdown",
+        "text/html",
+        "application/pdf",
+    ]

@@ -5,7 +5,8 @@ séances, participants, a proposal with a frozen version and polls, so that a ge
 reaches the handlers behind authentication and a real id, not only the 404 of a random one.
 
 Every answer must be below 500, and every 4xx an RFC 9457 problem (``application/problem+json``)
-with a status its operation documents (``server.openapi``).
+with a status its operation documents (``server.openapi``), and every success in a media type
+its operation documents.
 The run does not stop at the first failure: it collects them all, one line per operation,
 status and kind, with an example request, and fails at the end.
 
@@ -205,13 +206,23 @@ def _describe(case: Any, caller: str, answer: Response | None) -> str:
 
 
 def _check(
-    figures: Figures, label: str, documented: set[str], case: Any, caller: str, answer: Response
+    figures: Figures,
+    label: str,
+    documented: dict[str, Any],
+    case: Any,
+    caller: str,
+    answer: Response,
 ) -> None:
     status = answer.status_code
     figures.statuses[status] += 1
+    media = (answer.headers.get("content-type") or [""])[0].split(";")[0].strip()
     if status >= 400 and str(status) not in documented:
         figures.fail(label, f"{status} not in the document", _describe(case, caller, answer))
-    media = (answer.headers.get("content-type") or [""])[0].split(";")[0].strip()
+    content = (documented.get(str(status)) or {}).get("content") or {}
+    if 200 <= status < 300 and content and media not in content:
+        figures.fail(
+            label, f"{status} as {media}, not in the document", _describe(case, caller, answer)
+        )
     if status >= 500:
         figures.fail(label, f"{status}", _describe(case, caller, answer))
     elif 400 <= status < 500 and media != "application/problem+json":
@@ -229,7 +240,7 @@ def _fuzz_operation(
     seed_value: int,
 ) -> None:
     label = f"{operation.method.upper()} {operation.path}"
-    documented = set(operation.definition.raw.get("responses", {}))
+    documented = dict(operation.definition.raw.get("responses", {}))
     strategy = st.one_of(
         operation.as_strategy(GenerationMode.POSITIVE),
         operation.as_strategy(GenerationMode.NEGATIVE),
