@@ -97,7 +97,7 @@ def test_the_step_timer_runs_from_the_console_and_reads_the_same_on_the_projecto
     big.get_by_text("En pause", exact=True).wait_for()
     paused_at = big.locator(".timer-digits").inner_text()
     assert timer.locator(".timer-digits").inner_text() == paused_at
-    step_tile.get_by_role("button", name="Ajouter 5 minute(s)").click()
+    step_tile.get_by_role("button", name="+5 min").click()
     later = f"{int(paused_at[:2]) + 5:02d}{paused_at[2:]}"
     big.locator(".timer-digits").filter(has_text=later).wait_for()
     timer.locator(".timer-digits").filter(has_text=later).wait_for()
@@ -153,7 +153,7 @@ def test_at_the_door_a_person_is_found_and_checked_in_and_one_without_a_phone_ge
     door.get_by_role("button", name="Inscrire et pointer").click()
     door.get_by_text("Indiquez le nom de la personne.").wait_for()
     door.get_by_label("Prénom, nom ou pseudonyme").fill("Mme Martin")
-    door.get_by_label("Rôle", exact=True).select_option("habitant")
+    door.get_by_label("Rôle à l’atelier").select_option("habitant")
     door.get_by_role("button", name="Inscrire et pointer").click()
     slip = door.get_by_test_id("slip")
     slip.get_by_role("heading", name="Ticket de Mme Martin").wait_for()

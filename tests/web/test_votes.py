@@ -1,6 +1,9 @@
 """Votes: the facilitator prepares and opens a poll in the console, a resident votes on a phone,
-the projector shows it live; a ballot screen for every method; hidden results revealed; a
-tie's run-off. axe-core on each screen; screenshots saved."""
+the projector follows it — a secret poll as a ballot box (the ballots cast, counted at the
+close: any live result would give a ballot away by difference), a public one with live results;
+a ballot screen for every method; hidden results revealed; a tie's run-off; a paper ballot within
+the headcount, and the voter it was entered for is told. axe-core on each screen; screenshots
+saved."""
 
 from __future__ import annotations
 
@@ -60,7 +63,7 @@ def test_a_vote_cast_on_a_phone_appears_on_the_projector(demo: Demo, new_context
 
     screen = projector(demo, new_context)
     poll = projected(screen, "Par quoi commencer ?")
-    poll.get_by_text("Pas encore de bulletin.").wait_for()
+    poll.get_by_text("Dépouillement à la clôture.").wait_for()
 
     phone = new_page(new_context())
     join_by_ui(phone, demo, "Nina")
@@ -72,25 +75,35 @@ def test_a_vote_cast_on_a_phone_appears_on_the_projector(demo: Demo, new_context
     phone.get_by_role("button", name="Envoyer mon vote").click()
     phone.get_by_role("status").filter(has_text="enregistré et compté").wait_for()
 
-    # The projector: the bar, its figure, who leads; and the announcement for screen readers.
-    poll.locator(".bars li", has_text="Bancs place Kléber").get_by_text("1 voix").wait_for()
-    poll.get_by_text("En tête : Bancs place Kléber.").wait_for()
-    screen.get_by_test_id("announcer").filter(has_text="Bancs place Kléber").wait_for()
-    check_axe(screen, "projection with results")
-    screenshot(screen, "52-projection-results")
-    # And the console follows the same count.
-    card.locator(".bars li", has_text="Bancs place Kléber").get_by_text("1 voix").wait_for()
+    # The projector: a secret poll is a ballot box while it runs — the ballot is in, no result
+    # (announced to screen readers too); the console shows the same.
+    poll.get_by_text("1 bulletin déposé").wait_for()
+    poll.get_by_text("Dépouillement à la clôture.").wait_for()
+    assert poll.locator(".bars").count() == 0
+    screen.get_by_test_id("announcer").filter(has_text="1 bulletin déposé").wait_for()
+    check_axe(screen, "projection, secret poll running", every_impact=True)
+    assert screen.evaluate("() => document.documentElement.scrollHeight <= innerHeight")
+    screenshot(screen, "52-projection-ballot-box")
+    card.get_by_text("1 bulletin déposé").wait_for()
+    assert card.locator(".bars").count() == 0
+    assert card.get_by_text("Résultats par rôle").count() == 0
 
-    # The phone may change its vote until the close; the count follows, not doubled.
+    # The phone may change its vote until the close: still one ballot in the box.
     phone.get_by_label("Composteur").check()
     phone.get_by_role("button", name="Modifier mon vote").click()
-    poll.locator(".bars li", has_text="Composteur").get_by_text("1 voix").wait_for()
-    poll.locator(".bars li", has_text="Bancs place Kléber").get_by_text("0 voix").wait_for()
-    assert poll.locator(".turnout").inner_text() == "1 bulletin"
+    phone.get_by_role("status").filter(has_text="enregistré et compté").wait_for()
+    assert poll.locator(".turnout").inner_text() == "1 bulletin déposé"
 
+    # At the close, the count: the changed vote, not the first one.
     card.get_by_role("button", name="Clore le vote").click()
+    card.get_by_role("button", name="Oui, clore définitivement").click()
     phone.get_by_text("Le vote est clos.").wait_for()
     poll.get_by_text("Résultat : Composteur.").wait_for()
+    poll.locator(".bars li", has_text="Composteur").get_by_text("1 voix").wait_for()
+    poll.locator(".bars li", has_text="Bancs place Kléber").get_by_text("0 voix").wait_for()
+    screen.get_by_test_id("announcer").filter(has_text="Composteur").wait_for()
+    check_axe(screen, "projection with results", every_impact=True)
+    screenshot(screen, "52-projection-results")
     no_page_errors(phone)
     no_page_errors(screen)
 
@@ -140,11 +153,11 @@ def fill_ballot(page: Any, method: str) -> None:
 
 
 @pytest.mark.parametrize("method", list(BALLOTS))
-def test_every_method_has_a_phone_ballot_and_a_live_result(
+def test_every_method_has_a_phone_ballot_and_a_result_at_the_close(
     demo: Demo, new_context: Any, method: str
 ) -> None:
     title = f"Où installer les bancs ? ({method})"
-    open_poll(demo, title, method, ["Square", "Parvis", "Ruelle"], **BALLOTS[method])
+    poll_id = open_poll(demo, title, method, ["Square", "Parvis", "Ruelle"], **BALLOTS[method])
     screen = projector(demo, new_context)
     phone = new_page(new_context())
     join_by_ui(phone, demo, f"Votant {method}")
@@ -155,16 +168,22 @@ def test_every_method_has_a_phone_ballot_and_a_live_result(
     screenshot(phone, f"60-ballot-{method}")
     phone.get_by_role("button", name="Envoyer mon vote").click()
     phone.get_by_role("status").filter(has_text="enregistré et compté").wait_for()
-    # Ruelle leads on the projector whatever the method.
+    # Secret (the default): the projector counts the ballot in the box, and shows no result.
     poll = projected(screen, title)
-    poll.get_by_text("En tête : Ruelle.").wait_for()
+    poll.get_by_text("1 bulletin déposé").wait_for()
+    poll.get_by_text("Dépouillement à la clôture.").wait_for()
+    assert poll.locator(".verdict").count() == 0
+    # At the close Ruelle wins on the projector, whatever the method.
+    demo.api("POST", f"/api/polls/{poll_id}/close")
+    poll.get_by_text("Résultat : Ruelle.").wait_for()
     if method == "dots":
         assert poll.locator(".dots-chart li", has_text="Ruelle").locator(".dot").count() == 2
     if method == "majority_judgment":
         poll.locator(".profiles li", has_text="Ruelle").get_by_text(
             "mention majoritaire : Très bien"
         ).wait_for()
-    check_axe(screen, f"projection {method}")
+    check_axe(screen, f"projection {method}", every_impact=True)
+    assert screen.evaluate("() => document.documentElement.scrollHeight <= innerHeight")
     screenshot(screen, f"61-projection-{method}")
     no_page_errors(phone)
 
@@ -208,11 +227,11 @@ def test_hidden_results_show_at_the_close_and_a_tie_gets_a_run_off(
     screenshot(lead, "70-console-runoff")
 
 
-def test_a_paper_ballot_entered_at_the_console_counts_on_the_projector(
+def test_a_paper_ballot_goes_in_the_box_within_the_headcount_and_its_voter_is_told(
     demo: Demo, new_context: Any
 ) -> None:
     title = "Quel jour pour le marché ?"
-    open_poll(demo, title, "approval", ["Mercredi", "Samedi"])
+    poll_id = open_poll(demo, title, "approval", ["Mercredi", "Samedi"])
     screen = projector(demo, new_context)
     lead = new_page(new_context(DESKTOP))
     sign_in_facilitator(lead, demo)
@@ -224,10 +243,79 @@ def test_a_paper_ballot_entered_at_the_console_counts_on_the_projector(
     card.get_by_label("Samedi").check()
     check_axe(lead, "console paper ballot")
     screenshot(lead, "53-console-paper-ballot")
+    # A ballot without a name needs the room's headcount first (the seed's 35 is cleared here):
+    # the console says so and leads to the field, at the door.
+    count = lead.get_by_label("Nombre de personnes présentes")
+    assert count.input_value() == "35"
+    count.fill("")
+    lead.get_by_role("button", name="Enregistrer le nombre").click()
+    lead.get_by_text("Nombre de personnes présentes effacé.").wait_for()
     card.get_by_role("button", name="Enregistrer ce bulletin").click()
-    projected(screen, title).locator(".bars li", has_text="Samedi").get_by_text(
-        "1 soutien"
-    ).wait_for()
-    # By role: one habitant·e ballot on a secret poll is withheld, not shown as a "result".
+    card.get_by_text("Comptez d’abord les personnes présentes").wait_for()
+    card.get_by_role("button", name="Saisir le nombre de personnes présentes").click()
+    assert lead.evaluate("() => document.activeElement?.id") == "headcount"
+    count.fill("1")
+    lead.get_by_role("button", name="Enregistrer le nombre").click()
+    lead.get_by_text("Enregistré : 1 personne présente.").wait_for()
+    card.get_by_role("button", name="Enregistrer ce bulletin").click()
+    # In the box: counted on the projector, no result before the close.
+    poll = projected(screen, title)
+    poll.get_by_text("1 bulletin déposé").wait_for()
+    assert poll.locator(".bars").count() == 0
+    card.get_by_text("1 bulletin déposé").wait_for()
+    # A second nameless ballot would be a person more than the room holds.
+    card.get_by_text("Saisir un bulletin papier ou une procuration").click()
+    card.get_by_label("Rôle de la personne").select_option("habitant")
+    card.get_by_label("Mercredi").check()
+    card.get_by_role("button", name="Enregistrer ce bulletin").click()
+    card.get_by_text("La salle compte 1 personnes").wait_for()
+    card.get_by_role("button", name="Recompter la salle").wait_for()
+    count.fill("35")
+    lead.get_by_role("button", name="Enregistrer le nombre").click()
+    lead.get_by_text("Enregistré : 35 personnes présentes.").wait_for()
+
+    # A ballot entered for a named participant: their phone says so, and offers no vote.
+    phone = new_page(new_context())
+    join_by_ui(phone, demo, "Rosa sans téléphone")
+    rosa = next(
+        p["id"]
+        for p in demo.api("GET", f"/api/ateliers/{demo.atelier_id}/participants")
+        if p["display_name"] == "Rosa sans téléphone"
+    )
+    demo.api(
+        "POST",
+        f"/api/polls/{poll_id}/proxy-ballots",
+        json={"ballot": {"approve": ["o2"]}, "on_behalf_of": rosa, "origin": "procuration"},
+    )
+    poll.get_by_text("2 bulletins déposés").wait_for()
+    phone.goto(f"{demo.http}/vote/{poll_id}")
+    phone.get_by_text("L’animation a saisi un bulletin pour vous.").wait_for()
+    assert phone.get_by_role("button", name="Envoyer mon vote").count() == 0
+    check_axe(phone, "ballot entered for me", every_impact=True)
+    screenshot(phone, "54-ballot-entered-for-me")
+
+    # At the close: the count, and by role a single habitant·e ballot is withheld.
+    card.get_by_role("button", name="Clore le vote").click()
+    card.get_by_role("button", name="Oui, clore définitivement").click()
+    poll.locator(".bars li", has_text="Samedi").get_by_text("2 soutiens").wait_for()
     card.get_by_text("Résultats par rôle").click()
     card.locator(".by-role-results").get_by_text("moins de 3 bulletins").wait_for()
+    no_page_errors(phone)
+
+
+def test_a_public_poll_shows_its_results_live(demo: Demo, new_context: Any) -> None:
+    title = "Quelle couleur pour les bancs ?"
+    open_poll(demo, title, "plurality", ["Vert", "Bleu"], secret=False)
+    screen = projector(demo, new_context)
+    phone = new_page(new_context())
+    join_by_ui(phone, demo, "Victor")
+    phone.get_by_role("link", name=f"Voter : {title}").click()
+    phone.get_by_label("Bleu").check()
+    phone.get_by_role("button", name="Envoyer mon vote").click()
+    phone.get_by_role("status").filter(has_text="enregistré et compté").wait_for()
+    poll = projected(screen, title)
+    poll.locator(".bars li", has_text="Bleu").get_by_text("1 voix").wait_for()
+    poll.get_by_text("En tête : Bleu.").wait_for()
+    assert poll.locator(".ballot-box").count() == 0
+    check_axe(screen, "projection, public poll live", every_impact=True)
+    screenshot(screen, "55-projection-public-live")

@@ -70,7 +70,8 @@ export interface Poll {
   opened_at?: string | null;
   turnout: Turnout;
   results: Results | null;
-  my_ballot?: { cast: boolean; ballot: Record<string, unknown> | null } | null;
+  /** `entered_for_me`: the facilitator entered a ballot for this person (paper, proxy). */
+  my_ballot?: { cast: boolean; ballot: Record<string, unknown> | null; entered_for_me?: boolean } | null;
 }
 
 export interface Receipt {

@@ -14,10 +14,18 @@ function gradeColour(i: number, n: number): string {
   return GRADE_COLOURS[Math.round((i / (n - 1)) * (GRADE_COLOURS.length - 1))];
 }
 
+/** A secret poll while it runs is a ballot box: how many ballots are in, and nothing else —
+ * any live result, even spaced out, would give one ballot by difference with the next
+ * (README « Priority votes »). Its count is at the close. */
+export function isBallotBox(poll: Poll): boolean {
+  return poll.secret && poll.status === "open" && !poll.results;
+}
+
 /** One sentence saying where the poll stands: what a live region announces. */
 export function summary(poll: Poll): string {
   const results = poll.results;
   const ballots = tn("results.ballots", poll.turnout.total);
+  if (isBallotBox(poll)) return `${poll.title} : ${tn("results.cast", poll.turnout.total)}. ${t(poll.hide_results ? "results.hidden_until_close" : "results.count_at_close")}`;
   if (!results) return `${poll.title} : ${ballots}. ${t(poll.status === "open" ? "results.hidden_until_close" : "results.hidden")}`;
   const r = results.total;
   if (!r.ballots_counted) return `${poll.title} : ${t("results.no_ballot")}`;
@@ -32,6 +40,24 @@ export function summary(poll: Poll): string {
 export function resultsView(poll: Poll, options: { large?: boolean } = {}): HTMLElement {
   const box = h("div", { class: `results${options.large ? " large" : ""}`, "data-poll": poll.id });
   const results = poll.results;
+  if (isBallotBox(poll)) {
+    box.classList.add("ballot-box");
+    box.append(
+      h(
+        "div",
+        { class: "urn" },
+        urn(),
+        h(
+          "div",
+          {},
+          h("p", { class: "turnout" }, tn("results.cast", poll.turnout.total)),
+          h("p", { class: "count-later" }, t(poll.hide_results ? "results.hidden_until_close" : "results.count_at_close")),
+          h("p", { class: "muted why" }, t("results.secret_why")),
+        ),
+      ),
+    );
+    return box;
+  }
   box.append(h("p", { class: "turnout" }, tn("results.ballots", poll.turnout.total)));
   if (!results) {
     box.append(h("p", { class: "notice" }, t(poll.status === "open" ? "results.hidden_until_close" : "results.hidden")));
@@ -59,6 +85,28 @@ export function resultsView(poll: Poll, options: { large?: boolean } = {}): HTML
       break;
   }
   return box;
+}
+
+/** A ballot box with a ballot going in (decorative: the text says it all). */
+function urn(): SVGSVGElement {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 64 64");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("focusable", "false");
+  svg.setAttribute("class", "urn-icon");
+  const shapes: [string, Record<string, string>][] = [
+    ["rect", { x: "22", y: "4", width: "20", height: "22", rx: "1.5", fill: "#ffffff", stroke: "currentColor", "stroke-width": "3" }],
+    ["path", { d: "M27 12h10M27 18h7", stroke: "currentColor", "stroke-width": "2.5", "stroke-linecap": "round" }],
+    ["rect", { x: "8", y: "24", width: "48", height: "34", rx: "3", fill: "currentColor" }],
+    ["rect", { x: "20", y: "22", width: "24", height: "5", rx: "2", fill: "#ffffff" }],
+  ];
+  for (const [tag, attrs] of shapes) {
+    const el = document.createElementNS(ns, tag);
+    for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+    svg.append(el);
+  }
+  return svg;
 }
 
 function summaryLine(poll: Poll, r: Result, final: boolean): string {

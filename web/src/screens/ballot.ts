@@ -48,7 +48,16 @@ export const ballot: Screen = (main, { pollId }) => {
       };
       const draw = () => {
         const current = state.polls.get(poll.id) ?? poll;
+        if (current.my_ballot?.entered_for_me) {
+          // Their ballot is in the box already: voting again would be refused, and a ballot
+          // nobody asked for is to be contested with the facilitator, not replaced.
+          formBox.replaceChildren(h("p", { class: "notice entered-for-me", "data-testid": "entered-for-me" }, h("strong", {}, t("ballot.entered_for_me")), " ", t("ballot.entered_for_me_hint")));
+          closedBox.replaceChildren(...(current.status === "open" ? [] : [h("p", { class: "notice" }, t("ballot.closed")), resultsView(current)]));
+          counted.textContent = "";
+          return;
+        }
         if (current.status === "open") {
+          if (formBox.querySelector(".entered-for-me")) formBox.replaceChildren();
           closedBox.replaceChildren();
           if (!formBox.firstChild) formBox.append(ballotForm(current, identity.token, (receipt) => {
             keepReceipt(receipt);

@@ -4,7 +4,7 @@
 // final), publish hidden results, start the one run-off a tie may have. Results follow live
 // (`tally` events). The running vote is drawn in the console's dashboard (`running`), the
 // others and the form below it (`section`).
-import { api, errorText, type Proposal } from "../api";
+import { ApiError, api, errorText, type Proposal } from "../api";
 import { h, newId } from "../dom";
 import { t } from "../i18n";
 import type { Identity } from "../identity";
@@ -225,7 +225,22 @@ function paperBallotForm(poll: Poll, identity: Identity, done: () => void): HTML
       await api("POST", `/api/polls/${encodeURIComponent(poll.id)}/proxy-ballots`, { ballot, role: role.value, origin: origin.value }, identity.token);
       done();
     } catch (e) {
-      error.show(errorText(e));
+      // A ballot without a name needs the room's headcount, and stays within it: say so in the
+      // facilitator's words, with the way to the field (at the door, in this console).
+      const room = e instanceof ApiError && (e.code === "headcount_required" || e.code === "over_headcount");
+      error.show(e instanceof ApiError && e.code === "headcount_required" ? t("polls.headcount_required") : errorText(e));
+      if (room) {
+        const field = document.getElementById("headcount");
+        if (field) {
+          error.el.append(
+            " ",
+            h("button", { type: "button", class: "small", onclick: () => {
+              field.scrollIntoView({ block: "center" });
+              field.focus();
+            } }, t(e.code === "headcount_required" ? "polls.go_headcount" : "polls.recount")),
+          );
+        }
+      }
     }
   });
   return form;

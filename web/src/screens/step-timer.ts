@@ -19,6 +19,8 @@ export function timerControls(identity: Identity, sessionId: string, seance: Sea
   const minutes = h("input", { id: "timer-minutes", type: "number", min: "1", max: "240", inputmode: "numeric", class: "minutes" });
   const controls = h("div", { class: "timer-controls" });
   let sending = false;
+  let typed = false;
+  minutes.addEventListener("input", () => (typed = true));
   const send = async (body: { action: string; minutes?: number }) => {
     if (sending) return; // a double click is one action
     sending = true;
@@ -26,6 +28,7 @@ export function timerControls(identity: Identity, sessionId: string, seance: Sea
     try {
       const answer = await api<{ timer: TimerData | null }>("POST", `/api/sessions/${encodeURIComponent(sessionId)}/timer`, body, identity.token);
       state.timer = answer.timer;
+      typed = false;
       update(true);
     } catch (e) {
       error.show(errorText(e));
@@ -45,8 +48,8 @@ export function timerControls(identity: Identity, sessionId: string, seance: Sea
     view.set(state.timer);
     const timer = state.timer;
     const mode = !timer ? "idle" : timer.ends_at ? "running" : "paused";
-    // The minutes field follows the step until the facilitator types in it.
-    if (plannedFor !== state.currentStep) {
+    // The minutes field follows the step, unless the facilitator typed in it.
+    if (plannedFor !== state.currentStep && !typed) {
       plannedFor = state.currentStep;
       minutes.value = String(planned());
     }
@@ -55,7 +58,7 @@ export function timerControls(identity: Identity, sessionId: string, seance: Sea
     shown = mode;
     const button = (label: string, action: () => void, primary = false, aria?: string) =>
       h("button", { type: "button", class: primary ? "primary" : null, "aria-label": aria ?? null, onclick: action }, label);
-    const add = (n: number) => button(t("timer.add", { n }), () => void send({ action: "add", minutes: n }), false, t("timer.add_label", { n }));
+    const add = (n: number) => button(t("timer.add", { n }), () => void send({ action: "add", minutes: n }));
     if (mode === "idle") {
       controls.replaceChildren(
         h(
