@@ -90,7 +90,7 @@ def png(width: int = 64, height: int = 64) -> bytes:
     return out.getvalue()
 
 
-def test_staff_create_an_atelier_de_projet_with_charter_logo_and_seance(  # noqa: PLR0915
+def test_staff_create_an_atelier_de_projet_with_charter_logo_and_seance(
     empty: Empty, new_context: Any
 ) -> None:
     page = new_page(new_context(DESKTOP))

@@ -189,9 +189,11 @@ def test_at_the_door_a_person_is_found_and_checked_in_and_one_without_a_phone_ge
     assert demo.api("GET", f"/api/sessions/{demo.session_id}")["details"]["headcount"] == 35
 
     # The feuille d'émargement: fetched with the facilitator's token, opened as a PDF.
-    with lead.expect_response(re.compile(r"/emargement\.pdf$")) as answer:
-        with lead.expect_popup() as opened:
-            door.get_by_role("button", name="Imprimer la feuille d’émargement").click()
+    with (
+        lead.expect_response(re.compile(r"/emargement\.pdf$")) as answer,
+        lead.expect_popup() as opened,
+    ):
+        door.get_by_role("button", name="Imprimer la feuille d’émargement").click()
     assert answer.value.status == 200
     assert answer.value.headers["content-type"] == "application/pdf"
     opened.value.wait_for_url(re.compile(r"^blob:"))
@@ -232,7 +234,8 @@ def test_people_a_role_is_changed_and_an_access_revoked_after_a_confirmation(
     gaston.get_by_text("observateur·rice").first.wait_for()
     gaston.get_by_label("Rôle de Gaston Observateur").select_option("elu")
     gaston.get_by_role("button", name="Changer").click()
-    people.get_by_role("status").filter(has_text="Gaston Observateur est maintenant élu·e.").wait_for()
+    changed = "Gaston Observateur est maintenant élu·e."
+    people.get_by_role("status").filter(has_text=changed).wait_for()
     roles = {
         p["display_name"]: p
         for p in demo.api("GET", f"/api/ateliers/{demo.atelier_id}/participants")

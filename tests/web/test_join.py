@@ -150,3 +150,28 @@ def test_a_seance_address_opens_its_atelier(demo: Demo, new_context: Any) -> Non
     page.goto(f"{demo.http}/seance/{demo.session_id}")
     page.wait_for_url(re.compile(rf"/atelier/{demo.atelier_id}\?seance={demo.session_id}$"))
     page.get_by_role("heading", name="Séance 1").wait_for()
+
+
+def test_someone_registered_at_the_door_gets_their_place_back_with_the_slip(
+    demo: Demo, new_context: Any
+) -> None:
+    walk_in = demo.api(
+        "POST",
+        f"/api/sessions/{demo.session_id}/walk-ins",
+        json={"display_name": "Mme Martin", "role": "habitant"},
+    )
+    page = new_page(new_context(viewport={"width": 390, "height": 844}))
+    page.goto(f"{demo.http}/rejoindre/{demo.join_code}")
+    page.get_by_label("J’ai lu la charte et je l’accepte").check()
+    page.get_by_role("button", name="Continuer").click()
+    page.get_by_label("Votre prénom, nom ou pseudonyme").fill("Martine")
+    # A resident needs no invitation; the slip's code is offered to whoever has one.
+    slip = page.get_by_label("Code du ticket remis à l’accueil (facultatif)")
+    slip.fill(walk_in["slip_code"].lower())
+    check_axe(page, "join: slip", every_impact=True)
+    page.get_by_role("button", name="Rejoindre la séance").click()
+    page.wait_for_url(re.compile(rf"/atelier/{demo.atelier_id}"))
+    page.get_by_text("Vous : Mme Martin").wait_for()  # the place kept at the door
+    people = demo.api("GET", f"/api/ateliers/{demo.atelier_id}/participants")
+    assert [p["display_name"] for p in people].count("Mme Martin") == 1
+    no_page_errors(page)

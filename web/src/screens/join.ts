@@ -117,16 +117,16 @@ function identityStep(code: string, info: JoinInfo, back: () => void): HTMLEleme
     "aria-describedby": "invitation-hint",
   });
   invitation.addEventListener("input", () => (draft.invitation = invitation.value));
-  const invitationBox = h(
-    "div",
-    { class: "field" },
-    h("label", { for: "invitation-code" }, t("join.invitation")),
-    h("p", { id: "invitation-hint", class: "hint" }, t("join.invitation_hint")),
-    invitation,
-  );
+  // Invited roles need their code; anyone else may have a slip from the door (registered
+  // there without a phone): its code gives them back their place.
+  const invitationLabel = h("label", { for: "invitation-code" }, t("join.invitation"));
+  const invitationHint = h("p", { id: "invitation-hint", class: "hint" }, t("join.invitation_hint"));
+  const invitationBox = h("div", { class: "field" }, invitationLabel, invitationHint, invitation);
   const needsInvitation = (role: Role) => info.roles.find((r) => r.role === role)?.needs_invitation ?? false;
   const syncInvitation = () => {
-    invitationBox.hidden = !needsInvitation(draft.role);
+    const invited = needsInvitation(draft.role);
+    invitationLabel.textContent = t(invited ? "join.invitation" : "join.slip");
+    invitationHint.textContent = t(invited ? "join.invitation_hint" : "join.slip_hint");
   };
   const roleGroup = h(
     "fieldset",
@@ -199,7 +199,7 @@ function identityStep(code: string, info: JoinInfo, back: () => void): HTMLEleme
         display_name: name.value.trim(),
         role: draft.role,
         accept_charter_version: info.atelier.charter_version,
-        invitation_code: needsInvitation(draft.role) ? invitation.value.trim() : null,
+        invitation_code: invitation.value.trim() || null,
         show_name_in_minutes: named.checked,
       });
       saveJoined(joined);

@@ -1,1 +1,0 @@
-const a={};export{a as default};
