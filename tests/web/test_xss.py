@@ -64,7 +64,8 @@ def test_hostile_poll_options_stay_text_on_the_console_projector_and_ballot(
 ) -> None:
     question = f"Vote {IMG}"
     options = [f"Option {SCRIPT}", f"Option {IMG}"]
-    poll_id = open_poll(demo, question, "plurality", options)
+    # Public: its options are drawn live on the projector (a secret poll shows a ballot box).
+    poll_id = open_poll(demo, question, "plurality", options, secret=False)
 
     lead = new_page(new_context(DESKTOP))
     sign_in_facilitator(lead, demo)
