@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,11 @@ class Empty:
 
 @pytest.fixture(scope="module")
 def empty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Empty]:
+    yield from running_empty(tmp_path_factory)
+
+
+def running_empty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Empty]:
+    """A server on an empty database (migrated, no demo), running while the caller holds it."""
     folder = tmp_path_factory.mktemp("empty")
     url = f"sqlite+aiosqlite:///{folder / 'atelier.db'}"
     env = {**os.environ, "ATELIER_DATABASE_URL": url, "ATELIER_SECRET_KEY": TEST_SECRET}
@@ -68,9 +73,9 @@ def empty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Empty]:
         yield Empty(server, env)
 
 
-def shoot(page: Any, name: str) -> None:
+def shoot(page: Any, name: str, folder: Path = SHOTS) -> None:
     """The screen at 1366×768 and at 390×844 (then back to the page's own size)."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     size = page.viewport_size
     for label, viewport in (("1366", DESKTOP), ("390", PHONE)):
         page.set_viewport_size(viewport)
@@ -78,7 +83,7 @@ def shoot(page: Any, name: str) -> None:
         page.evaluate(
             "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
         )
-        page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
+        page.screenshot(path=str(folder / f"{name}-{label}.png"), full_page=True)
     page.set_viewport_size(size)
 
 
@@ -94,13 +99,22 @@ def test_staff_create_an_atelier_de_projet_with_charter_logo_and_seance(
     empty: Empty, new_context: Any
 ) -> None:
     page = new_page(new_context(DESKTOP))
+    staff_create_the_ap_and_seance_1(page, empty, shoot)
+    no_page_errors(page)
+
+
+def staff_create_the_ap_and_seance_1(
+    page: Any, empty: Empty, shot: Callable[[Any, str], None]
+) -> tuple[str, str, str]:
+    """The city's staff, from the operator's link: the AP with its charter and logo, then séance 1
+    of the seed with its seven method steps. Returns the atelier, séance 1 and its join code."""
     # The link the operator's command prints signs in; the token leaves the address bar at once.
     page.goto(empty.staff_link())
     expect(page.get_by_text(f"Connecté·e : {STAFF}")).to_be_visible()
     assert "jeton" not in page.url
     expect(page.get_by_text("Aucun atelier n’attend d’approbation.")).to_be_visible()
     check_axe(page, "connexion", every_impact=True)
-    shoot(page, "01-connexion")
+    shot(page, "01-connexion")
 
     page.get_by_role("link", name="Créer un atelier de projet").click()
     expect(page.get_by_role("heading", level=1, name="Créer un atelier de projet")).to_be_visible()
@@ -136,7 +150,7 @@ def test_staff_create_an_atelier_de_projet_with_charter_logo_and_seance(
     charter.type("\n8. Ponctualité — Les séances commencent et finissent à l’heure.")
     expect(preview).to_contain_text("8. Ponctualité")
     check_axe(page, "nouvel-atelier (AP)", every_impact=True)
-    shoot(page, "02-nouvel-atelier-projet")
+    shot(page, "02-nouvel-atelier-projet")
 
     page.get_by_role("button", name="Créer l’atelier").dblclick()
     page.wait_for_url(re.compile(r"/atelier/[\w-]+$"))
@@ -159,7 +173,7 @@ def test_staff_create_an_atelier_de_projet_with_charter_logo_and_seance(
     expect(page.get_by_text("Logo enregistré.")).to_be_visible()
     expect(page.get_by_role("img", name=re.compile("Logo de l’atelier"))).to_be_visible()
     check_axe(page, "atelier (AP, no séance)", every_impact=True)
-    shoot(page, "03-atelier-projet")
+    shot(page, "03-atelier-projet")
 
     page.get_by_role("link", name="Programmer une séance").click()
     expect(
@@ -191,21 +205,25 @@ def test_staff_create_an_atelier_de_projet_with_charter_logo_and_seance(
     expect(page.get_by_label("Lieu", exact=True)).to_be_focused()
     page.get_by_label("Lieu", exact=True).fill("L’Aubette, place Kléber")
     check_axe(page, "nouvelle-seance", every_impact=True)
-    shoot(page, "04-nouvelle-seance")
+    shot(page, "04-nouvelle-seance")
 
     page.get_by_role("button", name="Programmer la séance").dblclick()
     expect(page.get_by_role("heading", level=1, name="Séance 1 programmée")).to_be_visible()
-    expect(page.get_by_test_id("join-code")).to_have_text(re.compile(r"^[A-Z0-9]{4}-[A-Z0-9]{4}$"))
+    join_code = page.get_by_test_id("join-code")
+    expect(join_code).to_have_text(re.compile(r"^[A-Z0-9]{4}-[A-Z0-9]{4}$"))
+    code = join_code.inner_text().replace("-", "")
     check_axe(page, "seance programmee", every_impact=True)
-    shoot(page, "05-seance-programmee")
+    shot(page, "05-seance-programmee")
 
     page.get_by_role("link", name="Ouvrir la séance").click()
     expect(page.get_by_role("heading", name="Séance 1")).to_be_visible()
     expect(page.get_by_text(METHOD_STEPS[6])).to_be_visible()
     # One séance, though the button was clicked twice.
     expect(page.locator(".seance-list li")).to_have_count(1)
-    shoot(page, "06-atelier-seance")
-    no_page_errors(page)
+    shot(page, "06-atelier-seance")
+    found = re.search(r"/atelier/([\w-]+)\?seance=([\w-]+)", page.url)
+    assert found, page.url
+    return found.group(1), found.group(2), code
 
 
 def test_a_resident_starts_an_aic_that_waits_for_the_staff_approval(

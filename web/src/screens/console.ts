@@ -16,6 +16,7 @@ import { freezeSection } from "./freeze";
 import { doorSection } from "./door";
 import { peopleSection } from "./people";
 import { timerControls } from "./step-timer";
+import { newProposalSection, nextSeanceSection } from "./follow-up";
 
 export const facilitatorConsole: Screen = (main, { sessionId }) => {
   const identity = identityForPlace(sessionId);
@@ -175,8 +176,10 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
           ),
         ),
         door.el,
+        newProposalSection(identity, sessionId),
         pollView.section,
         freezeSection(identity, sessionId),
+        nextSeanceSection(identity, seance),
         h(
           "section",
           { class: "card", "aria-labelledby": "join-title" },
