@@ -152,7 +152,10 @@ def test_seance_1_of_the_seed_from_an_empty_database_in_the_browser_alone(
     found = re.search(r"/proposition/([\w-]+)$", open_it.get_attribute("href") or "")
     assert found
     proposal = found.group(1)
+    # The console knows it at once: an option to vote on, a line to hand over once frozen.
+    lead.locator("form.new-poll").get_by_label(FICHE).wait_for()
     # Once, though the button was pressed twice.
+    expect(lead.locator(".hand-over li", has_text=f"« {FICHE} »")).to_have_count(1)
     awa.goto(f"{empty.http}/atelier/{atelier}?seance={seance}")
     expect(awa.get_by_role("link", name=FICHE, exact=True)).to_have_count(1)
 

@@ -125,6 +125,7 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
       door = doorSection(identity, sessionId, seance, people.load, checkedIn);
       door.onChange(() => people.refresh());
       const pollView = pollConsole(identity, sessionId, state);
+      const freeze = freezeSection(identity, sessionId);
       stopPolls = pollView.stop;
       // The next action: one sentence and, when it is a move, its button.
       const nextText = h("p", { class: "next-text", tabindex: "-1" });
@@ -176,9 +177,12 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
           ),
         ),
         door.el,
-        newProposalSection(identity, sessionId),
+        newProposalSection(identity, sessionId, (proposal) => {
+          pollView.proposalAdded(proposal);
+          freeze.reload();
+        }),
         pollView.section,
-        freezeSection(identity, sessionId),
+        freeze.el,
         nextSeanceSection(identity, seance),
         h(
           "section",

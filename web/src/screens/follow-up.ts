@@ -17,8 +17,9 @@ const TITLE_MAX = 200;
 const PLACE_MAX = 200;
 const LINK_MAX = 500;
 
-/** « Nouvelle proposition »: a title and a template; then the way to the editor. */
-export function newProposalSection(identity: Identity, sessionId: string): HTMLElement {
+/** « Nouvelle proposition »: a title and a template; then the way to the editor. `created`
+ * tells the console (the poll form's options, the hand-over list). */
+export function newProposalSection(identity: Identity, sessionId: string, created: (proposal: Proposal) => void): HTMLElement {
   const title = field(t("followup.proposal_title"), h("input", { name: "proposal_title", maxlength: String(TITLE_MAX), autocomplete: "off" }));
   const kind = field(
     t("followup.template"),
@@ -50,6 +51,7 @@ export function newProposalSection(identity: Identity, sessionId: string): HTMLE
         done.hidden = false;
         done.replaceChildren(t("followup.proposal_done", { title: row.title }), " ", h("a", { href: `/proposition/${encodeURIComponent(row.id)}` }, t("followup.open_editor", { title: row.title })));
         done.focus();
+        created(row);
       } catch (e) {
         summary.show(errorText(e));
       }

@@ -15,7 +15,7 @@ interface VersionSummary {
   hash: string;
 }
 
-export function freezeSection(identity: Identity, sessionId: string): HTMLElement {
+export function freezeSection(identity: Identity, sessionId: string): { el: HTMLElement; reload: () => void } {
   const handOver = handOverList(identity, sessionId);
   const lockId = newId("freeze-lock");
   const lock = h("input", { type: "checkbox", id: lockId });
@@ -61,7 +61,7 @@ export function freezeSection(identity: Identity, sessionId: string): HTMLElemen
       minutesError.show(errorText(e));
     }
   };
-  return h(
+  const el = h(
     "section",
     { class: "card", "aria-labelledby": "freeze-title" },
     h("h2", { id: "freeze-title" }, t("freeze.title")),
@@ -82,6 +82,7 @@ export function freezeSection(identity: Identity, sessionId: string): HTMLElemen
     ),
     minutesError.el,
   );
+  return { el, reload: () => void handOver.reload() };
 }
 
 /** The séance's proposals with their status; « Transmettre au conseil municipal » on each

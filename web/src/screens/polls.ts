@@ -23,6 +23,8 @@ export interface PollConsole {
   /** The other polls and the form to prepare one. */
   section: HTMLElement;
   onEvent: (what: string, event: LiveEvent) => void;
+  /** A proposal created in the console: offered at once as an option. */
+  proposalAdded: (proposal: Proposal) => void;
   stop: () => void;
 }
 
@@ -109,6 +111,7 @@ export function pollConsole(identity: Identity, sessionId: string, state: Seance
   return {
     running,
     section,
+    proposalAdded: (proposal) => form.add(proposal),
     onEvent: (what) => {
       if (what === "snapshot" || what === "polls" || what === "tally") {
         for (const id of state.polls.keys()) remember(id, identity.atelierId);
@@ -247,7 +250,7 @@ function paperBallotForm(poll: Poll, identity: Identity, done: () => void): HTML
 }
 
 /** The form to prepare a vote; ``focus()`` brings the facilitator to its first field. */
-function newPollForm(identity: Identity, create: (body: unknown) => Promise<Poll | null>): { el: HTMLElement; focus: () => void } {
+function newPollForm(identity: Identity, create: (body: unknown) => Promise<Poll | null>): { el: HTMLElement; focus: () => void; add: (proposal: Proposal) => void } {
   const ids = { title: newId("poll-title"), method: newId("poll-method"), options: newId("poll-options"), dots: newId("poll-dots"), cap: newId("poll-cap"), min: newId("poll-min"), max: newId("poll-max"), grades: newId("poll-grades"), everyone: newId("poll-everyone"), secret: newId("poll-secret"), hidden: newId("poll-hidden"), quorum: newId("poll-quorum") };
   const title = h("input", { id: ids.title, required: true, maxlength: "200" });
   const method = h("select", { id: ids.method }, METHODS.map((m) => h("option", { value: m }, t(`method.${m}`))));
@@ -279,16 +282,16 @@ function newPollForm(identity: Identity, create: (body: unknown) => Promise<Poll
   // The atelier's proposals, to be voted on as they are (each option keeps its proposal's id).
   const fromProposals = h("fieldset", { class: "from-proposals", hidden: true }, h("legend", {}, t("polls.from_proposals")));
   const picked = new Map<HTMLInputElement, Proposal>();
+  const add = (p: Proposal) => {
+    if ([...picked.values()].some((known) => known.id === p.id)) return;
+    const id = newId("poll-from");
+    const box = h("input", { type: "checkbox", id });
+    picked.set(box, p);
+    fromProposals.append(h("p", { class: "check" }, box, h("label", { for: id }, p.title)));
+    fromProposals.hidden = false;
+  };
   api<Proposal[]>("GET", `/api/ateliers/${encodeURIComponent(identity.atelierId)}/proposals`, undefined, identity.token)
-    .then((rows) => {
-      for (const p of rows) {
-        const id = newId("poll-from");
-        const box = h("input", { type: "checkbox", id });
-        picked.set(box, p);
-        fromProposals.append(h("p", { class: "check" }, box, h("label", { for: id }, p.title)));
-      }
-      fromProposals.hidden = rows.length === 0;
-    })
+    .then((rows) => rows.forEach(add))
     .catch(() => undefined); // typed options still work
   const error = errorRegion();
   const form = h(
@@ -359,6 +362,7 @@ function newPollForm(identity: Identity, create: (body: unknown) => Promise<Poll
   });
   return {
     el: form,
+    add,
     focus: () => {
       title.scrollIntoView({ block: "center" });
       title.focus();
