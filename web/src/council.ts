@@ -3,44 +3,15 @@
 // header (so the cookie guard against forged requests does not apply: no page of another site
 // can set it), never put in an address that a server, a proxy or the history would keep.
 
+import { tokenFromHash, tokenStore } from "./credential";
+
 const KEY = "atelier.council";
 
-export function councilToken(): string | null {
-  try {
-    return sessionStorage.getItem(KEY);
-  } catch {
-    return null; // storage refused (private mode, policy): sign in again on each screen
-  }
-}
-
-export function keepCouncilToken(token: string): void {
-  try {
-    sessionStorage.setItem(KEY, token);
-  } catch {
-    /* kept for this screen only */
-  }
-}
-
-export function forgetCouncilToken(): void {
-  try {
-    sessionStorage.removeItem(KEY);
-  } catch {
-    /* nothing kept */
-  }
-}
-
-/** A link `/conseil#jeton=…`: the token comes from the fragment (which no server receives) and
- * leaves the address bar and this history entry at once. */
-export function councilTokenFromHash(): string | null {
-  const match = /(?:^#|&)jeton=([^&]+)/.exec(location.hash);
-  if (!match) return null;
-  history.replaceState(history.state, "", location.pathname + location.search);
-  try {
-    return decodeURIComponent(match[1]).trim() || null;
-  } catch {
-    return null;
-  }
-}
+const store = tokenStore(() => sessionStorage, KEY);
+export const councilToken = store.get;
+export const keepCouncilToken = store.keep;
+export const forgetCouncilToken = store.forget;
+export const councilTokenFromHash = tokenFromHash;
 
 /** The service the token names (`--name`), to show who is signed in; the server alone decides
  * what the token is worth. */

@@ -4,6 +4,8 @@
 // the tab only — and sent as a bearer header. The server alone decides what it is worth
 // (`GET /api/staff/me`); a revoked or expired one is forgotten at its first refusal.
 
+import { tokenFromHash, tokenStore } from "./credential";
+
 const KEY = "atelier.staff";
 
 export interface StaffMe {
@@ -11,42 +13,11 @@ export interface StaffMe {
   expires_at: number; // Unix seconds
 }
 
-export function staffToken(): string | null {
-  try {
-    return localStorage.getItem(KEY);
-  } catch {
-    return null;
-  }
-}
-
-export function keepStaffToken(token: string): void {
-  try {
-    localStorage.setItem(KEY, token);
-  } catch {
-    /* storage refused: signed in for this screen only */
-  }
-}
-
-export function forgetStaffToken(): void {
-  try {
-    localStorage.removeItem(KEY);
-  } catch {
-    /* nothing kept */
-  }
-}
-
-/** `/connexion#jeton=…`: the token leaves the address bar and this history entry at once (the
- * fragment never reaches a server, but a screenshot or a shared screen would show it). */
-export function staffTokenFromHash(): string | null {
-  const match = /(?:^#|&)jeton=([^&]+)/.exec(location.hash);
-  if (!match) return null;
-  history.replaceState(history.state, "", location.pathname + location.search);
-  try {
-    return decodeURIComponent(match[1]).trim() || null;
-  } catch {
-    return null;
-  }
-}
+const store = tokenStore(() => localStorage, KEY);
+export const staffToken = store.get;
+export const keepStaffToken = store.keep;
+export const forgetStaffToken = store.forget;
+export const staffTokenFromHash = tokenFromHash;
 
 /** What a person pasted: the whole link, or the token alone. */
 export function tokenFromPasted(text: string): string {
