@@ -72,6 +72,16 @@ _BLOCK_TYPES = {
 _LIST_TYPES = {"bulletList": "bullet_list", "orderedList": "ordered_list"}
 
 
+def _marks(attrs: Mapping[str, Any]) -> list[str]:
+    """A run's mark names, sorted; a link keeps its address as ``link:<href>`` (the editor
+    writes it as the mark's ``href`` attribute), a link without one is a plain ``link``."""
+    marks = []
+    for name, value in attrs.items():
+        href = value.get("href") if name == "link" and isinstance(value, Mapping) else None
+        marks.append(f"link:{href}" if isinstance(href, str) and href else name)
+    return sorted(marks)
+
+
 def _runs(node: Any) -> list[list[Any]]:
     """The text of a textblock, in runs with their mark names; inline elements (a mention, a
     link) give their text, however deep they nest."""
@@ -84,7 +94,7 @@ def _runs(node: Any) -> list[list[Any]]:
         elif isinstance(child, XmlText):
             for text, attrs in child.diff():
                 if isinstance(text, str) and text:
-                    runs.append([text, sorted(attrs or {})])
+                    runs.append([text, _marks(attrs or {})])
         elif child.tag == "hardBreak":
             runs.append(["\n", []])
         else:

@@ -221,7 +221,8 @@ def verify_chain(versions: Sequence[Mapping[str, Any]]) -> int | None:
 # A section's content is a list of blocks, as collab.render reads them from the Y document:
 #   {"type": "paragraph" | "heading" | "blockquote", "level"?: int, "runs": [[text, [marks]]]}
 #   {"type": "bullet_list" | "ordered_list", "items": [[block, …], …]}
-# Marks: bold, italic, strike, code, underline. Anything else is rendered as plain text.
+# Marks: bold, italic, strike, code, underline, and ``link:<href>`` (a link to the web or an
+# e-mail address, see :func:`link_of`). Anything else is rendered as plain text.
 # Lists nest at most MAX_LIST_DEPTH deep (:func:`bound_depth`); nothing else nests.
 
 #: Lists deeper than this are read as items of the deepest list. No one writes a proposal nine
@@ -322,6 +323,18 @@ def md_escape(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
+_SAFE_HREF: Final = re.compile(r"(?:https?://|mailto:)\S{1,2000}", re.IGNORECASE)
+
+
+def link_of(marks: Iterable[str]) -> str | None:
+    """The address of a run's link (its ``link:<href>`` mark), when it is one a reader may
+    follow: the web or an e-mail address. Anything else (``javascript:``) stays plain text."""
+    for mark in marks:
+        if mark.startswith("link:") and _SAFE_HREF.fullmatch(href := mark[5:]):
+            return href
+    return None
+
+
 def _md_inline(block: Block) -> str:
     parts = []
     for text, marks in _runs(block):
@@ -329,6 +342,9 @@ def _md_inline(block: Block) -> str:
         for mark in marks:
             if mark in _MD_MARKS and escaped.strip():
                 escaped = f"{_MD_MARKS[mark]}{escaped}{_MD_MARKS[mark]}"
+        if (href := link_of(marks)) and escaped.strip():
+            target = href.replace("<", "%3C").replace(">", "%3E")
+            escaped = f"[{escaped}](<{target}>)"
         parts.append(escaped)
     return "".join(parts)
 
@@ -365,6 +381,8 @@ def _html_inline(block: Block) -> str:
             if mark in _HTML_MARKS:
                 tag = _HTML_MARKS[mark]
                 escaped = f"<{tag}>{escaped}</{tag}>"
+        if href := link_of(marks):
+            escaped = f'<a href="{html.escape(href, quote=True)}" rel="nofollow">{escaped}</a>'
         parts.append(escaped)
     return "".join(parts)
 

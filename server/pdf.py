@@ -17,6 +17,7 @@ from typing import Any
 from fpdf import FPDF
 
 from domain.errors import typeset_fr
+from domain.proposals import link_of
 from domain.report import Report, typeset_blocks
 from server.printing import FONT_DIRS, fold_latin1
 
@@ -67,8 +68,9 @@ class _Printer(FPDF):
         """Text that flows and wraps from the current position, one font style per run."""
         height = self.line_height(size)
         for text, run_marks in runs:
-            self.style(size, [*marks, *run_marks])
-            self.write(height, self.t(str(text)))
+            href = link_of(str(m) for m in run_marks)
+            self.style(size, [*marks, *run_marks, *(["underline"] if href else [])])
+            self.write(height, self.t(str(text)), link=href or "")
         self.ln(height)
 
     def heading(self, text: str, size: float, *, before: float, after: float) -> None:

@@ -97,6 +97,32 @@ def test_markdown_escapes_what_markdown_would_read_as_syntax() -> None:
     assert to_text(BLOCKS) == "Un titre\n\nTexte gras <b>x</b> *y*\n\nun"
 
 
+def test_a_link_keeps_its_address_in_every_text_format_and_only_a_safe_one() -> None:
+    linked = [
+        {
+            "type": "paragraph",
+            "runs": [
+                ["Voir ", []],
+                ["le site", ["bold", "link:https://www.strasbourg.eu/?a=1&b=<2>"]],
+                [" ou ", []],
+                ["écrire", ["link:mailto:democratie@strasbourg.eu"]],
+                [" mais pas ", []],
+                ["ceci", ["link:javascript:alert(1)"]],
+            ],
+        }
+    ]
+    assert to_html(linked) == (
+        '<p>Voir <a href="https://www.strasbourg.eu/?a=1&amp;b=&lt;2&gt;" rel="nofollow">'
+        "<strong>le site</strong></a> ou "
+        '<a href="mailto:democratie@strasbourg.eu" rel="nofollow">écrire</a> mais pas ceci</p>'
+    )
+    assert to_markdown(linked) == (
+        "Voir [**le site**](<https://www.strasbourg.eu/?a=1&b=%3C2%3E>) ou "
+        "[écrire](<mailto:democratie@strasbourg.eu>) mais pas ceci"
+    )
+    assert to_text(linked) == "Voir le site ou écrire mais pas ceci"
+
+
 @given(st.text(max_size=60), st.text(max_size=60))
 def test_a_word_diff_gives_back_both_texts(before: str, after: str) -> None:
     ops = word_diff(before, after)

@@ -380,3 +380,32 @@ def test_the_compte_rendu_in_pdf_follows_the_seed(demo: FrozenDemo) -> None:
         assert digest in text
     wrong = demo.http.get(demo.url, params={"format": "docx"}, headers=demo.auth)
     assert wrong.status_code == 400
+
+
+def test_a_link_in_the_text_is_a_link_in_the_pdf_and_an_unsafe_one_is_not() -> None:
+    """The PDF says what the HTML and the Markdown say: the same words, the same address."""
+    report = Report(
+        FRENCH,
+        parts=(
+            Part(
+                "Constat",
+                (
+                    para(
+                        "Voir ",
+                        ("le site de la ville", ["link:https://www.strasbourg.eu"]),
+                        " et pas ",
+                        ("ceci", ["link:javascript:alert(1)"]),
+                    ),
+                ),
+            ),
+        ),
+    )
+    reader, raw = pdf_text(report_pdf(report))
+    assert "Voir le site de la ville et pas ceci" in flat(raw)
+    uris = [
+        str(annotation.get_object()["/A"]["/URI"])
+        for page in reader.pages
+        for annotation in page.get("/Annots", [])
+        if "/A" in annotation.get_object()
+    ]
+    assert uris == ["https://www.strasbourg.eu"]

@@ -5,12 +5,15 @@
 import { baseKeymap, toggleMark } from "prosemirror-commands";
 import { keymap } from "prosemirror-keymap";
 import { Schema } from "prosemirror-model";
-import { EditorState } from "prosemirror-state";
+import { splitListItem, liftListItem, sinkListItem } from "prosemirror-schema-list";
+import { EditorState, Plugin } from "prosemirror-state";
 import { EditorView } from "prosemirror-view";
 import { redo, undo, yCursorPlugin, ySyncPlugin, ySyncPluginKey, yUndoPlugin } from "y-prosemirror";
 import type { Awareness } from "y-protocols/awareness";
 import * as Y from "yjs";
+import { t } from "./i18n";
 import { roleLabel } from "./roles";
+import { formatToolbar, safeHref } from "./toolbar";
 
 export const schema = new Schema({
   nodes: {
@@ -32,6 +35,25 @@ export const schema = new Schema({
   marks: {
     bold: { parseDOM: [{ tag: "strong" }, { tag: "b" }], toDOM: () => ["strong", 0] },
     italic: { parseDOM: [{ tag: "em" }, { tag: "i" }], toDOM: () => ["em", 0] },
+    // A link to the web or an e-mail address. Whoever may write can put any attribute in the
+    // shared document: an address that is not one (`javascript:`) is shown as plain text.
+    link: {
+      attrs: { href: {} },
+      inclusive: false,
+      parseDOM: [
+        {
+          tag: "a[href]",
+          getAttrs: (dom) => {
+            const href = (dom as HTMLElement).getAttribute("href") ?? "";
+            return safeHref(href) ? { href } : false;
+          },
+        },
+      ],
+      toDOM: (mark) =>
+        safeHref(String(mark.attrs.href))
+          ? ["a", { href: String(mark.attrs.href), rel: "noopener noreferrer nofollow", target: "_blank" }, 0]
+          : ["span", 0],
+    },
   },
 });
 
@@ -45,6 +67,9 @@ export interface AwarenessUser {
 function cursorBuilder(user: AwarenessUser): HTMLElement {
   const cursor = document.createElement("span");
   cursor.className = "remote-cursor";
+  // Seen, not read: a screen reader reading the text would otherwise read « Léa (habitant·e) »
+  // in the middle of a sentence. Who is here, and where, is said in « Qui est là ».
+  cursor.setAttribute("aria-hidden", "true");
   cursor.style.borderColor = user.color;
   const label = document.createElement("span");
   label.className = "remote-cursor-label";
@@ -54,6 +79,19 @@ function cursorBuilder(user: AwarenessUser): HTMLElement {
   // Word joiners keep the caret from breaking a line, as y-prosemirror's own builder does.
   cursor.append("\u2060", label, "\u2060");
   return cursor;
+}
+
+/** A name label near the right edge of the text (a phone's narrow screen) opens to the left of
+ * its caret instead of running off the screen. Measured after each change of the view, when
+ * y-prosemirror has drawn the cursors. */
+function keepLabelsInside(view: EditorView): void {
+  const labels = view.dom.querySelectorAll<HTMLElement>(".remote-cursor-label");
+  if (labels.length === 0) return;
+  const right = view.dom.getBoundingClientRect().right;
+  for (const label of labels) {
+    label.classList.remove("to-left");
+    if (label.getBoundingClientRect().right > right) label.classList.add("to-left");
+  }
 }
 
 /** Destroy a section's view for good. y-prosemirror batches awareness updates (a cursor moved)
@@ -120,6 +158,12 @@ export function sectionEditor(
   awareness: Awareness,
   options: { readOnly: () => boolean; labelledBy: string; describedBy: string; onFocus: () => void },
 ): EditorView {
+  // The toolbar sits above the text; it follows the selection through a plugin view.
+  let view: EditorView | null = null;
+  const title = document.getElementById(options.labelledBy)?.textContent ?? "";
+  const toolbar = formatToolbar(schema, () => view as EditorView, options.readOnly, t("toolbar.label", { section: title }));
+  mount.before(toolbar.el);
+  const item = schema.nodes.listItem;
   const state = EditorState.create({
     schema,
     plugins: [
@@ -135,13 +179,35 @@ export function sectionEditor(
         "Mod-Shift-z": redo,
         "Mod-b": toggleMark(schema.marks.bold),
         "Mod-i": toggleMark(schema.marks.italic),
+        "Alt-F10": () => {
+          toolbar.focus();
+          return true;
+        },
+        "Mod-k": () => {
+          if (view && !options.readOnly()) toolbar.editLink(view);
+          return true;
+        },
+        Enter: splitListItem(item),
+        "Mod-]": sinkListItem(item),
+        "Mod-[": liftListItem(item),
+      }),
+      new Plugin({
+        view: (v) => {
+          toolbar.refresh(v);
+          return {
+            update: (u) => {
+              toolbar.refresh(u);
+              keepLabelsInside(u);
+            },
+          };
+        },
       }),
       keymap(baseKeymap),
     ],
   });
   // Before the view exists: creating it renders the fragment, the binding's first transaction.
   keepCaretsLeftSticky((ySyncPluginKey.getState(state) as { binding: Binding }).binding);
-  const view = new EditorView(mount, {
+  view = new EditorView(mount, {
     state,
     // Functions, not values: a freeze can lock the text while it is open (see proposal.ts).
     editable: () => !options.readOnly(),
@@ -156,5 +222,10 @@ export function sectionEditor(
     }),
   });
   view.dom.addEventListener("focus", options.onFocus);
+  const section = mount.parentElement ?? mount;
+  section.addEventListener("focusin", () => toolbar.setActive(true));
+  section.addEventListener("focusout", (event) => {
+    if (!section.contains(event.relatedTarget as Node | null)) toolbar.setActive(false);
+  });
   return view;
 }

@@ -13,6 +13,7 @@ import { roleColour, roleLabel } from "../roles";
 import type { Screen } from "../router";
 import { errorRegion, loading, pageTitle } from "../ui";
 import { destroyView, sectionEditor, type AwarenessUser } from "../editor";
+import { shortcutHint } from "../toolbar";
 import { roleBadge } from "./common";
 import { voteCall } from "../announce";
 import type { LiveChannel } from "../live";
@@ -90,7 +91,7 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
 
   // Read-only from the start (observers, council staff), or once a freeze locks the text.
   let readOnly = access.read_only;
-  const shortcuts = h("p", { class: "hint", hidden: access.read_only }, t("proposal.shortcuts"));
+  const shortcuts = h("p", { class: "hint", hidden: access.read_only }, shortcutHint());
 
   // --- connection and sync state ------------------------------------------------------------
   const banner = h("div", { class: "sync-banner", role: "status", "aria-live": "polite", "data-testid": "sync-state" });
