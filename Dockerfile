@@ -1,7 +1,8 @@
 # Atelier server image: the Python app and the committed web bundle; no Node needed.
 FROM python:3.11-slim AS app
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
-RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core curl \
+# tzdata: the city's time zone (ATELIER_TIME_ZONE) is read from the zone database at start.
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core curl tzdata \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /srv/atelier
 COPY pyproject.toml setup.py MANIFEST.in README.md ./

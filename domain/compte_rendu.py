@@ -83,11 +83,12 @@ def _title(version: Mapping[str, Any]) -> str:
     return str(version["content"]["proposal"]["title"])
 
 
-def compte_rendu(versions: Sequence[Mapping[str, Any]]) -> Report:
+def compte_rendu(versions: Sequence[Mapping[str, Any]], zone: str = "UTC") -> Report:
     """The compte-rendu from the newest frozen version of each of the séance's documents.
 
     Each version is a mapping with ``number``, ``created_at``, ``hash`` and ``content`` (as
-    stored by a freeze). No version: :class:`InvalidTransition` ``seance_not_frozen``.
+    stored by a freeze); when each was frozen is said in ``zone``, the city's time zone. No
+    version: :class:`InvalidTransition` ``seance_not_frozen``.
     """
     if not versions:
         raise not_frozen()
@@ -104,7 +105,7 @@ def compte_rendu(versions: Sequence[Mapping[str, Any]]) -> Report:
     )
     lead = tuple(
         f"Établi à partir de la version {v['number']} de « {_title(v)} », figée le "
-        f"{french_instant(str(v['created_at']))}."
+        f"{french_instant(str(v['created_at']), zone)}."
         for v in versions
     )
 
@@ -148,8 +149,8 @@ def compte_rendu(versions: Sequence[Mapping[str, Any]]) -> Report:
     parts.append(Part("Ordre du jour de la séance suivante", next_agenda or _unsaid()))
 
     closing = tuple(
-        f"« {_title(v)} », version {v['number']} figée le {french_instant(str(v['created_at']))}"
-        f" — empreinte SHA-256 : {v['hash']}"
+        f"« {_title(v)} », version {v['number']} figée le "
+        f"{french_instant(str(v['created_at']), zone)} — empreinte SHA-256 : {v['hash']}"
         for v in versions
     )
     return Report(

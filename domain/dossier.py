@@ -166,13 +166,15 @@ def version_html(content: Mapping[str, Any], number: int, digest: str, created_a
     )
 
 
-def version_report(content: Mapping[str, Any], number: int, digest: str, created_at: str) -> Report:
+def version_report(
+    content: Mapping[str, Any], number: int, digest: str, created_at: str, zone: str = "UTC"
+) -> Report:
     """The version as a :class:`~domain.report.Report` (what its PDF prints): every section
-    from its blocks, the séance's votes and attendance, and the fingerprint on every page."""
+    from its blocks, the séance's votes and attendance, and the fingerprint on every page;
+    when it was frozen is said in ``zone``, the city's time zone."""
     proposal, atelier = content["proposal"], content["atelier"]
-    lead = [
-        f"Atelier « {atelier['title']} » — version {number}, figée le {french_instant(created_at)}"
-    ]
+    frozen = french_instant(created_at, zone)
+    lead = [f"Atelier « {atelier['title']} » — version {number}, figée le {frozen}"]
     session = content.get("session")
     if session and session.get("date"):
         place = f", {session['place']}" if session.get("place") else ""

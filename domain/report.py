@@ -19,6 +19,7 @@ import html
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from domain.errors import typeset_fr
 from domain.proposals import bound_depth, to_html, to_markdown
@@ -137,14 +138,31 @@ def french_date(iso_date: str) -> str:
     return f"{_DAYS[day.weekday()]} {number} {_MONTHS[day.month - 1]} {day.year}"
 
 
-def french_instant(stamp: str) -> str:
+def french_instant(stamp: str, zone: str = "UTC") -> str:
     """A stored UTC instant (``2026-11-26T18:42:07.123456Z``) → « 26 novembre 2026 à 18 h 42
-    (UTC) »: a version's date is a fact about the record, said without a time zone guess."""
+    (UTC) »; in the city's time zone (an IANA name, ``ATELIER_TIME_ZONE``), its wall-clock and
+    the offset: « 26 novembre 2026 à 19 h 42 (heure de Paris, UTC+1) », so that the reader
+    need not guess either."""
     moment = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    if moment.tzinfo is None:  # stored instants are UTC, whether or not they say so
+        moment = moment.replace(tzinfo=dt.UTC)
+    said = "UTC"
+    if zone != "UTC":
+        moment = moment.astimezone(ZoneInfo(zone))
+        said = f"heure de {zone.rsplit('/', 1)[-1].replace('_', ' ')}, UTC{_offset(moment)}"
     return (
         f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year} "
-        f"à {french_time(moment.strftime('%H:%M'))} (UTC)"
+        f"à {french_time(moment.strftime('%H:%M'))} ({said})"
     )
+
+
+def _offset(moment: dt.datetime) -> str:
+    """``+1``, ``−5`` (a minus sign), ``+5:30``; empty at UTC itself."""
+    minutes = int((moment.utcoffset() or dt.timedelta()).total_seconds() // 60)
+    if not minutes:
+        return ""
+    hours, rest = divmod(abs(minutes), 60)
+    return ("+" if minutes > 0 else "\u2212") + str(hours) + (f":{rest:02d}" if rest else "")
 
 
 # --- what a séance recorded ------------------------------------------------------------------

@@ -19,8 +19,10 @@ from server.routes.ateliers import (
     JoinController,
     create_atelier,
 )
+from server.routes.city import city
 from server.routes.compte_rendu import CompteRenduController
 from server.routes.docs_ws import doc_socket
+from server.routes.door import DoorController
 from server.routes.feeds import atelier_feed, handoff_feed, instance_feed
 from server.routes.health import health
 from server.routes.people import PersonalDataController
@@ -64,11 +66,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[
             health,
+            city,
             doc_socket,
             session_socket,
             create_atelier,
             AtelierController,
             JoinController,
+            DoorController,
             PollController,
             ProposalVersionController,
             StaffController,

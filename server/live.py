@@ -23,6 +23,7 @@ __all__ = [
     "AttendanceChanged",
     "BallotCounted",
     "Event",
+    "JoinCodeChanged",
     "LiveHub",
     "ParticipantJoined",
     "PollClosed",
@@ -70,6 +71,15 @@ class AttendanceChanged(msgspec.Struct, tag="attendance_changed"):
 class PresenceChanged(msgspec.Struct, tag="presence_changed"):
     session_id: str
     present_by_role: dict[str, int]
+
+
+class JoinCodeChanged(msgspec.Struct, tag="join_code_changed"):
+    """The séance has a new join code: the old one, and its QR code, no longer open it. The
+    projector and the consoles show the new one (those who follow already joined)."""
+
+    session_id: str
+    join_code: str
+    join_url: str
 
 
 class ParticipantJoined(msgspec.Struct, tag="participant_joined"):
@@ -127,6 +137,7 @@ Event = (
     | AttendanceChanged
     | PresenceChanged
     | ParticipantJoined
+    | JoinCodeChanged
     | PollOpened
     | Tally
     | PollClosed

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import zoneinfo
 from collections.abc import Mapping
 from typing import Literal
 
@@ -135,6 +136,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     retention_days_participants: int = 0
     #: Audit log entries older than this many days are deleted; 0: kept (the default).
     retention_days_audit: int = 0
+    #: The city's time zone (an IANA name): a séance's date and times are its wall-clock, and
+    #: the instants the server prints (a version frozen at…) are said in it.
+    time_zone: str = "Europe/Paris"
 
     def __post_init__(self) -> None:
         positive = (
@@ -179,6 +183,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
             if getattr(self, name) < 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be >= 0 (0: {zero})")
         _check_proxies(self.trusted_proxies)
+        _check_time_zone(self.time_zone)
         if self.room_idle_seconds < 0 or self.ws_ping_interval <= 0:
             raise SettingsError(
                 f"{PREFIX}ROOM_IDLE_SECONDS must be >= 0 and {PREFIX}WS_PING_INTERVAL > 0"
@@ -229,6 +234,23 @@ def _check_proxies(entries: list[str]) -> None:
                 raise SettingsError(
                     f"{PREFIX}FORWARDED_ALLOW_IPS: not an address, a network or '*': {entry!r}"
                 ) from None
+
+
+#: Files of the zone database that name no place: the browser's ``Intl`` refuses them.
+_NOT_PLACES = {"localtime", "posixrules", "Factory"}
+
+
+def _check_time_zone(name: str) -> None:
+    try:
+        if name in _NOT_PLACES:
+            raise ValueError(name)
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        # ValueError: a name that is no file name (« ../x », « »); either way, said plainly.
+        raise SettingsError(
+            f"{PREFIX}TIME_ZONE: unknown time zone {name!r} "
+            "(an IANA name such as Europe/Paris or America/Montreal)"
+        ) from None
 
 
 _FIELDS = set(Settings.__struct_fields__)

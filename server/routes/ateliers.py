@@ -26,8 +26,15 @@ from server.documents.jobs import invitation_document, sign_in_sheet_pdf
 from server.documents.rendering import render
 from server.errors import Problem
 from server.guards import client_address
-from server.live import AttendanceChanged, ParticipantJoined, StepChanged, TimerChanged
+from server.live import (
+    AttendanceChanged,
+    JoinCodeChanged,
+    ParticipantJoined,
+    StepChanged,
+    TimerChanged,
+)
 from server.printing import InvitationSheet, qr_png, qr_svg
+from server.routes import door as door_routes
 from server.routes.staff import optional_staff
 from server.schemas import (
     AtelierCreate,
@@ -341,7 +348,10 @@ class AtelierController(Controller):
     async def new_join_code(
         self, request: Request[Any, Any, Any], actor: Actor, session_id: str
     ) -> SessionRead:
-        row = await svc.new_join_code(AppServices.of(request.app).engine, actor, session_id)
+        services = AppServices.of(request.app)
+        row = await svc.new_join_code(services.engine, actor, session_id)
+        link = join_url(request, row.join_code)
+        await services.live.publish(session_id, JoinCodeChanged(session_id, row.join_code, link))
         return session_read(request, row)
 
     @post(
@@ -395,6 +405,16 @@ class AtelierController(Controller):
         counts = await svc.attendance_counts(services.engine, session_id)
         await services.live.publish(session_id, AttendanceChanged(session_id, counts))
         return participant_read(person)
+
+    @get(
+        "/sessions/{session_id:str}/attendance",
+        summary="Accueil : qui est pointé·e présent·e (pour l’animation)",
+        description=door_routes.LIST_DESCRIPTION,
+    )
+    async def attendance(
+        self, request: Request[Any, Any, Any], actor: Actor, session_id: str
+    ) -> door_routes.AttendanceRead:
+        return await door_routes.read_attendance(request, actor, session_id)
 
     @post(
         "/sessions/{session_id:str}/walk-ins",

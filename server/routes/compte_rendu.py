@@ -47,7 +47,7 @@ class CompteRenduController(Controller):
     ) -> Response[Any]:
         services = AppServices.of(request.app)
         record = await seance_record(services.engine, reader, session_id)
-        report = compte_rendu(record.versions)
+        report = compte_rendu(record.versions, services.settings.time_zone)
         name = f"compte-rendu-seance-{record.number}"
         if output == "pdf":
             return Response(

@@ -275,7 +275,9 @@ class ProposalVersionController(Controller):
         row, v = await svc.get_version(services.engine, reader, proposal_id, number)
         image = await get_image(services.engine, row.atelier_id)
         ((_, names),) = await _names(services, [v])
-        report = version_report(svc.displayed(v, names), v.number, v.hash, v.created_at)
+        report = version_report(
+            svc.displayed(v, names), v.number, v.hash, v.created_at, services.settings.time_zone
+        )
         pdf = await render(
             services.renders, report_document, report, image.data if image is not None else None
         )

@@ -837,12 +837,14 @@ async def check_out(engine: AsyncEngine, actor: Actor, session_id: str) -> None:
 
 
 async def attendance_counts(engine: AsyncEngine, session_id: str) -> dict[str, int]:
-    """How many people checked in, by role (everyone who came, including those who left)."""
+    """How many people are in the room, by role: checked in and not gone (what the room's
+    screens show). The minutes count everyone who came, those who left included
+    (``server.services.proposals``, ``server.services.door``)."""
     async with reading(engine) as session:
         rows = await session.execute(
             select(ParticipantRow.role, func.count())
             .join(AttendanceRow, AttendanceRow.participant_id == ParticipantRow.id)
-            .where(AttendanceRow.session_id == session_id)
+            .where(AttendanceRow.session_id == session_id, AttendanceRow.checked_out_at.is_(None))
             .group_by(ParticipantRow.role)
         )
         return {role: count for role, count in rows}

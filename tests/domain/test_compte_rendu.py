@@ -110,6 +110,24 @@ def test_dates_read_as_french() -> None:
     assert french_instant("2026-11-26T18:05:07.123456Z") == "26 novembre 2026 à 18 h 05 (UTC)"
 
 
+def test_an_instant_is_said_in_the_citys_time_zone_with_its_offset() -> None:
+    winter, summer = "2026-11-26T18:05:07.123456Z", "2026-07-01T22:30:00Z"
+    assert (
+        french_instant(winter, "Europe/Paris")
+        == "26 novembre 2026 à 19 h 05 (heure de Paris, UTC+1)"
+    )
+    assert (
+        french_instant(summer, "Europe/Paris") == "2 juillet 2026 à 0 h 30 (heure de Paris, UTC+2)"
+    )
+    # The day too is the city's: 2 h 05 in Strasbourg is still the evening before in Montreal.
+    assert french_instant("2026-11-26T02:05:00Z", "America/Montreal") == (
+        "25 novembre 2026 à 21 h 05 (heure de Montreal, UTC\u22125)"
+    )
+    assert french_instant("2026-11-26T02:05:00Z", "Asia/Kolkata").endswith(
+        "(heure de Kolkata, UTC+5:30)"
+    )
+
+
 def test_typed_markup_is_text_in_markdown_and_html() -> None:
     report = Report(
         "<b>Titre</b>", lead=("<img src=x onerror=alert(1)>",), facts=(("Lieu", "<i>ici</i>"),)

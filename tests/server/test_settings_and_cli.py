@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -44,6 +45,10 @@ def test_values_are_read_and_converted_from_the_environment() -> None:
         ({"ATELIER_MAX_REQUEST_BODY_BYTES": "0"}, "ATELIER_MAX_REQUEST_BODY_BYTES"),
         ({"ATELIER_FORWARDED_ALLOW_IPS": "10.0.0.1,proxy"}, "ATELIER_FORWARDED_ALLOW_IPS"),
         ({"ATELIER_SQLITE_SYNCHRONOUS": "off"}, "ATELIER_SQLITE_SYNCHRONOUS"),
+        ({"ATELIER_TIME_ZONE": "Mars/Olympus_Mons"}, "ATELIER_TIME_ZONE"),
+        ({"ATELIER_TIME_ZONE": "europe/paris"}, "ATELIER_TIME_ZONE"),
+        ({"ATELIER_TIME_ZONE": "../../etc/passwd"}, "ATELIER_TIME_ZONE"),
+        ({"ATELIER_TIME_ZONE": "localtime"}, "ATELIER_TIME_ZONE"),
     ],
 )
 def test_a_bad_value_is_refused_naming_its_variable(environ: dict[str, str], named: str) -> None:
@@ -62,6 +67,26 @@ def test_limits_may_be_turned_off_and_proxies_named_as_networks() -> None:
     )
     assert settings.trusted_proxies == ["10.0.0.0/8", "::1"]
     assert load_settings({"ATELIER_FORWARDED_ALLOW_IPS": ""}).trusted_proxies == []
+
+
+def test_the_citys_time_zone_is_paris_unless_set() -> None:
+    assert load_settings({}).time_zone == "Europe/Paris"
+    assert load_settings({"ATELIER_TIME_ZONE": "America/Montreal"}).time_zone == "America/Montreal"
+
+
+def test_an_unknown_time_zone_stops_the_server_at_start_naming_the_variable(tmp_path: Path) -> None:
+    result = run_cli(
+        "serve",
+        "--port",
+        "1",  # never reached: the settings are read first
+        env={
+            "ATELIER_TIME_ZONE": "Europe/Atlantis",
+            "ATELIER_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'a.db'}",
+        },
+    )
+    assert result.returncode != 0
+    assert "ATELIER_TIME_ZONE: unknown time zone 'Europe/Atlantis'" in result.stderr
+    assert not (tmp_path / "a.db").exists()  # stopped before touching anything
 
 
 def test_production_with_a_real_secret_starts() -> None:
