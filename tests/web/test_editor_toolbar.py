@@ -5,6 +5,7 @@ Markdown, and an address a browser would run is refused."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -148,3 +149,38 @@ def test_on_a_phone_the_bar_fits_and_the_hint_speaks_of_it(demo: Demo, new_conte
     observer.get_by_text("Lecture seule").wait_for()
     expect(observer.get_by_role("toolbar")).to_have_count(0)
     no_page_errors(phone)
+
+
+def test_a_name_label_stays_inside_the_text_on_a_phone(demo: Demo, new_context: Any) -> None:
+    """Issue 20, #6: on a 390 px screen, someone's label at the right edge of the first line
+    is neither cut by the screen's edge nor drawn over the bar above the text."""
+    proposal = demo.new_proposal("Un abri à vélos")
+    writer = new_page(new_context(DESKTOP))
+    join_by_ui(writer, demo, "Zoé")
+    open_proposal(writer, demo, proposal)
+    phone = new_page(new_context(PHONE))
+    join_by_ui(phone, demo, "Paul")
+    open_proposal(phone, demo, proposal)
+    area = editor(phone, "intitule")
+    bounds = area.bounding_box()
+    assert bounds is not None
+    editor(writer, "intitule").click()
+    typed = ""
+    # One letter at a time, each seen on the phone, until Zoé's caret nears its right edge.
+    for _ in range(120):
+        writer.keyboard.type("m")
+        typed += "m"
+        expect(area).to_contain_text(typed)
+        caret = phone.locator('[data-section="intitule"] .remote-cursor').bounding_box()
+        if caret is not None and caret["x"] > bounds["x"] + bounds["width"] - 60:
+            break
+    else:
+        raise AssertionError("the caret never reached the right edge")
+    label = phone.locator('[data-section="intitule"] .remote-cursor-label')
+    expect(label).to_have_class(re.compile(r"\bto-left\b"))
+    box = label.bounding_box()
+    assert box is not None
+    assert box["x"] >= bounds["x"]
+    assert box["x"] + box["width"] <= bounds["x"] + bounds["width"]
+    assert box["y"] >= bounds["y"]  # in the text's top padding, not over the bar
+    screenshot(phone, "editor-label-at-the-edge-phone")
