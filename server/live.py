@@ -29,6 +29,7 @@ __all__ = [
     "PollClosed",
     "PollOpened",
     "PresenceChanged",
+    "ProposalsChanged",
     "ResultsPublished",
     "Snapshot",
     "StepChanged",
@@ -112,6 +113,16 @@ class ResultsPublished(msgspec.Struct, tag="results_published"):
     poll: dict[str, Any]
 
 
+class ProposalsChanged(msgspec.Struct, tag="proposals_changed"):
+    """One of the atelier's proposals changed (created, renamed, locked or unlocked, archived or
+    restored, restarted from a version, forked, frozen, transmitted): sent on every séance of
+    its atelier; screens that list proposals read them again (``GET .../proposals``)."""
+
+    session_id: str
+    proposal_id: str
+    change: str
+
+
 class BallotCounted(msgspec.Struct, tag="ballot_counted"):
     """Between nodes only, never to clients: ballot change number ``seq`` of a poll, as
     counting forms (a secret ballot's form travels without its voter)."""
@@ -142,6 +153,7 @@ Event = (
     | Tally
     | PollClosed
     | ResultsPublished
+    | ProposalsChanged
 )
 _Wire = Event | _PresenceAnnouncement | BallotCounted
 _encoder = msgspec.json.Encoder()

@@ -347,6 +347,12 @@ class ProposalRead(msgspec.Struct):
     #: its live text is locked by a freeze: the console offers « Transmettre » on a frozen one.
     status: str
     locked: bool
+    #: Who locked it: ``freeze`` or ``animation`` (the facilitator's switch); None unlocked.
+    locked_by: str | None = None
+    #: Set while archived (read-only, no vote option, not handed over; listed apart).
+    archived_at: datetime | None = None
+    #: How many frozen versions it has (1 to ``versions``).
+    versions: int = 0
 
 
 # --- what the OpenAPI document says -------------------------------------------------------------

@@ -239,8 +239,14 @@ class ProposalRow(Base):
     doc_id: Mapped[str] = mapped_column(String(255), nullable=False, unique=True)
     #: brouillon, figee, transmise, en_instruction, adoptee, ajournee, rejetee
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="brouillon")
-    #: Locked after a freeze: the live document is read-only until a new draft is started.
+    #: Locked by a freeze, or by the facilitator: the live document is read-only until unlocked
+    #: (a new draft unlocks it too).
     locked: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    #: Who locked it: ``freeze`` (a freeze with ``lock``) or ``animation`` (the facilitator's
+    #: switch, ``POST /api/proposals/{id}/lock``); None while unlocked.
+    locked_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    #: Set while archived: read-only for everyone, no vote option, never handed to the council.
+    archived_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     #: The council's decision: outcome, official answer, délibération reference and date…
     decision: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)

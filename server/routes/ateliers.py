@@ -35,6 +35,7 @@ from server.live import (
 )
 from server.printing import InvitationSheet, qr_png, qr_svg
 from server.routes import door as door_routes
+from server.routes.proposals import announce
 from server.routes.staff import optional_staff
 from server.schemas import (
     AtelierCreate,
@@ -537,20 +538,27 @@ class AtelierController(Controller):
     async def create_proposal(
         self, request: Request[Any, Any, Any], actor: Actor, atelier_id: str, data: ProposalCreate
     ) -> ProposalRead:
-        row = await svc.create_proposal(AppServices.of(request.app).engine, actor, atelier_id, data)
+        services = AppServices.of(request.app)
+        row = await svc.create_proposal(services.engine, actor, atelier_id, data)
+        await announce(services, row.atelier_id, "created", row.id)
         return proposal_read(row)
 
     @get("/ateliers/{atelier_id:str}/proposals", summary="Les propositions de l’atelier")
     async def proposals(
         self, request: Request[Any, Any, Any], actor: Actor, atelier_id: str
     ) -> list[ProposalRead]:
-        rows = await svc.list_proposals(AppServices.of(request.app).engine, actor, atelier_id)
-        return [proposal_read(r) for r in rows]
+        engine = AppServices.of(request.app).engine
+        rows = await svc.list_proposals(engine, actor, atelier_id)
+        versions = await svc.version_counts(engine, atelier_id)
+        return [proposal_read(r, versions.get(r.id, 0)) for r in rows]
 
     @get("/proposals/{proposal_id:str}/token", summary="Jeton d’accès au document en direct")
     async def proposal_doc(
         self, request: Request[Any, Any, Any], actor: Actor, proposal_id: str
-    ) -> dict[str, str | bool]:
+    ) -> dict[str, str | bool | None]:
+        """``read_only`` and, when it is, ``reason``: ``role`` (the reader's role only reads),
+        ``locked`` (the facilitator's switch), ``frozen`` (locked by a freeze) or ``archived``;
+        null when the reader may write."""
         engine = AppServices.of(request.app).engine
         async with svc.transaction(engine) as session:
             row = await session.get(ProposalRow, proposal_id)
@@ -559,7 +567,7 @@ class AtelierController(Controller):
                 404, "proposal_not_found", "Proposition introuvable.", "Proposal not found."
             )
         try:
-            read_only = await svc.doc_access_for(engine, actor, row.doc_id)
+            reason = await svc.read_only_reason(engine, actor, row.doc_id)
         except svc.DocAccessRefused as exc:
             raise Problem(
                 403,
@@ -567,10 +575,10 @@ class AtelierController(Controller):
                 "Vous n’avez pas accès à ce document.",
                 "You have no access to this document.",
             ) from exc
-        return {"doc_id": row.doc_id, "read_only": read_only}
+        return {"doc_id": row.doc_id, "read_only": reason is not None, "reason": reason}
 
 
-def proposal_read(row: ProposalRow) -> ProposalRead:
+def proposal_read(row: ProposalRow, versions: int = 0) -> ProposalRead:
     from domain.templates import TEMPLATES
 
     sections = [
@@ -594,6 +602,9 @@ def proposal_read(row: ProposalRow) -> ProposalRead:
         row.created_at,
         row.status,
         row.locked,
+        row.locked_by,
+        row.archived_at,
+        versions,
     )
 
 

@@ -23,13 +23,14 @@ from server.db.models import DB_INT_MAX, ProposalRow, ProposalVersionRow
 from server.documents.jobs import report_document
 from server.documents.rendering import render
 from server.errors import Problem
+from server.live import ProposalsChanged
 from server.schemas import ONE_LINE
 from server.services import credentials
 from server.services import proposals as svc
 from server.services.ateliers import get_image
 from server.state import AppServices
 
-__all__ = ["CouncilController", "ProposalVersionController"]
+__all__ = ["CouncilController", "ProposalVersionController", "announce"]
 
 
 async def current_reader(request: ASGIConnection[Any, Any, Any, Any]) -> svc.Reader:
@@ -74,6 +75,16 @@ class TitleChange(msgspec.Struct, forbid_unknown_fields=True):
     title: Annotated[str, ONE_LINE, msgspec.Meta(min_length=1, max_length=200)]
 
 
+class LockRequest(msgspec.Struct, forbid_unknown_fields=True):
+    #: True: the live text turns read-only for everyone; False: editable again.
+    locked: bool
+
+
+class ArchiveRequest(msgspec.Struct, forbid_unknown_fields=True):
+    #: True: archived (read-only, listed apart); False: brought back.
+    archived: bool
+
+
 class FreezeRequest(msgspec.Struct, forbid_unknown_fields=True):
     #: True: the live document becomes read-only until a new draft is started.
     lock: bool = False
@@ -106,6 +117,8 @@ def proposal_status(row: ProposalRow) -> dict[str, Any]:
         "kind": row.kind,
         "status": row.status,
         "locked": row.locked,
+        "locked_by": row.locked_by,
+        "archived_at": row.archived_at,
         "doc_id": row.doc_id,
         "decision": row.decision,
     }
@@ -140,6 +153,16 @@ async def _close_editors(services: AppServices, doc_id: str, reason: str) -> Non
     await services.control.close_room(doc_id, 1012, reason)
 
 
+async def announce(services: AppServices, atelier_id: str, change: str, *ids: str) -> None:
+    """Tell every séance of the atelier (their consoles and atelier pages list its proposals)
+    that these proposals changed: ``proposals_changed`` on their live channels."""
+    for session_id in await svc.seances_of(services.engine, atelier_id):
+        for proposal_id in ids:
+            await services.live.publish(
+                session_id, ProposalsChanged(session_id, proposal_id, change)
+            )
+
+
 async def _freeze(
     request: Request[Any, Any, Any],
     reader: svc.Reader,
@@ -155,6 +178,8 @@ async def _freeze(
     if lock:
         for _, doc_id in frozen:
             await _close_editors(services, doc_id, "document locked by its freeze")
+    if reader.atelier_id is not None:
+        await announce(services, reader.atelier_id, "frozen", *(v.proposal_id for v, _ in frozen))
     return [version for version, _ in frozen]
 
 
@@ -328,6 +353,7 @@ class ProposalVersionController(Controller):
         row = await svc.new_draft(services.engine, services.store, reader, proposal_id, number)
         if previous is not None:
             await _close_editors(services, previous.doc_id, "replaced by a new draft")
+        await announce(services, row.atelier_id, "draft", row.id)
         return proposal_status(row)
 
     @put("/proposals/{proposal_id:str}/title", summary="Renommer la proposition")
@@ -338,7 +364,9 @@ class ProposalVersionController(Controller):
         proposal_id: str,
         data: TitleChange,
     ) -> dict[str, Any]:
-        row = await svc.rename(AppServices.of(request.app).engine, reader, proposal_id, data.title)
+        services = AppServices.of(request.app)
+        row = await svc.rename(services.engine, reader, proposal_id, data.title)
+        await announce(services, row.atelier_id, "renamed", row.id)
         return proposal_status(row)
 
     @post(
@@ -358,6 +386,63 @@ class ProposalVersionController(Controller):
         row = await svc.fork(
             services.engine, services.store, reader, proposal_id, number, data.title
         )
+        await announce(services, row.atelier_id, "forked", row.id)
+        return proposal_status(row)
+
+    @post(
+        "/proposals/{proposal_id:str}/lock",
+        summary="Verrouiller ou déverrouiller le texte en direct",
+        status_code=HTTP_200_OK,
+    )
+    async def lock(
+        self,
+        request: Request[Any, Any, Any],
+        reader: svc.Reader,
+        proposal_id: str,
+        data: LockRequest,
+    ) -> dict[str, Any]:
+        """Facilitator of the proposal's atelier: `{"locked": true}` turns the live text
+        read-only for everyone (the editor says « verrouillée par l'animation »), `false`
+        makes it editable again — a proposal locked by a freeze with `lock` is unlocked the
+        same way. Open editors, on every instance, are closed (1012) and come back with their
+        new access. Asking twice changes nothing more (one event, one reconnection)."""
+        _facilitator(reader, Action.FREEZE)
+        services = AppServices.of(request.app)
+        row, changed = await svc.set_locked(services.engine, reader, proposal_id, data.locked)
+        if changed:
+            await _close_editors(
+                services, row.doc_id, "locked by the facilitator" if data.locked else "unlocked"
+            )
+            await announce(
+                services, row.atelier_id, "locked" if data.locked else "unlocked", row.id
+            )
+        return proposal_status(row)
+
+    @post(
+        "/proposals/{proposal_id:str}/archive",
+        summary="Archiver la proposition, ou la restaurer",
+        status_code=HTTP_200_OK,
+    )
+    async def archive(
+        self,
+        request: Request[Any, Any, Any],
+        reader: svc.Reader,
+        proposal_id: str,
+        data: ArchiveRequest,
+    ) -> dict[str, Any]:
+        """Facilitator of the proposal's atelier: `{"archived": true}` archives it — read-only
+        for everyone (open editors are closed, 1012, and come back read-only), no longer
+        offered as a vote option, neither frozen with its séance nor handed to the council,
+        listed apart (`archived_at`); `false` brings it back as it was. A proposal already
+        handed to the council is not archived (409). Asking twice changes nothing more."""
+        _facilitator(reader, Action.MANAGE_SESSION)
+        services = AppServices.of(request.app)
+        row, changed = await svc.set_archived(services.engine, reader, proposal_id, data.archived)
+        if changed:
+            await _close_editors(services, row.doc_id, "archived" if data.archived else "restored")
+            await announce(
+                services, row.atelier_id, "archived" if data.archived else "restored", row.id
+            )
         return proposal_status(row)
 
     @post(
@@ -371,6 +456,7 @@ class ProposalVersionController(Controller):
         _facilitator(reader, Action.TRANSMIT_TO_COUNCIL)
         services = AppServices.of(request.app)
         row = await svc.transmit(services.engine, reader, proposal_id)
+        await announce(services, row.atelier_id, "transmitted", row.id)
         return _handed_on(services, row)
 
     @post(

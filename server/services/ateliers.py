@@ -10,7 +10,7 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import msgspec
 from sqlalchemy import func, select, update
@@ -64,6 +64,7 @@ from server.db.models import (
     InvitationRow,
     ParticipantRow,
     ProposalRow,
+    ProposalVersionRow,
     SessionRow,
 )
 from server.db.writes import reading, transaction
@@ -902,6 +903,19 @@ async def list_proposals(engine: AsyncEngine, actor: Actor, atelier_id: str) -> 
         return list(rows)
 
 
+async def version_counts(engine: AsyncEngine, atelier_id: str) -> dict[str, int]:
+    """How many frozen versions each of the atelier's proposals has (none: absent); the
+    console offers to restart from, or copy, any of them."""
+    async with reading(engine) as session:
+        rows = await session.execute(
+            select(ProposalVersionRow.proposal_id, func.count())
+            .join(ProposalRow, ProposalRow.id == ProposalVersionRow.proposal_id)
+            .where(ProposalRow.atelier_id == atelier_id)
+            .group_by(ProposalVersionRow.proposal_id)
+        )
+        return {proposal_id: int(n) for proposal_id, n in rows.all()}
+
+
 class DocAccessRefused(Exception):
     def __init__(self, close_code: int, reason: str) -> None:
         super().__init__(reason)
@@ -910,7 +924,23 @@ class DocAccessRefused(Exception):
 
 async def doc_access_for(engine: AsyncEngine, actor: Actor, doc_id: str) -> bool:
     """Whether ``actor`` may open ``doc_id`` read-only (True) or read-write (False); a
-    proposal locked by its freeze is read-only for everyone.
+    proposal locked (by its freeze or by the facilitator) or archived is read-only for everyone.
+
+    Raises :class:`DocAccessRefused` (4403) for a document of another atelier, or one their
+    role may not read.
+    """
+    return await read_only_reason(engine, actor, doc_id) is not None
+
+
+#: Why a document opens read-only: the reader's role, the facilitator's lock, a freeze's lock,
+#: or the proposal's archiving (the editor shows each with its own words).
+ReadOnlyReason = Literal["role", "locked", "frozen", "archived"]
+
+
+async def read_only_reason(engine: AsyncEngine, actor: Actor, doc_id: str) -> ReadOnlyReason | None:
+    """None when ``actor`` may write in ``doc_id``; otherwise why they may only read it. What
+    holds for everyone comes first (archived, then locked), the reader's role last: an observer
+    told « verrouillée par l'animation » learns why nobody writes for now.
 
     Raises :class:`DocAccessRefused` (4403) for a document of another atelier, or one their
     role may not read.
@@ -918,19 +948,27 @@ async def doc_access_for(engine: AsyncEngine, actor: Actor, doc_id: str) -> bool
     async with reading(engine) as session:
         found = (
             await session.execute(
-                select(ProposalRow.atelier_id, ProposalRow.locked).where(
-                    ProposalRow.doc_id == doc_id
-                )
+                select(
+                    ProposalRow.atelier_id,
+                    ProposalRow.locked,
+                    ProposalRow.locked_by,
+                    ProposalRow.archived_at,
+                ).where(ProposalRow.doc_id == doc_id)
             )
         ).first()
     if found is None or found.atelier_id != actor.atelier_id:
         # Another atelier's document, or a draft a newer one replaced.
         raise DocAccessRefused(4403, "not a current document of your atelier")
-    if can(actor.role, Action.EDIT_PROPOSAL) and not found.locked:
-        return False
-    if can(actor.role, Action.READ_ATELIER):
-        return True
-    raise DocAccessRefused(4403, "your role may not read this document")
+    if not can(actor.role, Action.READ_ATELIER):
+        raise DocAccessRefused(4403, "your role may not read this document")
+    if found.archived_at is not None:
+        return "archived"
+    if found.locked:
+        # ``locked_by`` is "animation" for the facilitator's switch ("freeze" for a freeze).
+        return "locked" if found.locked_by == "animation" else "frozen"
+    if not can(actor.role, Action.EDIT_PROPOSAL):
+        return "role"
+    return None
 
 
 # --- the séance's method steps -------------------------------------------------------------

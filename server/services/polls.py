@@ -284,6 +284,18 @@ async def create_poll(
                     f"Proposition inconnue dans cet atelier : {missing[0]}.",
                     f"No such proposal in this atelier: {missing[0]}.",
                 )
+            archived = await session.scalar(
+                select(ProposalRow.title)
+                .where(ProposalRow.id.in_(proposal_ids), ProposalRow.archived_at.is_not(None))
+                .limit(1)
+            )
+            if archived is not None:
+                raise Problem(
+                    422,
+                    "proposal_archived",
+                    f"« {archived} » est archivée : elle ne peut pas être soumise au vote.",
+                    f"“{archived}” is archived: it cannot be put to the vote.",
+                )
         try:
             poll = rules.new_poll(
                 body.title,

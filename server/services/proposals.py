@@ -27,6 +27,7 @@ from collab.store import DocumentStore, merge
 from domain import names as people
 from domain import proposals as rules
 from domain.ateliers import AtelierKind, AtelierStatus
+from domain.errors import check_line, normalize_line
 from domain.roles import Action, Role, can
 from domain.templates import TEMPLATES
 from server.db.models import (
@@ -73,12 +74,19 @@ __all__ = [
     "new_draft",
     "readable",
     "rename",
+    "seances_of",
+    "set_archived",
+    "set_locked",
     "transmit",
     "verify",
 ]
 
 #: What the council API shows: what was handed over, never work in progress.
 HANDED_OVER = frozenset({"transmise", "en_instruction", "adoptee", "ajournee", "rejetee"})
+
+#: ``ProposalRow.locked_by``: who locked the live text, which the editor tells its readers.
+LOCKED_BY_FREEZE = "freeze"
+LOCKED_BY_FACILITATOR = "animation"
 
 
 @dataclass(frozen=True)
@@ -348,7 +356,7 @@ async def freeze(
                     .where(ProposalRow.session_id == session_id)
                     .order_by(ProposalRow.created_at)
                 )
-                if rules.leaves_from("freeze", row.status)
+                if rules.leaves_from("freeze", row.status) and row.archived_at is None
             ]
             if not rows:
                 raise Problem(
@@ -365,6 +373,8 @@ async def freeze(
             )
         atelier = await get_atelier(session, rows[0].atelier_id)
         _in_scope(reader, rows[0])
+        if proposal_id is not None:
+            _not_archived(rows[0])
         who: dict[str, str] = {}
         record_of_seance = await _seance_record(session, seance, who)
         versions = []
@@ -430,7 +440,8 @@ async def freeze(
             )
             session.add(version)
             row.status = rules.ProposalStatus.FIGEE.value
-            row.locked = lock
+            if lock:  # without, a lock already there (the facilitator's) stays
+                row.locked, row.locked_by = True, LOCKED_BY_FREEZE
             await _event(session, row, "freeze", reader, version=number, locked=lock)
             audit(session, row.atelier_id, _who(reader), "freeze", row.id, version=number)
             await record(
@@ -465,6 +476,18 @@ def _in_scope(reader: Reader, row: ProposalRow) -> None:
             "other_atelier",
             "Vous ne participez pas à cet atelier.",
             "You are not a participant of this atelier.",
+        )
+
+
+def _not_archived(row: ProposalRow) -> None:
+    """409 for an archived proposal: it is neither frozen, nor handed over, nor restarted
+    from a version before it is brought back."""
+    if row.archived_at is not None:
+        raise Problem(
+            409,
+            "proposal_archived",
+            f"« {row.title} » est archivée : restaurez-la d’abord.",
+            f"“{row.title}” is archived: restore it first.",
         )
 
 
@@ -664,6 +687,7 @@ async def _step(
             step, row.status, None if reader.is_council_service else reader.role
         )
         if step == "transmit":
+            _not_archived(row)
             await _constituted_if_residents_started_it(session, row.atelier_id)
         if step == "decide":
             leads = rules.check_decision(
@@ -787,6 +811,14 @@ def _participant_may(reader: Reader, action: Action) -> None:
         )
 
 
+def _title(title: str) -> str:
+    """A proposal's title as kept: one trimmed line of 1 to 200 characters, else 422 with the
+    words the console's forms use (« Le titre est obligatoire. »)."""
+    text = normalize_line(title)
+    check_line(text, field="title", label_fr="le titre", label_en="title", max_length=200)
+    return text
+
+
 async def rename(engine: AsyncEngine, reader: Reader, proposal_id: str, title: str) -> ProposalRow:
     """A new title for a proposal still being written (a frozen version keeps the title it
     was frozen with: its content is hashed)."""
@@ -797,7 +829,7 @@ async def rename(engine: AsyncEngine, reader: Reader, proposal_id: str, title: s
             raise Problem(
                 404, "proposal_not_found", "Proposition introuvable.", "Proposal not found."
             )
-        before, row.title = row.title, title.strip()
+        before, row.title = row.title, _title(title)
         if before != row.title:
             await _event(session, row, "renamed", reader, before=before, title=row.title)
     return row
@@ -815,6 +847,7 @@ async def fork(
     this one: two ways forward from one text (the first keeps its own history)."""
     source, version = await get_version(engine, reader, proposal_id, number)
     _participant_may(reader, Action.REOPEN_DRAFT)
+    title = _title(title)
     new = new_id()
     doc_id = f"prop-{new}"
     await store.append(doc_id, [version.state])  # first, as in new_draft
@@ -824,7 +857,7 @@ async def fork(
             atelier_id=source.atelier_id,
             session_id=source.session_id,
             kind=source.kind,
-            title=title.strip(),
+            title=title,
             doc_id=doc_id,
             created_at=now(),
             status=rules.ProposalStatus.BROUILLON.value,
@@ -851,8 +884,9 @@ async def new_draft(
     """The live document starts again from version ``number``: a new document holding that
     exact state (the old one stays, read by nobody), unlocked, back to « brouillon » unless it
     was already handed over (then the council keeps reading the handed-over versions)."""
-    _, version = await get_version(engine, reader, proposal_id, number)
+    source, version = await get_version(engine, reader, proposal_id, number)
     _participant_may(reader, Action.REOPEN_DRAFT)
+    _not_archived(source)
     async with engine.connect() as connection:
         conn = await connection.execution_options(read_only=True)
         drafts = await conn.scalar(
@@ -867,10 +901,74 @@ async def new_draft(
     await store.append(doc_id, [version.state])
     async with transaction(engine) as session:
         row = await _proposal(session, proposal_id, lock=True)
+        _not_archived(row)
         row.doc_id = doc_id
-        row.locked = False
+        row.locked, row.locked_by = False, None
         if row.status == rules.ProposalStatus.FIGEE.value:
             row.status = rules.ProposalStatus.BROUILLON.value
         await _event(session, row, "draft", reader, from_version=number, doc_id=doc_id)
         audit(session, row.atelier_id, _who(reader), "new_draft", row.id, from_version=number)
     return row
+
+
+# --- the facilitator's switches: lock, archive -----------------------------------------------
+
+
+async def set_locked(
+    engine: AsyncEngine, reader: Reader, proposal_id: str, locked: bool
+) -> tuple[ProposalRow, bool]:
+    """Lock the live text (read-only for everyone, « verrouillée par l'animation ») or unlock
+    it — a lock set by a freeze too. Returns the row and whether anything changed: asking twice
+    changes it once, and records one event."""
+    async with transaction(engine) as session:
+        row = await _proposal(session, proposal_id, lock=True)
+        _in_scope(reader, row)
+        if row.locked == locked:
+            return row, False
+        before = row.locked_by
+        row.locked = locked
+        row.locked_by = LOCKED_BY_FACILITATOR if locked else None
+        step = "locked" if locked else "unlocked"
+        await _event(session, row, step, reader, **({} if locked else {"was": before}))
+        audit(session, row.atelier_id, _who(reader), step, row.id)
+    return row, True
+
+
+async def set_archived(
+    engine: AsyncEngine, reader: Reader, proposal_id: str, archived: bool
+) -> tuple[ProposalRow, bool]:
+    """Archive a proposal (read-only for everyone, no longer a vote option nor something to
+    hand to the council, listed apart) or bring it back as it was. One already handed to the
+    council stays where the council reads it (409). Returns the row and whether it changed."""
+    async with transaction(engine) as session:
+        row = await _proposal(session, proposal_id, lock=True)
+        _in_scope(reader, row)
+        if (row.archived_at is not None) == archived:
+            return row, False
+        if archived and row.status in HANDED_OVER:
+            raise Problem(
+                409,
+                "proposal_handed_over",
+                f"« {row.title} » est transmise au conseil municipal : elle ne s’archive plus.",
+                f"“{row.title}” was handed to the council: it can no longer be archived.",
+            )
+        row.archived_at = now() if archived else None
+        step = "archived" if archived else "restored"
+        await _event(session, row, step, reader)
+        audit(session, row.atelier_id, _who(reader), step, row.id)
+        await record(
+            session,
+            row.atelier_id,
+            f"proposal_{step}",
+            f"« {row.title} » archivée" if archived else f"« {row.title} » restaurée",
+            f"“{row.title}” archived" if archived else f"“{row.title}” restored",
+        )
+    return row, True
+
+
+async def seances_of(engine: AsyncEngine, atelier_id: str) -> list[str]:
+    """The ids of the atelier's séances: where a change to its proposals is announced."""
+    async with reading(engine) as session:
+        return list(
+            await session.scalars(select(SessionRow.id).where(SessionRow.atelier_id == atelier_id))
+        )
