@@ -195,4 +195,10 @@ export interface Proposal {
   created_at: string;
   status: string; // domain/proposals.py ProposalStatus
   locked: boolean;
+  /** "freeze" (locked by a freeze) or "animation" (the facilitator's switch); null unlocked. */
+  locked_by?: string | null;
+  /** Set while archived: read-only, no vote option, not handed over, listed apart. */
+  archived_at?: string | null;
+  /** How many frozen versions it has. */
+  versions?: number;
 }

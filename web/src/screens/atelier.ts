@@ -14,6 +14,7 @@ import { ordered } from "../polls";
 import { pollAnnouncer, resultsView } from "../results";
 import { voteCall, votesIn } from "../announce";
 import { constitutionState } from "../constitution";
+import { proposalsCard } from "./proposal-list";
 
 export const atelier: Screen = (main, { atelierId }) => {
   adoptTokenFromHash();
@@ -88,6 +89,8 @@ function draw(
     pageTitle(atelierRow.title),
     h("p", { class: "me" }, t("atelier.you_are", { name: identity.displayName || "—" }), " ", roleBadge(identity.role)),
   );
+  // The proposals, the archived ones apart; read again when one changes (live channel).
+  const proposalList = proposalsCard(identity, atelierRow.id, proposals);
   // Where the atelier stands, for everyone; the facilitator's panel (séances, logo) loads apart.
   const constitution = constitutionState(atelierRow, participants);
   const organiserSlot = h("div", {});
@@ -215,6 +218,7 @@ function draw(
           drawPolls();
           announcer.update(what !== "tally");
         }
+        if (what === "proposals") proposalList.reload();
         if (what === "joined") {
           api<Participant[]>("GET", `/api/ateliers/${encodeURIComponent(atelierRow.id)}/participants`, undefined, identity.token)
             .then((rows) => {
@@ -231,14 +235,7 @@ function draw(
     main.append(h("p", { class: "muted" }, t("atelier.no_seance")), h("section", { class: "card", "aria-labelledby": "people-title" }, h("h2", { id: "people-title" }, t("atelier.participants")), peopleByRole(participants)));
   }
   main.append(
-    h(
-      "section",
-      { class: "card", "aria-labelledby": "proposals-title" },
-      h("h2", { id: "proposals-title" }, t("atelier.proposals")),
-      proposals.length
-        ? h("ul", { class: "links" }, proposals.map((p) => h("li", {}, h("a", { href: `/proposition/${encodeURIComponent(p.id)}` }, p.title), " ", h("span", { class: "muted" }, t(`kind.${p.kind}`)))))
-        : h("p", { class: "muted" }, t("atelier.no_proposals")),
-    ),
+    proposalList.el,
     h(
       "details",
       { class: "card" },

@@ -17,6 +17,7 @@ import { doorSection } from "./door";
 import { peopleSection } from "./people";
 import { timerControls } from "./step-timer";
 import { newProposalSection, nextSeanceSection } from "./follow-up";
+import { proposalsPanel } from "./console-proposals";
 
 export const facilitatorConsole: Screen = (main, { sessionId }) => {
   const identity = identityForPlace(sessionId);
@@ -126,6 +127,11 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
       door.onChange(() => people.refresh());
       const pollView = pollConsole(identity, sessionId, state);
       const freeze = freezeSection(identity, sessionId);
+      // Rename, lock, archive, restart from or copy a version (issue 19, #5): console-proposals.ts.
+      const proposals = proposalsPanel(identity, (rows) => {
+        pollView.proposalsChanged(rows);
+        freeze.reload();
+      });
       stopPolls = pollView.stop;
       // The next action: one sentence and, when it is a move, its button.
       const nextText = h("p", { class: "next-text", tabindex: "-1" });
@@ -181,6 +187,7 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
           pollView.proposalAdded(proposal);
           freeze.reload();
         }),
+        proposals.el,
         pollView.section,
         freeze.el,
         nextSeanceSection(identity, seance),
@@ -227,6 +234,7 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
           }
           if (what === "snapshot" || what === "attendance" || what === "presence") drawCounts();
           pollView.onEvent(what, event);
+          proposals.onEvent(what);
           if (what === "snapshot" || what === "step" || what === "polls") drawNext();
         },
         badge.set,

@@ -123,7 +123,7 @@ function handOverList(identity: Identity, sessionId: string): { el: HTMLElement;
   const reload = async (): Promise<Proposal[]> => {
     try {
       const all = await api<Proposal[]>("GET", `/api/ateliers/${encodeURIComponent(identity.atelierId)}/proposals`, undefined, identity.token);
-      rows = all.filter((p) => p.session_id === sessionId);
+      rows = all.filter((p) => p.session_id === sessionId && !p.archived_at); // archived: never handed over
       list.replaceChildren(...(rows.length ? rows.map(item) : [h("li", { class: "muted" }, t("transmit.none"))]));
     } catch (e) {
       error.show(errorText(e));

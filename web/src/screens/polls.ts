@@ -25,6 +25,8 @@ export interface PollConsole {
   onEvent: (what: string, event: LiveEvent) => void;
   /** A proposal created in the console: offered at once as an option. */
   proposalAdded: (proposal: Proposal) => void;
+  /** The atelier's proposals as they are now: an archived one is no longer offered. */
+  proposalsChanged: (rows: Proposal[]) => void;
   stop: () => void;
 }
 
@@ -112,6 +114,7 @@ export function pollConsole(identity: Identity, sessionId: string, state: Seance
     running,
     section,
     proposalAdded: (proposal) => form.add(proposal),
+    proposalsChanged: (rows) => form.offer(rows),
     onEvent: (what) => {
       if (what === "snapshot" || what === "polls" || what === "tally") {
         for (const id of state.polls.keys()) remember(id, identity.atelierId);
@@ -250,7 +253,10 @@ function paperBallotForm(poll: Poll, identity: Identity, done: () => void): HTML
 }
 
 /** The form to prepare a vote; ``focus()`` brings the facilitator to its first field. */
-function newPollForm(identity: Identity, create: (body: unknown) => Promise<Poll | null>): { el: HTMLElement; focus: () => void; add: (proposal: Proposal) => void } {
+function newPollForm(
+  identity: Identity,
+  create: (body: unknown) => Promise<Poll | null>,
+): { el: HTMLElement; focus: () => void; add: (proposal: Proposal) => void; offer: (rows: Proposal[]) => void } {
   const ids = { title: newId("poll-title"), method: newId("poll-method"), options: newId("poll-options"), dots: newId("poll-dots"), cap: newId("poll-cap"), min: newId("poll-min"), max: newId("poll-max"), grades: newId("poll-grades"), everyone: newId("poll-everyone"), secret: newId("poll-secret"), hidden: newId("poll-hidden"), quorum: newId("poll-quorum") };
   const title = h("input", { id: ids.title, required: true, maxlength: "200" });
   const method = h("select", { id: ids.method }, METHODS.map((m) => h("option", { value: m }, t(`method.${m}`))));
@@ -290,8 +296,26 @@ function newPollForm(identity: Identity, create: (body: unknown) => Promise<Poll
     fromProposals.append(h("p", { class: "check" }, box, h("label", { for: id }, p.title)));
     fromProposals.hidden = false;
   };
+  // The atelier's proposals as they are now: an archived one is no longer offered (the server
+  // refuses it), a renamed one is offered under its new title.
+  const offer = (rows: Proposal[]) => {
+    const active = new Map(rows.filter((p) => !p.archived_at).map((p) => [p.id, p]));
+    for (const [box, known] of [...picked]) {
+      const now = active.get(known.id);
+      if (!now) {
+        box.closest("p")?.remove();
+        picked.delete(box);
+        continue;
+      }
+      picked.set(box, now);
+      if (box.nextElementSibling) box.nextElementSibling.textContent = now.title;
+      active.delete(now.id);
+    }
+    active.forEach(add);
+    fromProposals.hidden = picked.size === 0;
+  };
   api<Proposal[]>("GET", `/api/ateliers/${encodeURIComponent(identity.atelierId)}/proposals`, undefined, identity.token)
-    .then((rows) => rows.forEach(add))
+    .then(offer)
     .catch(() => undefined); // typed options still work
   const error = errorRegion();
   const form = h(
@@ -363,6 +387,7 @@ function newPollForm(identity: Identity, create: (body: unknown) => Promise<Poll
   return {
     el: form,
     add,
+    offer,
     focus: () => {
       title.scrollIntoView({ block: "center" });
       title.focus();

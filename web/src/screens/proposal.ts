@@ -23,7 +23,17 @@ import { versionsSection } from "./versions";
 interface DocAccess {
   doc_id: string;
   read_only: boolean;
+  /** Why it is read-only (GET /api/proposals/{id}/token); null when one may write. */
+  reason?: "role" | "locked" | "frozen" | "archived" | null;
 }
+
+// What the editor says for each reason the text is read-only.
+const READ_ONLY_BECAUSE: Record<string, string> = {
+  role: "proposal.read_only", // « votre rôle permet de lire »
+  locked: "proposal.locked_by_animation", // the facilitator's switch
+  frozen: "proposal.locked", // a freeze with its lock
+  archived: "proposal.archived",
+};
 
 export const proposal: Screen = (main, { proposalId }) => {
   const identity = identityForPlace(proposalId);
@@ -89,8 +99,11 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
   const me: AwarenessUser = { name: identity.displayName || roleLabel(identity.role), color: roleColour(identity.role), role: identity.role };
   awareness.setLocalStateField("user", me);
 
-  // Read-only from the start (observers, council staff), or once a freeze locks the text.
+  // Read-only from the start (observers, council staff), or while the facilitator, a freeze or
+  // the archiving locks the text; editable again when they unlock it.
   let readOnly = access.read_only;
+  let reason = access.read_only ? (access.reason ?? "role") : null;
+  let replaced = false; // a new draft from a frozen version took this document's place
   const shortcuts = h("p", { class: "hint", hidden: access.read_only }, shortcutHint());
 
   // --- connection and sync state ------------------------------------------------------------
@@ -108,8 +121,9 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
   let shown = "";
   const drawBanner = () => {
     const state = syncState();
-    const text =
-      state === "offline" && pending
+    const text = replaced
+      ? t("proposal.replaced")
+      : state === "offline" && pending
         ? t("sync.offline_pending")
         : readOnly && (state === "synced" || state === "offline")
           ? t(`sync.${state}_read_only`)
@@ -136,7 +150,8 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
       tooLarge = event.code === 4413 ? "too_large" : "change_too_large";
       provider.disconnect();
     }
-    // 1012: the document changed hands (a freeze locked it): ask again what we may do.
+    // 1012: the document changed hands (locked, unlocked, archived, restored, replaced by a
+    // new draft): ask again what we may do.
     if (event && event.code === 1012) void recheckAccess();
     drawBanner();
   });
@@ -160,19 +175,43 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
   window.addEventListener("online", goOnline);
   drawBanner();
 
-  // --- a freeze may lock the text while it is open ------------------------------------------
-  const lockedNotice = h("p", { class: "notice", hidden: true, role: "status" }, t("proposal.locked"));
+  // --- why the text is read-only, live both ways -------------------------------------------
+  // A lock, an unlock, an archiving or a new draft closes the socket (1012): the access is
+  // asked again, and the editor follows it either way, saying why (polite status).
+  const notice = h("div", { class: "notice access-notice", role: "status", "data-testid": "access-notice" });
+  const sayAccess = (editableAgain: boolean) => {
+    notice.className = `access-notice ${editableAgain ? "counted" : "notice"}`;
+    notice.hidden = !reason && !editableAgain;
+    notice.textContent = reason ? t(READ_ONLY_BECAUSE[reason] ?? "proposal.read_only") : editableAgain ? t("proposal.editable_again") : "";
+  };
+  sayAccess(false);
+  const redraw = () => {
+    shortcuts.hidden = readOnly;
+    for (const view of views) view.setProps({}); // the toolbar follows (editor.ts)
+    shown = "";
+    drawBanner();
+  };
   const recheckAccess = async () => {
     try {
       const now = await api<DocAccess>("GET", `/api/proposals/${encodeURIComponent(proposalRow.id)}/token`, undefined, identity.token);
-      if (now.read_only && !readOnly) {
-        readOnly = true;
-        lockedNotice.hidden = false;
-        shortcuts.hidden = true;
-        for (const view of views) view.setProps({});
-        shown = "";
-        drawBanner();
+      if (now.doc_id !== access.doc_id) {
+        // Restarted from a frozen version: this document is nobody's any more.
+        replaced = refused = readOnly = true;
+        reason = null;
+        provider.disconnect();
+        notice.className = "access-notice notice";
+        notice.hidden = false;
+        notice.replaceChildren(h("button", { type: "button", class: "primary", onclick: () => location.reload() }, t("proposal.open_replaced")));
+        redraw();
+        return;
       }
+      const why = now.read_only ? (now.reason ?? "role") : null;
+      if (why === reason) return;
+      const editableAgain = readOnly && !now.read_only;
+      readOnly = now.read_only;
+      reason = why;
+      sayAccess(editableAgain);
+      redraw();
     } catch {
       /* offline or refused: the banner says so */
     }
@@ -233,8 +272,7 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
     h("p", { class: "me" }, t("atelier.you_are", { name: me.name }), " ", roleBadge(identity.role)),
     calls.el,
     banner,
-    access.read_only ? h("p", { class: "notice" }, t("proposal.read_only")) : null,
-    lockedNotice,
+    notice,
     h("section", { class: "card here", "aria-labelledby": "here-title" }, h("h2", { id: "here-title" }, t("proposal.here")), peopleCount, peopleList),
     shortcuts,
   ]);
