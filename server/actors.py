@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.auth import InvalidGrant, ParticipantGrant, token_from, verify_grant
-from server.db.models import ParticipantRow
+from server.db.models import AtelierRow, ParticipantRow
 from server.db.writes import transaction
 from server.errors import Problem
 from server.state import AppServices
@@ -30,6 +30,10 @@ class Actor:
     atelier_id: str
     role: str
     display_name: str
+    #: The atelier's charter version this participant has not accepted yet (it was revised
+    #: since they last accepted one), or ``None``: until they accept it, they read but do not
+    #: write in the documents nor vote (``server.services.ateliers.require_charter``).
+    charter_behind: int | None = None
 
 
 class Refused(Exception):
@@ -58,7 +62,11 @@ async def actor_from_token(engine: AsyncEngine, key: str, token: str | None) -> 
     async with engine.connect() as conn:
         reader = await conn.execution_options(read_only=True)  # SQLite: no write lock taken
         row = (
-            await reader.execute(select(ParticipantRow).where(ParticipantRow.id == grant.pid))
+            await reader.execute(
+                select(ParticipantRow, AtelierRow.charter_version.label("current_charter"))
+                .join(AtelierRow, AtelierRow.id == ParticipantRow.atelier_id)
+                .where(ParticipantRow.id == grant.pid)
+            )
         ).first()
     if row is None or row.atelier_id != grant.atl:
         raise Refused("unknown_participant", "Participant·e inconnu·e.", "Unknown participant.")
@@ -69,7 +77,8 @@ async def actor_from_token(engine: AsyncEngine, key: str, token: str | None) -> 
             "Your access to this atelier was revoked.",
         )
     await _seen(engine, row.id, row.last_seen_at or row.joined_at)
-    return Actor(row.id, row.atelier_id, row.role, row.display_name)
+    behind = None if (row.charter_version or 0) >= row.current_charter else row.current_charter
+    return Actor(row.id, row.atelier_id, row.role, row.display_name, behind)
 
 
 #: A token used again within this long does not note its participant's sign of life again.

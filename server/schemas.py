@@ -153,7 +153,9 @@ class CheckedRequest(Request[Any, Any, Any]):
 
 class AgendaItemIn(msgspec.Struct, forbid_unknown_fields=True):
     title: Item
-    minutes: Annotated[int, msgspec.Meta(ge=1, le=600)]
+    #: Planned, or ``None`` when not (a point carried from the previous séance's next agenda
+    #: has none: ``domain.sessions.AgendaItem``), so that such a séance can be sent back whole.
+    minutes: Annotated[int, msgspec.Meta(ge=1, le=600)] | None = None
 
 
 class AtelierCreate(msgspec.Struct, forbid_unknown_fields=True):

@@ -258,6 +258,20 @@ class AtelierController(Controller):
         engine = AppServices.of(request.app).engine
         return atelier_read(await svc.change_charter(engine, actor, atelier_id, data.text))
 
+    @get(
+        "/ateliers/{atelier_id:str}/charter",
+        summary="La charte, et la version que j’ai acceptée",
+        description=(
+            "The current version and text, and the version this participant accepted with its "
+            "text. A participant behind the current version reads but may not write in the "
+            "documents nor vote (403 `charter_not_accepted`) until they accept it."
+        ),
+    )
+    async def charter_status(
+        self, request: Request[Any, Any, Any], actor: Actor, atelier_id: str
+    ) -> svc.CharterStatus:
+        return await svc.charter_status(AppServices.of(request.app).engine, actor, atelier_id)
+
     @post(
         "/ateliers/{atelier_id:str}/charter/accept", summary="J’accepte la charte", status_code=200
     )
@@ -557,8 +571,9 @@ class AtelierController(Controller):
         self, request: Request[Any, Any, Any], actor: Actor, proposal_id: str
     ) -> dict[str, str | bool | None]:
         """``read_only`` and, when it is, ``reason``: ``role`` (the reader's role only reads),
-        ``locked`` (the facilitator's switch), ``frozen`` (locked by a freeze) or ``archived``;
-        null when the reader may write."""
+        ``locked`` (the facilitator's switch), ``frozen`` (locked by a freeze), ``archived``
+        or ``charter`` (the reader has not accepted the revised charter yet); null when the
+        reader may write."""
         engine = AppServices.of(request.app).engine
         async with svc.transaction(engine) as session:
             row = await session.get(ProposalRow, proposal_id)

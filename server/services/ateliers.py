@@ -121,6 +121,25 @@ def require(actor: Member, action: Action, atelier_id: str) -> None:
         )
 
 
+def require_charter(actor: Actor) -> None:
+    """The actor accepted the atelier's current charter; else 403 ``charter_not_accepted``.
+
+    The charter is the atelier's rules of conduct: accepting it is the condition to take part
+    (``domain.joining.join``). When a facilitator revises it, everyone accepts the new version
+    at their next visit; until then they still read everything, but do not write in the
+    documents (their editor opens read-only) nor vote."""
+    if actor.charter_behind is not None:
+        raise Problem(
+            403,
+            "charter_not_accepted",
+            f"La charte de l’atelier a changé : lisez et acceptez sa version "
+            f"{actor.charter_behind} pour continuer à écrire et à voter.",
+            f"The atelier’s charter has changed: read and accept its version "
+            f"{actor.charter_behind} to go on writing and voting.",
+            version=actor.charter_behind,
+        )
+
+
 async def record(session: AsyncSession, atelier_id: str, kind: str, fr: str, en: str) -> None:
     session.add(
         ActivityRow(
@@ -420,6 +439,9 @@ async def join(
         if again is None and body.invitation_code:
             again = await _claim_slip(session, atelier_row.id, body.invitation_code, stamp)
         if again is not None:
+            # Back through the join screen, they read and accepted the charter it showed.
+            if body.accept_charter_version == atelier_row.charter_version:
+                again.charter_version = max(again.charter_version or 0, atelier_row.charter_version)
             return again, seance, False
         invitation = None
         if body.invitation_code:
@@ -934,7 +956,8 @@ async def doc_access_for(engine: AsyncEngine, actor: Actor, doc_id: str) -> bool
 
 #: Why a document opens read-only: the reader's role, the facilitator's lock, a freeze's lock,
 #: or the proposal's archiving (the editor shows each with its own words).
-ReadOnlyReason = Literal["role", "locked", "frozen", "archived"]
+#: ``charter``: the reader has not accepted the atelier's revised charter yet (require_charter).
+ReadOnlyReason = Literal["role", "locked", "frozen", "archived", "charter"]
 
 
 async def read_only_reason(engine: AsyncEngine, actor: Actor, doc_id: str) -> ReadOnlyReason | None:
@@ -968,6 +991,8 @@ async def read_only_reason(engine: AsyncEngine, actor: Actor, doc_id: str) -> Re
         return "locked" if found.locked_by == "animation" else "frozen"
     if not can(actor.role, Action.EDIT_PROPOSAL):
         return "role"
+    if actor.charter_behind is not None:
+        return "charter"
     return None
 
 
@@ -1051,7 +1076,8 @@ def timer_now(data: dict[str, Any] | None) -> dict[str, Any] | None:
 async def change_charter(
     engine: AsyncEngine, actor: Actor, atelier_id: str, text: str
 ) -> AtelierRow:
-    """A new text is a new version; everyone accepts it again (old acceptances stay on record)."""
+    """A new text is a new version; everyone accepts it again at their next visit (old
+    acceptances stay on record), but the facilitator who wrote it, who accepts it here."""
     require(actor, Action.MANAGE_ATELIER, atelier_id)
     async with transaction(engine) as session:
         row = await get_atelier(session, atelier_id)
@@ -1060,6 +1086,9 @@ async def change_charter(
         if after.charter.version != before.charter.version:
             row.charter_version, row.charter_text = after.charter.version, after.charter.text
             row.updated_at = now()
+            author = await session.get(ParticipantRow, actor.participant_id)
+            if author is not None:
+                author.charter_version = after.charter.version
             session.add(
                 CharterVersionRow(
                     atelier_id=atelier_id,
@@ -1090,6 +1119,31 @@ async def accept_current_charter(
         row.charter_version = accepted.charter_version
         await _constitute_if_ready(session, atelier_row)
     return row
+
+
+class CharterStatus(msgspec.Struct):
+    """The atelier's charter as one participant stands with it: the current version and text,
+    and the version they accepted with its text (to show what changed), ``None`` if none."""
+
+    version: int
+    text: str
+    accepted_version: int | None
+    accepted_text: str | None
+
+
+async def charter_status(engine: AsyncEngine, actor: Actor, atelier_id: str) -> CharterStatus:
+    require(actor, Action.READ_ATELIER, atelier_id)
+    async with reading(engine) as session:
+        atelier_row = await get_atelier(session, atelier_id)
+        row = await session.get(ParticipantRow, actor.participant_id)
+        accepted = row.charter_version if row is not None else None
+        accepted_text = None
+        if accepted is not None:
+            kept = await session.get(CharterVersionRow, (atelier_id, accepted))
+            accepted_text = kept.text if kept is not None else None
+    return CharterStatus(
+        atelier_row.charter_version, atelier_row.charter_text, accepted, accepted_text
+    )
 
 
 MAX_IMAGE_BYTES = 2 * 1024 * 1024

@@ -66,6 +66,7 @@ from server.services.ateliers import (
     now,
     record,
     require,
+    require_charter,
     session_from_row,
     transaction,
 )
@@ -554,6 +555,7 @@ async def cast_ballot(
             row = await _poll_row(session, poll_id)
             require(actor, Action.READ_ATELIER, row.atelier_id)
             rules.may_vote(poll_of(row), actor.role)
+            require_charter(actor)  # a revised charter is accepted before voting again
             form = _checked_form(row, ballot)
             texts = await _texts(row, text_states)
             seq = await _take_seq(session, poll_id)

@@ -99,6 +99,7 @@ def world(shared_server: ServerProcess) -> Iterator[World]:
 # (method, path, JSON body): every door of atelier B an atelier-A token must not open.
 READS = {
     "atelier": ("GET", "/api/ateliers/{atelier}", None),
+    "charter-status": ("GET", "/api/ateliers/{atelier}/charter", None),
     "seances": ("GET", "/api/ateliers/{atelier}/sessions", None),
     "seance": ("GET", "/api/sessions/{session}", None),
     "participants": ("GET", "/api/ateliers/{atelier}/participants", None),
