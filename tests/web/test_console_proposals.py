@@ -3,8 +3,9 @@ browsers: a rename (an empty title refused with the server's words); a lock that
 participant's open editor read-only, saying « verrouillée par l'animation », and an unlock
 that gives writing back (what is typed then reaches another browser); an archive, asked
 first, that moves the proposal under « Archivées » (no longer a vote option nor something to
-hand over; apart on the atelier page) and a restore; a copy of version 1 into a new proposal,
-which opens. axe-core at every impact on the panel and the locked editor; screenshots at
+hand over; apart on the atelier page) and a restore; the draft restarted from version 1 (the
+open editor says so and opens the new one); a copy of version 1 into a new proposal, which
+opens. axe-core at every impact on the panel and the locked editor; screenshots at
 1366×768 and 390×844 in tests/web/screenshots/console-proposals-*."""
 
 from __future__ import annotations
@@ -151,6 +152,19 @@ def test_the_facilitator_renames_locks_archives_and_copies_a_proposal_from_the_c
     lead.get_by_role("button", name="Figer les propositions de la séance").click()
     lead.get_by_role("button", name="Oui, figer maintenant").click()
     lead.get_by_text(re.compile(r"Versions figées : \d+\.")).wait_for()
+    # The draft restarts from version 1, after a confirmation: Awa's open editor says its text
+    # was replaced, and opens the new draft, where she writes.
+    item.get_by_role("button", name="Reprendre la version 1 comme brouillon").click()
+    item.get_by_text("Le texte en cours sera remplacé par celui de la version 1").wait_for()
+    again = item.get_by_role("button", name="Oui, reprendre la version 1")
+    expect(again).to_be_focused()
+    again.click()
+    panel.get_by_role("status").filter(has_text="repart de la version 1").wait_for()
+    awa.get_by_test_id("sync-state").filter(has_text="repris une version figée").wait_for()
+    awa.get_by_role("button", name="Ouvrir le nouveau brouillon").click()
+    awa.get_by_test_id("sync-state").filter(has_text="En ligne").wait_for()
+    expect(editor(awa)).to_have_attribute("contenteditable", "true")
+    editor(awa).get_by_text("Il manque des bancs. Et de l’ombre.").wait_for()
     copy = item.get_by_role("button", name="Copier la version 1 dans une nouvelle proposition")
     copy.click()
     copy_title = item.get_by_label("Titre de la nouvelle proposition")
