@@ -25,7 +25,7 @@ export class NetworkError extends Error {
 }
 
 export async function api<T>(
-  method: "GET" | "POST" | "PUT",
+  method: "GET" | "POST" | "PUT" | "DELETE",
   path: string,
   body?: unknown,
   token?: string | null,

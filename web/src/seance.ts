@@ -68,6 +68,8 @@ export function applyEvent(state: SeanceState, event: LiveEvent): string | null 
       return "timer";
     case "participant_joined":
       return "joined";
+    case "join_code_changed":
+      return "join_code"; // the event carries it: join_code, join_url
     case "proposals_changed": // one of the atelier's proposals: screens that list them read again
       return "proposals";
     case "poll_opened":

@@ -45,7 +45,9 @@ export function loading(): HTMLElement {
 /** A code as it is read aloud: groups of four joined by dashes (`ACDE-F347`, an invitation
  * `ACDE-F347-KMNP`); typed back, the dashes and the case do not matter (domain/joining.py). */
 export function formatCode(code: string): string {
-  return (code.match(/.{1,4}/g) ?? [code]).join("-");
+  // As the server reads it: a code typed « acde-f347 » in an address shows ACDE-F347.
+  const canonical = code.normalize("NFKC").toUpperCase().replace(/[\s\-\u2010-\u2015\u2212]/g, "");
+  return (canonical.match(/.{1,4}/gu) ?? [canonical]).join("-");
 }
 
 /** A two-step action: ``start`` shows the question with ``confirm`` and ``cancel`` (focused on

@@ -14,6 +14,7 @@ import { countsByRole, liveBadge } from "./common";
 import { pollConsole } from "./polls";
 import { freezeSection } from "./freeze";
 import { doorSection } from "./door";
+import { joinCodeSection } from "./join-code";
 import { peopleSection } from "./people";
 import { timerControls } from "./step-timer";
 import { newProposalSection, nextSeanceSection } from "./follow-up";
@@ -118,13 +119,14 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
 
       const timer = timerControls(identity, sessionId, seance, state);
       stopTimer = timer.stop;
-      // At the door and the people: the same participants, read once for both.
-      // (Who was checked in here is known to this console only: the API gives counts by role.)
+      // At the door and the people: the same participants, read once for both; who is here
+      // comes from the API (door.ts), read again at each attendance_changed.
       const checkedIn = new Set<string>();
       let door: ReturnType<typeof doorSection> | null = null;
       const people = peopleSection(identity, checkedIn, () => door?.refresh());
       door = doorSection(identity, sessionId, seance, people.load, checkedIn);
       door.onChange(() => people.refresh());
+      const joinCode = joinCodeSection(identity, sessionId, seance);
       const pollView = pollConsole(identity, sessionId, state);
       const freeze = freezeSection(identity, sessionId);
       // Rename, lock, archive, restart from or copy a version (issue 19, #5): console-proposals.ts.
@@ -195,16 +197,7 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
           "section",
           { class: "card", "aria-labelledby": "join-title" },
           h("h2", { id: "join-title" }, t("console.join")),
-          h("p", {}, t("console.join_code"), " ", h("strong", { class: "code" }, formatCode(seance.join_code))),
-          h("p", {}, h("a", { href: seance.join_url, class: "url" }, seance.join_url)),
-          h("img", { src: `/api/join/${encodeURIComponent(seance.join_code)}/qr.svg`, alt: t("console.qr_alt", { url: seance.join_url }), class: "qr", width: "200", height: "200" }),
-          h(
-            "p",
-            {},
-            h("a", { href: `/api/join/${encodeURIComponent(seance.join_code)}/invitation.pdf?format=A4`, target: "_blank", rel: "noopener" }, t("console.print_a4")),
-            " · ",
-            h("a", { href: `/api/join/${encodeURIComponent(seance.join_code)}/invitation.pdf?format=A5`, target: "_blank", rel: "noopener" }, t("console.print_a5")),
-          ),
+          joinCode.el,
           h("h3", {}, t("console.invite_title")),
           inviteForm,
           inviteError.el,
@@ -233,6 +226,8 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
             people.refresh();
           }
           if (what === "snapshot" || what === "attendance" || what === "presence") drawCounts();
+          if (what === "snapshot" || what === "attendance") door?.attendanceChanged();
+          if (what === "join_code") joinCode.changed(String(event.join_code), String(event.join_url));
           pollView.onEvent(what, event);
           proposals.onEvent(what);
           if (what === "snapshot" || what === "step" || what === "polls") drawNext();

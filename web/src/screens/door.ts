@@ -1,8 +1,10 @@
 // At the door (issue 19, #4), in the console: find a registered person and check them in; add
 // someone without a phone (name and role) and hand them a printed slip with their code to join
-// later; record the headcount of the room (the minutes report it, and it bounds the paper
-// ballots entered for a role); print the feuille d'émargement.
+// later; see who is in the room and check someone out; record the headcount of the room (the
+// minutes report it, and it bounds the paper ballots entered for a role); print the feuille
+// d'émargement.
 import { ApiError, NetworkError, api, errorText, type Participant, type Seance } from "../api";
+import { cityClock, cityTimeZone } from "../city";
 import { h, newId } from "../dom";
 import { t, tn } from "../i18n";
 import type { Identity } from "../identity";
@@ -14,10 +16,27 @@ export interface Door {
   el: HTMLElement;
   /** Someone joined, a role changed: read the participants again. */
   refresh: () => void;
-  /** Checked in at this console during this visit (the API gives counts, not names). */
+  /** Who is here, as the server last said (GET …/attendance): the same on every console. */
   checkedIn: Set<string>;
-  /** Called after a check-in or a walk-in, so the people list can say so. */
+  /** Attendance changed (the live channel's attendance_changed): read who is here again. */
+  attendanceChanged: () => void;
+  /** Called once who is here was read again, so the people list can say so. */
   onChange: (listener: () => void) => void;
+}
+
+/** GET /api/sessions/{id}/attendance (server/routes/door.py). */
+interface Attendee {
+  participant_id: string;
+  display_name: string;
+  role: string;
+  checked_in_at: string;
+  checked_out_at: string | null;
+  walk_in: boolean;
+}
+interface AttendanceList {
+  here: number;
+  came: number;
+  people: Attendee[];
 }
 
 const WALK_IN_ROLES = ["habitant", "elu", "agent", "observateur"] as const;
@@ -72,6 +91,7 @@ export function doorSection(identity: Identity, sessionId: string, seance: Seanc
       search.focus();
       search.select();
       changed();
+      loadHere();
     } catch (e) {
       searchError.show(errorText(e));
     }
@@ -121,6 +141,7 @@ export function doorSection(identity: Identity, sessionId: string, seance: Seanc
       slipBox.replaceChildren(slipView(slip.participant, slip.slip_code, slip.join_url, seance.join_code));
       slipBox.querySelector<HTMLElement>("h4")?.focus();
       changed();
+      loadHere();
     } catch (e) {
       walkError.show(errorText(e));
     } finally {
@@ -196,6 +217,101 @@ export function doorSection(identity: Identity, sessionId: string, seance: Seanc
     }
   });
 
+  // 5. Who is in the room, as the server says (a reload or a second console sees the same),
+  // read again whenever attendance changes; each with « Pointer le départ ».
+  const hereTitle = h("h3", { id: "here-title", tabindex: "-1" });
+  const hereList = h("ul", { class: "door-here-list", "aria-labelledby": "here-title" });
+  const nobodyHere = h("p", { class: "muted" }, t("door.here_none"));
+  const goneTitle = h("h4", { id: "gone-title" });
+  const goneList = h("ul", { class: "door-here-list gone", "aria-labelledby": "gone-title" });
+  const goneBox = h("div", { hidden: true }, goneTitle, goneList);
+  const hereSaid = h("p", { class: "sr-only", role: "status", "aria-live": "polite" });
+  const hereError = errorRegion();
+  let attendees: Attendee[] = [];
+  // Answers may cross: only one asked later than what is shown replaces it.
+  let asked = 0;
+  let shown = 0;
+  const showHere = (n: number, list: AttendanceList) => {
+    if (n <= shown) return;
+    shown = n;
+    attendees = list.people;
+    const before = [...checkedIn].sort().join();
+    checkedIn.clear();
+    for (const p of attendees) if (!p.checked_out_at) checkedIn.add(p.participant_id);
+    drawHere();
+    drawFound();
+    // The people list is drawn again only when who is here changed (a redraw loses its focus).
+    if ([...checkedIn].sort().join() !== before) changed();
+  };
+  const loadHere = () => {
+    const n = ++asked;
+    api<AttendanceList>("GET", `/api/sessions/${encodeURIComponent(sessionId)}/attendance`, undefined, identity.token)
+      .then((list) => {
+        hereError.show(null);
+        showHere(n, list);
+      })
+      .catch((e) => hereError.show(errorText(e)));
+  };
+  const checkOut = async (person: Attendee, button: HTMLButtonElement) => {
+    hereError.show(null);
+    button.disabled = true; // a double click is one departure (the server keeps the first)
+    const n = ++asked;
+    try {
+      const list = await api<AttendanceList>("DELETE", `/api/sessions/${encodeURIComponent(sessionId)}/attendance/${encodeURIComponent(person.participant_id)}`, undefined, identity.token);
+      showHere(n, list);
+      hereSaid.textContent = t("door.checked_out_now", { name: person.display_name });
+      // The pressed button is gone with its row: focus goes to the list's heading.
+      hereTitle.focus();
+    } catch (e) {
+      button.disabled = false;
+      hereError.show(errorText(e));
+    }
+  };
+  const checkBack = async (person: Attendee, button: HTMLButtonElement) => {
+    hereError.show(null);
+    button.disabled = true;
+    try {
+      await api("POST", `/api/sessions/${encodeURIComponent(sessionId)}/attendance`, { participant_id: person.participant_id }, identity.token);
+      hereSaid.textContent = t("door.checked_in_now", { name: person.display_name });
+      hereTitle.focus();
+      loadHere();
+    } catch (e) {
+      button.disabled = false;
+      hereError.show(errorText(e));
+    }
+  };
+  const attendeeRow = (p: Attendee): HTMLElement => {
+    const gone = p.checked_out_at !== null;
+    const button = h("button", { type: "button", class: "small", "aria-label": t(gone ? "door.check_back_label" : "door.check_out_label", { name: p.display_name }) }, t(gone ? "door.check_back" : "door.check_out"));
+    button.addEventListener("click", () => void (gone ? checkBack(p, button) : checkOut(p, button)));
+    return h(
+      "li",
+      { "data-person": p.participant_id },
+      h("span", { class: "person-name" }, p.display_name),
+      roleBadge(p.role),
+      p.walk_in ? h("span", { class: "walk-in-tag" }, t("door.walk_in_tag")) : null,
+      h("span", { class: "here-since" }, gone ? t("door.left_at", { time: cityClock(p.checked_out_at ?? "") }) : t("door.arrived_at", { time: cityClock(p.checked_in_at) })),
+      button,
+    );
+  };
+  const drawHere = () => {
+    const here = attendees.filter((p) => p.checked_out_at === null);
+    const gone = attendees.filter((p) => p.checked_out_at !== null);
+    // Another console's change redraws the rows: a focused button keeps its focus.
+    const focused = document.activeElement instanceof HTMLElement && hereList.parentElement?.contains(document.activeElement) ? document.activeElement.closest("li")?.dataset.person : undefined;
+    hereTitle.textContent = tn("door.here_title", here.length);
+    hereList.replaceChildren(...here.map(attendeeRow));
+    hereList.hidden = !here.length;
+    nobodyHere.hidden = here.length > 0;
+    goneTitle.textContent = tn("door.gone_title", gone.length);
+    goneList.replaceChildren(...gone.map(attendeeRow));
+    goneBox.hidden = !gone.length;
+    if (focused) hereList.parentElement?.querySelector<HTMLElement>(`li[data-person="${CSS.escape(focused)}"] button`)?.focus();
+  };
+  drawHere();
+  // Times are the city's: drawn again once its zone is known.
+  void cityTimeZone().then(drawHere);
+
   const el = h(
     "section",
     { class: "card door", "aria-labelledby": "door-title", "data-testid": "door" },
@@ -221,6 +337,7 @@ export function doorSection(identity: Identity, sessionId: string, seance: Seanc
       ),
       h("div", {}, walkIn, slipBox),
     ),
+    h("div", { class: "door-here", "data-testid": "here" }, hereTitle, h("p", { class: "hint" }, t("door.here_hint")), hereSaid, nobodyHere, hereList, goneBox, hereError.el),
   );
   const refresh = () => {
     people()
@@ -231,7 +348,8 @@ export function doorSection(identity: Identity, sessionId: string, seance: Seanc
       .catch(() => undefined); // the search keeps the last list
   };
   refresh();
-  return { el, refresh, checkedIn, onChange: (f) => listeners.push(f) };
+  loadHere();
+  return { el, refresh, checkedIn, attendanceChanged: loadHere, onChange: (f) => listeners.push(f) };
 }
 
 /** The slip for someone without a phone: the code read aloud in groups, and the way to join

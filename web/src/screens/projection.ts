@@ -37,6 +37,16 @@ export const projection: Screen = (main, { sessionId }) => {
       const badge = liveBadge();
       const step = h("p", { class: "projected-step", "aria-live": "polite" });
       const here = h("p", { class: "projected-here" });
+      // How to join: a new code (the console's « Nouveau code ») replaces the old one at once.
+      const qr = h("img", { class: "qr-large" });
+      const bigCode = h("p", { class: "big-code" });
+      const joinUrl = h("p", { class: "join-url" });
+      const drawJoin = () => {
+        qr.setAttribute("src", `/api/join/${encodeURIComponent(seance.join_code)}/qr.svg`);
+        qr.setAttribute("alt", t("console.qr_alt", { url: seance.join_url }));
+        bigCode.textContent = formatCode(seance.join_code);
+        joinUrl.textContent = seance.join_url;
+      };
       const results = h("div", { class: "projected-polls" });
       const announcer = pollAnnouncer(() => state.polls.values());
       stopAnnouncing = announcer.stop;
@@ -79,8 +89,8 @@ export const projection: Screen = (main, { sessionId }) => {
           h(
             "div",
             { class: "projected-join" },
-            h("img", { src: `/api/join/${encodeURIComponent(seance.join_code)}/qr.svg`, alt: t("console.qr_alt", { url: seance.join_url }), class: "qr-large" }),
-            h("div", {}, h("p", { class: "join-at" }, t("projection.join_at")), h("p", { class: "big-code" }, formatCode(seance.join_code)), h("p", { class: "join-url" }, seance.join_url)),
+            qr,
+            h("div", {}, h("p", { class: "join-at" }, t("projection.join_at")), bigCode, joinUrl),
             here,
           ),
           h("div", { class: "projected-now" }, step, clock.el),
@@ -88,6 +98,7 @@ export const projection: Screen = (main, { sessionId }) => {
           announcer.el,
         ),
       );
+      drawJoin();
       drawStep();
       drawHere();
       drawPolls();
@@ -101,6 +112,11 @@ export const projection: Screen = (main, { sessionId }) => {
           if (what === "snapshot" || what === "timer" || what === "step") clock.set(state.timer);
           if (what === "polls") featuredId = String((event.poll as { id?: string } | undefined)?.id ?? featuredId);
           if (what === "snapshot" || what === "attendance" || what === "presence") drawHere();
+          if (what === "join_code") {
+            seance.join_code = String(event.join_code);
+            seance.join_url = String(event.join_url);
+            drawJoin();
+          }
           if (what === "snapshot" || what === "polls" || what === "tally") {
             drawPolls();
             announcer.update(what !== "tally");

@@ -5,6 +5,7 @@
 // in the past is warned about, not refused (a séance already held may be recorded). Once
 // scheduled, its join code shows as it is read aloud: XXXX-XXXX.
 import "../organise.css";
+import { cityTimeZone, knownTimeZone, wallClockInstant } from "../city";
 import { api, errorText, type Seance } from "../api";
 import { append, h, newId } from "../dom";
 import { formatDate, t } from "../i18n";
@@ -59,7 +60,7 @@ export const newSeance: Screen = (main, { atelierId }) => {
     control.addEventListener("input", () => (draft[key] = control.value));
     return control;
   };
-  const date = field(t("organise.seance.date"), bind(h("input", { type: "date", name: "date", class: "narrow-date" }), "date"), t("organise.seance.date_hint"));
+  const date = field(t("organise.seance.date"), bind(h("input", { type: "date", name: "date", class: "narrow-date" }), "date"), t("organise.seance.date_hint", { zone: knownTimeZone() }));
   const start = field(t("organise.seance.start"), bind(h("input", { type: "time", name: "start_time", class: "narrow" }), "start"));
   const end = field(t("organise.seance.end"), bind(h("input", { type: "time", name: "end_time", class: "narrow" }), "end"), t("organise.seance.end_hint"));
   const past = h("p", { class: "notice", role: "status", hidden: true });
@@ -69,13 +70,19 @@ export const newSeance: Screen = (main, { atelierId }) => {
       past.hidden = true;
       return;
     }
-    const when = new Date(`${day}T${start.control.value || "23:59"}`);
-    const inPast = when.getTime() < Date.now();
+    // The city's wall-clock, not the browser's: a laptop set to another zone warns alike.
+    const when = wallClockInstant(day, start.control.value || "23:59", knownTimeZone());
+    const inPast = when < Date.now();
     past.hidden = !inPast;
     past.textContent = inPast ? t("organise.seance.past", { date: formatDate(day) }) : "";
   };
   date.control.addEventListener("change", checkPast);
   start.control.addEventListener("change", checkPast);
+  void cityTimeZone().then((zone) => {
+    const hint = date.el.querySelector(".hint");
+    if (hint) hint.textContent = t("organise.seance.date_hint", { zone });
+    checkPast();
+  });
 
   const modeRadio = (mode: Mode) => {
     const id = newId("mode");
