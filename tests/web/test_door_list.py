@@ -88,7 +88,7 @@ def test_who_is_here_comes_from_the_server_and_a_check_out_reaches_every_screen(
     join_by_ui(phone, demo, "Élodie Marchal")
     lead = laptop(new_context)
     door = console(lead, demo)
-    here = door.get_by_test_id("here")
+    here = door.get_by_test_id("door-here")
     here.get_by_text("Personne n’est encore pointé·e présent·e.").wait_for()
 
     door.get_by_label("Nom de la personne").fill("elod")
@@ -127,7 +127,7 @@ def test_who_is_here_comes_from_the_server_and_a_check_out_reaches_every_screen(
     before = in_the_room(screen)
     small = laptop(new_context, PHONE)
     other_door = console(small, demo)
-    other_here = other_door.get_by_test_id("here")
+    other_here = other_door.get_by_test_id("door-here")
     other_here.get_by_role("heading", name="2 personnes dans la salle").wait_for()
 
     here.get_by_role("button", name="Pointer le départ de Élodie Marchal").click()

@@ -337,7 +337,7 @@ export function doorSection(identity: Identity, sessionId: string, seance: Seanc
       ),
       h("div", {}, walkIn, slipBox),
     ),
-    h("div", { class: "door-here", "data-testid": "here" }, hereTitle, h("p", { class: "hint" }, t("door.here_hint")), hereSaid, nobodyHere, hereList, goneBox, hereError.el),
+    h("div", { class: "door-here", "data-testid": "door-here" }, hereTitle, h("p", { class: "hint" }, t("door.here_hint")), hereSaid, nobodyHere, hereList, goneBox, hereError.el),
   );
   const refresh = () => {
     people()
