@@ -355,6 +355,9 @@ class ProposalRead(msgspec.Struct):
     archived_at: datetime | None = None
     #: How many frozen versions it has (1 to ``versions``).
     versions: int = 0
+    #: The council's decision once recorded (outcome, official answer, deliberation, budget
+    #: line, milestones): what the participants read on the atelier and proposal pages.
+    decision: dict[str, Any] | None = None
 
 
 # --- what the OpenAPI document says -------------------------------------------------------------

@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from litestar import Request, Response, get
 from sqlalchemy import select
@@ -46,12 +47,19 @@ async def _entries(
     return [(row, titles.get(row.atelier_id, "")) for row in rows]
 
 
+def _path(row: ActivityRow | _HandoffEntry) -> str:
+    """Where an entry leads in the web client: its proposal, else its atelier."""
+    if isinstance(row, _HandoffEntry) and row.proposal_id:
+        return f"/proposition/{quote(row.proposal_id)}"
+    return f"/atelier/{quote(row.atelier_id)}"
+
+
 def _render(
     request: Request[Any, Any, Any],
     fmt: str,
     feed_id: str,
     title: str,
-    entries: list[tuple[ActivityRow, str]],
+    entries: list[tuple[ActivityRow, str]] | list[tuple[_HandoffEntry, str]],
 ) -> Response[Any]:
     base = str(request.base_url).rstrip("/")
     self_url = f"{base}{request.url.path}"
@@ -66,7 +74,8 @@ def _render(
                     {
                         "id": f"{feed_id}:{row.id}",
                         "title": f"{atelier} — {row.summary_fr}" if atelier else row.summary_fr,
-                        "content_text": row.summary_fr,
+                        "url": base + _path(row),
+                        "content_text": _content(row),
                         "date_published": (aware(row.created_at) or row.created_at).isoformat(),
                         "_atelier": {
                             "id": row.atelier_id,
@@ -96,10 +105,19 @@ def _render(
         )
         stamp = (aware(row.created_at) or row.created_at).isoformat()
         ET.SubElement(entry, "updated").text = stamp
-        ET.SubElement(entry, "summary").text = row.summary_fr
+        ET.SubElement(
+            entry, "link", {"rel": "alternate", "type": "text/html", "href": base + _path(row)}
+        )
+        ET.SubElement(entry, "summary").text = _content(row)
         ET.SubElement(entry, "category", {"term": row.kind})
     body = b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="utf-8")
     return Response(body, media_type="application/atom+xml")
+
+
+def _content(row: ActivityRow | _HandoffEntry) -> str:
+    """An entry's text: its summary, and for the council's decision its official answer."""
+    answer = row.answer_fr if isinstance(row, _HandoffEntry) else ""
+    return f"{row.summary_fr}\n\n{answer}" if answer else row.summary_fr
 
 
 def _format(request: Request[Any, Any, Any]) -> str:
@@ -156,6 +174,9 @@ class _HandoffEntry:
     summary_fr: str
     summary_en: str
     created_at: datetime
+    proposal_id: str = ""
+    #: The council's official answer, on the entry of its decision.
+    answer_fr: str = ""
 
 
 def _handoff_entry(row: HandoffEventRow) -> _HandoffEntry:
@@ -165,14 +186,28 @@ def _handoff_entry(row: HandoffEventRow) -> _HandoffEntry:
     status = ProposalStatus(str(proposal.get("status", "transmise")))
     title = str(proposal.get("title", ""))
     version = row.payload.get("version") or {}
+    decision = row.payload.get("decision") or {}
     suffix = f" (version {version['number']})" if version else ""
+    summary_fr = f"« {title} » : {status.label_fr}{suffix}"
+    summary_en = f"“{title}”: {status.label_en}{suffix}"
+    answer = ""
+    if row.payload.get("step") == "decide":
+        summary_fr = f"« {title} » : décision du conseil municipal — {status.label_fr}"
+        summary_en = f"“{title}”: decision of the city council — {status.label_en}"
+        answer = str(decision.get("answer", ""))
+    elif row.payload.get("step") == "milestone" and decision.get("milestones"):
+        last = decision["milestones"][-1]
+        summary_fr = f"« {title} » : mise en œuvre — {last.get('title', '')} ({last.get('on', '')})"
+        summary_en = f"“{title}”: implementation — {last.get('title', '')} ({last.get('on', '')})"
     return _HandoffEntry(
         id=row.id,
         atelier_id=row.atelier_id,
         kind=row.kind,
-        summary_fr=f"« {title} » : {status.label_fr}{suffix}",
-        summary_en=f"“{title}”: {status.label_en}{suffix}",
+        summary_fr=summary_fr,
+        summary_en=summary_en,
         created_at=row.created_at,
+        proposal_id=str(proposal.get("id", "")),
+        answer_fr=answer,
     )
 
 
@@ -205,4 +240,4 @@ async def handoff_feed(request: Request[Any, Any, Any], code: str) -> Response[A
         ).all()
     entries = [(_handoff_entry(row), titles[row.atelier_id]) for row in rows]
     title = f"{instance.name_fr} — propositions transmises et décisions"
-    return _render(request, _format(request), f"handoffs:{instance.value}", title, entries)  # type: ignore[arg-type]
+    return _render(request, _format(request), f"handoffs:{instance.value}", title, entries)

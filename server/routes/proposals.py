@@ -183,9 +183,11 @@ async def _freeze(
     return [version for version, _ in frozen]
 
 
-def _handed_on(services: AppServices, row: ProposalRow) -> dict[str, Any]:
-    """After a step on the way to the council: tell the back office, answer with the status."""
+async def _handed_on(services: AppServices, row: ProposalRow, change: str) -> dict[str, Any]:
+    """After a step on the way to the council: tell the back office, and the atelier's screens
+    (the council's answer reaches the participants as it is recorded), answer with the status."""
     services.webhooks.poke()
+    await announce(services, row.atelier_id, change, row.id)
     return proposal_status(row)
 
 
@@ -456,8 +458,7 @@ class ProposalVersionController(Controller):
         _facilitator(reader, Action.TRANSMIT_TO_COUNCIL)
         services = AppServices.of(request.app)
         row = await svc.transmit(services.engine, reader, proposal_id)
-        await announce(services, row.atelier_id, "transmitted", row.id)
-        return _handed_on(services, row)
+        return await _handed_on(services, row, "transmitted")
 
     @post(
         "/proposals/{proposal_id:str}/instruct",
@@ -470,7 +471,7 @@ class ProposalVersionController(Controller):
         _decider(reader)
         services = AppServices.of(request.app)
         row = await svc.instruct(services.engine, reader, proposal_id)
-        return _handed_on(services, row)
+        return await _handed_on(services, row, "instructed")
 
     @post(
         "/proposals/{proposal_id:str}/decision",
@@ -487,7 +488,7 @@ class ProposalVersionController(Controller):
         _decider(reader)
         services = AppServices.of(request.app)
         row = await svc.decide(services.engine, reader, proposal_id, **msgspec.to_builtins(data))
-        return _handed_on(services, row)
+        return await _handed_on(services, row, "decided")
 
     @post(
         "/proposals/{proposal_id:str}/milestones",
@@ -504,7 +505,7 @@ class ProposalVersionController(Controller):
         _decider(reader)
         services = AppServices.of(request.app)
         row = await svc.milestone(services.engine, reader, proposal_id, **msgspec.to_builtins(data))
-        return _handed_on(services, row)
+        return await _handed_on(services, row, "milestone")
 
 
 class CouncilController(Controller):

@@ -654,7 +654,9 @@ async def _handoff(session: AsyncSession, row: ProposalRow, step: str) -> None:
         .limit(1)
     )
     payload = {
-        "kind": f"proposal.{row.status}",
+        # A status change is named by the status it leads to; a follow-up step, which leaves
+        # the status as it was (« adoptée »), by what it is.
+        "kind": "proposal.jalon" if step == "milestone" else f"proposal.{row.status}",
         "step": step,
         "occurred_at": _stamp(),
         "proposal": {"id": row.id, "title": row.title, "kind": row.kind, "status": row.status},

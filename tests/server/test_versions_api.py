@@ -347,6 +347,26 @@ def test_the_council_sees_only_what_was_handed_over_and_records_the_decision(roo
     ).json()
     assert [s["step"] for s in steps] == ["freeze", "transmit", "instruct", "decide", "milestone"]
     assert steps[3]["by"] == "Direction de la démocratie locale"
+    # The answer reaches the participants: on the atelier's list of proposals, which their
+    # atelier and proposal pages read, and in the instance's feed, each entry a link to it.
+    listed_for_residents = room.http.get(
+        f"/api/ateliers/{room.atelier['id']}/proposals", headers=room.auth(resident)
+    ).json()
+    answered = next(p for p in listed_for_residents if p["id"] == handed["id"])
+    assert answered["decision"]["answer"] == "Le conseil adopte le jardin partagé."
+    assert answered["decision"]["deliberation_ref"] == "DEL-2018-042"
+    assert answered["decision"]["milestones"][0]["title"] == "Clôture posée"
+    feed = room.http.get("/api/instances/CQ/handoffs.json").json()["items"]
+    milestone_entry, decision_entry = feed[0], feed[1]
+    assert milestone_entry["_atelier"]["kind"] == "proposal.jalon"  # not « adoptée » again
+    assert "mise en œuvre — Clôture posée (2018-05-02)" in milestone_entry["title"]
+    assert decision_entry["_atelier"]["kind"] == "proposal.adoptee"
+    assert "décision du conseil municipal — adoptée" in decision_entry["title"]
+    assert "Le conseil adopte le jardin partagé." in decision_entry["content_text"]
+    assert decision_entry["url"].endswith(f"/proposition/{handed['id']}")
+    atom = room.http.get("/api/instances/CQ/handoffs.atom").text
+    base = str(room.http.base_url).rstrip("/")
+    assert f'href="{base}/proposition/{handed["id"]}"' in atom
     again = post(room, f"/api/proposals/{handed['id']}/freeze")
     assert (again.status_code, again.json()["code"]) == (409, "proposal_adoptee")
 

@@ -124,6 +124,7 @@ def test_hand_offs_reach_the_back_office_signed_retried_and_across_a_kill(
 
         feed = http.get("/api/instances/CQ/handoffs.atom")
         assert feed.headers["content-type"].startswith("application/atom+xml")
-        assert "« Un jardin partagé » : rejetée (version 1)" in feed.text
+        assert "« Un jardin partagé » : décision du conseil municipal — rejetée" in feed.text
+        assert "Le terrain n’appartient pas à la ville." in feed.text  # the official answer
         assert "« Un jardin partagé » : transmise au conseil (version 1)" in feed.text
         assert http.get("/api/instances/CDJ/handoffs.json").json()["items"] == []

@@ -201,4 +201,24 @@ export interface Proposal {
   archived_at?: string | null;
   /** How many frozen versions it has. */
   versions?: number;
+  /** The council's decision once recorded: what the participants read (screens/council-answer.ts). */
+  decision?: Decision | null;
+}
+
+export interface Milestone {
+  title: string;
+  on: string;
+  note?: string | null;
+}
+
+/** What the council recorded (server/routes/proposals.py DecisionRequest, and who and when). */
+export interface Decision {
+  outcome?: string;
+  answer?: string;
+  deliberation_ref?: string;
+  decided_on?: string;
+  budget_line?: string;
+  recorded_at?: string;
+  recorded_by?: string;
+  milestones?: Milestone[];
 }

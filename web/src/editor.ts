@@ -13,7 +13,8 @@ import type { Awareness } from "y-protocols/awareness";
 import * as Y from "yjs";
 import { t } from "./i18n";
 import { roleLabel } from "./roles";
-import { formatToolbar, safeHref } from "./toolbar";
+import { safeHref } from "./links";
+import { formatToolbar } from "./toolbar";
 
 export const schema = new Schema({
   nodes: {

@@ -9,13 +9,10 @@ import type { EditorState, Transaction } from "prosemirror-state";
 import type { EditorView } from "prosemirror-view";
 import { h, newId } from "./dom";
 import { t } from "./i18n";
+import { safeHref } from "./links";
 
 type Command = (state: EditorState, dispatch?: (tr: Transaction) => void) => boolean;
 
-/** What a link may point to: the web and e-mail, nothing a browser would run. */
-export function safeHref(href: string): boolean {
-  return /^(https?:\/\/[^\s]+|mailto:[^\s]+)$/i.test(href.trim());
-}
 
 /** What a person typed as an address, made into one: « www.ville.fr » is https://www.ville.fr. */
 export function normaliseHref(typed: string): string {

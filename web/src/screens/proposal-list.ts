@@ -5,11 +5,12 @@ import { api, type Proposal } from "../api";
 import { clear, h } from "../dom";
 import { t } from "../i18n";
 import { remember, type Identity } from "../identity";
+import { answerLine } from "./council-answer";
 
 export function proposalsCard(identity: Identity, atelierId: string, initial: Proposal[]): { el: HTMLElement; reload: () => void } {
   const body = h("div", {});
   const item = (p: Proposal) =>
-    h("li", {}, h("a", { href: `/proposition/${encodeURIComponent(p.id)}` }, p.title), " ", h("span", { class: "muted" }, t(`kind.${p.kind}`)));
+    h("li", {}, h("a", { href: `/proposition/${encodeURIComponent(p.id)}` }, p.title), " ", h("span", { class: "muted" }, t(`kind.${p.kind}`)), " ", answerLine(p));
   const draw = (rows: Proposal[]) => {
     for (const p of rows) remember(p.id, atelierId);
     const current = rows.filter((p) => !p.archived_at);

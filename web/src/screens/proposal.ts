@@ -19,6 +19,7 @@ import { voteCall } from "../announce";
 import type { LiveChannel } from "../live";
 import { emptyState, follow } from "../seance";
 import { versionsSection } from "./versions";
+import { answerCard } from "./council-answer";
 
 interface DocAccess {
   doc_id: string;
@@ -250,6 +251,16 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
 
   // --- a vote opens during the séance: said here too, with the way to the ballot ------------
   const calls = voteCall(identity);
+  // --- the council's answer, as soon as it is recorded --------------------------------------
+  const answer = answerCard(proposalRow);
+  const reloadAnswer = () => {
+    api<Proposal[]>("GET", `/api/ateliers/${encodeURIComponent(identity.atelierId)}/proposals`, undefined, identity.token)
+      .then((rows) => {
+        const now = rows.find((p) => p.id === proposalRow.id);
+        if (now) answer.update(now);
+      })
+      .catch(() => undefined); // offline: the banner says so; the card stays as it was
+  };
   const sessionId = proposalRow.session_id ?? identity.sessionId;
   let channel: LiveChannel | null = null;
   if (sessionId) {
@@ -260,6 +271,7 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
       seanceState,
       (what) => {
         if (what === "snapshot" || what === "polls") calls.update(seanceState.polls.values());
+        if (what === "proposals") reloadAnswer();
       },
       () => undefined, // the banner above tells the document's connection, which is what matters here
     );
@@ -270,6 +282,7 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
   append(main, [
     pageTitle(proposalRow.title, t(`kind.${proposalRow.kind}`)),
     h("p", { class: "me" }, t("atelier.you_are", { name: me.name }), " ", roleBadge(identity.role)),
+    answer.el,
     calls.el,
     banner,
     notice,

@@ -2,10 +2,11 @@
 // proposal screen, and the pieces the council staff's screens reuse (a version's text drawn from
 // its stored blocks — never from HTML —, a fingerprint, a word diff). Nothing here renders what
 // someone typed as markup: text nodes only.
-import { api, errorText } from "../api";
+import { api, errorText, type Decision } from "../api";
 import { h } from "../dom";
 import { formatDateTime, pick, t, tn } from "../i18n";
 import type { Identity } from "../identity";
+import { linkOf } from "../links";
 import { errorRegion } from "../ui";
 
 export interface VersionSummary {
@@ -26,23 +27,7 @@ export interface VersionList {
   versions: VersionSummary[];
 }
 
-export interface Milestone {
-  title: string;
-  on: string;
-  note?: string | null;
-}
-
-/** What the council recorded (server/routes/proposals.py DecisionRequest, and who and when). */
-export interface Decision {
-  outcome?: string;
-  answer?: string;
-  deliberation_ref?: string;
-  decided_on?: string;
-  budget_line?: string;
-  recorded_at?: string;
-  recorded_by?: string;
-  milestones?: Milestone[];
-}
+export type { Decision, Milestone } from "../api";
 
 type Run = [string, string[]];
 interface Block {
@@ -75,7 +60,8 @@ function runs(block: Block): Node[] {
       const tag = MARK_TAGS[mark];
       if (tag) node = h(tag, {}, node);
     }
-    return node;
+    const href = linkOf(marks);
+    return href ? h("a", { href, rel: "noopener noreferrer nofollow" }, node) : node;
   });
 }
 
