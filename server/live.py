@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -136,9 +137,12 @@ class BallotCounted(msgspec.Struct, tag="ballot_counted"):
 
 
 class _PresenceAnnouncement(msgspec.Struct, tag="presence_of_node"):
+    """Who follows the séance on one node: each role's people (participant ids), not their
+    connections, so a person on two instances is one person."""
+
     session_id: str
     node_id: str
-    present_by_role: dict[str, int]
+    people_by_role: dict[str, list[str]]
 
 
 Event = (
@@ -175,16 +179,22 @@ Outbox = asyncio.Queue[bytes | Closing]
 @dataclass
 class _Channel:
     subscribers: set[Outbox] = field(default_factory=set)
-    local_presence: dict[str, int] = field(default_factory=dict)
-    remote_presence: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: role -> person -> how many of their connections follow here (a console, a projector
+    #: and a phone are one facilitator; two tabs are one resident).
+    local_people: dict[str, Counter[str]] = field(default_factory=dict)
+    remote_people: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     relay_sub: Subscription | None = None
 
+    def local(self) -> dict[str, list[str]]:
+        return {role: sorted(people) for role, people in self.local_people.items() if people}
+
     def presence(self) -> dict[str, int]:
-        total = dict(self.local_presence)
-        for counts in self.remote_presence.values():
-            for role, n in counts.items():
-                total[role] = total.get(role, 0) + n
-        return {role: n for role, n in total.items() if n > 0}
+        """People present by role, on every node, each counted once."""
+        people: dict[str, set[str]] = {}
+        for by_role in (self.local(), *self.remote_people.values()):
+            for role, ids in by_role.items():
+                people.setdefault(role, set()).update(ids)
+        return {role: len(ids) for role, ids in people.items() if ids}
 
 
 class LiveHub:
@@ -257,7 +267,7 @@ class LiveHub:
         channel = self._channels.get(session_id)
         if isinstance(wire, _PresenceAnnouncement):
             if channel is not None:
-                channel.remote_presence[wire.node_id] = wire.present_by_role
+                channel.remote_people[wire.node_id] = wire.people_by_role
                 self._deliver(
                     session_id, _encoder.encode(PresenceChanged(session_id, channel.presence()))
                 )
@@ -282,6 +292,7 @@ class LiveHub:
         queue: Outbox = asyncio.Queue()
         if subject:
             self._by_subject.setdefault(subject, set()).add(queue)
+        person = subject or f"anonymous:{id(queue)}"
         async with self._lock:
             channel = self._channels.get(session_id)
             if channel is None:
@@ -290,7 +301,7 @@ class LiveHub:
                     f"session:{session_id}", lambda m: self._on_relay(session_id, m)
                 )
             channel.subscribers.add(queue)
-            channel.local_presence[role] = channel.local_presence.get(role, 0) + 1
+            channel.local_people.setdefault(role, Counter())[person] += 1
         await self._announce(session_id, channel)
         try:
             yield queue
@@ -300,7 +311,10 @@ class LiveHub:
                 if not mine:
                     del self._by_subject[subject]
             channel.subscribers.discard(queue)
-            channel.local_presence[role] -= 1
+            people = channel.local_people[role]
+            people[person] -= 1
+            if people[person] <= 0:
+                del people[person]
             await self._announce(session_id, channel)
             async with self._lock:
                 if not channel.subscribers and self._channels.get(session_id) is channel:
@@ -312,9 +326,7 @@ class LiveHub:
 
     async def _announce(self, session_id: str, channel: _Channel) -> None:
         self._deliver(session_id, _encoder.encode(PresenceChanged(session_id, channel.presence())))
-        announcement = _PresenceAnnouncement(
-            session_id, self._relay.node_id, dict(channel.local_presence)
-        )
+        announcement = _PresenceAnnouncement(session_id, self._relay.node_id, channel.local())
         with contextlib.suppress(Exception):
             await self._relay.publish(
                 f"session:{session_id}", RelayKind.EVENT, _encoder.encode(announcement)

@@ -124,3 +124,41 @@ async def test_events_reach_followers_on_another_instance(
             await elsewhere.next("snapshot")
             await asyncio.to_thread(room.join, "Ana")
             assert (await elsewhere.next("participant_joined"))["role"] == "habitant"
+
+
+async def test_presence_counts_people_not_their_connections_on_every_instance(
+    server_factory: type[ServerProcess], postgres_url: str, redis_url: str
+) -> None:
+    """The projector said « 4 connectées » for 3 people: a facilitator's console and projector,
+    a resident's two tabs, on two instances, are two people."""
+    env = {"ATELIER_REDIS_URL": redis_url}
+    one = server_factory(postgres_url, env_overrides=env)
+    two = server_factory(postgres_url, env_overrides=env)
+    one.start()
+    two.start()
+    with httpx.Client(base_url=one.http, timeout=10) as http:
+        room = Room(http)
+        session_id = room.session["id"]
+        ana = room.token_of("Ana")
+        async with (
+            websockets.connect(follow_url(one, session_id, room.facilitator)) as console,
+            websockets.connect(follow_url(two, session_id, room.facilitator)) as projector,
+        ):
+            watcher = Follower(console)
+            await watcher.next("snapshot")
+            await Follower(projector).next("snapshot")
+            await watcher.next("presence_changed", present_by_role={"animateur": 1})
+            async with (
+                websockets.connect(follow_url(one, session_id, ana)) as tab1,
+                websockets.connect(follow_url(two, session_id, ana)) as tab2,
+            ):
+                await Follower(tab1).next("snapshot")
+                await Follower(tab2).next("snapshot")
+                event = await watcher.next("presence_changed")
+                while event["present_by_role"] != {"animateur": 1, "habitant": 1}:
+                    assert sum(event["present_by_role"].values()) <= 2, event
+                    event = await watcher.next("presence_changed")
+            # Both of Ana's tabs closed: she has left; the facilitator is still one person.
+            await watcher.next("presence_changed", present_by_role={"animateur": 1})
+        async with websockets.connect(follow_url(two, session_id, ana)) as tab:
+            await Follower(tab).next("snapshot", present_by_role={"habitant": 1})
