@@ -16,6 +16,19 @@ import { ordered } from "../polls";
 import { pollAnnouncer, resultsView } from "../results";
 import { timerView } from "../timer";
 
+/** « Plein écran »: the projected page without the browser's bars, and back (Escape too). */
+function fullScreenButton(): HTMLElement | null {
+  if (!document.fullscreenEnabled) return null;
+  const button = h("button", { type: "button", class: "small full-screen", "aria-pressed": "false" }, t("projection.full_screen"));
+  const sync = () => button.setAttribute("aria-pressed", String(document.fullscreenElement !== null));
+  button.addEventListener("click", () => {
+    const done = document.fullscreenElement ? document.exitFullscreen() : document.documentElement.requestFullscreen();
+    done.catch(() => undefined).finally(sync);
+  });
+  document.addEventListener("fullscreenchange", sync);
+  return button;
+}
+
 export const projection: Screen = (main, { sessionId }) => {
   const identity = identityForPlace(sessionId);
   if (!identity) {
@@ -52,12 +65,19 @@ export const projection: Screen = (main, { sessionId }) => {
       stopAnnouncing = announcer.stop;
       const clock = timerView({ large: true, stepTitle: (n) => (n === null || n === state.currentStep ? null : (state.steps[n] ?? null)) });
       stopTimer = clock.stop;
-      // The poll the room is on: the last one the facilitator acted on.
+      // The poll the room is on: the last one the facilitator acted on. Its result stays in
+      // words once it closes, until the séance moves on to another step: then the screen is
+      // the step and its timer again, with the way to join at full size.
       let featuredId: string | null = null;
+      let movedOn = false;
+      const projection = h("div", { class: "projection" });
       const drawPolls = () => {
         const visible = ordered(state.polls.values()).filter((p) => p.status !== "draft");
-        const featured = visible.find((p) => p.id === featuredId) ?? visible[0];
+        let featured: (typeof visible)[number] | undefined = visible.find((p) => p.id === featuredId) ?? visible[0];
+        if (featured && featured.status !== "open" && movedOn) featured = visible.find((p) => p.status === "open");
         const others = visible.filter((p) => p.status === "open" && p !== featured);
+        // During a vote the question and its chart take the screen; the code goes to a corner.
+        projection.classList.toggle("voting", Boolean(featured));
         results.replaceChildren(
           ...(featured
             ? [
@@ -81,23 +101,14 @@ export const projection: Screen = (main, { sessionId }) => {
         const online = Object.values(state.presence).reduce((a, b) => a + b, 0);
         here.textContent = `${tn("projection.checked_in", total)} · ${tn("projection.connected", online)}`;
       };
-      main.append(
-        h(
-          "div",
-          { class: "projection" },
-          h("div", { class: "projection-head" }, pageTitle(t("projection.title"), t("seance.title", { n: seance.number })), badge.el),
-          h(
-            "div",
-            { class: "projected-join" },
-            qr,
-            h("div", {}, h("p", { class: "join-at" }, t("projection.join_at")), bigCode, joinUrl),
-            here,
-          ),
-          h("div", { class: "projected-now" }, step, clock.el),
-          results,
-          announcer.el,
-        ),
+      projection.append(
+        h("div", { class: "projection-head" }, pageTitle(t("projection.title"), t("seance.title", { n: seance.number })), h("div", { class: "head-tools" }, badge.el, fullScreenButton())),
+        h("div", { class: "projected-join" }, qr, h("div", {}, h("p", { class: "join-at" }, t("projection.join_at")), bigCode, joinUrl), here),
+        h("div", { class: "projected-now" }, step, clock.el),
+        results,
+        announcer.el,
       );
+      main.append(projection);
       drawJoin();
       drawStep();
       drawHere();
@@ -110,7 +121,14 @@ export const projection: Screen = (main, { sessionId }) => {
         (what, event) => {
           if (what === "snapshot" || what === "step") drawStep();
           if (what === "snapshot" || what === "timer" || what === "step") clock.set(state.timer);
-          if (what === "polls") featuredId = String((event.poll as { id?: string } | undefined)?.id ?? featuredId);
+          if (what === "polls") {
+            featuredId = String((event.poll as { id?: string } | undefined)?.id ?? featuredId);
+            movedOn = false;
+          }
+          if (what === "step") {
+            movedOn = true;
+            drawPolls();
+          }
           if (what === "snapshot" || what === "attendance" || what === "presence") drawHere();
           if (what === "join_code") {
             seance.join_code = String(event.join_code);

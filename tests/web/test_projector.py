@@ -1,0 +1,137 @@
+"""The projector at a room's two usual sizes (issue 21, #1): for a public vote of each of the
+eight methods, with ballots in, the question and its live chart fill the screen, the way to
+join shrinks to a corner, the page never scrolls and the question reads from the back of the
+room; once the séance moves on, the step and its timer take the screen again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.web.conftest import (
+    Demo,
+    check_axe,
+    new_page,
+    no_page_errors,
+    screenshot,
+    sign_in_facilitator,
+)
+
+SIZES = {"720p": {"width": 1280, "height": 720}, "1080p": {"width": 1920, "height": 1080}}
+OPTIONS = ["Square", "Parvis", "Ruelle"]
+
+
+def voter(demo: Demo, name: str) -> str:
+    """Someone who joined from their phone: their token."""
+    info = httpx.get(f"{demo.http}/api/join/{demo.join_code}", timeout=10).json()
+    joined = httpx.post(
+        f"{demo.http}/api/join/{demo.join_code}",
+        json={
+            "display_name": name,
+            "role": "habitant",
+            "accept_charter_version": info["atelier"]["charter_version"],
+        },
+        timeout=10,
+    )
+    joined.raise_for_status()
+    return str(joined.json()["token"])
+
+
+def ballot(method: str, ids: list[str], voter_index: int) -> dict[str, Any]:
+    """Ruelle first for everyone but the last voter, who prefers Parvis."""
+    first, second = (ids[2], ids[1]) if voter_index < 2 else (ids[1], ids[2])
+    square = ids[0]
+    if method == "plurality":
+        return {"choice": first}
+    if method == "approval":
+        return {"approve": [first]}
+    if method == "dots":
+        return {"dots": {first: 2, second: 1}}
+    if method == "score":
+        return {"scores": {first: 5, second: 3, square: 0}}
+    if method == "majority_judgment":
+        return {"grades": {first: 5, second: 2, square: 0}}
+    return {"ranking": [first, second, square]}  # borda, irv, schulze
+
+
+METHODS = ["plurality", "approval", "dots", "score", "borda", "irv", "schulze", "majority_judgment"]
+PARAMS: dict[str, dict[str, Any]] = {"dots": {"params": {"dots_per_voter": 3, "max_per_option": 2}}}
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_a_vote_fills_the_projected_screen_at_16_9_and_never_scrolls(
+    demo: Demo, new_context: Any, size: str
+) -> None:
+    viewport = SIZES[size]
+    screen = new_page(new_context(viewport))
+    sign_in_facilitator(screen, demo)
+    screen.goto(f"{demo.http}/projection/{demo.session_id}")
+    screen.get_by_role("status").filter(has_text="En direct").wait_for()
+    expect(screen.get_by_role("button", name="Plein écran")).to_have_attribute(
+        "aria-pressed", "false"
+    )
+    tokens = [voter(demo, f"Projeté {size} {i}") for i in range(3)]
+    for method in METHODS:
+        title = f"Où installer les bancs ? ({method}, {size})"
+        poll = demo.api(
+            "POST",
+            f"/api/sessions/{demo.session_id}/polls",
+            json={
+                "title": title,
+                "method": method,
+                "options": [{"label": o} for o in OPTIONS],
+                "secret": False,
+            }
+            | PARAMS.get(method, {}),
+        )
+        demo.api("POST", f"/api/polls/{poll['id']}/open")
+        ids = [o["id"] for o in poll["options"]]
+        for i, token in enumerate(tokens):
+            demo.api(
+                "PUT",
+                f"/api/polls/{poll['id']}/ballot",
+                token,
+                json={"ballot": ballot(method, ids, i)},
+            )
+        projected = screen.locator(
+            "section.projected-poll", has=screen.get_by_role("heading", name=title)
+        )
+        expect(projected.locator(".turnout")).to_contain_text("3")
+        # The question and its chart in view, the code in a corner, nothing below the fold.
+        expect(screen.locator(".projection")).to_have_class("projection voting")
+        heading = projected.get_by_role("heading", name=title)
+        for element in (heading, projected.locator(".results")):
+            box = element.bounding_box()
+            assert box is not None
+            assert box["y"] >= 0
+            assert box["y"] + box["height"] <= viewport["height"] + 1, (method, element)
+        assert screen.evaluate("() => document.documentElement.scrollHeight <= innerHeight")
+        assert screen.evaluate("() => document.documentElement.scrollWidth <= innerWidth")
+        if size == "1080p":  # read from the back of a room
+            font = heading.evaluate("el => parseFloat(getComputedStyle(el).fontSize)")
+            assert font >= 32, font
+        screenshot(screen, f"projector-{size}-{method}-live")
+        demo.api("POST", f"/api/polls/{poll['id']}/close")
+        projected.get_by_text("Résultat : Ruelle.").wait_for()
+        assert screen.evaluate("() => document.documentElement.scrollHeight <= innerHeight")
+        screenshot(screen, f"projector-{size}-{method}-result")
+    check_axe(screen, f"projector {size}", every_impact=True)
+
+    # The séance moves on: the step and its timer again, the way to join at full size.
+    started = httpx.post(
+        f"{demo.http}/api/sessions/{demo.session_id}/step",
+        json={"move": "start"},
+        headers={"authorization": f"Bearer {demo.facilitator_token}"},
+        timeout=10,
+    )
+    if started.status_code == 409:  # started by the other size's run: the next step
+        demo.api("POST", f"/api/sessions/{demo.session_id}/step", json={"move": "next"})
+    expect(screen.locator("section.projected-poll")).to_have_count(0)
+    expect(screen.locator(".projection")).to_have_class("projection")
+    expect(screen.locator(".join-at")).to_be_visible()
+    assert screen.evaluate("() => document.documentElement.scrollHeight <= innerHeight")
+    screenshot(screen, f"projector-{size}-between-votes")
+    no_page_errors(screen)
