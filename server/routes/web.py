@@ -56,6 +56,8 @@ CLIENT_ROUTES = (
     "/connexion",
     "/nouvel-atelier",
     "/atelier/{atelier_id:str}/nouvelle-seance",
+    "/atelier/{atelier_id:str}/modifier",
+    "/seance/{session_id:str}/modifier",
 )
 
 _NO_BUILD = (

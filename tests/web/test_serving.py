@@ -35,6 +35,8 @@ def test_every_client_route_answers_the_client_and_unknown_paths_do_not(demo: De
         "/connexion",
         "/nouvel-atelier",
         f"/atelier/{demo.atelier_id}/nouvelle-seance",
+        f"/atelier/{demo.atelier_id}/modifier",
+        "/seance/s1/modifier",
     ):
         response = httpx.get(demo.http + path, timeout=10)
         assert response.status_code == 200, path

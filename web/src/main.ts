@@ -21,6 +21,8 @@ route("/conseil/proposition/{proposalId}", async () => (await Promise.all([impor
 route("/connexion", async () => (await Promise.all([import("./screens/signin"), need("organise")]))[0].staffSignIn);
 route("/nouvel-atelier", async () => (await Promise.all([import("./screens/new-atelier"), need("organise")]))[0].newAtelier);
 route("/atelier/{atelierId}/nouvelle-seance", async () => (await Promise.all([import("./screens/seance-form"), need("organise")]))[0].newSeance);
+route("/atelier/{atelierId}/modifier", async () => (await Promise.all([import("./screens/new-atelier"), need("organise")]))[0].editAtelier);
+route("/seance/{sessionId}/modifier", async () => (await Promise.all([import("./screens/seance-form"), need("organise")]))[0].editSeance);
 route("/404", async () => (await import("./screens/home")).notFound); // last: the fallback
 
 const app = document.getElementById("app")!;

@@ -15,6 +15,7 @@ import { pollAnnouncer, resultsView } from "../results";
 import { voteCall, votesIn } from "../announce";
 import { constitutionState } from "../constitution";
 import { proposalsCard } from "./proposal-list";
+import { charterCard } from "../charter";
 
 export const atelier: Screen = (main, { atelierId }) => {
   adoptTokenFromHash();
@@ -88,6 +89,7 @@ function draw(
   main.append(
     pageTitle(atelierRow.title),
     h("p", { class: "me" }, t("atelier.you_are", { name: identity.displayName || "—" }), " ", roleBadge(identity.role)),
+    charterCard(identity),
   );
   // The proposals, the archived ones apart; read again when one changes (live channel).
   const proposalList = proposalsCard(identity, atelierRow.id, proposals);
@@ -190,6 +192,7 @@ function draw(
               { class: "actions" },
               h("a", { href: `/animation/${encodeURIComponent(seance.id)}`, class: "button" }, t("seance.console")),
               h("a", { href: `/projection/${encodeURIComponent(seance.id)}`, class: "button" }, t("seance.projection")),
+              h("a", { href: `/seance/${encodeURIComponent(seance.id)}/modifier`, class: "button" }, t("seance.edit")),
             )
           : null,
       ),

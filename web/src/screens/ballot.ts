@@ -14,6 +14,7 @@ import { resultsView } from "../results";
 import { errorRegion, loading, pageTitle } from "../ui";
 import { liveBadge } from "./common";
 import { voteCall, votesIn } from "../announce";
+import { charterCard } from "../charter";
 
 type Ballot = Record<string, unknown>;
 
@@ -73,7 +74,7 @@ export const ballot: Screen = (main, { pollId }) => {
       const eligible = votesIn(poll, identity.role) || (poll.voter_roles.length === 0 && canVote(identity.role));
       // Another vote opening while this ballot is on screen is announced here too.
       const calls = voteCall(identity, poll.id);
-      main.append(pageTitle(poll.title, t(`method.${poll.method}`)), calls.el, badge.el);
+      main.append(pageTitle(poll.title, t(`method.${poll.method}`)), charterCard(identity), calls.el, badge.el);
       const drawNotEligible = () => {
         const current = state.polls.get(poll.id) ?? poll;
         clear(closedBox, current.status === "open" ? null : h("p", { class: "notice" }, t(current.status === "draft" ? "ballot.not_open" : "ballot.closed")), resultsView(current));

@@ -209,6 +209,8 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
           { class: "actions" },
           h("a", { href: `/projection/${encodeURIComponent(sessionId)}`, class: "button" }, t("seance.projection")),
           h("a", { href: `/atelier/${encodeURIComponent(identity.atelierId)}?seance=${encodeURIComponent(sessionId)}`, class: "button" }, t("console.back")),
+          h("a", { href: `/seance/${encodeURIComponent(sessionId)}/modifier`, class: "button" }, t("seance.edit")),
+          h("a", { href: `/atelier/${encodeURIComponent(identity.atelierId)}/modifier`, class: "button" }, t("atelier.edit")),
         ),
       );
       drawSteps();

@@ -4,15 +4,23 @@
 // credential (/connexion), and then carries its pilots and budget line. The charter starts from
 // a default text, edited beside a preview of what joining shows. The creator becomes the
 // facilitator: their token is kept as joining keeps it, and the atelier opens.
+//
+// /atelier/{id}/modifier — the same form, prefilled, for the atelier's facilitators. Its kind
+// is not offered (the server's AtelierEdit has none: an AP is the city's from its creation). A
+// changed charter text is a new version, which everyone accepts again at their next visit: the
+// form says so before saving. Saving sends the description, then the charter if its text
+// changed, then the logo if one was chosen; a refusal is shown on its field.
 import "../organise.css";
 import { api, ApiError, errorText, type Atelier, type Joined } from "../api";
 import { append, h, newId } from "../dom";
 import { t } from "../i18n";
-import { save, saveJoined } from "../identity";
+import { identityFor, save, saveJoined, type Identity } from "../identity";
+import { canRunSession } from "../roles";
 import { navigate, type Screen } from "../router";
 import { forgetStaffToken, staffToken, type StaffMe } from "../staff";
 import { errorRegion, loading, pageTitle } from "../ui";
 import { checkText, field, lines, once, oneLine, type Field } from "../forms";
+import { IMAGE_TYPES, MAX_IMAGE_BYTES, putImage } from "./organiser";
 import { refusedText } from "./signin";
 
 export const INSTANCES = ["CQ", "CC", "CRE", "CDJ", "CD", "ATP"] as const;
@@ -25,27 +33,43 @@ const RESIDENTS_MAX = 10_000;
 
 type Kind = "initiative_citoyenne" | "projet";
 
+interface Draft {
+  kind: Kind;
+  title: string;
+  subject: string;
+  scope: "quartier" | "ville";
+  neighbourhood: string;
+  instances: string[];
+  pilots: string;
+  financing: string;
+  minResidents: string;
+  name: string;
+  charter: string | null;
+}
+
+function blankDraft(): Draft {
+  return { kind: "initiative_citoyenne", title: "", subject: "", scope: "quartier", neighbourhood: "", instances: [], pilots: "", financing: "", minResidents: "5", name: "", charter: null };
+}
+
 // What was typed survives a language switch (which redraws the screen), not a reload.
-const draft = {
-  kind: "initiative_citoyenne" as Kind,
-  title: "",
-  subject: "",
-  scope: "quartier" as "quartier" | "ville",
-  neighbourhood: "",
-  instances: [] as string[],
-  pilots: "",
-  financing: "",
-  minResidents: "5",
-  name: "",
-  charter: null as string | null,
-};
+const draft = blankDraft();
+// The same for the edit form, as long as the atelier it started from has not changed since.
+let editing: { atelierId: string; from: string; draft: Draft } | null = null;
+
+/** The charter as the server compares it (domain/errors.py normalize_text). */
+function tidy(text: string): string {
+  return text.normalize("NFC").replace(/\r\n?/g, "\n").trim();
+}
+
+/** Create (the staff credential, if any) or edit (the facilitator's identity and the atelier). */
+type Mode = { edit: false; staff: { token: string; me: StaffMe } | null; staffProblem: string | null } | { edit: true; identity: Identity; atelier: Atelier };
 
 export const newAtelier: Screen = (main) => {
   const token = staffToken();
   let alive = true;
   if (!token) {
     draft.kind = "initiative_citoyenne";
-    draw(main, null);
+    draw(main, { edit: false, staff: null, staffProblem: null }, draft);
     return () => void (alive = false);
   }
   const status = loading();
@@ -55,7 +79,7 @@ export const newAtelier: Screen = (main) => {
       if (!alive) return;
       status.remove();
       if (new URLSearchParams(location.search).get("type") === "projet") draft.kind = "projet";
-      draw(main, { token, me });
+      draw(main, { edit: false, staff: { token, me }, staffProblem: null }, draft);
     })
     .catch((error) => {
       if (!alive) return;
@@ -63,15 +87,66 @@ export const newAtelier: Screen = (main) => {
       // A refused credential is forgotten; a network failure keeps it for the next try.
       if (error instanceof ApiError && error.status === 401) forgetStaffToken();
       draft.kind = "initiative_citoyenne";
-      draw(main, null, refusedText(error));
+      draw(main, { edit: false, staff: null, staffProblem: refusedText(error) }, draft);
     });
   return () => void (alive = false);
 };
 
-function draw(main: HTMLElement, staff: { token: string; me: StaffMe } | null, staffProblem: string | null = null): void {
+export const editAtelier: Screen = (main, { atelierId }) => {
+  const identity = identityFor(atelierId);
+  const back = `/atelier/${encodeURIComponent(atelierId)}`;
+  if (!identity || !canRunSession(identity.role)) {
+    main.append(pageTitle(t("organise.edit.page_title")), h("p", { class: "notice" }, t("organise.edit.facilitator_only")), h("p", {}, h("a", { href: back }, t("organise.seance.back"))));
+    return;
+  }
+  let alive = true;
+  const status = loading();
+  main.append(status);
+  api<Atelier>("GET", `/api/ateliers/${encodeURIComponent(atelierId)}`, undefined, identity.token)
+    .then((atelier) => {
+      if (!alive) return;
+      status.remove();
+      const from = JSON.stringify(atelier);
+      // A language switch keeps what was typed; an atelier changed meanwhile starts afresh.
+      if (!editing || editing.atelierId !== atelierId || editing.from !== from) {
+        editing = {
+          atelierId,
+          from,
+          draft: {
+            kind: atelier.kind === "projet" ? "projet" : "initiative_citoyenne",
+            title: atelier.title,
+            subject: atelier.subject,
+            scope: atelier.scope === "ville" ? "ville" : "quartier",
+            neighbourhood: atelier.neighbourhood ?? "",
+            instances: [...atelier.instances],
+            pilots: atelier.pilots.join("\n"),
+            financing: atelier.financing ?? "",
+            minResidents: String(atelier.min_residents),
+            name: "",
+            charter: atelier.charter_text,
+          },
+        };
+      }
+      draw(main, { edit: true, identity, atelier }, editing.draft);
+    })
+    .catch((error) => {
+      if (!alive) return;
+      status.remove();
+      const region = errorRegion();
+      main.append(pageTitle(t("organise.edit.page_title")), region.el, h("p", {}, h("a", { href: back }, t("organise.seance.back"))));
+      region.show(errorText(error));
+    });
+  return () => void (alive = false);
+};
+
+function draw(main: HTMLElement, mode: Mode, draft: Draft): void {
+  const staff = mode.edit ? null : mode.staff;
   if (staff && !draft.name) draft.name = staff.me.name;
   if (draft.charter === null) draft.charter = t("organise.charter_default");
   const summary = errorRegion();
+  // The charter in force (edit): what the text is compared with, and what « reset » gives back.
+  let charterInForce = mode.edit ? mode.atelier.charter_text : null;
+  let versionInForce = mode.edit ? mode.atelier.charter_version : 0;
 
   // --- kind --------------------------------------------------------------------------------
   const kindRadio = (kind: Kind) => {
@@ -88,20 +163,23 @@ function draw(main: HTMLElement, staff: { token: string; me: StaffMe } | null, s
       h("label", { for: id }, h("strong", {}, t(`organise.kind.${kind === "projet" ? "projet" : "aic"}`)), h("span", { class: "hint" }, t(`organise.kind.${kind === "projet" ? "projet" : "aic"}_hint`))),
     );
   };
-  const kindBox = h(
-    "fieldset",
-    {},
-    h("legend", {}, t("organise.kind.legend")),
-    kindRadio("initiative_citoyenne"),
-    staff
-      ? kindRadio("projet")
-      : h(
-          "div",
-          { class: "notice staff-only" },
-          h("p", {}, h("strong", {}, t("organise.kind.projet")), " — ", t("organise.kind.projet_staff_only")),
-          h("p", {}, h("a", { href: "/connexion" }, t("organise.kind.projet_sign_in"))),
-        ),
-  );
+  const kindBox = mode.edit
+    ? // The kind is the atelier's from its creation (server/schemas.py AtelierEdit has none).
+      h("div", { class: "kind-fixed" }, h("p", {}, h("strong", {}, t("organise.edit.kind", { kind: t(draft.kind === "projet" ? "organise.kind.projet" : "organise.kind.aic") }))), h("p", { class: "hint" }, t("organise.edit.kind_fixed")))
+    : h(
+        "fieldset",
+        {},
+        h("legend", {}, t("organise.kind.legend")),
+        kindRadio("initiative_citoyenne"),
+        staff
+          ? kindRadio("projet")
+          : h(
+              "div",
+              { class: "notice staff-only" },
+              h("p", {}, h("strong", {}, t("organise.kind.projet")), " — ", t("organise.kind.projet_staff_only")),
+              h("p", {}, h("a", { href: "/connexion" }, t("organise.kind.projet_sign_in"))),
+            ),
+      );
 
   // --- what and where ------------------------------------------------------------------------
   const bind = <C extends HTMLInputElement | HTMLTextAreaElement>(control: C, key: "title" | "subject" | "neighbourhood" | "pilots" | "financing" | "minResidents" | "name") => {
@@ -157,19 +235,32 @@ function draw(main: HTMLElement, staff: { token: string; me: StaffMe } | null, s
   charterInput.value = draft.charter;
   const previewTitleId = newId("preview");
   const preview = h("div", { class: "charter", role: "region", tabindex: "0", "aria-labelledby": previewTitleId, "data-testid": "charter-preview" });
-  const drawPreview = () => (preview.textContent = charterInput.value.trim() || t("organise.charter.empty"));
+  // Edit: a changed text is a new version, and everyone will be asked to accept it.
+  const newVersion = h("p", { class: "notice", "aria-live": "polite", "data-testid": "charter-new-version" });
+  const charterChanged = () => charterInForce !== null && tidy(charterInput.value) !== tidy(charterInForce);
+  const drawPreview = () => {
+    preview.textContent = charterInput.value.trim() || t("organise.charter.empty");
+    const changed = charterChanged();
+    newVersion.hidden = !changed;
+    newVersion.textContent = changed ? t("organise.edit.charter_new_version", { version: versionInForce + 1 }) : "";
+  };
   charterInput.addEventListener("input", () => {
     draft.charter = charterInput.value;
     drawPreview();
   });
   drawPreview();
-  const reset = h("button", { type: "button", class: "small" }, t("organise.charter.reset"));
+  const reset = h("button", { type: "button", class: "small" }, t(mode.edit ? "organise.edit.charter_reset" : "organise.charter.reset"));
   reset.addEventListener("click", () => {
-    charterInput.value = draft.charter = t("organise.charter_default");
+    charterInput.value = draft.charter = charterInForce ?? t("organise.charter_default");
     drawPreview();
     charterInput.focus();
   });
-  const charter = field(t("organise.charter.label"), charterInput, t("organise.charter.hint"));
+  const charter = field(
+    t("organise.charter.label"),
+    charterInput,
+    mode.edit ? t("organise.edit.charter_hint", { version: versionInForce }) : t("organise.charter.hint"),
+    mode.edit ? newVersion : null,
+  );
   const charterBox = h(
     "fieldset",
     { class: "charter-edit" },
@@ -177,7 +268,10 @@ function draw(main: HTMLElement, staff: { token: string; me: StaffMe } | null, s
     h("div", { class: "side-by-side" }, h("div", {}, charter.el, h("p", {}, reset)), h("div", {}, h("h3", { id: previewTitleId }, t("organise.charter.preview")), h("p", { class: "hint" }, t("organise.charter.preview_hint")), preview)),
   );
 
-  const submit = h("button", { type: "submit", class: "primary" }, t("organise.atelier.submit"));
+  // --- the logo (edit: the atelier exists; an AIC gets one once approved or constituted) -----
+  const logo = mode.edit ? logoField(mode.atelier) : null;
+
+  const submit = h("button", { type: "submit", class: "primary" }, t(mode.edit ? "organise.edit.submit" : "organise.atelier.submit"));
   const form = h(
     "form",
     { class: "card stacked new-atelier", novalidate: true, "aria-labelledby": "page-title" },
@@ -188,9 +282,10 @@ function draw(main: HTMLElement, staff: { token: string; me: StaffMe } | null, s
     instancesBox,
     projectBox,
     minResidents.el,
-    name.el,
+    mode.edit ? null : name.el,
     charterBox,
-    h("p", { class: "hint", id: "after-creation" }, t("organise.atelier.after")),
+    logo?.el ?? null,
+    mode.edit ? null : h("p", { class: "hint", id: "after-creation" }, t("organise.atelier.after")),
     summary.el,
     submit,
   );
@@ -221,8 +316,9 @@ function draw(main: HTMLElement, staff: { token: string; me: StaffMe } | null, s
     }
     const residents = minResidents.control.value.trim();
     problems.push([minResidents, /^\d+$/.test(residents) && +residents >= 1 && +residents <= RESIDENTS_MAX ? null : t("organise.check.min_residents", { max: RESIDENTS_MAX })]);
-    problems.push([name, checkText(oneLine(name.control.value), t("organise.label.name"), NAME_MAX, true)]);
+    if (!mode.edit) problems.push([name, checkText(oneLine(name.control.value), t("organise.label.name"), NAME_MAX, true)]);
     problems.push([charter, checkText(charterInput.value.trim(), t("organise.label.charter"), TEXT_MAX, false)]);
+    if (logo) problems.push([logo.field, logo.check()]);
     let first: Field | null = null;
     for (const [f, problem] of problems) {
       f.error(problem);
@@ -236,7 +332,7 @@ function draw(main: HTMLElement, staff: { token: string; me: StaffMe } | null, s
 
   // The summary repeats the first problem; once the person types, the fields say what is left.
   form.addEventListener("input", () => summary.show(null));
-  const send = once(submit, t("organise.atelier.submitting"));
+  const send = once(submit, t(mode.edit ? "organise.edit.submitting" : "organise.atelier.submitting"));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     void send(async () => {
@@ -246,6 +342,7 @@ function draw(main: HTMLElement, staff: { token: string; me: StaffMe } | null, s
         invalid.control.focus();
         return false;
       }
+      if (mode.edit) return saveEdit(mode.identity, mode.atelier);
       const kind = draft.kind;
       const body: Record<string, unknown> = {
         title: oneLine(title.control.value),
@@ -284,15 +381,116 @@ function draw(main: HTMLElement, staff: { token: string; me: StaffMe } | null, s
     });
   });
 
+  /** The description, then the charter if its text changed, then the logo if one was chosen;
+   * what the server refuses is said on its field, and what was saved stays saved (a second
+   * try makes no second charter version). */
+  const saveEdit = async (identity: Identity, atelier: Atelier): Promise<boolean> => {
+    const id = encodeURIComponent(atelier.id);
+    const kind = atelier.kind;
+    const body = {
+      title: oneLine(title.control.value),
+      subject: subject.control.value.trim(),
+      scope: draft.scope,
+      neighbourhood: draft.scope === "quartier" ? oneLine(neighbourhood.control.value) : null,
+      instances: draft.instances,
+      pilots: kind === "projet" ? lines(pilots.control.value) : atelier.pilots,
+      financing: kind === "projet" ? oneLine(financing.control.value) || null : (atelier.financing ?? null),
+      min_residents: Number(minResidents.control.value.trim()),
+    };
+    try {
+      await api<Atelier>("PUT", `/api/ateliers/${id}`, body, identity.token);
+    } catch (e) {
+      summary.show(errorText(e));
+      return false;
+    }
+    if (charterChanged()) {
+      try {
+        const revised = await api<Atelier>("PUT", `/api/ateliers/${id}/charter`, { text: tidy(charterInput.value) }, identity.token);
+        charterInForce = revised.charter_text;
+        versionInForce = revised.charter_version;
+        const hint = charter.el.querySelector(".hint");
+        if (hint) hint.textContent = t("organise.edit.charter_hint", { version: versionInForce });
+        drawPreview();
+      } catch (e) {
+        charter.error(errorText(e));
+        summary.show(errorText(e));
+        charterInput.focus();
+        return false;
+      }
+    }
+    if (logo?.file()) {
+      try {
+        await putImage(`/api/ateliers/${id}/image`, logo.file()!, identity.token);
+      } catch (e) {
+        const text = e instanceof ApiError && e.code === "atelier_not_approved" ? t("organise.logo.after_approval") : errorText(e);
+        logo.field.error(text);
+        summary.show(t("organise.edit.saved_but_logo", { problem: text }));
+        logo.field.control.focus();
+        return false;
+      }
+    }
+    editing = null;
+    identity.atelierTitle = body.title;
+    save(identity);
+    navigate(`/atelier/${id}`);
+    return true;
+  };
+
+  const back = mode.edit ? `/atelier/${encodeURIComponent(mode.atelier.id)}` : null;
   append(main, [
-    pageTitle(t(draft.kind === "projet" ? "organise.atelier.page_title_projet" : "organise.atelier.page_title")),
+    mode.edit
+      ? pageTitle(t("organise.edit.page_title"), mode.atelier.title)
+      : pageTitle(t(draft.kind === "projet" ? "organise.atelier.page_title_projet" : "organise.atelier.page_title")),
+    back ? h("p", {}, h("a", { href: back }, t("organise.seance.back"))) : null,
     staff ? h("p", { class: "me staff-bar" }, t("organise.signin.signed_in", { name: staff.me.name })) : null,
-    staffProblem ? h("p", { class: "notice", role: "status" }, staffProblem) : null,
-    h("p", { class: "lead" }, t("organise.atelier.intro")),
+    !mode.edit && mode.staffProblem ? h("p", { class: "notice", role: "status" }, mode.staffProblem) : null,
+    mode.edit ? null : h("p", { class: "lead" }, t("organise.atelier.intro")),
     form,
   ]);
 }
 
+/** The logo on the edit form: the current one shown, a file to replace it, checked as the
+ * server checks it (its refusals — not an image, too heavy, too many pixels — land here too). */
+function logoField(atelier: Atelier): { el: HTMLElement; field: Field<HTMLInputElement>; file: () => File | null; check: () => string | null } | null {
+  const url = `/api/ateliers/${encodeURIComponent(atelier.id)}/image`;
+  const current = h("img", { class: "logo-preview", alt: t("organise.logo.alt", { title: atelier.title }), hidden: true });
+  const none = h("p", { class: "muted", hidden: true }, t("organise.edit.no_logo"));
+  current.addEventListener("load", () => {
+    current.hidden = false;
+    none.hidden = true;
+  });
+  current.addEventListener("error", () => {
+    current.hidden = true;
+    none.hidden = false;
+  });
+  current.src = url;
+  const input = h("input", { type: "file", name: "logo", accept: IMAGE_TYPES.join(",") });
+  const logo = field(t("organise.logo.label"), input, t("organise.edit.logo_hint"));
+  const approved = atelier.listed !== false;
+  const el = h(
+    "fieldset",
+    { class: "logo-box" },
+    h("legend", {}, t("organise.logo.title")),
+    current,
+    none,
+    // The server refuses it too (403 atelier_not_approved): say why before anyone tries.
+    approved ? logo.el : h("p", { class: "notice" }, t("organise.logo.after_approval")),
+  );
+  const file = () => (approved ? (input.files?.[0] ?? null) : null);
+  return {
+    el,
+    field: logo,
+    file,
+    check: () => {
+      const chosen = file();
+      if (!chosen) return null;
+      if (chosen.size > MAX_IMAGE_BYTES) return t("organise.logo.too_large");
+      if (chosen.type && !IMAGE_TYPES.includes(chosen.type)) return t("organise.logo.type");
+      return null;
+    },
+  };
+}
+
 function resetDraft(): void {
-  Object.assign(draft, { kind: "initiative_citoyenne", title: "", subject: "", scope: "quartier", neighbourhood: "", instances: [], pilots: "", financing: "", minResidents: "5", name: "", charter: null });
+  Object.assign(draft, blankDraft());
 }

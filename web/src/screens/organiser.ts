@@ -5,11 +5,11 @@ import "../organise.css";
 import { api, ApiError, errorText, NetworkError, type Atelier, type Seance } from "../api";
 import { h, newId } from "../dom";
 import { formatDate, need, t } from "../i18n";
-import type { Identity } from "../identity";
+import { remember, type Identity } from "../identity";
 import { errorRegion, formatCode } from "../ui";
 
-const MAX_IMAGE_BYTES = 2 * 1024 * 1024; // server/services/ateliers.py MAX_IMAGE_BYTES
-const IMAGE_TYPES = ["image/png", "image/jpeg"];
+export const MAX_IMAGE_BYTES = 2 * 1024 * 1024; // server/services/ateliers.py MAX_IMAGE_BYTES
+export const IMAGE_TYPES = ["image/png", "image/jpeg"];
 
 export async function organiserPanel(identity: Identity, atelier: Atelier): Promise<HTMLElement> {
   await need("organise");
@@ -17,6 +17,7 @@ export async function organiserPanel(identity: Identity, atelier: Atelier): Prom
   const seances = h("div", {}, h("p", { class: "muted" }, t("common.loading")));
   api<Seance[]>("GET", `/api/ateliers/${id}/sessions`, undefined, identity.token)
     .then((rows) => {
+      for (const s of rows) remember(s.id, atelier.id);
       seances.replaceChildren(
         rows.length
           ? h(
@@ -33,6 +34,8 @@ export async function organiserPanel(identity: Identity, atelier: Atelier): Prom
                   t("organise.panel.code"),
                   " ",
                   h("span", { class: "code" }, formatCode(s.join_code)),
+                  " ",
+                  h("a", { href: `/seance/${encodeURIComponent(s.id)}/modifier`, "aria-label": t("organise.panel.edit_seance_label", { n: s.number }) }, t("organise.panel.edit_seance")),
                 ),
               ),
             )
@@ -44,7 +47,12 @@ export async function organiserPanel(identity: Identity, atelier: Atelier): Prom
     "section",
     { class: "card organiser", "aria-labelledby": "organiser-title" },
     h("h2", { id: "organiser-title" }, t("organise.panel.title")),
-    h("p", { class: "actions" }, h("a", { href: `/atelier/${id}/nouvelle-seance`, class: "button primary-link" }, t("organise.panel.schedule"))),
+    h(
+      "p",
+      { class: "actions" },
+      h("a", { href: `/atelier/${id}/nouvelle-seance`, class: "button primary-link" }, t("organise.panel.schedule")),
+      h("a", { href: `/atelier/${id}/modifier`, class: "button" }, t("organise.panel.edit_atelier")),
+    ),
     h("h3", {}, t("organise.panel.seances")),
     seances,
     logoBox(identity, atelier),
@@ -117,7 +125,7 @@ function logoBox(identity: Identity, atelier: Atelier): HTMLElement {
 }
 
 /** PUT the file's bytes as they are (the server decodes and encodes them again). */
-async function putImage(url: string, file: File, token: string): Promise<void> {
+export async function putImage(url: string, file: File, token: string): Promise<void> {
   let response: Response;
   try {
     response = await fetch(url, {

@@ -20,12 +20,13 @@ import type { LiveChannel } from "../live";
 import { emptyState, follow } from "../seance";
 import { versionsSection } from "./versions";
 import { answerCard } from "./council-answer";
+import { charterCard } from "../charter";
 
 interface DocAccess {
   doc_id: string;
   read_only: boolean;
   /** Why it is read-only (GET /api/proposals/{id}/token); null when one may write. */
-  reason?: "role" | "locked" | "frozen" | "archived" | null;
+  reason?: "role" | "locked" | "frozen" | "archived" | "charter" | null;
 }
 
 // What the editor says for each reason the text is read-only.
@@ -34,6 +35,7 @@ const READ_ONLY_BECAUSE: Record<string, string> = {
   locked: "proposal.locked_by_animation", // the facilitator's switch
   frozen: "proposal.locked", // a freeze with its lock
   archived: "proposal.archived",
+  charter: "proposal.read_only_charter", // the revised charter, not accepted yet (charter.ts)
 };
 
 export const proposal: Screen = (main, { proposalId }) => {
@@ -282,6 +284,7 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
   append(main, [
     pageTitle(proposalRow.title, t(`kind.${proposalRow.kind}`)),
     h("p", { class: "me" }, t("atelier.you_are", { name: me.name }), " ", roleBadge(identity.role)),
+    charterCard(identity),
     answer.el,
     calls.el,
     banner,

@@ -4,15 +4,20 @@
 // objectives, agenda points with their durations, method steps, the next séance's agenda. A date
 // in the past is warned about, not refused (a séance already held may be recorded). Once
 // scheduled, its join code shows as it is read aloud: XXXX-XXXX.
+//
+// /seance/{id}/modifier — the same form, prefilled, for the atelier's facilitators. Until the
+// séance starts every field changes; once started only the next séance's agenda does (the
+// server answers 409 seance_started otherwise, server/services/ateliers.py edit_session): the
+// other fields are disabled with the reason, and what is sent for them is what is stored.
 import "../organise.css";
 import { cityTimeZone, knownTimeZone, wallClockInstant } from "../city";
-import { api, errorText, type Seance } from "../api";
+import { api, ApiError, errorText, type Seance } from "../api";
 import { append, h, newId } from "../dom";
 import { formatDate, t } from "../i18n";
-import { identityFor, remember, save } from "../identity";
+import { identityFor, identityForPlace, remember, save, type Identity } from "../identity";
 import { canRunSession } from "../roles";
-import type { Screen } from "../router";
-import { errorRegion, focusNextTitle, formatCode, pageTitle } from "../ui";
+import { navigate, type Screen } from "../router";
+import { errorRegion, focusNextTitle, formatCode, loading, pageTitle } from "../ui";
 import { checkText, field, lines, once, oneLine, type Field } from "../forms";
 
 type Mode = "presentiel" | "distanciel" | "hybride";
@@ -28,31 +33,102 @@ interface Row {
   minutes: string;
 }
 
+interface Draft {
+  atelierId: string;
+  date: string;
+  start: string;
+  end: string;
+  mode: Mode;
+  place: string;
+  link: string;
+  objectives: string;
+  agenda: Row[];
+  steps: string;
+  next: string;
+}
+
+function blankDraft(atelierId: string): Draft {
+  return { atelierId, date: "", start: "", end: "", mode: "presentiel", place: "", link: "", objectives: "", agenda: [{ title: "", minutes: "" }], steps: "", next: "" };
+}
+
+/** The form's fields from a séance as the server gives it. */
+function draftOf(seance: Seance): Draft {
+  const d = seance.details;
+  const time = (value: string | null | undefined) => (value ? (value.endsWith(":00") && value.length === 8 ? value.slice(0, 5) : value) : "");
+  const agenda = (d.agenda ?? []).map((item) => ({ title: item.title, minutes: item.minutes == null ? "" : String(item.minutes) }));
+  return {
+    atelierId: seance.atelier_id,
+    date: d.date ?? "",
+    start: time(d.start_time),
+    end: time(d.end_time),
+    mode: MODES.includes(d.mode as Mode) ? (d.mode as Mode) : "presentiel",
+    place: d.place ?? "",
+    link: d.remote_link ?? "",
+    objectives: (d.objectives ?? []).join("\n"),
+    agenda: agenda.length ? agenda : [{ title: "", minutes: "" }],
+    steps: (d.method_steps ?? []).join("\n"),
+    next: (d.next_agenda ?? []).join("\n"),
+  };
+}
+
 // What was typed survives a language switch (which redraws the screen), not a reload.
-const draft = {
-  atelierId: "",
-  date: "",
-  start: "",
-  end: "",
-  mode: "presentiel" as Mode,
-  place: "",
-  link: "",
-  objectives: "",
-  agenda: [{ title: "", minutes: "" }] as Row[],
-  steps: "",
-  next: "",
-};
+const draft = blankDraft("");
+// The same for the edit form, as long as the séance it started from has not changed since.
+let editing: { sessionId: string; from: string; draft: Draft } | null = null;
+
+function facilitatorOnly(main: HTMLElement, title: string, atelierId: string | null): void {
+  append(main, [
+    pageTitle(title),
+    h("p", { class: "notice" }, t("organise.seance.facilitator_only")),
+    atelierId ? h("p", {}, h("a", { href: `/atelier/${encodeURIComponent(atelierId)}` }, t("organise.seance.back"))) : null,
+  ]);
+}
 
 export const newSeance: Screen = (main, { atelierId }) => {
   const identity = identityFor(atelierId);
   if (!identity || !canRunSession(identity.role)) {
-    main.append(pageTitle(t("organise.seance.page_title")), h("p", {}, t("organise.seance.facilitator_only")), h("p", {}, h("a", { href: `/atelier/${encodeURIComponent(atelierId)}` }, t("organise.seance.back"))));
+    facilitatorOnly(main, t("organise.seance.page_title"), atelierId);
     return;
   }
-  if (draft.atelierId !== atelierId) {
-    Object.assign(draft, { atelierId, date: "", start: "", end: "", mode: "presentiel", place: "", link: "", objectives: "", agenda: [{ title: "", minutes: "" }], steps: "", next: "" });
+  if (draft.atelierId !== atelierId) Object.assign(draft, blankDraft(atelierId));
+  drawForm(main, identity, null, draft);
+};
+
+export const editSeance: Screen = (main, { sessionId }) => {
+  const identity = identityForPlace(sessionId);
+  if (!identity || !canRunSession(identity.role)) {
+    facilitatorOnly(main, t("organise.edit_seance.title_plain"), identity?.atelierId ?? null);
+    return;
   }
-  const back = `/atelier/${encodeURIComponent(atelierId)}`;
+  let alive = true;
+  const status = loading();
+  main.append(status);
+  api<Seance>("GET", `/api/sessions/${encodeURIComponent(sessionId)}`, undefined, identity.token)
+    .then((seance) => {
+      if (!alive) return;
+      status.remove();
+      const { attendance_by_role: _, ...kept } = seance;
+      const from = JSON.stringify(kept);
+      // A language switch keeps what was typed; a séance changed meanwhile starts afresh.
+      if (!editing || editing.sessionId !== sessionId || editing.from !== from) editing = { sessionId, from, draft: draftOf(seance) };
+      drawForm(main, identity, seance, editing.draft);
+    })
+    .catch((error) => {
+      if (!alive) return;
+      status.remove();
+      const region = errorRegion();
+      main.append(pageTitle(t("organise.edit_seance.title_plain")), region.el);
+      region.show(errorText(error));
+    });
+  return () => void (alive = false);
+};
+
+/** The form: a new séance (`seance` null) or one to change; `problem` is said at once. */
+function drawForm(main: HTMLElement, identity: Identity, seance: Seance | null, draft: Draft, problem: string | null = null): HTMLElement | null {
+  const atelierId = draft.atelierId;
+  // Once started, every field but the next agenda is as stored (the server compares them).
+  let started = seance !== null && seance.details.current_step != null;
+  const back = `/atelier/${encodeURIComponent(atelierId)}` + (seance ? `?seance=${encodeURIComponent(seance.id)}` : "");
   const summary = errorRegion();
 
   const bind = <C extends HTMLInputElement | HTMLTextAreaElement>(control: C, key: "date" | "start" | "end" | "place" | "link" | "objectives" | "steps" | "next") => {
@@ -66,7 +142,7 @@ export const newSeance: Screen = (main, { atelierId }) => {
   const past = h("p", { class: "notice", role: "status", hidden: true });
   const checkPast = () => {
     const day = date.control.value;
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) {
+    if (started || !/^\d{4}-\d{2}-\d{2}$/.test(day)) {
       past.hidden = true;
       return;
     }
@@ -155,20 +231,20 @@ export const newSeance: Screen = (main, { atelierId }) => {
   const steps = field(t("organise.seance.steps"), bind(h("textarea", { name: "method_steps", rows: "7" }), "steps"), t("organise.seance.steps_hint"));
   const next = field(t("organise.seance.next"), bind(h("textarea", { name: "next_agenda", rows: "3" }), "next"), t("organise.seance.next_hint"));
 
-  const submit = h("button", { type: "submit", class: "primary" }, t("organise.seance.submit"));
-  const form = h(
-    "form",
-    { class: "card new-seance", novalidate: true, "aria-labelledby": "page-title" },
-    h("div", { class: "field-row" }, date.el, start.el, end.el),
-    past,
-    modeBox,
-    objectives.el,
-    agendaBox,
-    steps.el,
-    next.el,
-    summary.el,
-    submit,
-  );
+  // Edit, once started: the reason, and every field but the next agenda disabled together.
+  const reasonId = newId("started");
+  const reason = h("p", { class: "notice", id: reasonId, "data-testid": "seance-started" }, t("organise.edit_seance.started"));
+  const locked = h("fieldset", { class: "bare" }, h("legend", { class: "sr-only" }, t("organise.edit_seance.details")), h("div", { class: "field-row" }, date.el, start.el, end.el), past, modeBox, objectives.el, agendaBox, steps.el);
+  const syncStarted = () => {
+    reason.hidden = !started;
+    locked.disabled = started;
+    if (started) locked.setAttribute("aria-describedby", reasonId);
+    else locked.removeAttribute("aria-describedby");
+  };
+  syncStarted();
+
+  const submit = h("button", { type: "submit", class: "primary" }, t(seance ? "organise.edit_seance.submit" : "organise.seance.submit"));
+  const form = h("form", { class: "card new-seance", novalidate: true, "aria-labelledby": "page-title" }, seance ? reason : null, locked, next.el, summary.el, submit);
 
   const listProblem = (items: string[], max: number, label: string): string | null => {
     if (items.length > max) return t("organise.check.too_many", { max });
@@ -180,6 +256,12 @@ export const newSeance: Screen = (main, { atelierId }) => {
   };
 
   const check = (): HTMLElement | null => {
+    if (started) {
+      const problem = listProblem(lines(next.control.value), LIMITS.next_agenda, t("organise.label.next"));
+      next.error(problem);
+      summary.show(problem);
+      return problem ? next.control : null;
+    }
     const problems: [Field | null, HTMLElement | null, string | null][] = [];
     problems.push([date, null, /^\d{4}-\d{2}-\d{2}$/.test(date.control.value) ? null : t("organise.check.date")]);
     problems.push([start, null, /^\d{2}:\d{2}/.test(start.control.value) ? null : t("organise.check.start")]);
@@ -207,7 +289,8 @@ export const newSeance: Screen = (main, { atelierId }) => {
       const minutes = row.minutes.trim();
       if (!title && !minutes) return;
       const titleProblem = checkText(title, t("organise.label.point"), ITEM_MAX, true);
-      const minutesProblem = /^\d+$/.test(minutes) && +minutes >= 1 && +minutes <= MINUTES_MAX ? null : t("organise.check.minutes", { max: MINUTES_MAX });
+      // A point may have no planned duration (one carried from the previous séance has none).
+      const minutesProblem = !minutes || (/^\d+$/.test(minutes) && +minutes >= 1 && +minutes <= MINUTES_MAX) ? null : t("organise.check.minutes", { max: MINUTES_MAX });
       if (titleProblem) {
         rowFields[i].title.error(titleProblem);
         agendaProblem = titleProblem;
@@ -234,7 +317,7 @@ export const newSeance: Screen = (main, { atelierId }) => {
 
   // The summary repeats the first problem; once the person types, the fields say what is left.
   form.addEventListener("input", () => summary.show(null));
-  const send = once(submit, t("organise.seance.submitting"));
+  const send = once(submit, t(seance ? "organise.edit_seance.submitting" : "organise.seance.submitting"));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     void send(async () => {
@@ -244,6 +327,7 @@ export const newSeance: Screen = (main, { atelierId }) => {
         invalid.focus();
         return false;
       }
+      if (seance) return saveEdit(seance);
       const body = {
         date: date.control.value,
         start_time: start.control.value.length === 5 ? `${start.control.value}:00` : start.control.value,
@@ -252,7 +336,7 @@ export const newSeance: Screen = (main, { atelierId }) => {
         place: draft.mode === "distanciel" ? null : oneLine(place.control.value),
         remote_link: draft.mode === "presentiel" ? null : link.control.value.trim(),
         objectives: lines(objectives.control.value),
-        agenda: draft.agenda.filter((row) => oneLine(row.title) || row.minutes.trim()).map((row) => ({ title: oneLine(row.title), minutes: Number(row.minutes.trim()) })),
+        agenda: agendaOf(),
         method_steps: lines(steps.control.value),
         next_agenda: lines(next.control.value),
       };
@@ -273,13 +357,76 @@ export const newSeance: Screen = (main, { atelierId }) => {
     });
   });
 
+  function agendaOf() {
+    return draft.agenda.filter((row) => oneLine(row.title) || row.minutes.trim()).map((row) => ({ title: oneLine(row.title), minutes: row.minutes.trim() ? Number(row.minutes.trim()) : null }));
+  }
+
+  /** The séance whole, as the form has it; once started, as stored but for the next agenda. */
+  const saveEdit = async (current: Seance): Promise<boolean> => {
+    const hhmmss = (value: string) => (value.length === 5 ? `${value}:00` : value);
+    const stored = current.details;
+    const body = started
+      ? {
+          date: stored.date,
+          start_time: stored.start_time,
+          end_time: stored.end_time ?? null,
+          mode: stored.mode,
+          place: stored.place ?? null,
+          remote_link: stored.remote_link ?? null,
+          objectives: stored.objectives ?? [],
+          agenda: (stored.agenda ?? []).map((item) => ({ title: item.title, minutes: item.minutes ?? null })),
+          method_steps: stored.method_steps ?? [],
+          next_agenda: lines(next.control.value),
+        }
+      : {
+          date: date.control.value,
+          start_time: hhmmss(start.control.value),
+          end_time: end.control.value ? hhmmss(end.control.value) : null,
+          mode: draft.mode,
+          place: draft.mode === "distanciel" ? null : oneLine(place.control.value),
+          remote_link: draft.mode === "presentiel" ? null : link.control.value.trim(),
+          objectives: lines(objectives.control.value),
+          agenda: agendaOf(),
+          method_steps: lines(steps.control.value),
+          next_agenda: lines(next.control.value),
+        };
+    try {
+      await api<Seance>("PUT", `/api/sessions/${encodeURIComponent(current.id)}`, body, identity.token);
+      editing = null;
+      navigate(back);
+      return true;
+    } catch (e) {
+      if (e instanceof ApiError && e.code === "seance_started" && !started) {
+        // It started while this form was open: the other fields go back to what is stored,
+        // the next agenda keeps what was typed, and the reason is said as on arrival.
+        try {
+          const fresh = await api<Seance>("GET", `/api/sessions/${encodeURIComponent(current.id)}`, undefined, identity.token);
+          const typedNext = next.control.value;
+          Object.assign(draft, draftOf(fresh), { next: typedNext });
+          editing = null;
+          main.replaceChildren();
+          drawForm(main, identity, fresh, draft, t("organise.edit_seance.started_now"))?.focus();
+        } catch (reload) {
+          started = true;
+          syncStarted();
+          summary.show(errorText(reload));
+        }
+        return false;
+      }
+      summary.show(errorText(e));
+      return false;
+    }
+  };
+
   append(main, [
-    pageTitle(t("organise.seance.page_title"), identity.atelierTitle),
+    seance ? pageTitle(t("organise.edit_seance.page_title", { n: seance.number }), identity.atelierTitle) : pageTitle(t("organise.seance.page_title"), identity.atelierTitle),
     h("p", {}, h("a", { href: back }, t("organise.seance.back"))),
     form,
   ]);
   checkPast();
-};
+  summary.show(problem);
+  return problem ? next.control : null;
+}
 
 function scheduled(main: HTMLElement, atelierId: string, seance: Seance): void {
   const d = seance.details;
