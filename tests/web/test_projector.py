@@ -12,8 +12,10 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.web.conftest import (
+    PHONE,
     Demo,
     check_axe,
+    join_by_ui,
     new_page,
     no_page_errors,
     screenshot,
@@ -59,6 +61,18 @@ def ballot(method: str, ids: list[str], voter_index: int) -> dict[str, Any]:
 
 METHODS = ["plurality", "approval", "dots", "score", "borda", "irv", "schulze", "majority_judgment"]
 PARAMS: dict[str, dict[str, Any]] = {"dots": {"params": {"dots_per_voter": 3, "max_per_option": 2}}}
+
+
+def assert_medians_line_up(chart: Any) -> None:
+    """Every merit profile has the same length, so its median line is at the same place."""
+    medians = [
+        box["x"]
+        for box in chart.locator(".profile .median").evaluate_all(
+            "els => els.map(e => e.getBoundingClientRect().toJSON())"
+        )
+    ]
+    assert len(medians) == len(OPTIONS)
+    assert max(medians) - min(medians) <= 1, medians
 
 
 @pytest.mark.parametrize("size", list(SIZES))
@@ -116,6 +130,8 @@ def test_a_vote_fills_the_projected_screen_at_16_9_and_never_scrolls(
         screenshot(screen, f"projector-{size}-{method}-live")
         demo.api("POST", f"/api/polls/{poll['id']}/close")
         projected.get_by_text("Résultat : Ruelle.").wait_for()
+        if method == "majority_judgment":
+            assert_medians_line_up(projected)
         assert screen.evaluate("() => document.documentElement.scrollHeight <= innerHeight")
         screenshot(screen, f"projector-{size}-{method}-result")
     check_axe(screen, f"projector {size}", every_impact=True)
@@ -135,3 +151,47 @@ def test_a_vote_fills_the_projected_screen_at_16_9_and_never_scrolls(
     assert screen.evaluate("() => document.documentElement.scrollHeight <= innerHeight")
     screenshot(screen, f"projector-{size}-between-votes")
     no_page_errors(screen)
+
+
+def test_every_chart_fits_a_phone_and_says_its_result_in_words(
+    demo: Demo, new_context: Any
+) -> None:
+    """390 px: no chart wider than the screen (« mention majoritaire : Passable » was cut and
+    the page 405 px wide), the majority-judgment medians aligned, each label whole."""
+    tokens = [voter(demo, f"Au téléphone {i}") for i in range(3)]
+    for method in METHODS:
+        poll = demo.api(
+            "POST",
+            f"/api/sessions/{demo.session_id}/polls",
+            json={
+                "title": f"Statu quo ou changement ? ({method})",
+                "method": method,
+                "options": [{"label": o} for o in ("Statu quo", "Parvis", "Ruelle")],
+                "secret": False,
+            }
+            | PARAMS.get(method, {}),
+        )
+        demo.api("POST", f"/api/polls/{poll['id']}/open")
+        ids = [o["id"] for o in poll["options"]]
+        for i, token in enumerate(tokens):
+            body = {"ballot": ballot(method, ids, i)}
+            demo.api("PUT", f"/api/polls/{poll['id']}/ballot", token, json=body)
+        demo.api("POST", f"/api/polls/{poll['id']}/close")
+    phone = new_page(new_context(PHONE))
+    join_by_ui(phone, demo, "Lina")
+    for method in METHODS:
+        article = phone.get_by_role("article", name=f"Statu quo ou changement ? ({method})")
+        expect(article).to_contain_text("Résultat : Ruelle.")
+        label = article.locator(".bar-label", has_text="Statu quo").first
+        if label.count():
+            assert label.evaluate("el => el.getClientRects().length") == 1  # not « Statu / quo »
+        if method == "majority_judgment":
+            assert_medians_line_up(article)
+            expect(article).to_contain_text("mention majoritaire : Très bien")
+    assert phone.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    phone.get_by_role(
+        "article", name="Statu quo ou changement ? (majority_judgment)"
+    ).scroll_into_view_if_needed()
+    screenshot(phone, "charts-phone")
+    check_axe(phone, "charts on a phone", every_impact=True)
+    no_page_errors(phone)

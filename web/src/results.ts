@@ -6,12 +6,22 @@ import { formatNumber, t, tn } from "./i18n";
 import { labelOf, ordered, type Poll, type Result } from "./polls";
 import { roleLabel, ROLES } from "./roles";
 
-// Grade colours, worst to best (decorative: each segment's grade is named in the text).
-const GRADE_COLOURS = ["#8e1b1b", "#c0491e", "#b88a00", "#5c8a1e", "#2e7d32", "#145a32", "#0b3d22"];
+// Grade colours, worst to best: ColorBrewer's red–blue diverging scales, which people with the
+// common colour-vision deficiencies tell apart, one scale per number of grades (no two
+// neighbours alike, as « Bien » and « Très bien » were in two dark greens). Each segment's
+// grade is also named in the legend and the text.
+const GRADE_SCALES: Record<number, string[]> = {
+  2: ["#b2182b", "#2166ac"],
+  3: ["#b2182b", "#f7f7f7", "#2166ac"],
+  4: ["#ca0020", "#f4a582", "#92c5de", "#0571b0"],
+  5: ["#ca0020", "#f4a582", "#f7f7f7", "#92c5de", "#0571b0"],
+  6: ["#b2182b", "#ef8a62", "#fddbc7", "#d1e5f0", "#67a9cf", "#2166ac"],
+  7: ["#b2182b", "#ef8a62", "#fddbc7", "#f7f7f7", "#d1e5f0", "#67a9cf", "#2166ac"],
+};
 
 function gradeColour(i: number, n: number): string {
-  if (n <= 1) return GRADE_COLOURS[4];
-  return GRADE_COLOURS[Math.round((i / (n - 1)) * (GRADE_COLOURS.length - 1))];
+  const scale = GRADE_SCALES[Math.min(7, Math.max(2, n))];
+  return scale[Math.round((i / Math.max(1, n - 1)) * (scale.length - 1))];
 }
 
 /** A secret poll while it runs is a ballot box: how many ballots are in, and nothing else —
