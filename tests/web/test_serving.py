@@ -90,9 +90,10 @@ def chunk(prefix: str) -> str:
 
 
 def test_a_phone_joining_or_voting_downloads_little() -> None:
-    # Budgets with some headroom over today's sizes (about 14 and 19 kB): a framework or a
-    # library pulled into these paths by mistake fails here.
+    # Budgets with some headroom over today's sizes (about 23 and 30 kB: the vote calls, the
+    # charter's check, the styles grew): a framework or a library pulled into these paths by
+    # mistake fails here.
     assert over_the_wire([chunk("join")]) < 25_000
-    assert over_the_wire([chunk("ballot")]) < 30_000
+    assert over_the_wire([chunk("ballot")]) < 33_000
     # The editor (ProseMirror, Yjs, y-websocket, y-indexeddb) is loaded only on its screen.
     assert over_the_wire([chunk("proposal")]) < 140_000
