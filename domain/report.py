@@ -14,6 +14,7 @@ Each renderer applies French typography (:func:`domain.errors.typeset_fr`, or
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import html
 from collections.abc import Iterable, Mapping, Sequence
@@ -32,6 +33,8 @@ __all__ = [
     "Report",
     "attendance_line",
     "bullets",
+    "by_role",
+    "credits_line",
     "french_date",
     "french_instant",
     "french_time",
@@ -179,29 +182,53 @@ def _role_fr(role: str, count: int = 1) -> str:
     return label + "s"
 
 
+def by_role(counts: Mapping[str, int]) -> str:
+    """« 1 élu·e, 3 habitant·es »: how many of each role, in the roles' order, each word
+    agreeing with its number."""
+    return ", ".join(f"{n} {_role_fr(role, n)}" for role, n in sorted(counts.items()))
+
+
 def presence(attendance: Mapping[str, Any] | None, headcount: int | None = None) -> tuple[int, str]:
-    """How many were there, and the detail to say after the number: `` (2 élu·e, 20
-    habitant·e)``. The facilitator's headcount wins when there is one (people without a
+    """How many were there, and the detail to say after the number: `` (2 élu·es, 20
+    habitant·es)``. The facilitator's headcount wins when there is one (people without a
     device count too); the check-ins by role say who of them joined in the application."""
     attendance = attendance or {}
-    by_role = attendance.get("by_role") or {}
+    roles = by_role(attendance.get("by_role") or {})
     checked_in = int(attendance.get("total") or 0)
-    parts = [f"{n} {_role_fr(role, n)}" for role, n in sorted(by_role.items())]
     total = headcount if headcount is not None else checked_in
     detail = ""
-    if parts and headcount is not None and headcount != checked_in:
-        detail = f" (dont {checked_in} enregistrées dans l’atelier : {', '.join(parts)})"
-    elif parts:
-        detail = f" ({', '.join(parts)})"
+    if roles and headcount is not None and headcount != checked_in:
+        recorded = "enregistrée" if checked_in == 1 else "enregistrées"
+        detail = f" (dont {checked_in} {recorded} dans l’atelier : {roles})"
+    elif roles:
+        detail = f" ({roles})"
     if attendance.get("named"):
         detail += f" ; ont souhaité être nommé·es : {', '.join(attendance['named'])}"
     return total, detail
 
 
 def attendance_line(attendance: Mapping[str, Any] | None, headcount: int | None = None) -> str:
-    """« 35 personnes présentes (2 élu·e, 20 habitant·e…) »."""
+    """« 35 personnes présentes (2 élu·es, 20 habitant·es…) »."""
     total, detail = presence(attendance, headcount)
     return f"{total} {'personne présente' if total == 1 else 'personnes présentes'}{detail}"
+
+
+def credits_line(contributors: Mapping[str, Any] | None) -> str | None:
+    """Who wrote a section: « Écrit par Ana, Bruno et 2 autres personnes (4 habitant·es) » —
+    names only of those who agreed to be named, everyone counted by role. None when nobody
+    wrote in it (or the version predates the credits)."""
+    if not contributors or not contributors.get("by_role"):
+        return None
+    named = [str(name) for name in contributors.get("named") or []]
+    total = sum(contributors["by_role"].values())
+    others = total - len(named)
+    if not named:
+        who = _plural(total, "personne", "personnes")
+    elif others > 0:
+        who = f"{', '.join(named)} et {_plural(others, 'autre personne', 'autres personnes')}"
+    else:
+        who = ", ".join(named)
+    return f"Écrit par {who} ({by_role(contributors['by_role'])})"
 
 
 METHODS_FR: Final = {
@@ -215,37 +242,89 @@ METHODS_FR: Final = {
     "majority_judgment": "jugement majoritaire",
 }
 
+#: What a total counts, for the methods whose result is a total per option (one, many).
+_UNITS: Final = {
+    "plurality": ("voix", "voix"),
+    "approval": ("approbation", "approbations"),
+    "dots": ("gommette", "gommettes"),
+    "score": ("point", "points"),
+    "borda": ("point", "points"),
+}
+
 
 def _plural(n: int, one: str, many: str) -> str:
     return f"{n} {one if abs(n) <= 1 else many}"
 
 
-def _score(vote: Mapping[str, Any], score: Any) -> str:
-    """What a method's score means, in words."""
+def _grades(vote: Mapping[str, Any], total: Mapping[str, Any]) -> Sequence[str]:
+    """Majority judgment's grade labels, worst first: those the count used (its details),
+    else the poll's own, else none (the index is then said as it is)."""
+    details = total.get("details") or {}
+    return details.get("grades") or (vote.get("params") or {}).get("grades") or ()
+
+
+def _score(vote: Mapping[str, Any], total: Mapping[str, Any], score: Any) -> str:
+    """What a method's score means, in the method's own terms."""
     if not isinstance(score, int):
         return str(score)
     method = vote["method"]
     if method == "majority_judgment":
-        grades = (vote.get("params") or {}).get("grades") or []
+        grades = _grades(vote, total)
         grade = grades[score] if 0 <= score < len(grades) else str(score)
         return f"mention majoritaire « {grade} »"
-    units = {
-        "plurality": ("voix", "voix"),
-        "approval": ("approbation", "approbations"),
-        "dots": ("gommette", "gommettes"),
-        "score": ("point", "points"),
-        "borda": ("point", "points"),
-        "irv": ("voix au premier tour", "voix au premier tour"),
-    }
     if method == "schulze":
         return f"l’emporte sur {_plural(score, 'option', 'options')}"
-    one, many = units.get(method, ("point", "points"))
+    if method == "irv":  # its rank comes from the rounds, said below the ranking
+        return ""
+    one, many = _UNITS.get(method, ("point", "points"))
     return _plural(score, one, many)
 
 
+def _tier_line(vote: Mapping[str, Any], total: Mapping[str, Any], tier: Sequence[str]) -> str:
+    """« Jardin — 3 voix »; a tie: « Bancs = Fresque — 1 voix chacune, ex æquo », or each
+    with its own score when the method gives tied options different ones (Schulze)."""
+    labels = {o["id"]: o["label"] for o in vote["options"]}
+    scores = total.get("scores") or {}
+    said = [_score(vote, total, scores[o]) if o in scores else "" for o in tier]
+    names = [str(labels.get(option, option)) for option in tier]
+    if len(tier) == 1:
+        return f"{names[0]} — {said[0]}" if said[0] else names[0]
+    if len(set(said)) == 1:
+        each = f"{said[0]} chacune, " if said[0] else ""
+        return f"{' = '.join(names)} — {each}ex æquo"
+    return " = ".join(f"{n} ({s})" if s else n for n, s in zip(names, said, strict=True)) + (
+        " — ex æquo"
+    )
+
+
+def _irv_rounds(vote: Mapping[str, Any], total: Mapping[str, Any]) -> list[str]:
+    """Each round of an instant-runoff count: the ballots each option holds, the exhausted
+    ballots, who is eliminated, and the round where an option first held a majority."""
+    details = total.get("details") or {}
+    labels = {o["id"]: o["label"] for o in vote["options"]}
+    lines = []
+    for number, round_ in enumerate(details.get("rounds") or [], start=1):
+        counts = sorted(round_["counts"].items(), key=lambda item: -item[1])  # stable
+        line = f"Tour {number} : " + ", ".join(
+            f"{labels.get(o, o)} {_plural(n, 'voix', 'voix')}" for o, n in counts
+        )
+        if round_.get("exhausted"):
+            line += f", {_plural(round_['exhausted'], 'bulletin épuisé', 'bulletins épuisés')}"
+        if number - 1 == details.get("majority_round"):
+            leader = max(round_["counts"], key=lambda o: round_["counts"][o])
+            line += f" ; majorité absolue pour {labels.get(leader, leader)}"
+        if out := round_.get("eliminated"):
+            said = "éliminée" if len(out) == 1 else "éliminées"
+            line += f" ; {said} : {', '.join(str(labels.get(o, o)) for o in out)}"
+        lines.append(line)
+    return lines
+
+
 def vote_parts(votes: Sequence[Mapping[str, Any]]) -> tuple[Part, ...]:
-    """« Votes de la séance »: each closed vote with its ranking best first, its scores, ties
-    said as ties (« ex æquo »; no rule breaks them here), and « quorum non atteint »."""
+    """« Votes de la séance »: each closed vote with its ranking best first, each option's
+    result in the method's own terms (totals with their unit, the majority grade, how many
+    options it beats, the instant-runoff rounds), ties said as ties (« ex æquo »; no rule
+    breaks them here), the option retained, and « quorum non atteint »."""
     if not votes:
         return ()
     parts = [Part("Votes de la séance")]
@@ -262,17 +341,10 @@ def vote_parts(votes: Sequence[Mapping[str, Any]]) -> tuple[Part, ...]:
             parts.append(Part(vote["title"], tuple(blocks), level=2))
             continue
         total = results["total"]
-        lines = []
-        for tier in total["ranking"]:
-            names = " = ".join(labels.get(option, option) for option in tier)
-            score = _score(vote, total["scores"].get(tier[0])) if tier[0] in total["scores"] else ""
-            if len(tier) > 1:
-                each = f"{score} chacune, " if score else ""
-                lines.append(f"{names} — {each}ex æquo")
-            else:
-                lines.append(f"{names} — {score}" if score else names)
-        if lines:
+        if lines := [_tier_line(vote, total, tier) for tier in total["ranking"]]:
             blocks.append(numbered(lines))
+        if vote["method"] == "irv" and (rounds := _irv_rounds(vote, total)):
+            blocks += [para("Décompte tour par tour :"), bullets(rounds)]
         if total.get("winner") is None and total["ranking"] and len(total["ranking"][0]) > 1:
             blocks.append(para(("Égalité en tête : aucune option n’est retenue par ce vote.", [])))
         elif total.get("winner") is not None:
@@ -319,22 +391,38 @@ _STYLE: Final = (
     "body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;"
     "line-height:1.5;color:#1b1b1b}h1{font-size:1.7rem}h2{font-size:1.3rem;margin-top:2rem;"
     "border-bottom:1px solid #ccc}h3{font-size:1.1rem}p,li{white-space:pre-line}"
-    ".facts{list-style:none;padding:0}footer{margin-top:3rem;font-size:.9rem;color:#444;"
+    ".facts{list-style:none;padding:0}.image img{display:block;margin:0 auto;width:10rem;"
+    "height:auto}footer{margin-top:3rem;font-size:.9rem;color:#444;"
     "word-break:break-all}@media print{body{max-width:none}}"
 )
 
 
-def report_html(report: Report) -> str:
-    """A whole page. Only known tags around escaped text: nothing anyone typed becomes markup."""
+#: The image types a page embeds (what ``server.documents.images`` stores); nothing else.
+_IMAGE_TYPES: Final = ("image/png", "image/jpeg")
+
+
+def report_html(report: Report, image: tuple[bytes, str] | None = None) -> str:
+    """A whole page. Only known tags around escaped text: nothing anyone typed becomes markup.
+
+    ``image`` (bytes and media type, PNG or JPEG) is embedded on top as a ``data:`` address,
+    so that the page stands alone, as the PDF does; a page that shows it must be served with
+    ``img-src data:``."""
 
     def esc(text: str) -> str:
         return html.escape(typeset_fr(text), quote=True)
 
-    body = [f"<h1>{esc(report.title)}</h1>"]
+    body = []
+    if image is not None and image[1] in _IMAGE_TYPES:
+        data = base64.b64encode(image[0]).decode("ascii")
+        body.append(
+            f'<p class="image"><img src="data:{image[1]};base64,{data}" '
+            'alt="Image de l’atelier"></p>'
+        )
+    body.append(f"<h1>{esc(report.title)}</h1>")
     body += [f"<p>{esc(line)}</p>" for line in report.lead]
     if report.facts:
         items = "".join(
-            f"<li><strong>{esc(label)}</strong> : {esc(value)}</li>"
+            f"<li><strong>{esc(label)}</strong>\u00a0: {esc(value)}</li>"
             for label, value in report.facts
         )
         body.append(f'<ul class="facts">{items}</ul>')

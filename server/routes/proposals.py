@@ -14,8 +14,9 @@ from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from domain.dossier import version_html, version_markdown, version_report
+from domain.dossier import version_report
 from domain.names import author
+from domain.report import Report, report_html, report_markdown
 from domain.roles import Action, Role, can
 from server.actors import Refused, actor_from_token, token_of
 from server.auth import CouncilGrant, InvalidGrant, verify_grant
@@ -147,6 +148,21 @@ async def _names(
     return [(v, found[(v.proposal_id, v.number)]) for v in versions]
 
 
+async def _frozen(
+    services: AppServices, reader: svc.Reader, proposal_id: str, number: int
+) -> tuple[ProposalVersionRow, Report, tuple[str, bytes, str] | None]:
+    """A version, the one report every render of it prints (Markdown, HTML, PDF), and the
+    atelier's image (SHA-256, bytes, media type)."""
+    row, v = await svc.get_version(services.engine, reader, proposal_id, number)
+    ((_, names),) = await _names(services, [v])
+    found = await get_image(services.engine, row.atelier_id)
+    image = None if found is None else ("", found.data, found.media_type)
+    report = version_report(
+        svc.displayed(v, names), v.number, v.hash, v.created_at, services.settings.time_zone
+    )
+    return v, report, image
+
+
 async def _close_editors(services: AppServices, doc_id: str, reason: str) -> None:
     """Editors of a document that just changed hands, on every instance, reconnect (1012) and
     get what they may have now: read-only when locked, a refusal when replaced by a draft."""
@@ -268,10 +284,8 @@ class ProposalVersionController(Controller):
     async def version_md(
         self, request: Request[Any, Any, Any], reader: svc.Reader, proposal_id: str, number: int
     ) -> str:
-        services = AppServices.of(request.app)
-        _, v = await svc.get_version(services.engine, reader, proposal_id, number)
-        ((_, names),) = await _names(services, [v])
-        return version_markdown(svc.displayed(v, names), v.number, v.hash, v.created_at)
+        _, report, _ = await _frozen(AppServices.of(request.app), reader, proposal_id, number)
+        return report_markdown(report)
 
     @get(
         "/proposals/{proposal_id:str}/versions/{number:int}/html",
@@ -281,13 +295,15 @@ class ProposalVersionController(Controller):
     async def version_page(
         self, request: Request[Any, Any, Any], reader: svc.Reader, proposal_id: str, number: int
     ) -> Response[str]:
-        services = AppServices.of(request.app)
-        _, v = await svc.get_version(services.engine, reader, proposal_id, number)
-        ((_, names),) = await _names(services, [v])
+        _, report, image = await _frozen(AppServices.of(request.app), reader, proposal_id, number)
         return Response(
-            version_html(svc.displayed(v, names), v.number, v.hash, v.created_at),
+            report_html(report, (image[1], image[2]) if image is not None else None),
             media_type="text/html",
-            headers={"content-security-policy": "default-src 'none'; style-src 'unsafe-inline'"},
+            headers={
+                "content-security-policy": (
+                    "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+                )
+            },
         )
 
     @get(
@@ -299,14 +315,9 @@ class ProposalVersionController(Controller):
         self, request: Request[Any, Any, Any], reader: svc.Reader, proposal_id: str, number: int
     ) -> Response[bytes]:
         services = AppServices.of(request.app)
-        row, v = await svc.get_version(services.engine, reader, proposal_id, number)
-        image = await get_image(services.engine, row.atelier_id)
-        ((_, names),) = await _names(services, [v])
-        report = version_report(
-            svc.displayed(v, names), v.number, v.hash, v.created_at, services.settings.time_zone
-        )
+        _, report, image = await _frozen(services, reader, proposal_id, number)
         pdf = await render(
-            services.renders, report_document, report, image.data if image is not None else None
+            services.renders, report_document, report, image[1] if image is not None else None
         )
         return Response(
             pdf,

@@ -12,6 +12,7 @@ from domain.errors import InvalidTransition
 from domain.report import (
     Report,
     attendance_line,
+    credits_line,
     french_date,
     french_instant,
     para,
@@ -93,6 +94,77 @@ def test_hidden_results_stay_hidden_and_majority_judgment_names_grades() -> None
     )
 
 
+def test_majority_judgment_names_the_grades_the_count_used_when_the_poll_gave_none() -> None:
+    """A poll on the default grades stores no ``grades`` param: the count's details have them."""
+    judged = poll(
+        "majority_judgment",
+        results={
+            "total": {
+                "ranking": [["o1"], ["o2", "o3"]],
+                "scores": {"o1": 4, "o2": 2, "o3": 2},
+                "winner": "o1",
+                "details": {
+                    "kind": "majority_judgment",
+                    "grades": ["Non", "Bof", "Oui", "Si", "Top"],
+                },
+            },
+            "quorum_reached": None,
+        },
+    )
+    text = said(Report("t", parts=vote_parts([judged])))
+    assert "1. Jardin — mention majoritaire « Top »" in text
+    assert "2. Bancs = Fresque — mention majoritaire « Oui » chacune, ex æquo" in text
+
+
+def test_instant_runoff_says_each_round_and_schulze_what_each_option_beats() -> None:
+    rounds = [
+        {"counts": {"o1": 2, "o2": 2, "o3": 1}, "exhausted": 0, "eliminated": ["o3"]},
+        {"counts": {"o1": 3, "o2": 1}, "exhausted": 1, "eliminated": ["o2"]},
+        {"counts": {"o1": 3}, "exhausted": 2, "eliminated": []},
+    ]
+    runoff = poll(
+        "irv",
+        results={
+            "total": {
+                "ranking": [["o1"], ["o2"], ["o3"]],
+                "scores": {"o1": 2, "o2": 2, "o3": 1},
+                "winner": "o1",
+                "details": {"kind": "irv", "rounds": rounds, "majority_round": 1},
+            },
+            "quorum_reached": None,
+        },
+    )
+    text = said(Report("t", parts=vote_parts([runoff])))
+    assert "1. Jardin\n2. Bancs\n3. Fresque" in text  # ranked by the rounds, not round one
+    assert "- Tour 1 : Jardin 2 voix, Bancs 2 voix, Fresque 1 voix ; éliminée : Fresque" in text
+    assert (
+        "- Tour 2 : Jardin 3 voix, Bancs 1 voix, 1 bulletin épuisé ; majorité absolue pour "
+        "Jardin ; éliminée : Bancs"
+    ) in text
+    assert "- Tour 3 : Jardin 3 voix, 2 bulletins épuisés\n" in text
+    scores = {"o1": 1, "o2": 0, "o3": 0}  # tied options may beat different numbers of others
+    tied = poll(
+        "schulze",
+        results={"total": {"ranking": [["o1", "o2"], ["o3"]], "scores": scores, "winner": None}},
+    )
+    text = said(Report("t", parts=vote_parts([tied])))
+    assert "1. Jardin (l’emporte sur 1 option) = Bancs (l’emporte sur 0 option) — ex æquo" in text
+
+
+def test_credits_name_only_who_agreed_and_count_everyone_by_role() -> None:
+    assert credits_line({"named": [], "by_role": {}}) is None
+    assert credits_line(None) is None
+    assert credits_line({"named": ["Ana"], "by_role": {"habitant": 2}}) == (
+        "Écrit par Ana et 1 autre personne (2 habitant·es)"
+    )
+    assert credits_line({"named": ["Ana", "Weber"], "by_role": {"habitant": 1, "elu": 1}}) == (
+        "Écrit par Ana, Weber (1 élu·e, 1 habitant·e)"
+    )
+    assert credits_line({"named": [], "by_role": {"animateur": 3}}) == (
+        "Écrit par 3 personnes (3 animateur·rices)"
+    )
+
+
 def test_presence_prefers_the_headcount_and_says_who_checked_in() -> None:
     attendance = {"by_role": {"habitant": 3, "elu": 1}, "total": 4, "named": ["Ana"]}
     assert attendance_line(attendance, 35) == (
@@ -101,6 +173,9 @@ def test_presence_prefers_the_headcount_and_says_who_checked_in() -> None:
     )
     assert attendance_line({"by_role": {"habitant": 1}, "total": 1}) == (
         "1 personne présente (1 habitant·e)"
+    )
+    assert attendance_line({"by_role": {"elu": 1}, "total": 1}, 9) == (
+        "9 personnes présentes (dont 1 enregistrée dans l’atelier : 1 élu·e)"
     )
 
 

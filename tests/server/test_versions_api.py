@@ -454,5 +454,5 @@ def test_a_version_says_who_wrote_in_each_section_naming_only_who_agreed(
     markdown = room.http.get(
         f"/api/proposals/{proposal['id']}/versions/1/markdown", headers=room.auth(ana)
     ).text
-    assert "Écrit par Ana et 1 autre personne (habitant·e\u00a0: 2)" in markdown
+    assert "Écrit par Ana et 1 autre personne (2 habitant·es)" in markdown
     assert "Bruno" not in markdown
