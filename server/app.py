@@ -21,6 +21,7 @@ from server.routes.ateliers import (
 )
 from server.routes.city import city
 from server.routes.compte_rendu import CompteRenduController
+from server.routes.council_session import CouncilSessionController
 from server.routes.docs_ws import doc_socket
 from server.routes.door import DoorController
 from server.routes.feeds import atelier_feed, handoff_feed, instance_feed
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ProposalVersionController,
             StaffController,
             CouncilController,
+            CouncilSessionController,
             CompteRenduController,
             PersonalDataController,
             atelier_feed,

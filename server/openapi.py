@@ -106,6 +106,8 @@ _BY_PATH: Final[list[tuple[re.Pattern[str], frozenset[str] | None, frozenset[int
     # Documents made by the render workers: busy or past their time (503).
     (re.compile(r"(\.pdf|/pdf|/compte-rendu)$"), frozenset({"GET"}), frozenset({503})),
     (re.compile(r"/compte-rendu$"), frozenset({"GET"}), frozenset({409})),
+    # The council's sign-in kept by the browser: a token refused (401) or not the council's (403).
+    (re.compile(r"^/api/council/session$"), frozenset({"GET", "POST"}), frozenset({401, 403})),
     # An uploaded image: its size, its format, decoded in a worker.
     (re.compile(r"/image$"), frozenset({"PUT"}), frozenset({413, 415, 503})),
 ]

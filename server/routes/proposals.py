@@ -25,6 +25,7 @@ from server.documents.jobs import report_document
 from server.documents.rendering import render
 from server.errors import Problem
 from server.live import ProposalsChanged
+from server.routes.council_session import council_cookie_token
 from server.schemas import ONE_LINE
 from server.services import credentials
 from server.services import proposals as svc
@@ -37,7 +38,8 @@ __all__ = ["CouncilController", "ProposalVersionController", "announce"]
 async def current_reader(request: ASGIConnection[Any, Any, Any, Any]) -> svc.Reader:
     """A participant, or the council service; 401 otherwise."""
     services = AppServices.of(request.app)
-    token = token_of(request)
+    # A council screen reads with the cookie its sign-in set (routes/council_session.py).
+    token = council_cookie_token(request) or token_of(request)
     try:
         grant = verify_grant(services.settings.signing_key, token)
     except InvalidGrant:

@@ -87,10 +87,16 @@ def test_staff_sign_in_and_find_a_transmitted_proposal_under_transmise(
     link = transmitted.get_by_role("link", name=title)
     item = transmitted.locator("li", has=page.get_by_role("link", name=title))
     item.get_by_text(re.compile(r"^Version 2 du .*, empreinte")).wait_for()
-    # The credential stays in this tab only, never in the address.
-    assert page.evaluate("() => sessionStorage.getItem('atelier.council')") is not None
+    # The browser keeps the sign-in, out of every script's reach (an HttpOnly cookie), never in
+    # the address or a storage; another tab is signed in without pasting the token again.
+    assert page.evaluate("() => sessionStorage.getItem('atelier.council')") is None
     assert page.evaluate("() => localStorage.getItem('atelier.council')") is None
+    assert "atelier_council" not in page.evaluate("() => document.cookie")
     assert "eyJ" not in page.url
+    other_tab = new_page(page.context)
+    other_tab.goto(f"{demo.http}/conseil")
+    other_tab.get_by_text(f"Connecté·e : {SERVICE}").wait_for()
+    other_tab.close()
     check_axe(page, "council desk")
     screenshot(page, "91-council-desk")
 
@@ -210,10 +216,12 @@ def test_a_bad_or_expired_token_gets_a_clear_message(demo: Demo, new_context: An
     page.get_by_label(TOKEN_LABEL).fill(demo.facilitator_token)
     page.get_by_role("button", name="Se connecter").click()
     alert.filter(has_text="Ce jeton n’ouvre pas l’espace du conseil municipal").wait_for()
-    assert page.evaluate("() => sessionStorage.getItem('atelier.council')") is None
+    assert not [c for c in page.context.cookies() if c["name"] == "atelier_council"]
 
     # A credential that expires while kept: the next screen asks again, saying why.
-    page.evaluate(f"() => sessionStorage.setItem('atelier.council', '{expired}')")
+    page.context.add_cookies(
+        [{"name": "atelier_council", "value": expired, "url": f"{demo.http}/api"}]
+    )
     page.goto(f"{demo.http}/conseil")
     page.get_by_role("alert").filter(has_text="Votre accès a expiré.").wait_for()
     page.get_by_label(TOKEN_LABEL).wait_for()
@@ -234,7 +242,10 @@ def test_a_link_signs_in_leaves_no_token_behind_and_speaks_english(
     page.get_by_role("button", name="Se déconnecter").click()
     page.get_by_text("Vous êtes déconnecté·e").wait_for()
     page.get_by_label(TOKEN_LABEL).wait_for()
-    assert page.evaluate("() => sessionStorage.getItem('atelier.council')") is None
+    # Signed out in every tab: the browser forgot the sign-in.
+    assert not [c for c in page.context.cookies() if c["name"] == "atelier_council"]
+    page.goto(f"{demo.http}/conseil")
+    page.get_by_label(TOKEN_LABEL).wait_for()
     no_page_errors(page)
 
 

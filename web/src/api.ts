@@ -24,14 +24,24 @@ export class NetworkError extends Error {
   }
 }
 
+/** A council screen's credential: the HttpOnly cookie its sign-in set, asked for by a header
+ * (server/routes/council_session.py) — the page never holds the token. */
+export const COUNCIL_COOKIE = { councilCookie: true } as const;
+/** What authenticates a request: a token (sent as a bearer), the council's cookie, or none. */
+export type Credential = string | null | undefined | typeof COUNCIL_COOKIE;
+
+function authHeaders(token: Credential): Record<string, string> {
+  if (token === COUNCIL_COOKIE) return { "x-atelier-council": "1" };
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
 export async function api<T>(
   method: "GET" | "POST" | "PUT" | "DELETE",
   path: string,
   body?: unknown,
-  token?: string | null,
+  token?: Credential,
 ): Promise<T> {
-  const headers: Record<string, string> = { accept: "application/json" };
-  if (token) headers.authorization = `Bearer ${token}`;
+  const headers: Record<string, string> = { accept: "application/json", ...authHeaders(token) };
   if (body !== undefined) headers["content-type"] = "application/json";
   let response: Response;
   try {
@@ -63,10 +73,10 @@ export async function api<T>(
 
 /** Download a document the API serves to a participant (PDF, Markdown): fetched with the
  * bearer token (a link would carry only the cookie of the last atelier joined), then saved. */
-export async function download(path: string, filename: string, token: string): Promise<void> {
+export async function download(path: string, filename: string, token: Credential): Promise<void> {
   let response: Response;
   try {
-    response = await fetch(path, { headers: { authorization: `Bearer ${token}` } });
+    response = await fetch(path, { headers: authHeaders(token), credentials: "same-origin" });
   } catch {
     throw new NetworkError("network");
   }

@@ -3,8 +3,8 @@
 // proposal itself is council-proposal.ts. Both screens go through `councilScreen`, which asks
 // for the credential when there is none and again when the server refuses it (expired,
 // revoked key).
-import { api, ApiError, errorText } from "../api";
-import { councilName, councilToken, councilTokenFromHash, forgetCouncilToken, keepCouncilToken } from "../council";
+import { api, ApiError, COUNCIL_COOKIE, errorText, type Credential } from "../api";
+import { councilSignedIn, councilTokenFromHash, forgetOldToken, signInCouncil, signOutCouncil } from "../council";
 import { append, h, newId } from "../dom";
 import { formatDateTime, t, tn } from "../i18n";
 import type { Params, Screen } from "../router";
@@ -27,7 +27,8 @@ interface CouncilRow {
 }
 
 export interface CouncilSession {
-  token: string;
+  /** What the screens send: the cookie the sign-in set. */
+  token: Credential;
   /** Signed in as … and « Se déconnecter ». */
   bar(): HTMLElement;
   /** True (and back to the sign-in form, saying why) when `error` is the server refusing the
@@ -52,41 +53,67 @@ export function councilScreen(draw: CouncilDraw): Screen {
       main.replaceChildren();
       signInForm(main, error, notice, start);
     };
-    const start = (token: string) => {
-      keepCouncilToken(token);
+    let alive = true;
+    const start = (name: string) => {
+      if (!alive) return;
       main.replaceChildren();
       leave = draw(main, params, {
-        token,
-        bar: () => signedInBar(token, () => {
-          forgetCouncilToken();
-          signIn(null, t("council.signed_out"));
-        }),
+        token: COUNCIL_COOKIE,
+        bar: () =>
+          signedInBar(name, () => {
+            void signOutCouncil()
+              .catch(() => undefined)
+              .then(() => signIn(null, t("council.signed_out")));
+          }),
         refused: (error) => {
           if (!(error instanceof ApiError) || error.status !== 401) return false;
-          forgetCouncilToken();
           signIn(t("council.refused", { detail: error.text }), null);
           return true;
         },
       });
     };
-    const token = councilTokenFromHash() ?? councilToken();
-    if (token) start(token);
-    else signInForm(main, null, null, start);
-    return () => leave?.();
+    forgetOldToken();
+    const fromLink = councilTokenFromHash();
+    const status = loading();
+    main.append(status);
+    // A link's token signs this browser in; else the sign-in it already keeps, from any tab.
+    (fromLink ? signInCouncil(fromLink) : councilSignedIn())
+      .then((signedIn) => {
+        status.remove();
+        if (!alive) return;
+        if (signedIn) start(signedIn.name);
+        else signInForm(main, null, null, start);
+      })
+      .catch((e: unknown) => {
+        status.remove();
+        if (!alive) return;
+        signInForm(main, refusal(e), null, start);
+      });
+    return () => {
+      alive = false;
+      leave?.();
+    };
   };
 }
 
-function signedInBar(token: string, signOut: () => void): HTMLElement {
+/** Why a token was refused, in the screen's words. */
+function refusal(e: unknown): string {
+  if (e instanceof ApiError && e.status === 401) return t("council.refused", { detail: e.text });
+  if (e instanceof ApiError && e.status === 403) return t("council.not_council");
+  return errorText(e);
+}
+
+function signedInBar(name: string, signOut: () => void): HTMLElement {
   return h(
     "p",
     { class: "me council-bar" },
-    t("council.signed_in", { name: councilName(token) ?? t("role.conseil") }),
+    t("council.signed_in", { name }),
     " ",
     h("button", { type: "button", class: "small", onclick: signOut }, t("council.sign_out")),
   );
 }
 
-function signInForm(main: HTMLElement, error: string | null, notice: string | null, done: (token: string) => void): void {
+function signInForm(main: HTMLElement, error: string | null, notice: string | null, done: (name: string) => void): void {
   const inputId = newId("council-token");
   const hintId = newId("council-token-hint");
   const showId = newId("council-token-show");
@@ -115,15 +142,13 @@ function signInForm(main: HTMLElement, error: string | null, notice: string | nu
     if (!token) return refuse(t("council.token_missing"));
     submit.disabled = true;
     try {
-      // Asking the list is the check: the server alone knows what a token is worth.
-      await api<CouncilRow[]>("GET", "/api/council/proposals", undefined, token);
+      // The server checks the token and keeps it for this browser: it alone knows its worth.
+      const signedIn = await signInCouncil(token);
       focusNextTitle();
-      done(token);
+      done(signedIn.name);
     } catch (e) {
       submit.disabled = false;
-      if (e instanceof ApiError && e.status === 401) refuse(t("council.refused", { detail: e.text }));
-      else if (e instanceof ApiError && e.status === 403) refuse(t("council.not_council"));
-      else refuse(errorText(e));
+      refuse(refusal(e));
     }
   });
   append(main, [
