@@ -129,6 +129,15 @@ class Instance(StrEnum):
     def name_en(self) -> str:
         return _INSTANCE_NAMES[self][1]
 
+    @property
+    def description_fr(self) -> str:
+        """What the body is, in the seed's words (« Clarifications »): its public page says it."""
+        return _INSTANCE_DESCRIPTIONS[self][0]
+
+    @property
+    def description_en(self) -> str:
+        return _INSTANCE_DESCRIPTIONS[self][1]
+
 
 _INSTANCE_NAMES: Final = {
     Instance.CQ: ("Conseil de quartier", "Neighbourhood council"),
@@ -137,6 +146,48 @@ _INSTANCE_NAMES: Final = {
     Instance.CDJ: ("Conseil des jeunes", "Youth council"),
     Instance.CD: ("Conseil de développement", "Development council"),
     Instance.ATP: ("Ateliers territoriaux de partenaires", "Local partners’ workshops"),
+}
+
+_INSTANCE_DESCRIPTIONS: Final = {
+    Instance.CQ: (
+        "Instance obligatoire dans les villes de plus de 80 000 habitants, dont les membres sont "
+        "tirés au sort sur les listes électorales : un lieu de dialogue entre la ville et les "
+        "habitant·es d’un quartier. Facilitateur et mémoire des projets, il contribue à la "
+        "priorisation des sujets et propose des sujets d’ateliers.",
+        "Mandatory in cities of more than 80,000 inhabitants, its members drawn by lot from the "
+        "electoral rolls: where the city and the residents of a neighbourhood talk. It "
+        "facilitates projects and keeps their memory, helps set the priorities among subjects "
+        "and proposes subjects for ateliers.",
+    ),
+    Instance.CC: (
+        "Prévu par la loi sur la politique de la ville : l’instance des habitant·es des "
+        "quartiers prioritaires de la politique de la ville (QPV).",
+        "Set up by the law on urban policy: the body of the residents of the city’s priority "
+        "neighbourhoods (QPV).",
+    ),
+    Instance.CRE: (
+        "Instance dédiée aux résident·es étranger·es, qui leur donne de la visibilité. Elle "
+        "produit ses travaux avec une grande autonomie et échange avec les services de la ville "
+        "sur les politiques publiques.",
+        "The body of the city’s foreign residents, which makes them visible. It works with "
+        "much autonomy and discusses public policies with the city’s services.",
+    ),
+    Instance.CDJ: (
+        "Des jeunes de 10 à 16 ans, et des projets pour les jeunes.",
+        "Young people aged 10 to 16, and projects for young people.",
+    ),
+    Instance.CD: (
+        "Instance de l’Eurométropole de Strasbourg, interne à celle-ci.",
+        "A body within the Eurométropole de Strasbourg.",
+    ),
+    Instance.ATP: (
+        "Les réseaux de professionnels des quartiers, portés par les chargé·es de mission de "
+        "quartier des directions de territoire : ils réunissent les agents et toutes les "
+        "personnes engagées dans un projet, animées par l’idée de co-construction.",
+        "The neighbourhoods’ networks of professionals, run by the neighbourhood officers of "
+        "the city’s territorial directorates: they bring together the city’s agents and everyone "
+        "engaged in a project, in a spirit of co-construction.",
+    ),
 }
 
 

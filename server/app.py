@@ -13,6 +13,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from server.errors import exception_handlers
 from server.logging import configure_logging
 from server.openapi import document_content, document_problems
+from server.public import public_routes
 from server.retention import start_retention, stop_retention
 from server.routes.ateliers import (
     AtelierController,
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             atelier_feed,
             instance_feed,
             handoff_feed,
+            *public_routes(),
             *web_routes(),
         ],
         exception_handlers=exception_handlers(),

@@ -350,7 +350,8 @@ async def edit_session(
                     f"(not: {', '.join(changed)}).",
                     fields=changed,
                 )
-        row.data = {**row.data, **wanted}
+        # ``revision`` counts the edits: a calendar's SEQUENCE (server.public.ical).
+        row.data = {**row.data, **wanted, "revision": int(row.data.get("revision") or 0) + 1}
         row.updated_at = now()
         await record(
             session,

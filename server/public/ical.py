@@ -1,0 +1,96 @@
+"""Séances as an iCalendar feed (RFC 5545) that a phone's calendar subscribes to.
+
+One ``VEVENT`` per séance:
+
+* ``UID`` ``seance-{id}@{host}``: the same séance keeps its UID across edits, so a calendar
+  updates the event instead of adding a second one;
+* ``DTSTART``/``DTEND`` in the city's zone (``ATELIER_TIME_ZONE``) with its ``VTIMEZONE``: a
+  séance at 18:00 in Strasbourg is at 18:00 wherever the phone is. A séance without a time is
+  a whole-day event on its date;
+* ``LAST-MODIFIED`` and ``DTSTAMP`` are the séance's last change and ``SEQUENCE`` counts its
+  edits, so a client sees an edit as a newer revision;
+* ``SUMMARY`` « Atelier « … » — séance n », ``LOCATION`` its place, ``URL`` the atelier's
+  public page, ``DESCRIPTION`` its objectives and agenda and how to take part.
+
+Never in a feed: the join code, the remote link, anyone's name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event
+
+from server.public.data import PublicSeance
+
+__all__ = ["calendar"]
+
+PRODID = "-//Atelier//Séances//FR"
+
+
+def calendar(
+    seances: Sequence[PublicSeance],
+    *,
+    name: str,
+    host: str,
+    base_url: str,
+    time_zone: str,
+    page_url: str,
+) -> bytes:
+    """The feed's bytes (CRLF lines, folded at 75 octets, text escaped by ``icalendar``)."""
+    zone = ZoneInfo(time_zone)
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("name", name)  # RFC 7986
+    cal.add("x-wr-calname", name)  # what most calendar applications read
+    cal.add("x-wr-timezone", time_zone)
+    cal.add("url", page_url)
+    cal.add("refresh-interval", dt.timedelta(hours=6), parameters={"VALUE": "DURATION"})
+    for seance in seances:
+        cal.add_component(_event(seance, host=host, base_url=base_url, zone=zone))
+    cal.add_missing_timezones()
+    return bytes(cal.to_ical())
+
+
+def _event(seance: PublicSeance, *, host: str, base_url: str, zone: ZoneInfo) -> Event:
+    s = seance.session
+    event = Event()
+    event.add("uid", f"seance-{seance.id}@{host}")
+    event.add("dtstamp", seance.updated_at.astimezone(dt.UTC))
+    event.add("created", seance.created_at.astimezone(dt.UTC))
+    event.add("last-modified", seance.updated_at.astimezone(dt.UTC))
+    event.add("sequence", seance.revision)
+    event.add("summary", f"Atelier « {seance.atelier_title} » — séance {seance.number}")
+    if s.start_time is None:
+        event.add("dtstart", s.date)
+        event.add("dtend", s.date + dt.timedelta(days=1))
+    else:
+        event.add("dtstart", dt.datetime.combine(s.date, s.start_time, zone))
+        if s.end_time is not None:
+            event.add("dtend", dt.datetime.combine(s.date, s.end_time, zone))
+    event.add("location", s.place or "À distance")
+    url = f"{base_url}/decouvrir/ateliers/{seance.atelier_id}"
+    event.add("url", url)
+    event.add("description", _description(seance, url))
+    event.add("transp", "OPAQUE")
+    return event
+
+
+def _description(seance: PublicSeance, url: str) -> str:
+    s = seance.session
+    lines = [s.mode.label_fr.capitalize() + "."]
+    if s.objectives:
+        lines += ["", "Objectifs :", *(f"- {o}" for o in s.objectives)]
+    if s.agenda:
+        lines += ["", "Ordre du jour :", *(f"- {item.title}" for item in s.agenda)]
+    lines += [
+        "",
+        "Pour participer : venez à la séance, le code pour rejoindre l’atelier est donné sur "
+        "place.",
+        url,
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,203 @@
+"""The public door's routes: pages under ``/decouvrir`` (no token, no script) and the séances'
+calendars under ``/api``.
+
+* ``GET /decouvrir`` → ``/decouvrir/ateliers``: the directory, filtered by plain GET parameters
+  ``quartier`` (a neighbourhood's name, or ``ville``), ``instance`` (``CQ``…), ``type``
+  (``aic``/``ap``) and ``etat`` (``en_constitution``/``actif``/``termine``); an unknown value
+  filters nothing.
+* ``GET /decouvrir/ateliers/{id}``: an atelier's page; an unlisted or unknown atelier is a 404
+  page (the same answer for both: which ateliers exist unlisted is nobody's business).
+* ``GET /decouvrir/instances/{code}``: an instance's page.
+* ``GET /decouvrir/style.css``: their stylesheet.
+* ``GET /api/ateliers/{id}/seances.ics``, ``GET /api/instances/{code}/seances.ics``: the
+  calendars (``server.public.ical``).
+
+Language: ``?lang=fr|en``, else English when ``Accept-Language`` puts it first, else French.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from litestar import Request, Response, get
+from litestar.handlers import BaseRouteHandler
+from litestar.response import Redirect
+
+from domain.ateliers import AtelierKind, Instance
+from server.errors import Problem, prefers_english
+from server.public import data, ical, pages
+from server.public.pages import DIRECTORY, ROOT, Lang, Page
+from server.state import AppServices
+
+__all__ = ["public_routes"]
+
+_CSS: Final = (Path(__file__).parent / "public.css").read_bytes()
+#: The stylesheet's address carries a hash of its content: cached for a year, never stale.
+STYLESHEET: Final = f"{ROOT}/style.css?v={hashlib.sha256(_CSS).hexdigest()[:12]}"
+#: The pages change when someone acts (a séance planned, a decision recorded): a minute late
+#: at most.
+_PAGE_HEADERS: Final = {"cache-control": "public, max-age=60", "vary": "Accept-Language"}
+
+
+def _page(request: Request[Any, Any, Any]) -> Page:
+    asked = request.query_params.get("lang")
+    lang: Lang
+    if asked in ("fr", "en"):
+        lang = "en" if asked == "en" else "fr"
+    else:
+        lang = "en" if prefers_english(request) else "fr"
+    return Page(
+        lang=lang,
+        path=request.url.path,
+        query={k: v for k, v in request.query_params.items() if isinstance(v, str) and v},
+        base_url=str(request.base_url).rstrip("/"),
+        explicit=asked in ("fr", "en"),
+        stylesheet=STYLESHEET,
+    )
+
+
+def _html(body: str, status: int = 200) -> Response[str]:
+    return Response(
+        body,
+        status_code=status,
+        media_type="text/html",
+        headers=_PAGE_HEADERS if status == 200 else {"cache-control": "no-cache"},
+    )
+
+
+def _today(request: Request[Any, Any, Any]) -> dt.date:
+    zone = ZoneInfo(AppServices.of(request.app).settings.time_zone)
+    return dt.datetime.now(zone).date()
+
+
+def _filters(request: Request[Any, Any, Any]) -> data.Filters:
+    query = request.query_params
+    where = (query.get("quartier") or "").strip() or None
+    instance = None
+    if code := (query.get("instance") or "").upper():
+        instance = Instance(code) if code in Instance.__members__ else None
+    kind = {"aic": AtelierKind.INITIATIVE_CITOYENNE, "ap": AtelierKind.PROJET}.get(
+        (query.get("type") or "").lower()
+    )
+    stage_value = query.get("etat") or ""
+    stage = data.Stage(stage_value) if stage_value in data.Stage._value2member_map_ else None
+    return data.Filters(where=where, instance=instance, kind=kind, stage=stage)
+
+
+@get(ROOT, include_in_schema=False, name="public-root")
+async def root(request: Request[Any, Any, Any]) -> Redirect:
+    lang = request.query_params.get("lang")
+    target = DIRECTORY + (f"?lang={lang}" if lang in ("fr", "en") else "")
+    return Redirect(target, status_code=302)
+
+
+@get(DIRECTORY, include_in_schema=False, name="public-directory")
+async def directory(request: Request[Any, Any, Any]) -> Response[str]:
+    filters = _filters(request)
+    engine = AppServices.of(request.app).engine
+    found = await data.directory(engine, filters, _today(request))
+    return _html(pages.directory_page(_page(request), found, filters))
+
+
+@get(f"{DIRECTORY}/{{atelier_id:str}}", include_in_schema=False, name="public-atelier")
+async def atelier(request: Request[Any, Any, Any], atelier_id: str) -> Response[str]:
+    page = _page(request)
+    today = _today(request)
+    found = await data.atelier_page(AppServices.of(request.app).engine, atelier_id, today)
+    if found is None:
+        return _html(pages.not_found_page(page, "atelier"), status=404)
+    return _html(pages.atelier_page(page, found, today))
+
+
+def _instance(code: str) -> Instance | None:
+    return Instance(code.upper()) if code.upper() in Instance.__members__ else None
+
+
+@get(f"{ROOT}/instances/{{code:str}}", include_in_schema=False, name="public-instance")
+async def instance(request: Request[Any, Any, Any], code: str) -> Response[str]:
+    page = _page(request)
+    found = _instance(code)
+    if found is None:
+        return _html(pages.not_found_page(page, "instance"), status=404)
+    engine = AppServices.of(request.app).engine
+    ateliers = await data.instance_ateliers(engine, found, _today(request))
+    return _html(pages.instance_page(page, found, ateliers))
+
+
+@get(f"{ROOT}/style.css", include_in_schema=False, name="public-stylesheet")
+async def stylesheet() -> Response[bytes]:
+    return Response(
+        _CSS,
+        media_type="text/css",
+        headers={"cache-control": "public, max-age=31536000, immutable"},
+    )
+
+
+def _calendar(
+    request: Request[Any, Any, Any], seances: Any, *, name: str, page_path: str
+) -> Response[bytes]:
+    base = str(request.base_url).rstrip("/")
+    body = ical.calendar(
+        seances,
+        name=name,
+        host=request.url.hostname or "atelier",
+        base_url=base,
+        time_zone=AppServices.of(request.app).settings.time_zone,
+        page_url=base + page_path,
+    )
+    return Response(
+        body,
+        media_type="text/calendar",
+        headers={
+            "cache-control": "public, max-age=300",
+            "content-disposition": 'inline; filename="seances.ics"',
+        },
+    )
+
+
+@get(
+    "/api/ateliers/{atelier_id:str}/seances.ics",
+    tags=["feeds"],
+    summary="Les séances d’un atelier (iCalendar, pour s’abonner)",
+    media_type="text/calendar",
+)
+async def atelier_calendar(request: Request[Any, Any, Any], atelier_id: str) -> Response[bytes]:
+    found = await data.atelier_seances(AppServices.of(request.app).engine, atelier_id)
+    if found is None:  # not public until approved or constituted
+        raise Problem(404, "atelier_not_found", "Atelier introuvable.", "Atelier not found.")
+    title, seances = found
+    return _calendar(
+        request,
+        seances,
+        name=f"Atelier « {title} » — séances",
+        page_path=f"{DIRECTORY}/{quote(atelier_id)}",
+    )
+
+
+@get(
+    "/api/instances/{code:str}/seances.ics",
+    tags=["feeds"],
+    summary="Les séances des ateliers reliés à une instance (iCalendar)",
+    media_type="text/calendar",
+)
+async def instance_calendar(request: Request[Any, Any, Any], code: str) -> Response[bytes]:
+    found = _instance(code)
+    if found is None:
+        raise Problem(404, "unknown_instance", "Instance inconnue.", "Unknown body.")
+    seances = await data.instance_seances(AppServices.of(request.app).engine, found)
+    return _calendar(
+        request,
+        seances,
+        name=f"{found.name_fr} — séances des ateliers",
+        page_path=f"{ROOT}/instances/{found.value}",
+    )
+
+
+def public_routes() -> list[BaseRouteHandler]:
+    """Every route of the public door, for the application's list."""
+    return [root, directory, atelier, instance, stylesheet, atelier_calendar, instance_calendar]
