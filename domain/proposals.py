@@ -52,6 +52,7 @@ __all__ = [
     "hashed_fields",
     "leaves_from",
     "md_escape",
+    "rich_word_diff",
     "to_html",
     "to_markdown",
     "to_text",
@@ -430,6 +431,92 @@ def word_diff(before: str, after: str) -> list[dict[str, str]]:
         if tag == "equal":
             ops.append({"op": "equal", "text": "".join(a[i1:i2])})
     return [op for op in ops if op["text"]]
+
+
+#: A word and its formatting: the word, then its pieces with their marks (one piece unless
+#: the formatting changes inside the word, « **banc**s »).
+Token = tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]
+
+
+def _block_tokens(block: Block) -> list[Token]:
+    """A textblock's words, found in its whole text (so that where a run starts does not split
+    a word), each with the marks of its characters."""
+    text, marks = "", []
+    for run_text, run_marks in _runs(block):
+        text += run_text
+        marks.extend([tuple(sorted(set(run_marks)))] * len(run_text))
+    tokens: list[Token] = []
+    for match in _WORDS.finditer(text):
+        pieces: list[tuple[str, tuple[str, ...]]] = []
+        for i in range(match.start(), match.end()):
+            if pieces and pieces[-1][1] == marks[i]:
+                pieces[-1] = (pieces[-1][0] + text[i], marks[i])
+            else:
+                pieces.append((text[i], marks[i]))
+        tokens.append((match.group(), tuple(pieces)))
+    return tokens
+
+
+def _rich_tokens(blocks: Iterable[Block]) -> list[Token]:
+    """The words of ``blocks`` with their marks, separated as :func:`to_text` separates them
+    (a blank line between blocks, a line between list items)."""
+
+    def joined(parts: list[list[Token]], separator: str) -> list[Token]:
+        out: list[Token] = []
+        for part in (p for p in parts if p):
+            if out:
+                out.append((separator, ((separator, ()),)))
+            out.extend(part)
+        return out
+
+    def plain(blocks: Iterable[Block]) -> list[Token]:
+        parts: list[list[Token]] = []
+        for block in blocks:
+            if "items" in block:
+                parts.append(joined([plain(item) for item in block["items"]], "\n"))
+            else:
+                parts.append(_block_tokens(block))
+        return joined(parts, "\n\n")
+
+    return plain(bound_depth(blocks))
+
+
+def rich_word_diff(before: Iterable[Block], after: Iterable[Block]) -> list[dict[str, Any]]:
+    """:func:`word_diff` over two sections' blocks, where words whose text stayed and whose
+    marks changed (made bold, a link added) are ``{"op": "format", "text": …, "runs": [[text,
+    marks after]…], "before": [[text, marks before]…]}``: a formatting-only change shows,
+    instead of a diff that says « no change ». Equal, delete and format parts still give the
+    text before; equal, insert and format the text after."""
+    a, b = _rich_tokens(before), _rich_tokens(after)
+    ops: list[dict[str, Any]] = []
+
+    def pieces(tokens: list[Token]) -> list[list[Any]]:
+        return [[text, list(marks)] for _, parts in tokens for text, marks in parts]
+
+    def add(op: str, tokens: list[Token], was: list[Token] | None = None) -> None:
+        text = "".join(word for word, _ in tokens)
+        if not text:
+            return
+        if op == "format":
+            ops.append(
+                {"op": op, "text": text, "runs": pieces(tokens), "before": pieces(was or [])}
+            )
+        elif ops and ops[-1]["op"] == op:
+            ops[-1]["text"] += text
+        else:
+            ops.append({"op": op, "text": text})
+
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        old, new = a[i1:i2], b[j1:j2]
+        if tag == "equal":
+            add("equal", old)
+        elif tag == "replace" and [w for w, _ in old] == [w for w, _ in new]:
+            add("format", new, old)
+        else:
+            add("delete", old)
+            add("insert", new)
+    return ops
 
 
 def check_decision(outcome: str, answer: str, reference: str | None) -> ProposalStatus:

@@ -606,7 +606,10 @@ async def diff(
     sections = []
     for section in new.content["sections"]:  # type: ignore[union-attr]
         previous = old_sections.get(section["key"], {"text": ""})
-        ops = rules.word_diff(previous["text"], section["text"])
+        if "blocks" in section and "blocks" in previous:  # the words with their formatting
+            ops = rules.rich_word_diff(previous["blocks"], section["blocks"])
+        else:
+            ops = rules.word_diff(previous["text"], section["text"])
         sections.append(
             {
                 "key": section["key"],

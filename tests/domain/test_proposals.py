@@ -16,6 +16,7 @@ from domain.proposals import (
     check_decision,
     check_move,
     leaves_from,
+    rich_word_diff,
     to_html,
     to_markdown,
     to_text,
@@ -241,4 +242,30 @@ def test_past_the_bound_the_deeper_items_follow_the_item_that_held_them() -> Non
     blocks = [{"type": "bullet_list", "items": [deepest, [para("d")]]}]
     assert bound_depth(blocks, max_depth=1) == [
         {"type": "bullet_list", "items": [[para("a")], [para("b")], [para("c")], [], [para("d")]]}
+    ]
+
+
+def test_a_formatting_only_change_shows_in_the_diff_and_both_texts_come_back() -> None:
+    def para(*runs: tuple[str, list[str]]) -> dict[str, object]:
+        return {"type": "paragraph", "runs": [list(r) for r in runs]}
+
+    before = [para(("Un jardin partagé ouvert le mercredi", []))]
+    after = [
+        para(("Un ", []), ("jardin partagé", ["bold"]), (" ouvert le ", []), ("samedi", [])),
+        {"type": "bullet_list", "items": [[para(("des bancs", []))]]},
+    ]
+    ops = rich_word_diff(before, after)
+    assert [op["op"] for op in ops] == ["equal", "format", "equal", "delete", "insert"]
+    assert ops[1]["text"] == "jardin partagé"
+    assert ops[1]["runs"] == [["jardin", ["bold"]], [" ", ["bold"]], ["partagé", ["bold"]]]
+    assert ops[1]["before"][0] == ["jardin", []]
+    assert "".join(op["text"] for op in ops if op["op"] != "insert") == to_text(before)
+    assert "".join(op["text"] for op in ops if op["op"] != "delete") == to_text(after)
+    # Only the formatting changed: the plain diff saw nothing, this one says so.
+    same_words = [para(("Un jardin partagé", ["italic"]))]
+    assert word_diff(to_text(before[:1]), to_text(before[:1])) == [
+        {"op": "equal", "text": to_text(before)}
+    ]
+    assert [op["op"] for op in rich_word_diff([para(("Un jardin partagé", []))], same_words)] == [
+        "format"
     ]

@@ -172,6 +172,7 @@ def test_versions_chain_diff_word_by_word_and_verify(room: Room, server_on: Serv
     assert {"op": "insert", "text": "\n\nAucune ombre l’été."} in constat["ops"]
     assert (constat["title_fr"], constat["title_en"]) == ("Constat", "Findings")
     assert not any(s["changed"] for s in diff["sections"] if s["key"] != "constat")
+
     verified = room.http.get(
         f"/api/proposals/{proposal['id']}/verify", headers=room.auth(room.facilitator)
     ).json()
@@ -182,6 +183,22 @@ def test_versions_chain_diff_word_by_word_and_verify(room: Room, server_on: Serv
         "first_broken": None,
         "head": v2["hash"],
     }
+
+    # Only the formatting changes (« bancs » made bold): the diff says so, words unchanged.
+    def embolden(doc: Doc) -> None:
+        first = doc.get("constat", type=XmlFragment).children[0].children[0]
+        first.format(7, 12, {"bold": {}})
+
+    asyncio.run(write(server_on, proposal["doc_id"], room.facilitator, embolden))
+    post(room, f"/api/proposals/{proposal['id']}/freeze")
+    formatted = room.http.get(
+        f"/api/proposals/{proposal['id']}/diff?from=2&to=3", headers=room.auth(room.facilitator)
+    ).json()
+    constat = next(s for s in formatted["sections"] if s["key"] == "constat")
+    assert constat["changed"] is True
+    (change,) = [op for op in constat["ops"] if op["op"] != "equal"]
+    assert (change["op"], change["text"]) == ("format", "bancs.")
+    assert change["runs"] == [["bancs", ["bold"]], [".", []]]
 
 
 def test_changing_a_stored_version_is_refused_and_if_forced_is_caught_by_name(

@@ -44,11 +44,21 @@ export interface Version extends VersionSummary {
   };
 }
 
-/** GET /api/proposals/{id}/diff?from=&to= : per section, word operations on its plain text. */
+/** One operation of a word diff; `format`: the same words, their formatting changed (`runs`
+ * after, `before`). */
+interface DiffOp {
+  op: "equal" | "insert" | "delete" | "format";
+  text: string;
+  runs?: Run[];
+  before?: Run[];
+}
+
+/** GET /api/proposals/{id}/diff?from=&to= : per section, word operations on its words and their
+ * formatting. */
 export interface VersionDiff {
   from: number;
   to: number;
-  sections: { key: string; title_fr: string; title_en?: string; changed: boolean; ops: { op: "equal" | "insert" | "delete"; text: string }[] }[];
+  sections: { key: string; title_fr: string; title_en?: string; changed: boolean; ops: DiffOp[] }[];
 }
 
 const MARK_TAGS: Record<string, keyof HTMLElementTagNameMap> = { bold: "strong", italic: "em", strike: "s", code: "code", underline: "u" };
@@ -103,25 +113,28 @@ export function diffView(diff: VersionDiff): HTMLElement {
   const titleId = `diff-title-${diff.from}-${diff.to}`;
   const changed = diff.sections.filter((s) => s.changed);
   const same = diff.sections.filter((s) => !s.changed);
-  const marked = (op: "insert" | "delete", text: string) =>
-    op === "insert"
-      ? h("ins", {}, h("span", { class: "sr-only" }, t("diff.ins_start")), text, h("span", { class: "sr-only" }, t("diff.ins_end")))
-      : h("del", {}, h("span", { class: "sr-only" }, t("diff.del_start")), text, h("span", { class: "sr-only" }, t("diff.del_end")));
+  const marked = (op: DiffOp) =>
+    op.op === "insert"
+      ? h("ins", {}, h("span", { class: "sr-only" }, t("diff.ins_start")), op.text, h("span", { class: "sr-only" }, t("diff.ins_end")))
+      : op.op === "delete"
+        ? h("del", {}, h("span", { class: "sr-only" }, t("diff.del_start")), op.text, h("span", { class: "sr-only" }, t("diff.del_end")))
+        : h("span", { class: "format-changed" }, h("span", { class: "sr-only" }, t("diff.fmt_start")), runs({ type: "paragraph", runs: op.runs ?? [[op.text, []]] }), h("span", { class: "sr-only" }, t("diff.fmt_end")));
   return h(
     "section",
     { class: "diff", "aria-labelledby": titleId },
     h("h3", { id: titleId, tabindex: "-1" }, t("diff.heading", { from: diff.from, to: diff.to })),
-    h("p", { class: "legend-line" }, t("diff.legend"), " ", h("ins", {}, t("diff.legend_ins")), " ", h("del", {}, t("diff.legend_del"))),
+    h("p", { class: "legend-line" }, t("diff.legend"), " ", h("ins", {}, t("diff.legend_ins")), " ", h("del", {}, t("diff.legend_del")), " ", h("span", { class: "format-changed" }, t("diff.legend_fmt"))),
     changed.length
       ? changed.map((s) => {
           const added = s.ops.filter((op) => op.op === "insert").length;
           const removed = s.ops.filter((op) => op.op === "delete").length;
+          const formatted = s.ops.filter((op) => op.op === "format").length;
           return h(
             "div",
             { class: "diff-section" },
             h("h4", {}, pick(s.title_fr, s.title_en ?? s.title_fr)),
-            h("p", { class: "hint" }, [added ? tn("diff.added", added) : null, removed ? tn("diff.removed", removed) : null].filter(Boolean).join(", ")),
-            h("div", { class: "diff-text" }, s.ops.map((op) => (op.op === "equal" ? op.text : marked(op.op, op.text)))),
+            h("p", { class: "hint" }, [added ? tn("diff.added", added) : null, removed ? tn("diff.removed", removed) : null, formatted ? tn("diff.formatted", formatted) : null].filter(Boolean).join(", ")),
+            h("div", { class: "diff-text" }, s.ops.map((op) => (op.op === "equal" ? op.text : marked(op)))),
           );
         })
       : h("p", {}, t("diff.none")),
