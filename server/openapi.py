@@ -104,7 +104,7 @@ _BY_PATH: Final[list[tuple[re.Pattern[str], frozenset[str] | None, frozenset[int
     (re.compile(r"/ballot$"), frozenset({"PUT"}), frozenset({429, 503})),
     (re.compile(r"/proxy-ballots$"), frozenset({"POST"}), frozenset({503})),
     # Documents made by the render workers: busy or past their time (503).
-    (re.compile(r"(\.pdf|/pdf|/compte-rendu)$"), frozenset({"GET"}), frozenset({503})),
+    (re.compile(r"(\.pdf|/pdf|/odt|/compte-rendu)$"), frozenset({"GET"}), frozenset({503})),
     (re.compile(r"/compte-rendu$"), frozenset({"GET"}), frozenset({409})),
     # The council's sign-in kept by the browser: a token refused (401) or not the council's (403).
     (re.compile(r"^/api/council/session$"), frozenset({"GET", "POST"}), frozenset({401, 403})),

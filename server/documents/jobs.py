@@ -9,15 +9,21 @@ from typing import Literal
 from domain.report import Report
 from server.documents.images import printable_image
 from server.documents.sign_in import sign_in_sheet_pdf
+from server.odt import report_odt
 from server.pdf import report_pdf
 from server.printing import InvitationSheet, invitation_pdf
 
-__all__ = ["invitation_document", "report_document", "sign_in_sheet_pdf"]
+__all__ = ["invitation_document", "report_document", "report_odt_document", "sign_in_sheet_pdf"]
 
 
 def report_document(report: Report, image: bytes | None) -> bytes:
     """A version or a compte-rendu as a PDF, with the atelier's image if it decodes."""
     return report_pdf(report, image=printable_image(image))
+
+
+def report_odt_document(report: Report, image: bytes | None) -> bytes:
+    """A version or a compte-rendu as an ODT, for the office suite, with the image if it decodes."""
+    return report_odt(report, image=printable_image(image))
 
 
 def invitation_document(sheet: InvitationSheet, paper: Literal["A4", "A5"]) -> bytes:

@@ -10,16 +10,16 @@ from litestar.params import Parameter
 
 from domain.compte_rendu import compte_rendu
 from domain.report import report_html, report_markdown
-from server.documents.jobs import report_document
+from server.documents.jobs import report_document, report_odt_document
 from server.documents.rendering import render
-from server.routes.proposals import current_reader
+from server.routes.proposals import ODT, current_reader
 from server.services import proposals as svc
 from server.services.compte_rendu import seance_record
 from server.state import AppServices
 
 __all__ = ["CompteRenduController"]
 
-Format = Literal["markdown", "html", "pdf"]
+Format = Literal["markdown", "html", "pdf", "odt"]
 
 
 class CompteRenduController(Controller):
@@ -29,8 +29,8 @@ class CompteRenduController(Controller):
 
     @get(
         "/{session_id:str}/compte-rendu",
-        summary="Compte-rendu de la séance (Markdown, HTML ou PDF), établi à partir des versions "
-        "figées",
+        summary="Compte-rendu de la séance (Markdown, HTML, PDF ou ODT), établi à partir des "
+        "versions figées",
         description=(
             "In the seed's structure: date, time and place; people present; objectives and "
             "agenda; method; synthesis of the exchanges; votes; the next séance's agenda. "
@@ -54,6 +54,12 @@ class CompteRenduController(Controller):
                 await render(services.renders, report_document, report, record.image),
                 media_type="application/pdf",
                 headers={"content-disposition": f'inline; filename="{name}.pdf"'},
+            )
+        if output == "odt":  # for the office suite: headings and lists as its own
+            return Response(
+                await render(services.renders, report_odt_document, report, record.image),
+                media_type=ODT,
+                headers={"content-disposition": f'attachment; filename="{name}.odt"'},
             )
         if output == "html":
             return Response(

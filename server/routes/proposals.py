@@ -21,7 +21,7 @@ from domain.roles import Action, Role, can
 from server.actors import Refused, actor_from_token, token_of
 from server.auth import CouncilGrant, InvalidGrant, verify_grant
 from server.db.models import DB_INT_MAX, ProposalRow, ProposalVersionRow
-from server.documents.jobs import report_document
+from server.documents.jobs import report_document, report_odt_document
 from server.documents.rendering import render
 from server.errors import Problem
 from server.live import ProposalsChanged
@@ -33,6 +33,8 @@ from server.services.ateliers import get_image
 from server.state import AppServices
 
 __all__ = ["CouncilController", "ProposalVersionController", "announce"]
+
+ODT = "application/vnd.oasis.opendocument.text"
 
 
 async def current_reader(request: ASGIConnection[Any, Any, Any, Any]) -> svc.Reader:
@@ -327,6 +329,24 @@ class ProposalVersionController(Controller):
             headers={
                 "content-disposition": f'inline; filename="proposition-{proposal_id}-v{number}.pdf"'
             },
+        )
+
+    @get(
+        "/proposals/{proposal_id:str}/versions/{number:int}/odt",
+        summary="Une version en texte OpenDocument (ODT), pour la suite bureautique",
+        media_type=ODT,
+    )
+    async def version_odt(
+        self, request: Request[Any, Any, Any], reader: svc.Reader, proposal_id: str, number: int
+    ) -> Response[bytes]:
+        services = AppServices.of(request.app)
+        _, report, image = await _frozen(services, reader, proposal_id, number)
+        odt = await render(
+            services.renders, report_odt_document, report, image[1] if image is not None else None
+        )
+        name = f"proposition-{proposal_id}-v{number}.odt"
+        return Response(
+            odt, media_type=ODT, headers={"content-disposition": f'attachment; filename="{name}"'}
         )
 
     @get("/proposals/{proposal_id:str}/diff", summary="Ce qui a changé entre deux versions")

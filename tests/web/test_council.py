@@ -139,6 +139,12 @@ def test_staff_read_compare_download_and_verify_the_versions(demo: Demo, new_con
         downloads.get_by_role("button", name="PDF").click()
     assert Path(download.value.path()).read_bytes().startswith(b"%PDF-")
     assert download.value.suggested_filename == f"proposition-{proposal}-v2.pdf"
+    # The same version for the office suite: an OpenDocument text.
+    with page.expect_download() as download:
+        downloads.get_by_role("button", name="ODT").click()
+    odt = Path(download.value.path()).read_bytes()
+    assert odt[38:77] == b"application/vnd.oasis.opendocument.text"  # the stored mimetype
+    assert download.value.suggested_filename == f"proposition-{proposal}-v2.odt"
 
     page.get_by_role("button", name="Vérifier la chaîne des empreintes").click()
     page.get_by_role("status").filter(has_text="Chaîne intègre.").wait_for()

@@ -287,6 +287,7 @@ function draw(main: HTMLElement, session: CouncilSession, base: string, first: V
               h("button", { type: "button", class: "small", onclick: save(v.number, "markdown", "md") }, "Markdown"),
               h("button", { type: "button", class: "small", onclick: save(v.number, "html", "html") }, "HTML"),
               h("button", { type: "button", class: "small", onclick: save(v.number, "pdf", "pdf") }, "PDF"),
+              h("button", { type: "button", class: "small", onclick: save(v.number, "odt", "odt"), title: t("council.odt_hint") }, "ODT"),
             ),
           ),
         ),

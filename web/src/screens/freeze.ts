@@ -53,7 +53,7 @@ export function freezeSection(identity: Identity, sessionId: string): { el: HTML
   });
   // The séance's minutes (compte-rendu), built by the server from the frozen versions.
   const minutesError = errorRegion();
-  const minutes = (format: "pdf" | "markdown", extension: string) => async () => {
+  const minutes = (format: "pdf" | "markdown" | "odt", extension: string) => async () => {
     minutesError.show(null);
     try {
       await download(`/api/sessions/${encodeURIComponent(sessionId)}/compte-rendu?format=${format}`, `compte-rendu.${extension}`, identity.token);
@@ -78,6 +78,7 @@ export function freezeSection(identity: Identity, sessionId: string): { el: HTML
       "p",
       { class: "actions" },
       h("button", { type: "button", onclick: minutes("pdf", "pdf") }, t("minutes.pdf")),
+      h("button", { type: "button", onclick: minutes("odt", "odt") }, t("minutes.odt")),
       h("button", { type: "button", onclick: minutes("markdown", "md") }, t("minutes.markdown")),
     ),
     minutesError.el,
