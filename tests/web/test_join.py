@@ -102,6 +102,7 @@ def test_the_interface_speaks_english_on_request(demo: Demo, new_context: Any) -
     page.get_by_role("button", name="Switch to English").click()
     page.get_by_role("heading", name=re.compile("The atelier’s charter")).wait_for()
     assert page.evaluate("() => document.documentElement.lang") == "en"
+    page.get_by_text("Session 1", exact=False).first.wait_for()  # not « Séance 1 » in English
     page.get_by_label("I have read the charter and I accept it").check()
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("heading", name="Who are you?").wait_for()
