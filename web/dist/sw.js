@@ -42,9 +42,10 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET") return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
-  // Only the client's own pages: not the API's documents (PDF invitations), its schema browser
-  // or anything else the server serves as a page.
-  const clientPage = !/^\/(api|schema|health|ws)(\/|$)/.test(url.pathname);
+  // Only the client's own pages: not the API's documents (PDF invitations), its schema browser,
+  // the public pages (/decouvrir, rendered by the server) or anything else the server serves
+  // as a page — kept as the app shell, one of those would replace the client offline.
+  const clientPage = !/^\/(api|schema|health|ws|decouvrir)(\/|$)/.test(url.pathname);
   if (request.mode === "navigate" && clientPage) {
     event.respondWith(
       (async () => {

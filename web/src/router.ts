@@ -50,7 +50,10 @@ export function navigate(path: string, replace = false): void {
   window.dispatchEvent(new Event("atelier:navigate"));
 }
 
-/** Same-origin links navigate without a reload. */
+/** Pages the server renders itself (server/public): a link to them loads them. */
+const SERVER_PAGES = /^\/decouvrir(\/|$)/;
+
+/** Same-origin links navigate without a reload, except to the server's own pages. */
 export function interceptLinks(root: HTMLElement): void {
   root.addEventListener("click", (event) => {
     const anchor = (event.target as Element).closest("a");
@@ -65,6 +68,7 @@ export function interceptLinks(root: HTMLElement): void {
       anchor.hasAttribute("download") ||
       anchor.origin !== location.origin ||
       anchor.pathname.startsWith("/api/") ||
+      SERVER_PAGES.test(anchor.pathname) ||
       anchor.getAttribute("href")?.startsWith("#")
     )
       return;

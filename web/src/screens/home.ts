@@ -44,6 +44,8 @@ export const home: Screen = (main) => {
   append(main, [
     pageTitle(t("home.title")),
     h("p", { class: "lead" }, t("home.intro")),
+    // The public pages are the server's (server/public), loaded as pages: see router.ts.
+    h("p", { class: "discover" }, h("a", { href: "/decouvrir/ateliers", class: "button" }, t("home.discover"))),
     form,
     mine.length
       ? h(
