@@ -21,6 +21,7 @@ from server.routes.ateliers import (
     create_atelier,
 )
 from server.routes.city import city
+from server.routes.comments import CommentController
 from server.routes.compte_rendu import CompteRenduController
 from server.routes.council_session import CouncilSessionController
 from server.routes.docs_ws import doc_socket
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CouncilController,
             CouncilSessionController,
             CompteRenduController,
+            CommentController,
             PersonalDataController,
             atelier_feed,
             instance_feed,

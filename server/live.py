@@ -23,6 +23,7 @@ from collab.relay import Relay, RelayKind, RelayMessage, Subscription
 __all__ = [
     "AttendanceChanged",
     "BallotCounted",
+    "CommentsChanged",
     "Event",
     "JoinCodeChanged",
     "LiveHub",
@@ -124,6 +125,15 @@ class ProposalsChanged(msgspec.Struct, tag="proposals_changed"):
     change: str
 
 
+class CommentsChanged(msgspec.Struct, tag="comments_changed"):
+    """A proposal's comments changed (a thread started, a reply, resolved or reopened, a
+    comment deleted): sent on every séance of its atelier; open editors of that proposal read
+    its comments again (``GET /api/proposals/{id}/comments``)."""
+
+    session_id: str
+    proposal_id: str
+
+
 class BallotCounted(msgspec.Struct, tag="ballot_counted"):
     """Between nodes only, never to clients: ballot change number ``seq`` of a poll, as
     counting forms (a secret ballot's form travels without its voter)."""
@@ -158,6 +168,7 @@ Event = (
     | PollClosed
     | ResultsPublished
     | ProposalsChanged
+    | CommentsChanged
 )
 _Wire = Event | _PresenceAnnouncement | BallotCounted
 _encoder = msgspec.json.Encoder()

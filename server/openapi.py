@@ -13,9 +13,9 @@ the route is rather than written on each of seventy routes:
 - 409 (a state that does not allow it) and 422 (a rule of the domain) where the route changes
   something, or reads something that must be in a state first;
 - 413 where the route reads a body;
-- and, by path, what a few routes add: 429 past a rate limit (join codes, ateliers, ballots),
-  503 when the render workers are busy or a document cannot be loaded, 415 for an image in a
-  format not taken.
+- and, by path, what a few routes add: 429 past a rate limit (join codes, ateliers, ballots,
+  comments), 503 when the render workers are busy or a document cannot be loaded, 415 for an
+  image in a format not taken.
 
 :func:`document_content` then says what the few routes that answer in several formats send:
 the activity feeds (Atom or JSON Feed, by the path's extension) and the compte-rendu (Markdown,
@@ -103,6 +103,8 @@ _BY_PATH: Final[list[tuple[re.Pattern[str], frozenset[str] | None, frozenset[int
     # Ballots: a limit per participant; the proposals' texts must load (503).
     (re.compile(r"/ballot$"), frozenset({"PUT"}), frozenset({429, 503})),
     (re.compile(r"/proxy-ballots$"), frozenset({"POST"}), frozenset({503})),
+    # Comments and replies: a limit per participant.
+    (re.compile(r"(/comments|/replies)$"), frozenset({"POST"}), frozenset({429})),
     # Documents made by the render workers: busy or past their time (503).
     (re.compile(r"(\.pdf|/pdf|/odt|/compte-rendu)$"), frozenset({"GET"}), frozenset({503})),
     (re.compile(r"/compte-rendu$"), frozenset({"GET"}), frozenset({409})),

@@ -258,6 +258,38 @@ class ProposalCreate(msgspec.Struct, forbid_unknown_fields=True):
     session_id: str | None = None
 
 
+#: A comment's id, chosen by the client so that sending it twice (a retry, a double click)
+#: creates one comment: 32 lowercase hex digits, as a UUID without dashes.
+CommentId = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{32}$")]
+#: A comment's text; its bounds (1 to 2,000 characters once trimmed) are ``domain.comments``',
+#: answered as 422 problems with the words the comment form uses.
+CommentBody = Annotated[str, msgspec.Meta(max_length=20_000)]
+#: One encoded Yjs relative position, base64 (``domain.comments.anchor`` bounds its bytes).
+Anchor = Annotated[str, msgspec.Meta(max_length=4096)]
+
+
+class CommentCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """A new thread on a section: on a passage (``anchor_start``, ``anchor_end`` and the
+    ``quote`` of the passage as it is now) or on the whole section (none of the three)."""
+
+    section: Ref
+    body: CommentBody
+    id: CommentId | None = None
+    anchor_start: Anchor | None = None
+    anchor_end: Anchor | None = None
+    quote: Annotated[str, msgspec.Meta(max_length=20_000)] | None = None
+
+
+class ReplyCreate(msgspec.Struct, forbid_unknown_fields=True):
+    body: CommentBody
+    id: CommentId | None = None
+
+
+class ResolveRequest(msgspec.Struct, forbid_unknown_fields=True):
+    #: True: the thread is resolved (shown folded); False: reopened.
+    resolved: bool
+
+
 RoleName = Literal["habitant", "elu", "agent", "animateur", "conseil", "observateur"]
 MethodName = Literal[
     "plurality", "approval", "dots", "score", "borda", "irv", "schulze", "majority_judgment"
@@ -334,6 +366,54 @@ class InvitationRead(msgspec.Struct):
     atelier_id: str
     role: str
     expires_at: datetime
+
+
+class CommentRead(msgspec.Struct):
+    """A comment as a participant reads it. ``body`` is plain text, to be shown as text (never
+    as HTML); empty, with ``deleted``, for a thread's first comment deleted while it has
+    replies. ``mine``, ``may_resolve`` and ``may_delete`` are for the reader."""
+
+    id: str
+    thread_id: str | None
+    section: str
+    author_name: str
+    author_role: str
+    body: str
+    created_at: datetime
+    deleted: bool
+    mine: bool
+    may_delete: bool
+
+
+class ThreadRead(CommentRead):
+    """A thread's first comment, with its anchor and its replies (oldest first). The anchor is
+    two base64 Yjs relative positions (``null``: the whole section); ``quote`` is the passage as
+    it was when commented."""
+
+    anchor_start: str | None
+    anchor_end: str | None
+    quote: str | None
+    resolved_at: datetime | None
+    resolved_by: str | None  # who resolved it, by name
+    may_resolve: bool
+    replies: list[CommentRead]
+
+
+class CommentsRead(msgspec.Struct):
+    """A proposal's threads, oldest first, and whether the reader may comment (``reason``,
+    when not: ``role`` or ``charter``; ``archived`` for an archived proposal)."""
+
+    proposal_id: str
+    may_comment: bool
+    reason: str | None
+    threads: list[ThreadRead]
+
+
+class CommentDeleted(msgspec.Struct):
+    id: str
+    thread_id: str | None
+    #: A thread's first comment with replies stays, without its text (« commentaire supprimé »).
+    kept_for_replies: bool
 
 
 class ProposalRead(msgspec.Struct):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from litestar import Litestar
@@ -61,6 +61,10 @@ def create_engine(url: str, *, synchronous: str = "full") -> AsyncEngine:
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
+#: Comments and replies per participant and minute: a lively discussion, never a flood.
+COMMENTS_PER_MINUTE = 30
+
+
 @dataclass
 class AppServices:
     settings: Settings
@@ -80,6 +84,10 @@ class AppServices:
     renders: RenderPool
     resident_creations: FailureLimiter
     staff_creations: FailureLimiter
+    #: Comments and replies one participant may post within a minute (429 past it).
+    comment_guard: FailureLimiter = field(
+        default_factory=lambda: FailureLimiter(COMMENTS_PER_MINUTE, 60.0)
+    )
 
     @classmethod
     def build(cls, settings: Settings) -> AppServices:

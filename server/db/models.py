@@ -33,6 +33,7 @@ __all__ = [
     "BallotRow",
     "Base",
     "CharterVersionRow",
+    "CommentRow",
     "ContributionRow",
     "Document",
     "DocumentUpdate",
@@ -508,3 +509,40 @@ class ContributionRow(Base):
     )
     section: Mapped[str] = mapped_column(String(64), primary_key=True)
     participant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class CommentRow(Base):
+    """A comment on a proposal (issue 20, #3): a thread's first comment (``thread_id`` None),
+    anchored to a passage of one section, or a reply in that thread. The anchor is two Yjs
+    relative positions as the client encoded them (None: the whole section); ``quote`` is the
+    passage as it was, shown once the passage is deleted. ``author_name`` is the name the
+    person chose, erased with their other names (``server.services.people.erase``). A thread's
+    first comment deleted while it has replies keeps its row, without its text
+    (``deleted_at``), so that the replies stay in their thread."""
+
+    __tablename__ = "comments"
+    __table_args__ = (Index("ix_comments_proposal_id_created_at", "proposal_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    atelier_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("ateliers.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    proposal_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("proposals.id", ondelete="CASCADE"), nullable=False
+    )
+    #: The thread's first comment; None for that first comment itself. No foreign key: rows
+    #: are exported and imported in key order, where a reply may come before its thread.
+    thread_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    section: Mapped[str] = mapped_column(String(64), nullable=False)
+    participant_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    author_name: Mapped[str] = mapped_column(String(80), nullable=False)
+    author_role: Mapped[str] = mapped_column(String(32), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    anchor_start: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    anchor_end: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    quote: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    #: The participant who resolved the thread (their name is read from their row).
+    resolved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)

@@ -2,19 +2,20 @@
 
 *Access* (:func:`personal_data`): the participant's row, their check-ins, the sections they
 wrote in, invitations, the polls they voted in and their public ballots, the audit entries and
-proposal steps that name them, and the frozen versions that name them. Never a secret ballot's
-content: nothing links it to its voter (``server.db.models.BallotRow``), so there is nothing to
-give — the answer says so.
+proposal steps that name them, the frozen versions that name them, and their comments. Never a
+secret ballot's content: nothing links it to its voter (``server.db.models.BallotRow``), so
+there is nothing to give — the answer says so.
 
 *Erasure* (:func:`erase`): the name leaves the live data — the participant keeps their row
 (their ballots are counted, their check-ins make the headcount) under a pseudonym,
 « Participant·e effacé·e n° 7 », with their tokens revoked and their consent to be named
 withdrawn; the audit log, which names people by participant id only, then reads the
-pseudonym, and any detail holding the name is rewritten; the proposal steps they took say the
-pseudonym. In versions of format 2 their name and its salt are deleted from beside the version:
-the commitment stays in the hashed content, which still verifies, and readers see
-« (nom effacé) ». Versions of format 1 (frozen before names were committed) hold the name in
-what is hashed: erasing it there would break the version's hash and every link after it.
+pseudonym, and any detail holding the name is rewritten; the proposal steps they took and the
+comments they wrote say the pseudonym. In versions of format 2 their name and its salt are
+deleted from beside the version: the commitment stays in the hashed content, which still
+verifies, and readers see « (nom effacé) ». Versions of format 1 (frozen before names were
+committed) hold the name in what is hashed: erasing it there would break the version's hash and
+every link after it.
 Erasure then refuses (409 ``named_in_frozen_versions``, listing them) unless asked to go on
 with ``keep_old_versions``: the live data is erased and those versions, kept unchanged as the
 record of what was frozen, are listed in the answer and in the audit entry.
@@ -41,6 +42,7 @@ from server.db.models import (
     AttendanceRow,
     AuditRow,
     BallotRow,
+    CommentRow,
     ContributionRow,
     InvitationRow,
     ParticipantRow,
@@ -279,6 +281,24 @@ async def personal_data(engine: AsyncEngine, participant_id: str) -> dict[str, A
             )
         if row.erased_at is None:
             versions += await _old_versions_naming(session, row.atelier_id, row.display_name)
+        comments = [
+            {
+                "id": c.id,
+                "proposal_id": c.proposal_id,
+                "thread_id": c.thread_id,
+                "section": c.section,
+                "author_name": c.author_name,
+                "body": c.body,
+                "quote": c.quote,
+                "created_at": _iso(c.created_at),
+                "deleted_at": _iso(c.deleted_at),
+            }
+            for c in await session.scalars(
+                select(CommentRow)
+                .where(CommentRow.participant_id == row.id)
+                .order_by(CommentRow.created_at, CommentRow.id)
+            )
+        ]
     return {
         "participant": {
             "id": row.id,
@@ -304,6 +324,7 @@ async def personal_data(engine: AsyncEngine, participant_id: str) -> dict[str, A
         "audit": audit_entries,
         "proposal_steps": steps,
         "versions": versions,
+        "comments": comments,
     }
 
 
@@ -378,6 +399,10 @@ async def erase(
                 ),
             )
             .values(actor=alias)
+        )
+        # Their comments stay (what they wrote is the discussion), signed with the pseudonym.
+        await session.execute(
+            update(CommentRow).where(CommentRow.participant_id == row.id).values(author_name=alias)
         )
         for proposal in await session.scalars(
             select(ProposalRow).where(ProposalRow.atelier_id == row.atelier_id)
