@@ -157,7 +157,14 @@ export function sectionEditor(
   mount: HTMLElement,
   fragment: Y.XmlFragment,
   awareness: Awareness,
-  options: { readOnly: () => boolean; labelledBy: string; describedBy: string; onFocus: () => void },
+  options: {
+    readOnly: () => boolean;
+    labelledBy: string;
+    describedBy: string;
+    onFocus: () => void;
+    /** More plugins (the comments' highlights, comments.ts), after the binding's own. */
+    plugins?: Plugin[];
+  },
 ): EditorView {
   // The toolbar sits above the text; it follows the selection through a plugin view.
   let view: EditorView | null = null;
@@ -203,6 +210,7 @@ export function sectionEditor(
           };
         },
       }),
+      ...(options.plugins ?? []),
       keymap(baseKeymap),
     ],
   });

@@ -72,6 +72,8 @@ export function applyEvent(state: SeanceState, event: LiveEvent): string | null 
       return "join_code"; // the event carries it: join_code, join_url
     case "proposals_changed": // one of the atelier's proposals: screens that list them read again
       return "proposals";
+    case "comments_changed": // a proposal's comments: its open editors read them again
+      return "comments";
     case "poll_opened":
     case "poll_closed":
     case "results_published": {

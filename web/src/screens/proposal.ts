@@ -21,6 +21,7 @@ import { emptyState, follow } from "../seance";
 import { versionsSection } from "./versions";
 import { answerCard } from "./council-answer";
 import { charterCard } from "../charter";
+import { commentsFor } from "../comments";
 
 interface DocAccess {
   doc_id: string;
@@ -263,6 +264,7 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
       })
       .catch(() => undefined); // offline: the banner says so; the card stays as it was
   };
+  const comments = commentsFor(identity, proposalRow.id, sectionTitles); // beside each section
   const sessionId = proposalRow.session_id ?? identity.sessionId;
   let channel: LiveChannel | null = null;
   if (sessionId) {
@@ -271,9 +273,10 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
       identity,
       sessionId,
       seanceState,
-      (what) => {
+      (what, event) => {
         if (what === "snapshot" || what === "polls") calls.update(seanceState.polls.values());
         if (what === "proposals") reloadAnswer();
+        comments.live(what, event);
       },
       () => undefined, // the banner above tells the document's connection, which is what matters here
     );
@@ -311,13 +314,16 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
         labelledBy: titleId,
         describedBy: hintId,
         onFocus: () => awareness.setLocalStateField("section", section.key),
+        plugins: [comments.plugin(section.key)],
       }),
     );
+    comments.attach(views[views.length - 1], section.key);
   }
   main.append(versionsSection(identity, proposalRow.id), h("p", {}, h("a", { href: `/atelier/${encodeURIComponent(identity.atelierId)}` }, t("proposal.back"))));
 
   return () => {
     channel?.close();
+    comments.destroy();
     window.removeEventListener("offline", goOffline);
     window.removeEventListener("online", goOnline);
     awareness.off("change", drawPeople);
