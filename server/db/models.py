@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -37,6 +38,7 @@ __all__ = [
     "ContributionRow",
     "Document",
     "DocumentUpdate",
+    "FrozenImageRow",
     "HandoffEventRow",
     "InvitationRow",
     "ParticipantRow",
@@ -47,6 +49,7 @@ __all__ = [
     "ProposalVersionRow",
     "SessionRow",
     "UtcDateTime",
+    "VersionImageRow",
     "VersionNameRow",
     "WebhookDeliveryRow",
 ]
@@ -444,6 +447,44 @@ class VersionNameRow(Base):
     participant_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     name: Mapped[str | None] = mapped_column(String(80), nullable=True)
     salt: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class FrozenImageRow(Base):
+    """An image of an atelier as a version was frozen with it, by its SHA-256. Written once and
+    never changed: the atelier's current image (``atelier_images``) may change or go, a
+    version's printed copy keeps this one. Ateliers rarely change their image, so the versions
+    of one atelier share a few rows."""
+
+    __tablename__ = "frozen_images"
+
+    atelier_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("ateliers.id", ondelete="CASCADE"), primary_key=True
+    )
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    media_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+
+
+class VersionImageRow(Base):
+    """Which image (``frozen_images``) the atelier had when this version was frozen; no row:
+    it had none, or the version was frozen before images were kept (its PDF has none). Beside
+    the version and outside its hash, as ``version_names``."""
+
+    __tablename__ = "version_images"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["atelier_id", "sha256"],
+            ["frozen_images.atelier_id", "frozen_images.sha256"],
+            ondelete="CASCADE",
+        ),
+    )
+
+    proposal_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True
+    )
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    atelier_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
 
 
 class ProposalEventRow(Base):

@@ -29,7 +29,6 @@ from server.routes.council_session import council_cookie_token
 from server.schemas import ONE_LINE
 from server.services import credentials
 from server.services import proposals as svc
-from server.services.ateliers import get_image
 from server.state import AppServices
 
 __all__ = ["CouncilController", "ProposalVersionController", "announce"]
@@ -156,13 +155,17 @@ async def _frozen(
     services: AppServices, reader: svc.Reader, proposal_id: str, number: int
 ) -> tuple[ProposalVersionRow, Report, tuple[str, bytes, str] | None]:
     """A version, the one report every render of it prints (Markdown, HTML, PDF), and the
-    atelier's image (SHA-256, bytes, media type)."""
-    row, v = await svc.get_version(services.engine, reader, proposal_id, number)
+    image it was frozen with (SHA-256, bytes, media type)."""
+    _, v = await svc.get_version(services.engine, reader, proposal_id, number)
     ((_, names),) = await _names(services, [v])
-    found = await get_image(services.engine, row.atelier_id)
-    image = None if found is None else ("", found.data, found.media_type)
+    image = await svc.frozen_image(services.engine, v.proposal_id, v.number)
     report = version_report(
-        svc.displayed(v, names), v.number, v.hash, v.created_at, services.settings.time_zone
+        svc.displayed(v, names),
+        v.number,
+        v.hash,
+        v.created_at,
+        services.settings.time_zone,
+        image[0] if image is not None else None,
     )
     return v, report, image
 
@@ -273,11 +276,14 @@ class ProposalVersionController(Controller):
         services = AppServices.of(request.app)
         _, version = await svc.get_version(services.engine, reader, proposal_id, number)
         ((_, names),) = await _names(services, [version])
+        image = await svc.frozen_image(services.engine, proposal_id, version.number)
         return {
             **version_summary(version, names),
             "content": version.content,
             "names": names,
             "state": base64.b64encode(version.state).decode(),
+            # The atelier's image as frozen with this version, beside it (outside the hash).
+            "image": None if image is None else {"sha256": image[0], "media_type": image[2]},
         }
 
     @get(

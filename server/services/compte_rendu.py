@@ -1,6 +1,6 @@
 """What a séance's compte-rendu is built from: the newest frozen version of each of its
 documents (fiche-actions and synthesis), read under the same rules as the versions themselves,
-and the atelier's image for the printed copy."""
+and the atelier's image for the printed copy, as the newest of them was frozen with it."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from domain.roles import Action
 from server.db.models import ProposalRow, ProposalVersionRow
 from server.db.writes import reading
 from server.errors import Problem
-from server.services.ateliers import get_image, get_seance, require
-from server.services.proposals import HANDED_OVER, Reader, displayed, names_of
+from server.services.ateliers import get_seance, require
+from server.services.proposals import HANDED_OVER, Reader, displayed, frozen_image, names_of
 
 __all__ = ["SeanceRecord", "seance_record"]
 
@@ -58,7 +58,7 @@ async def seance_record(engine: AsyncEngine, reader: Reader, session_id: str) ->
             version = await session.get(ProposalVersionRow, (row.id, newest[row.id]))
             assert version is not None
             versions.append(version)
-        atelier_id, number = seance.atelier_id, seance.number
+        number = seance.number
     if not versions:
         raise not_frozen()
     # Names where they are kept, « (nom effacé) » where a person asked to be erased.
@@ -73,5 +73,6 @@ async def seance_record(engine: AsyncEngine, reader: Reader, session_id: str) ->
         }
         for v in versions
     ]
-    image = await get_image(engine, atelier_id)
-    return SeanceRecord(session_id, number, shown, image.data if image is not None else None)
+    last = max(versions, key=lambda v: v.created_at)  # whose facts the record gives too
+    image = await frozen_image(engine, last.proposal_id, last.number)
+    return SeanceRecord(session_id, number, shown, image[1] if image is not None else None)

@@ -10,6 +10,7 @@ the hash chain of :mod:`domain.proposals`; the database's triggers refuse any la
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from collections.abc import Iterable
@@ -19,6 +20,7 @@ from typing import Any
 
 from pycrdt import Doc
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -33,9 +35,11 @@ from domain.templates import TEMPLATES
 from server.db.models import (
     DB_INT_MAX,
     ActivityRow,
+    AtelierImageRow,
     AtelierRow,
     AttendanceRow,
     ContributionRow,
+    FrozenImageRow,
     HandoffEventRow,
     ParticipantRow,
     PollRow,
@@ -43,6 +47,7 @@ from server.db.models import (
     ProposalRow,
     ProposalVersionRow,
     SessionRow,
+    VersionImageRow,
     VersionNameRow,
 )
 from server.db.writes import reading
@@ -65,6 +70,7 @@ __all__ = [
     "diff",
     "fork",
     "freeze",
+    "frozen_image",
     "get_version",
     "history",
     "instruct",
@@ -334,6 +340,42 @@ def _content(
     return json.loads(rules.canonical(content))
 
 
+async def _frozen_image(session: AsyncSession, engine: AsyncEngine, atelier_id: str) -> str | None:
+    """The atelier's current image kept as frozen (once per distinct image, whoever freezes at
+    the same moment): its SHA-256, or None when the atelier has none."""
+    image = await session.get(AtelierImageRow, atelier_id)
+    if image is None:
+        return None
+    digest = hashlib.sha256(image.data).hexdigest()
+    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    await session.execute(
+        dialect.insert(FrozenImageRow)
+        .values(atelier_id=atelier_id, sha256=digest, media_type=image.media_type, data=image.data)
+        .on_conflict_do_nothing()
+    )
+    return digest
+
+
+async def frozen_image(
+    engine: AsyncEngine, proposal_id: str, number: int
+) -> tuple[str, bytes, str] | None:
+    """The image this version was frozen with: SHA-256, bytes, media type; None when it had
+    none (or was frozen before images were kept)."""
+    async with reading(engine) as session:
+        found = (
+            await session.execute(
+                select(FrozenImageRow.sha256, FrozenImageRow.data, FrozenImageRow.media_type)
+                .join(
+                    VersionImageRow,
+                    (VersionImageRow.atelier_id == FrozenImageRow.atelier_id)
+                    & (VersionImageRow.sha256 == FrozenImageRow.sha256),
+                )
+                .where(VersionImageRow.proposal_id == proposal_id, VersionImageRow.number == number)
+            )
+        ).first()
+    return None if found is None else (found[0], found[1], found[2])
+
+
 async def freeze(
     engine: AsyncEngine,
     store: DocumentStore,
@@ -377,6 +419,7 @@ async def freeze(
             _not_archived(rows[0])
         who: dict[str, str] = {}
         record_of_seance = await _seance_record(session, seance, who)
+        image = await _frozen_image(session, engine, atelier.id)
         versions = []
         for row in rows:
             rules.check_move("freeze", row.status, reader.role)
@@ -439,6 +482,12 @@ async def freeze(
                 ),
             )
             session.add(version)
+            if image is not None:
+                session.add(
+                    VersionImageRow(
+                        proposal_id=row.id, number=number, atelier_id=atelier.id, sha256=image
+                    )
+                )
             row.status = rules.ProposalStatus.FIGEE.value
             if lock:  # without, a lock already there (the facilitator's) stays
                 row.locked, row.locked_by = True, LOCKED_BY_FREEZE

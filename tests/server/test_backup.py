@@ -451,6 +451,7 @@ def test_an_export_of_one_atelier_holds_nothing_of_another(worlds: Any) -> None:
     assert rows["documents"] == 1  # A's one proposal's; not B's
     assert rows["proposal_versions"] == 2
     assert rows["atelier_images"] == 1
+    assert (rows["frozen_images"], rows["version_images"]) == (1, 2)  # one image, both versions
     assert rows["handoff_events"] == 1
     assert manifest.chains == {world.proposal["id"]: world.hashes[-1]}
 
