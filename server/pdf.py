@@ -14,12 +14,10 @@ import io
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from fpdf import FPDF
-
 from domain.errors import typeset_fr
 from domain.proposals import link_of
 from domain.report import Report, typeset_blocks
-from server.printing import FONT_DIRS, fold_latin1
+from server.printing import FONT_DIRS, TaggedPDF, fold_latin1
 
 __all__ = ["report_pdf"]
 
@@ -29,7 +27,11 @@ _BODY = 10.5  # points
 _MM_PER_PT = 0.3528
 
 
-class _Printer(FPDF):
+class _Printer(TaggedPDF):
+    """A4 pages whose content is tagged (a structure tree: headings, paragraphs, list items, the
+    figure with its text alternative; the page furniture as artifacts), so a screen reader
+    reads it in order with its headings, as RGAA asks of a public body's documents."""
+
     def __init__(self, footer_line: str) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
         self.footer_line = footer_line
@@ -73,12 +75,13 @@ class _Printer(FPDF):
             self.write(height, self.t(str(text)), link=href or "")
         self.ln(height)
 
-    def heading(self, text: str, size: float, *, before: float, after: float) -> None:
+    def heading(self, text: str, size: float, *, before: float, after: float, kind: str) -> None:
         if self.get_y() > self.h - 45:  # never a heading alone at the foot of a page
             self.add_page()
         self.ln(before)
         self.style(size, ["bold"])
-        self.multi_cell(0, self.line_height(size), self.t(text), align="L")
+        with self.tagged(kind):
+            self.multi_cell(0, self.line_height(size), self.t(text), align="L")
         self.ln(after)
 
     # --- blocks -----------------------------------------------------------------------------
@@ -92,17 +95,20 @@ class _Printer(FPDF):
                 level = int(block.get("level", 1))
                 size = max(_BODY + 0.5, 14 - 1.5 * level)
                 self.ln(1.5)
-                self.runs(block.get("runs", []), size, ["bold"])
+                with self.tagged(f"H{min(6, level + 2)}"):  # under the parts' H2
+                    self.runs(block.get("runs", []), size, ["bold"])
                 self.ln(1)
             elif kind == "blockquote":
                 left = self.l_margin
                 self.set_left_margin(left + _INDENT)
                 self.set_x(left + _INDENT)
-                self.runs(block.get("runs", []), _BODY, ["italic"])
+                with self.tagged("BlockQuote"):
+                    self.runs(block.get("runs", []), _BODY, ["italic"])
                 self.set_left_margin(left)
                 self.ln(1.5)
             else:
-                self.runs(block.get("runs", []), _BODY)
+                with self.tagged("P"):
+                    self.runs(block.get("runs", []), _BODY)
                 self.ln(1.5)
 
     def items(self, block: Mapping[str, Any], indent: float) -> None:
@@ -114,7 +120,8 @@ class _Printer(FPDF):
             self.set_left_margin(left)
             self.set_x(left)
             self.style(_BODY)
-            self.cell(width, self.line_height(_BODY), marker)
+            with self.tagged("Lbl"):  # the item's label, then its blocks (paragraphs…)
+                self.cell(width, self.line_height(_BODY), marker)
             # Wrapped lines and the item's later blocks hang under the text, not the marker.
             self.set_left_margin(left + width)
             if item:
@@ -126,7 +133,15 @@ class _Printer(FPDF):
 
     # --- page furniture -----------------------------------------------------------------------
 
+    def rule(self) -> None:
+        """A grey line across the page: decoration, an artifact."""
+        self.set_draw_color(160, 160, 160)
+        self.artifact_begin()
+        self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
+        self.artifact_end()
+
     def footer(self) -> None:
+        self.artifact_begin()  # repeated on every page: not part of the reading order
         self.set_y(-16)
         self.set_text_color(90, 90, 90)
         self.style(7)
@@ -135,6 +150,7 @@ class _Printer(FPDF):
         self.style(8)
         self.cell(0, 4, f"Page {self.page_no()} / {{nb}}", align="C")
         self.set_text_color(0, 0, 0)
+        self.artifact_end()
 
 
 def report_pdf(report: Report, *, image: bytes | None = None) -> bytes:
@@ -146,29 +162,32 @@ def report_pdf(report: Report, *, image: bytes | None = None) -> bytes:
     pdf.set_creator("Atelier")
     pdf.add_page()
     if image:
-        pdf.image(io.BytesIO(image), x=pdf.w / 2 - 20, w=40)
+        pdf.image(io.BytesIO(image), x=pdf.w / 2 - 20, w=40, alt_text="Logo de l’atelier")
         pdf.ln(4)
     pdf.style(17, ["bold"])
-    pdf.multi_cell(0, pdf.line_height(17), pdf.t(report.title), align="L")
+    with pdf.tagged("H1"):
+        pdf.multi_cell(0, pdf.line_height(17), pdf.t(report.title), align="L")
     pdf.ln(2)
     for line in report.lead:
-        pdf.runs([[line, []]], 9.5, ["italic"])
+        with pdf.tagged("P"):
+            pdf.runs([[line, []]], 9.5, ["italic"])
     pdf.ln(2)
     for label, value in report.facts:
-        pdf.runs([[label, ["bold"]], [f" : {value}", []]], _BODY)
+        with pdf.tagged("P"):
+            pdf.runs([[label, ["bold"]], [f" : {value}", []]], _BODY)
         pdf.ln(1)
     for part in report.parts:
         if part.level == 1:
-            pdf.heading(part.heading, 13.5, before=5, after=2)
+            pdf.heading(part.heading, 13.5, before=5, after=2, kind="H2")
         else:
-            pdf.heading(part.heading, 11.5, before=2.5, after=1.5)
+            pdf.heading(part.heading, 11.5, before=2.5, after=1.5, kind="H3")
         pdf.blocks(typeset_blocks(part.blocks))
     if report.closing:
         pdf.ln(6)
-        pdf.set_draw_color(160, 160, 160)
-        pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
+        pdf.rule()
         pdf.ln(3)
         for line in report.closing:
-            pdf.runs([[line, []]], 8.5)
+            with pdf.tagged("P"):
+                pdf.runs([[line, []]], 8.5)
             pdf.ln(1)
     return bytes(pdf.output())

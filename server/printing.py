@@ -8,14 +8,24 @@ join link, so that someone with a phone joins by scanning and someone without by
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import segno
 from fpdf import FPDF
 
-__all__ = ["FONT_DIRS", "InvitationSheet", "fold_latin1", "invitation_pdf", "qr_png", "qr_svg"]
+__all__ = [
+    "FONT_DIRS",
+    "InvitationSheet",
+    "TaggedPDF",
+    "fold_latin1",
+    "invitation_pdf",
+    "qr_png",
+    "qr_svg",
+]
 
 # A Unicode font if the system has one (French typography: ’ « » œ), else the PDF core font
 # with the text folded to Latin-1.
@@ -71,7 +81,58 @@ class InvitationSheet:
     image: bytes | None = None  # PNG or JPEG
 
 
-class _Sheet(FPDF):
+class TaggedPDF(FPDF):
+    """An FPDF whose content can be tagged (a structure tree read by screen readers in order):
+    :meth:`tagged` makes what is written inside one structure element, and the page furniture
+    goes between ``/Artifact BMC`` and ``EMC``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._tag: str | None = None  # the structure element being written, if any
+
+    @contextmanager
+    def tagged(self, kind: str) -> Iterator[None]:
+        """What is written inside is one structure element of ``kind`` (``H1``, ``P``, ``LI``…);
+        continued on the next page as a new element of the same kind when it runs over."""
+        outer = self._tag
+        if outer is not None:  # one element at a time: the inner one takes over
+            self._out("EMC")
+        self._tag = kind
+        self._open_tag()
+        try:
+            yield
+        finally:
+            self._out("EMC")
+            self._tag = outer
+            if outer is not None:
+                self._open_tag()
+
+    def _open_tag(self) -> None:
+        assert self._tag is not None
+        mcid = self.struct_builder.next_mcid_for_page(self.page)
+        self._add_marked_content(struct_type=f"/{self._tag}", mcid=mcid)
+        self._out(f"/{self._tag} <</MCID {mcid}>> BDC")
+
+    def add_page(self, *args: Any, **kwargs: Any) -> None:
+        """A page break inside an element closes it on this page (before the footer, an
+        artifact) and opens its continuation on the next."""
+        open_tag = self._tag
+        if open_tag is not None:
+            self._out("EMC")
+            self._tag = None
+        super().add_page(*args, **kwargs)
+        if open_tag is not None:
+            self._tag = open_tag
+            self._open_tag()
+
+    def artifact_begin(self) -> None:
+        self._out("/Artifact BMC")
+
+    def artifact_end(self) -> None:
+        self._out("EMC")
+
+
+class _Sheet(TaggedPDF):
     def __init__(self, paper: Literal["A4", "A5"]) -> None:
         super().__init__(orientation="portrait", unit="mm", format=paper)
         self.set_auto_page_break(auto=False)
@@ -90,11 +151,14 @@ class _Sheet(FPDF):
         family = "Sans" if self.unicode else "Helvetica"
         self.set_font(family, "B" if bold else "", size)
 
-    def text_block(self, text: str, size: float, *, bold: bool = False, gap: float = 2) -> None:
+    def text_block(
+        self, text: str, size: float, *, bold: bool = False, gap: float = 2, kind: str = "P"
+    ) -> None:
         self.font(size, bold=bold)
         if not self.unicode:
             text = fold_latin1(text)
-        self.multi_cell(0, size * 0.45, text, align="C")
+        with self.tagged(kind):
+            self.multi_cell(0, size * 0.45, text, align="C")
         self.ln(gap)
 
 
@@ -109,16 +173,27 @@ def invitation_pdf(sheet: InvitationSheet, paper: Literal["A4", "A5"] = "A4") ->
     pdf.set_margins(margin, margin, margin)
     pdf.set_y(margin)
     if sheet.image:
-        pdf.image(io.BytesIO(sheet.image), x=pdf.w / 2 - 30 * scale, w=60 * scale)
+        pdf.image(
+            io.BytesIO(sheet.image),
+            x=pdf.w / 2 - 30 * scale,
+            w=60 * scale,
+            alt_text="Logo de l’atelier",
+        )
         pdf.ln(4)
     pdf.text_block("Vous êtes invité·e à un atelier citoyen", 13 * scale)
-    pdf.text_block(sheet.title, 24 * scale, bold=True, gap=1)
+    pdf.text_block(sheet.title, 24 * scale, bold=True, gap=1, kind="H1")
     if sheet.subtitle:
         pdf.text_block(sheet.subtitle, 14 * scale)
     pdf.text_block(f"Quand : {sheet.when}", 14 * scale, bold=True, gap=1)
     pdf.text_block(f"Où : {sheet.where}", 14 * scale, bold=True, gap=6)
     size = 70 * scale
-    pdf.image(io.BytesIO(qr_png(sheet.join_url, scale=10)), x=(pdf.w - size) / 2, w=size, h=size)
+    pdf.image(
+        io.BytesIO(qr_png(sheet.join_url, scale=10)),
+        x=(pdf.w - size) / 2,
+        w=size,
+        h=size,
+        alt_text=f"QR code du lien pour rejoindre la séance : {sheet.join_url}",
+    )
     pdf.ln(4)
     pdf.text_block("Scannez le code avec votre téléphone, ou tapez ce code sur", 12 * scale, gap=1)
     pdf.text_block(sheet.join_url.split("/rejoindre")[0] or sheet.join_url, 12 * scale, gap=3)

@@ -20,9 +20,10 @@ from PIL import Image
 from pycrdt import Doc, XmlElement, XmlFragment, XmlText
 
 from domain.demo import SESSION_1_ID, SYNTHESIS_1_ID
-from domain.report import Part, Report, para
+from domain.report import Part, Report, bullets, para
 from server.auth import mint_council_token
 from server.pdf import report_pdf
+from server.printing import InvitationSheet, invitation_pdf
 from tests.conftest import DATABASES, TEST_SECRET, ServerProcess, migrated_database
 from tests.server.test_ateliers_api import Room
 from tests.server.test_demo import run_demo
@@ -409,3 +410,66 @@ def test_a_link_in_the_text_is_a_link_in_the_pdf_and_an_unsafe_one_is_not() -> N
         if "/A" in annotation.get_object()
     ]
     assert uris == ["https://www.strasbourg.eu"]
+
+
+def test_a_pdf_is_tagged_for_screen_readers_with_its_language_title_and_headings() -> None:
+    """RGAA asks a public body for accessible documents: a structure tree (headings, paragraphs,
+    list labels, the figure with its text alternative) in reading order, the page furniture
+    as artifacts, the language and the title; a paragraph that runs over a page continues as
+    an element on the next."""
+    long_text = "Une phrase assez longue pour remplir des lignes entières. " * 120
+    report = Report(
+        FRENCH,
+        lead=("Atelier « Évolution »",),
+        facts=(("Date", "mardi 12 décembre 2017"),),
+        parts=(
+            Part("Constat", (para(long_text),)),
+            Part("Proposition", (bullets(["la friche", "l’école"]),)),
+        ),
+        footer="Empreinte SHA-256 : " + "a" * 64,
+        closing=("Fin.",),
+    )
+    reader, raw = pdf_text(report_pdf(report, image=png()))
+    catalog = reader.trailer["/Root"]
+    assert catalog["/Lang"] == "fr"
+    assert bool(catalog["/MarkInfo"]["/Marked"])
+    assert reader.metadata.title.startswith("L’œuvre")
+    document = catalog["/StructTreeRoot"]["/K"][0].get_object()
+    kinds = [kid.get_object()["/S"] for kid in document["/K"]]
+    assert kinds[:3] == ["/Figure", "/H1", "/P"]  # the logo, the title, the lead
+    assert kinds.index("/H2") < kinds.index("/Lbl")  # « Constat » before the list
+    assert kinds.count("/H2") == 2
+    assert kinds.count("/Lbl") == 2
+    figure = document["/K"][0].get_object()
+    assert figure["/Alt"] == "Logo de l’atelier"
+    assert len(reader.pages) >= 2
+    pages_of_paragraphs = {
+        kid.get_object()["/Pg"].get_object().indirect_reference.idnum
+        for kid in document["/K"]
+        if kid.get_object()["/S"] == "/P" and "/Pg" in kid.get_object()
+    }
+    assert len(pages_of_paragraphs) >= 2  # the long paragraph continued on the next page
+    assert "Page 1 / " in raw  # the footer is there, as an artifact outside the tree
+
+
+def test_an_invitation_is_tagged_and_its_qr_code_says_where_it_leads() -> None:
+    sheet = InvitationSheet(
+        title="Évolution des instances",
+        subtitle="Séance 1",
+        when="mardi 12 décembre 2017 à 18 h",
+        where="L’Aubette",
+        join_code="ABCD-EFGH",
+        join_url="https://atelier.example/rejoindre/ABCDEFGH",
+        image=png(),
+    )
+    reader, _ = pdf_text(invitation_pdf(sheet))
+    catalog = reader.trailer["/Root"]
+    assert catalog["/Lang"] == "fr"
+    document = catalog["/StructTreeRoot"]["/K"][0].get_object()
+    elements = [kid.get_object() for kid in document["/K"]]
+    assert [e["/S"] for e in elements].count("/H1") == 1
+    alts = [str(e["/Alt"]) for e in elements if e["/S"] == "/Figure"]
+    assert alts == [
+        "Logo de l’atelier",
+        "QR code du lien pour rejoindre la séance : https://atelier.example/rejoindre/ABCDEFGH",
+    ]
