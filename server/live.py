@@ -51,6 +51,10 @@ class Snapshot(msgspec.Struct, tag="snapshot"):
     present_by_role: dict[str, int]
     polls: list[dict[str, Any]] = msgspec.field(default_factory=list)  # as GET /api/polls/{id}
     timer: dict[str, Any] | None = None  # the step timer, as ``timer_changed`` gives it
+    #: The séance's join code and link now: a screen that was offline when the code was
+    #: renewed (``join_code_changed``) shows the one that works once it reconnects.
+    join_code: str | None = None
+    join_url: str | None = None
 
 
 class StepChanged(msgspec.Struct, tag="step_changed"):

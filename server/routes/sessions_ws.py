@@ -74,6 +74,8 @@ async def _follow(socket: WebSocket[Any, Any, Any], services: AppServices, sessi
             services.live.presence(session_id),
             await poll_views(services, actor, session_id),
             svc.timer_now(row.data.get("timer")),
+            row.join_code,
+            f"{str(socket.base_url).rstrip('/')}/rejoindre/{row.join_code}",
         )
         await socket.send_text(_encoder.encode(snapshot).decode())
 

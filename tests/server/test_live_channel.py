@@ -57,6 +57,9 @@ async def test_followers_get_a_snapshot_then_attendance_steps_presence_and_joins
             snapshot = await facilitator.next("snapshot")
             assert snapshot["method_steps"] == ["Accueil", "Ateliers"]
             assert snapshot["present_by_role"] == {"animateur": 1}
+            # The code that works now: a screen offline while it was renewed catches up here.
+            assert snapshot["join_code"] == session["join_code"]
+            assert snapshot["join_url"].endswith(f"/rejoindre/{session['join_code']}")
             async with websockets.connect(follow_url(server, session["id"], resident)) as ws2:
                 ana = Follower(ws2)
                 await facilitator.next(

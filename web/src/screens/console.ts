@@ -229,7 +229,8 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
           }
           if (what === "snapshot" || what === "attendance" || what === "presence") drawCounts();
           if (what === "snapshot" || what === "attendance") door?.attendanceChanged();
-          if (what === "join_code") joinCode.changed(String(event.join_code), String(event.join_url));
+          // A new code, told live or found in the snapshot after a reconnection.
+          if (what === "join_code" || (what === "snapshot" && event.join_code)) joinCode.changed(String(event.join_code), String(event.join_url));
           pollView.onEvent(what, event);
           proposals.onEvent(what);
           if (what === "snapshot" || what === "step" || what === "polls") drawNext();

@@ -130,7 +130,7 @@ export const projection: Screen = (main, { sessionId }) => {
             drawPolls();
           }
           if (what === "snapshot" || what === "attendance" || what === "presence") drawHere();
-          if (what === "join_code") {
+          if (what === "join_code" || (what === "snapshot" && event.join_code && event.join_code !== seance.join_code)) {
             seance.join_code = String(event.join_code);
             seance.join_url = String(event.join_url);
             drawJoin();
