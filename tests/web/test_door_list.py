@@ -170,7 +170,7 @@ def test_the_seance_form_warns_of_the_past_by_the_citys_clock(demo: Demo, new_co
     page.goto(f"{demo.http}/atelier/{demo.atelier_id}/nouvelle-seance")
     page.get_by_text("Heure de la ville (America/Montreal).").wait_for()
     date, start = page.get_by_label("Date", exact=True), page.get_by_label("Début")
-    warning = page.locator("p.notice", has_text="la séance sera enregistrée comme déjà tenue")
+    warning = page.locator("p.notice", has_text="la séance sera enregistrée comme déjà")
     # In two hours in Montreal: already past by the laptop's own clock (Paris), not the city's.
     soon = datetime.now(CITY) + timedelta(hours=2)
     date.fill(soon.strftime("%Y-%m-%d"))
@@ -183,6 +183,8 @@ def test_the_seance_form_warns_of_the_past_by_the_citys_clock(demo: Demo, new_co
     start.fill(earlier.strftime("%H:%M"))
     start.dispatch_event("change")
     warning.wait_for()
+    if earlier.date() == datetime.now(CITY).date():  # today, an hour gone: the hour is said
+        assert f"{earlier:%H:%M} est déjà passé aujourd’hui" in warning.inner_text()
     date.fill(soon.strftime("%Y-%m-%d"))
     start.fill(soon.strftime("%H:%M"))
     start.dispatch_event("change")

@@ -149,8 +149,10 @@ function drawForm(main: HTMLElement, identity: Identity, seance: Seance | null, 
     // The city's wall-clock, not the browser's: a laptop set to another zone warns alike.
     const when = wallClockInstant(day, start.control.value || "23:59", knownTimeZone());
     const inPast = when < Date.now();
+    // Today, at an hour already gone: say the hour, not « the day is past ».
+    const dayGone = wallClockInstant(day, "23:59", knownTimeZone()) < Date.now();
     past.hidden = !inPast;
-    past.textContent = inPast ? t("organise.seance.past", { date: formatDate(day) }) : "";
+    past.textContent = !inPast ? "" : dayGone ? t("organise.seance.past", { date: formatDate(day) }) : t("organise.seance.past_time", { time: start.control.value });
   };
   date.control.addEventListener("change", checkPast);
   start.control.addEventListener("change", checkPast);
