@@ -26,6 +26,7 @@ from domain.proposals import ProposalStatus
 from domain.report import french_date, french_time
 from domain.sessions import Mode
 from server.public.data import Directory, Filters, PublicAtelier, PublicSeance, Stage
+from server.public.search import MAX_QUERY, Hit, excerpt, terms
 
 __all__ = [
     "ROOT",
@@ -36,11 +37,13 @@ __all__ = [
     "e",
     "instance_page",
     "not_found_page",
+    "search_page",
 ]
 
 Lang = Literal["fr", "en"]
 ROOT: Final = "/decouvrir"
 DIRECTORY: Final = f"{ROOT}/ateliers"
+SEARCH: Final = f"{ROOT}/recherche"
 
 
 def e(value: object) -> str:
@@ -203,6 +206,33 @@ _TEXTS: Final[Mapping[str, tuple[str, str]]] = {
         "No public atelier is linked to this body yet.",
     ),
     "other_instances": ("Les autres instances", "The other bodies"),
+    # search
+    "search": ("Rechercher", "Search"),
+    "search_label": (
+        "Rechercher dans les ateliers et les propositions",
+        "Search the ateliers and the proposals",
+    ),
+    "search_title": ("Recherche", "Search"),
+    "search_title_q": ("Recherche : « {q} »", "Search: “{q}”"),
+    "search_lead": (
+        "Les ateliers publics et leurs propositions publiées. Les accents et les pluriels "
+        "ne comptent pas : « democratie » trouve « démocratie ».",
+        "The public ateliers and their published proposals, in French. Accents and plurals "
+        "do not matter: « democratie » finds « démocratie ».",
+    ),
+    "search_none": (
+        "Aucun atelier ni aucune proposition ne contient tous ces mots.",
+        "No atelier or proposal holds all these words.",
+    ),
+    "search_empty": (
+        "Tapez un ou plusieurs mots, par exemple « quartier » ou « vélo ».",
+        "Type one or more words, for instance « quartier » or « vélo ».",
+    ),
+    "search_one": ("1 résultat", "1 result"),
+    "search_many": ("{n} résultats", "{n} results"),
+    "hit_atelier": ("Atelier", "Atelier"),
+    "hit_proposal": ("Proposition", "Proposal"),
+    "hit_of": ("de l’atelier « {title} »", "of the atelier “{title}”"),
     # not found
     "not_found": ("Page introuvable", "Page not found"),
     "not_found_atelier": (
@@ -457,6 +487,73 @@ def _instances_list(page: Page, skip: Instance | None = None) -> str:
     )
 
 
+# --- search ----------------------------------------------------------------------------------
+
+
+def _search_form(page: Page, query: str = "") -> str:
+    lang = page.lang
+    return (
+        f'<form class="card search" method="get" action="{SEARCH}" role="search" '
+        f'aria-label="{e(t(lang, "search_title"))}">'
+        + (f'<input type="hidden" name="lang" value="{lang}">' if page.explicit else "")
+        + f'<label for="q">{e(t(lang, "search_label"))}</label>'
+        '<div class="search-row">'
+        f'<input type="search" id="q" name="q" value="{e(query)}" maxlength="{MAX_QUERY}" '
+        'autocomplete="off">'
+        f'<button type="submit" class="primary">{e(t(lang, "search"))}</button></div>'
+        "</form>"
+    )
+
+
+def _hit(page: Page, hit: Hit, wanted: Sequence[str]) -> str:
+    lang = page.lang
+    link = page.href(f"{DIRECTORY}/{quote(hit.atelier_id)}")
+    kind = t(lang, "hit_atelier" if hit.kind == "atelier" else "hit_proposal")
+    of = (
+        f'<p class="tag">{e(t(lang, "hit_of", title=hit.atelier_title))}</p>'
+        if hit.kind == "proposal"
+        else ""
+    )
+    return (
+        f'<li class="hit"><p class="tag">{e(kind)}</p>'
+        f'<h3><a href="{e(link)}">{excerpt(hit.title, wanted, limit=10_000)}</a></h3>'
+        + of
+        + f'<p class="excerpt">{hit.excerpt}</p></li>'
+    )
+
+
+def search_page(page: Page, query: str, hits: Sequence[Hit]) -> str:
+    """The results of ``query`` (already cut to its bound), the best first; ``hits``' excerpts
+    are HTML built escaped (:func:`server.public.search.excerpt`)."""
+    lang = page.lang
+    wanted = terms(query)
+    title = t(lang, "search_title_q", q=query) if query.strip() else t(lang, "search_title")
+    if not wanted:
+        results = f'<p class="empty">{e(t(lang, "search_empty"))}</p>'
+        count = ""
+    elif not hits:
+        results = f'<p class="empty">{e(t(lang, "search_none"))}</p>'
+        count = t(lang, "search_many", n=0)
+    else:
+        n = len(hits)
+        count = t(lang, "search_one") if n == 1 else t(lang, "search_many", n=n)
+        results = '<ol class="hits">' + "".join(_hit(page, h, wanted) for h in hits) + "</ol>"
+    body = (
+        f'<p class="breadcrumb"><a href="{e(page.href(DIRECTORY))}">{e(t(lang, "back"))}</a></p>'
+        f"<h1>{e(title)}</h1>"
+        f'<p class="lead">{e(t(lang, "search_lead"))}</p>'
+        + _search_form(page, query)
+        + (
+            f'<section aria-labelledby="results-title"><h2 id="results-title">{e(count)}</h2>'
+            if count
+            else "<section>"
+        )
+        + results
+        + "</section>"
+    )
+    return _layout(page, title=title, description=t(lang, "search_lead"), body=body)
+
+
 # --- the directory ---------------------------------------------------------------------------
 
 
@@ -518,6 +615,7 @@ def directory_page(page: Page, found: Directory, filters: Filters) -> str:
     body = (
         f"<h1>{e(t(lang, 'dir_title'))}</h1>"
         f'<p class="lead">{e(t(lang, "dir_lead"))}</p>'
+        + _search_form(page)
         + form
         + f'<section aria-labelledby="results-title"><h2 id="results-title">{e(count)}</h2>'
         + results

@@ -8,6 +8,8 @@ calendars under ``/api``.
 * ``GET /decouvrir/ateliers/{id}``: an atelier's page; an unlisted or unknown atelier is a 404
   page (the same answer for both: which ateliers exist unlisted is nobody's business).
 * ``GET /decouvrir/instances/{code}``: an instance's page.
+* ``GET /decouvrir/recherche?q=…``: search over the listed ateliers and their published
+  proposals (``server.public.search``); ``GET /api/search?q=…``: the same, as JSON.
 * ``GET /decouvrir/style.css``: their stylesheet.
 * ``GET /api/ateliers/{id}/seances.ics``, ``GET /api/instances/{code}/seances.ics``: the
   calendars (``server.public.ical``).
@@ -24,14 +26,15 @@ from typing import Any, Final
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+import msgspec
 from litestar import Request, Response, get
 from litestar.handlers import BaseRouteHandler
 from litestar.response import Redirect
 
 from domain.ateliers import AtelierKind, Instance
 from server.errors import Problem, prefers_english
-from server.public import data, ical, pages
-from server.public.pages import DIRECTORY, ROOT, Lang, Page
+from server.public import data, ical, pages, search
+from server.public.pages import DIRECTORY, ROOT, SEARCH, Lang, Page
 from server.state import AppServices
 
 __all__ = ["public_routes"]
@@ -129,6 +132,68 @@ async def instance(request: Request[Any, Any, Any], code: str) -> Response[str]:
     return _html(pages.instance_page(page, found, ateliers))
 
 
+def _query(request: Request[Any, Any, Any]) -> str:
+    """``?q=``, cut to its bound (a longer query is not an error: its end is ignored)."""
+    value = request.query_params.get("q")
+    return value[: search.MAX_QUERY] if isinstance(value, str) else ""
+
+
+@get(SEARCH, include_in_schema=False, name="public-search")
+async def search_page(request: Request[Any, Any, Any]) -> Response[str]:
+    query = _query(request)
+    hits = await search.search(AppServices.of(request.app).engine, query)
+    return _html(pages.search_page(_page(request), query, hits))
+
+
+class SearchHit(msgspec.Struct, kw_only=True):
+    """A result: an atelier, or a published proposal of one. ``excerpt_html`` is escaped HTML
+    with the matched words in ``<mark>``; ``url`` is the atelier's public page."""
+
+    kind: str
+    id: str
+    title: str
+    atelier_id: str
+    atelier_title: str
+    excerpt_html: str
+    url: str
+
+
+class SearchResults(msgspec.Struct, kw_only=True):
+    query: str
+    results: list[SearchHit]
+
+
+@get(
+    "/api/search",
+    tags=["ateliers"],
+    summary="Rechercher dans les ateliers publics et leurs propositions publiées",
+    description=(
+        "En français : accents et casse ignorés, pluriels rapprochés ; tous les mots doivent "
+        f"figurer. Au plus {search.MAX_RESULTS} résultats, les meilleurs d’abord ; `q` est "
+        f"coupé à {search.MAX_QUERY} caractères. Search over the listed ateliers and their "
+        "published proposals."
+    ),
+)
+async def search_api(request: Request[Any, Any, Any], q: str = "") -> SearchResults:
+    query = q[: search.MAX_QUERY]
+    hits = await search.search(AppServices.of(request.app).engine, query)
+    return SearchResults(
+        query=query,
+        results=[
+            SearchHit(
+                kind=h.kind,
+                id=h.id,
+                title=h.title,
+                atelier_id=h.atelier_id,
+                atelier_title=h.atelier_title,
+                excerpt_html=h.excerpt,
+                url=f"{DIRECTORY}/{quote(h.atelier_id)}",
+            )
+            for h in hits
+        ],
+    )
+
+
 @get(f"{ROOT}/style.css", include_in_schema=False, name="public-stylesheet")
 async def stylesheet() -> Response[bytes]:
     return Response(
@@ -200,4 +265,14 @@ async def instance_calendar(request: Request[Any, Any, Any], code: str) -> Respo
 
 def public_routes() -> list[BaseRouteHandler]:
     """Every route of the public door, for the application's list."""
-    return [root, directory, atelier, instance, stylesheet, atelier_calendar, instance_calendar]
+    return [
+        root,
+        directory,
+        atelier,
+        instance,
+        search_page,
+        search_api,
+        stylesheet,
+        atelier_calendar,
+        instance_calendar,
+    ]

@@ -123,6 +123,14 @@ def test_the_public_pages_read_and_filter_without_javascript(demo: Demo, new_con
     page.get_by_role("button", name="Filtrer").click()
     expect(page.get_by_role("link", name=TITLE)).to_be_visible()
 
+    # Search, accents and plurals aside: « democraties » finds the atelier, highlighted.
+    page.get_by_role("searchbox", name="Rechercher dans les ateliers et les propositions").fill(
+        "democraties"
+    )
+    page.get_by_role("button", name="Rechercher").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Recherche : « democraties »")
+    expect(page.locator("mark").first).to_have_text("démocratie")
+    search = page.url
     page.get_by_role("link", name=TITLE).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(TITLE)
     expect(page.get_by_role("heading", name="Le sujet")).to_be_visible()
@@ -138,6 +146,10 @@ def test_the_public_pages_read_and_filter_without_javascript(demo: Demo, new_con
     checked.goto(english)
     expect(checked.get_by_role("heading", name="Past séances")).to_be_visible()
     check_axe(checked, "public atelier page in English", every_impact=True)
+    checked.goto(search)
+    expect(checked.get_by_role("heading", name=re.compile(r"^\d+ résultats?$"))).to_be_visible()
+    check_axe(checked, "public search page", every_impact=True)
+    fits(checked, PHONE["width"])
     checked.goto(demo.http + "/decouvrir/ateliers/not-an-atelier")
     expect(checked.get_by_role("heading", level=1)).to_have_text("Page introuvable")
     check_axe(checked, "public 404 page", every_impact=True)
