@@ -23,6 +23,8 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from server.errors import Problem
+
 __all__ = [
     "TOO_MANY_CONNECTIONS",
     "TOO_MANY_MESSAGES",
@@ -73,6 +75,14 @@ class FailureLimiter:
     def failed(self, key: str) -> None:
         self._recent(key)
         self._failures.setdefault(key, deque()).append(self._clock())
+
+    def spend(self, key: str, code: str, fr: str, en: str) -> None:
+        """One more action of ``key`` (a ballot, a comment), counted; a 429 problem saying when
+        to try again, and nothing counted, once ``key`` has had its share of the window."""
+        wait = self.blocked(key)
+        if wait:
+            raise Problem(429, code, fr, en, headers={"retry-after": str(int(wait) + 1)})
+        self.failed(key)  # counts every action, not only failures
 
 
 class ConnectionLimiter:

@@ -11,7 +11,6 @@ from litestar.di import Provide
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from server.actors import Actor, current_actor
-from server.errors import Problem
 from server.live import CommentsChanged
 from server.schemas import (
     CommentCreate,
@@ -38,17 +37,12 @@ async def _announce(services: AppServices, changed: svc.Changed | None) -> None:
 
 def _throttle(services: AppServices, actor: Actor) -> None:
     """Comments and replies per participant and minute (a town hall shares one address)."""
-    guard = services.comment_guard
-    wait = guard.blocked(actor.participant_id)
-    if wait:
-        raise Problem(
-            429,
-            "too_many_comments",
-            "Trop de commentaires envoyés d’un coup ; réessayez dans un instant.",
-            "Too many comments at once; try again in a moment.",
-            headers={"retry-after": str(int(wait) + 1)},
-        )
-    guard.failed(actor.participant_id)  # counts every comment, not only failures
+    services.comment_guard.spend(
+        actor.participant_id,
+        "too_many_comments",
+        "Trop de commentaires envoyés d’un coup ; réessayez dans un instant.",
+        "Too many comments at once; try again in a moment.",
+    )
 
 
 class CommentController(Controller):

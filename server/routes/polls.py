@@ -87,17 +87,12 @@ async def _announce(
 
 def _throttle(services: AppServices, actor: Actor) -> None:
     """Per participant, not per address: a whole town hall votes through one address."""
-    guard = services.ballot_guard
-    wait = guard.blocked(actor.participant_id)
-    if wait:
-        raise Problem(
-            429,
-            "too_many_ballots",
-            "Trop de bulletins envoyés d’un coup ; réessayez dans un instant.",
-            "Too many ballots at once; try again in a moment.",
-            headers={"retry-after": str(int(wait) + 1)},
-        )
-    guard.failed(actor.participant_id)  # counts every ballot, not only failures
+    services.ballot_guard.spend(
+        actor.participant_id,
+        "too_many_ballots",
+        "Trop de bulletins envoyés d’un coup ; réessayez dans un instant.",
+        "Too many ballots at once; try again in a moment.",
+    )
 
 
 class PollController(Controller):

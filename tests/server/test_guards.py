@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from server.errors import Problem
 from server.guards import ConnectionLimiter, FailureLimiter, TokenBucket
 
 
@@ -28,6 +29,23 @@ def test_failures_older_than_the_window_are_forgotten() -> None:
     now[0] = 11
     limiter.failed("a")
     assert limiter.blocked("a") == 0
+
+
+def test_spending_counts_each_action_then_refuses_with_when_to_come_back() -> None:
+    """Ballots and comments per participant: every one counts; past the share a 429 problem
+    with Retry-After, and the refused one is not counted (it does not push the wait further)."""
+    now = [1000.0]
+    limiter = FailureLimiter(max_failures=2, window=60, clock=lambda: now[0])
+    limiter.spend("ana", "too_many", "Trop.", "Too many.")
+    now[0] += 10
+    limiter.spend("ana", "too_many", "Trop.", "Too many.")
+    with pytest.raises(Problem) as refused:
+        limiter.spend("ana", "too_many", "Trop.", "Too many.")
+    assert (refused.value.status_code, refused.value.code) == (429, "too_many")
+    assert refused.value.headers == {"retry-after": "51"}  # the first one leaves the window in 50 s
+    limiter.spend("bruno", "too_many", "Trop.", "Too many.")  # someone else is not held
+    now[0] += 50
+    limiter.spend("ana", "too_many", "Trop.", "Too many.")
 
 
 def test_an_address_holds_at_most_its_limit_of_connections_and_frees_them_on_close() -> None:
