@@ -188,6 +188,13 @@ def test_every_chart_fits_a_phone_and_says_its_result_in_words(
         if method == "majority_judgment":
             assert_medians_line_up(article)
             expect(article).to_contain_text("mention majoritaire : Très bien")
+    # Schulze's duels and strongest paths, on demand, as a table a screen reader can walk.
+    schulze = phone.get_by_role("article", name="Statu quo ou changement ? (schulze)")
+    schulze.get_by_text("Voir les duels et les chemins les plus forts").click()
+    table = schulze.get_by_role("table")
+    expect(table.get_by_role("rowheader", name="Ruelle")).to_be_visible()
+    ruelle = table.get_by_role("row").filter(has=phone.get_by_role("rowheader", name="Ruelle"))
+    expect(ruelle.locator("strong")).to_have_count(2)  # Ruelle wins both its duels
     assert phone.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
     phone.get_by_role(
         "article", name="Statu quo ou changement ? (majority_judgment)"

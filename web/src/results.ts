@@ -88,7 +88,7 @@ export function resultsView(poll: Poll, options: { large?: boolean } = {}): HTML
       box.append(irvView(poll, r));
       break;
     case "schulze":
-      box.append(bars(poll, r, r.scores, "results.unit.beats"));
+      box.append(bars(poll, r, r.scores, "results.unit.beats"), schulzePaths(poll, r));
       break;
     case "majority_judgment":
       box.append(meritProfiles(poll, r));
@@ -148,6 +148,46 @@ function bars(poll: Poll, r: Result, values: Record<string, number>, unit: strin
         h("span", { class: "bar-value" }, tn(unit, value)),
       );
     }),
+  );
+}
+
+/** Schulze's duels and strongest paths, on demand: who prefers the row's option to the
+ * column's, and the strength of the strongest path between them (bold where the row wins). */
+function schulzePaths(poll: Poll, r: Result): HTMLElement {
+  if (r.details.kind !== "schulze") return h("div", {});
+  const { d, p } = r.details;
+  const order = inOrder(r);
+  return h(
+    "details",
+    { class: "schulze-paths" },
+    h("summary", {}, t("results.schulze_paths")),
+    h(
+      "div",
+      { class: "table-scroll", tabindex: "0", role: "region", "aria-label": t("results.schulze_paths") },
+      h(
+        "table",
+        {},
+        h("caption", {}, t("results.schulze_caption")),
+        h("thead", {}, h("tr", {}, h("td", {}), order.map((id) => h("th", { scope: "col" }, labelOf(poll, id))))),
+        h(
+          "tbody",
+          {},
+          order.map((x) =>
+            h(
+              "tr",
+              {},
+              h("th", { scope: "row" }, labelOf(poll, x)),
+              order.map((y) => {
+                if (x === y) return h("td", {}, "—");
+                const wins = (p[x]?.[y] ?? 0) > (p[y]?.[x] ?? 0);
+                const text = `${formatNumber(d[x]?.[y] ?? 0)} (${formatNumber(p[x]?.[y] ?? 0)})`;
+                return h("td", {}, wins ? h("strong", {}, text, h("span", { class: "sr-only" }, ` — ${t("results.schulze_wins")}`)) : text);
+              }),
+            ),
+          ),
+        ),
+      ),
+    ),
   );
 }
 
