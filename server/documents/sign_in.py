@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from domain.errors import typeset_fr
-from server.printing import FONT_DIRS, fold_latin1
+from server.printing import FONT_DIRS, TaggedPDF, fold_latin1
 
 __all__ = ["SignInRow", "SignInSheet", "sign_in_sheet_pdf"]
 
@@ -33,7 +32,7 @@ class SignInSheet:
     headcount: int | None = None
 
 
-class _Page(FPDF):
+class _Page(TaggedPDF):
     def __init__(self, title: str) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
         self.title_line = title
@@ -56,20 +55,24 @@ class _Page(FPDF):
     def font(self, size: float, *, bold: bool = False) -> None:
         self.set_font("Sans" if self.unicode else "Helvetica", "B" if bold else "", size)
 
-    def paragraph(self, text: str, size: float, *, bold: bool = False) -> None:
+    def paragraph(self, text: str, size: float, *, bold: bool = False, kind: str = "P") -> None:
         """A paragraph across the page, then the next line at the left margin."""
         self.font(size, bold=bold)
-        self.multi_cell(0, size * 0.5, self.t(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        with self.tagged(kind):
+            self.multi_cell(0, size * 0.5, self.t(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def footer(self) -> None:
+        self.artifact_begin()
         self.set_y(-12)
         self.font(8)
         self.cell(0, 4, self.t(f"{self.title_line} — page {self.page_no()} / {{nb}}"), align="C")
+        self.artifact_end()
 
     def row(self, cells: list[str], widths: list[float], *, bold: bool = False) -> None:
         self.font(10, bold=bold)
-        for text, width in zip(cells, widths, strict=True):
-            self.cell(width, 9, self.t(text), border=1)
+        with self.tagged("P"):  # a row read as a line: name, role, checked in
+            for text, width in zip(cells, widths, strict=True):
+                self.cell(width, 9, self.t(text), border=1)
         self.ln(9)
 
 
@@ -79,7 +82,7 @@ def sign_in_sheet_pdf(sheet: SignInSheet) -> bytes:
     pdf.set_title(f"Feuille d’émargement — {sheet.atelier}")
     pdf.set_lang("fr")
     pdf.add_page()
-    pdf.paragraph("Feuille d’émargement", 15, bold=True)
+    pdf.paragraph("Feuille d’émargement", 15, bold=True, kind="H1")
     pdf.paragraph(sheet.atelier, 12, bold=True)
     pdf.paragraph(sheet.seance, 11)
     if sheet.place:

@@ -22,6 +22,7 @@ from pycrdt import Doc, XmlElement, XmlFragment, XmlText
 from domain.demo import SESSION_1_ID, SYNTHESIS_1_ID
 from domain.report import Part, Report, bullets, para
 from server.auth import mint_council_token
+from server.documents.sign_in import SignInRow, SignInSheet, sign_in_sheet_pdf
 from server.pdf import report_pdf
 from server.printing import InvitationSheet, invitation_pdf
 from tests.conftest import DATABASES, TEST_SECRET, ServerProcess, migrated_database
@@ -473,3 +474,23 @@ def test_an_invitation_is_tagged_and_its_qr_code_says_where_it_leads() -> None:
         "Logo de l’atelier",
         "QR code du lien pour rejoindre la séance : https://atelier.example/rejoindre/ABCDEFGH",
     ]
+
+
+def test_the_sign_in_sheet_is_tagged_its_rows_in_order_on_every_page() -> None:
+    rows = tuple(SignInRow(f"Personne {n:02d}", "habitant·e", n % 2 == 0) for n in range(60))
+    sheet = SignInSheet(
+        atelier="Évolution des instances",
+        seance="Séance 1 — mardi 12 décembre 2017",
+        place="L’Aubette",
+        rows=rows,
+        headcount=35,
+    )
+    reader, raw = pdf_text(sign_in_sheet_pdf(sheet))
+    assert len(reader.pages) >= 2
+    catalog = reader.trailer["/Root"]
+    assert catalog["/Lang"] == "fr"
+    document = catalog["/StructTreeRoot"]["/K"][0].get_object()
+    kinds = [kid.get_object()["/S"] for kid in document["/K"]]
+    assert kinds[0] == "/H1"
+    assert kinds.count("/P") >= len(rows)  # every person's row is an element, on every page
+    assert "Nombre de personnes présentes : 35" in flat(raw)

@@ -63,3 +63,18 @@ def test_every_screen_reflows_at_320_pixels(demo: Demo, new_context: Any) -> Non
     lead.goto(f"{demo.http}/projection/{demo.session_id}")
     lead.locator(".big-code").wait_for()
     assert_reflows(lead, "projection")
+    # The facilitator's forms, and the public door, as narrow.
+    for path, name in (
+        (f"/atelier/{demo.atelier_id}/modifier", "edit-atelier"),
+        (f"/atelier/{demo.atelier_id}/nouvelle-seance", "new-seance"),
+        (f"/seance/{demo.session_id}/modifier", "edit-seance"),
+        ("/nouvel-atelier", "new-atelier"),
+        ("/connexion", "staff-sign-in"),
+        ("/decouvrir/ateliers", "public-directory"),
+        (f"/decouvrir/ateliers/{demo.atelier_id}", "public-atelier"),
+        ("/decouvrir/instances/CQ", "public-instance"),
+    ):
+        lead.goto(f"{demo.http}{path}")
+        lead.locator("h1").first.wait_for()
+        lead.wait_for_load_state("networkidle")
+        assert_reflows(lead, name)
