@@ -188,6 +188,22 @@ async def get_atelier(session: AsyncSession, atelier_id: str) -> AtelierRow:
 # --- ateliers ------------------------------------------------------------------------------
 
 
+def _financing(kind: str, financing: str | None) -> str | None:
+    """An atelier de projet may carry its budget line; an atelier d'initiative citoyenne,
+    started by residents, has none (README « Who may create what »): 422 says so."""
+    if financing and kind == AtelierKind.INITIATIVE_CITOYENNE.value:
+        raise Problem(
+            422,
+            "financing_for_projects",
+            "Un atelier d’initiative citoyenne n’a pas de ligne budgétaire : seul un atelier "
+            "de projet, ouvert par la ville, en porte une.",
+            "An atelier d'initiative citoyenne has no budget line: only an atelier de projet, "
+            "opened by the city, carries one.",
+            field="financing",
+        )
+    return financing
+
+
 async def create_atelier(
     engine: AsyncEngine, body: AtelierCreate, staff: str | None
 ) -> tuple[AtelierRow, ParticipantRow]:
@@ -225,7 +241,7 @@ async def create_atelier(
     atelier.created_at = atelier.updated_at = stamp
     atelier.listed = staff is not None
     atelier.approved_by = staff
-    atelier.financing = body.financing
+    atelier.financing = _financing(atelier.kind, body.financing)
     facilitator = ParticipantRow(
         id=new_id(),
         atelier_id=atelier.id,
@@ -1207,7 +1223,7 @@ async def edit(engine: AsyncEngine, actor: Actor, atelier_id: str, body: Atelier
             min_residents=body.min_residents,
         )
         atelier_to_row(after, row)
-        row.financing = body.financing
+        row.financing = _financing(row.kind, body.financing)
         row.updated_at = now()
         await record(
             session,

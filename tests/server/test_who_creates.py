@@ -89,6 +89,9 @@ def test_an_atelier_de_projet_is_created_only_with_a_staff_credential(
 def test_an_atelier_residents_start_is_unlisted_until_the_city_approves_it(
     http: httpx.Client, server_on: ServerProcess
 ) -> None:
+    # Residents carry their idea; a budget line is the city's (an atelier de projet).
+    funded = http.post("/api/ateliers", json={**AIC, "financing": "Ligne 6574"})
+    assert (funded.status_code, funded.json()["code"]) == (422, "financing_for_projects")
     created = http.post("/api/ateliers", json=AIC)
     assert created.status_code == 201, created.text
     atelier = created.json()["atelier"]
