@@ -20,6 +20,7 @@ from fpdf import FPDF
 __all__ = [
     "FONT_DIRS",
     "InvitationSheet",
+    "Paper",
     "TaggedPDF",
     "fold_latin1",
     "invitation_pdf",
@@ -68,6 +69,12 @@ def qr_png(data: str, *, scale: int = 8) -> bytes:
     out = io.BytesIO()
     _qr(data).save(out, kind="png", scale=scale, border=4)
     return out.getvalue()
+
+
+#: The invitation's sizes: A4 and A5 for letterboxes and hands, A3 a poster (beside the
+#: letterbox invitation, on the town hall's or the school's door) whose code reads from afar.
+Paper = Literal["A4", "A5", "A3"]
+_SCALE: dict[str, float] = {"A4": 1.0, "A5": 0.72, "A3": 1.41}
 
 
 @dataclass(frozen=True)
@@ -133,7 +140,7 @@ class TaggedPDF(FPDF):
 
 
 class _Sheet(TaggedPDF):
-    def __init__(self, paper: Literal["A4", "A5"]) -> None:
+    def __init__(self, paper: Paper) -> None:
         super().__init__(orientation="portrait", unit="mm", format=paper)
         self.set_auto_page_break(auto=False)
         self.unicode = self._load_unicode_font()
@@ -162,13 +169,13 @@ class _Sheet(TaggedPDF):
         self.ln(gap)
 
 
-def invitation_pdf(sheet: InvitationSheet, paper: Literal["A4", "A5"] = "A4") -> bytes:
+def invitation_pdf(sheet: InvitationSheet, paper: Paper = "A4") -> bytes:
     """One page: image, title, date and place, the join code and a QR code of the join link."""
     pdf = _Sheet(paper)
     pdf.set_title(f"Invitation — {sheet.title}")
     pdf.set_lang("fr")
     pdf.add_page()
-    scale = 1.0 if paper == "A4" else 0.72
+    scale = _SCALE[paper]
     margin = 18 * scale
     pdf.set_margins(margin, margin, margin)
     pdf.set_y(margin)

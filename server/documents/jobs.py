@@ -4,14 +4,13 @@ picklable arguments, so that a worker process can import and call them."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Literal
 
 from domain.report import Report
 from server.documents.images import printable_image
 from server.documents.sign_in import sign_in_sheet_pdf
 from server.odt import report_odt
 from server.pdf import report_pdf
-from server.printing import InvitationSheet, invitation_pdf
+from server.printing import InvitationSheet, Paper, invitation_pdf
 
 __all__ = ["invitation_document", "report_document", "report_odt_document", "sign_in_sheet_pdf"]
 
@@ -26,7 +25,7 @@ def report_odt_document(report: Report, image: bytes | None) -> bytes:
     return report_odt(report, image=printable_image(image))
 
 
-def invitation_document(sheet: InvitationSheet, paper: Literal["A4", "A5"]) -> bytes:
+def invitation_document(sheet: InvitationSheet, paper: Paper) -> bytes:
     """A printable invitation, with the atelier's image if it decodes."""
     sheet = dataclasses.replace(sheet, image=printable_image(sheet.image))
     return invitation_pdf(sheet, paper)

@@ -704,14 +704,14 @@ class JoinController(Controller):
 
     @get(
         "/{code:str}/invitation.pdf",
-        summary="Invitation à imprimer (A4 ou A5)",
+        summary="Invitation à imprimer (A4 ou A5), ou affiche (A3)",
         media_type="application/pdf",
     )
     async def invitation(
         self,
         request: Request[Any, Any, Any],
         code: str,
-        paper: Annotated[Literal["A4", "A5"], Parameter(query="format")] = "A4",
+        paper: Annotated[Literal["A4", "A5", "A3"], Parameter(query="format")] = "A4",
     ) -> Response[bytes]:
         async with svc.transaction(AppServices.of(request.app).engine) as session:
             seance = await _guarded_lookup(request, session, code)

@@ -206,8 +206,9 @@ def test_the_qr_code_decodes_to_the_join_link(room: Room, server_on: ServerProce
     assert b"<svg" in svg.content
 
 
-@pytest.mark.parametrize("paper", ["A4", "A5"])
+@pytest.mark.parametrize("paper", ["A4", "A5", "A3"])
 def test_the_printable_invitation_carries_the_code_and_the_date(room: Room, paper: str) -> None:
+    """A letterbox invitation (A4, A5), or a poster (A3) on one page whose code reads from afar."""
     import pypdf
 
     pdf = room.http.get(f"/api/join/{room.code}/invitation.pdf", params={"format": paper})
@@ -219,7 +220,8 @@ def test_the_printable_invitation_carries_the_code_and_the_date(room: Room, pape
     assert "12 décembre 2017 à 18 h 30" in text
     assert "Aubette" in text
     width_mm = float(reader.pages[0].mediabox.width) * 25.4 / 72
-    assert round(width_mm) == (210 if paper == "A4" else 148)
+    assert round(width_mm) == {"A4": 210, "A5": 148, "A3": 297}[paper]
+    assert len(reader.pages) == 1
 
 
 async def test_document_access_follows_the_permission_table(

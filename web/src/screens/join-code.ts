@@ -20,6 +20,7 @@ export function joinCodeSection(identity: Identity, sessionId: string, seance: S
   const qr = h("img", { class: "qr", width: "200", height: "200" });
   const a4 = h("a", { target: "_blank", rel: "noopener" }, t("console.print_a4"));
   const a5 = h("a", { target: "_blank", rel: "noopener" }, t("console.print_a5"));
+  const a3 = h("a", { target: "_blank", rel: "noopener" }, t("console.print_a3"));
   const said = h("p", { class: "saved", role: "status" });
   const error = errorRegion();
   const draw = () => {
@@ -31,6 +32,7 @@ export function joinCodeSection(identity: Identity, sessionId: string, seance: S
     qr.setAttribute("alt", t("console.qr_alt", { url: seance.join_url }));
     a4.setAttribute("href", `${path}/invitation.pdf?format=A4`);
     a5.setAttribute("href", `${path}/invitation.pdf?format=A5`);
+    a3.setAttribute("href", `${path}/invitation.pdf?format=A3`);
     ask.textContent = t("console.new_code_ask", { code: formatCode(seance.join_code) });
   };
   const changed = (next: string, url: string) => {
@@ -69,7 +71,7 @@ export function joinCodeSection(identity: Identity, sessionId: string, seance: S
     h("p", {}, t("console.join_code"), " ", code),
     h("p", {}, link),
     qr,
-    h("p", {}, a4, " · ", a5),
+    h("p", {}, a4, " · ", a5, " · ", a3),
     h("p", { class: "actions" }, start, confirm, cancel),
     ask,
     said,
