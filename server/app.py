@@ -26,7 +26,7 @@ from server.routes.compte_rendu import CompteRenduController
 from server.routes.council_session import CouncilSessionController
 from server.routes.docs_ws import doc_socket
 from server.routes.door import DoorController
-from server.routes.feeds import atelier_feed, handoff_feed, instance_feed
+from server.routes.feeds import atelier_feed, handoff_feed, instance_feed, quartier_feed
 from server.routes.health import health
 from server.routes.people import PersonalDataController
 from server.routes.polls import PollController
@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PersonalDataController,
             atelier_feed,
             instance_feed,
+            quartier_feed,
             handoff_feed,
             *public_routes(),
             *web_routes(),

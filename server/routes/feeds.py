@@ -6,6 +6,7 @@ Atom (RFC 4287) and JSON Feed 1.1, per atelier and per instance. Entries never n
 
 from __future__ import annotations
 
+import unicodedata
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,7 +23,7 @@ from server.db.writes import reading
 from server.errors import Problem
 from server.state import AppServices
 
-__all__ = ["atelier_feed", "handoff_feed", "instance_feed"]
+__all__ = ["atelier_feed", "handoff_feed", "instance_feed", "quartier_feed"]
 
 LIMIT = 100
 ATOM = "http://www.w3.org/2005/Atom"
@@ -48,10 +49,10 @@ async def _entries(
 
 
 def _path(row: ActivityRow | _HandoffEntry) -> str:
-    """Where an entry leads in the web client: its proposal, else its atelier."""
-    if isinstance(row, _HandoffEntry) and row.proposal_id:
-        return f"/proposition/{quote(row.proposal_id)}"
-    return f"/atelier/{quote(row.atelier_id)}"
+    """Where an entry leads: its atelier's public page (server/public), which anyone reading a
+    feed may open; a proposal's step to the list of its published proposals there."""
+    page = f"/decouvrir/ateliers/{quote(row.atelier_id)}"
+    return f"{page}#proposals-title" if isinstance(row, _HandoffEntry) else page
 
 
 def _render(
@@ -162,6 +163,40 @@ async def instance_feed(request: Request[Any, Any, Any], code: str) -> Response[
     entries = await _entries(request, linked) if linked else []
     title = f"{instance.name_fr} — activité des ateliers"
     return _render(request, _format(request), f"instance:{instance.value}", title, entries)
+
+
+@get(
+    ["/api/quartiers/{name:str}/activity.atom", "/api/quartiers/{name:str}/activity.json"],
+    tags=["feeds"],
+    summary="Fil d’activité des ateliers d’un quartier",
+)
+async def quartier_feed(request: Request[Any, Any, Any], name: str) -> Response[Any]:
+    """The listed ateliers of one neighbourhood (as their page names it, any case or accent
+    typed the same: « Neudorf », « neudorf »), for a resident who follows what happens near them."""
+    wanted = fold(name)
+    async with reading(AppServices.of(request.app).engine) as session:
+        ateliers = (
+            await session.execute(
+                select(AtelierRow.id, AtelierRow.neighbourhood).where(AtelierRow.listed.is_(True))
+            )
+        ).tuples()
+        found = [(aid, hood) for aid, hood in ateliers if hood and fold(hood) == wanted]
+    if not found:
+        raise Problem(
+            404,
+            "unknown_quartier",
+            "Aucun atelier public dans ce quartier.",
+            "No public atelier in this neighbourhood.",
+        )
+    entries = await _entries(request, [aid for aid, _ in found])
+    title = f"Quartier {found[0][1]} — activité des ateliers"
+    return _render(request, _format(request), f"quartier:{wanted}", title, entries)
+
+
+def fold(text: str) -> str:
+    """Case and accents aside: how a person may type a neighbourhood's name."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 @dataclass(frozen=True)

@@ -207,6 +207,15 @@ def test_the_directory_filters_by_neighbourhood_instance_kind_and_state(
     assert '<option value="Koenigshoffen" selected>' in form
     assert '<option value="aic" selected>' in form
     assert ap["id"] in page(http, "/decouvrir/instances/CD").links["Filtres : la halle ville"]
+    # The neighbourhood's feed, however its name is typed; an unknown one is a 404.
+    feed = http.get("/api/quartiers/koenigshoffen/activity.json")
+    assert feed.status_code == 200, feed.text
+    assert all(item["_atelier"]["id"] == aic["id"] for item in feed.json()["items"])
+    assert feed.json()["items"]  # its creation, its approval
+    assert feed.json()["items"][0]["url"].endswith(f"/decouvrir/ateliers/{aic['id']}")
+    atom = http.get("/api/quartiers/KOENIGSHOFFEN/activity.atom")
+    assert atom.headers["content-type"].startswith("application/atom+xml")
+    assert http.get("/api/quartiers/Nulle-part/activity.json").status_code == 404
 
 
 def test_no_name_appears_on_any_public_page_or_calendar(http: httpx.Client) -> None:

@@ -380,10 +380,11 @@ def test_the_council_sees_only_what_was_handed_over_and_records_the_decision(roo
     assert decision_entry["_atelier"]["kind"] == "proposal.adoptee"
     assert "décision du conseil municipal — adoptée" in decision_entry["title"]
     assert "Le conseil adopte le jardin partagé." in decision_entry["content_text"]
-    assert decision_entry["url"].endswith(f"/proposition/{handed['id']}")
+    public = f"/decouvrir/ateliers/{room.atelier['id']}#proposals-title"
+    assert decision_entry["url"].endswith(public)  # a page anyone may open
     atom = room.http.get("/api/instances/CQ/handoffs.atom").text
     base = str(room.http.base_url).rstrip("/")
-    assert f'href="{base}/proposition/{handed["id"]}"' in atom
+    assert f'href="{base}{public}"' in atom
     again = post(room, f"/api/proposals/{handed['id']}/freeze")
     assert (again.status_code, again.json()["code"]) == (409, "proposal_adoptee")
 
