@@ -3,6 +3,7 @@ name; roles that cannot edit read; axe-core on the editor; screenshots saved."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -140,3 +141,58 @@ def test_writing_with_the_keyboard_alone(demo: Demo, new_context: Any) -> None:
     open_proposal(reader, demo, proposal)
     editor(reader, "intitule").locator("strong", has_text="devant l’école").wait_for()
     editor(reader, "constat").get_by_text("Les livres dorment dans les caves.").wait_for()
+
+
+def test_what_another_client_wrote_survives_being_opened_and_edited(
+    demo: Demo, new_context: Any
+) -> None:
+    """A heading, a quote, a line break and struck text written by another client (Tiptap, a
+    script): y-prosemirror deletes what the editor's schema lacks, so opening the section used
+    to destroy them. They stay, in the browser and in the frozen version."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pycrdt import XmlElement, XmlFragment, XmlText
+
+    from tests.server.test_versions_api import write
+
+    proposal = demo.new_proposal("Une halle couverte")
+    doc_id = demo.api("GET", f"/api/proposals/{proposal}/token")["doc_id"]
+
+    def rich(doc: Any) -> None:
+        fragment = doc.get("constat", type=XmlFragment)
+        heading = fragment.children.append(XmlElement("heading", {"level": "1"}))
+        heading.children.append(XmlText("Le marché"))
+        quote = fragment.children.append(XmlElement("blockquote"))
+        inner = quote.children.append(XmlElement("paragraph"))
+        inner.children.append(XmlText("« Il pleut sur les étals »"))
+        line = fragment.children.append(XmlElement("paragraph"))
+        text = line.children.append(XmlText("barré"))
+        text.format(0, 5, {"strike": {}})
+        line.children.append(XmlElement("hardBreak"))
+        line.children.append(XmlText("à la ligne"))
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, write(demo.server, doc_id, demo.facilitator_token, rich)).result(
+            timeout=30
+        )
+    page = new_page(new_context())
+    join_by_ui(page, demo, "Gaëlle")
+    open_proposal(page, demo, proposal)
+    area = editor(page, "constat")
+    area.locator("h3", has_text="Le marché").wait_for()
+    area.locator("blockquote", has_text="Il pleut sur les étals").wait_for()
+    area.locator("s", has_text="barré").wait_for()
+    assert area.locator("br").count() >= 1
+    area.locator("h3").click()
+    page.keyboard.press("End")
+    page.keyboard.type(" couvert")
+    area.locator("h3", has_text="Le marché couvert").wait_for()
+    # Read back from the server: nothing the other client wrote was lost.
+    version = demo.api("POST", f"/api/proposals/{proposal}/freeze", json={})
+    content = demo.api("GET", f"/api/proposals/{proposal}/versions/{version['number']}")
+    (constat,) = [s for s in content["content"]["sections"] if s["key"] == "constat"]
+    kinds = [block["type"] for block in constat["blocks"]]
+    assert kinds[:3] == ["heading", "blockquote", "paragraph"], kinds
+    assert constat["blocks"][0]["runs"][0][0] == "Le marché couvert"
+    assert ["barré", ["strike"]] in constat["blocks"][2]["runs"]
+    no_page_errors(page)

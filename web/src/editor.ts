@@ -31,11 +31,28 @@ export const schema = new Schema({
       toDOM: (node) => (node.attrs.start === 1 ? ["ol", 0] : ["ol", { start: node.attrs.start }, 0]),
     },
     listItem: { content: "paragraph block*", defining: true, parseDOM: [{ tag: "li" }], toDOM: () => ["li", 0] },
+    // Headings, quotes and line breaks as Tiptap writes them: no button makes them here (the
+    // sections are the headings), but a text another client or a paste brought must survive
+    // being opened — y-prosemirror deletes from the shared document what its schema lacks.
+    heading: {
+      attrs: { level: { default: 1 } },
+      content: "inline*",
+      group: "block",
+      defining: true,
+      parseDOM: [1, 2, 3, 4, 5, 6].map((level) => ({ tag: `h${level}`, attrs: { level } })),
+      // Under the section's own heading (an h2): a level-1 heading inside it is an h3.
+      toDOM: (node) => [`h${Math.min(6, Number(node.attrs.level) + 2)}`, 0],
+    },
+    blockquote: { content: "block+", group: "block", defining: true, parseDOM: [{ tag: "blockquote" }], toDOM: () => ["blockquote", 0] },
+    hardBreak: { inline: true, group: "inline", selectable: false, parseDOM: [{ tag: "br" }], toDOM: () => ["br"] },
     text: { group: "inline" },
   },
   marks: {
     bold: { parseDOM: [{ tag: "strong" }, { tag: "b" }], toDOM: () => ["strong", 0] },
     italic: { parseDOM: [{ tag: "em" }, { tag: "i" }], toDOM: () => ["em", 0] },
+    strike: { parseDOM: [{ tag: "s" }, { tag: "del" }], toDOM: () => ["s", 0] },
+    underline: { parseDOM: [{ tag: "u" }], toDOM: () => ["u", 0] },
+    code: { parseDOM: [{ tag: "code" }], toDOM: () => ["code", 0] },
     // A link to the web or an e-mail address. Whoever may write can put any attribute in the
     // shared document: an address that is not one (`javascript:`) is shown as plain text.
     link: {
