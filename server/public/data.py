@@ -10,6 +10,7 @@ a séance says where and when; the constitution count is a number.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -278,6 +279,34 @@ async def atelier_seances(
 async def instance_ateliers(engine: AsyncEngine, instance: Instance, today: dt.date) -> Directory:
     """The listed ateliers linked to ``instance``, as the directory shows them."""
     return await directory(engine, Filters(instance=instance), today)
+
+
+def neighbourhood_key(name: str) -> str:
+    """A neighbourhood's name as people type it, case and accents aside (« Neudorf »,
+    « neudorf », « Neudörf »): how feeds and calendars of a quartier find its ateliers."""
+    decomposed = unicodedata.normalize("NFKD", name.strip().casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+async def quartier_seances(engine: AsyncEngine, name: str) -> Sequence[PublicSeance] | None:
+    """The séances of every listed atelier of the neighbourhood ``name``, for its calendar;
+    None when no listed atelier is there."""
+    wanted = neighbourhood_key(name)
+    async with reading(engine) as session:
+        rows = (
+            await session.execute(
+                select(AtelierRow.id, AtelierRow.title, AtelierRow.neighbourhood).where(
+                    AtelierRow.listed.is_(True)
+                )
+            )
+        ).tuples()
+        titles = {
+            aid: title for aid, title, hood in rows if hood and neighbourhood_key(hood) == wanted
+        }
+    if not titles:
+        return None
+    seances = [s for group in (await _seances(engine, titles)).values() for s in group]
+    return sorted(seances, key=_when)[-CALENDAR_LIMIT:]
 
 
 async def instance_seances(engine: AsyncEngine, instance: Instance) -> Sequence[PublicSeance]:

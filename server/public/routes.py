@@ -263,6 +263,29 @@ async def instance_calendar(request: Request[Any, Any, Any], code: str) -> Respo
     )
 
 
+@get(
+    "/api/quartiers/{name:str}/seances.ics",
+    tags=["feeds"],
+    summary="Les séances des ateliers d’un quartier (iCalendar)",
+    media_type="text/calendar",
+)
+async def quartier_calendar(request: Request[Any, Any, Any], name: str) -> Response[bytes]:
+    seances = await data.quartier_seances(AppServices.of(request.app).engine, name)
+    if seances is None:
+        raise Problem(
+            404,
+            "unknown_quartier",
+            "Aucun atelier public dans ce quartier.",
+            "No public atelier in this neighbourhood.",
+        )
+    return _calendar(
+        request,
+        seances,
+        name=f"Quartier {name.strip()} — séances des ateliers",
+        page_path=f"{DIRECTORY}?quartier={quote(name.strip())}",
+    )
+
+
 def public_routes() -> list[BaseRouteHandler]:
     """Every route of the public door, for the application's list."""
     return [
@@ -275,4 +298,5 @@ def public_routes() -> list[BaseRouteHandler]:
         stylesheet,
         atelier_calendar,
         instance_calendar,
+        quartier_calendar,
     ]

@@ -6,7 +6,6 @@ Atom (RFC 4287) and JSON Feed 1.1, per atelier and per instance. Entries never n
 
 from __future__ import annotations
 
-import unicodedata
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +20,7 @@ from server.db.mapping import aware
 from server.db.models import ActivityRow, AtelierRow, HandoffEventRow
 from server.db.writes import reading
 from server.errors import Problem
+from server.public.data import neighbourhood_key
 from server.state import AppServices
 
 __all__ = ["atelier_feed", "handoff_feed", "instance_feed", "quartier_feed"]
@@ -173,14 +173,16 @@ async def instance_feed(request: Request[Any, Any, Any], code: str) -> Response[
 async def quartier_feed(request: Request[Any, Any, Any], name: str) -> Response[Any]:
     """The listed ateliers of one neighbourhood (as their page names it, any case or accent
     typed the same: « Neudorf », « neudorf »), for a resident who follows what happens near them."""
-    wanted = fold(name)
+    wanted = neighbourhood_key(name)
     async with reading(AppServices.of(request.app).engine) as session:
         ateliers = (
             await session.execute(
                 select(AtelierRow.id, AtelierRow.neighbourhood).where(AtelierRow.listed.is_(True))
             )
         ).tuples()
-        found = [(aid, hood) for aid, hood in ateliers if hood and fold(hood) == wanted]
+        found = [
+            (aid, hood) for aid, hood in ateliers if hood and neighbourhood_key(hood) == wanted
+        ]
     if not found:
         raise Problem(
             404,
@@ -191,12 +193,6 @@ async def quartier_feed(request: Request[Any, Any, Any], name: str) -> Response[
     entries = await _entries(request, [aid for aid, _ in found])
     title = f"Quartier {found[0][1]} — activité des ateliers"
     return _render(request, _format(request), f"quartier:{wanted}", title, entries)
-
-
-def fold(text: str) -> str:
-    """Case and accents aside: how a person may type a neighbourhood's name."""
-    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import icalendar
 import pytest
 from icalendar import Calendar
 
@@ -216,6 +217,11 @@ def test_the_directory_filters_by_neighbourhood_instance_kind_and_state(
     atom = http.get("/api/quartiers/KOENIGSHOFFEN/activity.atom")
     assert atom.headers["content-type"].startswith("application/atom+xml")
     assert http.get("/api/quartiers/Nulle-part/activity.json").status_code == 404
+    calendar = http.get("/api/quartiers/Koenigshoffen/seances.ics")
+    assert calendar.status_code == 200, calendar.text
+    assert calendar.headers["content-type"].startswith("text/calendar")
+    assert icalendar.Calendar.from_ical(calendar.content)  # parses
+    assert http.get("/api/quartiers/Nulle-part/seances.ics").status_code == 404
 
 
 def test_no_name_appears_on_any_public_page_or_calendar(http: httpx.Client) -> None:
