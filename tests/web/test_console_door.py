@@ -12,6 +12,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.web.conftest import (
     Demo,
     check_axe,
@@ -233,6 +235,12 @@ def test_people_a_role_is_changed_and_an_access_revoked_after_a_confirmation(
     gaston = people.locator("li", has_text="Gaston Observateur")
     gaston.get_by_text("observateur·rice").first.wait_for()
     gaston.get_by_label("Rôle de Gaston Observateur").select_option("elu")
+    # Someone joins while the facilitator is choosing: the list is read again, live, and the
+    # choice not yet confirmed stays under the facilitator's hand.
+    late = new_page(new_context(PHONE_844))
+    join_by_ui(late, demo, "Line Retardataire")
+    people.locator("li", has_text="Line Retardataire").wait_for()
+    expect(gaston.get_by_label("Rôle de Gaston Observateur")).to_have_value("elu")
     gaston.get_by_role("button", name="Changer").click()
     changed = "Gaston Observateur est maintenant élu·e."
     people.get_by_role("status").filter(has_text=changed).wait_for()

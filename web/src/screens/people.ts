@@ -20,6 +20,9 @@ export function peopleSection(identity: Identity, checkedIn: Set<string>, onChan
   const error = errorRegion();
   let rows: Participant[] = [];
   let focusAfter: string | null = null;
+  // A role chosen and not yet confirmed: a live refresh of the list (someone joined) redraws
+  // the rows, and must not put the select back under the facilitator's hand.
+  const chosen = new Map<string, string>();
   const load = () => api<Participant[]>("GET", `/api/ateliers/${encodeURIComponent(identity.atelierId)}/participants`, undefined, identity.token);
   const draw = () => {
     const active = rows.filter((p) => !p.revoked);
@@ -41,7 +44,9 @@ export function peopleSection(identity: Identity, checkedIn: Set<string>, onChan
     // The role: a select and its button (nothing changes before « Changer »).
     const selectId = newId("person-role");
     const choices = GIVEN_ROLES.includes(p.role) ? GIVEN_ROLES : [p.role, ...GIVEN_ROLES];
-    const select = h("select", { id: selectId }, choices.map((r) => h("option", { value: r, selected: r === p.role }, roleLabel(r))));
+    const wanted = chosen.get(p.id) ?? p.role;
+    const select = h("select", { id: selectId }, choices.map((r) => h("option", { value: r, selected: r === wanted }, roleLabel(r))));
+    select.addEventListener("change", () => (select.value === p.role ? chosen.delete(p.id) : chosen.set(p.id, select.value)));
     const change = h("button", { type: "submit", class: "small", "data-focus": `role-${p.id}` }, t("people.change_role"));
     const roleForm = h(
       "form",
@@ -57,6 +62,7 @@ export function peopleSection(identity: Identity, checkedIn: Set<string>, onChan
       try {
         const updated = await api<Participant>("POST", `/api/participants/${encodeURIComponent(p.id)}/role`, { role: select.value }, identity.token);
         rows = rows.map((r) => (r.id === updated.id ? updated : r));
+        chosen.delete(p.id);
         said.textContent = t("people.role_changed", { name: updated.display_name, role: roleLabel(updated.role) });
         focusAfter = `role-${p.id}`;
         draw();
