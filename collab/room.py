@@ -31,7 +31,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from pycrdt import Doc, Subscription, get_update
 
@@ -58,6 +58,8 @@ from collab.protocol import (
 from collab.relay import Relay, RelayKind, RelayMessage
 from collab.relay import Subscription as RelaySubscription
 from collab.store import DocumentStore, LogStats, apply_all, merge_readable, rewrites_readably
+
+_T = TypeVar("_T")
 
 __all__ = ["Room", "RoomPolicy", "RoomState"]
 
@@ -332,6 +334,27 @@ class Room:
         if not self._write_requested:
             self._write_requested = True
             self._writer.request(self)
+
+    async def edit(self, change: Callable[[Doc[Any]], _T]) -> _T:
+        """Make an edit on the server's side (an amendment applied, a section restored): run
+        ``change`` on the document in one transaction, then return its result once the edit is
+        durable, exactly as a peer's update would be — logged first, then sent to every peer
+        and relayed to the other nodes. An edit that changes nothing writes nothing."""
+        if self.state != RoomState.READY:
+            raise RuntimeError(f"room {self.name!r} is not open")
+        before = self.doc.get_state()
+        with self.doc.transaction(origin="server"):
+            result = change(self.doc)
+        if self.doc.get_state() != before:
+            update = self.doc.get_update(before)
+            self._raw.append(update)
+            self._received += 1
+            self.size_bound += len(update)
+            if not self._write_requested:
+                self._write_requested = True
+                self._writer.request(self)
+        await self.wait_durable()
+        return result
 
     # --- size -----------------------------------------------------------------------------
     # A document's size is what the store keeps of it: its encoding plus its pending structs

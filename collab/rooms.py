@@ -10,11 +10,16 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
+
+from pycrdt import Doc
 
 from collab.peer import Peer
 from collab.relay import Relay
 from collab.room import Room, RoomPolicy, RoomState
 from collab.store import DocumentStore
+
+_T = TypeVar("_T")
 
 __all__ = ["RoomLoadError", "RoomRegistry"]
 
@@ -78,6 +83,17 @@ class RoomRegistry:
         if not room.peers:
             self._schedule_unload(room)
         return room.doc.get_state()
+
+    async def edit(self, name: str, change: Callable[[Doc[Any]], _T]) -> _T:
+        """Apply a server-side edit to ``name``'s live document (see :meth:`Room.edit`): loaded
+        for it if no one has it open, then unloaded once idle. Deletions made by ``change`` only
+        reach text that exists now; what clients type meanwhile merges as any concurrent edit."""
+        room = await self.get(name)
+        try:
+            return await room.edit(change)
+        finally:
+            if not room.peers:
+                self._schedule_unload(room)
 
     async def _load(self, room: Room) -> None:
         try:

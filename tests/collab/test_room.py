@@ -686,3 +686,47 @@ async def test_a_batch_is_sent_once_synced_and_the_next_is_committed_before_it_i
     store.sync()
     assert committed_when_sent == [2, 2]
     assert not room.dirty
+
+
+async def test_a_server_edit_is_stored_before_peers_see_it_and_reaches_other_nodes() -> None:
+    # An amendment applied or a section restored by the server is an edit like a peer's:
+    # durable first, then sent to the room's peers and relayed to the other nodes.
+    broker = MemoryBroker()
+    store = SlowStore()
+    await seeded(store, "d", "Une rue.")
+    one = RoomRegistry(store, broker.node("one"), idle_seconds=0)
+    two = RoomRegistry(store, broker.node("two"), idle_seconds=0)
+    here, here_t = make_peer()
+    there, there_t = make_peer()
+    async with one.join("d", here) as room, two.join("d", there):
+        store.append_gate.clear()
+
+        def amend(doc: Doc[Any]) -> int:
+            text = doc.get("t", type=Text)
+            text.insert(len("Une rue"), " piétonne")
+            return len(str(text))
+
+        edit = asyncio.create_task(room.edit(amend))
+        await asyncio.sleep(0.05)  # a wrong implementation would send it before it is stored
+        assert not edit.done()
+        assert not any(isinstance(m, SyncUpdate) for m in here_t.messages())
+        store.append_gate.set()
+        assert await edit == len("Une rue piétonne.")
+        await here_t.wait_for(lambda: any(isinstance(m, SyncUpdate) for m in here_t.messages()))
+        await there_t.wait_for(lambda: any(isinstance(m, SyncUpdate) for m in there_t.messages()))
+    reloaded = Doc()
+    for update in await store.load("d"):
+        reloaded.apply_update(update)
+    assert str(reloaded.get("t", type=Text)) == "Une rue piétonne."
+
+
+async def test_a_server_edit_on_a_document_nobody_has_open_loads_it_and_writes_it() -> None:
+    store = MemoryDocumentStore()
+    await seeded(store, "d", "abc")
+    reg = registry(store)
+    await reg.edit("d", lambda doc: doc.get("t", type=Text).insert(3, "d"))
+    await reg.edit("d", lambda doc: None)  # nothing changed: nothing written
+    reloaded = Doc()
+    for update in await store.load("d"):
+        reloaded.apply_update(update)
+    assert str(reloaded.get("t", type=Text)) == "abcd"
