@@ -113,6 +113,12 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     #: participant; by a member of the city's staff, per credential.
     ateliers_per_hour: int = 10
     staff_ateliers_per_hour: int = 60
+    #: Supports of residents a published subject needs before the city may constitute an
+    #: atelier d'initiative citoyenne from it (« seuil atteint »).
+    subject_min_supports: int = 10
+    #: Subjects proposed, and supports given, within an hour from one address before 429.
+    subjects_per_hour: int = 5
+    supports_per_hour: int = 30
     #: Ballots (cast or changed) one participant may send per minute before 429.
     ballots_per_minute: int = 30
     #: PDFs and image decoding run in worker processes, never on the event loop: this many
@@ -158,6 +164,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
             "ballots_per_minute",
             "ateliers_per_hour",
             "staff_ateliers_per_hour",
+            "subject_min_supports",
+            "subjects_per_hour",
+            "supports_per_hour",
             "webhook_retry_seconds",
             "ws_message_burst",
             "max_request_body_bytes",
