@@ -10,12 +10,13 @@ from collab.protocol import LimitExceeded, ProtocolError
 from collab.relay import MemoryBroker, MemoryRelay, Relay, RelayKind
 from collab.room import Room, RoomPolicy, RoomState
 from collab.rooms import RoomLoadError, RoomRegistry
-from collab.store import DocumentStore, LogStats, MemoryDocumentStore, StoreError
+from collab.store import DocumentStore, HistoryEntry, LogStats, MemoryDocumentStore, StoreError
 
 __all__ = [
     "CloseCode",
     "DocumentStore",
     "GroupCommitStore",
+    "HistoryEntry",
     "LimitExceeded",
     "LogStats",
     "MemoryBroker",

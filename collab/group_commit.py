@@ -29,7 +29,14 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from collab.store import DeferredAppend, DocumentStore, ImmediateAppend, LogStats, StoreError
+from collab.store import (
+    DeferredAppend,
+    DocumentStore,
+    HistoryEntry,
+    ImmediateAppend,
+    LogStats,
+    StoreError,
+)
 
 __all__ = ["Flushable", "GroupCommitStore"]
 
@@ -117,6 +124,9 @@ class GroupCommitStore:
     async def compact(self, doc_id: str) -> int | None:
         async with self._compacting:
             return await self.inner.compact(doc_id)
+
+    async def history(self, doc_id: str) -> list[HistoryEntry]:
+        return await self.inner.history(doc_id)
 
     async def append(self, doc_id: str, updates: Sequence[bytes]) -> LogStats:
         future: asyncio.Future[LogStats] = asyncio.get_running_loop().create_future()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from pycrdt import Doc, get_state, get_update, merge_updates
@@ -27,6 +28,7 @@ from pycrdt import Doc, get_state, get_update, merge_updates
 __all__ = [
     "DeferredAppend",
     "DocumentStore",
+    "HistoryEntry",
     "ImmediateAppend",
     "LogStats",
     "MemoryDocumentStore",
@@ -50,6 +52,15 @@ class LogStats:
 
     rows: int
     bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One stored row of a document's history: its updates (as stored, possibly several
+    clients' merged) and when it was stored."""
+
+    at: datetime
+    data: bytes
 
 
 #: Updates merged per ``merge_updates`` call. Yrs' merge grows quadratically with the number of
@@ -178,6 +189,12 @@ class DocumentStore(Protocol):
     * ``compact`` replaces the snapshot and the rows present when it started by their
       :func:`squash`, in one transaction: a row appended concurrently is kept, never lost. It
       returns the new snapshot's size in bytes, or ``None`` if there was nothing to compact.
+      The rows it folds are not lost: the same transaction moves them to the document's
+      history, with their times (and the snapshot they replace, the first time, when it
+      predates the history: a document compacted before history was kept starts there).
+    * ``history`` returns every row the document ever stored, in order, with its time: the
+      history's rows, then the live log's. Applied in order they make the document ``load``
+      makes. Appends write nothing more for it (the hot path is unchanged).
     """
 
     async def load(self, doc_id: str) -> list[bytes]: ...
@@ -187,6 +204,8 @@ class DocumentStore(Protocol):
     async def append_many(self, batch: Mapping[str, Sequence[bytes]]) -> dict[str, LogStats]: ...
 
     async def compact(self, doc_id: str) -> int | None: ...
+
+    async def history(self, doc_id: str) -> list[HistoryEntry]: ...
 
 
 class ImmediateAppend(Protocol):
@@ -226,6 +245,9 @@ class DeferredAppend(Protocol):
 class _MemoryDocument:
     snapshot: bytes | None = None
     log: list[bytes] = field(default_factory=list)
+    times: list[datetime] = field(default_factory=list)
+    archive: list[HistoryEntry] = field(default_factory=list)
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 class MemoryDocumentStore:
@@ -259,6 +281,7 @@ class MemoryDocumentStore:
         for doc_id, updates in batch.items():
             doc = self._docs.setdefault(doc_id, _MemoryDocument())
             doc.log.extend(updates)
+            doc.times.extend([datetime.now(UTC)] * len(updates))
             stats[doc_id] = LogStats(rows=len(doc.log), bytes=sum(map(len, doc.log)))
         return stats
 
@@ -269,6 +292,22 @@ class MemoryDocumentStore:
                 return None
             taken = len(doc.log)
             parts = ([doc.snapshot] if doc.snapshot is not None else []) + doc.log[:taken]
-            doc.snapshot = squash(parts)
+            squashed = squash(parts)
+            if not doc.archive and doc.snapshot is not None:
+                doc.archive.append(HistoryEntry(doc.created_at, doc.snapshot))
+            doc.archive.extend(map(HistoryEntry, doc.times[:taken], doc.log[:taken]))
+            doc.snapshot = squashed
             del doc.log[:taken]
+            del doc.times[:taken]
             return len(doc.snapshot)
+
+    async def history(self, doc_id: str) -> list[HistoryEntry]:
+        doc = self._docs.get(doc_id)
+        if doc is None:
+            return []
+        before = (
+            [HistoryEntry(doc.created_at, doc.snapshot)]
+            if not doc.archive and doc.snapshot is not None
+            else list(doc.archive)
+        )
+        return before + list(map(HistoryEntry, doc.times, doc.log))

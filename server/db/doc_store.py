@@ -12,13 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from collab.store import DeferredAppend, ImmediateAppend, LogStats, squash
-from server.db.models import Document, DocumentUpdate
+from collab.store import DeferredAppend, HistoryEntry, ImmediateAppend, LogStats, squash
+from server.db.models import Document, DocumentHistoryRow, DocumentUpdate
 from server.db.wal_sync import WalSyncer
 from server.db.writes import write_turn
 
@@ -57,6 +57,7 @@ _T = TypeVar("_T")
 
 _DOCS = Document.__tablename__
 _UPDATES = DocumentUpdate.__tablename__
+_HISTORY = DocumentHistoryRow.__tablename__
 # The batch's sizes as bound arrays: one statement text whatever the batch, so it is compiled
 # once (a VALUES list of literals was compiled again on every append: a quarter of a busy
 # instance's CPU on PostgreSQL, by py-spy).
@@ -250,6 +251,14 @@ def _sqlite_time(now: datetime) -> str:
     return now.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
+def _sqlite_parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 def _sqlite_append(
     conn: sqlite3.Connection, items: list[tuple[str, Sequence[bytes]]], now: str
 ) -> dict[str, LogStats]:
@@ -301,6 +310,20 @@ def _sqlite_replace(
     ).fetchone()
     if current is None or current[0] != snapshot or still_there != rows:
         return False
+    if snapshot is not None:
+        # A snapshot from before the history was kept: the history starts with it.
+        conn.execute(
+            f"INSERT INTO {_HISTORY} (document_id, data, created_at) "
+            f"SELECT id, snapshot, created_at FROM {_DOCS} WHERE id = ? "
+            f"AND NOT EXISTS (SELECT 1 FROM {_HISTORY} WHERE document_id = ?)",
+            (doc_id, doc_id),
+        )
+    conn.execute(
+        f"INSERT INTO {_HISTORY} (document_id, data, created_at) "
+        f"SELECT document_id, data, created_at FROM {_UPDATES} "
+        "WHERE document_id = ? AND id <= ? ORDER BY id",
+        (doc_id, last_id),
+    )
     conn.execute(
         f"UPDATE {_DOCS} SET snapshot = ?, log_rows = log_rows - ?, log_bytes = log_bytes - ? "
         "WHERE id = ?",
@@ -308,6 +331,22 @@ def _sqlite_replace(
     )
     conn.execute(f"DELETE FROM {_UPDATES} WHERE document_id = ? AND id <= ?", (doc_id, last_id))
     return True
+
+
+def _sqlite_history(conn: sqlite3.Connection, doc_id: str) -> list[tuple[bytes, str]]:
+    """The history's rows, then the log's (data, time as stored), in one read."""
+    rows = conn.execute(
+        f"SELECT data, created_at FROM {_HISTORY} WHERE document_id = ? ORDER BY id", (doc_id,)
+    ).fetchall()
+    if not rows:
+        rows = conn.execute(
+            f"SELECT snapshot, created_at FROM {_DOCS} WHERE id = ? AND snapshot IS NOT NULL",
+            (doc_id,),
+        ).fetchall()
+    rows += conn.execute(
+        f"SELECT data, created_at FROM {_UPDATES} WHERE document_id = ? ORDER BY id", (doc_id,)
+    ).fetchall()
+    return rows
 
 
 class SqlDocumentStore:
@@ -628,6 +667,30 @@ class SqlDocumentStore:
             )
             if current != snapshot or still_there != len(rows):
                 return False
+            if snapshot is not None:
+                # A snapshot from before the history was kept: the history starts with it.
+                kept = await conn.scalar(
+                    select(func.count()).where(DocumentHistoryRow.document_id == doc_id)
+                )
+                if not kept:
+                    await conn.execute(
+                        insert(DocumentHistoryRow).from_select(
+                            ["document_id", "data", "created_at"],
+                            select(Document.id, Document.snapshot, Document.created_at).where(
+                                Document.id == doc_id
+                            ),
+                        )
+                    )
+            await conn.execute(
+                insert(DocumentHistoryRow).from_select(
+                    ["document_id", "data", "created_at"],
+                    select(
+                        DocumentUpdate.document_id, DocumentUpdate.data, DocumentUpdate.created_at
+                    )
+                    .where(DocumentUpdate.document_id == doc_id, DocumentUpdate.id <= last_id)
+                    .order_by(DocumentUpdate.id),
+                )
+            )
             await conn.execute(
                 update(Document)
                 .where(Document.id == doc_id)
@@ -643,6 +706,41 @@ class SqlDocumentStore:
                 )
             )
         return True
+
+    async def history(self, doc_id: str) -> list[HistoryEntry]:
+        """Every row the document stored, in order, with its time: the history's (or, before
+        any compaction kept one, the snapshot, as of the document's creation), then the log's.
+        Read in one transaction, so a compaction committing meanwhile is seen whole or not."""
+        if self._reader is not None:
+            rows = await self._reader.run(_sqlite_history, doc_id)
+            return [HistoryEntry(_sqlite_parse_time(at), data) for data, at in rows]
+        async with self.engine.connect() as connection:
+            conn = await connection.execution_options(read_only=True)
+            if self._postgres:
+                await conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+            kept = (
+                await conn.execute(
+                    select(DocumentHistoryRow.data, DocumentHistoryRow.created_at)
+                    .where(DocumentHistoryRow.document_id == doc_id)
+                    .order_by(DocumentHistoryRow.id)
+                )
+            ).all()
+            if not kept:
+                kept = (
+                    await conn.execute(
+                        select(Document.snapshot, Document.created_at).where(
+                            Document.id == doc_id, Document.snapshot.is_not(None)
+                        )
+                    )
+                ).all()
+            live = (
+                await conn.execute(
+                    select(DocumentUpdate.data, DocumentUpdate.created_at)
+                    .where(DocumentUpdate.document_id == doc_id)
+                    .order_by(DocumentUpdate.id)
+                )
+            ).all()
+        return [HistoryEntry(_aware(at), data) for data, at in [*kept, *live]]
 
     async def stats(self, doc_id: str) -> LogStats:
         """The log's size, counted from the rows (for tests: must match the counters)."""

@@ -49,6 +49,10 @@ __all__ = [
     "ProposalRow",
     "ProposalVersionRow",
     "SessionRow",
+    "SubjectEventRow",
+    "SubjectRankingRow",
+    "SubjectRow",
+    "SubjectSupportRow",
     "SubscriptionRow",
     "SubscriptionTokenRow",
     "UtcDateTime",
@@ -158,6 +162,11 @@ class AtelierRow(Base):
     approved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     #: An atelier de projet's budget line or financing note.
     financing: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: An atelier de projet's pilot service (« Direction de territoire Neudorf »); the city's.
+    pilot_service: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: An atelier d'initiative citoyenne's porteurs: the display names of the residents who
+    #: carry it (from its subject's initiators who chose to show their name).
+    porteurs: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
 
@@ -590,6 +599,89 @@ class CommentRow(Base):
     #: The participant who resolved the thread (their name is read from their row).
     resolved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+# --- subjects: the way in (issue 22, #2) -----------------------------------------------------
+
+
+class SubjectRow(Base):
+    """A subject proposed by a resident or an instance (``domain.subjects``). The initiator
+    gives a display name and a quartier, and chooses whether the name is shown; no e-mail is
+    asked (the city answers on the subject's public page)."""
+
+    __tablename__ = "subjects"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    why: Mapped[str] = mapped_column(Text, nullable=False)
+    #: None: the whole city.
+    neighbourhood: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    initiator_name: Mapped[str] = mapped_column(String(80), nullable=False)
+    initiator_neighbourhood: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    show_name: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    #: The instance (CQ…) that proposed it, through a member of the city's staff.
+    instance: Mapped[str | None] = mapped_column(String(8), nullable=True, index=True)
+    state: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
+    #: The public reason of a refusal or a decline.
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: The atelier it became (an AIC en constitution, or the AP the city opened).
+    atelier_id: Mapped[str | None] = mapped_column(
+        String(64), ForeignKey("ateliers.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    supports: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
+
+
+class SubjectSupportRow(Base):
+    """One resident's support: a keyed hash of their folded name and quartier, and of their
+    browser's cookie — never the name itself."""
+
+    __tablename__ = "subject_supports"
+    __table_args__ = (
+        Index("ix_subject_supports_identity", "subject_id", "identity_hash", unique=True),
+        Index("ix_subject_supports_cookie", "subject_id", "cookie_hash", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    subject_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("subjects.id", ondelete="CASCADE"), nullable=False
+    )
+    identity_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    cookie_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
+
+
+class SubjectEventRow(Base):
+    """A subject's history and audit trail: who (staff name, or ``public``), when, what and
+    why. The public feeds show the summaries, never ``actor``."""
+
+    __tablename__ = "subject_events"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    subject_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("subjects.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    action: Mapped[str] = mapped_column(String(32), nullable=False)
+    actor: Mapped[str] = mapped_column(String(200), nullable=False)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    summary_fr: Mapped[str] = mapped_column(Text, nullable=False)
+    summary_en: Mapped[str] = mapped_column(Text, nullable=False)
+    #: Shown in the public feeds (a published subject's steps), or audit only.
+    public: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
+
+
+class SubjectRankingRow(Base):
+    """An instance's ordering of the subjects of its territory (« priorisation des sujets »)."""
+
+    __tablename__ = "subject_rankings"
+
+    instance: Mapped[str] = mapped_column(String(8), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("subjects.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
 class SubscriptionRow(Base):

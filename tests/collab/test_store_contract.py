@@ -329,3 +329,50 @@ async def test_two_instances_appending_to_the_same_documents_lose_nothing(
     await asyncio.gather(instance(first, docs, 0), instance(second, docs[::-1], 1))
     for doc in docs:
         assert text_of(await store.load(doc)) == doc * 10
+
+
+# --- history (issue 20, #5): what compaction folds away is kept ----------------------------
+
+
+async def test_an_unknown_document_has_no_history(store: DocumentStore) -> None:
+    assert await store.history("never-written") == []
+
+
+async def test_history_survives_compaction_in_order_with_times(store: DocumentStore) -> None:
+    updates = text_updates(*[(i, "abcdefghij"[i]) for i in range(10)])
+    for u in updates[:6]:
+        await store.append("d", [u])
+    await store.compact("d")
+    for u in updates[6:8]:
+        await store.append("d", [u])
+    await store.compact("d")
+    for u in updates[8:]:
+        await store.append("d", [u])
+    history = await store.history("d")
+    # Every row ever appended, in order, after two compactions and with the live log last.
+    assert [entry.data for entry in history] == updates
+    times = [entry.at for entry in history]
+    assert times == sorted(times)
+    assert all(t.tzinfo is not None for t in times)
+    # Each prefix replays to an earlier state of the document: the slider's states.
+    assert text_of([e.data for e in history[:3]]) == "abc"
+    assert text_of([e.data for e in history]) == text_of(await store.load("d")) == "abcdefghij"
+    # The other document's history is its own.
+    assert await store.history("other") == []
+
+
+async def test_compaction_with_concurrent_appends_keeps_every_row_in_the_history(
+    store: DocumentStore,
+) -> None:
+    updates = text_updates(*[(i, "x") for i in range(40)])
+    for u in updates[:20]:
+        await store.append("d", [u])
+
+    async def writer() -> None:
+        for u in updates[20:]:
+            await store.append("d", [u])
+
+    await asyncio.gather(writer(), store.compact("d"), store.compact("d"))
+    await store.compact("d")
+    assert sorted(e.data for e in await store.history("d")) == sorted(updates)
+    assert text_of([e.data for e in await store.history("d")]) == "x" * 40
