@@ -142,6 +142,28 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     retention_days_participants: int = 0
     #: Audit log entries older than this many days are deleted; 0: kept (the default).
     retention_days_audit: int = 0
+    #: E-mail notifications (README « Notifications par e-mail »): the SMTP server that sends
+    #: them; empty: no e-mail at all, and the public pages offer no subscription.
+    smtp_host: str = ""
+    #: 0: 465 with ``SMTP_TLS``, 587 with ``SMTP_STARTTLS``, else 25.
+    smtp_port: int = 0
+    smtp_username: str = ""
+    smtp_password: str = ""
+    #: Upgrade the connection with STARTTLS (port 587), or speak TLS from the start (465).
+    smtp_starttls: bool = False
+    smtp_tls: bool = False
+    #: The sender of every message (``Atelier <atelier@ville.example>``); required with a host.
+    mail_from: str = ""
+    #: This site's address as people reach it (``https://atelier.ville.example``): the links in
+    #: messages are absolute. Required in production with a host; else ``http://HOST:PORT``.
+    public_url: str = ""
+    #: First retry of a message the SMTP server did not take, doubling each time (at most an
+    #: hour apart), until this many attempts; at most this many messages are sent at once.
+    mail_retry_seconds: float = 30.0
+    mail_max_attempts: int = 10
+    mail_concurrency: int = 4
+    #: Subscription requests one client address may send within an hour (429 past it).
+    subscriptions_per_hour: int = 10
     #: The city's time zone (an IANA name): a séance's date and times are its wall-clock, and
     #: the instants the server prints (a version frozen at…) are said in it.
     time_zone: str = "Europe/Paris"
@@ -174,6 +196,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
             "render_workers",
             "render_timeout_seconds",
             "render_memory_mb",
+            "mail_retry_seconds",
+            "mail_max_attempts",
+            "mail_concurrency",
+            "subscriptions_per_hour",
         )
         for name in positive:
             if getattr(self, name) <= 0:
@@ -217,6 +243,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
                 f"{PREFIX}WEBHOOK_SECRET is required with webhook URLs (at least 16 characters)"
             )
 
+        _check_mail(self)
+
     @property
     def trusted_proxies(self) -> list[str]:
         return [entry.strip() for entry in self.forwarded_allow_ips.split(",") if entry.strip()]
@@ -226,12 +254,42 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
         return [url.strip() for url in self.webhook_urls.split(",") if url.strip()]
 
     @property
+    def mail_enabled(self) -> bool:
+        """E-mail notifications are on: an SMTP host is set."""
+        return bool(self.smtp_host)
+
+    @property
+    def site_url(self) -> str:
+        """This site's address, for absolute links in messages (no trailing slash)."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
     def signing_key(self) -> str:
         return self.secret_key or DEV_SECRET_KEY
 
     @property
     def uses_dev_key(self) -> bool:
         return not self.secret_key
+
+
+def _check_mail(settings: Settings) -> None:
+    if settings.smtp_port < 0 or settings.smtp_port > 65535:
+        raise SettingsError(f"{PREFIX}SMTP_PORT must be between 0 and 65535")
+    if settings.smtp_tls and settings.smtp_starttls:
+        raise SettingsError(f"{PREFIX}SMTP_TLS and {PREFIX}SMTP_STARTTLS exclude each other")
+    if settings.smtp_host:
+        if not re.match(r"^[^\s@<>]+@[^\s@<>]+>?$", settings.mail_from.rsplit("<", 1)[-1]):
+            raise SettingsError(
+                f"{PREFIX}MAIL_FROM is required with {PREFIX}SMTP_HOST "
+                "(an address, or « Name <address> »)"
+            )
+        if settings.env == "production" and not settings.public_url:
+            raise SettingsError(
+                f"{PREFIX}PUBLIC_URL is required in production with {PREFIX}SMTP_HOST "
+                "(the links in messages are absolute)"
+            )
+    if settings.public_url and not re.match(r"^https?://[^\s/]+(/\S*)?$", settings.public_url):
+        raise SettingsError(f"{PREFIX}PUBLIC_URL: not an http(s) URL: {settings.public_url!r}")
 
 
 def _check_proxies(entries: list[str]) -> None:
