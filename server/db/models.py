@@ -697,6 +697,11 @@ class SubscriptionRow(Base):
     email: Mapped[str] = mapped_column(String(254), nullable=False, index=True)
     scope: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
     lang: Mapped[str] = mapped_column(String(2), nullable=False)
+    #: What it follows, as a message says it (« l’atelier « Vélo » », « the “Vélo” atelier »),
+    #: and that thing's public page (a path on this site).
+    title_fr: Mapped[str] = mapped_column(String(300), nullable=False)
+    title_en: Mapped[str] = mapped_column(String(300), nullable=False)
+    page: Mapped[str] = mapped_column(String(500), nullable=False)
     confirm_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
     confirm_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
