@@ -120,6 +120,12 @@ EXCLUDED: dict[str, str] = {
         "this instance's sending state (URLs, leases, retries): imported elsewhere, pending "
         "deliveries would be sent twice under new event ids; hand-off events are exported"
     ),
+    "subscriptions": (
+        "e-mail addresses, kept only for the subscriptions of this instance (README « Notifications "
+        "par e-mail »): an archive carries no address; subscribers subscribe again"
+    ),
+    "subscription_tokens": "unsubscribe links' tokens of those subscriptions",
+    "mail_outbox": "messages owed to those subscribers: this instance's sending state",
     "credentials": (
         "the operator's credentials of this instance (city staff, council service): an archive "
         "restored elsewhere must not bring access with it; the operator issues new ones there"
