@@ -211,6 +211,8 @@ export interface Proposal {
   archived_at?: string | null;
   /** How many frozen versions it has. */
   versions?: number;
+  /** « Amendements »: participants propose replacements instead of writing (amendments.ts). */
+  amendment_mode?: boolean;
   /** The council's decision once recorded: what the participants read (screens/council-answer.ts). */
   decision?: Decision | null;
 }

@@ -10,8 +10,8 @@
 // passage as it was quoted, never lost. Bodies are set as text, never as HTML.
 import { Plugin, PluginKey, TextSelection, type EditorState } from "prosemirror-state";
 import { Decoration, DecorationSet, type EditorView } from "prosemirror-view";
-import { absolutePositionToRelativePosition, relativePositionToAbsolutePosition, ySyncPluginKey } from "y-prosemirror";
-import * as Y from "yjs";
+import { ySyncPluginKey } from "y-prosemirror";
+import { anchorCache, chosenPassage, placeOf, type Place } from "./anchors";
 import { api, errorText } from "./api";
 import { h, newId } from "./dom";
 import { once } from "./forms";
@@ -56,16 +56,6 @@ interface CommentsData {
   threads: ThreadData[];
 }
 
-/** Where a thread's passage is now: in the text, deleted from it, or not known yet (the part
- * of the document holding it has not arrived: a highlight to come, not a deleted passage). */
-type Place = { kind: "text"; from: number; to: number } | { kind: "detached" } | { kind: "unknown" } | { kind: "section" };
-
-interface Binding {
-  doc: Y.Doc;
-  type: Y.XmlFragment;
-  mapping: Map<unknown, unknown>;
-}
-
 interface Marks {
   set: DecorationSet;
   active: string | null;
@@ -79,66 +69,6 @@ export interface Comments {
   /** An event of the séance's live channel: comments changed, or the channel came back. */
   live(what: string, event: LiveEvent): void;
   destroy(): void;
-}
-
-function decode(encoded: string | null): Y.RelativePosition | null {
-  if (!encoded) return null;
-  try {
-    const raw = Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0));
-    return Y.decodeRelativePosition(raw);
-  } catch {
-    return null; // unreadable: shown as detached, with its quote
-  }
-}
-
-function encode(position: Y.RelativePosition): string {
-  return btoa(String.fromCharCode(...Y.encodeRelativePosition(position)));
-}
-
-function bindingOf(state: EditorState): Binding | null {
-  const sync = ySyncPluginKey.getState(state) as { binding?: Binding } | undefined;
-  return sync?.binding ?? null;
-}
-
-/** Whether this document has received the item a position names. */
-function known(doc: Y.Doc, position: Y.RelativePosition): boolean {
-  const id = position.item ?? position.type;
-  return id === null || Y.getState(doc.store, id.client) > id.clock;
-}
-
-/** The relative position of `pos`, tied to the character on its right (assoc 0) or left (−1). */
-function relative(binding: Binding, pos: number, assoc: number): Y.RelativePosition {
-  const rel = absolutePositionToRelativePosition(pos, binding.type, binding.mapping as never) as Y.RelativePosition;
-  const at = Y.createAbsolutePositionFromRelativePosition(rel, binding.doc);
-  return at ? Y.createRelativePositionFromTypeIndex(at.type, at.index, assoc) : rel;
-}
-
-function absolute(binding: Binding, position: Y.RelativePosition, size: number): number | null {
-  try {
-    const pos = relativePositionToAbsolutePosition(binding.doc, binding.type, position, binding.mapping as never);
-    return pos === null || pos < 0 || pos > size ? null : pos;
-  } catch {
-    return null; // a type the view has not drawn: treated as not there
-  }
-}
-
-/** The passage chosen in a view, as the server keeps it: its two positions and its words. */
-function chosenPassage(view: EditorView): { start: string; end: string; quote: string } | null {
-  let { from, to } = view.state.selection;
-  // What the person sees chosen: the page's selection may be a step ahead of the editor's,
-  // which reads it on the browser's next « selectionchange » (Shift+→ then Tab at once).
-  const seen = document.getSelection();
-  if (seen && !seen.isCollapsed && seen.anchorNode && seen.focusNode && view.dom.contains(seen.anchorNode) && view.dom.contains(seen.focusNode)) {
-    const a = view.posAtDOM(seen.anchorNode, seen.anchorOffset);
-    const b = view.posAtDOM(seen.focusNode, seen.focusOffset);
-    [from, to] = [Math.min(a, b), Math.max(a, b)];
-  }
-  if (from === to) return null;
-  const words = view.state.doc.textBetween(from, to, " ", " ").replace(/\s+/g, " ").trim();
-  const binding = bindingOf(view.state);
-  if (!words || !binding) return null;
-  const quote = words.length > MAX_QUOTE ? `${words.slice(0, MAX_QUOTE - 1)}…` : words;
-  return { start: encode(relative(binding, from, 0)), end: encode(relative(binding, to, -1)), quote };
 }
 
 function newCommentId(): string {
@@ -229,7 +159,6 @@ export function commentsFor(identity: Identity, proposalId: string, sectionTitle
   let failed = false;
   const sections = new Map<string, SectionComments>();
   const keys = new Map<string, PluginKey<Marks>>();
-  const positions = new Map<string, Y.RelativePosition | null>(); // decoded anchors, by value
   const status = h("p", { class: "sr-only", role: "status", "data-testid": "comments-status" });
   // Said once, above the sections: how to comment, or why one cannot.
   const guide = h("p", { class: "hint comments-guide", hidden: true, "data-testid": "comments-guide" });
@@ -260,36 +189,13 @@ export function commentsFor(identity: Identity, proposalId: string, sectionTitle
     requestAnimationFrame(() => (status.textContent = text));
   };
 
-  const decoded = (encoded: string | null): Y.RelativePosition | null => {
-    if (!encoded) return null;
-    if (!positions.has(encoded)) positions.set(encoded, decode(encoded));
-    return positions.get(encoded) ?? null;
-  };
+  const decoded = anchorCache();
 
   /** Where each of a section's threads is in `state` (recomputed from the relative positions). */
   const placesIn = (sectionKey: string, state: EditorState): Map<string, Place> => {
     const places = new Map<string, Place>();
-    const binding = bindingOf(state);
     for (const thread of data?.threads ?? []) {
-      if (thread.section !== sectionKey) continue;
-      if (thread.anchor_start === null || thread.anchor_end === null) {
-        places.set(thread.id, { kind: "section" });
-        continue;
-      }
-      const start = decoded(thread.anchor_start);
-      const end = decoded(thread.anchor_end);
-      if (!start || !end || !binding) {
-        places.set(thread.id, { kind: start && end ? "unknown" : "detached" });
-        continue;
-      }
-      if (!known(binding.doc, start) || !known(binding.doc, end)) {
-        places.set(thread.id, { kind: "unknown" });
-        continue;
-      }
-      const size = state.doc.content.size;
-      const from = absolute(binding, start, size);
-      const to = absolute(binding, end, size);
-      places.set(thread.id, from !== null && to !== null && from < to ? { kind: "text", from, to } : { kind: "detached" });
+      if (thread.section === sectionKey) places.set(thread.id, placeOf(state, thread.anchor_start, thread.anchor_end, decoded));
     }
     return places;
   };
@@ -414,7 +320,7 @@ export function commentsFor(identity: Identity, proposalId: string, sectionTitle
 
     startThread(): void {
       if (!data?.may_comment) return;
-      const passage = chosenPassage(this.view);
+      const passage = chosenPassage(this.view, MAX_QUOTE);
       if (!passage) return;
       this.passage = passage;
       this.quote.textContent = `« ${passage.quote} »`;

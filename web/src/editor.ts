@@ -176,6 +176,10 @@ export function sectionEditor(
   awareness: Awareness,
   options: {
     readOnly: () => boolean;
+    /** Read-only but still navigable with a caret (amendment mode: a participant chooses a
+     * passage with Shift+arrows to propose a replacement; amendments.ts). The text takes
+     * the focus and the selection; nothing typed, pasted or dropped changes it. */
+    navigable?: () => boolean;
     labelledBy: string;
     describedBy: string;
     onFocus: () => void;
@@ -199,9 +203,10 @@ export function sectionEditor(
       }),
       yUndoPlugin(),
       keymap({
-        "Mod-z": undo,
-        "Mod-y": redo,
-        "Mod-Shift-z": redo,
+        // Undo changes the shared document directly: never while read-only.
+        "Mod-z": (s) => options.readOnly() || undo(s),
+        "Mod-y": (s) => options.readOnly() || redo(s),
+        "Mod-Shift-z": (s) => options.readOnly() || redo(s),
         "Mod-b": toggleMark(schema.marks.bold),
         "Mod-i": toggleMark(schema.marks.italic),
         "Alt-F10": () => {
@@ -227,6 +232,23 @@ export function sectionEditor(
           };
         },
       }),
+      // While read-only, only the shared document changes the text (a peer's edit, drawn by
+      // the binding), never a key, a paste or a drop here (the server refuses them anyway).
+      new Plugin({
+        filterTransaction: (tr) => !tr.docChanged || !options.readOnly() || tr.getMeta(ySyncPluginKey) !== undefined,
+        props: {
+          handleDOMEvents: {
+            beforeinput: (_v, event) => {
+              if (!options.readOnly()) return false;
+              event.preventDefault();
+              return true;
+            },
+          },
+          handlePaste: () => options.readOnly(),
+          handleDrop: () => options.readOnly(),
+          handleTextInput: () => options.readOnly(),
+        },
+      }),
       ...(options.plugins ?? []),
       keymap(baseKeymap),
     ],
@@ -236,7 +258,7 @@ export function sectionEditor(
   view = new EditorView(mount, {
     state,
     // Functions, not values: a freeze can lock the text while it is open (see proposal.ts).
-    editable: () => !options.readOnly(),
+    editable: () => !options.readOnly() || (options.navigable?.() ?? false),
     attributes: () => ({
       role: "textbox",
       "aria-multiline": "true",

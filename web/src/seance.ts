@@ -74,6 +74,8 @@ export function applyEvent(state: SeanceState, event: LiveEvent): string | null 
       return "proposals";
     case "comments_changed": // a proposal's comments: its open editors read them again
       return "comments";
+    case "amendments_changed": // a proposal's amendments: its open editors read them again
+      return "amendments";
     case "poll_opened":
     case "poll_closed":
     case "results_published": {

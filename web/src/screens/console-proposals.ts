@@ -240,6 +240,26 @@ function proposalItem(identity: Identity, first: Proposal, ctx: Context): Item {
     ctx.say(t(row.locked ? "cprop.locked_now" : "cprop.unlocked_now", { title: p.title }));
   });
 
+  // --- writing mode: « Écriture libre » or « Amendements » (amendments.ts) -----------------
+  // Two buttons, the one in force pressed: in amendment mode participants propose
+  // replacements beside the text instead of writing in it; open editors follow live.
+  const free = h("button", { type: "button", class: "small toggle", "aria-pressed": "true" }, t("cprop.mode_free"));
+  const amending = h("button", { type: "button", class: "small toggle", "aria-pressed": "false" }, t("cprop.mode_amendments"));
+  const modeGroup = h("span", { class: "cprop-mode", role: "group" }, h("span", { class: "muted" }, `${t("cprop.mode")} : `), free, amending);
+  const setMode = async (enabled: boolean, button: HTMLButtonElement) => {
+    if ((p.amendment_mode ?? false) === enabled) return;
+    free.disabled = amending.disabled = true;
+    const row = await send<{ proposal_id: string; amendment_mode: boolean }>("PUT", `${path}/amendment-mode`, { enabled });
+    free.disabled = amending.disabled = false;
+    if (!row) return;
+    p = { ...p, amendment_mode: row.amendment_mode };
+    paint();
+    button.focus();
+    ctx.say(t(row.amendment_mode ? "cprop.mode_amendments_now" : "cprop.mode_free_now", { title: p.title }));
+  };
+  free.addEventListener("click", () => void setMode(false, free));
+  amending.addEventListener("click", () => void setMode(true, amending));
+
   // --- archive (asked first), restore -------------------------------------------------------
   // The question, then its answers, shown together (``twoStep`` shows and hides the box).
   const archive = h("button", { type: "button", class: "small" }, t("cprop.archive"));
@@ -372,7 +392,7 @@ function proposalItem(identity: Identity, first: Proposal, ctx: Context): Item {
     forkForm,
   );
 
-  const actions = h("p", { class: "actions" }, open, renameButton, lock, archive, restore);
+  const actions = h("p", { class: "actions" }, open, renameButton, lock, modeGroup, archive, restore);
   const li = h("li", { class: "cprop-item", "aria-labelledby": titleId, "data-proposal": id }, title, meta, actions, archiveAsk, renameForm, versions, error.el);
 
   const paint = () => {
@@ -380,6 +400,7 @@ function proposalItem(identity: Identity, first: Proposal, ctx: Context): Item {
     const parts = [t(`kind.${p.kind}`), t(`proposal_status.${p.status}`)];
     if (p.archived_at) parts.push(t("cprop.archived_on", { date: formatDateTime(p.archived_at) }));
     else if (p.locked) parts.push(t(p.locked_by === "animation" ? "cprop.locked_by_animation" : "cprop.locked_by_freeze"));
+    if (p.amendment_mode && !p.archived_at) parts.push(t("cprop.mode_amendments_meta"));
     const count = p.versions ?? 0;
     if (count) parts.push(tn("cprop.versions", count));
     meta.textContent = parts.join(" · ");
@@ -389,11 +410,14 @@ function proposalItem(identity: Identity, first: Proposal, ctx: Context): Item {
     renameLabel.textContent = t("cprop.rename_field", { title: p.title });
     lock.setAttribute("aria-label", t("cprop.lock_label", { title: p.title }));
     lock.setAttribute("aria-pressed", String(p.locked));
+    modeGroup.setAttribute("aria-label", t("cprop.mode_label", { title: p.title }));
+    free.setAttribute("aria-pressed", String(!(p.amendment_mode ?? false)));
+    amending.setAttribute("aria-pressed", String(p.amendment_mode ?? false));
     archive.setAttribute("aria-label", t("cprop.archive_label", { title: p.title }));
     restore.setAttribute("aria-label", t("cprop.restore_label", { title: p.title }));
     versionLabel.replaceChildren(t("cprop.version"), h("span", { class: "sr-only" }, ` ${t("cprop.version_of", { title: p.title })}`));
     const isArchived = !!p.archived_at;
-    renameButton.hidden = lock.hidden = isArchived;
+    renameButton.hidden = lock.hidden = modeGroup.hidden = isArchived;
     if (isArchived) {
       renameForm.hidden = true;
       if (!archiveAsk.hidden) askArchive(false);

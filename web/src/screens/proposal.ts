@@ -22,12 +22,13 @@ import { versionsSection } from "./versions";
 import { answerCard } from "./council-answer";
 import { charterCard } from "../charter";
 import { commentsFor } from "../comments";
+import { amendmentsFor } from "../amendments";
 
 interface DocAccess {
   doc_id: string;
   read_only: boolean;
   /** Why it is read-only (GET /api/proposals/{id}/token); null when one may write. */
-  reason?: "role" | "locked" | "frozen" | "archived" | "charter" | null;
+  reason?: "role" | "locked" | "frozen" | "archived" | "charter" | "amendements" | null;
 }
 
 // What the editor says for each reason the text is read-only.
@@ -37,6 +38,7 @@ const READ_ONLY_BECAUSE: Record<string, string> = {
   frozen: "proposal.locked", // a freeze with its lock
   archived: "proposal.archived",
   charter: "proposal.read_only_charter", // the revised charter, not accepted yet (charter.ts)
+  amendements: "proposal.read_only_amendments", // amendment mode: propose, do not write (amendments.ts)
 };
 
 export const proposal: Screen = (main, { proposalId }) => {
@@ -260,12 +262,16 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
     api<Proposal[]>("GET", `/api/ateliers/${encodeURIComponent(identity.atelierId)}/proposals`, undefined, identity.token)
       .then((rows) => {
         const now = rows.find((p) => p.id === proposalRow.id);
-        if (now) answer.update(now);
+        if (now) {
+          answer.update(now);
+          amendments.setMode(now.amendment_mode ?? false);
+        }
       })
       .catch(() => undefined); // offline: the banner says so; the card stays as it was
   };
   const comments = commentsFor(identity, proposalRow.id, sectionTitles); // beside each section
   const sessionId = proposalRow.session_id ?? identity.sessionId;
+  const amendments = amendmentsFor(identity, proposalRow.id, sessionId ?? null, sectionTitles, proposalRow.amendment_mode ?? false);
   let channel: LiveChannel | null = null;
   if (sessionId) {
     const seanceState = emptyState();
@@ -275,8 +281,12 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
       seanceState,
       (what, event) => {
         if (what === "snapshot" || what === "polls") calls.update(seanceState.polls.values());
-        if (what === "proposals") reloadAnswer();
+        if (what === "proposals") {
+          reloadAnswer();
+          void recheckAccess(); // the amendment mode switched: the text follows
+        }
         comments.live(what, event);
+        amendments.live(what, event);
       },
       () => undefined, // the banner above tells the document's connection, which is what matters here
     );
@@ -311,19 +321,22 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
     views.push(
       sectionEditor(mount, ydoc.getXmlFragment(section.key), awareness, {
         readOnly: () => readOnly,
+        navigable: () => readOnly && reason === "amendements",
         labelledBy: titleId,
         describedBy: hintId,
         onFocus: () => awareness.setLocalStateField("section", section.key),
-        plugins: [comments.plugin(section.key)],
+        plugins: [comments.plugin(section.key), amendments.plugin(section.key)],
       }),
     );
     comments.attach(views[views.length - 1], section.key);
+    amendments.attach(views[views.length - 1], section.key);
   }
   main.append(versionsSection(identity, proposalRow.id), h("p", {}, h("a", { href: `/atelier/${encodeURIComponent(identity.atelierId)}` }, t("proposal.back"))));
 
   return () => {
     channel?.close();
     comments.destroy();
+    amendments.destroy();
     window.removeEventListener("offline", goOffline);
     window.removeEventListener("online", goOnline);
     awareness.off("change", drawPeople);
