@@ -27,11 +27,12 @@ import "./amendments.css";
 /** Bounds checked here before sending (the server checks them too). */
 const MAX_QUOTE = 500;
 const MAX_TEXT = 2000;
+const MAX_WHY = 1000;
 
 /** The voting methods offered for an amendment vote (those that need no parameters). */
 const METHODS = ["plurality", "approval", "irv", "schulze", "majority_judgment", "borda"];
 
-type Status = "proposee" | "au_vote" | "acceptee" | "rejetee" | "retiree";
+type Status = "proposee" | "au_vote" | "applying" | "acceptee" | "rejetee" | "retiree";
 
 export interface AmendmentData {
   id: string;
@@ -64,7 +65,7 @@ export interface Amendments {
   destroy(): void;
 }
 
-const isOpen = (a: AmendmentData): boolean => a.status === "proposee" || a.status === "au_vote";
+const isOpen = (a: AmendmentData): boolean => a.status === "proposee" || a.status === "au_vote" || a.status === "applying";
 const authorName = (a: AmendmentData): string => a.author.name ?? t("amend.someone");
 
 export function amendmentsFor(identity: Identity, proposalId: string, sessionId: string | null, sectionTitles: Map<string, string>, startMode: boolean): Amendments {
@@ -400,8 +401,8 @@ export function amendmentsFor(identity: Identity, proposalId: string, sessionId:
             ? t("amend.check_same")
             : text.length > MAX_TEXT
               ? t("amend.check_too_long", { max: MAX_TEXT, n: text.length })
-              : why.length > MAX_TEXT
-                ? t("amend.check_why_too_long", { max: MAX_TEXT, n: why.length })
+              : why.length > MAX_WHY
+                ? t("amend.check_why_too_long", { max: MAX_WHY, n: why.length })
                 : null;
         if (problem) {
           this.say(problem);
