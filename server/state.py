@@ -20,6 +20,7 @@ from server.db.doc_store import SqlDocumentStore, sqlite_pragmas
 from server.documents.workers import RenderPool
 from server.guards import ConnectionLimiter, FailureLimiter, TokenBucket
 from server.live import LiveHub
+from server.mail import MailDispatcher
 from server.webhooks import WebhookDispatcher
 
 if TYPE_CHECKING:
@@ -88,6 +89,10 @@ class AppServices:
     comment_guard: FailureLimiter = field(
         default_factory=lambda: FailureLimiter(COMMENTS_PER_MINUTE, 60.0)
     )
+    #: E-mail notifications: the outbox's sender (idle without an SMTP host), and the
+    #: subscription requests one client address may send within an hour.
+    mail: MailDispatcher | None = None
+    subscription_guard: FailureLimiter = field(default_factory=lambda: FailureLimiter(10, 3600.0))
 
     @classmethod
     def build(cls, settings: Settings) -> AppServices:
@@ -124,6 +129,8 @@ class AppServices:
         webhooks = WebhookDispatcher(engine, settings)
         webhooks.start()
         ballot_guard = FailureLimiter(settings.ballots_per_minute, 60.0)
+        mail = MailDispatcher(engine, settings)
+        mail.start()
         return cls(
             settings,
             engine,
@@ -147,6 +154,8 @@ class AppServices:
             ),
             FailureLimiter(settings.ateliers_per_hour, 3600.0),
             FailureLimiter(settings.staff_ateliers_per_hour, 3600.0),
+            mail=mail,
+            subscription_guard=FailureLimiter(settings.subscriptions_per_hour, 3600.0),
         )
 
     def creation_guard(self, staff: bool) -> FailureLimiter:
@@ -185,6 +194,8 @@ class AppServices:
         await self.contributions.settle()
         await self.tallies.close()
         await self.webhooks.close()
+        if self.mail is not None:
+            await self.mail.close()
         await self.relay.close()
         await self.store.close()
         await self.squash_worker.close()

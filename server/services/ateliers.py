@@ -81,6 +81,7 @@ from server.schemas import (
     SessionCreate,
     WalkInCreate,
 )
+from server.services import subscriptions
 
 _rng = secrets.SystemRandom()
 
@@ -320,6 +321,7 @@ async def create_session(
             f"Séance {number} prévue le {body.date:%d/%m/%Y}",
             f"Session {number} scheduled on {body.date.isoformat()}",
         )
+        await subscriptions.seance_event(session, row, "scheduled")
     return row
 
 
@@ -366,6 +368,7 @@ async def edit_session(
                     f"(not: {', '.join(changed)}).",
                     fields=changed,
                 )
+        before = dict(row.data)
         # ``revision`` counts the edits: a calendar's SEQUENCE (server.public.ical).
         row.data = {**row.data, **wanted, "revision": int(row.data.get("revision") or 0) + 1}
         row.updated_at = now()
@@ -376,6 +379,7 @@ async def edit_session(
             f"Séance {row.number} modifiée",
             f"Session {row.number} edited",
         )
+        await subscriptions.seance_event(session, row, "moved", before)
     return row
 
 

@@ -62,6 +62,7 @@ from server.services.ateliers import (
     require,
     transaction,
 )
+from server.services.subscriptions import proposal_step as subscribers_told
 
 __all__ = [
     "Reader",
@@ -761,6 +762,7 @@ async def _step(
         row.status = leads.value
         await _event(session, row, step, reader, **details)
         await _handoff(session, row, step)
+        await subscribers_told(session, row, step)
         audit(session, row.atelier_id, _who(reader), step, row.id, status=row.status)
         await record(
             session,
