@@ -14,6 +14,7 @@ from server.errors import exception_handlers
 from server.logging import configure_logging
 from server.openapi import document_content, document_problems
 from server.public import public_routes
+from server.routes.amendments import AmendmentController
 from server.retention import start_retention, stop_retention
 from server.routes.ateliers import (
     AtelierController,
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CouncilSessionController,
             CompteRenduController,
             CommentController,
+            AmendmentController,
             PersonalDataController,
             atelier_feed,
             instance_feed,

@@ -1,16 +1,22 @@
-"""Who wrote in which section of a proposal, for the frozen version's record.
+"""Who wrote in which section of a proposal, for the frozen version's record, and with which
+Yjs client ids, for the history's authors.
 
 A room applies a client's update synchronously inside ``Room.receive`` (nothing is awaited
 between decoding the frame and applying it), so the connection that sent it is known while the
 section fragments' observers fire: :meth:`Contributions.receive` names it for exactly that
 span. Updates relayed from other instances are recorded there, by the instance their writer is
 connected to. The first time a participant changes a section, one row is written.
+
+The first update a writer's connection sends with a Yjs client id not seen yet in the document
+(read from the update's header: :func:`collab.history.frame_client`) records that client id as
+theirs (``document_authors``), once; the history names each revision's authors by it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,13 +25,14 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from collab.history import frame_client
 from collab.peer import Peer
 from collab.room import Room
 from domain.templates import TEMPLATES
-from server.db.models import ContributionRow, ProposalRow
+from server.db.models import ContributionRow, DocumentAuthorRow, ProposalRow
 from server.db.writes import reading, transaction
 
-__all__ = ["Contributions"]
+__all__ = ["Contributions", "record_authors"]
 
 log = logging.getLogger("atelier.contributions")
 
@@ -37,6 +44,8 @@ class _Tracker:
     seen: set[tuple[str, str]] = field(default_factory=set)
     current: str | None = None
     subscriptions: list[Any] = field(default_factory=list)
+    #: Yjs client ids whose writer is recorded (or being recorded) for this document.
+    clients: set[int] = field(default_factory=set)
 
 
 def _is_update(frame: bytes) -> bool:
@@ -93,17 +102,34 @@ class Contributions:
             await room.receive(peer, frame)  # applies before any await: no one else runs here
         finally:
             tracker.current = None
+        client = frame_client(frame)
+        if client is not None and client not in tracker.clients:
+            tracker.clients.add(client)
+            self._spawn(self._record_author(room.name, client, peer.subject))
 
     def _changed(self, tracker: _Tracker, section: str) -> None:
         who = tracker.current
         if who is None or (section, who) in tracker.seen:
             return
         tracker.seen.add((section, who))
-        task = asyncio.get_running_loop().create_task(
-            self._record(tracker.proposal_id, section, who)
-        )
+        self._spawn(self._record(tracker.proposal_id, section, who))
+
+    def _spawn(self, write: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(write)
         self._writes.add(task)
         task.add_done_callback(self._writes.discard)
+
+    async def _record_author(self, doc_id: str, client: int, participant_id: str) -> None:
+        try:
+            await record_authors(self._engine, doc_id, {client: participant_id})
+        except Exception:
+            log.warning(
+                "contributions: could not record client %s of %s in %s",
+                client,
+                participant_id,
+                doc_id,
+                exc_info=True,
+            )
 
     async def _record(self, proposal_id: str, section: str, participant_id: str) -> None:
         dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
@@ -126,3 +152,22 @@ class Contributions:
         """Wait for the rows being written (before a freeze reads them, and at shutdown)."""
         if self._writes:
             await asyncio.gather(*list(self._writes), return_exceptions=True)
+
+
+async def record_authors(engine: AsyncEngine, doc_id: str, clients: dict[int, str]) -> None:
+    """Record who writes with which client ids in ``doc_id``; a client id recorded before
+    keeps its participant (the first one to write with it)."""
+    if not clients:
+        return
+    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    async with transaction(engine) as session:
+        await session.execute(
+            dialect.insert(DocumentAuthorRow)
+            .values(
+                [
+                    {"document_id": doc_id, "client_id": client, "participant_id": who}
+                    for client, who in sorted(clients.items())
+                ]
+            )
+            .on_conflict_do_nothing()
+        )

@@ -21,6 +21,7 @@ import msgspec
 from collab.relay import Relay, RelayKind, RelayMessage, Subscription
 
 __all__ = [
+    "AmendmentsChanged",
     "AttendanceChanged",
     "BallotCounted",
     "CommentsChanged",
@@ -138,6 +139,15 @@ class CommentsChanged(msgspec.Struct, tag="comments_changed"):
     proposal_id: str
 
 
+class AmendmentsChanged(msgspec.Struct, tag="amendments_changed"):
+    """A proposal's amendments changed (proposed, withdrawn, accepted, rejected, put to the
+    vote, decided by a vote) or its amendment mode was switched: sent on every séance of its
+    atelier; open editors read ``GET /api/proposals/{id}/amendments`` again."""
+
+    session_id: str
+    proposal_id: str
+
+
 class BallotCounted(msgspec.Struct, tag="ballot_counted"):
     """Between nodes only, never to clients: ballot change number ``seq`` of a poll, as
     counting forms (a secret ballot's form travels without its voter)."""
@@ -173,6 +183,7 @@ Event = (
     | ResultsPublished
     | ProposalsChanged
     | CommentsChanged
+    | AmendmentsChanged
 )
 _Wire = Event | _PresenceAnnouncement | BallotCounted
 _encoder = msgspec.json.Encoder()

@@ -290,6 +290,87 @@ class ResolveRequest(msgspec.Struct, forbid_unknown_fields=True):
     resolved: bool
 
 
+# --- amendments (issue 20, #4) -----------------------------------------------------------------
+
+
+class AmendmentCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """A replacement for a passage of one paragraph: its two positions (base64 Yjs relative
+    positions), the passage as it reads now, the new text (empty: delete it), why."""
+
+    section: Ref
+    anchor_start: Anchor
+    anchor_end: Anchor
+    quote: Annotated[str, msgspec.Meta(max_length=20_000)]
+    replacement: Annotated[str, msgspec.Meta(max_length=20_000)]
+    rationale: Annotated[str, msgspec.Meta(max_length=20_000)] | None = None
+
+
+class AmendmentModeChange(msgspec.Struct, forbid_unknown_fields=True):
+    #: True: « amendements » (participants propose, facilitators write); False: « écriture
+    #: libre ».
+    enabled: bool
+
+
+class AmendmentReject(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(max_length=20_000)] | None = None
+
+
+class AmendmentVote(msgspec.Struct, forbid_unknown_fields=True):
+    """Put amendments to a vote in one action: one option « Garder le texte actuel », one per
+    amendment; created open in ``session_id``."""
+
+    amendment_ids: Annotated[list[Ref], msgspec.Meta(min_length=1, max_length=49)]
+    session_id: Ref
+    method: MethodName | None = None
+    title: Title | None = None
+
+
+class AmendmentAuthor(msgspec.Struct):
+    participant_id: str
+    #: The name they chose (a pseudonym once erased).
+    name: str | None
+    role: str
+
+
+class AmendmentRead(msgspec.Struct):
+    id: str
+    proposal_id: str
+    section: str
+    anchor_start: str
+    anchor_end: str
+    #: The passage as it read when proposed: plain text, shown as text, never as HTML.
+    quote: str
+    replacement: str
+    rationale: str | None
+    author: AmendmentAuthor
+    mine: bool
+    #: proposee, au_vote, applying, acceptee, rejetee, retiree
+    status: str
+    poll_id: str | None
+    created_at: datetime
+    decided_at: datetime | None
+    #: Who decided it (a facilitator's name); None for a vote's result, or undecided.
+    decided_by: str | None
+    #: A vote's summary (``method``, ``winner``, ``counts``, ``tie``), or ``{"reason"}`` of a
+    #: rejection.
+    result: dict[str, Any] | None
+    #: Its passage is gone from the live text (deleted meanwhile): it can still be decided.
+    detached: bool = False
+    #: How an accepted one went in: replaced, inserted (passage gone), appended (paragraph
+    #: gone: a new paragraph at the end of its section), nothing.
+    applied: str | None = None
+
+
+class AmendmentVoteRead(msgspec.Struct):
+    poll_id: str
+    amendments: list[AmendmentRead]
+
+
+class AmendmentModeRead(msgspec.Struct):
+    proposal_id: str
+    amendment_mode: bool
+
+
 RoleName = Literal["habitant", "elu", "agent", "animateur", "conseil", "observateur"]
 MethodName = Literal[
     "plurality", "approval", "dots", "score", "borda", "irv", "schulze", "majority_judgment"
@@ -438,6 +519,9 @@ class ProposalRead(msgspec.Struct):
     #: The council's decision once recorded (outcome, official answer, deliberation, budget
     #: line, milestones): what the participants read on the atelier and proposal pages.
     decision: dict[str, Any] | None = None
+    #: « Amendements » (True): participants who do not facilitate propose amendments instead of
+    #: writing; False: « écriture libre ».
+    amendment_mode: bool = False
 
 
 # --- what the OpenAPI document says -------------------------------------------------------------

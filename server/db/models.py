@@ -27,6 +27,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 __all__ = [
     "DB_INT_MAX",
     "ActivityRow",
+    "AmendmentRow",
     "AtelierImageRow",
     "AtelierRow",
     "AttendanceRow",
@@ -266,6 +267,12 @@ class ProposalRow(Base):
     #: The council's decision: outcome, official answer, délibération reference and date…
     decision: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
+    #: « Amendements » mode (issue 20, #4): participants who do not facilitate read the live
+    #: text and propose amendments (``AmendmentRow``) instead of writing; False: « écriture
+    #: libre ».
+    amendment_mode: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
 
 
 class ActivityRow(Base):
@@ -743,3 +750,43 @@ class MailOutboxRow(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, index=True)
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+
+
+# --- amendments (issue 20, #4) -----------------------------------------------------------------
+
+
+class AmendmentRow(Base):
+    """An amendment: a participant's replacement for a passage of one paragraph of a
+    proposal, anchored like a comment (two Yjs relative positions, the quoted passage), and its
+    fate (``domain.amendments.Fate``): who decided it and when (``decided_by``: a participant
+    id, their name read from their row), the vote it was put to (``poll_id``) and the result
+    summary, how the text was changed when accepted (``applied``)."""
+
+    __tablename__ = "amendments"
+    __table_args__ = (Index("ix_amendments_proposal_id_created_at", "proposal_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    atelier_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("ateliers.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    proposal_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("proposals.id", ondelete="CASCADE"), nullable=False
+    )
+    section: Mapped[str] = mapped_column(String(64), nullable=False)
+    participant_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    author_role: Mapped[str] = mapped_column(String(32), nullable=False)
+    anchor_start: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    anchor_end: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    quote: Mapped[str] = mapped_column(String(500), nullable=False)
+    replacement: Mapped[str] = mapped_column(Text, nullable=False)
+    rationale: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    #: The vote it was put to (no foreign key: an atelier's archive keeps both in key order).
+    poll_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: A vote's summary (method, winner, counts, tie), or a rejection's reason.
+    result: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
+    #: How the accepted text went in: replaced, inserted, appended, nothing.
+    applied: Mapped[str | None] = mapped_column(String(16), nullable=True)

@@ -620,6 +620,7 @@ def proposal_read(row: ProposalRow, versions: int = 0) -> ProposalRead:
         row.locked_by,
         row.archived_at,
         versions,
+        amendment_mode=row.amendment_mode,
         row.decision,
     )
 

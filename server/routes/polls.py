@@ -142,7 +142,12 @@ class PollController(Controller):
     ) -> dict[str, Any]:
         services = AppServices.of(request.app)
         row = await svc.close_poll(services.engine, actor, poll_id)
-        return await _announce(services, row, PollClosed, actor)
+        answer = await _announce(services, row, PollClosed, actor)
+        # A vote on amendments: the server applies what it decided (issue 20, #4).
+        from server.routes.amendments import settle_poll
+
+        await settle_poll(services, row.id)
+        return answer
 
     @post("/polls/{poll_id:str}/publish", summary="Publier les résultats", status_code=HTTP_200_OK)
     async def publish(

@@ -978,7 +978,9 @@ async def doc_access_for(engine: AsyncEngine, actor: Actor, doc_id: str) -> bool
 #: Why a document opens read-only: the reader's role, the facilitator's lock, a freeze's lock,
 #: or the proposal's archiving (the editor shows each with its own words).
 #: ``charter``: the reader has not accepted the atelier's revised charter yet (require_charter).
-ReadOnlyReason = Literal["role", "locked", "frozen", "archived", "charter"]
+#: ``amendements``: the proposal is in amendment mode, where only facilitators write (the
+#: others propose amendments).
+ReadOnlyReason = Literal["role", "locked", "frozen", "archived", "charter", "amendements"]
 
 
 async def read_only_reason(engine: AsyncEngine, actor: Actor, doc_id: str) -> ReadOnlyReason | None:
@@ -997,6 +999,7 @@ async def read_only_reason(engine: AsyncEngine, actor: Actor, doc_id: str) -> Re
                     ProposalRow.locked,
                     ProposalRow.locked_by,
                     ProposalRow.archived_at,
+                    ProposalRow.amendment_mode,
                 ).where(ProposalRow.doc_id == doc_id)
             )
         ).first()
@@ -1012,6 +1015,8 @@ async def read_only_reason(engine: AsyncEngine, actor: Actor, doc_id: str) -> Re
         return "locked" if found.locked_by == "animation" else "frozen"
     if not can(actor.role, Action.EDIT_PROPOSAL):
         return "role"
+    if found.amendment_mode and not can(actor.role, Action.MANAGE_SESSION):
+        return "amendements"
     if actor.charter_behind is not None:
         return "charter"
     return None
