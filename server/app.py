@@ -29,6 +29,7 @@ from server.routes.docs_ws import doc_socket
 from server.routes.door import DoorController
 from server.routes.feeds import atelier_feed, handoff_feed, instance_feed, quartier_feed
 from server.routes.health import health
+from server.routes.history import HistoryController
 from server.routes.people import PersonalDataController
 from server.routes.polls import PollController
 from server.routes.proposals import CouncilController, ProposalVersionController
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CouncilSessionController,
             CompteRenduController,
             CommentController,
+            HistoryController,
             AmendmentController,
             PersonalDataController,
             atelier_feed,
