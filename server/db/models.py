@@ -137,6 +137,35 @@ class DocumentUpdate(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_now)
 
 
+class DocumentHistoryRow(Base):
+    """A log row compaction folded into the snapshot, kept for the history slider (moved here
+    by the compaction's own transaction, with its time; a snapshot from before history was
+    kept is moved here too, as the first row)."""
+
+    __tablename__ = "document_history"
+    __table_args__ = (Index("ix_document_history_document_id_id", "document_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    document_id: Mapped[str] = mapped_column(
+        String(255), ForeignKey("documents.id", ondelete="CASCADE"), nullable=False
+    )
+    data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+
+
+class DocumentAuthorRow(Base):
+    """Which participant wrote with which Yjs client id in a document: written once, at a
+    connection's first update (``server.contributions``); the history names authors by it."""
+
+    __tablename__ = "document_authors"
+
+    document_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    client_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    participant_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("participants.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+
+
 # --- ateliers, séances and the people in them (issue 3) --------------------------------------
 
 
