@@ -698,7 +698,12 @@ export function amendmentsFor(identity: Identity, proposalId: string, sessionId:
       do {
         again = false;
         try {
-          const fresh = await api<AmendmentData[]>("GET", base, undefined, identity.token);
+          const [fresh, proposal] = await Promise.all([
+            api<AmendmentData[]>("GET", base, undefined, identity.token),
+            api<{ amendment_mode?: boolean }>("GET", `/api/proposals/${encodeURIComponent(proposalId)}`, undefined, identity.token),
+          ]);
+          // The mode switched (the same event says so): the guide and the buttons follow.
+          mode = proposal.amendment_mode ?? false;
           announce(fresh);
           list = fresh;
           loaded = true;

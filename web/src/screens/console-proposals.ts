@@ -133,7 +133,8 @@ export function proposalsPanel(identity: Identity, changed: (rows: Proposal[]) =
     reload,
     onEvent: (what) => {
       // A snapshot follows a reconnection: what changed meanwhile was not heard.
-      if (what === "proposals" || what === "snapshot") void reload();
+      // « amendments »: another facilitator may have switched a proposal's writing mode.
+      if (what === "proposals" || what === "amendments" || what === "snapshot") void reload();
     },
   };
 }
