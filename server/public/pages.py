@@ -25,6 +25,7 @@ from domain.ateliers import AtelierKind, Instance, Scope
 from domain.proposals import ProposalStatus
 from domain.report import french_date, french_time
 from domain.sessions import Mode
+from server.public import subscribe_form
 from server.public.data import Directory, Filters, PublicAtelier, PublicSeance, Stage
 from server.public.search import MAX_QUERY, Hit, excerpt, terms
 
@@ -335,6 +336,8 @@ class Page:
     base_url: str
     explicit: bool
     stylesheet: str
+    #: E-mail subscriptions are offered (an SMTP host is set: ``server.public.subscribe_form``).
+    mail: bool = False
 
     def href(self, path: str, **query: str | None) -> str:
         """A link to ``path`` on this site, keeping the chosen language."""
@@ -620,7 +623,8 @@ def directory_page(page: Page, found: Directory, filters: Filters) -> str:
         + f'<section aria-labelledby="results-title"><h2 id="results-title">{e(count)}</h2>'
         + results
         + "</section>"
-        '<section class="card" aria-labelledby="idea-title">'
+        + subscribe_form.quartier_form(page, filters.where)
+        + '<section class="card" aria-labelledby="idea-title">'
         f'<h2 id="idea-title">{e(t(lang, "idea_title"))}</h2><p>{e(t(lang, "idea_text"))}</p>'
         f'<p><a class="button" href="/nouvel-atelier">{e(t(lang, "idea_link"))}</a></p>'
         "</section>"
@@ -831,6 +835,7 @@ def atelier_page(page: Page, atelier: PublicAtelier, today: dt.date) -> str:
             t(lang, "follow"),
             [(t(lang, "subscribe"), ics, "text/calendar"), (t(lang, "activity"), atom, "")],
         )
+        + subscribe_form.form(page, subscribe_form.for_atelier(atelier.id, atelier.title))
     )
     description = (
         _summary(atelier.subject) or f"{_kind(lang, atelier.kind)} · {_scope(lang, atelier)}"
@@ -894,6 +899,7 @@ def instance_page(page: Page, instance: Instance, found: Directory) -> str:
                 (t(lang, "handoffs"), f"/api/instances/{code}/handoffs.atom", ""),
             ],
         )
+        + subscribe_form.form(page, subscribe_form.for_instance(instance))
         + f'<section aria-labelledby="others-title"><h2 id="others-title">'
         f"{e(t(lang, 'other_instances'))}</h2>{_instances_list(page, skip=instance)}</section>"
     )

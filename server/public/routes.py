@@ -61,6 +61,7 @@ def _page(request: Request[Any, Any, Any]) -> Page:
         base_url=str(request.base_url).rstrip("/"),
         explicit=asked in ("fr", "en"),
         stylesheet=STYLESHEET,
+        mail=AppServices.of(request.app).settings.mail_enabled,
     )
 
 
@@ -288,6 +289,8 @@ async def quartier_calendar(request: Request[Any, Any, Any], name: str) -> Respo
 
 def public_routes() -> list[BaseRouteHandler]:
     """Every route of the public door, for the application's list."""
+    from server.public.subscriptions import subscription_routes  # it imports this module
+
     return [
         root,
         directory,
@@ -299,4 +302,5 @@ def public_routes() -> list[BaseRouteHandler]:
         atelier_calendar,
         instance_calendar,
         quartier_calendar,
+        *subscription_routes(),
     ]
