@@ -14,6 +14,7 @@ from server.errors import exception_handlers
 from server.logging import configure_logging
 from server.openapi import document_content, document_problems
 from server.public import public_routes
+from server.public.projects import project_routes
 from server.routes.amendments import AmendmentController
 from server.retention import start_retention, stop_retention
 from server.routes.ateliers import (
@@ -32,6 +33,7 @@ from server.routes.health import health
 from server.routes.history import HistoryController
 from server.routes.people import PersonalDataController
 from server.routes.polls import PollController
+from server.routes.projects import ProjectController
 from server.routes.proposals import CouncilController, ProposalVersionController
 from server.routes.sessions_ws import session_socket
 from server.routes.staff import StaffController
@@ -82,6 +84,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ProposalVersionController,
             StaffController,
             CouncilController,
+            ProjectController,
             CouncilSessionController,
             CompteRenduController,
             CommentController,
@@ -93,6 +96,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             quartier_feed,
             handoff_feed,
             *public_routes(),
+            *project_routes(),
             *web_routes(),
         ],
         exception_handlers=exception_handlers(),

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
@@ -46,6 +47,9 @@ __all__ = [
     "ParticipantRow",
     "PollRow",
     "PollVoterRow",
+    "ProjectEventRow",
+    "ProjectMilestoneRow",
+    "ProjectRow",
     "ProposalEventRow",
     "ProposalRow",
     "ProposalVersionRow",
@@ -819,3 +823,69 @@ class AmendmentRow(Base):
     result: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
     #: How the accepted text went in: replaced, inserted, appended, nothing.
     applied: Mapped[str | None] = mapped_column(String(16), nullable=True)
+
+# --- projects: what a favourable decision becomes (issue 22, #3) -----------------------------
+
+
+class ProjectRow(Base):
+    """A project, born when the council adopts a proposal (one per proposal): its state
+    (``domain.projects.ProjectState``), the service in charge, its budget line, its quartier
+    (None: the whole city). ``ap_atelier_id``: the atelier de projet the city opened for it (an
+    AIC's proposal taken up by the city); no foreign key, as ``comments.thread_id``: an
+    atelier's archive holds its projects without the other atelier."""
+
+    __tablename__ = "projects"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    proposal_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("proposals.id", ondelete="CASCADE"), nullable=False, unique=True
+    )
+    atelier_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("ateliers.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    state: Mapped[str] = mapped_column(String(16), nullable=False)
+    budget_line: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    service: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    neighbourhood: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    ap_atelier_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+
+
+class ProjectMilestoneRow(Base):
+    """A milestone of a project: planned for a day, done on a day (or not yet), with a note.
+    The one place milestones live: a decision's « suivi » steps are done milestones here."""
+
+    __tablename__ = "project_milestones"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    project_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    atelier_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    label: Mapped[str] = mapped_column(String(200), nullable=False)
+    planned_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    done_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+
+
+class ProjectEventRow(Base):
+    """The project's history: each change, when, by which service (never a person's name),
+    the state after it and the note given."""
+
+    __tablename__ = "project_events"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    atelier_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    state: Mapped[str] = mapped_column(String(16), nullable=False)
+    by: Mapped[str] = mapped_column(String(200), nullable=False)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    details: Mapped[dict[str, object]] = mapped_column(JSON, nullable=False)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)

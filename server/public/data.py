@@ -26,6 +26,7 @@ from domain.sessions import Session
 from server.db.mapping import aware
 from server.db.models import AtelierRow, ParticipantRow, ProposalRow, SessionRow
 from server.db.writes import reading
+from server.services import projects
 from server.services.ateliers import session_from_row
 
 __all__ = [
@@ -238,8 +239,17 @@ async def atelier_page(
             )
             .order_by(ProposalRow.created_at, ProposalRow.id)
         )
+        proposals = list(proposals)
+        # A decision's milestones live with its project (server.services.projects).
+        steps = await projects.steps_by_proposal(session, [p.id for p in proposals if p.decision])
         published = tuple(
-            PublicProposal(p.id, p.title, p.kind, ProposalStatus(p.status), p.decision)
+            PublicProposal(
+                p.id,
+                p.title,
+                p.kind,
+                ProposalStatus(p.status),
+                projects.with_steps(p.decision, steps.get(p.id)),
+            )
             for p in proposals
         )
         residents = None

@@ -175,6 +175,7 @@ _TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     "budget_line": ("Ligne budgétaire : {line}", "Budget line: {line}"),
     "official": ("Réponse officielle", "Official answer"),
     "milestones": ("Mise en œuvre", "Implementation"),
+    "project_link": ("Suivre le projet : état, jalons, parcours", "Follow the project"),
     "waiting_transmise": (
         "Transmise au conseil municipal : sa décision et sa réponse paraîtront ici.",
         "Handed to the city council: its decision and answer will appear here.",
@@ -708,6 +709,11 @@ def _decision(lang: Lang, status: ProposalStatus, decision: Mapping[str, object]
             f'<p class="label">{e(t(lang, "official"))}</p>'
             f'<blockquote class="official-answer">{e(d["answer"])}</blockquote>'
         )
+    if d.get("project_id"):
+        parts.append(
+            f'<p><a href="{ROOT}/projets/{e(quote(str(d["project_id"])))}">'
+            f"{e(t(lang, 'project_link'))}</a></p>"
+        )
     milestones = d.get("milestones")
     if isinstance(milestones, list) and milestones:
         items = "".join(
@@ -742,7 +748,8 @@ def _fact(term: str, value: str) -> str:
     return f"<div><dt>{term}</dt><dd>{value}</dd></div>"
 
 
-def atelier_page(page: Page, atelier: PublicAtelier, today: dt.date) -> str:
+def atelier_page(page: Page, atelier: PublicAtelier, today: dt.date, projects: str = "") -> str:
+    """``projects``: the section linking its projects (``server.public.projects``), if any."""
     lang = page.lang
     image = f"/api/ateliers/{quote(atelier.id)}/image" if atelier.has_image else None
     ics = f"/api/ateliers/{quote(atelier.id)}/seances.ics"
@@ -822,6 +829,7 @@ def atelier_page(page: Page, atelier: PublicAtelier, today: dt.date) -> str:
         )
         + f'<section aria-labelledby="proposals-title"><h2 id="proposals-title">'
         f"{e(t(lang, 'proposals'))}</h2>{_proposals(page, atelier)}</section>"
+        + projects
         + (
             f'<section aria-labelledby="charter-title"><h2 id="charter-title">'
             f"{e(t(lang, 'charter'))}</h2><details><summary>{e(t(lang, 'charter_read'))}"

@@ -115,7 +115,12 @@ async def atelier(request: Request[Any, Any, Any], atelier_id: str) -> Response[
     found = await data.atelier_page(AppServices.of(request.app).engine, atelier_id, today)
     if found is None:
         return _html(pages.not_found_page(page, "atelier"), status=404)
-    return _html(pages.atelier_page(page, found, today))
+    from server.public import projects
+
+    engine = AppServices.of(request.app).engine
+    born, carried = await projects.projects_of_atelier(engine, atelier_id)
+    section = projects.atelier_projects_section(page, born, carried)
+    return _html(pages.atelier_page(page, found, today, section))
 
 
 def _instance(code: str) -> Instance | None:

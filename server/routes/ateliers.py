@@ -57,6 +57,7 @@ from server.schemas import (
     WalkInCreate,
 )
 from server.services import ateliers as svc
+from server.services import projects
 from server.state import AppServices
 
 __all__ = ["AtelierController", "JoinController", "create_atelier"]
@@ -564,7 +565,14 @@ class AtelierController(Controller):
         engine = AppServices.of(request.app).engine
         rows = await svc.list_proposals(engine, actor, atelier_id)
         versions = await svc.version_counts(engine, atelier_id)
-        return [proposal_read(r, versions.get(r.id, 0)) for r in rows]
+        # The decisions with their project's milestones (server.services.projects).
+        decisions = await projects.decisions_with_steps(engine, rows)
+        return [
+            msgspec.structs.replace(
+                proposal_read(r, versions.get(r.id, 0)), decision=decisions[r.id]
+            )
+            for r in rows
+        ]
 
     @get("/proposals/{proposal_id:str}/token", summary="Jeton d’accès au document en direct")
     async def proposal_doc(
@@ -620,8 +628,8 @@ def proposal_read(row: ProposalRow, versions: int = 0) -> ProposalRead:
         row.locked_by,
         row.archived_at,
         versions,
-        amendment_mode=row.amendment_mode,
         row.decision,
+        amendment_mode=row.amendment_mode,
     )
 
 

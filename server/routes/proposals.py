@@ -27,7 +27,7 @@ from server.errors import Problem
 from server.live import ProposalsChanged
 from server.routes.council_session import council_cookie_token
 from server.schemas import ONE_LINE
-from server.services import credentials
+from server.services import credentials, projects
 from server.services import proposals as svc
 from server.state import AppServices
 
@@ -113,7 +113,11 @@ class MilestoneRequest(msgspec.Struct, forbid_unknown_fields=True):
     note: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
 
 
-def proposal_status(row: ProposalRow) -> dict[str, Any]:
+def proposal_status(
+    row: ProposalRow, decisions: dict[str, dict[str, Any] | None] | None = None
+) -> dict[str, Any]:
+    """``decisions``: each decision with its project's milestones
+    (``projects.decisions_with_steps``); without it, the decision as stored."""
     return {
         "id": row.id,
         "atelier_id": row.atelier_id,
@@ -124,7 +128,7 @@ def proposal_status(row: ProposalRow) -> dict[str, Any]:
         "locked_by": row.locked_by,
         "archived_at": row.archived_at,
         "doc_id": row.doc_id,
-        "decision": row.decision,
+        "decision": (decisions or {}).get(row.id, row.decision),
     }
 
 
@@ -211,7 +215,7 @@ async def _handed_on(services: AppServices, row: ProposalRow, change: str) -> di
     (the council's answer reaches the participants as it is recorded), answer with the status."""
     services.webhooks.poke()
     await announce(services, row.atelier_id, change, row.id)
-    return proposal_status(row)
+    return proposal_status(row, await projects.decisions_with_steps(services.engine, [row]))
 
 
 class ProposalVersionController(Controller):
@@ -258,7 +262,11 @@ class ProposalVersionController(Controller):
         services = AppServices.of(request.app)
         row, versions = await svc.list_versions(services.engine, reader, proposal_id)
         named = await _names(services, versions)
-        return {**proposal_status(row), "versions": [version_summary(v, n) for v, n in named]}
+        decisions = await projects.decisions_with_steps(services.engine, [row])
+        return {
+            **proposal_status(row, decisions),
+            "versions": [version_summary(v, n) for v, n in named],
+        }
 
     @get(
         "/proposals/{proposal_id:str}/versions/{number:int}",
@@ -573,9 +581,10 @@ class CouncilController(Controller):
         names = await svc.names_of(
             services.engine, [(v.proposal_id, v.number) for _, _, v in found if v is not None]
         )
+        decisions = await projects.decisions_with_steps(services.engine, [r for r, _, _ in found])
         return [
             {
-                **proposal_status(row),
+                **proposal_status(row, decisions),
                 "atelier": {"id": at.id, "title": at.title, "instances": at.instances},
                 "latest_version": (
                     version_summary(latest, names[(latest.proposal_id, latest.number)])

@@ -52,6 +52,7 @@ from server.db.models import (
 )
 from server.db.writes import reading
 from server.errors import Problem
+from server.services import projects
 from server.services.ateliers import (
     audit,
     get_atelier,
@@ -719,7 +720,9 @@ async def _handoff(session: AsyncSession, row: ProposalRow, step: str) -> None:
             "instances": atelier.instances if atelier else [],
         },
         "version": {"number": latest.number, "hash": latest.hash} if latest else None,
-        "decision": row.decision,
+        "decision": projects.with_steps(
+            row.decision, (await projects.steps_by_proposal(session, [row.id])).get(row.id)
+        ),
     }
     session.add(
         HandoffEventRow(
@@ -755,11 +758,14 @@ async def _step(
                 "recorded_by": reader.name,
             }
         if step == "milestone":
-            decision = dict(row.decision or {})
-            decision["milestones"] = [*decision.get("milestones", []), details]
-            row.decision = decision
+            # Milestones live with the project (server.services.projects): a done one.
+            await projects.add_done_step(
+                session, row, reader.name, details["title"], details["on"], details.get("note")
+            )
         assert leads is not None
         row.status = leads.value
+        if step == "decide":
+            await projects.create_for_decision(session, row, reader.name)
         await _event(session, row, step, reader, **details)
         await _handoff(session, row, step)
         await subscribers_told(session, row, step)
