@@ -37,6 +37,7 @@ from server.routes.projects import ProjectController
 from server.routes.proposals import CouncilController, ProposalVersionController
 from server.routes.sessions_ws import session_socket
 from server.routes.staff import StaffController
+from server.routes.subjects import subject_routes
 from server.routes.web import web_routes
 from server.schemas import CheckedRequest, TimeOfDaySchema, check_url
 from server.security import CrossSiteGuard, security_headers
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             quartier_feed,
             handoff_feed,
             *public_routes(),
+            *subject_routes(),
             *project_routes(),
             *web_routes(),
         ],

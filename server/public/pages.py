@@ -59,6 +59,7 @@ _TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     "site": ("Atelier", "Atelier"),
     "nav": ("Navigation publique", "Public navigation"),
     "nav_ateliers": ("Les ateliers", "Ateliers"),
+    "nav_subjects": ("Les sujets", "Subjects"),
     "nav_join": ("Rejoindre une séance", "Join a séance"),
     "other_lang": ("English", "Français"),
     "footer": (
@@ -106,6 +107,11 @@ _TEXTS: Final[Mapping[str, tuple[str, str]]] = {
         "Lancer un atelier d’initiative citoyenne",
         "Start a citizens’ initiative atelier",
     ),
+    "idea_subject": (
+        "Ou proposez un sujet : soutenu par assez d’habitant·es, il devient un atelier.",
+        "Or propose a subject: supported by enough residents, it becomes an atelier.",
+    ),
+    "idea_subject_link": ("Proposer un sujet", "Propose a subject"),
     "instances_title": ("Les instances de la démocratie locale", "The bodies of local democracy"),
     "instances_lead": (
         "Porte d’entrée des ateliers, relais d’information et mémoire des actions : chaque "
@@ -412,6 +418,7 @@ def _layout(
         f'<a class="brand" href="/">{e(t(lang, "site"))}</a>'
         f'<nav aria-label="{e(t(lang, "nav"))}"><ul>'
         f'<li><a href="{e(page.href(DIRECTORY))}">{e(t(lang, "nav_ateliers"))}</a></li>'
+        f'<li><a href="{e(page.href(f"{ROOT}/sujets"))}">{e(t(lang, "nav_subjects"))}</a></li>'
         f'<li><a href="/">{e(t(lang, "nav_join"))}</a></li>'
         f'<li><a href="{e(page.switched())}" lang="{other}" hreflang="{other}">'
         f"{e(t(lang, 'other_lang'))}</a></li>"
@@ -628,6 +635,9 @@ def directory_page(page: Page, found: Directory, filters: Filters) -> str:
         + '<section class="card" aria-labelledby="idea-title">'
         f'<h2 id="idea-title">{e(t(lang, "idea_title"))}</h2><p>{e(t(lang, "idea_text"))}</p>'
         f'<p><a class="button" href="/nouvel-atelier">{e(t(lang, "idea_link"))}</a></p>'
+        f"<p>{e(t(lang, 'idea_subject'))} "
+        f'<a href="{e(page.href(f"{ROOT}/sujets/proposer"))}">'
+        f"{e(t(lang, 'idea_subject_link'))}</a></p>"
         "</section>"
         '<section aria-labelledby="instances-title">'
         f'<h2 id="instances-title">{e(t(lang, "instances_title"))}</h2>'
@@ -881,7 +891,8 @@ def _follow(page: Page, title: str, links: Sequence[tuple[str, str, str]]) -> st
 # --- an instance -----------------------------------------------------------------------------
 
 
-def instance_page(page: Page, instance: Instance, found: Directory) -> str:
+def instance_page(page: Page, instance: Instance, found: Directory, subjects: str = "") -> str:
+    """``subjects``: its « Sujets proposés et priorisés » (``server.public.subjects``)."""
     lang = page.lang
     name = _instance_name(lang, instance)
     description = instance.description_fr if lang == "fr" else instance.description_en
@@ -898,6 +909,7 @@ def instance_page(page: Page, instance: Instance, found: Directory) -> str:
         f"<p>{e(t(lang, 'instances_lead'))}</p>"
         f'<section aria-labelledby="ateliers-title"><h2 id="ateliers-title">'
         f"{e(t(lang, 'instance_ateliers'))}</h2>{ateliers}</section>"
+        + subjects
         + _follow(
             page,
             t(lang, "follow_instance"),

@@ -120,6 +120,9 @@ async def atelier(request: Request[Any, Any, Any], atelier_id: str) -> Response[
     engine = AppServices.of(request.app).engine
     born, carried = await projects.projects_of_atelier(engine, atelier_id)
     section = projects.atelier_projects_section(page, born, carried)
+    from server.public import subjects
+
+    section += await subjects.atelier_section(request, page, atelier_id)
     return _html(pages.atelier_page(page, found, today, section))
 
 
@@ -135,7 +138,10 @@ async def instance(request: Request[Any, Any, Any], code: str) -> Response[str]:
         return _html(pages.not_found_page(page, "instance"), status=404)
     engine = AppServices.of(request.app).engine
     ateliers = await data.instance_ateliers(engine, found, _today(request))
-    return _html(pages.instance_page(page, found, ateliers))
+    from server.public import subjects
+
+    section = await subjects.instance_section(request, page, found)
+    return _html(pages.instance_page(page, found, ateliers, section))
 
 
 def _query(request: Request[Any, Any, Any]) -> str:
@@ -294,9 +300,11 @@ async def quartier_calendar(request: Request[Any, Any, Any], name: str) -> Respo
 
 def public_routes() -> list[BaseRouteHandler]:
     """Every route of the public door, for the application's list."""
+    from server.public.subjects import subject_page_routes
     from server.public.subscriptions import subscription_routes  # it imports this module
 
     return [
+        *subject_page_routes(),
         root,
         directory,
         atelier,

@@ -21,6 +21,7 @@ from server.db.models import ActivityRow, AtelierRow, HandoffEventRow
 from server.db.writes import reading
 from server.errors import Problem
 from server.public.data import neighbourhood_key
+from server.services import subjects
 from server.state import AppServices
 
 __all__ = ["atelier_feed", "handoff_feed", "instance_feed", "quartier_feed"]
@@ -50,7 +51,10 @@ async def _entries(
 
 def _path(row: ActivityRow | _HandoffEntry) -> str:
     """Where an entry leads: its atelier's public page (server/public), which anyone reading a
-    feed may open; a proposal's step to the list of its published proposals there."""
+    feed may open; a proposal's step to the list of its published proposals there; a subject's
+    step to the subject's page."""
+    if isinstance(getattr(row, "path", None), str):
+        return str(row.path)  # type: ignore[union-attr]
     page = f"/decouvrir/ateliers/{quote(row.atelier_id)}"
     return f"{page}#proposals-title" if isinstance(row, _HandoffEntry) else page
 
@@ -115,6 +119,18 @@ def _render(
     return Response(body, media_type="application/atom+xml")
 
 
+def _with_subjects(
+    entries: list[tuple[ActivityRow, str]], steps: list[subjects.FeedEntry]
+) -> list[tuple[ActivityRow, str]]:
+    """The ateliers' entries and the subjects' public steps (published, became an AIC or an
+    AP, declined: each links to the subject's page), the newest first."""
+    if not steps:
+        return entries
+    merged: list[tuple[Any, str]] = [*entries, *((step, "") for step in steps)]
+    merged.sort(key=lambda pair: aware(pair[0].created_at) or pair[0].created_at, reverse=True)
+    return merged[:LIMIT]
+
+
 def _content(row: ActivityRow | _HandoffEntry) -> str:
     """An entry's text: its summary, and for the council's decision its official answer."""
     answer = row.answer_fr if isinstance(row, _HandoffEntry) else ""
@@ -153,7 +169,8 @@ async def instance_feed(request: Request[Any, Any, Any], code: str) -> Response[
         instance = Instance(code.upper())
     except ValueError:
         raise Problem(404, "unknown_instance", "Instance inconnue.", "Unknown body.") from None
-    async with reading(AppServices.of(request.app).engine) as session:
+    engine = AppServices.of(request.app).engine
+    async with reading(engine) as session:
         ateliers = (
             await session.execute(
                 select(AtelierRow.id, AtelierRow.instances).where(AtelierRow.listed.is_(True))
@@ -161,6 +178,7 @@ async def instance_feed(request: Request[Any, Any, Any], code: str) -> Response[
         ).tuples()
         linked = [atelier_id for atelier_id, instances in ateliers if instance.value in instances]
     entries = await _entries(request, linked) if linked else []
+    entries = _with_subjects(entries, await subjects.feed_entries(engine, instance=instance))
     title = f"{instance.name_fr} — activité des ateliers"
     return _render(request, _format(request), f"instance:{instance.value}", title, entries)
 
@@ -183,15 +201,17 @@ async def quartier_feed(request: Request[Any, Any, Any], name: str) -> Response[
         found = [
             (aid, hood) for aid, hood in ateliers if hood and neighbourhood_key(hood) == wanted
         ]
-    if not found:
+    steps = await subjects.feed_entries(AppServices.of(request.app).engine, hood_key=wanted)
+    if not found and not steps:
         raise Problem(
             404,
             "unknown_quartier",
             "Aucun atelier public dans ce quartier.",
             "No public atelier in this neighbourhood.",
         )
-    entries = await _entries(request, [aid for aid, _ in found])
-    title = f"Quartier {found[0][1]} — activité des ateliers"
+    entries = await _entries(request, [aid for aid, _ in found]) if found else []
+    entries = _with_subjects(entries, steps)
+    title = f"Quartier {found[0][1] if found else name.strip()} — activité des ateliers"
     return _render(request, _format(request), f"quartier:{wanted}", title, entries)
 
 
