@@ -11,6 +11,7 @@ import { formatDateTime, t } from "../i18n";
 import type { Screen } from "../router";
 import { forgetStaffToken, keepStaffToken, staffToken, staffTokenFromHash, tokenFromPasted, type StaffMe } from "../staff";
 import { errorRegion, focusNextTitle, loading, pageTitle } from "../ui";
+import { staffSubjects } from "./staff-subjects";
 
 /** GET /api/staff/ateliers */
 interface Pending {
@@ -152,6 +153,10 @@ function signedIn(
       listStatus,
       list,
     ),
+    ...staffSubjects(token, alive, (e) => {
+      forgetStaffToken();
+      signOut(refusedText(e), null);
+    }),
   ]);
 
   const draw = (rows: Pending[]) => {
