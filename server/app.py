@@ -49,6 +49,15 @@ __all__ = ["create_app"]
 log = logging.getLogger("atelier.server")
 
 
+async def _fill_search_index(services: AppServices) -> None:
+    """A new database, or one just migrated to the search index: index what is public."""
+    from server.search_index import reindex_if_empty
+
+    count = await reindex_if_empty(services.engine)
+    if count is not None:
+        log.info("search index built: %d entries", count)
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     configure_logging(settings.log_level, json=settings.env == "production")
@@ -63,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         services = AppServices.build(settings)
         app.state.services = services
         await services.control.start()
+        await _fill_search_index(services)
         retention = start_retention(services.engine, settings)
         try:
             yield

@@ -53,6 +53,7 @@ __all__ = [
     "ProposalEventRow",
     "ProposalRow",
     "ProposalVersionRow",
+    "SearchEntryRow",
     "SessionRow",
     "SubjectEventRow",
     "SubjectRankingRow",
@@ -64,6 +65,7 @@ __all__ = [
     "VersionImageRow",
     "VersionNameRow",
     "WebhookDeliveryRow",
+    "in_models",
 ]
 
 # One naming convention, so that migrations name constraints the same on SQLite and PostgreSQL.
@@ -889,3 +891,53 @@ class ProjectEventRow(Base):
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     details: Mapped[dict[str, object]] = mapped_column(JSON, nullable=False)
     at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+
+
+class SearchEntryRow(Base):
+    """One public thing in the search index (issue 22, #4): a listed atelier, a published
+    proposal, a published subject, a project. Derived data, rebuilt by ``atelier search
+    reindex`` (``server.search_index``); never exported. Beside it, created by migration 0019
+    and outside these models (see :func:`in_models`): on PostgreSQL its ``document`` column
+    (``tsvector``, configuration ``atelier_fr``) with a GIN index; on SQLite the FTS5 table
+    ``search_fts`` whose rowid is ``id``."""
+
+    __tablename__ = "search_entries"
+    __table_args__ = (UniqueConstraint("kind", "ref", name="uq_search_entries_kind_ref"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    #: atelier, proposal, subject, project
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    #: The thing's own id.
+    ref: Mapped[str] = mapped_column(String(64), nullable=False)
+    #: The atelier it belongs to (itself for an atelier), if any: reindexed with it.
+    atelier_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    atelier_title: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    title: Mapped[str] = mapped_column(Text, nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    #: Words found but not shown: quartier, instances, kind, state.
+    tags: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    #: The neighbourhood as shown, or None for the whole city.
+    quartier: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: The neighbourhood folded (``server.public.data.neighbourhood_key``), or ``ville``.
+    quartier_key: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
+    #: The public page that shows it.
+    url: Mapped[str] = mapped_column(String(500), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, default=_now)
+
+
+def in_models(name: str | None, type_: str, parent_names: object) -> bool:
+    """False for what migration 0019 creates beside :class:`SearchEntryRow` and no model
+    describes, one engine's own: SQLite's FTS5 table ``search_fts`` (and the tables FTS5 keeps
+    behind it), PostgreSQL's ``document`` column and its index. Alembic's comparisons
+    (``include_name``) skip them."""
+    if name is None:
+        return True
+    if type_ == "table":
+        return not name.startswith("search_fts")
+    if (
+        type_ in ("column", "index")
+        and isinstance(parent_names, dict)
+        and parent_names.get("table_name") == "search_entries"
+    ):
+        return name not in ("document", "ix_search_entries_document")
+    return True

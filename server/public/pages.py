@@ -27,7 +27,7 @@ from domain.report import french_date, french_time
 from domain.sessions import Mode
 from server.public import subscribe_form
 from server.public.data import Directory, Filters, PublicAtelier, PublicSeance, Stage
-from server.public.search import MAX_QUERY, Hit, excerpt, terms
+from server.public.search import MAX_QUERY, Hit, terms
 
 __all__ = [
     "ROOT",
@@ -240,6 +240,8 @@ _TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     "search_many": ("{n} résultats", "{n} results"),
     "hit_atelier": ("Atelier", "Atelier"),
     "hit_proposal": ("Proposition", "Proposal"),
+    "hit_subject": ("Sujet", "Subject"),
+    "hit_project": ("Projet", "Project"),
     "hit_of": ("de l’atelier « {title} »", "of the atelier “{title}”"),
     # not found
     "not_found": ("Page introuvable", "Page not found"),
@@ -516,26 +518,26 @@ def _search_form(page: Page, query: str = "") -> str:
     )
 
 
-def _hit(page: Page, hit: Hit, wanted: Sequence[str]) -> str:
+def _hit(page: Page, hit: Hit) -> str:
     lang = page.lang
-    link = page.href(f"{DIRECTORY}/{quote(hit.atelier_id)}")
-    kind = t(lang, "hit_atelier" if hit.kind == "atelier" else "hit_proposal")
+    link = page.href(hit.url)
+    kind = t(lang, f"hit_{hit.kind}") if f"hit_{hit.kind}" in _TEXTS else hit.kind
     of = (
         f'<p class="tag">{e(t(lang, "hit_of", title=hit.atelier_title))}</p>'
-        if hit.kind == "proposal"
+        if hit.kind != "atelier" and hit.atelier_title
         else ""
     )
     return (
         f'<li class="hit"><p class="tag">{e(kind)}</p>'
-        f'<h3><a href="{e(link)}">{excerpt(hit.title, wanted, limit=10_000)}</a></h3>'
+        f'<h3><a href="{e(link)}">{hit.title_html}</a></h3>'
         + of
         + f'<p class="excerpt">{hit.excerpt}</p></li>'
     )
 
 
 def search_page(page: Page, query: str, hits: Sequence[Hit]) -> str:
-    """The results of ``query`` (already cut to its bound), the best first; ``hits``' excerpts
-    are HTML built escaped (:func:`server.public.search.excerpt`)."""
+    """The results of ``query`` (already cut to its bound), the best first; ``hits``' titles
+    and excerpts are HTML built escaped (``server.public.search``)."""
     lang = page.lang
     wanted = terms(query)
     title = t(lang, "search_title_q", q=query) if query.strip() else t(lang, "search_title")
@@ -548,7 +550,7 @@ def search_page(page: Page, query: str, hits: Sequence[Hit]) -> str:
     else:
         n = len(hits)
         count = t(lang, "search_one") if n == 1 else t(lang, "search_many", n=n)
-        results = '<ol class="hits">' + "".join(_hit(page, h, wanted) for h in hits) + "</ol>"
+        results = '<ol class="hits">' + "".join(_hit(page, h) for h in hits) + "</ol>"
     body = (
         f'<p class="breadcrumb"><a href="{e(page.href(DIRECTORY))}">{e(t(lang, "back"))}</a></p>'
         f"<h1>{e(title)}</h1>"

@@ -8,8 +8,10 @@ calendars under ``/api``.
 * ``GET /decouvrir/ateliers/{id}``: an atelier's page; an unlisted or unknown atelier is a 404
   page (the same answer for both: which ateliers exist unlisted is nobody's business).
 * ``GET /decouvrir/instances/{code}``: an instance's page.
-* ``GET /decouvrir/recherche?q=…``: search over the listed ateliers and their published
-  proposals (``server.public.search``); ``GET /api/search?q=…``: the same, as JSON.
+* ``GET /decouvrir/recherche?q=…``: search over the listed ateliers, their published
+  proposals, public subjects and projects (``server.public.search``, on the index of
+  ``server.search_index``), ``&kind=`` and ``&quartier=`` to filter; ``GET /api/search?q=…``:
+  the same, as JSON.
 * ``GET /decouvrir/style.css``: their stylesheet.
 * ``GET /api/ateliers/{id}/seances.ics``, ``GET /api/instances/{code}/seances.ics``: the
   calendars (``server.public.ical``).
@@ -22,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -150,24 +152,41 @@ def _query(request: Request[Any, Any, Any]) -> str:
     return value[: search.MAX_QUERY] if isinstance(value, str) else ""
 
 
+def _search_filters(request: Request[Any, Any, Any]) -> tuple[str | None, str | None]:
+    """``?kind=`` (an unknown one filters nothing on the page) and ``?quartier=``."""
+    kind = request.query_params.get("kind")
+    quartier = request.query_params.get("quartier")
+    return (
+        kind if kind in search.KINDS else None,
+        quartier.strip() or None if isinstance(quartier, str) else None,
+    )
+
+
 @get(SEARCH, include_in_schema=False, name="public-search")
 async def search_page(request: Request[Any, Any, Any]) -> Response[str]:
     query = _query(request)
-    hits = await search.search(AppServices.of(request.app).engine, query)
+    kind, quartier = _search_filters(request)
+    hits = await search.search(
+        AppServices.of(request.app).engine, query, kind=kind, quartier=quartier
+    )
     return _html(pages.search_page(_page(request), query, hits))
 
 
 class SearchHit(msgspec.Struct, kw_only=True):
-    """A result: an atelier, or a published proposal of one. ``excerpt_html`` is escaped HTML
-    with the matched words in ``<mark>``; ``url`` is the atelier's public page."""
+    """A result: an atelier, a published proposal of one, a public subject or a project.
+    ``title_html`` and ``excerpt_html`` are escaped HTML with the matched words in ``<mark>``;
+    ``url`` is its public page; ``atelier_id``/``atelier_title`` the atelier it belongs to
+    (empty for a subject or project of none); ``quartier`` its neighbourhood (None: the city)."""
 
     kind: str
     id: str
     title: str
+    title_html: str
     atelier_id: str
     atelier_title: str
     excerpt_html: str
     url: str
+    quartier: str | None
 
 
 class SearchResults(msgspec.Struct, kw_only=True):
@@ -178,17 +197,30 @@ class SearchResults(msgspec.Struct, kw_only=True):
 @get(
     "/api/search",
     tags=["ateliers"],
-    summary="Rechercher dans les ateliers publics et leurs propositions publiées",
+    summary="Rechercher dans les ateliers publics, leurs propositions, les sujets et les projets",
     description=(
-        "En français : accents et casse ignorés, pluriels rapprochés ; tous les mots doivent "
-        f"figurer. Au plus {search.MAX_RESULTS} résultats, les meilleurs d’abord ; `q` est "
-        f"coupé à {search.MAX_QUERY} caractères. Search over the listed ateliers and their "
-        "published proposals."
+        "En français : accents et casse ignorés, mots rapprochés par leur racine (« quartiers » "
+        'trouve « quartier ») ; tous les mots doivent figurer (sur PostgreSQL, `"…"` cherche '
+        "une expression et `-mot` écarte un mot). Classés par pertinence, le titre avant le "
+        f"texte ; au plus {search.MAX_RESULTS} résultats ; `q` est coupé à {search.MAX_QUERY} "
+        "caractères. `kind` (atelier, proposal, subject, project) et `quartier` (un nom de "
+        "quartier, ou `ville`) filtrent. Full-text search over the public ateliers, published "
+        "proposals, subjects and projects, in French."
     ),
 )
-async def search_api(request: Request[Any, Any, Any], q: str = "") -> SearchResults:
+async def search_api(
+    request: Request[Any, Any, Any],
+    q: str = "",
+    kind: Literal["atelier", "proposal", "subject", "project"] | None = None,
+    quartier: str | None = None,
+) -> SearchResults:
     query = q[: search.MAX_QUERY]
-    hits = await search.search(AppServices.of(request.app).engine, query)
+    hits = await search.search(
+        AppServices.of(request.app).engine,
+        query,
+        kind=kind,
+        quartier=quartier[: search.MAX_QUERY] if quartier else None,
+    )
     return SearchResults(
         query=query,
         results=[
@@ -196,10 +228,12 @@ async def search_api(request: Request[Any, Any, Any], q: str = "") -> SearchResu
                 kind=h.kind,
                 id=h.id,
                 title=h.title,
-                atelier_id=h.atelier_id,
-                atelier_title=h.atelier_title,
+                title_html=h.title_html,
+                atelier_id=h.atelier_id or "",
+                atelier_title=h.atelier_title or "",
                 excerpt_html=h.excerpt,
-                url=f"{DIRECTORY}/{quote(h.atelier_id)}",
+                url=h.url,
+                quartier=h.quartier,
             )
             for h in hits
         ],

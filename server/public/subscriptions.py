@@ -241,7 +241,7 @@ async def subscribe(request: Request[Any, Any, Any]) -> Response[str]:
         )
         await subscriptions.subscribe(services.engine, email, followed, lang)
     except Problem as problem:
-        message = problem.message_fr if lang == "fr" else problem.message_en
+        message = problem.detail_fr if lang == "fr" else problem.detail_en
         body = (
             form(page, followed, error=message, email=email[:254])
             + _back(page, followed.page, t(lang, "back_to"))
@@ -249,9 +249,9 @@ async def subscribe(request: Request[Any, Any, Any]) -> Response[str]:
             else f'<p class="error" role="alert">{e(message)}</p>'
             + _back(page, DIRECTORY, t(lang, "discover"))
         )
-        response = _message_page(page, t(lang, "error_title"), body, problem.status)
+        response = _message_page(page, t(lang, "error_title"), body, problem.status_code)
         response.headers["x-atelier-problem"] = problem.code
-        if "retry-after" in problem.headers:
+        if problem.headers and "retry-after" in problem.headers:
             response.headers["retry-after"] = problem.headers["retry-after"]
         return response
     what = followed.title_fr if lang == "fr" else followed.title_en
