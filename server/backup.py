@@ -120,6 +120,10 @@ EXCLUDED: dict[str, str] = {
         "this instance's sending state (URLs, leases, retries): imported elsewhere, pending "
         "deliveries would be sent twice under new event ids; hand-off events are exported"
     ),
+    "search_entries": (
+        "derived from the public ateliers, proposals, subjects and projects: the server rebuilds "
+        "it (at start when empty, or `atelier search reindex`)"
+    ),
     "subscriptions": (
         "e-mail addresses, kept only for the subscriptions of this instance (README « Notifications "
         "par e-mail »): an archive carries no address; subscribers subscribe again"

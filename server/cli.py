@@ -305,6 +305,7 @@ def import_(archive: Path) -> None:
 
     from server.backup import ArchiveError, import_archive
     from server.db.migrate import upgrade
+    from server.search_index import reindex
     from server.state import create_engine
 
     settings = _settings()
@@ -314,6 +315,7 @@ def import_(archive: Path) -> None:
         engine = create_engine(settings.database_url)
         try:
             report = await import_archive(engine, archive, webhook_urls=settings.webhooks)
+            await reindex(engine)  # the archive's public things, found by search
         finally:
             await engine.dispose()
         for table, rows in report.rows.items():
@@ -325,6 +327,23 @@ def import_(archive: Path) -> None:
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"imported {archive}")
+
+
+@main.group(help="The search index of the public ateliers, proposals, subjects and projects.")
+def search() -> None:
+    pass
+
+
+@search.command(
+    "reindex",
+    help="Rebuild the search index from the data, in one transaction (the server does it at "
+    "start when the index is empty); prints how many entries it holds.",
+)
+def search_reindex() -> None:
+    from server.search_index import reindex
+
+    count = _on_database(reindex)
+    click.echo(f"{count} entries indexed")
 
 
 @main.group(help="Database schema migrations.")

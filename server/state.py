@@ -34,7 +34,11 @@ log = logging.getLogger("atelier.server")
 
 
 def create_engine(url: str, *, synchronous: str = "full") -> AsyncEngine:
-    """The application's engine; on SQLite, every connection gets :func:`sqlite_pragmas`."""
+    """The application's engine; on SQLite, every connection gets :func:`sqlite_pragmas`.
+    Its sessions keep the search index up to date (:func:`server.search_index.install`)."""
+    from server import search_index
+
+    search_index.install()
     if url.startswith("sqlite"):
         pragmas = sqlite_pragmas(synchronous)
         engine = create_async_engine(url, connect_args={"timeout": 30})

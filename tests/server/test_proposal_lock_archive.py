@@ -298,14 +298,17 @@ def test_the_migrations_give_exactly_the_models_tables(database_url: str) -> Non
     from alembic.migration import MigrationContext
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    from server.db.models import Base
+    from server.db.models import Base, in_models
 
     async def differences() -> list[Any]:
         engine = create_async_engine(database_url)
         try:
             async with engine.connect() as conn:
                 return await conn.run_sync(
-                    lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+                    lambda sync: compare_metadata(
+                        MigrationContext.configure(sync, opts={"include_name": in_models}),
+                        Base.metadata,
+                    )
                 )
         finally:
             await engine.dispose()
