@@ -24,11 +24,16 @@ from tests.web.conftest import (
     screenshot,
     sign_in_facilitator,
 )
-from tests.web.test_editor import editor, open_proposal
+from tests.web.test_editor import editor as section_editor
+from tests.web.test_editor import open_proposal
 
 LAPTOP = {"width": 1366, "height": 768}
 SENTENCE = "Installer un composteur dans chaque cour."
 SECTION = "proposition"
+
+
+def editor(page: Any, section: str = SECTION) -> Any:
+    return section_editor(page, section)
 
 
 def panel(page: Any, section: str = SECTION) -> Any:
@@ -101,12 +106,14 @@ def propose(page: Any, before: str, words: str, replacement: str, why: str = "")
     expect(box).to_have_value(words)
     expect(panel(page).locator(".amendment-form")).to_contain_text(f"« {words} »")
     page.keyboard.type(replacement)  # the passage is selected in the box: typed over
+    page.keyboard.press("Tab")  # « Pourquoi ? », optional
     if why:
-        page.keyboard.press("Tab")
         page.keyboard.type(why)
     page.keyboard.press("Tab")  # « Envoyer »
     page.keyboard.press("Enter")
-    expect(card(page, replacement)).to_be_visible()
+    # The server finds the passage in the stored text on its worker pool: the first time,
+    # on a loaded machine, the pool may take a while to start.
+    expect(card(page, replacement)).to_be_visible(timeout=60_000)
 
 
 def test_a_participant_proposes_and_the_facilitator_accepts(demo: Demo, new_context: Any) -> None:
@@ -255,8 +262,10 @@ def test_competing_amendments_put_to_the_vote_and_the_winner_applied(
     group = panel(lead).locator(".amendment-group")
     expect(group).to_contain_text("2 amendements sur le même passage")
     group.get_by_role("button", name="Mettre au vote ensemble").click()
-    group.get_by_label("Méthode du vote").select_option(label="Vote à un choix")
-    group.get_by_role("button", name="Ouvrir le vote").click()
+    together = group.locator(":scope > .amendment-vote")  # each one has its own, hidden
+    expect(together.get_by_label("Méthode du vote")).to_be_focused()
+    together.get_by_label("Méthode du vote").select_option(label="Vote à un choix")
+    together.get_by_role("button", name="Ouvrir le vote").click()
     for page in (lead, awa, bruno):
         expect(card(page, "bac collectif")).to_contain_text("Au vote")
         expect(card(page, "silo à compost")).to_contain_text("Au vote")
