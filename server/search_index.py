@@ -43,8 +43,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 
 from domain.ateliers import AtelierKind, AtelierStatus, Instance, Scope
+from domain.projects import ProjectState
 from domain.proposals import ProposalStatus
-from server.db.models import AtelierRow, ProposalRow, ProposalVersionRow, SearchEntryRow
+from domain.subjects import SubjectState
+from server.db.models import (
+    AtelierRow,
+    ProjectMilestoneRow,
+    ProjectRow,
+    ProposalRow,
+    ProposalVersionRow,
+    SearchEntryRow,
+    SubjectRow,
+)
 from server.db.writes import reading, transaction
 
 __all__ = [
@@ -76,6 +86,8 @@ MAX_TEXT: Final = 60_000
 
 _T: Final = SearchEntryRow.__table__
 _ATELIER_PAGE: Final = "/decouvrir/ateliers/"
+_SUBJECT_PAGE: Final = "/decouvrir/sujets/"
+_PROJECT_PAGE: Final = "/decouvrir/projets/"
 
 # --- words ------------------------------------------------------------------------------------
 
@@ -302,6 +314,95 @@ def _atelier_entries(conn: Connection, atelier_id: str) -> list[Entry]:
                 updated_at=when if when.tzinfo else when.replace(tzinfo=UTC),
             )
         )
+    entries += _project_entries(conn, atelier_id, title, place)
+    return entries
+
+
+def _project_entries(
+    conn: Connection, atelier_id: str, atelier_title: str, place: str
+) -> list[Entry]:
+    """The projects born of a listed atelier's proposals: shown on their own page."""
+    projects = list(
+        conn.execute(
+            select(
+                ProjectRow.id,
+                ProjectRow.title,
+                ProjectRow.state,
+                ProjectRow.service,
+                ProjectRow.budget_line,
+                ProjectRow.neighbourhood,
+                ProjectRow.updated_at,
+            ).where(ProjectRow.atelier_id == atelier_id)
+        )
+    )
+    if not projects:
+        return []
+    milestones: dict[str, list[str]] = {}
+    for project_id, label, note in conn.execute(
+        select(ProjectMilestoneRow.project_id, ProjectMilestoneRow.label, ProjectMilestoneRow.note)
+        .where(ProjectMilestoneRow.project_id.in_([p[0] for p in projects]))
+        .order_by(ProjectMilestoneRow.project_id, ProjectMilestoneRow.position)
+    ):
+        milestones.setdefault(project_id, []).extend(x for x in (label, note) if x)
+    entries = []
+    for project_id, title, state, service, budget_line, neighbourhood, updated_at in projects:
+        words = ["projet", neighbourhood or place]
+        if state in ProjectState._value2member_map_:
+            words.append(ProjectState(state).label_fr)
+        entries.append(
+            Entry(
+                kind="project",
+                ref=project_id,
+                title=title,
+                url=_PROJECT_PAGE + quote(project_id),
+                body="\n".join(
+                    [x for x in (service, budget_line) if x] + milestones.get(project_id, [])
+                ),
+                tags=" · ".join(words),
+                quartier=neighbourhood or (None if place == "ville" else place),
+                atelier_id=atelier_id,
+                atelier_title=atelier_title,
+                updated_at=updated_at or datetime.now(UTC),
+            )
+        )
+    return entries
+
+
+#: Subjects the public pages show (moderated, not refused).
+_PUBLIC_SUBJECTS: Final = tuple(s.value for s in SubjectState if s.public)
+
+
+def _subject_entries(conn: Connection, subject_ids: Iterable[str] | None = None) -> list[Entry]:
+    """Public subjects (all of them, or those of ``subject_ids`` that are public). Never the
+    initiator's name: a subject is found by what it says."""
+    query = select(
+        SubjectRow.id,
+        SubjectRow.title,
+        SubjectRow.why,
+        SubjectRow.neighbourhood,
+        SubjectRow.instance,
+        SubjectRow.state,
+        SubjectRow.updated_at,
+    ).where(SubjectRow.state.in_(_PUBLIC_SUBJECTS))
+    if subject_ids is not None:
+        query = query.where(SubjectRow.id.in_(list(subject_ids)))
+    entries = []
+    for subject_id, title, why, neighbourhood, instance, state, updated_at in conn.execute(query):
+        words = ["sujet", neighbourhood or "ville", SubjectState(state).label_fr]
+        if instance in Instance.__members__:
+            words += [instance, Instance(instance).name_fr]
+        entries.append(
+            Entry(
+                kind="subject",
+                ref=subject_id,
+                title=title,
+                url=_SUBJECT_PAGE + quote(subject_id),
+                body=why or "",
+                tags=" · ".join(words),
+                quartier=neighbourhood,
+                updated_at=updated_at or datetime.now(UTC),
+            )
+        )
     return entries
 
 
@@ -379,13 +480,28 @@ def _lock(conn: Connection, key: str) -> None:
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
 
 
+#: The kinds of entries written with their atelier's.
+_OF_ATELIER: Final = ("atelier", "proposal", "project")
+
+
+def _index_subjects(conn: Connection, subject_ids: Iterable[str]) -> None:
+    wanted = sorted(set(subject_ids))
+    found = _subject_entries(conn, wanted)
+    shown = {e.ref for e in found}
+    for subject_id in wanted:
+        if subject_id not in shown:
+            _forget(conn, "subject", subject_id)
+    for entry in found:
+        _put(conn, entry)
+
+
 def _index_atelier(conn: Connection, atelier_id: str) -> None:
     _lock(conn, "search:" + atelier_id)
     entries = _atelier_entries(conn, atelier_id)
     keep = {(e.kind, e.ref) for e in entries}
     stale = conn.execute(
         select(_T.c.id, _T.c.kind, _T.c.ref).where(
-            _T.c.atelier_id == atelier_id, _T.c.kind.in_(("atelier", "proposal"))
+            _T.c.atelier_id == atelier_id, _T.c.kind.in_(_OF_ATELIER)
         )
     )
     _drop(conn, [i for i, kind, ref in stale if (kind, ref) not in keep])
@@ -444,6 +560,8 @@ def _reindex_all(session: Session, *, only_if_empty: bool) -> int | None:
     for atelier_id in listed:
         for entry in _atelier_entries(conn, atelier_id):
             _put(conn, entry)
+    for entry in _subject_entries(conn):
+        _put(conn, entry)
     for function in _PROVIDERS.values():
         for entry in function(conn):
             _put(conn, entry)
@@ -484,10 +602,16 @@ _ATELIER_FIELDS: Final = (
 _PROPOSAL_FIELDS: Final = ("title", "status", "archived_at", "atelier_id", "kind")
 
 
+_SUBJECT_FIELDS: Final = ("title", "why", "neighbourhood", "instance", "state")
+_PROJECT_FIELDS: Final = ("title", "state", "service", "budget_line", "neighbourhood")
+_MILESTONE_FIELDS: Final = ("label", "note")
+
+
 @dataclass
 class _Touched:
     ateliers: set[str] = field(default_factory=set)
     proposals: set[str] = field(default_factory=set)
+    subjects: set[str] = field(default_factory=set)
 
 
 def _changed(row: object, fields: Iterable[str]) -> bool:
@@ -495,31 +619,36 @@ def _changed(row: object, fields: Iterable[str]) -> bool:
     return any(attrs[name].history.has_changes() for name in fields)
 
 
+#: For each row class the index follows: the fields whose change it shows, and what to write
+#: again (an atelier's entries, a proposal's atelier's, a subject's) — a frozen version only
+#: when new (it is never changed).
+_WATCHED: Final[dict[type, tuple[tuple[str, ...], str, str]]] = {
+    AtelierRow: (_ATELIER_FIELDS, "ateliers", "id"),
+    ProposalRow: (_PROPOSAL_FIELDS, "ateliers", "atelier_id"),
+    ProposalVersionRow: ((), "proposals", "proposal_id"),
+    ProjectRow: (_PROJECT_FIELDS, "ateliers", "atelier_id"),
+    ProjectMilestoneRow: (_MILESTONE_FIELDS, "ateliers", "atelier_id"),
+    SubjectRow: (_SUBJECT_FIELDS, "subjects", "id"),
+}
+
+
 def _before_flush(session: Session, _context: object, _instances: object) -> None:
     touched: _Touched | None = None
-    for row in (*session.new, *session.dirty, *session.deleted):
-        atelier_id: str | None = None
-        if isinstance(row, AtelierRow):
-            if row in session.dirty and not _changed(row, _ATELIER_FIELDS):
-                continue
-            atelier_id = row.id
-        elif isinstance(row, ProposalRow):
-            if row in session.dirty and not _changed(row, _PROPOSAL_FIELDS):
-                continue
-            atelier_id = row.atelier_id
-            for before in inspect(row).attrs["atelier_id"].history.deleted or ():
-                if isinstance(before, str):
-                    touched = touched or session.info.setdefault(_TOUCHED, _Touched())
-                    touched.ateliers.add(before)
-        elif isinstance(row, ProposalVersionRow) and row in session.new:
-            touched = touched or session.info.setdefault(_TOUCHED, _Touched())
-            touched.proposals.add(row.proposal_id)
+    dirty = session.dirty
+    for row in (*session.new, *dirty, *session.deleted):
+        watched = _WATCHED.get(type(row))
+        if watched is None:
             continue
-        else:
+        fields, into, key = watched
+        if row in dirty and not (fields and _changed(row, fields)):
             continue
-        if isinstance(atelier_id, str):
+        found = {getattr(row, key)}
+        if key == "atelier_id":  # a row moved to another atelier: the one it left too
+            found.update(inspect(row).attrs[key].history.deleted or ())
+        found = {f for f in found if isinstance(f, str)}
+        if found:
             touched = touched or session.info.setdefault(_TOUCHED, _Touched())
-            touched.ateliers.add(atelier_id)
+            getattr(touched, into).update(found)
 
 
 def _before_commit(session: Session) -> None:
@@ -540,6 +669,8 @@ def _before_commit(session: Session) -> None:
         )
     for atelier_id in sorted(ateliers):  # in one order: no two transactions wait on each other
         _index_atelier(conn, atelier_id)
+    if touched.subjects:
+        _index_subjects(conn, touched.subjects)
 
 
 def _forget_touched(session: Session, *_: object) -> None:

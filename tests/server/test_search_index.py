@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import pytest
@@ -15,7 +16,15 @@ from hypothesis import strategies as st
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from server.db.models import AtelierRow, ProposalRow, ProposalVersionRow, SearchEntryRow
+from server.db.models import (
+    AtelierRow,
+    ProjectMilestoneRow,
+    ProjectRow,
+    ProposalRow,
+    ProposalVersionRow,
+    SearchEntryRow,
+    SubjectRow,
+)
 from server.db.writes import reading, transaction
 from server.public.search import Hit, search
 from server.search_index import (
@@ -388,3 +397,88 @@ def test_no_query_is_an_error(database_url: str, q: str) -> None:
         return await search(engine, "quartier " + q)
 
     assert isinstance(run(database_url, work), list)
+
+
+def test_subjects_and_projects_are_found_once_public(database_url: str) -> None:
+    async def work(engine: AsyncEngine) -> None:
+        subject_id = _id()
+        async with transaction(engine) as session:
+            session.add(
+                SubjectRow(
+                    id=subject_id,
+                    title="Des toilettes publiques au parc",
+                    why="Les familles du quartier n’ont nulle part où aller.",
+                    neighbourhood="Koenigshoffen",
+                    initiator_name="Hortense Introuvable",
+                    show_name=True,
+                    state="en_moderation",
+                )
+            )
+        assert await search(engine, "toilettes") == []  # waiting for moderation: not public
+        async with transaction(engine) as session:
+            row = await session.get(SubjectRow, subject_id)
+            assert row is not None
+            row.state = "publie"
+        (hit,) = await search(engine, "toilette familles")
+        assert (hit.kind, hit.url, hit.quartier) == (
+            "subject",
+            f"/decouvrir/sujets/{subject_id}",
+            "Koenigshoffen",
+        )
+        assert await search(engine, "Hortense Introuvable") == []  # never a person's name
+        assert await titles(engine, "toilettes", quartier="koenigshoffen") == [hit.title]
+
+        parent = await atelier(engine, "Mobilités", "Se déplacer autrement.")
+        proposal_id = await proposal(engine, parent, "Une piste", "Une piste le long du canal.")
+        project_id = _id()
+        now = datetime.now(UTC)
+        async with transaction(engine) as session:
+            session.add(
+                ProjectRow(
+                    id=project_id,
+                    proposal_id=proposal_id,
+                    atelier_id=parent,
+                    title="Piste cyclable du canal",
+                    state="en_cours",
+                    service="Direction de la mobilité",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            await session.flush()
+            session.add(
+                ProjectMilestoneRow(
+                    id=_id(),
+                    project_id=project_id,
+                    atelier_id=parent,
+                    position=1,
+                    label="Marquage au sol",
+                    created_at=now,
+                )
+            )
+        (found,) = await search(engine, "marquage", kind="project")
+        assert (found.id, found.url, found.atelier_title) == (
+            project_id,
+            f"/decouvrir/projets/{project_id}",
+            "Mobilités",
+        )
+        assert [h.id for h in await search(engine, "piste canal en cours")] == [project_id]
+        async with transaction(engine) as session:
+            project = await session.get(ProjectRow, project_id)
+            assert project is not None
+            project.state = "realisee"
+        assert [h.id for h in await search(engine, "piste réalisée")] == [project_id]
+        # A rebuild finds them again; a refused subject and an unlisted atelier's project go.
+        assert await reindex(engine) == 4  # the subject, the atelier, its proposal, its project
+        async with transaction(engine) as session:
+            row = await session.get(SubjectRow, subject_id)
+            assert row is not None
+            row.state = "refuse"
+            host = await session.get(AtelierRow, parent)
+            assert host is not None
+            host.listed = False
+        assert await search(engine, "toilettes") == []
+        assert await search(engine, "marquage") == []
+        assert await entries(engine) == []
+
+    run(database_url, work)
