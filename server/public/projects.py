@@ -622,9 +622,10 @@ def project_page_html(page: Page, p: ProjectPage) -> str:
     dl = "".join(f"<div><dt>{e(term)}</dt><dd>{value}</dd></div>" for term, value in facts)
     if p.milestones:
         rows = "".join(
-            f'<tr class="{"done" if m.done_on else "open"}"><th scope="row">{e(m.label)}</th>'
-            f"<td>{_time(m.planned_on, lang) if m.planned_on else '—'}</td>"
-            f"<td>{_time(m.done_on, lang)}</td><td>{e(m.note or '')}</td></tr>"
+            f'<tr class="{"done" if m.done_on else "open"}"><th scope="row">{e(m.label)}'
+            + (f'<span class="note">{e(m.note)}</span>' if m.note else "")
+            + f"</th><td>{_time(m.planned_on, lang) if m.planned_on else '—'}</td>"
+            f"<td>{_time(m.done_on, lang)}</td></tr>"
             for m in p.milestones
         )
         milestones = (
@@ -632,7 +633,6 @@ def project_page_html(page: Page, p: ProjectPage) -> str:
             f'<th scope="col">{e(tr(lang, "m_label"))}</th>'
             f'<th scope="col">{e(tr(lang, "m_planned"))}</th>'
             f'<th scope="col">{e(tr(lang, "m_done"))}</th>'
-            f'<th scope="col">{e(tr(lang, "m_note"))}</th>'
             f"</tr></thead><tbody>{rows}</tbody></table></div>"
         )
     else:

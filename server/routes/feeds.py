@@ -284,7 +284,11 @@ async def handoff_feed(request: Request[Any, Any, Any], code: str) -> Response[A
         rows = (
             await session.scalars(
                 select(HandoffEventRow)
-                .where(HandoffEventRow.atelier_id.in_(list(titles)))
+                .where(
+                    HandoffEventRow.atelier_id.in_(list(titles)),
+                    # A project's changes have their feed, per project (server.public.projects).
+                    HandoffEventRow.kind.not_like("project.%"),
+                )
                 .order_by(HandoffEventRow.id.desc())
                 .limit(LIMIT)
             )

@@ -187,12 +187,12 @@ def test_staff_take_it_into_instruction_and_record_the_decision(
     page.get_by_text("2025-CM-042").wait_for()
     assert demo.api("GET", f"/api/proposals/{proposal}/versions")["status"] == "adoptee"
 
-    # Follow-up of an adopted proposal.
-    page.get_by_role("heading", name="Suivi de la mise en œuvre").wait_for()
-    page.get_by_label("Étape", exact=True).fill("Pose des bancs")
-    page.get_by_label("Date", exact=True).fill("2025-10-15")
-    page.get_by_role("button", name="Ajouter l’étape").click()
-    page.get_by_text("Étape ajoutée : Pose des bancs.").wait_for()
+    # Follow-up of an adopted proposal: its project's card (tests/web/test_projects.py).
+    page.get_by_role("heading", name="Le projet").wait_for()
+    page.get_by_label("Jalon", exact=True).fill("Pose des bancs")
+    page.get_by_label("Date prévue").fill("2025-10-15")
+    page.get_by_role("button", name="Ajouter le jalon").click()
+    page.get_by_text("Jalon ajouté : Pose des bancs.").wait_for()
     page.locator("ol.milestones").get_by_text("Pose des bancs").wait_for()
     check_axe(page, "council decided")
     screenshot(page, "94-council-decided")

@@ -233,4 +233,6 @@ export interface Decision {
   recorded_at?: string;
   recorded_by?: string;
   milestones?: Milestone[];
+  /** The project the adoption became (issue 22, #3): its public page /decouvrir/projets/{id}. */
+  project_id?: string;
 }

@@ -37,6 +37,7 @@ function body(p: Proposal): (HTMLElement | null)[] {
           ),
         )
       : null,
+    d.project_id ? h("p", {}, h("a", { href: `/decouvrir/projets/${encodeURIComponent(d.project_id)}` }, t("answer.project_link"))) : null,
     d.recorded_by ? h("p", { class: "muted" }, t("answer.recorded", { who: d.recorded_by, date: d.recorded_at ? formatDateTime(d.recorded_at) : "" })) : null,
   ];
 }

@@ -10,6 +10,7 @@ import { formatDate, formatDateTime, t, tn } from "../i18n";
 import { roleLabel } from "../roles";
 import { errorRegion, loading, pageTitle } from "../ui";
 import { councilScreen, type CouncilSession } from "./council";
+import { projectCard } from "./council-project";
 import { diffView, frozenArticle, shortHash, type Decision, type Version, type VersionDiff, type VersionList } from "./versions";
 
 interface HistoryEvent {
@@ -95,7 +96,9 @@ function draw(main: HTMLElement, session: CouncilSession, base: string, first: V
       list.decision?.outcome ? decisionView(list.decision) : null,
       s === "transmise" ? instructAction(problem) : null,
       s === "transmise" || s === "en_instruction" ? decisionForm(problem) : null,
-      s === "adoptee" ? milestones(list.decision, problem) : null,
+      // An adoption is a project (issue 22, #3): its card moves it; the older follow-up steps
+      // stay for a decision recorded without one.
+      s === "adoptee" ? (list.decision?.project_id ? projectCard(list.decision.project_id, session) : milestones(list.decision, problem)) : null,
       problem.el,
     );
     if (done) doneLine.focus();
