@@ -171,6 +171,8 @@ class AtelierCreate(msgspec.Struct, forbid_unknown_fields=True):
     min_residents: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 5
     #: An atelier de projet's budget line or financing note (« ligne budgétaire … »).
     financing: Short | None = None
+    #: An atelier de projet's pilot service (« Direction de territoire Neudorf »).
+    pilot_service: Short | None = None
 
 
 class AtelierEdit(msgspec.Struct, forbid_unknown_fields=True):
@@ -185,6 +187,7 @@ class AtelierEdit(msgspec.Struct, forbid_unknown_fields=True):
     pilots: Annotated[list[Name], msgspec.Meta(max_length=20)] = []
     min_residents: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 5
     financing: Short | None = None
+    pilot_service: Short | None = None
 
 
 class SessionCreate(msgspec.Struct, forbid_unknown_fields=True):

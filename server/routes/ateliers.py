@@ -83,6 +83,9 @@ class AtelierRead(msgspec.Struct):
     listed: bool = True
     approved_by: str | None = None
     financing: str | None = None
+    #: An atelier de projet's pilot service; an AIC's porteurs (names they chose to show).
+    pilot_service: str | None = None
+    porteurs: list[str] = []
 
 
 class WalkInRead(msgspec.Struct):
@@ -126,6 +129,8 @@ def atelier_read(row: AtelierRow) -> AtelierRead:
         row.listed,
         row.approved_by,
         row.financing,
+        row.pilot_service,
+        list(row.porteurs or ()),
     )
 
 

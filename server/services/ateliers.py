@@ -189,6 +189,22 @@ async def get_atelier(session: AsyncSession, atelier_id: str) -> AtelierRow:
 # --- ateliers ------------------------------------------------------------------------------
 
 
+def _pilot_service(kind: str, service: str | None) -> str | None:
+    """An atelier de projet names the city's service that pilots it; an atelier d'initiative
+    citoyenne is carried by its porteurs, not a service (README « Ce que chaque type permet »)."""
+    if service and kind == AtelierKind.INITIATIVE_CITOYENNE.value:
+        raise Problem(
+            422,
+            "pilot_service_for_projects",
+            "Un atelier d’initiative citoyenne est porté par des habitant·es : seul un atelier "
+            "de projet, ouvert par la ville, a un service pilote.",
+            "An atelier d'initiative citoyenne is carried by residents: only an atelier de "
+            "projet, opened by the city, has a pilot service.",
+            field="pilot_service",
+        )
+    return service
+
+
 def _financing(kind: str, financing: str | None) -> str | None:
     """An atelier de projet may carry its budget line; an atelier d'initiative citoyenne,
     started by residents, has none (README « Who may create what »): 422 says so."""
@@ -243,6 +259,7 @@ async def create_atelier(
     atelier.listed = staff is not None
     atelier.approved_by = staff
     atelier.financing = _financing(atelier.kind, body.financing)
+    atelier.pilot_service = _pilot_service(atelier.kind, body.pilot_service)
     facilitator = ParticipantRow(
         id=new_id(),
         atelier_id=atelier.id,
@@ -1233,6 +1250,7 @@ async def edit(engine: AsyncEngine, actor: Actor, atelier_id: str, body: Atelier
         )
         atelier_to_row(after, row)
         row.financing = _financing(row.kind, body.financing)
+        row.pilot_service = _pilot_service(row.kind, body.pilot_service)
         row.updated_at = now()
         await record(
             session,

@@ -362,3 +362,35 @@ def test_bad_input_is_a_problem_never_a_500(http: httpx.Client, server: ServerPr
     assert nul.status_code in (200, 400), nul.text  # a refused NUL is a problem, not a 500
     weird = http.post("/decouvrir/sujets/inconnu/soutenir", data={"name": "a"})
     assert weird.status_code == 404
+
+
+def test_what_each_kind_carries(http: httpx.Client, server: ServerProcess) -> None:
+    """Item 6: an AP is the city's, with its budget line and pilot service; an AIC is carried by
+    residents: no budget line, no pilot service."""
+    base = {
+        "title": "La halle",
+        "subject": "Rénover la halle.",
+        "scope": "ville",
+        "facilitator_name": "Agent",
+    }
+    aic = {**base, "kind": "initiative_citoyenne"}
+    refused = http.post("/api/ateliers", json={**aic, "pilot_service": "Direction des sports"})
+    assert (refused.status_code, refused.json()["code"]) == (422, "pilot_service_for_projects")
+    no_budget = http.post("/api/ateliers", json={**aic, "financing": "Ligne 1"})
+    assert (no_budget.status_code, no_budget.json()["code"]) == (422, "financing_for_projects")
+    ap = {
+        **base,
+        "kind": "projet",
+        "financing": "Ligne 2313",
+        "pilot_service": "Direction des sports",
+    }
+    assert http.post("/api/ateliers", json=ap).status_code == 403  # the city's only
+    made = http.post("/api/ateliers", json=ap, headers=staff(server))
+    assert made.status_code == 201, made.text
+    atelier = made.json()["atelier"]
+    assert (atelier["financing"], atelier["pilot_service"]) == (
+        "Ligne 2313",
+        "Direction des sports",
+    )
+    page = words(http.get(f"/decouvrir/ateliers/{atelier['id']}").text)
+    assert "Service pilote Direction des sports" in page and "Ligne 2313" in page

@@ -149,6 +149,9 @@ export interface Atelier {
   listed?: boolean;
   approved_by?: string | null;
   financing?: string | null;
+  /** An atelier de projet's pilot service; an AIC's porteurs (names they chose to show). */
+  pilot_service?: string | null;
+  porteurs?: string[];
 }
 
 export interface AgendaItem {

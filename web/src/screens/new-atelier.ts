@@ -42,13 +42,14 @@ interface Draft {
   instances: string[];
   pilots: string;
   financing: string;
+  pilotService: string;
   minResidents: string;
   name: string;
   charter: string | null;
 }
 
 function blankDraft(): Draft {
-  return { kind: "initiative_citoyenne", title: "", subject: "", scope: "quartier", neighbourhood: "", instances: [], pilots: "", financing: "", minResidents: "5", name: "", charter: null };
+  return { kind: "initiative_citoyenne", title: "", subject: "", scope: "quartier", neighbourhood: "", instances: [], pilots: "", financing: "", pilotService: "", minResidents: "5", name: "", charter: null };
 }
 
 // What was typed survives a language switch (which redraws the screen), not a reload.
@@ -121,6 +122,7 @@ export const editAtelier: Screen = (main, { atelierId }) => {
             instances: [...atelier.instances],
             pilots: atelier.pilots.join("\n"),
             financing: atelier.financing ?? "",
+            pilotService: atelier.pilot_service ?? "",
             minResidents: String(atelier.min_residents),
             name: "",
             charter: atelier.charter_text,
@@ -182,7 +184,7 @@ function draw(main: HTMLElement, mode: Mode, draft: Draft): void {
       );
 
   // --- what and where ------------------------------------------------------------------------
-  const bind = <C extends HTMLInputElement | HTMLTextAreaElement>(control: C, key: "title" | "subject" | "neighbourhood" | "pilots" | "financing" | "minResidents" | "name") => {
+  const bind = <C extends HTMLInputElement | HTMLTextAreaElement>(control: C, key: "title" | "subject" | "neighbourhood" | "pilots" | "financing" | "pilotService" | "minResidents" | "name") => {
     control.value = draft[key];
     control.addEventListener("input", () => (draft[key] = control.value));
     return control;
@@ -220,7 +222,8 @@ function draw(main: HTMLElement, mode: Mode, draft: Draft): void {
   // --- an atelier de projet's pilots and budget line -------------------------------------------
   const pilots = field(t("organise.atelier.pilots"), bind(h("textarea", { name: "pilots", rows: "3" }), "pilots"), t("organise.atelier.pilots_hint"));
   const financing = field(t("organise.atelier.financing"), bind(h("input", { name: "financing", maxlength: String(SHORT_MAX), autocomplete: "off" }), "financing"), t("organise.atelier.financing_hint"));
-  const projectBox = h("fieldset", {}, h("legend", {}, t("organise.atelier.project_legend")), pilots.el, financing.el);
+  const pilotService = field(t("organise.atelier.pilot_service"), bind(h("input", { name: "pilot_service", maxlength: String(SHORT_MAX), autocomplete: "off" }), "pilotService"), t("organise.atelier.pilot_service_hint"));
+  const projectBox = h("fieldset", {}, h("legend", {}, t("organise.atelier.project_legend")), pilots.el, pilotService.el, financing.el);
 
   // --- people --------------------------------------------------------------------------------
   const minResidents = field(
@@ -313,6 +316,7 @@ function draw(main: HTMLElement, mode: Mode, draft: Draft): void {
       else for (const n of names) pilotProblem ??= checkText(n, t("organise.label.pilot"), NAME_MAX, true);
       problems.push([pilots, pilotProblem]);
       problems.push([financing, checkText(oneLine(financing.control.value), t("organise.label.financing"), SHORT_MAX, false)]);
+      problems.push([pilotService, checkText(oneLine(pilotService.control.value), t("organise.label.pilot_service"), SHORT_MAX, false)]);
     }
     const residents = minResidents.control.value.trim();
     problems.push([minResidents, /^\d+$/.test(residents) && +residents >= 1 && +residents <= RESIDENTS_MAX ? null : t("organise.check.min_residents", { max: RESIDENTS_MAX })]);
@@ -358,6 +362,7 @@ function draw(main: HTMLElement, mode: Mode, draft: Draft): void {
       if (kind === "projet") {
         body.pilots = lines(pilots.control.value);
         body.financing = oneLine(financing.control.value) || null;
+        body.pilot_service = oneLine(pilotService.control.value) || null;
       }
       try {
         // The staff credential goes with any creation from this device: an AIC a staff member
@@ -395,6 +400,7 @@ function draw(main: HTMLElement, mode: Mode, draft: Draft): void {
       instances: draft.instances,
       pilots: kind === "projet" ? lines(pilots.control.value) : atelier.pilots,
       financing: kind === "projet" ? oneLine(financing.control.value) || null : (atelier.financing ?? null),
+      pilot_service: kind === "projet" ? oneLine(pilotService.control.value) || null : (atelier.pilot_service ?? null),
       min_residents: Number(minResidents.control.value.trim()),
     };
     try {
