@@ -1,0 +1,412 @@
+"""Amendments (issue 20, #4), on SQLite and PostgreSQL: a passage of one paragraph anchored as
+the browser anchors it (real yjs makes the document and the anchors), proposed, withdrawn,
+accepted — the server edits the live text while someone types in the same paragraph, and both
+edits survive — rejected, decided once when two facilitators click at once, kept when its
+passage was deleted, put to a vote whose close applies the winner; the amendment mode turns a
+participant's editor read-only; bad input gets clear problems."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+from pycrdt import XmlFragment, XmlText
+
+from collab.amend import section_texts
+from tests.conftest import ServerProcess
+from tests.server.test_ateliers_api import Room
+from tests.server.test_live_channel import Follower, follow_url
+from tests.server.test_polls_api import act, vote
+from tests.server.test_versions_api import new_proposal, post
+from tests.ypy_client import YClient, connect
+
+ANCHORS = Path(__file__).resolve().parents[1] / "interop" / "anchors.mjs"
+FIRST = "Le marché ouvre le samedi matin."
+SECOND = "Les stands sont gratuits."
+
+
+@pytest.fixture
+def room(server_on: ServerProcess) -> Any:
+    with httpx.Client(base_url=server_on.http, timeout=30) as http:
+        yield Room(http)
+
+
+def yjs(sections: dict[str, list[str]], passages: list[tuple[str, int, int, int]]) -> Any:
+    """A document and anchors made by real yjs (``tests/interop/anchors.mjs``)."""
+    spec = {"sections": sections, "passages": passages}
+    out = subprocess.run(
+        ["node", str(ANCHORS)],
+        check=False,
+        input=json.dumps(spec),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    made = json.loads(out.stdout)
+    return base64.b64decode(made["update"]), made["passages"]
+
+
+def section(client: YClient, key: str = "proposition") -> str:
+    return str(client.doc.get(key, type=XmlFragment))
+
+
+async def seeded(server: ServerProcess, proposal: dict[str, Any], update: bytes) -> None:
+    async with connect(server.doc_url(proposal["doc_id"], token=None)) as writer:
+        writer.edit_doc(lambda doc: doc.apply_update(update))
+        await writer.round_trip()
+
+
+async def live_text(server: ServerProcess, proposal: dict[str, Any]) -> str:
+    """The section as a newly connected client reads it from the server (the store)."""
+    async with connect(server.doc_url(proposal["doc_id"], token=None)) as reader:
+        return section(reader)
+
+
+def start(
+    server: ServerProcess, room: Room, passages: list[tuple[str, int, int, int]] | None = None
+) -> tuple[dict[str, Any], list[list[str]]]:
+    proposal = new_proposal(room, session_id=room.session["id"])
+    update, anchors = yjs(
+        {"proposition": [FIRST, SECOND]}, passages or [("proposition", 0, 19, 25)]
+    )
+    asyncio.run(seeded(server, proposal, update))
+    return proposal, anchors
+
+
+def propose(
+    room: Room, proposal: dict[str, Any], token: str, anchor: list[str], **body: Any
+) -> httpx.Response:
+    payload = {
+        "section": "proposition",
+        "anchor_start": anchor[0],
+        "anchor_end": anchor[1],
+        "quote": "samedi",
+        "replacement": "dimanche",
+        "rationale": "Le samedi, le marché bio occupe la place.",
+        **body,
+    }
+    return post(room, f"/api/proposals/{proposal['id']}/amendments", token, **payload)
+
+
+def amendments(room: Room, proposal: dict[str, Any], token: str) -> list[dict[str, Any]]:
+    answer = room.http.get(f"/api/proposals/{proposal['id']}/amendments", headers=room.auth(token))
+    assert answer.status_code == 200, answer.text
+    return list(answer.json())
+
+
+def decide(room: Room, amendment: dict[str, Any], step: str, token: str | None = None) -> Any:
+    return post(room, f"/api/amendments/{amendment['id']}/{step}", token)
+
+
+def test_proposed_listed_and_withdrawn_by_its_author_only(
+    room: Room, server_on: ServerProcess
+) -> None:
+    proposal, (anchor,) = start(server_on, room)
+    ana, bruno = room.token_of("Ana"), room.token_of("Bruno")
+    made = propose(room, proposal, ana, anchor)
+    assert made.status_code == 201, made.text
+    amendment = made.json()
+    assert (amendment["status"], amendment["quote"], amendment["replacement"]) == (
+        "proposee",
+        "samedi",
+        "dimanche",
+    )
+    assert amendment["author"]["name"] == "Ana"
+    assert amendment["mine"] is True
+    (seen,) = amendments(room, proposal, bruno)
+    assert (seen["id"], seen["mine"], seen["detached"]) == (amendment["id"], False, False)
+    refused = decide(room, amendment, "withdraw", bruno)
+    assert (refused.status_code, refused.json()["code"]) == (403, "forbidden")
+    withdrawn = decide(room, amendment, "withdraw", ana)
+    assert (withdrawn.status_code, withdrawn.json()["status"]) == (200, "retiree")
+    again = decide(room, amendment, "accept")
+    assert (again.status_code, again.json()["code"]) == (409, "amendment_decided")
+
+
+def test_accepted_while_someone_types_in_the_same_paragraph_both_edits_survive(
+    room: Room, server_on: ServerProcess
+) -> None:
+    proposal, (anchor,) = start(server_on, room)
+    ana = room.token_of("Ana")
+    amendment = propose(room, proposal, ana, anchor).json()
+
+    async def scenario() -> None:
+        seance = await websockets.connect(follow_url(server_on, room.session["id"], ana))
+        live = Follower(seance)
+        await live.next("snapshot")
+        async with connect(server_on.doc_url(proposal["doc_id"], token=room.facilitator)) as typist:
+
+            def type_at_the_end(doc: Any) -> None:
+                text = section_texts(doc.get("proposition", type=XmlFragment))[0]
+                text.insert(len(text), " Venez nombreux !")
+
+            accepting = asyncio.create_task(asyncio.to_thread(decide, room, amendment, "accept"))
+            typist.edit_doc(type_at_the_end)
+            await typist.round_trip()
+            accepted = await accepting
+            assert accepted.status_code == 200, accepted.text
+            assert (accepted.json()["status"], accepted.json()["applied"]) == (
+                "acceptee",
+                "replaced",
+            )
+            assert accepted.json()["decided_by"]  # the facilitator's name
+            # The typist's client gets the server's edit like any peer's.
+            await typist.wait_for(lambda: "dimanche" in section(typist), timeout=30)
+            assert "Le marché ouvre le dimanche matin. Venez nombreux !" in section(typist)
+        await live.next("amendments_changed", proposal_id=proposal["id"])
+        await seance.close()
+        text = await live_text(server_on, proposal)
+        assert "Le marché ouvre le dimanche matin. Venez nombreux !" in text
+        assert SECOND in text
+
+    asyncio.run(scenario())
+
+
+def test_two_facilitators_accepting_at_once_apply_it_once(
+    room: Room, server_on: ServerProcess
+) -> None:
+    proposal, (anchor,) = start(server_on, room)
+    amendment = propose(room, proposal, room.token_of("Ana"), anchor).json()
+    second = room.token_of("Sami", "animateur", invitation_code=room.invite("animateur"))
+
+    async def race() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=str(room.http.base_url), timeout=60) as client:
+            return list(
+                await asyncio.gather(
+                    *(
+                        client.post(
+                            f"/api/amendments/{amendment['id']}/accept", headers=room.auth(token)
+                        )
+                        for token in (room.facilitator, second)
+                    )
+                )
+            )
+
+    answers = asyncio.run(race())
+    assert sorted(a.status_code for a in answers) == [200, 409]
+    refused = next(a for a in answers if a.status_code == 409).json()
+    assert refused["code"] == "amendment_decided"
+    text = asyncio.run(live_text(server_on, proposal))
+    assert text.count("dimanche") == 1
+    assert "samedi" not in text
+
+
+def test_a_rejected_amendment_leaves_the_text_and_keeps_its_reason(
+    room: Room, server_on: ServerProcess
+) -> None:
+    proposal, (anchor,) = start(server_on, room)
+    ana = room.token_of("Ana")
+    amendment = propose(room, proposal, ana, anchor).json()
+    refused = decide(room, amendment, "reject", ana)
+    assert (refused.status_code, refused.json()["code"]) == (403, "forbidden")
+    rejected = post(
+        room, f"/api/amendments/{amendment['id']}/reject", None, reason="Le dimanche, c’est fermé."
+    )
+    assert rejected.status_code == 200, rejected.text
+    assert rejected.json()["status"] == "rejetee"
+    assert rejected.json()["result"] == {"reason": "Le dimanche, c’est fermé."}
+    assert FIRST in asyncio.run(live_text(server_on, proposal))
+
+
+def test_a_deleted_passage_keeps_its_amendment_detached_and_accepting_it_loses_nothing(
+    room: Room, server_on: ServerProcess
+) -> None:
+    proposal, anchors = start(
+        server_on, room, [("proposition", 0, 19, 25), ("proposition", 1, 4, 10)]
+    )
+    ana = room.token_of("Ana")
+    inside = propose(room, proposal, ana, anchors[0]).json()
+    whole = propose(room, proposal, ana, anchors[1], quote="stands", replacement="étals").json()
+
+    async def delete_passage_and_paragraph() -> None:
+        async with connect(server_on.doc_url(proposal["doc_id"], token=None)) as editor:
+
+            def cut(doc: Any) -> None:
+                fragment = doc.get("proposition", type=XmlFragment)
+                first = section_texts(fragment)[0]
+                del first[20:26]  # « samedi »: pycrdt counts UTF-8 bytes (« é » is two)
+                del fragment.children[1]  # the second paragraph, whole
+
+            editor.edit_doc(cut)
+            await editor.round_trip()
+
+    asyncio.run(delete_passage_and_paragraph())
+    listed = {a["id"]: a for a in amendments(room, proposal, ana)}
+    assert listed[inside["id"]]["detached"] is True
+    assert listed[whole["id"]]["detached"] is True
+    first = decide(room, inside, "accept")
+    assert (first.status_code, first.json()["applied"]) == (200, "inserted")
+    second = decide(room, whole, "accept")
+    assert (second.status_code, second.json()["applied"]) == (200, "appended")
+    text = asyncio.run(live_text(server_on, proposal))
+    assert "Le marché ouvre le dimanche matin." in text
+    assert text.endswith("<paragraph>étals</paragraph>")
+
+
+def test_put_to_the_vote_in_one_action_the_winner_is_applied_the_others_rejected(
+    room: Room, server_on: ServerProcess
+) -> None:
+    proposal, (anchor,) = start(server_on, room)
+    ana, bruno, carla = room.token_of("Ana"), room.token_of("Bruno"), room.token_of("Carla")
+    sunday = propose(room, proposal, ana, anchor).json()
+    friday = propose(room, proposal, bruno, anchor, replacement="vendredi").json()
+    made = post(
+        room,
+        f"/api/proposals/{proposal['id']}/amendments/vote",
+        None,
+        amendment_ids=[sunday["id"], friday["id"]],
+        session_id=room.session["id"],
+    )
+    assert made.status_code == 201, made.text
+    poll_id = made.json()["poll_id"]
+    assert [a["status"] for a in made.json()["amendments"]] == ["au_vote", "au_vote"]
+    poll = room.http.get(f"/api/polls/{poll_id}", headers=room.auth(ana)).json()
+    assert (poll["status"], poll["method"]) == ("open", "plurality")
+    labels = [o["label"] for o in poll["options"]]
+    assert labels[0] == "Garder le texte actuel"
+    assert "dimanche" in labels[1]
+    assert "vendredi" in labels[2]
+    accepting = decide(room, sunday, "accept")
+    assert (accepting.status_code, accepting.json()["code"]) == (409, "amendment_decided")
+    for token, choice in ((ana, "o3"), (bruno, "o3"), (carla, "o2")):
+        assert vote(room, poll, token, {"choice": choice}).status_code == 200
+    closed = act(room, poll, "close")
+    assert closed.status_code == 200, closed.text
+    fates = {a["id"]: a for a in amendments(room, proposal, ana)}
+    assert fates[friday["id"]]["status"] == "acceptee", fates[friday["id"]]["result"]
+    assert fates[sunday["id"]]["status"] == "rejetee"
+    result = fates[friday["id"]]["result"]
+    assert (result["method"], result["tie"], result["ballots"]) == ("plurality", False, 3)
+    assert "vendredi" in result["winner"]
+    text = asyncio.run(live_text(server_on, proposal))
+    assert "Le marché ouvre le vendredi matin." in text
+
+
+def test_a_tied_vote_applies_nothing_and_gives_the_decision_back(
+    room: Room, server_on: ServerProcess
+) -> None:
+    proposal, (anchor,) = start(server_on, room)
+    ana, bruno = room.token_of("Ana"), room.token_of("Bruno")
+    sunday = propose(room, proposal, ana, anchor).json()
+    made = post(
+        room,
+        f"/api/proposals/{proposal['id']}/amendments/vote",
+        None,
+        amendment_ids=[sunday["id"]],
+        session_id=room.session["id"],
+    ).json()
+    poll = {"id": made["poll_id"]}
+    vote(room, poll, ana, {"choice": "o1"})
+    vote(room, poll, bruno, {"choice": "o2"})
+    assert act(room, poll, "close").status_code == 200
+    (after,) = amendments(room, proposal, ana)
+    assert after["status"] == "proposee"
+    assert after["result"]["tie"] is True
+    assert after["result"]["winner"] is None
+    assert FIRST in asyncio.run(live_text(server_on, proposal))
+    # The facilitator decides now.
+    assert decide(room, sunday, "accept").json()["status"] == "acceptee"
+
+
+def test_amendment_mode_turns_a_participants_editor_read_only_not_a_facilitators(
+    room: Room, server_on: ServerProcess
+) -> None:
+    proposal, _ = start(server_on, room)
+    ana = room.token_of("Ana")
+    mode = f"/api/proposals/{proposal['id']}/amendment-mode"
+
+    def token_of(token: str) -> dict[str, Any]:
+        return dict(
+            room.http.get(f"/api/proposals/{proposal['id']}/token", headers=room.auth(token)).json()
+        )
+
+    async def scenario() -> None:
+        async with connect(server_on.doc_url(proposal["doc_id"], token=ana)) as editor:
+            switched = await asyncio.to_thread(
+                room.http.put,
+                mode,
+                json={"enabled": True},
+                headers=room.auth(room.facilitator),
+            )
+            assert switched.status_code == 200, switched.text
+            assert switched.json() == {"proposal_id": proposal["id"], "amendment_mode": True}
+            await editor.closed.wait()
+            assert editor.close_code == 1012
+        assert token_of(ana)["reason"] == "amendements"
+        assert token_of(room.facilitator)["read_only"] is False
+        read = room.http.get(f"/api/proposals/{proposal['id']}", headers=room.auth(ana))
+        assert read.json()["amendment_mode"] is True
+        async with connect(server_on.doc_url(proposal["doc_id"], token=ana)) as editor:
+
+            def write(doc: Any) -> None:
+                section_texts(doc.get("proposition", type=XmlFragment))[0].insert(0, "Hop. ")
+
+            editor.edit_doc(write)
+            await editor.round_trip()
+        async with connect(server_on.doc_url(proposal["doc_id"], token=room.facilitator)) as fac:
+            assert "Hop." not in section(fac)
+            fac.edit_doc(
+                lambda doc: doc.get("proposition", type=XmlFragment).children.append(
+                    XmlText("Animation.")
+                )
+            )
+            await fac.round_trip()
+        assert "Animation." in await live_text(server_on, proposal)
+        refused = await asyncio.to_thread(
+            room.http.put, mode, json={"enabled": False}, headers=room.auth(ana)
+        )
+        assert refused.status_code == 403
+
+    asyncio.run(scenario())
+
+
+def test_bad_input_gets_a_clear_problem(room: Room, server_on: ServerProcess) -> None:
+    proposal, anchors = start(
+        server_on,
+        room,
+        [
+            ("proposition", 0, 19, 25),
+            ("proposition", 0, 19, 32),
+            ("proposition", 0, 25, 19),
+            ("proposition", 1, 4, 10),
+        ],
+    )
+    ana = room.token_of("Ana")
+    update, other = yjs({"proposition": [FIRST, SECOND]}, [("proposition", 0, 3, 8)])
+    del update
+    # A passage over two paragraphs; one up to the end of its paragraph is fine.
+    spans = propose(room, proposal, ana, [anchors[0][0], anchors[3][1]])
+    assert (spans.status_code, spans.json()["code"]) == (422, "amendment_spans_blocks")
+    to_the_end = propose(room, proposal, ana, anchors[1], quote="samedi matin.")
+    assert to_the_end.status_code == 201, to_the_end.text
+    cases: list[tuple[dict[str, Any], int, str]] = [
+        ({"anchor_start": "pas du base64!"}, 422, "invalid_anchor"),
+        ({"anchor_start": base64.b64encode(b"\x00\x05").decode()}, 422, "invalid_anchor"),
+        ({"anchor_start": other[0][0], "anchor_end": other[0][1]}, 422, "invalid_anchor"),
+        ({"anchor_start": anchors[2][0], "anchor_end": anchors[2][1]}, 422, "invalid_anchor"),
+        ({"replacement": "x" * 2001}, 422, "too_long"),
+        ({"rationale": "x" * 1001}, 422, "too_long"),
+        ({"quote": ""}, 422, "empty"),
+        ({"section": "nulle-part"}, 422, "unknown_section"),
+    ]
+    for body, status, code in cases:
+        answer = propose(room, proposal, ana, anchors[0], **body)
+        assert (answer.status_code, answer.json().get("code")) == (status, code), (
+            body,
+            answer.text,
+        )
+    observer = room.token_of("Olga", role="observateur")
+    refused = propose(room, proposal, observer, anchors[0])
+    assert refused.status_code == 403
+    missing = post(room, "/api/amendments/nope/accept", None)
+    assert (missing.status_code, missing.json()["code"]) == (404, "amendment_not_found")
+    escaped = propose(room, proposal, ana, anchors[0], replacement="<script>alert(1)</script>")
+    assert escaped.json()["replacement"] == "<script>alert(1)</script>"  # text, as text
