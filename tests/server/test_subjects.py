@@ -87,7 +87,7 @@ def support_form(http: httpx.Client, subject_id: str, name: str, hood: str) -> h
     )
 
 
-def test_a_subject_s_life_from_the_form_to_an_aic_with_its_porteur(
+def test_a_subject_s_life_from_the_form_to_an_aic_with_its_porteur(  # noqa: PLR0915 (one story)
     http: httpx.Client, server: ServerProcess
 ) -> None:
     # A resident proposes with the form: a redirect to a page that says it is sent.
@@ -155,7 +155,8 @@ def test_a_subject_s_life_from_the_form_to_an_aic_with_its_porteur(
     assert (same_browser.status_code, same_browser.json()["code"]) == (409, "already_supported")
 
     reached = words(http.get(f"/decouvrir/sujets/{subject_id}").text)
-    assert "3 / 3 soutiens" in reached and "seuil atteint" in reached
+    assert "3 / 3 soutiens" in reached
+    assert "seuil atteint" in reached
 
     # The city constitutes an AIC from it: en constitution, listed, the initiator its porteur.
     made = decide(http, server, subject_id, "constitute_aic")
@@ -196,11 +197,12 @@ def test_a_subject_s_life_from_the_form_to_an_aic_with_its_porteur(
         subject_page.text,
         atelier.text,
         http.get("/api/subjects").text,
-        http.get(f"/api/quartiers/neudorf/activity.json").text,
+        http.get("/api/quartiers/neudorf/activity.json").text,
     ]
     for body in everything:
         for name, _ in SUPPORTERS:
-            assert name not in body and name.split()[0] not in body
+            assert name not in body
+            assert name.split()[0] not in body
 
 
 def test_refuse_decline_and_the_instance_s_ranking(
@@ -257,9 +259,11 @@ def test_refuse_decline_and_the_instance_s_ranking(
     declined = decide(http, server, ids[0], "decline", reason="Le terrain est privé.")
     assert declined.status_code == 200
     page = words(http.get(f"/decouvrir/sujets/{ids[0]}").text)
-    assert "décliné par la Ville" in page and "Le terrain est privé." in page
+    assert "décliné par la Ville" in page
+    assert "Le terrain est privé." in page
     audit = http.get(f"/api/subjects/{ids[0]}/audit", headers=staff(server)).json()
-    assert audit[-1]["action"] == "decline" and audit[-1]["reason"] == "Le terrain est privé."
+    assert audit[-1]["action"] == "decline"
+    assert audit[-1]["reason"] == "Le terrain est privé."
 
     # An AP opened by the city carries its budget line and pilot service; an AIC no budget.
     assert (
@@ -275,7 +279,8 @@ def test_refuse_decline_and_the_instance_s_ranking(
     )
     assert opened.status_code == 200, opened.text
     ap = words(http.get(f"/decouvrir/ateliers/{opened.json()['atelier_id']}").text)
-    assert "Atelier de projet" in ap and "Ligne 2152" in ap
+    assert "Atelier de projet" in ap
+    assert "Ligne 2152" in ap
     assert "Service pilote Direction de territoire Neudorf" in ap
 
     # The CQ ranks the published subjects of its territory.
@@ -393,4 +398,5 @@ def test_what_each_kind_carries(http: httpx.Client, server: ServerProcess) -> No
         "Direction des sports",
     )
     page = words(http.get(f"/decouvrir/ateliers/{atelier['id']}").text)
-    assert "Service pilote Direction des sports" in page and "Ligne 2313" in page
+    assert "Service pilote Direction des sports" in page
+    assert "Ligne 2313" in page
