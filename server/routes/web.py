@@ -48,6 +48,7 @@ CLIENT_ROUTES = (
     "/atelier/{atelier_id:str}",
     "/seance/{session_id:str}",
     "/proposition/{proposal_id:str}",
+    "/proposition/{proposal_id:str}/historique",
     "/animation/{session_id:str}",
     "/projection/{session_id:str}",
     "/vote/{poll_id:str}",

@@ -11,6 +11,7 @@ route("/rejoindre/{code}", async () => (await import("./screens/join")).join);
 route("/atelier/{atelierId}", async () => (await import("./screens/atelier")).atelier);
 route("/seance/{sessionId}", async () => (await import("./screens/atelier")).seanceRedirect);
 route("/proposition/{proposalId}", async () => (await import("./screens/proposal")).proposal);
+route("/proposition/{proposalId}/historique", async () => (await import("./screens/history")).proposalHistory);
 route("/animation/{sessionId}", async () => (await import("./screens/console")).facilitatorConsole);
 route("/projection/{sessionId}", async () => (await import("./screens/projection")).projection);
 route("/vote/{pollId}", async () => (await import("./screens/ballot")).ballot);

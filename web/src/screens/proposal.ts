@@ -331,7 +331,11 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
     comments.attach(views[views.length - 1], section.key);
     amendments.attach(views[views.length - 1], section.key);
   }
-  main.append(versionsSection(identity, proposalRow.id), h("p", {}, h("a", { href: `/atelier/${encodeURIComponent(identity.atelierId)}` }, t("proposal.back"))));
+  main.append(
+    h("p", {}, h("a", { href: `/proposition/${encodeURIComponent(proposalRow.id)}/historique`, "data-testid": "history-link" }, t("history.link"))),
+    versionsSection(identity, proposalRow.id),
+    h("p", {}, h("a", { href: `/atelier/${encodeURIComponent(identity.atelierId)}` }, t("proposal.back"))),
+  );
 
   return () => {
     channel?.close();
