@@ -18,6 +18,7 @@ from domain.report import (
     Block,
     Part,
     Report,
+    amendment_parts,
     attendance_line,
     credits_line,
     french_date,
@@ -60,6 +61,7 @@ def version_report(
         lead.append(f"Séance n° {session['number']} du {french_date(session['date'])}{place}")
     parts = [_section(section) for section in content["sections"]]
     parts += vote_parts(content.get("votes") or [])
+    parts += amendment_parts(content.get("amendments") or [])
     if content.get("attendance"):
         headcount = (session or {}).get("headcount")
         parts.append(Part("Présences", (para(attendance_line(content["attendance"], headcount)),)))

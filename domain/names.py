@@ -2,7 +2,7 @@
 
 A version of format 2 (:data:`domain.proposals.VERSION_FORMAT`) hashes no name: wherever a
 version names someone — who froze it, who wrote in a section, who asked to be named among
-those present — its hashed content holds a salted commitment
+those present, who proposed or decided an amendment — its hashed content holds a salted commitment
 (:func:`domain.proposals.commitment`), and the name with its salt is kept beside the version.
 :func:`seal` puts the commitments in; :func:`reveal` puts the names back for reading, or
 :data:`ERASED` where the name was erased. Format 1 content holds the names themselves and is
@@ -37,6 +37,20 @@ def _named_lists(content: Mapping[str, Any]) -> list[tuple[str, list[Any]]]:
     named = (content.get("attendance") or {}).get("named")
     if isinstance(named, list):
         found.append(("attendance", named))
+    for person, item in _amendment_people(content):
+        found.append((f"amendment:{item.get('id')}", person["named"]))
+    return found
+
+
+def _amendment_people(content: Mapping[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Each amendment's author and decider that hold a list of names (``{"named": [...]}``),
+    with their amendment."""
+    found = []
+    for item in content.get("amendments") or []:
+        for key in ("author", "decided_by"):
+            person = item.get(key) if isinstance(item, dict) else None
+            if isinstance(person, dict) and isinstance(person.get("named"), list):
+                found.append((person, item))
     return found
 
 
@@ -49,6 +63,8 @@ def _rewrite(content: Mapping[str, Any], each: Callable[[list[Any]], list[Any]])
     attendance = out.get("attendance")
     if isinstance(attendance, dict) and isinstance(attendance.get("named"), list):
         attendance["named"] = each(attendance["named"])
+    for person, _ in _amendment_people(out):
+        person["named"] = each(person["named"])
     return out
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "Block",
     "Part",
     "Report",
+    "amendment_parts",
     "attendance_line",
     "bullets",
     "by_role",
@@ -355,6 +356,57 @@ def vote_parts(votes: Sequence[Mapping[str, Any]]) -> tuple[Part, ...]:
             blocks.append(para(f"Quorum non atteint{said} : résultat indicatif."))
         parts.append(Part(vote["title"], tuple(blocks), level=2))
     return tuple(parts)
+
+
+#: An amendment's fate as a report says it.
+_FATES_FR: Final = {
+    "proposee": "non décidé",
+    "au_vote": "au vote",
+    "applying": "accepté (en cours d’application)",
+    "acceptee": "accepté",
+    "rejetee": "rejeté",
+    "retiree": "retiré par son auteur·rice",
+}
+
+
+def _who(person: Mapping[str, Any] | None) -> str:
+    """A name where the person agreed to be named, else their role."""
+    if not person:
+        return ""
+    named = person.get("named") or []
+    return str(named[0]) if named else _role_fr(str(person.get("role") or ""))
+
+
+def amendment_parts(amendments: Sequence[Mapping[str, Any]]) -> tuple[Part, ...]:
+    """« Amendements »: each with its passage and replacement, its author (named if they
+    agreed, else their role), its fate, when and how it was decided, and its vote."""
+    if not amendments:
+        return ()
+    lines = []
+    for item in amendments:
+        change = (
+            f"« {item['quote']} » → « {item['replacement']} »"
+            if item.get("replacement")
+            else f"« {item['quote']} » supprimé"
+        )
+        fate = _FATES_FR.get(str(item.get("fate")), str(item.get("fate")))
+        line = f"{change} — proposé par {_who(item.get('author'))} ; {fate}"
+        if item.get("decided_at"):
+            line += f" le {french_date(str(item['decided_at'])[:10])}"
+        vote = item.get("vote")
+        if vote:
+            counts = ", ".join(f"{label} : {n}" for label, n in (vote.get("counts") or {}).items())
+            line += f" (vote, {METHODS_FR.get(vote.get('method'), vote.get('method'))}"
+            line += " : égalité" if vote.get("tie") else ""
+            line += f" ; {counts})" if counts else ")"
+        elif item.get("decided_by"):
+            line += f" par {_who(item.get('decided_by'))}"
+        if item.get("reason"):
+            line += f" — motif : {item['reason']}"
+        if item.get("rationale"):
+            line += f" — justification : {item['rationale']}"
+        lines.append(line)
+    return (Part("Amendements", (bullets(lines),)),)
 
 
 # --- Markdown and HTML -----------------------------------------------------------------------

@@ -53,6 +53,7 @@ from server.db.models import (
 from server.db.writes import reading
 from server.errors import Problem
 from server.services import projects
+from server.services.amendments import for_version as amendments_for_version
 from server.services.ateliers import (
     audit,
     get_atelier,
@@ -342,6 +343,16 @@ def _content(
     return json.loads(rules.canonical(content))
 
 
+async def _with_amendments(
+    session: AsyncSession, proposal_id: str, content: dict[str, Any], who: dict[str, str]
+) -> dict[str, Any]:
+    """``content`` with the proposal's ``amendments`` (:func:`server.services.amendments.
+    for_version`), only when there are some: a version without any hashes as before."""
+    if listed := await amendments_for_version(session, proposal_id, who):
+        return {**content, "amendments": json.loads(rules.canonical(listed))}
+    return content
+
+
 async def _frozen_image(session: AsyncSession, engine: AsyncEngine, atelier_id: str) -> str | None:
     """The atelier's current image kept as frozen (once per distinct image, whoever freezes at
     the same moment): its SHA-256, or None when the atelier has none."""
@@ -434,6 +445,7 @@ async def freeze(
                 record_of_seance,
                 await _contributors(session, row.id, named_here),
             )
+            by_ids = await _with_amendments(session, row.id, by_ids, named_here)
             last = await session.scalar(
                 select(ProposalVersionRow)
                 .where(ProposalVersionRow.proposal_id == row.id)

@@ -24,7 +24,7 @@ from tests.conftest import ServerProcess
 from tests.server.test_ateliers_api import Room
 from tests.server.test_live_channel import Follower, follow_url
 from tests.server.test_polls_api import act, vote
-from tests.server.test_versions_api import new_proposal, post
+from tests.server.test_versions_api import new_proposal, opened, post
 from tests.ypy_client import YClient, connect
 
 ANCHORS = Path(__file__).resolve().parents[1] / "interop" / "anchors.mjs"
@@ -410,3 +410,47 @@ def test_bad_input_gets_a_clear_problem(room: Room, server_on: ServerProcess) ->
     assert (missing.status_code, missing.json()["code"]) == (404, "amendment_not_found")
     escaped = propose(room, proposal, ana, anchors[0], replacement="<script>alert(1)</script>")
     assert escaped.json()["replacement"] == "<script>alert(1)</script>"  # text, as text
+
+
+def test_the_frozen_version_lists_amendments_with_author_and_fate_and_older_ones_verify(
+    room: Room, server_on: ServerProcess
+) -> None:
+    proposal, (anchor,) = start(server_on, room)
+    before = post(room, f"/api/proposals/{proposal['id']}/freeze")
+    assert before.status_code == 201, before.text
+    ana = room.token_of("Ana", show_name_in_minutes=True)
+    bruno = room.token_of("Bruno")
+    sunday = propose(room, proposal, ana, anchor).json()
+    friday = propose(room, proposal, bruno, anchor, replacement="<b>vendredi</b>").json()
+    assert decide(room, sunday, "accept").status_code == 200
+    post(room, f"/api/amendments/{friday['id']}/reject", None, reason="Déjà tranché.")
+    frozen = post(room, f"/api/proposals/{proposal['id']}/freeze")
+    assert frozen.status_code == 201, frozen.text
+    base = f"/api/proposals/{proposal['id']}/versions"
+    v1 = room.http.get(f"{base}/1", headers=room.auth(ana)).json()
+    assert "amendments" not in v1["content"]
+    v2 = room.http.get(f"{base}/2", headers=room.auth(ana)).json()
+    listed = {a["id"]: a for a in v2["content"]["amendments"]}
+    kept, dropped = listed[sunday["id"]], listed[friday["id"]]
+    assert (kept["quote"], kept["replacement"], kept["fate"]) == ("samedi", "dimanche", "acceptee")
+    # Ana asked to be named: a commitment to her name, the name kept beside the version.
+    (commitment,) = kept["author"]["named"]
+    assert opened(v2, commitment) == "Ana"
+    assert kept["author"]["role"] == "habitant"
+    assert kept["decided_at"] is not None
+    # Bruno did not ask to be named: his role stands for him.
+    assert dropped["author"] == {"named": [], "role": "habitant"}
+    assert (dropped["fate"], dropped["reason"]) == ("rejetee", "Déjà tranché.")
+    verified = room.http.get(
+        f"/api/proposals/{proposal['id']}/verify", headers=room.auth(room.facilitator)
+    ).json()
+    assert (verified["valid"], verified["versions"]) == (True, 2)
+    markdown = room.http.get(f"{base}/2/markdown", headers=room.auth(ana)).text
+    assert "## Amendements" in markdown
+    assert "« samedi » → « dimanche » — proposé par Ana" in markdown.replace("\u00a0", " ")
+    assert "accepté" in markdown
+    assert "rejeté" in markdown
+    page = room.http.get(f"{base}/2/html", headers=room.auth(ana)).text
+    assert "Amendements" in page
+    assert "&lt;b&gt;vendredi&lt;/b&gt;" in page
+    assert "<b>vendredi</b>" not in page
