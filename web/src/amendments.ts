@@ -15,7 +15,7 @@ import { Decoration, DecorationSet, type EditorView } from "prosemirror-view";
 import { ySyncPluginKey } from "y-prosemirror";
 import { anchorCache, chosenPassage, placeOf, withinOneBlock, type Passage, type Place } from "./anchors";
 import { api, ApiError, errorText } from "./api";
-import { h, newId } from "./dom";
+import { coalesced, h, newId, placeChildren } from "./dom";
 import { once } from "./forms";
 import { formatDateTime, t, tn } from "./i18n";
 import type { Identity } from "./identity";
@@ -304,10 +304,10 @@ export function amendmentsFor(identity: Identity, proposalId: string, sessionId:
           this.groups.delete(gid);
         }
       }
-      place(this.openList, groupEls);
-      place(this.detachedList, detached.map((a) => this.cardOf(a).el));
+      placeChildren(this.openList, groupEls);
+      placeChildren(this.detachedList, detached.map((a) => this.cardOf(a).el));
       decided.sort((x, y) => (y.decided_at ?? "").localeCompare(x.decided_at ?? ""));
-      place(this.decidedList, decided.map((a) => this.cardOf(a).el));
+      placeChildren(this.decidedList, decided.map((a) => this.cardOf(a).el));
       this.detached.hidden = detached.length === 0;
       this.decided.hidden = decided.length === 0;
       const any = mine.length > 0;
@@ -345,13 +345,6 @@ export function amendmentsFor(identity: Identity, proposalId: string, sessionId:
     }
   }
 
-  /** Keep `container`'s children as `els`, in that order, moving only what must move. */
-  function place(container: HTMLElement, els: HTMLElement[]): void {
-    els.forEach((el, i) => {
-      if (container.children[i] !== el) container.insertBefore(el, container.children[i] ?? null);
-    });
-    while (container.children.length > els.length) container.lastElementChild?.remove();
-  }
 
   // --- the form to propose one -------------------------------------------------------------------
 
@@ -529,7 +522,7 @@ export function amendmentsFor(identity: Identity, proposalId: string, sessionId:
     update(members: AmendmentData[], els: HTMLElement[]): void {
       this.ids = members.filter((a) => a.status === "proposee").map((a) => a.id);
       this.head.textContent = t("amend.competing", { n: members.length });
-      place(this.members, els);
+      placeChildren(this.members, els);
       this.vote.button.hidden = !facilitator || this.ids.length < 2;
       if (this.vote.button.hidden) this.vote.el.hidden = true;
     }
@@ -687,44 +680,28 @@ export function amendmentsFor(identity: Identity, proposalId: string, sessionId:
     if (said.length) say(said.join(" "));
   };
 
-  let inFlight: Promise<void> | null = null;
-  let again = false;
-  const refresh = async (): Promise<void> => {
-    if (inFlight) {
-      again = true;
-      return inFlight;
-    }
-    inFlight = (async () => {
-      do {
-        again = false;
-        try {
-          const [fresh, proposal] = await Promise.all([
-            api<AmendmentData[]>("GET", base, undefined, identity.token),
-            api<{ amendment_mode?: boolean }>("GET", `/api/proposals/${encodeURIComponent(proposalId)}`, undefined, identity.token),
-          ]);
-          // The mode switched (the same event says so): the guide and the buttons follow.
-          mode = proposal.amendment_mode ?? false;
-          announce(fresh);
-          list = fresh;
-          loaded = true;
-          failed = false;
-        } catch {
-          failed = !loaded; // offline: what was shown stays
-        }
-        drawGuide();
-        for (const [key, section] of sections) {
-          const pluginKey = keys.get(key);
-          if (pluginKey) section.view.dispatch(section.view.state.tr.setMeta(pluginKey, true));
-          section.draw();
-        }
-      } while (again);
-    })();
+  const refresh = coalesced(async () => {
     try {
-      await inFlight;
-    } finally {
-      inFlight = null;
+      const [fresh, proposal] = await Promise.all([
+        api<AmendmentData[]>("GET", base, undefined, identity.token),
+        api<{ amendment_mode?: boolean }>("GET", `/api/proposals/${encodeURIComponent(proposalId)}`, undefined, identity.token),
+      ]);
+      // The mode switched (the same event says so): the guide and the buttons follow.
+      mode = proposal.amendment_mode ?? false;
+      announce(fresh);
+      list = fresh;
+      loaded = true;
+      failed = false;
+    } catch {
+      failed = !loaded; // offline: what was shown stays
     }
-  };
+    drawGuide();
+    for (const [key, section] of sections) {
+      const pluginKey = keys.get(key);
+      if (pluginKey) section.view.dispatch(section.view.state.tr.setMeta(pluginKey, true));
+      section.draw();
+    }
+  });
 
   return {
     plugin(sectionKey) {

@@ -13,7 +13,7 @@ import { Decoration, DecorationSet, type EditorView } from "prosemirror-view";
 import { ySyncPluginKey } from "y-prosemirror";
 import { anchorCache, chosenPassage, placeOf, type Place } from "./anchors";
 import { api, errorText } from "./api";
-import { h, newId } from "./dom";
+import { coalesced, h, newId, placeChildren } from "./dom";
 import { once } from "./forms";
 import { formatDateTime, t, tn } from "./i18n";
 import type { Identity } from "./identity";
@@ -373,9 +373,9 @@ export function commentsFor(identity: Identity, proposalId: string, sectionTitle
         else open.push([where.kind === "text" ? where.from : where.kind === "section" ? -1 : Number.MAX_SAFE_INTEGER, card]);
       }
       open.sort((a, b) => a[0] - b[0]);
-      place(this.open, open.map(([, card]) => card.el));
-      place(this.detachedList, detached.map((card) => card.el));
-      place(this.resolvedList, resolved.map((card) => card.el));
+      placeChildren(this.open, open.map(([, card]) => card.el));
+      placeChildren(this.detachedList, detached.map((card) => card.el));
+      placeChildren(this.resolvedList, resolved.map((card) => card.el));
       this.detached.hidden = detached.length === 0;
       this.resolved.hidden = resolved.length === 0;
       this.resolvedTitle.textContent = t("comments.resolved_count", { n: resolved.length });
@@ -422,13 +422,6 @@ export function commentsFor(identity: Identity, proposalId: string, sectionTitle
     }
   }
 
-  /** Keep `list`'s children as `els`, in that order, moving only what must move. */
-  function place(list: HTMLElement, els: HTMLElement[]): void {
-    els.forEach((el, i) => {
-      if (list.children[i] !== el) list.insertBefore(el, list.children[i] ?? null);
-    });
-    while (list.children.length > els.length) list.lastElementChild?.remove();
-  }
 
   // --- one thread ------------------------------------------------------------------------------
 
@@ -594,38 +587,22 @@ export function commentsFor(identity: Identity, proposalId: string, sectionTitle
     if (fresh.length) say(fresh.join(" "));
   };
 
-  let inFlight: Promise<void> | null = null;
-  let again = false;
-  const refresh = async (): Promise<void> => {
-    if (inFlight) {
-      again = true;
-      return inFlight;
-    }
-    inFlight = (async () => {
-      do {
-        again = false;
-        try {
-          data = await api<CommentsData>("GET", base, undefined, identity.token);
-          failed = false;
-          announce(data.threads);
-        } catch {
-          failed = true; // offline: what was shown stays; the channel's next snapshot reloads
-        }
-        drawGuide();
-        for (const [key, section] of sections) {
-          const pluginKey = keys.get(key);
-          // New anchors: the highlights are computed again from them.
-          if (pluginKey) section.view.dispatch(section.view.state.tr.setMeta(pluginKey, { anchors: true }));
-          section.draw();
-        }
-      } while (again);
-    })();
+  const refresh = coalesced(async () => {
     try {
-      await inFlight;
-    } finally {
-      inFlight = null;
+      data = await api<CommentsData>("GET", base, undefined, identity.token);
+      failed = false;
+      announce(data.threads);
+    } catch {
+      failed = true; // offline: what was shown stays; the channel's next snapshot reloads
     }
-  };
+    drawGuide();
+    for (const [key, section] of sections) {
+      const pluginKey = keys.get(key);
+      // New anchors: the highlights are computed again from them.
+      if (pluginKey) section.view.dispatch(section.view.state.tr.setMeta(pluginKey, { anchors: true }));
+      section.draw();
+    }
+  });
 
   return {
     plugin(sectionKey) {

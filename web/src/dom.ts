@@ -43,3 +43,36 @@ export function newId(prefix: string): string {
   uid += 1;
   return `${prefix}-${uid}`;
 }
+
+/** Keep `list`'s children as `els`, in that order, moving only what must move (a focused
+ * button or a half-typed reply in one of them stays as it is). */
+export function placeChildren(list: HTMLElement, els: HTMLElement[]): void {
+  els.forEach((el, i) => {
+    if (list.children[i] !== el) list.insertBefore(el, list.children[i] ?? null);
+  });
+  while (list.children.length > els.length) list.lastElementChild?.remove();
+}
+
+/** `work` run one at a time: a call while it runs runs it once more after (the events that
+ * asked meanwhile are answered by that run), and waits for it. */
+export function coalesced(work: () => Promise<void>): () => Promise<void> {
+  let inFlight: Promise<void> | null = null;
+  let again = false;
+  return async () => {
+    if (inFlight) {
+      again = true;
+      return inFlight;
+    }
+    inFlight = (async () => {
+      do {
+        again = false;
+        await work();
+      } while (again);
+    })();
+    try {
+      await inFlight;
+    } finally {
+      inFlight = null;
+    }
+  };
+}
