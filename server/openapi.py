@@ -112,6 +112,10 @@ _BY_PATH: Final[list[tuple[re.Pattern[str], frozenset[str] | None, frozenset[int
     (re.compile(r"^/api/council/session$"), frozenset({"GET", "POST"}), frozenset({401, 403})),
     # An uploaded image: its size, its format, decoded in a worker.
     (re.compile(r"/image$"), frozenset({"PUT"}), frozenset({413, 415, 503})),
+    # Subjects: proposed for an instance only with a staff credential (401/403); proposals and
+    # supports limited per address and hour (429).
+    (re.compile(r"^/api/subjects$"), frozenset({"POST"}), frozenset({401, 403, 429})),
+    (re.compile(r"^/api/subjects/[^/]+/supports$"), frozenset({"POST"}), frozenset({429})),
 ]
 
 

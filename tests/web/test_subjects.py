@@ -130,3 +130,61 @@ def test_a_subject_proposed_published_supported_and_constituted(
     expect(staff.locator("main")).to_contain_text("devenu un atelier d’initiative citoyenne")
     expect(staff.get_by_role("button", name="Je soutiens")).to_have_count(0)
     check_axe(staff, "subject that became an AIC", every_impact=True)
+
+
+def test_staff_propose_for_the_cq_and_rank_its_subjects_with_the_keyboard(
+    demo: Demo, new_context: Any
+) -> None:
+    staff = new_page(new_context())
+    staff.goto(f"{demo.http}/connexion#jeton={demo.server.staff_token()}")
+    form = staff.locator(
+        "form", has=staff.get_by_role("heading", name="Proposer un sujet au nom d’une instance")
+    )
+    queue = staff.locator(
+        "section", has=staff.get_by_role("heading", name=re.compile("Sujets proposés"))
+    )
+    titles = ["Fête des voisins rue du Jura", "Un jardin partagé à la Musau"]
+    for title in titles:
+        form.get_by_label("Instance").select_option("CQ")
+        form.get_by_label("Titre du sujet").fill(title)
+        form.get_by_label("Quartier concerné (vide : toute la ville)").fill("Neudorf")
+        form.get_by_label("Pourquoi ?").fill("Se rencontrer entre voisins.")
+        form.get_by_role("button", name="Proposer ce sujet").click()
+        expect(form.get_by_role("status")).to_have_text(
+            f"« {title} » est proposé au nom de CQ : il attend la modération."
+        )
+        subject = queue.locator("article", has=staff.get_by_role("heading", name=title))
+        expect(subject).to_contain_text("Proposé par l’instance CQ")
+        subject.get_by_role("button", name="Publier").click()
+        expect(subject.get_by_role("status")).to_have_text(f"« {title} » est publié.")
+
+    ranking = staff.locator(
+        "section", has=staff.get_by_role("heading", name="Priorisation des sujets par une instance")
+    )
+    ranking.get_by_label("Instance").select_option("CQ")
+    items = ranking.locator("ol li")
+    expect(items).to_have_count(2)
+    expect(items.nth(0)).to_contain_text(titles[0])
+    # With the keyboard: the first subject goes down one place.
+    ranking.get_by_role("button", name=f"Descendre « {titles[0]} »").focus()
+    staff.keyboard.press("Enter")
+    expect(ranking.get_by_role("status")).to_have_text(f"« {titles[0]} » est maintenant n° 2.")
+    expect(items.nth(0)).to_contain_text(titles[1])
+    assert staff.evaluate("() => document.activeElement.getAttribute('aria-label')") == (
+        f"Monter « {titles[0]} »"
+    )  # the focus stays with the subject moved
+    ranking.get_by_role("button", name="Enregistrer le classement").click()
+    expect(ranking.get_by_role("status")).to_have_text("Classement de l’instance CQ enregistré.")
+    check_axe(staff, "staff ranking")
+    screenshot(staff, "subject-ranking-phone")
+    no_page_errors(staff)
+
+    public = new_page(new_context())
+    public.goto(demo.http + "/decouvrir/instances/CQ")
+    section = public.locator(
+        "section", has=public.get_by_role("heading", name="Sujets proposés et priorisés")
+    )
+    expect(section.locator("li").nth(0)).to_contain_text(titles[1])
+    expect(section.locator("li").nth(1)).to_contain_text(titles[0])
+    expect(section).to_contain_text("n° 1")
+    check_axe(public, "instance page with its subjects", every_impact=True)

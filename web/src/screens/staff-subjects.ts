@@ -236,6 +236,56 @@ export function staffSubjects(token: string, alive: () => boolean, refused: (err
     h("p", { class: "actions" }, save),
   );
 
+  // --- a subject proposed for an instance ---
+  const forId = newId("for");
+  const titleInputId = newId("stitle");
+  const hoodId = newId("shood");
+  const whyId = newId("swhy");
+  const forInstance = h("select", { id: forId }, ...INSTANCES.map((code) => h("option", { value: code }, code)));
+  const newTitle = h("input", { id: titleInputId, type: "text", maxlength: 200, required: true });
+  const newHood = h("input", { id: hoodId, type: "text", maxlength: 200 });
+  const newWhy = h("textarea", { id: whyId, rows: 3, maxlength: 4000, required: true });
+  const proposeStatus = h("p", { role: "status" });
+  const proposeError = errorRegion();
+  const send = h("button", { type: "submit", class: "primary" }, t("organise.subjects.for_send"));
+  const proposeForm = h(
+    "form",
+    { class: "card", "aria-labelledby": "for-title", novalidate: true },
+    h("h2", { id: "for-title" }, t("organise.subjects.for_title")),
+    h("p", { class: "hint" }, t("organise.subjects.for_hint")),
+    h("div", { class: "field" }, h("label", { for: forId }, t("organise.subjects.rank_instance")), forInstance),
+    h("div", { class: "field" }, h("label", { for: titleInputId }, t("organise.subjects.for_subject")), newTitle),
+    h("div", { class: "field" }, h("label", { for: hoodId }, t("organise.subjects.for_hood")), newHood),
+    h("div", { class: "field" }, h("label", { for: whyId }, t("organise.subjects.for_why")), newWhy),
+    proposeError.el,
+    proposeStatus,
+    h("p", { class: "actions" }, send),
+  );
+  proposeForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (send.disabled) return;
+    proposeError.show(null);
+    const title = newTitle.value.trim();
+    const why = newWhy.value.trim();
+    if (!title || !why) {
+      proposeError.show(t("organise.subjects.for_missing"));
+      (title ? newWhy : newTitle).focus();
+      return;
+    }
+    send.disabled = true;
+    try {
+      const code = forInstance.value;
+      await api("POST", "/api/subjects", { title, why, neighbourhood: newHood.value.trim() || null, name: code, instance: code }, token);
+      proposeStatus.textContent = t("organise.subjects.for_sent", { title, code });
+      newTitle.value = newHood.value = newWhy.value = "";
+      void load();
+    } catch (e) {
+      failed(e, proposeError);
+    } finally {
+      send.disabled = false;
+    }
+  });
+
   void load();
-  return [queue, ranking];
+  return [queue, ranking, proposeForm];
 }
