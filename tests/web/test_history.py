@@ -92,9 +92,7 @@ def test_the_slider_shows_an_earlier_state_and_a_restore_reaches_the_other_edito
     expect(legend).to_contain_text("Awa")
     expect(legend).to_contain_text("Participant·e 2")
     expect(history_text(awa).locator('.by-author[data-author="1"]')).to_contain_text(AWA)
-    expect(history_text(awa).locator('.by-author[data-author="2"]')).to_contain_text(
-        BRUNO.strip()
-    )
+    expect(history_text(awa).locator('.by-author[data-author="2"]')).to_contain_text(BRUNO.strip())
     coloured = history_text(awa).locator('.by-author[data-author="1"]').first
     colour = coloured.evaluate("el => getComputedStyle(el).backgroundColor")
     assert colour not in ("rgba(0, 0, 0, 0)", "transparent"), colour
@@ -125,8 +123,10 @@ def test_the_slider_shows_an_earlier_state_and_a_restore_reaches_the_other_edito
     expect(toggle).to_have_attribute("aria-pressed", "true")
     toggle.click()
     expect(toggle).to_have_attribute("aria-pressed", "false")
-    plain = history_text(awa).locator(".by-author").first.evaluate(
-        "el => getComputedStyle(el).backgroundColor"
+    plain = (
+        history_text(awa)
+        .locator(".by-author")
+        .first.evaluate("el => getComputedStyle(el).backgroundColor")
     )
     assert plain in ("rgba(0, 0, 0, 0)", "transparent"), plain
     expect(legend).to_be_hidden()
