@@ -323,3 +323,46 @@ def test_two_facilitators_accepting_at_once_apply_it_once(demo: Demo, new_contex
         expect(page.locator(".section-amendments [role=alert]:visible")).to_have_count(0)
     for page in (one, two, awa):
         no_page_errors(page)
+
+
+def test_a_passage_over_two_paragraphs_is_refused_with_why_and_an_amendment_withdrawn(
+    demo: Demo, new_context: Any
+) -> None:
+    proposal = demo.new_proposal("Deux paragraphes")
+    lead = lead_editor(new_context, demo, proposal)
+    editor(lead).click()
+    lead.keyboard.type("Un banc.")
+    lead.keyboard.press("Enter")
+    lead.keyboard.type("Deux arbres.")
+    text_is(lead, "Un banc.Deux arbres.")
+    amendment_mode(demo, proposal)
+    awa = participant(new_context, demo, proposal, "Awa", PHONE)
+    read_only_for_amendments(awa)
+    text_is(awa, "Un banc.Deux arbres.")
+
+    # From « banc. » into the next paragraph: the button says why it cannot be used.
+    editor(awa).click()
+    awa.keyboard.press("Control+Home")
+    press(awa, "ArrowRight", len("Un "))
+    press(awa, "Shift+ArrowRight", len("banc.") + 1 + len("Deux"))
+    start = panel(awa).get_by_role("button", name="Proposer un amendement")
+    expect(start).to_have_attribute("aria-disabled", "true")
+    why = panel(awa).get_by_text("Un amendement porte sur un seul paragraphe")
+    expect(why).to_be_visible()
+    expect(start).to_have_accessible_description(re.compile("un seul paragraphe"))
+    awa.keyboard.press("Control+Alt+A")
+    expect(awa.get_by_test_id("amendments-status")).to_contain_text("un seul paragraphe")
+    expect(panel(awa).locator(".amendment-form")).to_be_hidden()
+    check_axe(awa, "a passage over two paragraphs", every_impact=True)
+
+    # Within one paragraph it works; Awa then withdraws it, and everyone sees it withdrawn.
+    propose(awa, "Un ", "banc", "banc ombragé")
+    expect(editor(lead).locator("del.amendment-passage")).to_have_text("banc")
+    card(awa, "banc ombragé").get_by_role("button", name="Retirer").click()
+    for page in (lead, awa):
+        fate = panel(page).locator(".amendments-decided li.amendment", has_text="banc ombragé")
+        expect(fate).to_contain_text("Retiré")
+        expect(editor(page).locator("del.amendment-passage")).to_have_count(0)
+        text_is(page, "Un banc.Deux arbres.")
+    no_page_errors(lead)
+    no_page_errors(awa)
