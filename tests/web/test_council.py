@@ -193,7 +193,7 @@ def test_staff_take_it_into_instruction_and_record_the_decision(
     page.get_by_label("Date prévue").fill("2025-10-15")
     page.get_by_role("button", name="Ajouter le jalon").click()
     page.get_by_text("Jalon ajouté : Pose des bancs.").wait_for()
-    page.locator("ol.milestones").get_by_text("Pose des bancs").wait_for()
+    page.locator("ol.milestones").get_by_text("Pose des bancs", exact=True).wait_for()
     check_axe(page, "council decided")
     screenshot(page, "94-council-decided")
 
