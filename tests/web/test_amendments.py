@@ -178,6 +178,8 @@ def test_a_participant_proposes_and_the_facilitator_accepts(demo: Demo, new_cont
     screenshot(bruno, "amendments-phone")
 
     # The facilitator accepts: the server writes it into the text of every browser.
+    check_axe(lead, "amendments with the facilitator's actions", every_impact=True)
+    screenshot(lead, "amendments-facilitator")
     card(lead, "bac à compost").get_by_role("button", name="Accepter").click()
     accepted = "Installer un bac à compost dans chaque cour."
     for page in (lead, awa, bruno):
@@ -265,6 +267,8 @@ def test_competing_amendments_put_to_the_vote_and_the_winner_applied(
     together = group.locator(":scope > .amendment-vote")  # each one has its own, hidden
     expect(together.get_by_label("Méthode du vote")).to_be_focused()
     together.get_by_label("Méthode du vote").select_option(label="Vote à un choix")
+    check_axe(lead, "competing amendments, the vote's method", every_impact=True)
+    screenshot(lead, "amendments-vote-together")
     together.get_by_role("button", name="Ouvrir le vote").click()
     for page in (lead, awa, bruno):
         expect(card(page, "bac collectif")).to_contain_text("Au vote")
