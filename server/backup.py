@@ -258,6 +258,8 @@ async def _scope(conn: AsyncConnection, atelier_id: str) -> dict[str, ColumnElem
         "version_names": t["version_names"].c.proposal_id.in_(of_proposals),
         "documents": t["documents"].c.id.in_(sorted(documents)),
         "document_updates": t["document_updates"].c.document_id.in_(sorted(documents)),
+        "document_history": t["document_history"].c.document_id.in_(sorted(documents)),
+        "document_authors": t["document_authors"].c.document_id.in_(sorted(documents)),
     }
     for table in _tables():
         if table.name not in scope and "atelier_id" in table.c:
