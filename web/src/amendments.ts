@@ -361,7 +361,8 @@ export function amendmentsFor(identity: Identity, proposalId: string, sessionId:
       const replacementId = newId("amend-replacement");
       const rationaleId = newId("amend-rationale");
       const errorId = `${replacementId}-error`;
-      this.replacement = h("textarea", { id: replacementId, rows: 3, "aria-describedby": errorId });
+      const hintId = `${replacementId}-hint`;
+      this.replacement = h("textarea", { id: replacementId, rows: 3, "aria-describedby": `${hintId} ${errorId}` });
       this.rationale = h("textarea", { id: rationaleId, rows: 2 });
       this.error = h("p", { id: errorId, class: "field-error", "aria-live": "polite" });
       const submit = h("button", { type: "submit" }, t("amend.send"));
@@ -371,6 +372,7 @@ export function amendmentsFor(identity: Identity, proposalId: string, sessionId:
         h("p", { class: "muted" }, t("amend.on_passage")),
         this.quote,
         h("label", { for: replacementId }, t("amend.replacement")),
+        h("p", { id: hintId, class: "hint" }, t("amend.replacement_hint")),
         this.replacement,
         this.error,
         h("label", { for: rationaleId }, t("amend.rationale")),
@@ -387,7 +389,8 @@ export function amendmentsFor(identity: Identity, proposalId: string, sessionId:
       const sending = once(submit, t("amend.sending"));
       this.el.addEventListener("submit", (event) => {
         event.preventDefault();
-        const text = this.replacement.value.normalize("NFC");
+        // As the server keeps it: one line (a paragraph's words), trimmed.
+        const text = this.replacement.value.normalize("NFC").replace(/\s*\n\s*/g, " ").trim();
         const why = this.rationale.value.normalize("NFC").trim();
         const problem =
           text.trim() === this.original.trim()
