@@ -217,20 +217,26 @@ _TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     # search
     "search": ("Rechercher", "Search"),
     "search_label": (
-        "Rechercher dans les ateliers et les propositions",
-        "Search the ateliers and the proposals",
+        "Rechercher dans les ateliers, propositions, sujets et projets",
+        "Search the ateliers, proposals, subjects and projects",
     ),
+    "search_kind": ("Type", "Kind"),
+    "search_kind_all": ("Tous les types", "All kinds"),
+    "search_kind_atelier": ("Ateliers", "Ateliers"),
+    "search_kind_proposal": ("Propositions", "Proposals"),
+    "search_kind_subject": ("Sujets", "Subjects"),
+    "search_kind_project": ("Projets", "Projects"),
     "search_title": ("Recherche", "Search"),
     "search_title_q": ("Recherche : « {q} »", "Search: “{q}”"),
     "search_lead": (
-        "Les ateliers publics et leurs propositions publiées. Les accents et les pluriels "
-        "ne comptent pas : « democratie » trouve « démocratie ».",
-        "The public ateliers and their published proposals, in French. Accents and plurals "
-        "do not matter: « democratie » finds « démocratie ».",
+        "Les ateliers publics, leurs propositions publiées, les sujets et les projets. Les "
+        "accents et les pluriels ne comptent pas : « democratie » trouve « démocratie ».",
+        "The public ateliers, their published proposals, the subjects and the projects, in "
+        "French. Accents and plurals do not matter: « democratie » finds « démocratie ».",
     ),
     "search_none": (
-        "Aucun atelier ni aucune proposition ne contient tous ces mots.",
-        "No atelier or proposal holds all these words.",
+        "Rien de public ne contient tous ces mots.",
+        "Nothing public holds all these words.",
     ),
     "search_empty": (
         "Tapez un ou plusieurs mots, par exemple « quartier » ou « vélo ».",
@@ -503,8 +509,20 @@ def _instances_list(page: Page, skip: Instance | None = None) -> str:
 # --- search ----------------------------------------------------------------------------------
 
 
-def _search_form(page: Page, query: str = "") -> str:
+def _search_form(page: Page, query: str = "", kind: str | None = None) -> str:
+    """The search form; with ``kind`` (the search page's, ``""`` for any), a choice of kind."""
     lang = page.lang
+    choice = ""
+    if kind is not None:
+        options = "".join(
+            f'<option value="{value}"{" selected" if value == kind else ""}>'
+            f"{e(t(lang, 'search_kind_' + (value or 'all')))}</option>"
+            for value in ("", "atelier", "proposal", "subject", "project")
+        )
+        choice = (
+            f'<label for="kind" class="kind">{e(t(lang, "search_kind"))}</label>'
+            f'<select id="kind" name="kind">{options}</select>'
+        )
     return (
         f'<form class="card search" method="get" action="{SEARCH}" role="search" '
         f'aria-label="{e(t(lang, "search_title"))}">'
@@ -513,7 +531,8 @@ def _search_form(page: Page, query: str = "") -> str:
         '<div class="search-row">'
         f'<input type="search" id="q" name="q" value="{e(query)}" maxlength="{MAX_QUERY}" '
         'autocomplete="off">'
-        f'<button type="submit" class="primary">{e(t(lang, "search"))}</button></div>'
+        + choice
+        + f'<button type="submit" class="primary">{e(t(lang, "search"))}</button></div>'
         "</form>"
     )
 
@@ -535,7 +554,7 @@ def _hit(page: Page, hit: Hit) -> str:
     )
 
 
-def search_page(page: Page, query: str, hits: Sequence[Hit]) -> str:
+def search_page(page: Page, query: str, hits: Sequence[Hit], kind: str | None = None) -> str:
     """The results of ``query`` (already cut to its bound), the best first; ``hits``' titles
     and excerpts are HTML built escaped (``server.public.search``)."""
     lang = page.lang
@@ -555,7 +574,7 @@ def search_page(page: Page, query: str, hits: Sequence[Hit]) -> str:
         f'<p class="breadcrumb"><a href="{e(page.href(DIRECTORY))}">{e(t(lang, "back"))}</a></p>'
         f"<h1>{e(title)}</h1>"
         f'<p class="lead">{e(t(lang, "search_lead"))}</p>'
-        + _search_form(page, query)
+        + _search_form(page, query, kind or "")
         + (
             f'<section aria-labelledby="results-title"><h2 id="results-title">{e(count)}</h2>'
             if count

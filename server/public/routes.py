@@ -169,7 +169,7 @@ async def search_page(request: Request[Any, Any, Any]) -> Response[str]:
     hits = await search.search(
         AppServices.of(request.app).engine, query, kind=kind, quartier=quartier
     )
-    return _html(pages.search_page(_page(request), query, hits))
+    return _html(pages.search_page(_page(request), query, hits, kind))
 
 
 class SearchHit(msgspec.Struct, kw_only=True):

@@ -47,6 +47,20 @@ def atelier(http: httpx.Client, *, city: bool, title: str, subject: str) -> str:
     return str(answer.json()["atelier"]["id"])
 
 
+def one_kind_only(http: httpx.Client, hostile: str) -> None:
+    """One kind only: on the page (its choice kept) and in the API; an unknown kind is a 400."""
+    only = http.get("/decouvrir/recherche", params={"q": "quartiers", "kind": "proposal"}).text
+    assert '<option value="proposal" selected>Propositions</option>' in only
+    assert f'href="/decouvrir/ateliers/{hostile}"' not in only
+    assert "Créer des ateliers de <mark>quartier</mark> au service des projets" in only
+    assert {h["kind"] for h in found(http, "quartier")} >= {"atelier", "proposal"}
+    kinds = http.get("/api/search", params={"q": "quartier", "kind": "proposal"}).json()
+    assert [h["title"] for h in kinds["results"]] == [QUARTIER]
+    unknown = http.get("/api/search", params={"q": "quartier", "kind": "personne"})
+    assert unknown.status_code == 400
+    assert unknown.headers["content-type"].startswith("application/problem+json")
+
+
 def test_search_finds_listed_ateliers_and_published_proposals_in_french(
     room: Room, server_on: ServerProcess
 ) -> None:
@@ -103,8 +117,9 @@ def test_search_finds_listed_ateliers_and_published_proposals_in_french(
     assert f'href="/decouvrir/ateliers/{room.atelier["id"]}"' in page.text
     assert "Quartiers oubliés" not in page.text
     assert re.search(r"<h2[^>]*>\d+ résultats</h2>", page.text)
+    one_kind_only(http, hostile)
     english = http.get("/decouvrir/recherche", params={"q": "zzzz", "lang": "en"})
-    assert "No atelier or proposal holds all these words." in english.text
+    assert "Nothing public holds all these words." in english.text
     # The directory has the search form.
     directory = http.get("/decouvrir/ateliers").text
     assert 'action="/decouvrir/recherche"' in directory

@@ -124,9 +124,9 @@ def test_the_public_pages_read_and_filter_without_javascript(demo: Demo, new_con
     expect(page.get_by_role("link", name=TITLE)).to_be_visible()
 
     # Search, accents and plurals aside: « democraties » finds the atelier, highlighted.
-    page.get_by_role("searchbox", name="Rechercher dans les ateliers et les propositions").fill(
-        "democraties"
-    )
+    page.get_by_role(
+        "searchbox", name="Rechercher dans les ateliers, propositions, sujets et projets"
+    ).fill("democraties")
     page.get_by_role("button", name="Rechercher").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Recherche : « democraties »")
     expect(page.locator("mark").first).to_have_text("démocratie")
