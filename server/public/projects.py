@@ -481,33 +481,33 @@ def _vote(lang: Lang, vote: Mapping[str, Any]) -> str:
     return " — ".join(parts)
 
 
+#: Methods whose scores are totals of votes (elsewhere they are ranks or grade indexes).
+_TOTALS: Final = frozenset({"plurality", "approval", "dots", "score", "borda"})
+
+
 def _result_summary(vote: Mapping[str, Any], total: Any) -> str:
-    """The result in one line, whatever the method: the options with their counts or scores
-    when the result holds them, else its winner or ranking."""
+    """The result in one line: the ranking, best first (« = » joins a tie), each option with its
+    total where the method counts totals."""
     if not isinstance(total, dict):
         return ""
     names = {}
     for option in vote.get("options") or []:
         if isinstance(option, dict):
-            names[str(option.get("id"))] = str(option.get("label") or option.get("title") or "")
-    for key in ("counts", "scores", "tally", "votes"):
-        counted = total.get(key)
-        if isinstance(counted, dict) and counted:
-            return ", ".join(f"{names.get(str(k), k)} : {v}" for k, v in counted.items())
-    for key in ("ranking", "order"):
-        ranked = total.get(key)
-        if isinstance(ranked, list) and ranked:
-            flat = [
-                names.get(str(r), str(r))
-                if not isinstance(r, list)
-                else " = ".join(names.get(str(x), str(x)) for x in r)
-                for r in ranked
-            ]
-            return " > ".join(flat)
-    winner = total.get("winner") or total.get("winners")
-    if winner:
-        items = winner if isinstance(winner, list) else [winner]
-        return ", ".join(names.get(str(w), str(w)) for w in items)
+            names[str(option.get("id"))] = str(option.get("label") or option.get("id") or "")
+    scores = total.get("scores") if vote.get("method") in _TOTALS else None
+    scores = scores if isinstance(scores, dict) else {}
+
+    def named(option: object) -> str:
+        key = str(option)
+        label = names.get(key, key)
+        return f"{label} ({scores[key]})" if key in scores else label
+
+    ranking = total.get("ranking")
+    if isinstance(ranking, list) and ranking:
+        return " > ".join(
+            " = ".join(named(o) for o in tier) if isinstance(tier, list) else named(tier)
+            for tier in ranking
+        )
     return ""
 
 

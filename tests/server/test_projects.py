@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import ServerProcess
 from tests.server.test_ateliers_api import Room
+from tests.server.test_polls_api import act, new_poll, vote
 from tests.server.test_versions_api import council, new_proposal, post
 from tests.server.test_webhooks import SECRET, BackOffice, verify
 
@@ -327,3 +328,31 @@ def test_project_changes_reach_the_back_office(
     finally:
         server.stop()
         office.httpd.shutdown()
+
+
+def test_the_public_page_shows_the_votes_results_and_never_who_voted(room: Room) -> None:
+    proposal = new_proposal(room, title="Un jardin et des bancs", session_id=room.session["id"])
+    voters = [room.token_of(n, show_name_in_minutes=True) for n in ("Bruno", "Chloé", "Driss")]
+    for token in voters:
+        room.http.post(f"/api/sessions/{room.session['id']}/check-in", headers=room.auth(token))
+    poll = new_poll(room, method="plurality", params={})
+    act(room, poll, "open")
+    for token, choice in zip(voters, ("o1", "o1", "o2"), strict=True):
+        assert vote(room, poll, token, {"choice": choice}).status_code == 200
+    act(room, poll, "close")
+    assert post(room, f"/api/proposals/{proposal['id']}/freeze").status_code == 201
+    assert post(room, f"/api/proposals/{proposal['id']}/transmit").status_code == 200
+    adopted = post(
+        room,
+        f"/api/proposals/{proposal['id']}/decision",
+        council(room),
+        outcome="adoptee",
+        answer="Adopté.",
+        deliberation_ref="DEL-7",
+    ).json()
+    html = room.http.get(f"/decouvrir/projets/{adopted['decision']['project_id']}").text
+    assert "Vote « Quelles priorités pour le quartier ? »" in html
+    assert "3 votant·es" in html
+    assert "Jardin partagé (2) &gt; Piste cyclable (1) &gt;" in html
+    for name in ("Bruno", "Chloé", "Driss"):
+        assert name not in html
