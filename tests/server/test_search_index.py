@@ -37,6 +37,7 @@ from server.search_index import (
     stem,
 )
 from server.state import create_engine
+from tests.server.test_settings_and_cli import run_cli
 
 T = TypeVar("T")
 
@@ -482,3 +483,25 @@ def test_subjects_and_projects_are_found_once_public(database_url: str) -> None:
         assert await entries(engine) == []
 
     run(database_url, work)
+
+
+def test_the_command_rebuilds_the_index(database_url: str) -> None:
+    """``atelier search reindex`` on a database whose index was lost finds everything again."""
+
+    async def seed(engine: AsyncEngine) -> None:
+        parent = await atelier(engine, "Les jardins ouvriers", "Des parcelles à partager.")
+        await proposal(engine, parent, "Un puits", "Un puits pour arroser les parcelles.")
+        async with transaction(engine) as session:
+            await session.execute(text("DELETE FROM search_entries"))
+            if engine.dialect.name == "sqlite":
+                await session.execute(text("DELETE FROM search_fts"))
+
+    run(database_url, seed)
+    result = run_cli("search", "reindex", env={"ATELIER_DATABASE_URL": database_url})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "2 entries indexed"
+
+    async def found(engine: AsyncEngine) -> list[str]:
+        return await titles(engine, "parcelles")
+
+    assert sorted(run(database_url, found)) == ["Les jardins ouvriers", "Un puits"]
