@@ -356,3 +356,50 @@ def test_the_public_page_shows_the_votes_results_and_never_who_voted(room: Room)
     assert "Jardin partagé (2) &gt; Piste cyclable (1) &gt;" in html
     for name in ("Bruno", "Chloé", "Driss"):
         assert name not in html
+
+
+def test_a_project_goes_back_to_the_subject_its_atelier_was_opened_for(
+    room: Room, server_on: ServerProcess
+) -> None:
+    staff = room.auth(server_on.staff_token())
+    proposed = room.http.post(
+        "/api/subjects",
+        json={
+            "title": "Des arbres rue de la Forêt-Noire",
+            "why": "L’été, la rue est un four.",
+            "name": "Inès",
+            "neighbourhood": "Neudorf",
+        },
+        headers=staff,
+    )
+    assert proposed.status_code == 201, proposed.text
+    subject_id = proposed.json()["id"]
+    base = f"/api/subjects/{subject_id}/decision"
+    assert room.http.post(base, json={"outcome": "publish"}, headers=staff).status_code == 200
+    opened = room.http.post(
+        base,
+        json={"outcome": "open_ap", "financing": "BP-ARBRES", "pilot_service": "Espaces verts"},
+        headers=staff,
+    )
+    assert opened.status_code == 200, opened.text
+    ap_id, facilitator = opened.json()["atelier_id"], opened.json()["facilitator"]["token"]
+    proposal = room.http.post(
+        f"/api/ateliers/{ap_id}/proposals",
+        json={"title": "Douze tilleuls"},
+        headers=room.auth(facilitator),
+    ).json()
+    for step in ("freeze", "transmit"):
+        done = post(room, f"/api/proposals/{proposal['id']}/{step}", facilitator)
+        assert done.status_code in (200, 201), done.text
+    adopted = post(
+        room,
+        f"/api/proposals/{proposal['id']}/decision",
+        council(room),
+        outcome="adoptee",
+        answer="Adopté.",
+        deliberation_ref="DEL-8",
+    ).json()
+    html = room.http.get(f"/decouvrir/projets/{adopted['decision']['project_id']}").text
+    assert "Sujet proposé : « Des arbres rue de la Forêt-Noire »" in html
+    assert f'href="/decouvrir/sujets/{subject_id}"' in html
+    assert "Inès" not in html  # the initiator did not choose to show their name
