@@ -376,3 +376,28 @@ async def test_compaction_with_concurrent_appends_keeps_every_row_in_the_history
     await store.compact("d")
     assert sorted(e.data for e in await store.history("d")) == sorted(updates)
     assert text_of([e.data for e in await store.history("d")]) == "x" * 40
+
+
+async def test_a_snapshot_from_before_the_history_was_kept_starts_it(
+    store: DocumentStore, store_url: str | None
+) -> None:
+    if store_url is None:
+        pytest.skip("the memory store never had a snapshot without its history")
+    from sqlalchemy import text
+
+    updates = text_updates(*[(i, "abcdef"[i]) for i in range(6)])
+    for u in updates[:3]:
+        await store.append("d", [u])
+    await store.compact("d")
+    # As a database compacted before migration 0015: a snapshot, no history rows.
+    async with store.engine.begin() as conn:  # type: ignore[attr-defined]
+        await conn.execute(text("DELETE FROM document_history WHERE document_id = 'd'"))
+    (snapshot,) = await store.load("d")
+    await store.append("d", [updates[3]])
+    history = await store.history("d")
+    assert [e.data for e in history] == [snapshot, updates[3]]
+    await store.append("d", updates[4:])
+    await store.compact("d")
+    history = await store.history("d")
+    assert [e.data for e in history] == [snapshot, *updates[3:]]
+    assert text_of([e.data for e in history]) == "abcdef"
