@@ -183,7 +183,14 @@ def new_subject(
     name = normalize_line(initiator_name)
     home = normalize_line(initiator_neighbourhood or "") or None
     check_line(title, field="title", label_fr="le titre", label_en="title", max_length=TITLE_MAX)
-    check_text(why, field="why", label_fr="le « pourquoi »", label_en="why", max_length=WHY_MAX)
+    check_text(
+        why,
+        field="why",
+        label_fr="le « pourquoi »",
+        label_en="why",
+        max_length=WHY_MAX,
+        min_length=1,
+    )
     if hood is not None:
         check_line(
             hood,
