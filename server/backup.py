@@ -125,8 +125,8 @@ EXCLUDED: dict[str, str] = {
         "it (at start when empty, or `atelier search reindex`)"
     ),
     "subscriptions": (
-        "e-mail addresses, kept only for the subscriptions of this instance (README « Notifications "
-        "par e-mail »): an archive carries no address; subscribers subscribe again"
+        "e-mail addresses, kept only for the subscriptions of this instance (README "
+        "« Notifications par e-mail »): an archive carries no address; subscribers subscribe again"
     ),
     "subscription_tokens": "unsubscribe links' tokens of those subscriptions",
     "mail_outbox": "messages owed to those subscribers: this instance's sending state",
