@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from domain import names as people
 from domain.roles import Action, Role, can
 from server.db.models import (
+    AmendmentRow,
     AtelierRow,
     AttendanceRow,
     AuditRow,
@@ -299,6 +300,24 @@ async def personal_data(engine: AsyncEngine, participant_id: str) -> dict[str, A
                 .order_by(CommentRow.created_at, CommentRow.id)
             )
         ]
+        amendments = [
+            {
+                "id": a.id,
+                "proposal_id": a.proposal_id,
+                "section": a.section,
+                "quote": a.quote,
+                "replacement": a.replacement,
+                "rationale": a.rationale,
+                "status": a.status,
+                "created_at": _iso(a.created_at),
+                "decided_at": _iso(a.decided_at),
+            }
+            for a in await session.scalars(
+                select(AmendmentRow)
+                .where(AmendmentRow.participant_id == row.id)
+                .order_by(AmendmentRow.created_at, AmendmentRow.id)
+            )
+        ]
     return {
         "participant": {
             "id": row.id,
@@ -325,6 +344,7 @@ async def personal_data(engine: AsyncEngine, participant_id: str) -> dict[str, A
         "proposal_steps": steps,
         "versions": versions,
         "comments": comments,
+        "amendments": amendments,
     }
 
 
