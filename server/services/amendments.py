@@ -513,7 +513,11 @@ async def put_to_vote(
                 decided_at=None,
                 result={"option": f"o{index + 2}"},
             )
-        labels = [_option_label(row, names) for row in rows]
+        labels: list[str] = []
+        for row in rows:  # two identical amendments stay two options (a poll refuses twins)
+            label = _option_label(row, names)
+            twin = sum(1 for kept in labels if kept.startswith(label[:190]))
+            labels.append(f"{label[:190]} ({twin + 1})" if twin else label)
         title = data.title or (
             f"Amendement à « {proposal.title} »"
             if len(rows) == 1
