@@ -88,7 +88,7 @@ class ProjectController(Controller):
     ) -> dict[str, Any]:
         engine = AppServices.of(request.app).engine
         await svc.change_state(
-            engine, reader.name, _scope(reader), project_id, data.state, data.note
+            engine, svc.by(reader), _scope(reader), project_id, data.state, data.note
         )
         return await _changed(request, project_id)
 
@@ -99,7 +99,7 @@ class ProjectController(Controller):
         engine = AppServices.of(request.app).engine
         await svc.set_details(
             engine,
-            reader.name,
+            svc.by(reader),
             _scope(reader),
             project_id,
             service=data.service,
@@ -112,7 +112,7 @@ class ProjectController(Controller):
         self, request: Request[Any, Any, Any], reader: Reader, project_id: str, data: ApLink
     ) -> dict[str, Any]:
         engine = AppServices.of(request.app).engine
-        await svc.link_ap(engine, reader.name, _scope(reader), project_id, data.atelier_id)
+        await svc.link_ap(engine, svc.by(reader), _scope(reader), project_id, data.atelier_id)
         return await _changed(request, project_id)
 
     @post("/{project_id:str}/milestones", summary="Ajouter un jalon", status_code=HTTP_201_CREATED)
@@ -126,7 +126,7 @@ class ProjectController(Controller):
         engine = AppServices.of(request.app).engine
         await svc.add_milestone(
             engine,
-            reader.name,
+            svc.by(reader),
             _scope(reader),
             project_id,
             label=data.label,
@@ -148,7 +148,7 @@ class ProjectController(Controller):
         engine = AppServices.of(request.app).engine
         await svc.edit_milestone(
             engine,
-            reader.name,
+            svc.by(reader),
             _scope(reader),
             project_id,
             milestone_id,
@@ -179,7 +179,7 @@ class ProjectController(Controller):
         body = data or MilestoneDone()
         await svc.complete_milestone(
             services.engine,
-            reader.name,
+            svc.by(reader),
             _scope(reader),
             project_id,
             milestone_id,

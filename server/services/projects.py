@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -43,6 +43,7 @@ from server.services.ateliers import new_id, now
 __all__ = [
     "add_done_step",
     "add_milestone",
+    "by",
     "change_state",
     "complete_milestone",
     "create_for_decision",
@@ -53,6 +54,23 @@ __all__ = [
     "steps_by_proposal",
     "with_steps",
 ]
+
+
+class _Actor(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def is_council_service(self) -> bool: ...
+
+
+def by(reader: _Actor) -> str:
+    """Who a project's history names: the council service by its name (a service, as its
+    credential says), a participant of the council role by that role — never a person's name."""
+    return reader.name if reader.is_council_service else f"rôle : {reader.role}"
 
 
 def _not_found() -> Problem:

@@ -772,12 +772,17 @@ async def _step(
         if step == "milestone":
             # Milestones live with the project (server.services.projects): a done one.
             await projects.add_done_step(
-                session, row, reader.name, details["title"], details["on"], details.get("note")
+                session,
+                row,
+                projects.by(reader),
+                details["title"],
+                details["on"],
+                details.get("note"),
             )
         assert leads is not None
         row.status = leads.value
         if step == "decide":
-            await projects.create_for_decision(session, row, reader.name)
+            await projects.create_for_decision(session, row, projects.by(reader))
         await _event(session, row, step, reader, **details)
         await _handoff(session, row, step)
         await subscribers_told(session, row, step)
