@@ -33,11 +33,22 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, cast
 from urllib.parse import quote
 
 import snowballstemmer
-from sqlalchemy import Connection, delete, event, func, insert, inspect, select, text, update
+from sqlalchemy import (
+    Connection,
+    Table,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
@@ -84,7 +95,7 @@ KINDS: Final = ("atelier", "proposal", "subject", "project")
 #: A text is indexed up to this many characters (a proposal is far shorter).
 MAX_TEXT: Final = 60_000
 
-_T: Final = SearchEntryRow.__table__
+_T: Final = cast(Table, SearchEntryRow.__table__)
 _ATELIER_PAGE: Final = "/decouvrir/ateliers/"
 _SUBJECT_PAGE: Final = "/decouvrir/sujets/"
 _PROJECT_PAGE: Final = "/decouvrir/projets/"
@@ -389,7 +400,7 @@ def _subject_entries(conn: Connection, subject_ids: Iterable[str] | None = None)
     entries = []
     for subject_id, title, why, neighbourhood, instance, state, updated_at in conn.execute(query):
         words = ["sujet", neighbourhood or "ville", SubjectState(state).label_fr]
-        if instance in Instance.__members__:
+        if isinstance(instance, str) and instance in Instance.__members__:
             words += [instance, Instance(instance).name_fr]
         entries.append(
             Entry(
@@ -444,7 +455,7 @@ def _put(conn: Connection, entry: Entry) -> None:
         return
     found = conn.scalar(select(_T.c.id).where(_T.c.kind == entry.kind, _T.c.ref == entry.ref))
     if found is None:
-        found = conn.execute(insert(_T).values(values)).inserted_primary_key[0]
+        found = conn.scalar(insert(_T).values(values).returning(_T.c.id))
     else:
         conn.execute(update(_T).where(_T.c.id == found).values(values))
         conn.execute(text("DELETE FROM search_fts WHERE rowid = :id"), {"id": found})
