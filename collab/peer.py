@@ -24,6 +24,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Protocol
 
+from collab.lean import Flag
+
 __all__ = ["CloseCode", "Peer", "Transport"]
 
 log = logging.getLogger("atelier.collab")
@@ -101,15 +103,16 @@ class Peer:
         self.presence = presence
         self._max_queued = max_queued_frames
         self._max_queued_bytes = max_queued_bytes
-        self._outbox: deque[bytes] = deque()
+        #: Made with the first frame that must wait: most connections never need one.
+        self._outbox: deque[bytes] | None = None
         self._outbox_bytes = 0
         self._in_flight = 0  # bytes of the frame the writer is sending
         self._writer: asyncio.Task[None] | None = None
         self._closing: tuple[int, str] | None = None
         #: Set once a close is asked for: whoever reads the client's frames may stop.
-        self.closing = asyncio.Event()
+        self.closing = Flag()
         #: Set once the close was sent, or the socket went away.
-        self.closed = asyncio.Event()
+        self.closed = Flag()
 
     def __repr__(self) -> str:
         return f"<Peer {self.subject or id(self):} {'r' if self.read_only else 'rw'}>"
@@ -131,13 +134,14 @@ class Peer:
         if self._writer is None and self.transport.send_now(frame):
             return
         held = self.queued_bytes
-        if len(self._outbox) >= self._max_queued or (
-            held and held + len(frame) > self._max_queued_bytes
-        ):
+        outbox = self._outbox
+        if outbox is None:
+            outbox = self._outbox = deque()
+        if len(outbox) >= self._max_queued or (held and held + len(frame) > self._max_queued_bytes):
             log.warning(
                 "closing slow client %r: %d frames, %d bytes queued (limits %d, %d)",
                 self,
-                len(self._outbox),
+                len(outbox),
                 held,
                 self._max_queued,
                 self._max_queued_bytes,
@@ -145,7 +149,7 @@ class Peer:
             self._drop_queue()
             self.close(CloseCode.TRY_AGAIN_LATER, "client too slow, reconnect")
             return
-        self._outbox.append(frame)
+        outbox.append(frame)
         self._outbox_bytes += len(frame)
         self._start_writer()
 
@@ -195,9 +199,11 @@ class Peer:
         finally:
             self._writer = None
             self._in_flight = 0
+            if not self._outbox:
+                self._outbox = None  # its block goes back: the next wait makes a new one
 
     def _drop_queue(self) -> None:
-        self._outbox.clear()
+        self._outbox = None
         self._outbox_bytes = 0
 
     def _gone(self) -> None:

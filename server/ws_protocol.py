@@ -19,10 +19,20 @@ it is in the middle of.
 A client that stops reading altogether never takes its close frame either, and asyncio keeps
 a closed transport open until its buffer is flushed: the app ends such a connection with
 :meth:`AtelierWebSocketProtocol.abort`, found in the scope under :data:`ABORT`.
+
+Participants leave their tab open for hours, so what an idle connection keeps is trimmed
+(``bench/RESULTS.md`` §14): the handshake's request and response (with their header objects)
+are dropped once the socket is open; the inbox and the ``writable`` flag are
+:mod:`collab.lean`'s, which allocate nothing until awaited; and the keep-alive of every
+connection runs on one shared timer (:class:`PingWheel`) instead of a timer handle each. A
+connection is pinged about every ``ws_ping_interval`` seconds and dropped (1011) when its pong
+has not come back by its next turn, one interval later — whether or not it ever sent a frame.
 """
 
 from __future__ import annotations
 
+import asyncio
+import random
 import struct
 from typing import Any
 
@@ -30,7 +40,9 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from websockets.http11 import Request
 from websockets.protocol import State
 
-__all__ = ["ABORT", "DIRECT_WRITE", "AtelierWebSocketProtocol", "binary_frame"]
+from collab.lean import Flag, Inbox
+
+__all__ = ["ABORT", "DIRECT_WRITE", "AtelierWebSocketProtocol", "PingWheel", "binary_frame"]
 
 #: The ASGI scope extension holding a connection's ``write_frame(bytes) -> bool``.
 DIRECT_WRITE = "atelier.write_frame"
@@ -55,8 +67,76 @@ def binary_frame(payload: bytes) -> bytes:
     return header + payload
 
 
+class PingWheel:
+    """The keep-alive of every connection of one event loop, on one timer.
+
+    Connections are spread over ``SLOTS`` slots; every ``interval / SLOTS`` seconds one slot
+    takes its turn: each of its connections is pinged, or, if the pong of its previous ping
+    (one interval ago) never came, dropped. The wheel stops when its last connection leaves.
+    """
+
+    SLOTS = 16
+    _wheels: dict[int, PingWheel] = {}
+
+    __slots__ = ("_cursor", "_handle", "_loop", "_next", "_size", "_slots", "interval")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, interval: float) -> None:
+        self._loop = loop
+        self.interval = interval
+        self._slots: list[set[AtelierWebSocketProtocol]] = [set() for _ in range(self.SLOTS)]
+        self._cursor = 0
+        self._next = 0  # where the next connection goes: round robin
+        self._size = 0
+        self._handle: asyncio.TimerHandle | None = None
+
+    @classmethod
+    def of(cls, loop: asyncio.AbstractEventLoop, interval: float) -> PingWheel:
+        key = id(loop)
+        wheel = cls._wheels.get(key)
+        if wheel is None or wheel._loop is not loop or wheel.interval != interval:
+            wheel = cls._wheels[key] = cls(loop, interval)
+        return wheel
+
+    def add(self, conn: AtelierWebSocketProtocol) -> set[AtelierWebSocketProtocol]:
+        slot = self._slots[self._next]
+        self._next = (self._next + 1) % self.SLOTS
+        slot.add(conn)
+        self._size += 1
+        if self._handle is None:
+            self._handle = self._loop.call_later(self.interval / self.SLOTS, self._tick)
+        return slot
+
+    def remove(self, conn: AtelierWebSocketProtocol, slot: set[AtelierWebSocketProtocol]) -> None:
+        if conn in slot:
+            slot.remove(conn)
+            self._size -= 1
+        if self._size == 0:
+            if self._handle is not None:
+                self._handle.cancel()
+                self._handle = None
+            if PingWheel._wheels.get(id(self._loop)) is self:
+                del PingWheel._wheels[id(self._loop)]
+
+    def _tick(self) -> None:
+        slot = self._slots[self._cursor]
+        self._cursor = (self._cursor + 1) % self.SLOTS
+        for conn in list(slot):
+            conn.keepalive_turn()
+        self._handle = (
+            self._loop.call_later(self.interval / self.SLOTS, self._tick) if self._size else None
+        )
+
+
 class AtelierWebSocketProtocol(WebSocketsSansIOProtocol):
-    """uvicorn's ``websockets-sansio`` protocol, exposing :meth:`write_frame` to the app."""
+    """uvicorn's ``websockets-sansio`` protocol, exposing :meth:`write_frame` to the app, and
+    keeping less per idle connection (see the module docstring)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.queue = Inbox()  # type: ignore[assignment]
+        self.writable = Flag()  # type: ignore[assignment]
+        self.writable.set()
+        self._ping_slot: set[AtelierWebSocketProtocol] | None = None
 
     def handle_connect(self, event: Request) -> None:
         super().handle_connect(event)
@@ -64,6 +144,46 @@ class AtelierWebSocketProtocol(WebSocketsSansIOProtocol):
         if scope is not None:
             scope["extensions"][DIRECT_WRITE] = self.write_frame
             scope["extensions"][ABORT] = self.abort
+
+    async def send(self, message: Any) -> None:
+        await super().send(message)
+        if self.handshake_complete and getattr(self, "request", None) is not None:
+            # The handshake is answered: its request and response (and their headers, a
+            # copy of which the ASGI scope keeps) are no longer read.
+            self.request = None
+            self.response = None
+
+    # Keep-alive on the shared wheel (replaces uvicorn's timer handles per connection).
+
+    def start_keepalive(self) -> None:
+        if self.ping_interval is not None and self.ping_interval > 0 and self._ping_slot is None:
+            self._ping_slot = PingWheel.of(self.loop, self.ping_interval).add(self)
+
+    def stop_keepalive(self) -> None:
+        super().stop_keepalive()
+        if self._ping_slot is not None:
+            assert self.ping_interval is not None
+            PingWheel.of(self.loop, self.ping_interval).remove(self, self._ping_slot)
+            self._ping_slot = None
+
+    def keepalive_turn(self) -> None:
+        """This connection's turn on the wheel: drop it if its last ping went unanswered,
+        else ping it."""
+        if self.close_sent or self.transport.is_closing():
+            return
+        if self.pending_ping_payload is not None:
+            self.stop_keepalive()
+            self.keepalive_timeout()
+            return
+        self.pending_ping_payload = struct.pack("!I", random.getrandbits(32))
+        self.ping_sent_at = self.loop.time()
+        self.conn.send_ping(self.pending_ping_payload)
+        self.transport.write(b"".join(self.conn.data_to_send()))
+
+    def handle_pong(self, event: Any) -> None:
+        if self.pending_ping_payload is not None and bytes(event.data) == self.pending_ping_payload:
+            self.last_ping_rtt = self.loop.time() - self.ping_sent_at
+            self.pending_ping_payload = None  # the next turn pings again
 
     def write_frame(self, frame: bytes) -> bool:
         """Write an encoded data frame now if nothing stands in the way; else ``False``."""
