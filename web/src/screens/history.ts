@@ -242,6 +242,9 @@ function open(main: HTMLElement, identity: Identity, proposalId: string, first: 
     next.toggleAttribute("disabled", current >= list.revisions.length);
     const mine = ++asked;
     sectionsEl.setAttribute("aria-busy", "true");
+    // A key held down moves many revisions: only the one it stops on is fetched.
+    await new Promise((resolve) => window.setTimeout(resolve, 150));
+    if (mine !== asked) return;
     try {
       const content = await api<RevisionContent>("GET", `${base}/revisions/${current}`, undefined, identity.token);
       if (mine !== asked) return;
