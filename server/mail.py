@@ -179,7 +179,7 @@ def compose(
     subject = row.subject_fr
     if row.subject_en and row.subject_en != row.subject_fr:
         subject += f" / {row.subject_en}"
-    message["Subject"] = subject
+    message["Subject"] = " ".join(subject.split())  # one line, whatever a title holds
     message["From"] = settings.mail_from
     message["To"] = Address(addr_spec=subscription.email)
     message["Date"] = format_datetime(datetime.now(UTC))
@@ -289,13 +289,19 @@ class MailDispatcher:
                         continue
                     confirm = new_token()
                     subscription.confirm_hash = digest(confirm)
-                message = compose(
-                    self._settings,
-                    row,
-                    subscription,
-                    unsubscribe_token=unsubscribe,
-                    confirm_token=confirm,
-                )
+                try:
+                    message = compose(
+                        self._settings,
+                        row,
+                        subscription,
+                        unsubscribe_token=unsubscribe,
+                        confirm_token=confirm,
+                    )
+                except (ValueError, TypeError) as exc:  # a message that cannot be written
+                    log.error("mail: message %s cannot be composed: %s", row.id, exc)
+                    row.attempts = self._max_attempts  # never again; the others go on
+                    row.last_error = f"{type(exc).__name__}: {exc}"[:500]
+                    continue
                 claimed.append(Outgoing(row.id, subscription.email, message))
         return claimed
 
