@@ -684,8 +684,11 @@ def _before_commit(session: Session) -> None:
         _index_subjects(conn, touched.subjects)
 
 
-def _forget_touched(session: Session, *_: object) -> None:
-    session.info.pop(_TOUCHED, None)
+def _forget_touched(session: Session, transaction: Any) -> None:
+    # Only when the outermost transaction ends: a savepoint rolled back inside it leaves what
+    # was noted before it to be indexed at the commit.
+    if transaction.parent is None:
+        session.info.pop(_TOUCHED, None)
 
 
 def install() -> None:
@@ -693,4 +696,4 @@ def install() -> None:
     if not event.contains(Session, "before_flush", _before_flush):
         event.listen(Session, "before_flush", _before_flush)
         event.listen(Session, "before_commit", _before_commit)
-        event.listen(Session, "after_rollback", _forget_touched)
+        event.listen(Session, "after_transaction_end", _forget_touched)

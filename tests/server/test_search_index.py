@@ -505,3 +505,25 @@ def test_the_command_rebuilds_the_index(database_url: str) -> None:
         return await titles(engine, "parcelles")
 
     assert sorted(run(database_url, found)) == ["Les jardins ouvriers", "Un puits"]
+
+
+def test_a_savepoint_rolled_back_keeps_what_came_before_it(database_url: str) -> None:
+    async def work(engine: AsyncEngine) -> None:
+        atelier_id = await atelier(engine, "La halle aux grains")
+        other = await atelier(engine, "Le marché couvert")
+        async with transaction(engine) as session:
+            row = await session.get(AtelierRow, atelier_id)
+            assert row is not None
+            row.title = "La halle aux fruits"
+            await session.flush()
+            savepoint = await session.begin_nested()
+            moved = await session.get(AtelierRow, other)
+            assert moved is not None
+            moved.title = "Le marché de nuit"
+            await session.flush()
+            await savepoint.rollback()
+        assert await titles(engine, "fruits") == ["La halle aux fruits"]
+        assert await titles(engine, "grains") == []
+        assert await titles(engine, "marche") == ["Le marché couvert"]
+
+    run(database_url, work)
