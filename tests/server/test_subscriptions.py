@@ -71,10 +71,18 @@ def subscribe(http: httpx.Client, scope: str, email: str, lang: str = "fr") -> h
     return http.post("/decouvrir/abonnements", data={"scope": scope, "email": email, "lang": lang})
 
 
-def confirm(http: httpx.Client, link: str) -> httpx.Response:
+def confirm(http: httpx.Client, link: str, database_url: str | None = None) -> httpx.Response:
     page = http.get(link)
     assert page.status_code == 200, page.text
     assert "Confirmer l’abonnement" in page.text  # a button: opening the link is not enough
+    if database_url is not None:
+        waiting = _query(
+            database_url,
+            select(func.count())
+            .select_from(SubscriptionRow)
+            .where(SubscriptionRow.confirmed_at.is_(None)),
+        )
+        assert waiting[0][0] > 0
     return http.post(link)
 
 
@@ -125,7 +133,7 @@ def test_subscribe_confirm_news_unsubscribe_and_nothing_after(  # noqa: PLR0915 
     assert "il y a moins d’une heure" in again.text
     assert again.headers["x-atelier-problem"] == "confirmation_pending"
 
-    confirmed = confirm(http, link)
+    confirmed = confirm(http, link, database_url)
     assert confirmed.status_code == 200, confirmed.text
     assert "Abonnement confirmé" in confirmed.text
     assert "Évolution des instances de démocratie locale" in confirmed.text
@@ -360,3 +368,46 @@ def test_quartier_page_offers_the_form(
     asked = subscribe(http, "quartier:Neudörf", "ida@example.org")
     assert asked.status_code == 200, asked.text
     assert "quartier Neudorf" in asked.text
+
+
+def test_unconfirmed_addresses_are_erased_after_a_week(sqlite_url: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from server.mail import MailDispatcher
+    from server.settings import load_settings
+
+    long_ago = datetime.now(UTC) - timedelta(days=8)
+
+    async def run() -> None:
+        engine = create_engine(sqlite_url)
+        try:
+            async with engine.begin() as conn:
+                for email, confirmed, sent in (
+                    ("old@example.org", None, long_ago),
+                    ("recent@example.org", None, datetime.now(UTC)),
+                    ("kept@example.org", long_ago, long_ago),
+                ):
+                    await conn.execute(
+                        SubscriptionRow.__table__.insert().values(
+                            email=email,
+                            scope="instance:CQ",
+                            lang="fr",
+                            title_fr="x",
+                            title_en="x",
+                            page="/decouvrir/instances/CQ",
+                            confirmed_at=confirmed,
+                            confirm_sent_at=sent,
+                            created_at=long_ago,
+                        )
+                    )
+            settings = load_settings(
+                {}, smtp_host="127.0.0.1", mail_from="a@ville.example", database_url=sqlite_url
+            )
+            await MailDispatcher(engine, settings)._prune()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    assert subscriptions_of(sqlite_url, "old@example.org") == []
+    assert len(subscriptions_of(sqlite_url, "recent@example.org")) == 1
+    assert len(subscriptions_of(sqlite_url, "kept@example.org")) == 1
