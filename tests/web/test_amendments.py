@@ -317,8 +317,17 @@ def test_two_facilitators_accepting_at_once_apply_it_once(demo: Demo, new_contex
         expect(button).to_be_visible()
     # Both presses before either answer arrives (a live refresh may hide the second button
     # in between: it is pressed all the same, as a person's click already on its way).
-    for button in buttons:
-        button.evaluate("(el) => el.click()")
+    pressed = [button.element_handle() for button in buttons]
+    accepting = lambda response: response.url.endswith("/accept")  # noqa: E731
+    with one.expect_response(accepting) as first, two.expect_response(accepting) as second:
+        for handle in pressed:
+            handle.evaluate("(el) => el.click()")
+    answers = {first.value.status: one, second.value.status: two}
+    assert sorted(answers) == [200, 409], answers  # one accept, one « already decided »
+    # Whoever came second is told what became of it, in words, not with an error page.
+    expect(answers[409].get_by_test_id("amendments-status")).to_contain_text(
+        "Cet amendement était déjà décidé : Accepté."
+    )
     once = "Installer un grand bac dans chaque cour."
     for page in (one, two, awa):
         text_is(page, once)
