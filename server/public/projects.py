@@ -45,7 +45,7 @@ from server.db.models import (
 )
 from server.db.writes import reading
 from server.errors import Problem
-from server.public import pages
+from server.public import pages, subscribe_form
 from server.public.data import neighbourhood_key
 from server.public.pages import DIRECTORY, ROOT, Lang, Page, e
 from server.state import AppServices
@@ -658,6 +658,7 @@ def project_page_html(page: Page, p: ProjectPage) -> str:
         f'{e(tr(lang, "timeline"))}</h2><ol class="timeline">{"".join(items)}</ol></section>'
         f'<section aria-labelledby="follow-title"><h2 id="follow-title">{e(tr(lang, "follow"))}'
         f'</h2><p><a href="{e(feed)}">{e(tr(lang, "feed"))}</a></p></section>'
+        + subscribe_form.form(page, subscribe_form.for_project(card.id, card.title))
     )
     description = (
         f"{state_label(lang, card.state)} — {tr(lang, 'of_atelier', title=card.atelier_title)}"

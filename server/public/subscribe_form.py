@@ -18,7 +18,15 @@ from server.services.subscriptions import Followed
 if TYPE_CHECKING:
     from server.public.pages import Lang, Page
 
-__all__ = ["SUBSCRIBE_PATH", "for_atelier", "for_instance", "for_quartier", "form", "quartier_form"]
+__all__ = [
+    "SUBSCRIBE_PATH",
+    "for_atelier",
+    "for_instance",
+    "for_project",
+    "for_quartier",
+    "form",
+    "quartier_form",
+]
 
 ROOT: Final = "/decouvrir"
 DIRECTORY: Final = f"{ROOT}/ateliers"
@@ -72,6 +80,15 @@ def for_instance(instance: Instance) -> Followed:
         f"les ateliers reliés à {instance.name_fr} ({instance.value})",
         f"the ateliers linked to the {instance.name_en} ({instance.value})",
         f"{ROOT}/instances/{instance.value}",
+    )
+
+
+def for_project(project_id: str, title: str) -> Followed:
+    return Followed(
+        f"project:{project_id}",
+        f"le projet « {title} »",
+        f"the “{title}” project",
+        f"{ROOT}/projets/{quote(project_id)}",
     )
 
 

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.ateliers import Instance
-from server.db.models import AtelierRow
+from server.db.models import AtelierRow, ProjectRow
 from server.db.writes import reading
 from server.errors import Problem, prefers_english
 from server.guards import client_address
@@ -37,6 +37,7 @@ from server.public.subscribe_form import (
     SUBSCRIBE_PATH,
     for_atelier,
     for_instance,
+    for_project,
     for_quartier,
     form,
 )
@@ -92,7 +93,17 @@ async def _quartier(engine: AsyncEngine, name: str) -> Followed | None:
     return None
 
 
+async def _project(engine: AsyncEngine, project_id: str) -> Followed | None:
+    async with reading(engine) as session:
+        project = await session.get(ProjectRow, project_id)
+        atelier = await session.get(AtelierRow, project.atelier_id) if project else None
+    if project is None or atelier is None or not atelier.listed:
+        return None
+    return for_project(project.id, project.title)
+
+
 register("atelier", _atelier)
+register("project", _project)
 register("instance", _instance)
 register("quartier", _quartier)
 

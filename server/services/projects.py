@@ -39,6 +39,7 @@ from server.db.models import (
 from server.db.writes import reading, transaction
 from server.errors import Problem
 from server.services.ateliers import new_id, now
+from server.services.subscriptions import project_news
 
 __all__ = [
     "add_done_step",
@@ -164,6 +165,7 @@ async def _history(
             created_at=at,
         )
     )
+    await project_news(session, project, kind, note, details)  # e-mail subscribers
 
 
 # --- born of a decision -----------------------------------------------------------------------

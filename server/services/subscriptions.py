@@ -23,11 +23,13 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from domain.projects import ProjectState
 from domain.proposals import ProposalStatus
 from domain.report import french_date, french_time
 from server.db.models import (
     AtelierRow,
     MailOutboxRow,
+    ProjectRow,
     ProposalRow,
     SessionRow,
     SubscriptionRow,
@@ -45,6 +47,7 @@ __all__ = [
     "confirmable",
     "normalise_email",
     "notify",
+    "project_news",
     "proposal_step",
     "seance_event",
     "subscribe",
@@ -435,5 +438,55 @@ async def proposal_step(session: AsyncSession, proposal: ProposalRow, step: str)
         subject_en,
         body_fr,
         f"/decouvrir/ateliers/{atelier.id}#proposals-title",
+        body_en=body_en,
+    )
+
+
+def _state(value: str) -> tuple[str, str]:
+    try:
+        state = ProjectState(value)
+    except ValueError:
+        return value, value
+    return state.label_fr, state.label_en
+
+
+async def project_news(
+    session: AsyncSession,
+    project: ProjectRow,
+    kind: str,
+    note: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> int:
+    """A project of a public atelier changed state, or one of its milestones was done: news for
+    the project's subscribers and its atelier's (``server.services.projects._history``)."""
+    if kind not in ("state", "milestone_done"):
+        return 0
+    atelier = await session.get(AtelierRow, project.atelier_id)
+    if atelier is None or not atelier.listed:
+        return 0
+    title = project.title
+    if kind == "state":
+        fr, en = _state(project.state)
+        subject_fr = f"Projet « {title} » : {fr}"
+        subject_en = f"Project “{title}”: {en}"
+        body_fr = f"Le projet « {title} » (atelier « {atelier.title} ») est désormais : {fr}."
+        body_en = f"The project “{title}” (the “{atelier.title}” atelier) is now: {en}."
+    else:
+        milestone = (details or {}).get("milestone") or {}
+        label = str(milestone.get("label") or "")
+        subject_fr = f"Projet « {title} » : jalon réalisé"
+        subject_en = f"Project “{title}”: milestone done"
+        body_fr = f"Le projet « {title} » a franchi un jalon : {label}."
+        body_en = f"The project “{title}” reached a milestone: {label}."
+    if note:
+        body_fr += f"\n\n{note}"
+        body_en += f"\n\n{note}"
+    return await notify(
+        session,
+        [f"project:{project.id}", *atelier_scopes(atelier)],
+        subject_fr,
+        subject_en,
+        body_fr,
+        f"/decouvrir/projets/{project.id}",
         body_en=body_en,
     )

@@ -411,3 +411,52 @@ def test_unconfirmed_addresses_are_erased_after_a_week(sqlite_url: str) -> None:
     assert subscriptions_of(sqlite_url, "old@example.org") == []
     assert len(subscriptions_of(sqlite_url, "recent@example.org")) == 1
     assert len(subscriptions_of(sqlite_url, "kept@example.org")) == 1
+
+
+def test_a_project_page_offers_the_form_and_its_state_is_news(
+    server_factory: type[ServerProcess], sqlite_url: str, mailbox: Mailbox, http_of: Any
+) -> None:
+    from server.auth import mint_council_token
+    from server.db.models import ProjectRow
+    from tests.conftest import TEST_SECRET
+
+    server = started(server_factory, sqlite_url, mailbox)
+    http = http_of(server)
+    room = Room(http)
+    proposal = http.post(
+        f"/api/ateliers/{room.atelier['id']}/proposals",
+        json={"title": "Des bancs place du marché"},
+        headers=room.auth(room.facilitator),
+    ).json()
+    http.post(f"/api/proposals/{proposal['id']}/freeze", headers=room.auth(room.facilitator))
+    http.post(f"/api/proposals/{proposal['id']}/transmit", headers=room.auth(room.facilitator))
+    city = room.auth(mint_council_token(TEST_SECRET, "Service démocratie locale", 600))
+    decided = http.post(
+        f"/api/proposals/{proposal['id']}/decision",
+        json={
+            "outcome": "adoptee",
+            "answer": "Adoptée au budget 2032.",
+            "deliberation_ref": "CM-2032-014",
+        },
+        headers=city,
+    )
+    assert decided.status_code == 200, decided.text
+    [(project_id,)] = _query(
+        sqlite_url, select(ProjectRow.id).where(ProjectRow.proposal_id == proposal["id"])
+    )
+    page = http.get(f"/decouvrir/projets/{project_id}")
+    assert f'name="scope" value="project:{project_id}"' in page.text
+    asked = subscribe(http, f"project:{project_id}", "jo@example.org")
+    assert asked.status_code == 200, asked.text
+    assert "le projet « Des bancs place du marché »" in asked.text
+    confirm(http, mailbox.wait_to("jo@example.org", "Confirmez").link(CONFIRM))
+
+    moved = http.post(
+        f"/api/projects/{project_id}/state",
+        json={"state": "en_cours", "note": "Les travaux commencent en mars."},
+        headers=city,
+    )
+    assert moved.status_code == 200, moved.text
+    news = mailbox.wait_to("jo@example.org", "en cours")
+    assert "Les travaux commencent en mars." in news.text
+    assert f"{server.http}/decouvrir/projets/{project_id}" in news.text
