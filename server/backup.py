@@ -261,6 +261,10 @@ async def _scope(conn: AsyncConnection, atelier_id: str) -> dict[str, ColumnElem
         "document_history": t["document_history"].c.document_id.in_(sorted(documents)),
         "document_authors": t["document_authors"].c.document_id.in_(sorted(documents)),
     }
+    # A subject belongs to the atelier it became; its supports, steps and rankings with it.
+    of_subjects = select(t["subjects"].c.id).where(t["subjects"].c.atelier_id == atelier_id)
+    for name in ("subject_supports", "subject_events", "subject_rankings"):
+        scope[name] = t[name].c.subject_id.in_(of_subjects)
     for table in _tables():
         if table.name not in scope and "atelier_id" in table.c:
             scope[table.name] = table.c.atelier_id == atelier_id
