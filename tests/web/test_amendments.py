@@ -287,7 +287,8 @@ def test_competing_amendments_put_to_the_vote_and_the_winner_applied(
         open_proposal(page, demo, proposal)
 
     # Closed: the winner is in the text of every browser; the other is rejected.
-    demo.api("POST", f"/api/polls/{poll_id}/close")
+    closed = demo.api("POST", f"/api/polls/{poll_id}/close")
+    assert closed["results"]["total"]["winner"] == "o3", closed  # « silo à compost »
     won = "Installer un silo à compost dans chaque cour."
     for page in (lead, awa, bruno):
         text_is(page, won)
