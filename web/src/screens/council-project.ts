@@ -29,7 +29,15 @@ interface Project {
   milestones: ProjectMilestone[];
 }
 
-const STATES = ["a_l_etude", "adoptee", "en_cours", "realisee", "abandonnee"];
+// Where each state may lead (domain/projects.py MOVES): only those are offered; the server
+// says the rest (« réalisée » with milestones not done).
+const MOVES: Record<string, string[]> = {
+  a_l_etude: ["adoptee", "en_cours", "abandonnee"],
+  adoptee: ["a_l_etude", "en_cours", "abandonnee"],
+  en_cours: ["adoptee", "realisee", "abandonnee"],
+  realisee: [],
+  abandonnee: ["a_l_etude"],
+};
 
 /** The card, drawn once the project is read; `projectId` from the decision (`project_id`). */
 export function projectCard(projectId: string, session: CouncilSession): HTMLElement {
@@ -58,7 +66,7 @@ export function projectCard(projectId: string, session: CouncilSession): HTMLEle
       h("p", { class: "status-line" }, t("project.state_line", { state: t(`project_state.${p.state}`) })),
       h("p", {}, h("a", { href: p.url }, t("project.public_page"))),
       problem.el,
-      stateForm(p),
+      MOVES[p.state]?.length ? stateForm(p) : null,
       detailsForm(p),
       milestoneList(p),
       p.state === "realisee" || p.state === "abandonnee" ? null : addMilestone(),
@@ -69,7 +77,7 @@ export function projectCard(projectId: string, session: CouncilSession): HTMLEle
 
   const stateForm = (p: Project) => {
     const ids = { state: newId("project-state"), note: newId("project-note") };
-    const choices = STATES.filter((s) => s !== p.state);
+    const choices = MOVES[p.state] ?? [];
     const select = h("select", { id: ids.state }, choices.map((s) => h("option", { value: s }, t(`project_state.${s}`))));
     const note = h("textarea", { id: ids.note, rows: "2", maxlength: "2000" });
     const form = h(
