@@ -60,6 +60,7 @@ _TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     "nav": ("Navigation publique", "Public navigation"),
     "nav_ateliers": ("Les ateliers", "Ateliers"),
     "nav_subjects": ("Les sujets", "Subjects"),
+    "nav_projects": ("Les projets", "Projects"),
     "nav_join": ("Rejoindre une séance", "Join a séance"),
     "other_lang": ("English", "Français"),
     "footer": (
@@ -427,6 +428,7 @@ def _layout(
         f'<nav aria-label="{e(t(lang, "nav"))}"><ul>'
         f'<li><a href="{e(page.href(DIRECTORY))}">{e(t(lang, "nav_ateliers"))}</a></li>'
         f'<li><a href="{e(page.href(f"{ROOT}/sujets"))}">{e(t(lang, "nav_subjects"))}</a></li>'
+        f'<li><a href="{e(page.href(f"{ROOT}/projets"))}">{e(t(lang, "nav_projects"))}</a></li>'
         f'<li><a href="/">{e(t(lang, "nav_join"))}</a></li>'
         f'<li><a href="{e(page.switched())}" lang="{other}" hreflang="{other}">'
         f"{e(t(lang, 'other_lang'))}</a></li>"

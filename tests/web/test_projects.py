@@ -82,7 +82,12 @@ def test_staff_move_a_project_through_two_milestones_to_realisee_and_a_visitor_r
 
     # A visitor, no token, on a phone: the list, then the project's timeline.
     visitor = new_page(new_context(PHONE))
-    visitor.goto(f"{demo.http}/decouvrir/projets?etat=realisee")
+    visitor.goto(f"{demo.http}/decouvrir")
+    visitor.get_by_role("navigation").get_by_role("link", name="Les projets").click()
+    visitor.get_by_label("État").select_option(label="réalisée")
+    visitor.get_by_role("button", name="Filtrer").click()
+    visitor.get_by_role("status").filter(has_text="1 projet").wait_for()
+    check_axe(visitor, "public projects")
     visitor.get_by_role("link", name=TITLE).click()
     visitor.get_by_role("heading", name=TITLE, level=1).wait_for()
     assert visitor.url.endswith(f"/decouvrir/projets/{project_id}")
