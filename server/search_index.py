@@ -506,18 +506,41 @@ def _index_subjects(conn: Connection, subject_ids: Iterable[str]) -> None:
         _put(conn, entry)
 
 
+_SHOWN: Final = ("title", "body", "tags", "quartier", "url", "atelier_id", "atelier_title")
+
+
+def _shown(entry: Entry) -> tuple[object, ...]:
+    """What an entry holds as :func:`_put` writes it, to leave one that did not change."""
+    return (
+        clean(entry.title, 1000),
+        clean(entry.body),
+        clean(entry.tags, 2000),
+        clean(entry.quartier, 200) or None,
+        entry.url[:500],
+        entry.atelier_id,
+        clean(entry.atelier_title, 200) if entry.atelier_title else None,
+    )
+
+
 def _index_atelier(conn: Connection, atelier_id: str) -> None:
     _lock(conn, "search:" + atelier_id)
     entries = _atelier_entries(conn, atelier_id)
-    keep = {(e.kind, e.ref) for e in entries}
-    stale = conn.execute(
-        select(_T.c.id, _T.c.kind, _T.c.ref).where(
-            _T.c.atelier_id == atelier_id, _T.c.kind.in_(_OF_ATELIER)
+    held = {
+        (row[1], row[2]): (row[0], tuple(row[3:]))
+        for row in conn.execute(
+            select(_T.c.id, _T.c.kind, _T.c.ref, *(_T.c[name] for name in _SHOWN)).where(
+                _T.c.atelier_id == atelier_id, _T.c.kind.in_(_OF_ATELIER)
+            )
         )
-    )
-    _drop(conn, [i for i, kind, ref in stale if (kind, ref) not in keep])
+    }
+    keep = {(e.kind, e.ref) for e in entries}
+    _drop(conn, [i for key, (i, _) in held.items() if key not in keep])
     for entry in entries:
-        _put(conn, entry)
+        before = held.get((entry.kind, entry.ref))
+        # Only what changed is written (and stemmed) again: an atelier's state changed does not
+        # make its proposals' texts be read word by word once more.
+        if before is None or before[1] != _shown(entry):
+            _put(conn, entry)
 
 
 async def index_entry(session: AsyncSession, entry: Entry) -> None:
