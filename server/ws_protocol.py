@@ -38,7 +38,8 @@ from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.http11 import Request
-from websockets.protocol import State
+from websockets.protocol import Protocol, State
+from websockets.streams import StreamReader
 
 from collab.lean import Flag, Inbox
 
@@ -152,6 +153,28 @@ class AtelierWebSocketProtocol(WebSocketsSansIOProtocol):
             # copy of which the ASGI scope keeps) are no longer read.
             self.request = None
             self.response = None
+            self._restart_parser()
+
+    def _restart_parser(self) -> None:
+        """websockets' server parser is a generator whose frame keeps the handshake request
+        (with its headers) as a local for the connection's life. Once it waits for the next
+        frame at a frame boundary, a fresh frame parser replaces it; otherwise it is left be."""
+        conn = self.conn
+        outer = conn.parser
+        inner = getattr(outer, "gi_yieldfrom", None)  # Protocol.parse, under ServerProtocol's
+        waiting = getattr(inner, "gi_yieldfrom", None)
+        if (
+            conn.state is not State.OPEN
+            or conn.parser_exc is not None
+            or getattr(inner, "gi_code", None) is not Protocol.parse.__code__
+            or getattr(waiting, "gi_code", None) is not StreamReader.at_eof.__code__
+            or conn.reader.buffer
+        ):
+            return
+        parser = Protocol.parse(conn)
+        next(parser)  # runs to its first wait: no data is buffered, so it reads nothing
+        conn.parser = parser
+        outer.close()
 
     # Keep-alive on the shared wheel (replaces uvicorn's timer handles per connection).
 
