@@ -51,6 +51,11 @@ export interface AmendmentData {
   decided_at: string | null;
   decided_by: string | null;
   result: Record<string, unknown> | null;
+  /** How an accepted one went into the text: replaced its passage, or — the passage gone —
+   * inserted where it was, or appended to its section. */
+  applied?: "replaced" | "inserted" | "appended" | "nothing" | null;
+  /** The server found its passage gone from the stored text. */
+  detached?: boolean;
 }
 
 export interface Amendments {
@@ -99,6 +104,8 @@ export function amendmentsFor(identity: Identity, proposalId: string, sessionId:
 
   const placeOfAmendment = (state: EditorState, a: AmendmentData): Place => {
     const place = placeOf(state, a.anchor_start, a.anchor_end, decoded);
+    // Not known here yet (the text still arriving): what the server found, meanwhile.
+    if (place.kind === "unknown" && a.detached) return { kind: "detached" };
     return place.kind === "section" ? { kind: "detached" } : place;
   };
 
@@ -655,6 +662,7 @@ export function amendmentsFor(identity: Identity, proposalId: string, sessionId:
       const reason = a.result && typeof a.result.reason === "string" ? a.result.reason : null;
       if (reason) fate.push(h("span", { class: "amendment-reason" }, ` ${t("amend.reason_was", { reason })}`));
       if (a.poll_id && !isOpen(a)) fate.push(" ", t("amend.by_vote"));
+      if (a.status === "acceptee" && (a.applied === "inserted" || a.applied === "appended")) fate.push(h("span", { class: "amendment-applied" }, ` ${t(`amend.applied_${a.applied}`)}`));
       this.fate.replaceChildren(...fate);
       const decidable = facilitator && a.status === "proposee";
       this.accept.hidden = !decidable || where.kind !== "text";
