@@ -154,7 +154,11 @@ async def revision(history: History, pool: RenderPool, n: int) -> dict[str, Any]
     author]`` (author: a number of ``authors``, or 0 when no one is known — the template's
     text, an edit no one claimed)."""
     rev = _revision(history, n)
-    owners = [history.numbers.get(r.authors[0], 0) if r.authors else 0 for r in history.revisions]
+    # Each revision's text goes to its first known author (a batch of rows may hold several).
+    owners = [
+        next((history.numbers[k] for k in r.authors if k in history.numbers), 0)
+        for r in history.revisions
+    ]
     keys = _keys(history.proposal)
     sections = await render(
         pool,
