@@ -193,6 +193,7 @@ def test_a_participant_proposes_and_the_facilitator_accepts(demo: Demo, new_cont
     free.click()
     expect(free).to_have_attribute("aria-pressed", "true")
     expect(editor(awa)).to_have_attribute("aria-readonly", "false")
+    expect(editor(awa)).not_to_have_attribute("inputmode", "none")
     for page in (lead, awa, bruno, console):
         no_page_errors(page)
 
@@ -352,6 +353,7 @@ def test_a_passage_over_two_paragraphs_is_refused_with_why_and_an_amendment_with
     amendment_mode(demo, proposal)
     awa = participant(new_context, demo, proposal, "Awa", PHONE)
     read_only_for_amendments(awa)
+    expect(editor(awa)).to_have_attribute("inputmode", "none")  # no keyboard pops up on a tap
     text_is(awa, "Un banc.Deux arbres.")
 
     # From « banc. » into the next paragraph: the button says why it cannot be used.

@@ -267,6 +267,8 @@ export function sectionEditor(
       "aria-readonly": options.readOnly() ? "true" : "false",
       class: "editor-area",
       spellcheck: "true",
+      // Read-only with a caret (amendment mode): a phone opens no keyboard on a tap.
+      ...(options.readOnly() && options.navigable?.() ? { inputmode: "none" } : {}),
     }),
   });
   view.dom.addEventListener("focus", options.onFocus);
