@@ -9,8 +9,10 @@ from typing import Any
 
 from tests.web.conftest import DESKTOP, PHONE, Demo, check_axe, new_page, no_page_errors, screenshot
 from tests.web.test_council import council_token, handed_over, open_as_staff
+from tests.web.test_reflow import NARROW, assert_reflows
 
 TITLE = "Des jardinières rue du Jeu-des-Enfants"
+PROJECTS = "/decouvrir/projets"
 
 
 def adopt(demo: Demo, proposal: str) -> str:
@@ -115,6 +117,15 @@ def test_staff_move_a_project_through_two_milestones_to_realisee_and_a_visitor_r
     assert width <= PHONE["width"], width  # no sideways scrolling at 390 px
     check_axe(visitor, "public project")
     screenshot(visitor, "97-public-project-390")
+    # At 320 px too (WCAG reflow), the list and the page.
+    narrow = new_page(new_context(NARROW))
+    for path, name in (
+        (PROJECTS, "public-projects"),
+        (f"{PROJECTS}/{project_id}", "public-project"),
+    ):
+        narrow.goto(f"{demo.http}{path}")
+        narrow.locator("h1").wait_for()
+        assert_reflows(narrow, name)
     # The atelier's public page leads to it too.
     visitor.goto(f"{demo.http}/decouvrir/ateliers/{demo.atelier_id}")
     visitor.get_by_role("region", name="Projets").get_by_role("link", name=TITLE).wait_for()
