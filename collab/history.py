@@ -230,6 +230,14 @@ def _follow(before: str, after: str, owners: list[int], author: int) -> list[int
         suffix += 1
     old = before[prefix : len(before) - suffix]
     new = after[prefix : len(after) - suffix]
+    if not old and new:
+        # A word typed inside a sentence (« jardin| partagé » + « fleuri ») matches as
+        # « fleuri » + a space as well as a space + « fleuri »: the typed space goes with the
+        # word typed, so the insertion slides back over equal spaces.
+        while prefix and after[prefix - 1] == new[-1] and new[-1].isspace():
+            prefix -= 1
+            new = after[prefix : prefix + len(new)]
+        return owners[:prefix] + [author] * len(new) + owners[prefix:]
     middle: list[int] = []
     if new:
         if old and len(old) * len(new) <= _MATCH_LIMIT:

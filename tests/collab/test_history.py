@@ -179,3 +179,12 @@ def test_a_section_copied_back_keeps_its_elements_and_formatting() -> None:
     # Applied to the other copy, the restore converges.
     w.docs["awa"].apply_update(live.get_update(w.docs["awa"].get_state()))
     assert section_blocks(w.docs["awa"], ["s"]) == past
+
+
+def test_a_word_typed_inside_a_sentence_is_its_writer_s_with_its_space() -> None:
+    w = Writers()
+    w.edit("awa", 0, new_paragraph("Un jardin partagé."))
+    w.edit("bob", 10, insert(len("Un jardin"), " fleuri"))
+    revisions = list_revisions(w.times, w.rows, AUTHORS)
+    sections = revision_sections(w.rows, [r.end for r in revisions], [1, 2], 1, ["s"])
+    assert _runs(sections) == [("Un jardin", [], 1), (" fleuri", [], 2), (" partagé.", [], 1)]
