@@ -176,6 +176,9 @@ async def _serve(socket: WebSocket, services: AppServices, doc_id: str) -> None:
     except DocAccessRefused as exc:
         await _refuse(socket, exc.close_code, exc.reason)
         return
+    # The handshake's headers are read (address, token): the scope's list of them need not stay
+    # for the socket's life (1 KB of an idle connection's 20, bench/RESULTS.md §14).
+    socket.scope["headers"] = []
 
     peer = Peer(
         SocketTransport(socket),
