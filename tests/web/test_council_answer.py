@@ -63,7 +63,7 @@ def test_a_participant_reads_the_councils_answer_as_it_is_recorded(
     staff.get_by_label("Jalon", exact=True).fill("Fontaine posée")
     staff.get_by_label("Date prévue").fill("2018-05-02")
     staff.get_by_role("button", name="Ajouter le jalon").click()
-    expect(answer.get_by_role("listitem")).to_contain_text("Fontaine posée")
+    expect(answer.get_by_role("listitem")).to_contain_text("(prévu) — Fontaine posée")
     expect(answer.get_by_role("link", name="Suivre le projet sur sa page publique")).to_be_visible()
     screenshot(resident, "council-answer-phone")
     check_axe(resident, "council answer", every_impact=True)

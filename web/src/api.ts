@@ -224,6 +224,9 @@ export interface Milestone {
   title: string;
   on: string;
   note?: string | null;
+  /** A project's milestone (issue 22, #3): null while it is only planned (`on` is then the
+   * planned day). */
+  done_on?: string | null;
 }
 
 /** What the council recorded (server/routes/proposals.py DecisionRequest, and who and when). */

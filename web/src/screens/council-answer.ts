@@ -33,7 +33,7 @@ function body(p: Proposal): (HTMLElement | null)[] {
           h(
             "ol",
             { class: "milestones" },
-            d.milestones.map((m) => h("li", {}, h("strong", {}, date(m.on)), ` — ${m.title}`, m.note ? h("span", { class: "muted" }, ` (${m.note})`) : null)),
+            d.milestones.map((m) => h("li", {}, h("strong", {}, date(m.on)), m.done_on === null ? ` (${t("answer.planned")})` : "", ` — ${m.title}`, m.note ? h("span", { class: "muted" }, ` (${m.note})`) : null)),
           ),
         )
       : null,
