@@ -182,6 +182,7 @@ _TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     "budget_line": ("Ligne budgétaire : {line}", "Budget line: {line}"),
     "official": ("Réponse officielle", "Official answer"),
     "milestones": ("Mise en œuvre", "Implementation"),
+    "planned": ("prévu", "planned"),
     "project_link": ("Suivre le projet : état, jalons, parcours", "Follow the project"),
     "waiting_transmise": (
         "Transmise au conseil municipal : sa décision et sa réponse paraîtront ici.",
@@ -750,7 +751,9 @@ def _decision(lang: Lang, status: ProposalStatus, decision: Mapping[str, object]
     milestones = d.get("milestones")
     if isinstance(milestones, list) and milestones:
         items = "".join(
-            f"<li><strong>{e(_day(lang, m.get('on')))}</strong> — {e(m.get('title', ''))}"
+            f"<li><strong>{e(_day(lang, m.get('on')))}</strong>"
+            + (f" ({e(t(lang, 'planned'))})" if "done_on" in m and not m["done_on"] else "")
+            + f" — {e(m.get('title', ''))}"
             + (f' <span class="muted">({e(m["note"])})</span>' if m.get("note") else "")
             + "</li>"
             for m in milestones

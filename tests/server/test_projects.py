@@ -82,6 +82,19 @@ def test_a_favourable_decision_becomes_a_project_and_a_defavourable_one_does_not
     refused = room.http.get(f"/api/projects/{project_id}", headers=room.auth(resident))
     problem(refused, 403, "forbidden")
 
+    # The atelier's page shows the decision's milestones from the project, a planned one said so.
+    added = call(
+        room,
+        "POST",
+        f"/api/projects/{project_id}/milestones",
+        label="Bêchage",
+        planned_on="2018-04-01",
+    )
+    ok(added, 201)
+    atelier_page = room.http.get(f"/decouvrir/ateliers/{room.atelier['id']}").text
+    assert "(prévu) — Bêchage" in atelier_page
+    assert f'href="/decouvrir/projets/{project_id}"' in atelier_page
+
 
 def test_staff_move_a_project_through_its_milestones_to_realisee(room: Room) -> None:  # noqa: PLR0915
     adopted = decided(room, "adoptee", "Des bancs place du marché", decided_on="2018-03-12")
