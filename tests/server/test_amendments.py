@@ -430,6 +430,9 @@ def test_the_frozen_version_lists_amendments_with_author_and_fate_and_older_ones
     v1 = room.http.get(f"{base}/1", headers=room.auth(ana)).json()
     assert "amendments" not in v1["content"]
     v2 = room.http.get(f"{base}/2", headers=room.auth(ana)).json()
+    # A freeze reads the store: the accepted replacement is in it.
+    text = next(x["text"] for x in v2["content"]["sections"] if x["key"] == "proposition")
+    assert "Le marché ouvre le dimanche matin." in text
     listed = {a["id"]: a for a in v2["content"]["amendments"]}
     kept, dropped = listed[sunday["id"]], listed[friday["id"]]
     assert (kept["quote"], kept["replacement"], kept["fate"]) == ("samedi", "dimanche", "acceptee")
