@@ -16,10 +16,13 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 import websockets
 from pycrdt import XmlFragment, XmlText
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from collab.amend import section_texts
+from server.db.models import AmendmentRow
 from tests.conftest import ServerProcess
 from tests.server.test_ateliers_api import Room
 from tests.server.test_live_channel import Follower, follow_url
@@ -457,3 +460,39 @@ def test_the_frozen_version_lists_amendments_with_author_and_fate_and_older_ones
     assert "Amendements" in page
     assert "&lt;b&gt;vendredi&lt;/b&gt;" in page
     assert "<b>vendredi</b>" not in page
+
+
+def test_at_most_200_open_amendments_per_proposal(room: Room, server_on: ServerProcess) -> None:
+    proposal, (anchor,) = start(server_on, room)
+    ana = room.token_of("Ana")
+    first = propose(room, proposal, ana, anchor).json()
+
+    async def fill() -> None:
+        # 199 more open ones, written straight to the database (the rate limit would take
+        # minutes): the bound is the server's count, whoever wrote them.
+        engine = create_async_engine(server_on.database_url)
+        try:
+            async with engine.begin() as conn:
+                rows = (
+                    (
+                        await conn.execute(
+                            sa.select(AmendmentRow).where(AmendmentRow.id == first["id"])
+                        )
+                    )
+                    .mappings()
+                    .one()
+                )
+                await conn.execute(
+                    sa.insert(AmendmentRow),
+                    [{**rows, "id": f"{i:032x}"} for i in range(1, 200)],
+                )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(fill())
+    refused = propose(room, proposal, ana, anchor)
+    assert (refused.status_code, refused.json()["code"]) == (422, "too_many_amendments")
+    assert "200" in refused.json()["detail_fr"]
+    # One decided frees a place.
+    assert decide(room, first, "reject").status_code == 200
+    assert propose(room, proposal, ana, anchor).status_code == 201
