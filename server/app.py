@@ -15,8 +15,8 @@ from server.logging import configure_logging
 from server.openapi import document_content, document_problems
 from server.public import public_routes
 from server.public.projects import project_routes
-from server.routes.amendments import AmendmentController
 from server.retention import start_retention, stop_retention
+from server.routes.amendments import AmendmentController
 from server.routes.ateliers import (
     AtelierController,
     JoinController,
