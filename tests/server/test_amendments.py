@@ -332,6 +332,9 @@ def test_amendment_mode_turns_a_participants_editor_read_only_not_a_facilitators
         )
 
     async def scenario() -> None:
+        seance = await websockets.connect(follow_url(server_on, room.session["id"], ana))
+        live = Follower(seance)
+        await live.next("snapshot")
         async with connect(server_on.doc_url(proposal["doc_id"], token=ana)) as editor:
             switched = await asyncio.to_thread(
                 room.http.put,
@@ -343,6 +346,10 @@ def test_amendment_mode_turns_a_participants_editor_read_only_not_a_facilitators
             assert switched.json() == {"proposal_id": proposal["id"], "amendment_mode": True}
             await editor.closed.wait()
             assert editor.close_code == 1012
+        told = await live.next("proposals_changed", proposal_id=proposal["id"])
+        assert told["change"] == "amendment_mode"
+        await live.next("amendments_changed", proposal_id=proposal["id"])
+        await seance.close()
         assert token_of(ana)["reason"] == "amendements"
         assert token_of(room.facilitator)["read_only"] is False
         read = room.http.get(f"/api/proposals/{proposal['id']}", headers=room.auth(ana))
