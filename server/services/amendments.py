@@ -23,6 +23,8 @@ amendment and opens it; its close (:func:`settle`) applies the winner, rejects t
 from __future__ import annotations
 
 import base64
+import contextlib
+import logging
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -70,6 +72,8 @@ __all__ = [
     "settle",
     "withdraw",
 ]
+
+log = logging.getLogger("atelier.amendments")
 
 #: An amendment still ``applying`` this long after it was accepted was cut short (a crash):
 #: a facilitator may accept (or reject) it again.
@@ -426,14 +430,21 @@ async def _applied(
     ``proposee`` if the edit fails."""
     try:
         how = await _apply(registry, doc_id, row)
-    except Exception:
+    except Exception as exc:
+        log.exception("amendment %s: the live text could not be edited", row.id)
         async with transaction(engine) as session:
             await session.execute(
                 update(AmendmentRow)
                 .where(AmendmentRow.id == row.id, AmendmentRow.status == Fate.APPLYING.value)
                 .values(status=Fate.PROPOSEE.value, decided_by=None, decided_at=None)
             )
-        raise
+        raise Problem(
+            503,
+            "amendment_not_applied",
+            "Le texte n’a pas pu être modifié : l’amendement reste proposé ; réessayez.",
+            "The text could not be changed: the amendment stays proposed; try again.",
+            headers={"retry-after": "5"},
+        ) from exc
     async with transaction(engine) as session:
         await session.execute(
             update(AmendmentRow)
@@ -624,7 +635,10 @@ async def settle(engine: AsyncEngine, registry: RoomRegistry, poll_id: str) -> C
         )
         changed = Changed(rows[0].atelier_id, rows[0].proposal_id)
     if chosen is not None and doc_id:
-        await _applied(engine, registry, chosen, doc_id)
+        # The poll is closed whatever happens here: a winner that cannot be applied stays
+        # proposed (logged), for the facilitator to accept again.
+        with contextlib.suppress(Problem):
+            await _applied(engine, registry, chosen, doc_id)
     return changed
 
 
