@@ -215,16 +215,16 @@ _PROPOSAL_STATES: Final = {
 _PROPOSAL_KINDS: Final = {"fiche_action": "fiche-action", "synthese": "synthèse"}
 
 
-def _text(content: Any) -> str:
-    """The plain text of a frozen version's sections (no names: only each section's text)."""
+def _text(content: Any, title: str = "") -> str:
+    """The plain text of a frozen version's sections, one a line (no names: only each
+    section's text; a section that only repeats the title is left out)."""
     if not isinstance(content, dict):
         return ""
     sections = content.get("sections")
     if not isinstance(sections, list):
         return ""
-    return "\n".join(
-        str(s.get("text") or "") for s in sections if isinstance(s, dict) and s.get("text")
-    )
+    texts = (str(s.get("text") or "").strip() for s in sections if isinstance(s, dict))
+    return "\n".join(t for t in texts if t and t != title.strip())
 
 
 def _atelier_entries(conn: Connection, atelier_id: str) -> list[Entry]:
@@ -310,7 +310,7 @@ def _atelier_entries(conn: Connection, atelier_id: str) -> list[Entry]:
                 ref=pid,
                 title=ptitle,
                 url=url,
-                body=_text(content),
+                body=_text(content, ptitle),
                 tags=" · ".join(
                     [
                         "proposition",

@@ -70,7 +70,8 @@ def excerpt(text_: str, marked: Collection[int], limit: int = _EXCERPT) -> str:
     """HTML: a piece of ``text_`` around its first marked word (``marked``: the places of the
     words to mark, as :func:`server.search_index.tokens` counts them), every piece escaped,
     the marked words in ``<mark>``; ``…`` where the text was cut."""
-    line = re.sub(r"\s+", " ", text_).strip()
+    # A line break (between a proposal's sections) reads « · »; other spaces are one space.
+    line = re.sub(r"\s+", " ", re.sub(r"\s*\n\s*", " · ", text_.strip()))
     words = tokens(line)
     first = next((m for i, m in enumerate(words) if i in marked), None)
     start = 0
@@ -118,7 +119,8 @@ def _marked(highlighted: str | None) -> set[int]:
 
 def _headline(marked: str | None) -> str:
     """``ts_headline``'s answer on escaped text: its markers made ``<mark>``."""
-    return (marked or "").replace(_START, "<mark>").replace(_STOP, "</mark>")
+    shown = re.sub(r"\s*\n\s*", " · ", (marked or "").strip())
+    return shown.replace(_START, "<mark>").replace(_STOP, "</mark>")
 
 
 # --- the two engines --------------------------------------------------------------------------
