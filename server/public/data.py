@@ -116,6 +116,10 @@ class PublicAtelier:
 
     @property
     def stage(self) -> Stage:
+        if self.kind is AtelierKind.PROJET and self.status is AtelierStatus.EN_CONSTITUTION:
+            # The constitution threshold is an AIC's (README « Ce que chaque type permet »): an
+            # AP is the city's project, at work from its creation.
+            return Stage.ACTIF
         return Stage.of(self.status.value)
 
 

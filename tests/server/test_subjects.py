@@ -282,6 +282,8 @@ def test_refuse_decline_and_the_instance_s_ranking(
     assert "Atelier de projet" in ap
     assert "Ligne 2152" in ap
     assert "Service pilote Direction de territoire Neudorf" in ap
+    assert "État actif" in ap  # no constitution threshold for the city's AP
+    assert "en constitution" not in ap
 
     # The CQ ranks the published subjects of its territory.
     refused = http.put(
