@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import logging
 import re
 import time
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
 import msgspec
@@ -190,9 +191,7 @@ async def _serve(socket: WebSocket, services: AppServices, doc_id: str) -> None:
     )
     # A token is checked when the socket opens; the socket ends when the token does, as the
     # next HTTP request made with it would be refused.
-    expires = asyncio.get_running_loop().call_later(
-        max(0.0, expiry - time.time()), peer.close, CloseCode.UNAUTHORIZED, "token expired"
-    )
+    expires = _Deadlines.of(asyncio.get_running_loop()).add(max(0.0, expiry - time.time()), peer)
     try:
         async with services.registry.join(doc_id, peer) as room:
             tracker = await services.contributions.tracker(room)
@@ -203,7 +202,7 @@ async def _serve(socket: WebSocket, services: AppServices, doc_id: str) -> None:
     except RoomLoadError:
         peer.close(CloseCode.TRY_AGAIN_LATER, "document unavailable, retry")
     finally:
-        expires.cancel()
+        _Deadlines.of(asyncio.get_running_loop()).cancel(expires)
         peer.close(CloseCode.NORMAL, "")
         if not await peer.wait_closed(_WRITER_GRACE):
             # It reads nothing, not even its close: drop the connection and what it buffers.
@@ -228,6 +227,72 @@ def _credentials(scope: Any) -> tuple[dict[str, str], dict[str, str], str | None
         elif lowered == b"authorization":
             authorization = value.decode("latin-1")
     return query, parse_cookie_string(cookie) if cookie else {}, authorization
+
+
+class _Deadlines:
+    """The token expiries of every document socket of one event loop, on one timer: a heap of
+    ``[when, seq, peer]`` (a timer handle per socket was 0.6 KB of an idle connection,
+    ``bench/RESULTS.md`` §14). A cancelled entry is emptied, and the heap rebuilt once most of
+    it is cancelled."""
+
+    _by_loop: ClassVar[dict[int, _Deadlines]] = {}
+
+    __slots__ = ("_cancelled", "_handle", "_heap", "_loop", "_seq")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._heap: list[list[Any]] = []
+        self._handle: asyncio.TimerHandle | None = None
+        self._seq = 0
+        self._cancelled = 0
+
+    @classmethod
+    def of(cls, loop: asyncio.AbstractEventLoop) -> _Deadlines:
+        found = cls._by_loop.get(id(loop))
+        if found is None or found._loop is not loop:
+            found = cls._by_loop[id(loop)] = cls(loop)
+        return found
+
+    def add(self, delay: float, peer: Peer) -> list[Any]:
+        self._seq += 1
+        entry = [self._loop.time() + delay, self._seq, peer]
+        heapq.heappush(self._heap, entry)
+        if self._heap[0] is entry:
+            self._schedule()
+        return entry
+
+    def cancel(self, entry: list[Any]) -> None:
+        if entry[2] is None:
+            return
+        entry[2] = None
+        self._cancelled += 1
+        if self._cancelled * 2 > len(self._heap):
+            self._heap = [e for e in self._heap if e[2] is not None]
+            heapq.heapify(self._heap)
+            self._cancelled = 0
+            self._schedule()
+
+    def _schedule(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        if self._heap:
+            self._handle = self._loop.call_at(self._heap[0][0], self._fire)
+
+    def _fire(self) -> None:
+        self._handle = None
+        now = self._loop.time()
+        due: list[Peer] = []
+        while self._heap and self._heap[0][0] <= now:
+            entry = heapq.heappop(self._heap)
+            if entry[2] is None:
+                self._cancelled -= 1
+            else:
+                due.append(entry[2])
+                entry[2] = None
+        self._schedule()
+        for peer in due:
+            peer.close(CloseCode.UNAUTHORIZED, "token expired")
 
 
 async def _until_closing(peer: Peer, reading: Coroutine[Any, Any, None]) -> None:
