@@ -106,14 +106,23 @@ class RoomRegistry:
     @contextlib.asynccontextmanager
     async def join(self, name: str, peer: Peer) -> AsyncIterator[Room]:
         """Put ``peer`` in the room for the duration of the block."""
-        room = await self.get(name)
-        room.add_peer(peer)
+        room = await self.enter(name, peer)
         try:
             yield room
         finally:
-            room.remove_peer(peer)
-            if not room.peers:
-                self._schedule_unload(room)
+            self.leave(room, peer)
+
+    async def enter(self, name: str, peer: Peer) -> Room:
+        """:meth:`join` without a block, for a caller that keeps a connection open for hours
+        (a suspended generator per connection is 0.3 KB): :meth:`leave` must follow."""
+        room = await self.get(name)
+        room.add_peer(peer)
+        return room
+
+    def leave(self, room: Room, peer: Peer) -> None:
+        room.remove_peer(peer)
+        if not room.peers:
+            self._schedule_unload(room)
 
     def _cancel_unload(self, name: str) -> None:
         timer = self._unload_timers.pop(name, None)

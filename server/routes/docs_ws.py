@@ -159,11 +159,15 @@ async def doc_socket(socket: WebSocket, doc_id: str) -> None:
     requested = socket.scope.get("subprotocols") or []
     # A client that asks for subprotocols must get one back, or Node's `ws` refuses the socket.
     await socket.accept(subprotocols=requested[0] if requested else None)
-    with services.connections.admit(client_address(socket)) as admitted:
-        if not admitted:
-            await _close(socket, CloseCode.POLICY_VIOLATION, TOO_MANY_CONNECTIONS)
-            return
+    address = client_address(socket)
+    # enter/leave rather than `with admit(...)`: no suspended generator per open socket.
+    if not services.connections.enter(address):
+        await _close(socket, CloseCode.POLICY_VIOLATION, TOO_MANY_CONNECTIONS)
+        return
+    try:
         await _serve(socket, services, doc_id)
+    finally:
+        services.connections.leave(address)
 
 
 async def _serve(socket: WebSocket, services: AppServices, doc_id: str) -> None:
@@ -193,12 +197,15 @@ async def _serve(socket: WebSocket, services: AppServices, doc_id: str) -> None:
     # next HTTP request made with it would be refused.
     expires = _Deadlines.of(asyncio.get_running_loop()).add(max(0.0, expiry - time.time()), peer)
     try:
-        async with services.registry.join(doc_id, peer) as room:
+        room = await services.registry.enter(doc_id, peer)  # `join` without its generator
+        try:
             tracker = await services.contributions.tracker(room)
             await _until_closing(
                 peer,
                 _read_frames(socket, room, peer, settings.max_frame_bytes, services, tracker),
             )
+        finally:
+            services.registry.leave(room, peer)
     except RoomLoadError:
         peer.close(CloseCode.TRY_AGAIN_LATER, "document unavailable, retry")
     finally:
