@@ -400,6 +400,9 @@ def test_an_exported_atelier_imports_into_an_empty_instance_and_verifies(
         assert target_rows.pop("credentials") == []  # access does not travel in archives
         # The search index is not carried: the import builds it from what it brought.
         assert {row["kind"] for row in target_rows.pop("search_entries")} == {"atelier", "proposal"}
+        # No e-mail address travels: subscribers of the old instance subscribe again.
+        for table in ("subscriptions", "subscription_tokens", "mail_outbox"):
+            assert target_rows.pop(table) == []
         assert target_rows == expected
 
         # The same tokens work: they are signed with the same key, and every id was kept.
@@ -509,6 +512,8 @@ def test_everything_exported_from_an_instance_imports_identical(
         assert after.pop("webhook_deliveries") == []
         assert after.pop("credentials") == []
         after.pop("search_entries")  # derived, built by the import (tests/server/test_search_index)
+        for table in ("subscriptions", "subscription_tokens", "mail_outbox"):
+            assert after.pop(table) == []  # no e-mail address travels
         assert after == archive_rows(archive)
         doc_ids = sorted({r["id"] for r in after["documents"]})
         assert "brouillon-libre" in doc_ids
