@@ -184,6 +184,7 @@ async def _serve(socket: WebSocket, services: AppServices, doc_id: str) -> None:
     # The handshake's headers are read (address, token): the scope's list of them need not stay
     # for the socket's life (1 KB of an idle connection's 20, bench/RESULTS.md §14).
     socket.scope["headers"] = []
+    socket.scope["query_string"] = b""  # … nor the token in the query string
 
     peer = Peer(
         SocketTransport(socket),
@@ -311,25 +312,36 @@ async def _until_closing(peer: Peer, reading: Coroutine[Any, Any, None]) -> None
     applied before any await, so none is left half done."""
     task = asyncio.current_task()
     assert task is not None
-    state = {"reading": True, "stopped": False}
-
-    def stop(_: object) -> None:
-        if state["reading"] and not state["stopped"]:
-            state["stopped"] = True
-            task.cancel()
-
+    stopper = _Stopper(task)
     closing = peer.closing.future()
-    closing.add_done_callback(stop)
+    closing.add_done_callback(stopper.stop)
     try:
         await reading
     except asyncio.CancelledError:
-        if not state["stopped"]:
+        if not stopper.stopped:
             raise
         task.uncancel()
     finally:
-        state["reading"] = False
-        closing.remove_done_callback(stop)
+        stopper.reading = False
+        closing.remove_done_callback(stopper.stop)
         peer.closing.discard(closing)
+
+
+class _Stopper:
+    """Cancels the reading task once, while it reads (a slotted object: lighter than a closure
+    over a dict for each idle connection)."""
+
+    __slots__ = ("reading", "stopped", "task")
+
+    def __init__(self, task: asyncio.Task[Any]) -> None:
+        self.task = task
+        self.reading = True
+        self.stopped = False
+
+    def stop(self, _: object) -> None:
+        if self.reading and not self.stopped:
+            self.stopped = True
+            self.task.cancel()
 
 
 async def _read_frames(
