@@ -27,7 +27,7 @@ from domain.ateliers import AtelierKind, Instance
 from domain.errors import DomainError
 from domain.subjects import HOOD_MAX, NAME_MAX, TITLE_MAX, WHY_MAX, SubjectState, new_subject
 from server.errors import Problem
-from server.public import pages
+from server.public import pages, subscribe_form
 from server.public.pages import ROOT, Lang, Page, e
 from server.services import subjects as svc
 from server.state import AppServices
@@ -414,6 +414,7 @@ def subject_html(
             else ""
         )
         + (_support_form(page, subject) if subject.state is SubjectState.PUBLIE else "")
+        + subscribe_form.form(page, subscribe_form.for_subject(subject.id, subject.title))
     )
     return pages._layout(
         page,

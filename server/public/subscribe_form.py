@@ -24,6 +24,7 @@ __all__ = [
     "for_instance",
     "for_project",
     "for_quartier",
+    "for_subject",
     "form",
     "quartier_form",
 ]
@@ -89,6 +90,15 @@ def for_project(project_id: str, title: str) -> Followed:
         f"le projet « {title} »",
         f"the “{title}” project",
         f"{ROOT}/projets/{quote(project_id)}",
+    )
+
+
+def for_subject(subject_id: str, title: str) -> Followed:
+    return Followed(
+        f"subject:{subject_id}",
+        f"le sujet « {title} »",
+        f"the subject “{title}”",
+        f"{ROOT}/sujets/{quote(subject_id)}",
     )
 
 

@@ -26,7 +26,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.ateliers import Instance
-from server.db.models import AtelierRow, ProjectRow
+from domain.subjects import SubjectState
+from server.db.models import AtelierRow, ProjectRow, SubjectRow
 from server.db.writes import reading
 from server.errors import Problem, prefers_english
 from server.guards import client_address
@@ -39,6 +40,7 @@ from server.public.subscribe_form import (
     for_instance,
     for_project,
     for_quartier,
+    for_subject,
     form,
 )
 from server.services import subscriptions
@@ -90,7 +92,28 @@ async def _quartier(engine: AsyncEngine, name: str) -> Followed | None:
         for hood in hoods:
             if hood and neighbourhood_key(hood) == wanted:
                 return for_quartier(hood)
+        # A quartier where only a subject is public yet can be followed too: its residents
+        # want to hear of the atelier it may become.
+        subject_hoods = await session.scalars(
+            select(SubjectRow.neighbourhood).where(
+                SubjectRow.state.in_(_PUBLIC_SUBJECT_STATES), SubjectRow.neighbourhood.is_not(None)
+            )
+        )
+        for hood in subject_hoods:
+            if hood and neighbourhood_key(hood) == wanted:
+                return for_quartier(hood)
     return None
+
+
+_PUBLIC_SUBJECT_STATES: Final = [state.value for state in SubjectState if state.public]
+
+
+async def _subject(engine: AsyncEngine, subject_id: str) -> Followed | None:
+    async with reading(engine) as session:
+        row = await session.get(SubjectRow, subject_id)
+    if row is None or row.state not in _PUBLIC_SUBJECT_STATES:
+        return None
+    return for_subject(row.id, row.title)
 
 
 async def _project(engine: AsyncEngine, project_id: str) -> Followed | None:
@@ -104,6 +127,7 @@ async def _project(engine: AsyncEngine, project_id: str) -> Followed | None:
 
 register("atelier", _atelier)
 register("project", _project)
+register("subject", _subject)
 register("instance", _instance)
 register("quartier", _quartier)
 

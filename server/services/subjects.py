@@ -47,6 +47,7 @@ from server.db.writes import reading, transaction
 from server.errors import Problem
 from server.public.data import neighbourhood_key
 from server.services.ateliers import new_id, record
+from server.services.subscriptions import subject_news
 
 __all__ = [
     "Decided",
@@ -402,6 +403,7 @@ async def decide(
             reason=reason,
             public=after.public,
         )
+        await subject_news(session, row, outcome.value)
     return Decided(row, atelier, facilitator)
 
 

@@ -32,6 +32,7 @@ from server.db.models import (
     ProjectRow,
     ProposalRow,
     SessionRow,
+    SubjectRow,
     SubscriptionRow,
     SubscriptionTokenRow,
 )
@@ -489,4 +490,71 @@ async def project_news(
         body_fr,
         f"/decouvrir/projets/{project.id}",
         body_en=body_en,
+    )
+
+
+#: What a subject's step tells its followers: (subject, text) in French, then in English.
+_SUBJECT_NEWS: Final = {
+    "publish": (
+        "Nouveau sujet proposé : « {t} »",
+        "Un sujet est proposé{where} : « {t} ». Soutenez-le sur sa page si vous le partagez : "
+        "au seuil de soutiens fixé par la Ville, il peut devenir un atelier.",
+        "New subject proposed: “{t}”",
+        "A subject is proposed{where_en}: “{t}”. Support it on its page if you share it: at the "
+        "number of supports the city set, it may become an atelier.",
+    ),
+    "constitute_aic": (
+        "« {t} » devient un atelier d’initiative citoyenne",
+        "Le sujet « {t} » devient un atelier d’initiative citoyenne en constitution : venez à "
+        "ses séances pour le constituer.",
+        "“{t}” becomes a citizens’ initiative atelier",
+        "The subject “{t}” becomes a citizens’ initiative atelier being formed: come to its "
+        "séances to constitute it.",
+    ),
+    "open_ap": (
+        "La Ville ouvre un atelier de projet sur « {t} »",
+        "La Ville ouvre un atelier de projet sur le sujet « {t} ».",
+        "The city opens a project atelier on “{t}”",
+        "The city opens a project atelier on the subject “{t}”.",
+    ),
+    "decline": (
+        "La Ville décline « {t} »",
+        "La Ville décline le sujet « {t} ». Sa raison :\n{reason}",
+        "The city declines “{t}”",
+        "The city declines the subject “{t}”. Its reason (in French):\n{reason}",
+    ),
+}
+
+
+async def subject_news(session: AsyncSession, subject: SubjectRow, outcome: str) -> int:
+    """A subject published (news for its quartier's and its instance's subscribers) or answered
+    by the city — an AIC, an AP, declined — (news for the subject's own followers too). Refusals
+    in moderation are not public, so not news."""
+    news = _SUBJECT_NEWS.get(outcome)
+    if news is None:
+        return 0
+    from server.public.data import neighbourhood_key  # it reads through services.ateliers
+
+    scopes = [] if outcome == "publish" else [f"subject:{subject.id}"]
+    if subject.neighbourhood:
+        scopes.append(f"quartier:{neighbourhood_key(subject.neighbourhood)}")
+    if subject.instance:
+        scopes.append(f"instance:{subject.instance}")
+    subject_fr, body_fr, subject_en, body_en = news
+    facts = {
+        "t": subject.title,
+        "reason": subject.reason or "",
+        "where": f" dans le quartier {subject.neighbourhood}" if subject.neighbourhood else "",
+        "where_en": f" in the {subject.neighbourhood} neighbourhood"
+        if subject.neighbourhood
+        else "",
+    }
+    return await notify(
+        session,
+        scopes,
+        subject_fr.format(**facts),
+        subject_en.format(**facts),
+        body_fr.format(**facts),
+        f"/decouvrir/sujets/{subject.id}",
+        body_en=body_en.format(**facts),
     )

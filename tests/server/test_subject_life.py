@@ -3,8 +3,9 @@ PostgreSQL, with a real SMTP server: a resident proposes a subject → the city 
 residents support it to the threshold → it becomes an AIC en constitution → residents come to a
 séance and constitute it → their proposal is frozen and handed to the council → a favourable
 decision → a project with two milestones → « réalisée ». Every step is on the public pages and
-in the quartier's feed; a subscriber to the quartier hears of the séance, the council and the
-project by e-mail, and nothing once unsubscribed.
+in the quartier's feed; a subscriber to the quartier hears of the subject's answer, the séance, the
+council and the project by e-mail, and nothing once unsubscribed; a follower of the subject
+hears that it became an atelier.
 
 Each feature has its own tests; this one checks that they hold together: the atelier's page
 leads back to its subject, the project's page to its atelier and its subject, and the same
@@ -32,6 +33,7 @@ from tests.server.test_subscriptions import (
 )
 
 SUBSCRIBER = "voisine@example.org"
+FOLLOWER = "suiveur@example.org"
 TITLE = "Des bancs à l’ombre place du Marché"
 RESIDENTS = ["Awa", "Bernard", "Chloé", "Dimitri", "Eugénie"]
 
@@ -100,6 +102,14 @@ def test_a_subject_becomes_an_aic_then_a_realised_project(  # noqa: PLR0915 (one
     )
     assert TITLE in http.get("/decouvrir/sujets?quartier=neudorf").text
 
+    # A neighbour subscribes to her quartier's news (a public subject is enough to follow it),
+    # another person follows the subject itself, from its page; both confirm from the mail.
+    assert 'name="scope" value="subject:' in http.get(f"/decouvrir/sujets/{subject_id}").text
+    for scope, address in (("quartier:neudorf", SUBSCRIBER), (f"subject:{subject_id}", FOLLOWER)):
+        asked = subscribe(http, scope, address)
+        assert asked.status_code == 200, asked.text
+        confirm(http, mailbox.wait_to(address, "Confirmez").link(CONFIRM))
+
     # 2. Supported by three residents: the threshold.
     for name in ("Zoé Martin", "Yann Keller", "Xavier Roth"):
         http.cookies.clear()  # each from their own phone
@@ -121,15 +131,12 @@ def test_a_subject_becomes_an_aic_then_a_realised_project(  # noqa: PLR0915 (one
         )
     )
     atelier_id, facilitator = made["atelier_id"], made["facilitator"]["token"]
+    for address in (SUBSCRIBER, FOLLOWER):
+        became = mailbox.wait_to(address, "devient un atelier d’initiative citoyenne")
+        assert f"{server.http}/decouvrir/sujets/{subject_id}" in became.text
     atelier_page = http.get(f"/decouvrir/ateliers/{atelier_id}")
     assert "en constitution" in words(atelier_page.text)
     assert f'href="/decouvrir/sujets/{subject_id}"' in atelier_page.text
-
-    # A neighbour subscribes to her quartier's news (now that something public is there) and
-    # confirms from the mail.
-    asked = subscribe(http, "quartier:neudorf", SUBSCRIBER)
-    assert asked.status_code == 200, asked.text
-    confirm(http, mailbox.wait_to(SUBSCRIBER, "Confirmez").link(CONFIRM))
 
     # 4. A séance: the subscriber hears of it; five residents come and the AIC is constituted.
     seance = ok(
