@@ -4,7 +4,8 @@ with Shift+arrows and proposes a replacement with the keyboard; Bruno sees it in
 name; accepted, the server writes it into the live text of every browser; rejected, the text
 stays; competing amendments put to the vote in one action, voted on the phones' ballots, closed:
 the winner is in the text; two facilitators accepting at once apply it once; a passage deleted
-meanwhile leaves its amendment detached, still decidable."""
+meanwhile leaves its amendment detached, still decidable: accepted, its words go where the
+passage was."""
 
 from __future__ import annotations
 
@@ -198,7 +199,7 @@ def test_a_participant_proposes_and_the_facilitator_accepts(demo: Demo, new_cont
         no_page_errors(page)
 
 
-def test_rejected_then_a_deleted_passage_is_detached_and_still_rejected(
+def test_rejected_then_a_deleted_passage_is_detached_and_still_accepted(
     demo: Demo, new_context: Any
 ) -> None:
     proposal = demo.new_proposal("Un compost rejeté")
@@ -234,14 +235,13 @@ def test_rejected_then_a_deleted_passage_is_detached_and_still_rejected(
         expect(detached).to_contain_text("Passage supprimé")
         expect(detached.locator("li.amendment")).to_contain_text("« chaque cour »")
         expect(detached.locator("li.amendment")).to_contain_text("chaque résidence")
-    # Detached, it cannot be applied, and it can still be rejected.
+    # Detached, it can still be accepted: its words go where the passage was.
     detached = panel(lead).locator(".amendments-detached li.amendment")
-    expect(detached.get_by_role("button", name="Accepter")).to_have_count(0)
-    detached.get_by_role("button", name="Rejeter", exact=True).click()
-    detached.get_by_role("button", name="Rejeter l’amendement").click()
+    detached.get_by_role("button", name="Accepter").click()
     for page in (lead, awa):
+        text_is(page, "Installer un composteur dans chaque résidence.")
         fate = panel(page).locator(".amendments-decided li.amendment", has_text="chaque résidence")
-        expect(fate).to_contain_text("Rejeté")
+        expect(fate).to_contain_text("Accepté")
         expect(panel(page).locator(".amendments-detached")).to_be_hidden()
     no_page_errors(lead)
     no_page_errors(awa)

@@ -665,7 +665,7 @@ export function amendmentsFor(identity: Identity, proposalId: string, sessionId:
       if (a.status === "acceptee" && (a.applied === "inserted" || a.applied === "appended")) fate.push(h("span", { class: "amendment-applied" }, ` ${t(`amend.applied_${a.applied}`)}`));
       this.fate.replaceChildren(...fate);
       const decidable = facilitator && a.status === "proposee";
-      this.accept.hidden = !decidable || where.kind !== "text";
+      this.accept.hidden = !decidable || (where.kind !== "text" && where.kind !== "detached");
       this.reject.hidden = !decidable;
       this.vote.button.hidden = !decidable;
       this.withdraw.hidden = !(a.mine && a.status === "proposee");
