@@ -40,7 +40,6 @@ from domain import comments as anchors
 from domain.amendments import Fate
 from domain.roles import Action
 from domain.roles import require as require_role
-from domain.templates import TEMPLATES
 from server.actors import Actor
 from server.db.models import AmendmentRow, ParticipantRow, PollRow, ProposalRow
 from server.db.writes import reading, transaction
@@ -56,7 +55,7 @@ from server.schemas import (
 )
 from server.services import polls
 from server.services.ateliers import audit, new_id, now, require_charter
-from server.services.comments import Changed
+from server.services.comments import Changed, check_section
 from server.services.comments import _names as names_of
 from server.services.comments import _proposal as proposal_of
 
@@ -267,13 +266,7 @@ async def propose(
             f"« {proposal.title} » est archivée : restaurez-la pour l’amender.",
             f"“{proposal.title}” is archived: restore it to amend it.",
         )
-    if data.section not in TEMPLATES[proposal.kind].keys:
-        raise Problem(
-            422,
-            "unknown_section",
-            f"Cette proposition n’a pas de partie « {data.section} ».",
-            f"This proposal has no section “{data.section}”.",
-        )
+    check_section(proposal, data.section)
     start = anchors.anchor(data.anchor_start, "anchor_start")
     end = anchors.anchor(data.anchor_end, "anchor_end")
     rules.relative_position(start, "anchor_start")

@@ -106,6 +106,18 @@ def _may_write(actor: Actor, proposal: ProposalRow) -> None:
         )
 
 
+def check_section(proposal: ProposalRow, section: str) -> None:
+    """422 ``unknown_section`` unless ``section`` is one of the proposal's template's sections
+    (comments and amendments are anchored to one)."""
+    if section not in TEMPLATES[proposal.kind].keys:
+        raise Problem(
+            422,
+            "unknown_section",
+            f"Cette proposition n’a pas de partie « {section} ».",
+            f"This proposal has no section “{section}”.",
+        )
+
+
 def _moderates(actor: Actor) -> None:
     """Resolving and deleting change the discussion: the charter accepted first."""
     require_charter(actor)
@@ -257,13 +269,7 @@ async def start_thread(
     async with reading(engine) as session:
         proposal = await _proposal(session, actor, proposal_id)
     _may_write(actor, proposal)
-    if data.section not in TEMPLATES[proposal.kind].keys:
-        raise Problem(
-            422,
-            "unknown_section",
-            f"Cette proposition n’a pas de partie « {data.section} ».",
-            f"This proposal has no section “{data.section}”.",
-        )
+    check_section(proposal, data.section)
     text = rules.body(data.body)
     start, end, quoted = _anchor(data)
     changed = Changed(proposal.atelier_id, proposal.id)
