@@ -39,6 +39,7 @@ __all__ = [
     "Mode",
     "Participant",
     "Session",
+    "Writing",
     "attendance_summary",
     "check_in",
     "check_out",
@@ -50,6 +51,7 @@ __all__ = [
     "record_headcount",
     "revoke",
     "start_session",
+    "writing_at",
 ]
 
 DISPLAY_NAME_MAX = 80
@@ -174,12 +176,26 @@ _MODE_LABELS: Final = {
 }
 
 
+class Writing(StrEnum):
+    """How the séance's proposals are written during a step (issue 20, #4): everyone writes
+    (« écriture libre ») or, but the facilitators, everyone proposes amendments."""
+
+    LIBRE = "libre"
+    AMENDEMENTS = "amendements"
+
+    @property
+    def amendments(self) -> bool:
+        return self is Writing.AMENDEMENTS
+
+
 class AgendaItem(msgspec.Struct, frozen=True):
     """One point of the ordre du jour; ``minutes`` planned, or ``None`` when not planned (the
-    seed's own agendas give no durations)."""
+    seed's own agendas give no durations). ``writing``: the writing mode the séance's
+    proposals take when the step of the same rank starts; ``None`` leaves it as it is."""
 
     title: str
     minutes: int | None = None
+    writing: Writing | None = None
 
     def __post_init__(self) -> None:
         check_line(
@@ -432,7 +448,7 @@ def new_session(
         place=(normalize_line(place) or None) if place is not None else None,
         remote_link=(remote_link.strip() or None) if remote_link is not None else None,
         objectives=_lines(objectives),
-        agenda=tuple(AgendaItem(normalize_line(a.title), a.minutes) for a in agenda),
+        agenda=tuple(AgendaItem(normalize_line(a.title), a.minutes, a.writing) for a in agenda),
         method_steps=_lines(method_steps),
         next_agenda=_lines(next_agenda),
     )
@@ -515,6 +531,14 @@ def go_to_step(session: Session, index: int) -> Session:
     if not 0 <= index < len(session.method_steps):
         raise _step_out_of_range(index, len(session.method_steps))
     return msgspec.structs.replace(session, current_step=index)
+
+
+def writing_at(session: Session, index: int | None) -> Writing | None:
+    """The writing mode step ``index`` sets, from the agenda item of the same rank (the one
+    whose ``minutes`` the step timer takes); ``None``: no agenda item there, or it says none."""
+    if index is None or not 0 <= index < len(session.agenda):
+        return None
+    return session.agenda[index].writing
 
 
 # --- attendance ------------------------------------------------------------------------------

@@ -156,6 +156,9 @@ class AgendaItemIn(msgspec.Struct, forbid_unknown_fields=True):
     #: Planned, or ``None`` when not (a point carried from the previous séance's next agenda
     #: has none: ``domain.sessions.AgendaItem``), so that such a séance can be sent back whole.
     minutes: Annotated[int, msgspec.Meta(ge=1, le=600)] | None = None
+    #: The writing mode the step of the same rank sets on the atelier's proposals when it
+    #: starts (issue 20, #4); absent: unchanged (``domain.sessions.writing_at``).
+    writing: Literal["libre", "amendements"] | None = None
 
 
 class AtelierCreate(msgspec.Struct, forbid_unknown_fields=True):

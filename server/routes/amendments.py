@@ -15,7 +15,7 @@ from server.actors import Actor, current_actor
 from server.db.writes import reading
 from server.live import AmendmentsChanged, PollOpened
 from server.routes.ateliers import proposal_read
-from server.routes.proposals import announce
+from server.routes.writing_mode import mode_switched
 from server.schemas import (
     AmendmentCreate,
     AmendmentModeChange,
@@ -94,11 +94,7 @@ class AmendmentController(Controller):
         services = AppServices.of(request.app)
         row, changed = await svc.set_mode(services.engine, actor, proposal_id, data.enabled)
         if changed:
-            await services.control.close_room(
-                row.doc_id, 1012, "amendment mode" if data.enabled else "free writing"
-            )
-            await announce(services, row.atelier_id, "amendment_mode", row.id)
-            await _announce(services, Changed(row.atelier_id, row.id))
+            await mode_switched(services, row)
         return AmendmentModeRead(row.id, row.amendment_mode)
 
     @get("/proposals/{proposal_id:str}/amendments", summary="Les amendements de la proposition")

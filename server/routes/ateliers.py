@@ -37,6 +37,7 @@ from server.printing import InvitationSheet, qr_png, qr_svg
 from server.routes import door as door_routes
 from server.routes.proposals import announce
 from server.routes.staff import optional_staff
+from server.routes.writing_mode import mode_switched
 from server.schemas import (
     AtelierCreate,
     AtelierEdit,
@@ -56,6 +57,7 @@ from server.schemas import (
     TimerAction,
     WalkInCreate,
 )
+from server.services import amendments as amendment_svc
 from server.services import ateliers as svc
 from server.services import projects
 from server.state import AppServices
@@ -389,15 +391,21 @@ class AtelierController(Controller):
     async def step(
         self, request: Request[Any, Any, Any], actor: Actor, session_id: str, data: StepMove
     ) -> SessionRead:
-        row = await svc.move_step(
-            AppServices.of(request.app).engine, actor, session_id, data.move, data.index
+        services = AppServices.of(request.app)
+        row, writing = await svc.move_step(
+            services.engine, actor, session_id, data.move, data.index
         )
         steps = row.data.get("method_steps", [])
         current = row.data.get("current_step")
         title = steps[current] if current is not None and current < len(steps) else None
-        await AppServices.of(request.app).live.publish(
-            session_id, StepChanged(session_id, current, title)
-        )
+        await services.live.publish(session_id, StepChanged(session_id, current, title))
+        if writing is not None:
+            # The step's agenda item sets the writing mode: the facilitator's own switch on
+            # each proposal, with the same live effect (issue 20, #4).
+            for proposal in await amendment_svc.follow_step(
+                services.engine, actor, session_id, writing.amendments
+            ):
+                await mode_switched(services, proposal)
         return session_read(request, row)
 
     @post(

@@ -37,11 +37,12 @@ from collab.rooms import RoomRegistry
 from collab.store import DocumentStore, merge
 from domain import amendments as rules
 from domain import comments as anchors
+from domain import proposals as proposal_rules
 from domain.amendments import Fate
 from domain.roles import Action
 from domain.roles import require as require_role
 from server.actors import Actor
-from server.db.models import AmendmentRow, ParticipantRow, PollRow, ProposalRow
+from server.db.models import AmendmentRow, ParticipantRow, PollRow, ProposalRow, SessionRow
 from server.db.writes import reading, transaction
 from server.documents.rendering import RenderPool, render
 from server.errors import Problem
@@ -62,6 +63,7 @@ from server.services.comments import _proposal as proposal_of
 __all__ = [
     "STUCK_AFTER",
     "accept",
+    "follow_step",
     "for_version",
     "list_amendments",
     "propose",
@@ -242,6 +244,42 @@ async def set_mode(
         row = await proposal_of(session, actor, proposal_id)
         await session.refresh(row)
     return row, moved
+
+
+#: A proposal a séance's step switches: still in the atelier's hands (a draft, or frozen but
+#: going on: ``domain.proposals.leaves_from("freeze")``), neither archived nor locked by a
+#: freeze. The facilitator's own lock does not matter: the mode is there when it is lifted.
+def _follows_steps(row: ProposalRow) -> bool:
+    return (
+        proposal_rules.leaves_from("freeze", row.status)
+        and row.archived_at is None
+        and row.locked_by != "freeze"
+    )
+
+
+async def follow_step(
+    engine: AsyncEngine, actor: Actor, session_id: str, amendments: bool
+) -> list[ProposalRow]:
+    """A séance's step started whose agenda item sets a writing mode: :func:`set_mode` on each
+    of the atelier's proposals the séance works on (the same switch, one transaction each, as
+    the facilitator's by hand, which stays free to flip one back). The proposals it changed."""
+    _facilitator(actor)
+    async with reading(engine) as session:
+        seance = await session.get(SessionRow, session_id)
+        if seance is None or seance.atelier_id != actor.atelier_id:
+            return []
+        rows = await session.scalars(
+            select(ProposalRow)
+            .where(ProposalRow.atelier_id == seance.atelier_id)
+            .order_by(ProposalRow.created_at)
+        )
+        ids = [row.id for row in rows if _follows_steps(row)]
+    changed = []
+    for proposal_id in ids:
+        row, moved = await set_mode(engine, actor, proposal_id, amendments)
+        if moved:
+            changed.append(row)
+    return changed
 
 
 # --- proposing, withdrawing ---------------------------------------------------------------------

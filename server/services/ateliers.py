@@ -39,11 +39,13 @@ from domain.proposals import ProposalStatus
 from domain.roles import Action, Role, can
 from domain.sessions import Session as DomainSession
 from domain.sessions import (
+    Writing,
     go_to_step,
     next_step,
     normalize_display_name,
     previous_step,
     start_session,
+    writing_at,
 )
 from domain.timer import StepTimer, add_minutes, pause_timer, resume_timer, start_timer
 from server.actors import Actor
@@ -305,12 +307,23 @@ def _check_mode(body: SessionCreate) -> None:
         )
 
 
+def _session_data(body: SessionCreate) -> dict[str, Any]:
+    """The séance as stored: an agenda item without a writing mode is stored as before the
+    mode existed (``{"title", "minutes"}``), so that a séance written then compares equal."""
+    data: dict[str, Any] = msgspec.to_builtins(body)
+    data["agenda"] = [
+        {k: v for k, v in item.items() if k != "writing" or v is not None}
+        for item in data["agenda"]
+    ]
+    return data
+
+
 async def create_session(
     engine: AsyncEngine, actor: Actor, atelier_id: str, body: SessionCreate
 ) -> SessionRow:
     require(actor, Action.MANAGE_SESSION, atelier_id)
     _check_mode(body)
-    data = msgspec.to_builtins(body)
+    data = _session_data(body)
     data["current_step"] = None
     async with transaction(engine) as session:
         await get_atelier(session, atelier_id)
@@ -365,7 +378,7 @@ async def edit_session(
     """Change a séance as a whole (the form sends every field). Until it starts, anything;
     once started, only the next séance's agenda: 409 ``seance_started`` says so."""
     _check_mode(body)
-    wanted = msgspec.to_builtins(body)
+    wanted = _session_data(body)
     async with transaction(engine) as session:
         row = await get_seance(session, session_id, for_update=True)
         require(actor, Action.MANAGE_SESSION, row.atelier_id)
@@ -1049,8 +1062,11 @@ def session_from_row(row: SessionRow) -> DomainSession:
 
 async def move_step(
     engine: AsyncEngine, actor: Actor, session_id: str, move: str, index: int | None
-) -> SessionRow:
-    """start / next / previous / goto: the domain decides what is possible."""
+) -> tuple[SessionRow, Writing | None]:
+    """start / next / previous / goto: the domain decides what is possible. With the row, the
+    writing mode the step now started sets (``domain.sessions.writing_at``); None when it sets
+    none, or when the séance stays at the step it was at (a facilitator's own switch since then
+    is not undone by clicking the same step again)."""
     async with transaction(engine) as session:
         row = await get_seance(session, session_id, for_update=True)
         require(actor, Action.MANAGE_SESSION, row.atelier_id)
@@ -1065,7 +1081,8 @@ async def move_step(
             moved = go_to_step(current, index if index is not None else -1)
         row.data = {**row.data, "current_step": moved.current_step}
         row.updated_at = now()
-    return row
+    started = moved.current_step != current.current_step
+    return row, writing_at(moved, moved.current_step) if started else None
 
 
 async def run_timer(
