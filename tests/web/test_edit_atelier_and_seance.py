@@ -149,6 +149,17 @@ def test_a_seance_is_edited_until_it_starts_then_only_its_next_agenda(
     expect(page.get_by_role("alert")).to_have_text("L’heure de début est obligatoire.")
     page.get_by_label("Début", exact=True).fill("18:30")
     place.fill("Salle des fêtes de la Robertsau")
+    # Point 2's step will switch the proposals to amendments (issue 20, #4): a labelled select,
+    # reached and changed with the keyboard from the point's duration.
+    writing = page.get_by_label("Écriture", exact=True).nth(1)
+    expect(writing).to_have_value("")
+    page.get_by_label("Durée (min)").nth(1).focus()
+    page.keyboard.press("Tab")
+    expect(writing).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    expect(writing).to_have_value("amendements")
+    expect(writing.locator("option:checked")).to_have_text("amendements")
     check_axe(page, "modifier la séance", every_impact=True)
     shoot(page, "edit-03-seance")
     page.get_by_role("button", name="Enregistrer la séance").click()
@@ -158,6 +169,8 @@ def test_a_seance_is_edited_until_it_starts_then_only_its_next_agenda(
     # The form is open again when the séance starts, from the console in another tab.
     page.get_by_role("link", name="Modifier la séance", exact=True).click()
     expect(place).to_have_value("Salle des fêtes de la Robertsau")
+    expect(writing).to_have_value("amendements")
+    expect(page.get_by_label("Écriture", exact=True).first).to_have_value("")
     console = new_page(context)
     console.goto(f"{demo.http}/animation/{demo.session_id}")
     console.get_by_role("button", name="Commencer la séance").click()
@@ -200,6 +213,9 @@ def test_a_seance_is_edited_until_it_starts_then_only_its_next_agenda(
     page.get_by_role("link", name="Modifier la séance", exact=True).click()
     expect(next_agenda).to_have_value(re.compile("Bilan de la Robertsau\nCalendrier 2018$"))
     expect(place).to_have_value("Salle des fêtes de la Robertsau")
+    # The step's writing mode is kept through the edits made once started.
+    expect(writing).to_be_disabled()
+    expect(writing).to_have_value("amendements")
     no_page_errors(page)
 
 

@@ -157,6 +157,8 @@ export interface Atelier {
 export interface AgendaItem {
   title: string;
   minutes?: number | null;
+  /** The writing mode its step sets on the atelier's proposals when it starts (issue 20, #4). */
+  writing?: "libre" | "amendements" | null;
 }
 
 export interface SessionDetails {

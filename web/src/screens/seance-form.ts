@@ -28,9 +28,15 @@ const LINK_MAX = 500;
 const MINUTES_MAX = 600;
 const LIMITS = { objectives: 30, agenda: 50, method_steps: 50, next_agenda: 30 };
 
+type Writing = "" | "libre" | "amendements";
+const WRITINGS: Writing[] = ["", "libre", "amendements"];
+const WRITING_LABEL = { "": "organise.seance.writing_same", libre: "organise.seance.writing_libre", amendements: "organise.seance.writing_amendements" } as const;
+
 interface Row {
   title: string;
   minutes: string;
+  /** The writing mode its step sets when it starts (issue 20, #4); "" leaves it unchanged. */
+  writing: Writing;
 }
 
 interface Draft {
@@ -48,14 +54,14 @@ interface Draft {
 }
 
 function blankDraft(atelierId: string): Draft {
-  return { atelierId, date: "", start: "", end: "", mode: "presentiel", place: "", link: "", objectives: "", agenda: [{ title: "", minutes: "" }], steps: "", next: "" };
+  return { atelierId, date: "", start: "", end: "", mode: "presentiel", place: "", link: "", objectives: "", agenda: [{ title: "", minutes: "", writing: "" }], steps: "", next: "" };
 }
 
 /** The form's fields from a séance as the server gives it. */
 function draftOf(seance: Seance): Draft {
   const d = seance.details;
   const time = (value: string | null | undefined) => (value ? (value.endsWith(":00") && value.length === 8 ? value.slice(0, 5) : value) : "");
-  const agenda = (d.agenda ?? []).map((item) => ({ title: item.title, minutes: item.minutes == null ? "" : String(item.minutes) }));
+  const agenda = (d.agenda ?? []).map((item) => ({ title: item.title, minutes: item.minutes == null ? "" : String(item.minutes), writing: (item.writing ?? "") as Writing }));
   return {
     atelierId: seance.atelier_id,
     date: d.date ?? "",
@@ -65,7 +71,7 @@ function draftOf(seance: Seance): Draft {
     place: d.place ?? "",
     link: d.remote_link ?? "",
     objectives: (d.objectives ?? []).join("\n"),
-    agenda: agenda.length ? agenda : [{ title: "", minutes: "" }],
+    agenda: agenda.length ? agenda : [{ title: "", minutes: "", writing: "" as Writing }],
     steps: (d.method_steps ?? []).join("\n"),
     next: (d.next_agenda ?? []).join("\n"),
   };
@@ -201,17 +207,23 @@ function drawForm(main: HTMLElement, identity: Identity, seance: Seance | null, 
           row.minutes = minutes.control.value;
           drawTotal();
         });
+        const writing = field(
+          t("organise.seance.writing"),
+          h("select", { name: "agenda_writing" }, ...WRITINGS.map((mode) => h("option", { value: mode, selected: mode === row.writing }, t(WRITING_LABEL[mode])))),
+        );
+        writing.control.addEventListener("change", () => (row.writing = writing.control.value as Writing));
         title.el.classList.add("grow");
         minutes.el.classList.add("minutes");
+        writing.el.classList.add("writing");
         rowFields.push({ title, minutes });
         const remove = h("button", { type: "button", class: "small", "aria-label": t("organise.seance.remove_point", { n: i + 1 }) }, t("organise.seance.remove"));
         remove.addEventListener("click", () => {
           draft.agenda.splice(i, 1);
-          if (!draft.agenda.length) draft.agenda.push({ title: "", minutes: "" });
+          if (!draft.agenda.length) draft.agenda.push({ title: "", minutes: "", writing: "" });
           drawAgenda(Math.min(i, draft.agenda.length - 1));
           drawTotal();
         });
-        return h("li", { class: "agenda-row" }, title.el, minutes.el, remove);
+        return h("li", { class: "agenda-row" }, title.el, minutes.el, writing.el, remove);
       }),
     );
     if (focusIndex !== null) rowFields[focusIndex]?.title.control.focus();
@@ -222,13 +234,13 @@ function drawForm(main: HTMLElement, identity: Identity, seance: Seance | null, 
       summary.show(t("organise.check.too_many", { max: LIMITS.agenda }));
       return;
     }
-    draft.agenda.push({ title: "", minutes: "" });
+    draft.agenda.push({ title: "", minutes: "", writing: "" });
     drawAgenda(draft.agenda.length - 1);
   });
   drawAgenda();
   drawTotal();
   const agendaError = h("p", { class: "field-error", hidden: true, id: newId("agenda-error") });
-  const agendaBox = h("fieldset", {}, h("legend", {}, t("organise.seance.agenda")), h("p", { class: "hint" }, t("organise.seance.agenda_hint")), agendaError, agendaList, total, h("p", {}, addPoint));
+  const agendaBox = h("fieldset", {}, h("legend", {}, t("organise.seance.agenda")), h("p", { class: "hint" }, t("organise.seance.agenda_hint")), h("p", { class: "hint" }, t("organise.seance.writing_hint")), agendaError, agendaList, total, h("p", {}, addPoint));
 
   const steps = field(t("organise.seance.steps"), bind(h("textarea", { name: "method_steps", rows: "7" }), "steps"), t("organise.seance.steps_hint"));
   const next = field(t("organise.seance.next"), bind(h("textarea", { name: "next_agenda", rows: "3" }), "next"), t("organise.seance.next_hint"));
@@ -360,7 +372,7 @@ function drawForm(main: HTMLElement, identity: Identity, seance: Seance | null, 
   });
 
   function agendaOf() {
-    return draft.agenda.filter((row) => oneLine(row.title) || row.minutes.trim()).map((row) => ({ title: oneLine(row.title), minutes: row.minutes.trim() ? Number(row.minutes.trim()) : null }));
+    return draft.agenda.filter((row) => oneLine(row.title) || row.minutes.trim()).map((row) => ({ title: oneLine(row.title), minutes: row.minutes.trim() ? Number(row.minutes.trim()) : null, ...(row.writing ? { writing: row.writing } : {}) }));
   }
 
   /** The séance whole, as the form has it; once started, as stored but for the next agenda. */
@@ -376,7 +388,7 @@ function drawForm(main: HTMLElement, identity: Identity, seance: Seance | null, 
           place: stored.place ?? null,
           remote_link: stored.remote_link ?? null,
           objectives: stored.objectives ?? [],
-          agenda: (stored.agenda ?? []).map((item) => ({ title: item.title, minutes: item.minutes ?? null })),
+          agenda: (stored.agenda ?? []).map((item) => ({ title: item.title, minutes: item.minutes ?? null, ...(item.writing ? { writing: item.writing } : {}) })),
           method_steps: stored.method_steps ?? [],
           next_agenda: lines(next.control.value),
         }
