@@ -16,6 +16,7 @@ from domain.sessions import (
     Mode,
     Participant,
     Session,
+    Writing,
     attendance_summary,
     check_in,
     check_out,
@@ -27,6 +28,7 @@ from domain.sessions import (
     record_headcount,
     revoke,
     start_session,
+    writing_at,
 )
 
 NOW = datetime(2017, 12, 12, 18, 0, tzinfo=UTC)
@@ -382,3 +384,29 @@ def test_the_headcount_is_not_negative() -> None:
 def test_attendance_of_an_unknown_participant_is_an_error() -> None:
     with pytest.raises(InvalidInput, match="unknown_participant"):
         attendance_summary(full_session(), PEOPLE[:3])
+
+
+def test_an_agenda_item_sets_the_writing_mode_of_the_step_of_its_rank() -> None:
+    session = make_session(
+        agenda=[
+            AgendaItem("Accueil", 10),
+            AgendaItem("Lecture", 30, Writing.AMENDEMENTS),
+            AgendaItem("Écriture", None, Writing.LIBRE),
+        ]
+    )
+    assert [writing_at(session, i) for i in (None, 0, 1, 2, 3, -1)] == [
+        None,
+        None,
+        Writing.AMENDEMENTS,
+        Writing.LIBRE,
+        None,  # no agenda item of that rank
+        None,
+    ]
+    assert Writing.AMENDEMENTS.amendments
+    assert not Writing.LIBRE.amendments
+    # Stored séances decode with or without the field; an unknown mode is refused.
+    stored = {"title": "Lecture", "minutes": 30, "writing": "amendements"}
+    assert msgspec.convert(stored, AgendaItem).writing is Writing.AMENDEMENTS
+    assert msgspec.convert({"title": "Lecture"}, AgendaItem).writing is None
+    with pytest.raises(msgspec.ValidationError):
+        msgspec.convert({**stored, "writing": "suggestions"}, AgendaItem)
