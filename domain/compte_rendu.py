@@ -75,7 +75,10 @@ def _clock(iso_time: str) -> str:
 def _agenda_line(item: Any) -> str:
     if isinstance(item, Mapping):
         minutes = item.get("minutes")
-        return str(item["title"]) + (f" ({minutes} min)" if minutes else "")
+        # A step written in amendment mode says so (issue 20, #4); « libre » is the ordinary.
+        said = [f"{minutes} min"] if minutes else []
+        said += ["amendements"] if item.get("writing") == "amendements" else []
+        return str(item["title"]) + (f" ({', '.join(said)})" if said else "")
     return str(item)
 
 

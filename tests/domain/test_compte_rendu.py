@@ -263,3 +263,18 @@ def test_the_synthesis_points_a_traiter_become_the_next_agenda() -> None:
     text = said(compte_rendu([fiche, synthese]))
     assert "## Ordre du jour de la séance suivante\n\nChoisir un nom" in text
     assert "Visiter la friche" not in text
+
+
+def test_the_agenda_says_which_steps_were_written_in_amendments() -> None:
+    fiche = version("fiche_action", "Un jardin", "2026-11-26T18:00:00.000000Z", [])
+    fiche["content"]["session"]["agenda"] = [
+        {"title": "Accueil", "minutes": 10},
+        {"title": "Lecture de la fiche", "minutes": 30, "writing": "amendements"},
+        {"title": "Échanges", "minutes": None, "writing": "amendements"},
+        {"title": "Retour à l’écriture", "minutes": 20, "writing": "libre"},
+    ]
+    text = said(compte_rendu([fiche]))
+    assert "- Accueil (10 min)\n" in text
+    assert "- Lecture de la fiche (30 min, amendements)\n" in text
+    assert "- Échanges (amendements)\n" in text
+    assert "- Retour à l’écriture (20 min)\n" in text
