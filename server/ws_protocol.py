@@ -27,6 +27,11 @@ are dropped once the socket is open; the inbox and the ``writable`` flag are
 connection runs on one shared timer (:class:`PingWheel`) instead of a timer handle each. A
 connection is pinged about every ``ws_ping_interval`` seconds and dropped (1011) when its pong
 has not come back by its next turn, one interval later — whether or not it ever sent a frame.
+
+Once a document socket is open and in its room, the app hands it over
+(:meth:`AtelierWebSocketProtocol.hand_off`, under :data:`HAND_OFF`) and returns, so that no
+ASGI coroutine stack stays suspended for the socket's life; the protocol then passes each
+receive event to the app's session from a task that exists only while events wait.
 """
 
 from __future__ import annotations
@@ -34,8 +39,11 @@ from __future__ import annotations
 import asyncio
 import random
 import struct
+import typing
+from collections.abc import Callable
 from typing import Any
 
+from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.http11 import Request
 from websockets.protocol import Protocol, State
@@ -43,12 +51,51 @@ from websockets.streams import StreamReader
 
 from collab.lean import Flag, Inbox
 
-__all__ = ["ABORT", "DIRECT_WRITE", "AtelierWebSocketProtocol", "PingWheel", "binary_frame"]
+__all__ = [
+    "ABORT",
+    "DIRECT_WRITE",
+    "HAND_OFF",
+    "AtelierWebSocketProtocol",
+    "Handed",
+    "PingWheel",
+    "binary_frame",
+]
 
 #: The ASGI scope extension holding a connection's ``write_frame(bytes) -> bool``.
 DIRECT_WRITE = "atelier.write_frame"
 #: … and its ``abort() -> None``: drop the connection now, with whatever is still buffered.
 ABORT = "atelier.abort"
+#: … and its ``hand_off(session)``: see :meth:`AtelierWebSocketProtocol.hand_off`.
+HAND_OFF = "atelier.hand_off"
+
+
+class Handed(typing.Protocol):
+    """What an app hands a connection to (:meth:`AtelierWebSocketProtocol.hand_off`)."""
+
+    async def on_message(self, message: Any) -> bool:
+        """One ASGI receive event, in order; ``False`` once the connection is done with."""
+        ...
+
+    async def finish(self) -> None:
+        """Run once, after the last message, or once :meth:`AtelierWebSocketProtocol.end` is
+        called: what the app ran after its reading loop."""
+        ...
+
+
+class _HookedInbox(Inbox[Any]):
+    """The protocol's inbox, telling the protocol when something is put (once handed off)."""
+
+    __slots__ = ("hook",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hook: Callable[[], None] | None = None
+
+    def put_nowait(self, item: Any) -> None:
+        super().put_nowait(item)
+        if self.hook is not None:
+            self.hook()
+
 
 _SHORT = struct.Struct("!BB")
 _MEDIUM = struct.Struct("!BBH")
@@ -134,10 +181,92 @@ class AtelierWebSocketProtocol(WebSocketsSansIOProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.queue = Inbox()  # type: ignore[assignment]
+        self.queue = _HookedInbox()  # type: ignore[assignment]
         self.writable = Flag()  # type: ignore[assignment]
         self.writable.set()
         self._ping_slot: set[AtelierWebSocketProtocol] | None = None
+        self._handed: Handed | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._ended = False
+
+    # The hand-off: the app's coroutine stack is not kept for the socket's life.
+
+    def hand_off(self, session: Handed) -> AtelierWebSocketProtocol:
+        """Take the connection over from the app, which then returns: its ASGI coroutine stack
+        (uvicorn's task, Litestar's middleware, the handler's frames, ~7.5 KB) is freed, and
+        uvicorn does not close the transport when it does. Every receive event goes to
+        ``session.on_message`` from a task that exists only while events wait; the
+        ``session.finish`` runs in a task of its own once the connection is done with."""
+        self._handed = session
+        self.scope = None  # type: ignore[assignment]
+        self.queue.hook = self._kick  # type: ignore[attr-defined]
+        self._kick()
+        return self
+
+    def _kick(self) -> None:
+        if self._reader is None and not self._ended and not self.queue.empty():
+            self._reader = self._spawn(self._read())
+
+    def _spawn(self, coro: Any) -> asyncio.Task[None]:
+        task = self.loop.create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.on_task_complete)
+        return task
+
+    async def _read(self) -> None:
+        session = self._handed
+        assert session is not None
+        try:
+            while not self._ended and not self.queue.empty():
+                message = self.queue.get_nowait()
+                if self.read_paused and self.queue.empty():
+                    self.read_paused = False
+                    self.transport.resume_reading()
+                if not await session.on_message(message):
+                    self._reader = None
+                    self.end()
+                    return
+        except asyncio.CancelledError:
+            pass  # ended from outside (a close asked for by the server)
+        except Exception:
+            self.logger.exception("Exception in WebSocket session")
+            self._reader = None
+            self.end()
+        finally:
+            if self._reader is asyncio.current_task():
+                self._reader = None
+
+    def end(self) -> None:
+        """The connection is done with (the client left, or the server closes it): stop
+        reading, and run the session's ``finish``. Idempotent."""
+        if self._ended or self._handed is None:
+            return
+        self._ended = True
+        self.queue.hook = None  # type: ignore[attr-defined]
+        reader, self._reader = self._reader, None
+        if reader is not None and reader is not asyncio.current_task():
+            reader.cancel()
+        self._spawn(self._handed.finish())
+
+    async def run_asgi(self) -> None:
+        # uvicorn's, except that a connection handed off stays open when the app returns.
+        try:
+            result = await self.app(self.scope, self.receive, self.send)
+        except ClientDisconnected:
+            pass
+        except BaseException:
+            self.logger.exception("Exception in ASGI application\n")
+            self.send_500_response()
+        else:
+            if not self.handshake_complete:
+                self.logger.error("ASGI callable returned without completing handshake.")
+                self.send_500_response()
+            elif result is not None:
+                self.logger.error("ASGI callable should return None, but returned '%s'.", result)
+            elif self._handed is not None:
+                return
+        if self.close_timer is None:
+            self.transport.close()
 
     def handle_connect(self, event: Request) -> None:
         super().handle_connect(event)
@@ -145,6 +274,7 @@ class AtelierWebSocketProtocol(WebSocketsSansIOProtocol):
         if scope is not None:
             scope["extensions"][DIRECT_WRITE] = self.write_frame
             scope["extensions"][ABORT] = self.abort
+            scope["extensions"][HAND_OFF] = self.hand_off
 
     async def send(self, message: Any) -> None:
         await super().send(message)

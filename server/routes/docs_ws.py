@@ -46,7 +46,14 @@ from server.auth import DocGrant, InvalidGrant, token_from, verify_grant
 from server.guards import TOO_MANY_CONNECTIONS, TOO_MANY_MESSAGES, TokenBucket, client_address
 from server.services.ateliers import DocAccessRefused, doc_access_for
 from server.state import AppServices
-from server.ws_protocol import ABORT, DIRECT_WRITE, binary_frame
+from server.ws_protocol import (
+    ABORT,
+    DIRECT_WRITE,
+    HAND_OFF,
+    AtelierWebSocketProtocol,
+    Handed,
+    binary_frame,
+)
 
 log = logging.getLogger("atelier.ws")
 
@@ -164,23 +171,27 @@ async def doc_socket(socket: WebSocket, doc_id: str) -> None:
     if not services.connections.enter(address):
         await _close(socket, CloseCode.POLICY_VIOLATION, TOO_MANY_CONNECTIONS)
         return
+    handed = False
     try:
-        await _serve(socket, services, doc_id)
+        handed = await _serve(socket, services, doc_id, address)
     finally:
-        services.connections.leave(address)
+        if not handed:
+            services.connections.leave(address)
 
 
-async def _serve(socket: WebSocket, services: AppServices, doc_id: str) -> None:
+async def _serve(socket: WebSocket, services: AppServices, doc_id: str, address: str) -> bool:
+    """Serve the socket; ``True`` if it was handed off to the server's protocol (which then
+    runs the end of this function, :meth:`_Session.finish`, when the socket is done with)."""
     settings = services.settings
     if not DOC_ID.match(doc_id):
         await _refuse(socket, 4400, "invalid document id")
-        return
+        return False
     token = token_from(*_credentials(socket.scope))
     try:
         read_only, subject, expiry, presence = await _access(services, token, doc_id)
     except DocAccessRefused as exc:
         await _refuse(socket, exc.close_code, exc.reason)
-        return
+        return False
     # The handshake's headers are read (address, token): the scope's list of them need not stay
     # for the socket's life (1 KB of an idle connection's 20, bench/RESULTS.md §14).
     socket.scope["headers"] = []
@@ -197,26 +208,170 @@ async def _serve(socket: WebSocket, services: AppServices, doc_id: str) -> None:
     # A token is checked when the socket opens; the socket ends when the token does, as the
     # next HTTP request made with it would be refused.
     expires = _Deadlines.of(asyncio.get_running_loop()).add(max(0.0, expiry - time.time()), peer)
+    hand_off: Callable[[Handed], Any] | None = socket.scope.get("extensions", {}).get(HAND_OFF)
+    handed = False
     try:
         room = await services.registry.enter(doc_id, peer)  # `join` without its generator
         try:
             tracker = await services.contributions.tracker(room)
+            if hand_off is not None and not peer.is_closing:
+                # The rest runs from the server's protocol, and this stack is freed
+                # (bench/RESULTS.md §14.4): _Session.finish does what the blocks below do.
+                session = _Session(room, peer, services, tracker, address, expires)
+                session.start(hand_off(session))
+                handed = True
+                return True
             await _until_closing(
                 peer,
                 _read_frames(socket, room, peer, settings.max_frame_bytes, services, tracker),
             )
         finally:
-            services.registry.leave(room, peer)
+            if not handed:
+                services.registry.leave(room, peer)
     except RoomLoadError:
         peer.close(CloseCode.TRY_AGAIN_LATER, "document unavailable, retry")
     finally:
-        _Deadlines.of(asyncio.get_running_loop()).cancel(expires)
-        peer.close(CloseCode.NORMAL, "")
-        if not await peer.wait_closed(_WRITER_GRACE):
-            # It reads nothing, not even its close: drop the connection and what it buffers.
-            abort: Callable[[], None] | None = socket.scope.get("extensions", {}).get(ABORT)
-            if abort is not None:
-                abort()
+        if not handed:
+            await _end(socket, peer, expires)
+    return False
+
+
+async def _end(socket: WebSocket, peer: Peer, expires: list[Any]) -> None:
+    _Deadlines.of(asyncio.get_running_loop()).cancel(expires)
+    peer.close(CloseCode.NORMAL, "")
+    if not await peer.wait_closed(_WRITER_GRACE):
+        # It reads nothing, not even its close: drop the connection and what it buffers.
+        abort: Callable[[], None] | None = socket.scope.get("extensions", {}).get(ABORT)
+        if abort is not None:
+            abort()
+
+
+class _ProtocolTransport:
+    """``collab.Transport`` straight on the server's protocol, once a socket is handed off
+    (Litestar's ``WebSocket`` and its ASGI ``send`` chain are gone by then)."""
+
+    __slots__ = ("_protocol",)
+
+    def __init__(self, protocol: AtelierWebSocketProtocol) -> None:
+        self._protocol = protocol
+
+    async def send(self, frame: bytes) -> None:
+        await self._protocol.send({"type": "websocket.send", "bytes": frame})
+
+    def send_now(self, frame: bytes) -> bool:
+        payload, wire = SocketTransport._last
+        if payload is not frame:
+            wire = binary_frame(frame)
+            if len(frame) <= _CACHED_FRAME_BYTES:
+                SocketTransport._last = (frame, wire)
+        return self._protocol.write_frame(wire)
+
+    async def close(self, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await self._protocol.send({"type": "websocket.close", "code": code, "reason": reason})
+
+
+class _Session:
+    """A document socket once handed off: :func:`_read_frames`, one event at a time, and the end
+    of :func:`_serve`, with no coroutine kept while the socket is idle."""
+
+    __slots__ = (
+        "_bucket",
+        "_closing",
+        "_expires",
+        "_held_since",
+        "_protocol",
+        "address",
+        "peer",
+        "room",
+        "services",
+        "tracker",
+    )
+
+    def __init__(
+        self,
+        room: Room,
+        peer: Peer,
+        services: AppServices,
+        tracker: Any,
+        address: str,
+        expires: list[Any],
+    ) -> None:
+        self.room = room
+        self.peer = peer
+        self.services = services
+        self.tracker = tracker
+        self.address = address
+        self._expires = expires
+        self._bucket: TokenBucket | None = services.message_bucket()
+        self._held_since: float | None = None
+        self._protocol: AtelierWebSocketProtocol | None = None
+        self._closing: asyncio.Future[None] | None = None
+
+    def start(self, protocol: AtelierWebSocketProtocol) -> None:
+        self._protocol = protocol
+        self.peer.transport = _ProtocolTransport(protocol)
+        closing = self._closing = self.peer.closing.future()
+        closing.add_done_callback(self._closed)
+
+    def _closed(self, fut: asyncio.Future[None]) -> None:
+        if not fut.cancelled() and self._protocol is not None:
+            self._protocol.end()
+
+    async def on_message(self, message: Any) -> bool:  # noqa: PLR0911 (as _read_frames)
+        peer, room = self.peer, self.room
+        if peer.is_closing or message["type"] != "websocket.receive":
+            return False  # disconnected
+        bucket = self._bucket
+        if bucket is not None:
+            if (delay := bucket.wait()) == 0:
+                self._held_since = None
+            else:
+                now = time.monotonic()
+                if self._held_since is None:
+                    self._held_since = now
+                elif now - self._held_since > self.services.settings.ws_flood_seconds:
+                    log.warning("closing %r in %s: %s", peer, room.name, TOO_MANY_MESSAGES)
+                    peer.close(CloseCode.POLICY_VIOLATION, TOO_MANY_MESSAGES)
+                    return False
+                while delay > 0:  # backpressure: nothing more is read meanwhile
+                    await asyncio.sleep(delay)
+                    delay = bucket.wait()
+            bucket.take()
+        data = message.get("bytes")
+        if data is None:
+            peer.close(CloseCode.UNSUPPORTED_DATA, "binary frames only")
+            return False
+        max_frame = self.services.settings.max_frame_bytes
+        if len(data) > max_frame:
+            peer.close(CloseCode.TOO_BIG, f"frame larger than {max_frame} bytes")
+            return False
+        try:
+            await self.services.contributions.receive(room, peer, data, self.tracker)
+        except LimitExceeded as exc:
+            log.warning("closing %r in %s: %s", peer, room.name, exc)
+            peer.close(CloseCode.CONTENT_TOO_LARGE, str(exc)[:120])
+            return False
+        except ProtocolError as exc:
+            log.warning("closing %r in %s: %s", peer, room.name, exc)
+            peer.close(CloseCode.INVALID_PAYLOAD, str(exc)[:120])
+            return False
+        return True
+
+    async def finish(self) -> None:
+        peer = self.peer
+        if self._closing is not None:
+            peer.closing.discard(self._closing)
+            self._closing = None
+        try:
+            self.services.registry.leave(self.room, peer)
+            _Deadlines.of(asyncio.get_running_loop()).cancel(self._expires)
+            peer.close(CloseCode.NORMAL, "")
+            if not await peer.wait_closed(_WRITER_GRACE) and self._protocol is not None:
+                self._protocol.abort()
+        finally:
+            self.services.connections.leave(self.address)
+            self._protocol = None
 
 
 def _credentials(scope: Any) -> tuple[dict[str, str], dict[str, str], str | None]:
