@@ -21,7 +21,7 @@ from server.auth import mint_participant_token
 from server.db.doc_store import SqlDocumentStore
 from server.db.mapping import atelier_to_row
 from server.db.models import CharterVersionRow, ParticipantRow, ProposalRow, SessionRow
-from server.services.ateliers import generate_join_code, now, transaction
+from server.services.ateliers import agenda_as_stored, generate_join_code, now, transaction
 from server.settings import Settings
 from server.state import create_engine
 
@@ -44,6 +44,7 @@ def session_data(session: Session) -> dict[str, object]:
     data = msgspec.to_builtins(session)
     for key in ("id", "atelier_id", "number", "attendance"):
         data.pop(key, None)
+    data["agenda"] = agenda_as_stored(data.get("agenda"))
     return data  # type: ignore[no-any-return]
 
 

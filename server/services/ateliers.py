@@ -307,14 +307,28 @@ def _check_mode(body: SessionCreate) -> None:
         )
 
 
-def _session_data(body: SessionCreate) -> dict[str, Any]:
-    """The séance as stored: an agenda item without a writing mode is stored as before the
-    mode existed (``{"title", "minutes"}``), so that a séance written then compares equal."""
-    data: dict[str, Any] = msgspec.to_builtins(body)
-    data["agenda"] = [
+def agenda_as_stored(items: Any) -> Any:
+    """An agenda as stored: an item without a writing mode is kept as before the mode existed
+    (``{"title", "minutes"}``, no ``"writing": null``), so that a séance written then, or by
+    the demo, compares equal to the same séance sent back by the form."""
+    if not isinstance(items, list):
+        return items
+    return [
         {k: v for k, v in item.items() if k != "writing" or v is not None}
-        for item in data["agenda"]
+        if isinstance(item, dict)
+        else item
+        for item in items
     ]
+
+
+def _stored(data: dict[str, Any], name: str) -> Any:
+    value = data.get(name)
+    return agenda_as_stored(value) if name == "agenda" else value
+
+
+def _session_data(body: SessionCreate) -> dict[str, Any]:
+    data: dict[str, Any] = msgspec.to_builtins(body)
+    data["agenda"] = agenda_as_stored(data["agenda"])
     return data
 
 
@@ -386,7 +400,7 @@ async def edit_session(
             changed = sorted(
                 name
                 for name, value in wanted.items()
-                if name not in _AFTER_START and row.data.get(name) != value
+                if name not in _AFTER_START and _stored(row.data, name) != value
             )
             if changed:
                 raise Problem(

@@ -12,10 +12,13 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 import websockets
 from pycrdt import XmlFragment
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from collab.amend import section_texts
+from server.db.models import SessionRow
 from tests.conftest import ServerProcess
 from tests.server.test_amendments import live_text, start
 from tests.server.test_ateliers_api import SEANCE, Room
@@ -169,3 +172,39 @@ def test_old_seances_and_bad_writing_modes(room: Room, server_on: ServerProcess)
     assert problem["code"] == "invalid_request"
     assert "agenda[0].writing" in problem["detail_fr"]
     assert "agenda[0].writing" in problem["detail_en"]
+
+
+def test_a_seance_stored_with_a_null_writing_mode_is_sent_back_whole_once_started(
+    room: Room, server_on: ServerProcess
+) -> None:
+    # As the demo stored its séances (``"writing": null`` in each agenda item): the form
+    # sends the items back without the field, which is the same agenda.
+    agenda = [{"title": "Accueil", "minutes": 10}, {"title": "Lecture", "minutes": None}]
+    planned(room, agenda)
+
+    async def null_writing() -> None:
+        engine = create_async_engine(server_on.database_url)
+        try:
+            async with engine.begin() as conn:
+                data = (
+                    await conn.execute(
+                        sa.select(SessionRow.data).where(SessionRow.id == room.session["id"])
+                    )
+                ).scalar_one()
+                data = {**data, "agenda": [{**item, "writing": None} for item in agenda]}
+                await conn.execute(
+                    sa.update(SessionRow)
+                    .where(SessionRow.id == room.session["id"])
+                    .values(data=data)
+                )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(null_writing())
+    step(room, "start")
+    body = {**SEANCE, "method_steps": STEPS, "agenda": agenda, "next_agenda": ["Bilan"]}
+    edited = room.http.put(
+        f"/api/sessions/{room.session['id']}", json=body, headers=room.auth(room.facilitator)
+    )
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["details"]["next_agenda"] == ["Bilan"]
