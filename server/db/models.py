@@ -826,6 +826,7 @@ class AmendmentRow(Base):
     #: How the accepted text went in: replaced, inserted, appended, nothing.
     applied: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
+
 # --- projects: what a favourable decision becomes (issue 22, #3) -----------------------------
 
 
