@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
+from sqlalchemy.exc import SQLAlchemyError
 
 from server.errors import exception_handlers
 from server.logging import configure_logging
@@ -53,7 +54,13 @@ async def _fill_search_index(services: AppServices) -> None:
     """A new database, or one just migrated to the search index: index what is public."""
     from server.search_index import reindex_if_empty
 
-    count = await reindex_if_empty(services.engine)
+    try:
+        count = await reindex_if_empty(services.engine)
+    except (SQLAlchemyError, OSError) as exc:
+        # The server starts without its database (health says 503 until it is back); the index
+        # is filled at the next start, or by `atelier search reindex`.
+        log.warning("search index not checked: the database is unreachable (%s)", exc)
+        return
     if count is not None:
         log.info("search index built: %d entries", count)
 
