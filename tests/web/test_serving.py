@@ -95,5 +95,7 @@ def test_a_phone_joining_or_voting_downloads_little() -> None:
     # mistake fails here.
     assert over_the_wire([chunk("join")]) < 25_000
     assert over_the_wire([chunk("ballot")]) < 33_000
-    # The editor (ProseMirror, Yjs, y-websocket, y-indexeddb) is loaded only on its screen.
-    assert over_the_wire([chunk("proposal")]) < 140_000
+    # The editor (ProseMirror, Yjs, y-websocket, y-indexeddb) is loaded only on its screen;
+    # with its toolbar, comments and amendments it is about 145 kB (their words are a catalog
+    # part of their own, fetched with the screen, so the phones' paths above do not carry them).
+    assert over_the_wire([chunk("proposal")]) < 150_000

@@ -7,12 +7,15 @@ import fr from "./fr.json";
 
 export type Lang = "fr" | "en";
 type Catalog = Record<string, string>;
-export type Part = "council" | "organise";
+export type Part = "council" | "organise" | "cowrite";
 const CATALOGS: Partial<Record<Lang, Catalog>> = { fr: { ...fr } };
 const PARTS: Record<Part, Record<Lang, () => Promise<{ default: Catalog }>>> = {
   council: { fr: () => import("./council.fr.json"), en: () => import("./council.en.json") },
   // Creating ateliers and séances, the staff's sign-in: screens residents rarely open.
   organise: { fr: () => import("./organise.fr.json"), en: () => import("./organise.en.json") },
+  // Amendments and the history: the proposal screens', fetched with them (a phone joining or
+  // voting needs none).
+  cowrite: { fr: () => import("./cowrite.fr.json"), en: () => import("./cowrite.en.json") },
 };
 const needed = new Set<Part>();
 const loaded = new Set<string>(); // `${part}.${lang}`
