@@ -41,6 +41,7 @@ __all__ = [
     "Session",
     "Writing",
     "attendance_summary",
+    "cancel_session",
     "check_in",
     "check_out",
     "go_to_step",
@@ -49,6 +50,7 @@ __all__ = [
     "normalize_display_name",
     "previous_step",
     "record_headcount",
+    "restore_session",
     "revoke",
     "start_session",
     "writing_at",
@@ -246,7 +248,8 @@ class Session(msgspec.Struct, frozen=True, kw_only=True):
     a ``start_time``, and after it; ``presentiel`` needs a ``place`` and no ``remote_link``,
     ``distanciel`` a ``remote_link`` (http or https) and no ``place``, ``hybride`` both;
     ``current_step`` is ``None`` (not started) or an index into ``method_steps``; one
-    attendance record per participant; lists of at most 50 items.
+    attendance record per participant; lists of at most 50 items; a ``cancel_reason`` only on
+    a cancelled séance (``cancelled_at``), which never started.
     """
 
     id: str
@@ -267,10 +270,15 @@ class Session(msgspec.Struct, frozen=True, kw_only=True):
     # personnes présentes : 35 » is such a count); None until counted.
     headcount: int | None = None
     next_agenda: tuple[str, ...] = ()  # « Ordre du jour de la séance suivante »
+    # Cancelled by the facilitators (when, and the reason they chose to make public); the
+    # séance and its agenda stay, shown « annulée ».
+    cancelled_at: dt.datetime | None = None
+    cancel_reason: str | None = None
 
     def __post_init__(self) -> None:
         check_id(self.id)
         check_id(self.atelier_id, "atelier_id")
+        self._check_cancelled()
         if not 1 <= self.number <= SESSION_NUMBER_MAX:
             raise InvalidInput(
                 "invalid_number",
@@ -329,6 +337,33 @@ class Session(msgspec.Struct, frozen=True, kw_only=True):
                 field="end_time",
             )
 
+    def _check_cancelled(self) -> None:
+        if self.cancelled_at is None:
+            if self.cancel_reason is not None:
+                raise InvalidInput(
+                    "reason_without_cancel",
+                    "Seule une séance annulée a un motif d’annulation.",
+                    "Only a cancelled séance has a cancellation reason.",
+                    field="cancel_reason",
+                )
+            return
+        check_aware(self.cancelled_at, "cancelled_at")
+        if self.current_step is not None:
+            raise InvalidInput(
+                "cancelled_but_started",
+                "Une séance commencée ne peut pas être annulée.",
+                "A séance that started cannot be cancelled.",
+                field="cancelled_at",
+            )
+        if self.cancel_reason is not None:
+            check_line(
+                self.cancel_reason,
+                field="cancel_reason",
+                label_fr="le motif d’annulation",
+                label_en="cancellation reason",
+                max_length=ITEM_MAX,
+            )
+
     def _check_mode(self) -> None:
         # Refusing the superfluous field as well as the missing one: an invitation shows what
         # is stored, and a link on an in-person séance would promise remote attendance.
@@ -381,6 +416,10 @@ class Session(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def started(self) -> bool:
         return self.current_step is not None
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancelled_at is not None
 
     def attendance_of(self, participant_id: str) -> Attendance | None:
         return next((a for a in self.attendance if a.participant_id == participant_id), None)
@@ -480,8 +519,14 @@ def start_session(session: Session) -> Session:
     """Start at the first method step.
 
     :class:`InvalidTransition`: ``session_already_started``; ``no_method_steps`` when the séance
-    has no déroulé to follow.
+    has no déroulé to follow; ``session_cancelled`` when the séance was cancelled.
     """
+    if session.cancelled:
+        raise InvalidTransition(
+            "session_cancelled",
+            "La séance est annulée : rétablissez-la avant de la commencer.",
+            "The séance is cancelled: restore it before starting it.",
+        )
     if session.current_step is not None:
         raise InvalidTransition(
             "session_already_started",
@@ -539,6 +584,58 @@ def writing_at(session: Session, index: int | None) -> Writing | None:
     if index is None or not 0 <= index < len(session.agenda):
         return None
     return session.agenda[index].writing
+
+
+# --- cancelling ------------------------------------------------------------------------------
+
+
+def cancel_session(session: Session, reason: str | None, now: dt.datetime) -> Session:
+    """The séance cancelled at ``now``, with an optional public ``reason`` (one line, tidied;
+    blank counts as none). Its agenda, objectives and steps are kept: a séance restored, or
+    the next one, may take them up.
+
+    :class:`Conflict` ``session_already_cancelled`` (the first cancellation is the one that
+    counts); :class:`InvalidTransition` ``session_already_started``: a séance under way or held
+    is not cancelled after the fact.
+    """
+    check_aware(now, "now")
+    if session.cancelled:
+        raise Conflict(
+            "session_already_cancelled",
+            "La séance est déjà annulée.",
+            "The séance is already cancelled.",
+        )
+    if session.started:
+        raise InvalidTransition(
+            "session_already_started",
+            "La séance a déjà commencé : elle ne peut plus être annulée.",
+            "The séance has already started: it can no longer be cancelled.",
+        )
+    tidy = normalize_line(reason) if reason is not None else ""
+    return msgspec.structs.replace(session, cancelled_at=now, cancel_reason=tidy or None)
+
+
+def restore_session(session: Session, today: dt.date) -> Session:
+    """A cancelled séance planned again, as it was (« Rétablir »), while its date is still
+    ahead (``today`` is the city's date, the séance's own included).
+
+    :class:`Conflict` ``session_not_cancelled``; :class:`InvalidTransition` ``session_past``:
+    a date gone by is not restored but a new séance scheduled, so that no one is told of a
+    meeting that cannot happen.
+    """
+    if not session.cancelled:
+        raise Conflict(
+            "session_not_cancelled",
+            "La séance n’est pas annulée.",
+            "The séance is not cancelled.",
+        )
+    if session.date < today:
+        raise InvalidTransition(
+            "session_past",
+            "La date de la séance est passée : programmez plutôt une nouvelle séance.",
+            "The séance's date has passed: schedule a new séance instead.",
+        )
+    return msgspec.structs.replace(session, cancelled_at=None, cancel_reason=None)
 
 
 # --- attendance ------------------------------------------------------------------------------

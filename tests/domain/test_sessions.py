@@ -18,6 +18,7 @@ from domain.sessions import (
     Session,
     Writing,
     attendance_summary,
+    cancel_session,
     check_in,
     check_out,
     go_to_step,
@@ -26,6 +27,7 @@ from domain.sessions import (
     normalize_display_name,
     previous_step,
     record_headcount,
+    restore_session,
     revoke,
     start_session,
     writing_at,
@@ -271,6 +273,62 @@ def test_moving_needs_a_started_session(move: Any) -> None:
 def test_the_current_step_always_points_at_a_step() -> None:
     with pytest.raises(InvalidInput, match="step_out_of_range"):
         msgspec.structs.replace(start_session(make_session()), method_steps=())
+
+
+# --- cancelling ------------------------------------------------------------------------------
+
+
+def test_cancelling_keeps_the_agenda_and_says_why() -> None:
+    planned = make_session(agenda=[AgendaItem("Accueil", 10)], objectives=["Choisir"])
+    cancelled = cancel_session(planned, "  Salle   indisponible ", NOW)
+    assert cancelled.cancelled
+    assert (cancelled.cancelled_at, cancelled.cancel_reason) == (NOW, "Salle indisponible")
+    assert (cancelled.agenda, cancelled.objectives, cancelled.method_steps) == (
+        planned.agenda,
+        planned.objectives,
+        planned.method_steps,
+    )
+    assert msgspec.json.decode(msgspec.json.encode(cancelled), type=Session) == cancelled
+
+
+def test_a_blank_reason_is_no_reason() -> None:
+    assert cancel_session(make_session(), "   ", NOW).cancel_reason is None
+    assert cancel_session(make_session(), None, NOW).cancel_reason is None
+
+
+def test_cancelling_twice_is_a_conflict() -> None:
+    with pytest.raises(Conflict, match="session_already_cancelled"):
+        cancel_session(cancel_session(make_session(), None, NOW), "encore", LATER)
+
+
+def test_a_started_seance_is_not_cancelled() -> None:
+    with pytest.raises(InvalidTransition, match="session_already_started"):
+        cancel_session(start_session(make_session()), None, NOW)
+
+
+def test_a_cancelled_seance_cannot_start() -> None:
+    with pytest.raises(InvalidTransition, match="session_cancelled"):
+        start_session(cancel_session(make_session(), None, NOW))
+
+
+def test_a_reason_needs_a_cancellation_and_one_line() -> None:
+    with pytest.raises(InvalidInput, match="reason_without_cancel"):
+        msgspec.structs.replace(make_session(), cancel_reason="Grève")
+    with pytest.raises(InvalidInput) as caught:
+        cancel_session(make_session(), "x" * 501, NOW)
+    assert caught.value.field == "cancel_reason"
+    with pytest.raises(InvalidInput, match="cancelled_but_started"):
+        msgspec.structs.replace(start_session(make_session()), cancelled_at=NOW)
+
+
+def test_restoring_gives_the_seance_back_while_its_date_is_ahead() -> None:
+    planned = make_session(agenda=[AgendaItem("Accueil", 10)])
+    cancelled = cancel_session(planned, "Grève", NOW)
+    assert restore_session(cancelled, planned.date) == planned  # its own day still counts
+    with pytest.raises(InvalidTransition, match="session_past"):
+        restore_session(cancelled, planned.date + timedelta(days=1))
+    with pytest.raises(Conflict, match="session_not_cancelled"):
+        restore_session(planned, planned.date)
 
 
 # --- attendance ------------------------------------------------------------------------------
