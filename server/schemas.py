@@ -237,6 +237,13 @@ class TimerAction(msgspec.Struct, forbid_unknown_fields=True):
     minutes: Annotated[int, msgspec.Meta(ge=-240, le=240)] | None = None
 
 
+class SessionCancel(msgspec.Struct, forbid_unknown_fields=True):
+    """« Annuler la séance »: ``reason`` is public (the atelier's page, calendars, e-mails);
+    empty or absent, none is given."""
+
+    reason: Annotated[str, ONE_LINE, msgspec.Meta(max_length=500)] | None = None
+
+
 class WalkInCreate(msgspec.Struct, forbid_unknown_fields=True):
     """Someone at the door without a phone: the facilitator registers and checks them in."""
 

@@ -106,7 +106,7 @@ class PublicAtelier:
     status: AtelierStatus
     has_image: bool
     updated_at: dt.datetime
-    #: The séance to come soonest (today's included), if any.
+    #: The séance to come soonest (today's included) and not cancelled, if any.
     next_seance: PublicSeance | None = None
     #: Filled for the atelier's own page only.
     seances: tuple[PublicSeance, ...] = ()
@@ -186,7 +186,7 @@ def _seance(row: SessionRow, title: str) -> PublicSeance:
 
 
 def _next(seances: Iterable[PublicSeance], today: dt.date) -> PublicSeance | None:
-    coming = [s for s in seances if s.session.date >= today]
+    coming = [s for s in seances if s.session.date >= today and not s.session.cancelled]
     return min(coming, key=_when, default=None)
 
 

@@ -10,7 +10,10 @@ One ``VEVENT`` per séance:
 * ``LAST-MODIFIED`` and ``DTSTAMP`` are the séance's last change and ``SEQUENCE`` counts its
   edits, so a client sees an edit as a newer revision;
 * ``SUMMARY`` « Atelier « … » — séance n », ``LOCATION`` its place, ``URL`` the atelier's
-  public page, ``DESCRIPTION`` its objectives and agenda and how to take part.
+  public page, ``DESCRIPTION`` its objectives and agenda and how to take part;
+* a cancelled séance stays, same ``UID`` and one ``SEQUENCE`` further, with ``STATUS:CANCELLED``,
+  « Annulée : » before its summary and the reason in its description (RFC 5545 §3.8.1.11:
+  how a calendar learns to strike it out rather than lose track of it).
 
 Never in a feed: the join code, the remote link, anyone's name.
 """
@@ -64,7 +67,11 @@ def _event(seance: PublicSeance, *, host: str, base_url: str, zone: ZoneInfo) ->
     event.add("created", seance.created_at.astimezone(dt.UTC))
     event.add("last-modified", seance.updated_at.astimezone(dt.UTC))
     event.add("sequence", seance.revision)
-    event.add("summary", f"Atelier « {seance.atelier_title} » — séance {seance.number}")
+    summary = f"Atelier « {seance.atelier_title} » — séance {seance.number}"
+    if s.cancelled:
+        event.add("status", "CANCELLED")
+        summary = "Annulée : " + summary
+    event.add("summary", summary)
     if s.start_time is None:
         event.add("dtstart", s.date)
         event.add("dtend", s.date + dt.timedelta(days=1))
@@ -82,6 +89,11 @@ def _event(seance: PublicSeance, *, host: str, base_url: str, zone: ZoneInfo) ->
 
 def _description(seance: PublicSeance, url: str) -> str:
     s = seance.session
+    if s.cancelled:
+        lines = ["Séance annulée."]
+        if s.cancel_reason:
+            lines.append(f"Motif : {s.cancel_reason}")
+        return "\n".join([*lines, "", url])
     lines = [s.mode.label_fr.capitalize() + "."]
     if s.objectives:
         lines += ["", "Objectifs :", *(f"- {o}" for o in s.objectives)]

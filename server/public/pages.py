@@ -163,6 +163,9 @@ _TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     "coming_none": ("Aucune séance n’est prévue pour l’instant.", "No séance is planned yet."),
     "past": ("Séances passées", "Past séances"),
     "seance": ("Séance {n}", "Séance {n}"),
+    "cancelled": ("annulée", "cancelled"),
+    "cancelled_line": ("Cette séance est annulée.", "This séance is cancelled."),
+    "cancel_reason": ("Motif : {reason}", "Reason: {reason}"),
     "headcount": ("{n} personnes présentes", "{n} people attended"),
     "headcount_one": ("1 personne présente", "1 person attended"),
     "objectives": ("Objectifs", "Objectives"),
@@ -684,9 +687,17 @@ def _seance_item(page: Page, seance: PublicSeance, *, coming: bool) -> str:
     s = seance.session
     parts = [
         f"<h3>{e(t(lang, 'seance', n=seance.number))} — "
-        f'<time datetime="{e(s.date.isoformat())}">{e(when(lang, seance))}</time></h3>',
+        f'<time datetime="{e(s.date.isoformat())}">{e(when(lang, seance))}</time>'
+        + (f' <span class="tag">{e(t(lang, "cancelled"))}</span>' if s.cancelled else "")
+        + "</h3>",
         f'<p class="where">{e(_where(lang, seance))}</p>',
     ]
+    if s.cancelled:
+        # Said, not only shown: the line reads the same to a screen reader and on paper.
+        parts.append(f"<p><strong>{e(t(lang, 'cancelled_line'))}</strong></p>")
+        if s.cancel_reason:
+            parts.append(f"<p>{e(t(lang, 'cancel_reason', reason=s.cancel_reason))}</p>")
+        return f'<li class="seance cancelled">{"".join(parts)}</li>'
     if coming and s.objectives:
         parts.append(
             f'<p class="label">{e(t(lang, "objectives"))}</p><ul>'
@@ -816,7 +827,7 @@ def atelier_page(page: Page, atelier: PublicAtelier, today: dt.date, projects: s
     coming = [s for s in atelier.seances if s.session.date >= today]
     past = [s for s in reversed(atelier.seances) if s.session.date < today]
     take_part = [f"<p>{e(t(lang, 'take_part_text'))}</p>"]
-    if any(s.session.mode is not Mode.PRESENTIEL for s in coming):
+    if any(s.session.mode is not Mode.PRESENTIEL and not s.session.cancelled for s in coming):
         take_part.append(f"<p>{e(t(lang, 'take_part_remote'))}</p>")
     if atelier.kind is AtelierKind.INITIATIVE_CITOYENNE and atelier.residents is not None:
         if atelier.stage is Stage.EN_CONSTITUTION:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Controller, Request, Response, get, post, put
@@ -52,6 +54,7 @@ from server.schemas import (
     ProposalCreate,
     ProposalRead,
     RoleChange,
+    SessionCancel,
     SessionCreate,
     StepMove,
     TimerAction,
@@ -361,6 +364,31 @@ class AtelierController(Controller):
         self, request: Request[Any, Any, Any], actor: Actor, session_id: str, data: SessionCreate
     ) -> SessionRead:
         row = await svc.edit_session(AppServices.of(request.app).engine, actor, session_id, data)
+        return session_read(request, row)
+
+    @post(
+        "/sessions/{session_id:str}/cancel",
+        summary="Annuler une séance (avant son début), avec un motif public facultatif",
+        status_code=200,
+    )
+    async def cancel_session(
+        self, request: Request[Any, Any, Any], actor: Actor, session_id: str, data: SessionCancel
+    ) -> SessionRead:
+        engine = AppServices.of(request.app).engine
+        row = await svc.cancel_seance(engine, actor, session_id, data.reason)
+        return session_read(request, row)
+
+    @post(
+        "/sessions/{session_id:str}/restore",
+        summary="Rétablir une séance annulée, tant que sa date n’est pas passée",
+        status_code=200,
+    )
+    async def restore_session(
+        self, request: Request[Any, Any, Any], actor: Actor, session_id: str
+    ) -> SessionRead:
+        services = AppServices.of(request.app)
+        today = dt.datetime.now(ZoneInfo(services.settings.time_zone)).date()
+        row = await svc.restore_seance(services.engine, actor, session_id, today)
         return session_read(request, row)
 
     @post(

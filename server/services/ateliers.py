@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, Protocol
 
 import msgspec
@@ -40,10 +40,12 @@ from domain.roles import Action, Role, can
 from domain.sessions import Session as DomainSession
 from domain.sessions import (
     Writing,
+    cancel_session,
     go_to_step,
     next_step,
     normalize_display_name,
     previous_step,
+    restore_session,
     start_session,
     writing_at,
 )
@@ -396,6 +398,15 @@ async def edit_session(
     async with transaction(engine) as session:
         row = await get_seance(session, session_id, for_update=True)
         require(actor, Action.MANAGE_SESSION, row.atelier_id)
+        if row.data.get("cancelled_at") is not None:
+            # Moving a cancelled séance would tell followers of a change to a meeting that
+            # does not happen: restore it first (or schedule a new one).
+            raise Problem(
+                409,
+                "session_cancelled",
+                "La séance est annulée : rétablissez-la avant de la modifier.",
+                "The séance is cancelled: restore it before changing it.",
+            )
         if row.data.get("current_step") is not None:
             changed = sorted(
                 name
@@ -424,6 +435,62 @@ async def edit_session(
             f"Session {row.number} edited",
         )
         await subscriptions.seance_event(session, row, "moved", before)
+    return row
+
+
+def _revised(data: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """``data`` with ``changes``, one revision further (a calendar's SEQUENCE)."""
+    return {**data, **changes, "revision": int(data.get("revision") or 0) + 1}
+
+
+async def cancel_seance(
+    engine: AsyncEngine, actor: Actor, session_id: str, reason: str | None
+) -> SessionRow:
+    """« Annuler la séance »: it stays, with its agenda, shown « annulée » (and the public
+    ``reason``, if given) on the atelier's page and in calendars; its followers are told.
+    409 ``session_already_cancelled``; 409 ``session_already_started`` once it started."""
+    async with transaction(engine) as session:
+        row = await get_seance(session, session_id, for_update=True)
+        require(actor, Action.MANAGE_SESSION, row.atelier_id)
+        stamp = now()
+        cancelled = cancel_session(session_from_row(row), reason, stamp)
+        row.data = _revised(
+            row.data, cancelled_at=stamp.isoformat(), cancel_reason=cancelled.cancel_reason
+        )
+        row.updated_at = stamp
+        await record(
+            session,
+            row.atelier_id,
+            "session_cancelled",
+            f"Séance {row.number} annulée",
+            f"Session {row.number} cancelled",
+        )
+        audit(session, row.atelier_id, actor.participant_id, "session_cancelled", row.id)
+        await subscriptions.seance_event(session, row, "cancelled")
+    return row
+
+
+async def restore_seance(
+    engine: AsyncEngine, actor: Actor, session_id: str, today: date
+) -> SessionRow:
+    """« Rétablir la séance »: a cancelled séance planned again while its date (``today`` is
+    the city's) is still ahead; its followers are told it takes place. 409
+    ``session_not_cancelled``; 409 ``session_past`` when the date has gone by."""
+    async with transaction(engine) as session:
+        row = await get_seance(session, session_id, for_update=True)
+        require(actor, Action.MANAGE_SESSION, row.atelier_id)
+        restore_session(session_from_row(row), today)
+        row.data = _revised(row.data, cancelled_at=None, cancel_reason=None)
+        row.updated_at = now()
+        await record(
+            session,
+            row.atelier_id,
+            "session_restored",
+            f"Séance {row.number} rétablie",
+            f"Session {row.number} restored",
+        )
+        audit(session, row.atelier_id, actor.participant_id, "session_restored", row.id)
+        await subscriptions.seance_event(session, row, "restored")
     return row
 
 

@@ -334,11 +334,12 @@ _MOVES: Final = ("date", "start_time", "end_time", "place", "mode")
 async def seance_event(
     session: AsyncSession,
     seance: SessionRow,
-    what: Literal["scheduled", "moved", "cancelled"],
+    what: Literal["scheduled", "moved", "cancelled", "restored"],
     before: dict[str, Any] | None = None,
 ) -> int:
     """A séance of a public atelier scheduled, moved (its date, time, place or mode changed:
-    ``before`` is its data before) or cancelled: news for the atelier's subscribers."""
+    ``before`` is its data before), cancelled (with the reason the facilitators gave, if any)
+    or restored after a cancellation: news for the atelier's subscribers."""
     if (
         what == "moved"
         and before is not None
@@ -364,6 +365,17 @@ async def seance_event(
             f"La séance {n} de l’atelier « {atelier.title} » a changé : elle a lieu le {when_fr}"
         )
         body_en = f"Séance {n} of the “{atelier.title}” atelier changed: it is now on {when_en}"
+    elif what == "restored":
+        subject_fr = f"{atelier.title} : la séance {n} du {when_fr} est maintenue"
+        subject_en = f"{atelier.title}: séance {n} on {when_en} takes place after all"
+        body_fr = (
+            f"La séance {n} de l’atelier « {atelier.title} », annoncée comme annulée, a bien "
+            f"lieu le {when_fr}"
+        )
+        body_en = (
+            f"Séance {n} of the “{atelier.title}” atelier, announced as cancelled, takes place "
+            f"after all on {when_en}"
+        )
     else:
         subject_fr = f"{atelier.title} : la séance {n} du {when_fr} est annulée"
         subject_en = f"{atelier.title}: séance {n} on {when_en} is cancelled"
@@ -371,6 +383,9 @@ async def seance_event(
         body_en = f"Séance {n} of the “{atelier.title}” atelier on {when_en} is cancelled"
     body_fr += f" ({where_fr})." if what != "cancelled" else "."
     body_en += f" ({where_en})." if what != "cancelled" else "."
+    if what == "cancelled" and data.get("cancel_reason"):
+        body_fr += f"\n\nMotif : {data['cancel_reason']}"
+        body_en += f"\n\nReason: {data['cancel_reason']}"
     if what != "cancelled":
         body_fr += (
             "\n\nVenez : aucun compte n’est nécessaire, le code pour rejoindre est donné sur place."

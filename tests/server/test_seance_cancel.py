@@ -1,0 +1,128 @@
+"""Cancelling a séance, end to end on SQLite and PostgreSQL with a real SMTP server: the
+facilitator cancels it with a public reason; its followers are told, with the reason; the
+atelier's page and the calendar say « annulée » (same UID, one SEQUENCE further,
+STATUS:CANCELLED); it cannot start nor be moved; its agenda is kept; cancelling twice is a 409
+problem; « Rétablir » gives it back while its date is ahead, and not after."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from icalendar import Calendar
+
+from tests.conftest import ServerProcess
+from tests.mailbox import Mailbox, mailbox_fixture  # noqa: F401 (the fixture ``mailbox``)
+from tests.server.test_ateliers_api import SEANCE, Room
+from tests.server.test_subscriptions import CONFIRM, confirm, http_of, started, subscribe
+
+__all__ = ["http_of"]  # the fixture, used by name
+
+AHEAD = {
+    **SEANCE,
+    "date": "2031-03-04",
+    "start_time": "18:00:00",
+    "place": "Le Shadok",
+    "agenda": [{"title": "Choisir le lieu du jardin", "minutes": 30}],
+    "method_steps": ["Accueil", "Échanges"],
+}
+REASON = "Salle indisponible : travaux"
+
+
+def events(http: httpx.Client, atelier_id: str) -> dict[str, Any]:
+    answer = http.get(f"/api/ateliers/{atelier_id}/seances.ics")
+    assert answer.status_code == 200, answer.text
+    return {str(e["uid"]): e for e in Calendar.from_ical(answer.content).walk("VEVENT")}
+
+
+def test_cancel_tell_show_refuse_then_restore(  # noqa: PLR0915 (one story)
+    server_factory: type[ServerProcess], database_url: str, mailbox: Mailbox, http_of: Any
+) -> None:
+    server = started(server_factory, database_url, mailbox)
+    http = http_of(server)
+    room = Room(http)
+    atelier_id = room.atelier["id"]
+    facilitator = room.auth(room.facilitator)
+    subscribe(http, f"atelier:{atelier_id}", "alice@example.org")
+    confirm(http, mailbox.wait_to("alice@example.org", "Confirmez").link(CONFIRM))
+    created = http.post(f"/api/ateliers/{atelier_id}/sessions", json=AHEAD, headers=facilitator)
+    assert created.status_code == 201, created.text
+    seance = created.json()
+    mailbox.wait_to("alice@example.org", "séance 2")
+    uid = next(u for u in events(http, atelier_id) if seance["id"] in u)
+    before = events(http, atelier_id)[uid]
+
+    # A resident may not cancel; the facilitator may, with a reason everyone may read.
+    resident = room.auth(room.token_of("Zoé"))
+    url = f"/api/sessions/{seance['id']}/cancel"
+    assert http.post(url, json={}, headers=resident).status_code == 403
+    cancelled = http.post(url, json={"reason": f"  {REASON} "}, headers=facilitator)
+    assert cancelled.status_code == 200, cancelled.text
+    details = cancelled.json()["details"]
+    assert details["cancel_reason"] == REASON
+    assert details["cancelled_at"]
+    assert details["agenda"] == AHEAD["agenda"]  # kept
+
+    told = mailbox.wait_to("alice@example.org", "est annulée")
+    assert "mardi 4 mars 2031 à 18 h" in told.subject
+    assert f"Motif : {REASON}" in told.text
+    assert f"Reason: {REASON}" in told.text
+
+    again = http.post(url, json={"reason": "encore"}, headers=facilitator)
+    assert again.status_code == 409
+    assert again.headers["content-type"].startswith("application/problem+json")
+    assert again.json()["code"] == "session_already_cancelled"
+
+    start = http.post(
+        f"/api/sessions/{seance['id']}/step", json={"move": "start"}, headers=facilitator
+    )
+    assert (start.status_code, start.json()["code"]) == (409, "session_cancelled")
+    moved = http.put(f"/api/sessions/{seance['id']}", json=AHEAD, headers=facilitator)
+    assert (moved.status_code, moved.json()["code"]) == (409, "session_cancelled")
+
+    shown = http.get(f"/decouvrir/ateliers/{atelier_id}").text
+    assert "Cette séance est annulée." in shown
+    assert f"Motif : {REASON}" in shown.replace("&#x27;", "'")
+    event = events(http, atelier_id)[uid]
+    assert str(event["status"]) == "CANCELLED"
+    assert int(event["sequence"]) > int(before["sequence"])
+    assert str(event["summary"]).startswith("Annulée : ")
+    assert REASON in str(event["description"])
+    assert event.decoded("dtstart") == before.decoded("dtstart")  # the same event, struck out
+
+    # Rétablir: the séance is planned again, as it was; followers hear it is on after all.
+    restored = http.post(f"/api/sessions/{seance['id']}/restore", headers=facilitator)
+    assert restored.status_code == 200, restored.text
+    assert restored.json()["details"]["cancelled_at"] is None
+    assert restored.json()["details"]["cancel_reason"] is None
+    mailbox.wait_to("alice@example.org", "est maintenue")
+    back = events(http, atelier_id)[uid]
+    assert "status" not in back
+    assert int(back["sequence"]) > int(event["sequence"])
+    assert "Cette séance est annulée." not in http.get(f"/decouvrir/ateliers/{atelier_id}").text
+    twice = http.post(f"/api/sessions/{seance['id']}/restore", headers=facilitator)
+    assert (twice.status_code, twice.json()["code"]) == (409, "session_not_cancelled")
+
+    # A séance whose date has passed (the Room's, in 2017) is not restored once cancelled.
+    past = room.session["id"]
+    assert http.post(f"/api/sessions/{past}/cancel", json={}, headers=facilitator).is_success
+    late = http.post(f"/api/sessions/{past}/restore", headers=facilitator)
+    assert (late.status_code, late.json()["code"]) == (409, "session_past")
+    assert late.json()["detail"]
+
+
+def test_a_started_seance_is_not_cancelled(shared_server: ServerProcess) -> None:
+    with httpx.Client(base_url=shared_server.http, timeout=20) as http:
+        room = Room(http)
+        facilitator = room.auth(room.facilitator)
+        created = http.post(
+            f"/api/ateliers/{room.atelier['id']}/sessions", json=AHEAD, headers=facilitator
+        )
+        seance = created.json()
+        http.post(f"/api/sessions/{seance['id']}/step", json={"move": "start"}, headers=facilitator)
+        refused = http.post(f"/api/sessions/{seance['id']}/cancel", json={}, headers=facilitator)
+        assert (refused.status_code, refused.json()["code"]) == (409, "session_already_started")
+        long = http.post(
+            f"/api/sessions/{seance['id']}/cancel", json={"reason": "x" * 501}, headers=facilitator
+        )
+        assert long.status_code == 400
