@@ -173,6 +173,9 @@ export interface SessionDetails {
   method_steps?: string[];
   current_step?: number | null;
   next_agenda?: string[];
+  /** Cancelled (an instant) and the public reason given, if any (seance-cancel.ts). */
+  cancelled_at?: string | null;
+  cancel_reason?: string | null;
 }
 
 export interface Seance {

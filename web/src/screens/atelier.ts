@@ -179,6 +179,7 @@ function draw(
         "section",
         { class: "card", "aria-labelledby": "seance-title" },
         h("h2", { id: "seance-title" }, t("seance.title", { n: seance.number })),
+        d.cancelled_at ? h("p", { class: "notice", "data-testid": "seance-cancelled" }, h("strong", {}, t("seance.cancelled")), d.cancel_reason ? ` — ${d.cancel_reason}` : "") : null,
         h("p", {}, d.date ? formatDate(d.date) : "", d.start_time ? ` — ${d.start_time.slice(0, 5)}` : "", d.end_time ? `–${d.end_time.slice(0, 5)}` : "", d.place ? ` — ${d.place}` : ""),
         d.remote_link ? h("p", {}, h("a", { href: d.remote_link, target: "_blank", rel: "noopener noreferrer" }, t("seance.remote_link"))) : null,
         d.objectives?.length ? [h("h3", {}, t("seance.objectives")), h("ul", {}, d.objectives.map((o) => h("li", {}, o)))] : null,

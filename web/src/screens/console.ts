@@ -143,7 +143,12 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
         const open = [...state.polls.values()].filter((p) => p.status === "open");
         const last = current !== null && current >= state.steps.length - 1;
         nextActions.replaceChildren();
-        if (current === null) {
+        if (current === null && seance.details.cancelled_at) {
+          // Cancelled: it cannot start (the server says 409 session_cancelled); restoring is
+          // on the séance's edit screen, with its confirmation (seance-cancel.ts).
+          nextText.textContent = t("console.next_cancelled");
+          nextActions.append(h("a", { href: `/seance/${encodeURIComponent(sessionId)}/modifier`, class: "button" }, t("seance.edit")));
+        } else if (current === null) {
           nextText.textContent = t("console.next_start");
           nextActions.append(startButton);
         } else if (open.length) {

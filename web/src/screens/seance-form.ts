@@ -9,6 +9,8 @@
 // séance starts every field changes; once started only the next séance's agenda does (the
 // server answers 409 seance_started otherwise, server/services/ateliers.py edit_session): the
 // other fields are disabled with the reason, and what is sent for them is what is stored.
+// Below the form, « Annuler la séance » (seance-cancel.ts); a cancelled séance shows no form
+// (the server refuses to move it: 409 session_cancelled) but why, and « Rétablir ».
 import "../organise.css";
 import { cityTimeZone, knownTimeZone, wallClockInstant } from "../city";
 import { api, ApiError, errorText, type Seance } from "../api";
@@ -19,6 +21,7 @@ import { canRunSession } from "../roles";
 import { navigate, type Screen } from "../router";
 import { errorRegion, focusNextTitle, formatCode, loading, pageTitle } from "../ui";
 import { checkText, field, lines, once, oneLine, type Field } from "../forms";
+import { cancelSection } from "./seance-cancel";
 
 type Mode = "presentiel" | "distanciel" | "hybride";
 const MODES: Mode[] = ["presentiel", "hybride", "distanciel"];
@@ -113,11 +116,7 @@ export const editSeance: Screen = (main, { sessionId }) => {
     .then((seance) => {
       if (!alive) return;
       status.remove();
-      const { attendance_by_role: _, ...kept } = seance;
-      const from = JSON.stringify(kept);
-      // A language switch keeps what was typed; a séance changed meanwhile starts afresh.
-      if (!editing || editing.sessionId !== sessionId || editing.from !== from) editing = { sessionId, from, draft: draftOf(seance) };
-      drawForm(main, identity, seance, editing.draft);
+      drawEdit(main, identity, seance);
     })
     .catch((error) => {
       if (!alive) return;
@@ -128,6 +127,31 @@ export const editSeance: Screen = (main, { sessionId }) => {
     });
   return () => void (alive = false);
 };
+
+/** The edit screen: the form and « Annuler la séance » below it; a cancelled séance shows
+ * why, and « Rétablir » while its date is ahead (seance-cancel.ts). `done` is said at once. */
+function drawEdit(main: HTMLElement, identity: Identity, seance: Seance, done: string | null = null): void {
+  const changed = (fresh: Seance) => {
+    editing = null;
+    main.replaceChildren();
+    drawEdit(main, identity, fresh, t(fresh.details.cancelled_at ? "organise.cancel.done" : "organise.cancel.restored"));
+  };
+  const said = done ? h("p", { class: "notice", role: "status", tabindex: "-1" }, done) : null;
+  const section = cancelSection(identity, seance, changed);
+  if (seance.details.cancelled_at) {
+    const back = `/atelier/${encodeURIComponent(seance.atelier_id)}?seance=${encodeURIComponent(seance.id)}`;
+    append(main, [pageTitle(t("organise.edit_seance.page_title", { n: seance.number }), identity.atelierTitle), h("p", {}, h("a", { href: back }, t("organise.seance.back"))), said, section]);
+  } else {
+    const { attendance_by_role: _, ...kept } = seance;
+    const from = JSON.stringify(kept);
+    // A language switch keeps what was typed; a séance changed meanwhile starts afresh.
+    if (!editing || editing.sessionId !== seance.id || editing.from !== from) editing = { sessionId: seance.id, from, draft: draftOf(seance) };
+    drawForm(main, identity, seance, editing.draft);
+    if (said) main.querySelector("form")?.before(said);
+    if (section) main.append(section);
+  }
+  said?.focus();
+}
 
 /** The form: a new séance (`seance` null) or one to change; `problem` is said at once. */
 function drawForm(main: HTMLElement, identity: Identity, seance: Seance | null, draft: Draft, problem: string | null = null): HTMLElement | null {
