@@ -504,10 +504,12 @@ class Bench:
                 for w in range(n_workers)
             ]
             opener = self.open_rooms(server, running, rooms, "idle")
+            cpu_before = sum(procs.cpu_seconds(pid) for pid in running.pids)
             workers = Workers(f"idle.{server.key}", configs, self.logs)
             try:
                 try:
                     ready = workers.read_all(600)
+                    cpu_connect = sum(procs.cpu_seconds(pid) for pid in running.pids) - cpu_before
                 finally:
                     self.close_rooms(opener)
                 time.sleep(self.args.idle_hold)
@@ -534,6 +536,9 @@ class Bench:
             "rss_before_mb": rss_before / 1024,
             "rss_after_mb": rss_after / 1024,
             "connect_per_s": connected / connect_s if connect_s else None,
+            # Server CPU spent while the sockets connected, per socket: what a connection costs
+            # apart from how busy the machine was (the rate above shares it with the clients).
+            "connect_cpu_ms": 1000 * cpu_connect / connected if connected else None,
             "errors": sum(errors.values()),
             "error_kinds": dict(errors),
             "peak_rss_mb": vmhwm / 1024 if vmhwm else None,
@@ -804,6 +809,7 @@ def rows_for(  # noqa: PLR0911  # one return per scenario
                 None,
             ),
             ("connections/s while connecting", r.get("connect_per_s"), "higher"),
+            ("server CPU per connection (ms)", r.get("connect_cpu_ms"), "lower"),
             ("errors", r.get("errors"), None),
         ]
     if scenario == "votes":
