@@ -34,6 +34,16 @@ class JsonFormatter(logging.Formatter):
         return _encoder.encode(entry).decode()
 
 
+#: Where the WebSocket protocol sends the lines uvicorn and websockets write for every socket
+#: they open or close (« "WebSocket /ws/docs/…" [accepted] », « connection open »): two
+#: records per participant joining, each filtered, formatted and written — 8 % of what a
+#: connection costs the server (bench/RESULTS.md §15). HTTP requests have no access log here
+#: either (server/cli.py). They show at DEBUG; warnings and errors show at any level.
+#: Under ``atelier``, so uvicorn's logging set-up leaves its level be, and its lines pass the
+#: redaction of :func:`configure_logging`'s handler.
+CONNECTIONS_LOGGER = "atelier.ws.connections"
+
+
 def configure_logging(level: str, *, json: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
@@ -46,6 +56,8 @@ def configure_logging(level: str, *, json: bool) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+    quiet = logging.DEBUG if root.level <= logging.DEBUG else logging.WARNING
+    logging.getLogger(CONNECTIONS_LOGGER).setLevel(quiet)
 
 
 class RedactTokens(logging.Filter):
@@ -93,6 +105,7 @@ _WEBSOCKETS = os.path.dirname(websockets.__file__) + os.sep
 
 def _from_websockets(record: logging.LogRecord) -> bool:
     return record.pathname.startswith(_WEBSOCKETS)
+
 
 
 def redact_uvicorn_logs() -> None:

@@ -37,6 +37,7 @@ receive event to the app's session from a task that exists only while events wai
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import struct
 import typing
@@ -50,6 +51,9 @@ from websockets.protocol import Protocol, State
 from websockets.streams import StreamReader
 
 from collab.lean import Flag, Inbox
+from server.logging import CONNECTIONS_LOGGER
+
+_CONNECTIONS = logging.getLogger(CONNECTIONS_LOGGER)
 
 __all__ = [
     "ABORT",
@@ -181,6 +185,9 @@ class AtelierWebSocketProtocol(WebSocketsSansIOProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Each socket opened is logged at DEBUG only (server.logging.CONNECTIONS_LOGGER).
+        self.logger = self.conn.logger = _CONNECTIONS
+        self.conn.debug = _CONNECTIONS.isEnabledFor(logging.DEBUG)
         self.queue = _HookedInbox()  # type: ignore[assignment]
         self.writable = Flag()  # type: ignore[assignment]
         self.writable.set()
