@@ -10,21 +10,42 @@ inside text i moves by exactly ``i + 1``, a position in no text of the section d
 Every position is parsed first (:func:`domain.amendments.relative_position`) and checked
 against the document's state vector, so the CRDT library is only handed an item it holds;
 what it still cannot resolve (content collected with its deleted parent) counts as gone.
+
+Applying is idempotent (:func:`apply_once`): in the same transaction as the edit, the document
+notes a receipt under the amendment's id (the root map :data:`RECEIPTS`), so that the edit and
+its receipt are durable together or not at all. An amendment applied before receipts existed is
+recognised by its passage, which then reads as the replacement (a deleted item's position
+resolves where it was, and pycrdt inserts after the deleted items: the anchors frame the
+replacement).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
-from pycrdt import Doc, StickyIndex, XmlElement, XmlFragment, XmlText
+from pycrdt import Doc, Map, StickyIndex, XmlElement, XmlFragment, XmlText
 
 from domain.amendments import RelativePosition, relative_position
 
-__all__ = ["Applied", "Located", "apply_amendment", "detached", "locate", "section_texts"]
+__all__ = [
+    "RECEIPTS",
+    "Applied",
+    "Located",
+    "apply_amendment",
+    "apply_once",
+    "detached",
+    "locate",
+    "section_texts",
+]
 
 Applied = Literal["replaced", "inserted", "appended", "nothing"]
+_APPLIED: Final = ("replaced", "inserted", "appended", "nothing")
+
+#: The root map of receipts, amendment id → how it went in. The colon keeps it apart from the
+#: section keys (``domain.templates``: lowercase words); editors never bind it.
+RECEIPTS: Final = "atelier:amendments"
 
 
 @dataclass(frozen=True)
@@ -204,3 +225,49 @@ def apply_amendment(
     paragraph = doc.get(section, type=XmlFragment).children.append(XmlElement("paragraph"))
     paragraph.children.append(XmlText(replacement))
     return "appended"
+
+
+def _reads_as(
+    doc: Doc[Any], section: str, start: bytes, end: bytes, replacement: str
+) -> Applied | None:
+    """How the text already says what the amendment would make it say, if it does: its
+    passage reads as ``replacement`` (``"replaced"``) or, its paragraph gone, a paragraph of the
+    section does (``"appended"``, what applying does then). A deletion is never taken as done:
+    applying it again deletes nothing more."""
+    if not replacement:
+        return None
+    texts = section_texts(doc.get(section, type=XmlFragment))
+    where = _locate_in(doc, section, start, end)
+    if where.text is not None:
+        passage = _plain(texts[where.text])[where.start : where.end]
+        return "replaced" if passage == replacement else None
+    return "appended" if any(_plain(text) == replacement for text in texts) else None
+
+
+def apply_once(
+    doc: Doc[Any],
+    amendment_id: str,
+    section: str,
+    start: bytes,
+    end: bytes,
+    replacement: str,
+    *,
+    check_text: bool = False,
+) -> tuple[Applied, bool]:
+    """:func:`apply_amendment` unless this amendment already went in; ``(how, edited now)``.
+
+    Its receipt says so exactly. With ``check_text`` (an amendment whose first application was
+    cut short, and may predate receipts), a text that already reads as the replacement counts
+    too, and gets its receipt. To be run inside the room's edit transaction:
+    the receipt is part of the same update as the edit."""
+    receipts = doc.get(RECEIPTS, type=Map)
+    noted = receipts.get(amendment_id)
+    if noted in _APPLIED:
+        return noted, False
+    found = _reads_as(doc, section, start, end, replacement) if check_text else None
+    if found is not None:
+        receipts[amendment_id] = found
+        return found, False
+    how = apply_amendment(doc, section, start, end, replacement)
+    receipts[amendment_id] = how
+    return how, True

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pycrdt import Doc, XmlFragment
+from pycrdt import Doc, Map, XmlFragment
 
-from collab.amend import apply_amendment, detached, locate, section_texts
+from collab.amend import RECEIPTS, apply_amendment, apply_once, detached, locate, section_texts
 from domain.amendments import relative_position
 from domain.errors import InvalidInput
 
@@ -142,3 +142,67 @@ def test_positions_the_document_never_held_resolve_to_nothing() -> None:
     assert locate(doc.get_update(), "s", a, d).text is None
     with doc.transaction():
         assert apply_amendment(doc, "s", c, d, "") == "nothing"
+
+
+# --- applying once ------------------------------------------------------------------------------
+
+
+def once(doc: Doc[Any], a: bytes, b: bytes, text: str, **options: Any) -> tuple[str, bool]:
+    with doc.transaction():
+        return apply_once(doc, "am-1", "s", a, b, text, **options)
+
+
+def test_an_amendment_applied_again_finds_its_receipt_and_edits_nothing() -> None:
+    start = TEXT.index("samedi")
+    doc, ((a, b),) = yjs([TEXT], [(0, units(TEXT, start), units(TEXT, start + 6))])
+    assert once(doc, a, b, "dimanche") == ("replaced", True)
+    after = doc.get_state()
+    assert once(doc, a, b, "dimanche") == ("replaced", False)
+    assert doc.get_state() == after  # not one byte written
+    assert text_of(doc) == f"<paragraph>{TEXT.replace('samedi', 'dimanche')}</paragraph>"
+    assert dict(doc.get(RECEIPTS, type=Map)) == {"am-1": "replaced"}
+    assert "am-1" not in text_of(doc)  # the receipt is no section's text
+
+
+def test_a_receipt_covers_what_the_passage_cannot_tell() -> None:
+    # Replacing the first word: its anchors no longer resolve into one text afterwards, and a
+    # second application would append « Ce » as a paragraph of its own; the receipt says no.
+    doc, ((a, b),) = yjs([TEXT], [(0, 0, 2)])
+    assert once(doc, a, b, "Ce", check_text=True) == ("replaced", True)
+    assert once(doc, a, b, "Ce", check_text=True) == ("replaced", False)
+    assert text_of(doc) == f"<paragraph>Ce{TEXT[2:]}</paragraph>"
+
+
+def test_one_applied_before_receipts_is_recognised_by_its_text() -> None:
+    start = TEXT.index("samedi")
+    doc, ((a, b),) = yjs([TEXT, "Deux."], [(0, units(TEXT, start), units(TEXT, start + 6))])
+    with doc.transaction():
+        apply_amendment(doc, "s", a, b, "dimanche")  # as the server did before receipts
+    expected = text_of(doc)
+    assert once(doc, a, b, "dimanche", check_text=True) == ("replaced", False)
+    assert text_of(doc) == expected
+    assert dict(doc.get(RECEIPTS, type=Map)) == {"am-1": "replaced"}  # exact from now on
+
+
+def test_one_appended_before_receipts_is_not_appended_again() -> None:
+    start = TEXT.index("samedi")
+    doc, ((a, b),) = yjs([TEXT, "Deux."], [(0, units(TEXT, start), units(TEXT, start + 6))])
+    del doc.get("s", type=XmlFragment).children[0]
+    with doc.transaction():
+        assert apply_amendment(doc, "s", a, b, "Le dimanche.") == "appended"
+    expected = text_of(doc)
+    assert once(doc, a, b, "Le dimanche.", check_text=True) == ("appended", False)
+    assert text_of(doc) == expected
+
+
+def test_checking_the_text_still_applies_what_is_not_there() -> None:
+    start = TEXT.index("samedi")
+    doc, ((a, b),) = yjs([TEXT], [(0, units(TEXT, start), units(TEXT, start + 6))])
+    assert once(doc, a, b, "dimanche", check_text=True) == ("replaced", True)
+    assert "le dimanche matin." in text_of(doc)
+    # A deletion is never taken as done: applied again, it finds nothing more to delete.
+    doc, ((a, b),) = yjs([TEXT], [(0, units(TEXT, start), units(TEXT, start + 7))])
+    with doc.transaction():
+        apply_amendment(doc, "s", a, b, "")
+    assert once(doc, a, b, "", check_text=True) == ("nothing", True)
+    assert text_of(doc) == f"<paragraph>{TEXT.replace('samedi ', '')}</paragraph>"
