@@ -12,8 +12,10 @@ status read``), so two facilitators deciding at once decide once: the second get
 transaction), then edits the live document through the room (``RoomRegistry.edit``: durable,
 sent to every client, relayed), then writes ``acceptee`` with how the text went in. A failed
 edit puts it back to ``proposee``; a crash between the two writes leaves it ``applying``: after
-:data:`STUCK_AFTER` a facilitator may accept it again (the edit may then apply twice — it is
-shown, never silent) or reject it.
+:data:`STUCK_AFTER` a facilitator may accept it again or reject it. Accepting again never
+applies the edit twice (:func:`collab.amend.apply_once`): the document's receipt for the
+amendment, written with the edit, or — for one cut short before receipts — a passage that
+already reads as the replacement, marks it ``acceptee`` without editing.
 
 A vote in one action creates the poll with « Garder le texte actuel » and one option per
 amendment and opens it; its close (:func:`settle`) applies the winner, rejects the others, or
@@ -32,7 +34,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from collab.amend import Applied, apply_amendment, detached, locate
+from collab.amend import Applied, apply_once, detached, locate
 from collab.rooms import RoomRegistry
 from collab.store import DocumentStore, merge
 from domain import amendments as rules
@@ -449,18 +451,29 @@ async def reject(
     return await _one(engine, actor, amendment_id), Changed(row.atelier_id, row.proposal_id)
 
 
-async def _apply(registry: RoomRegistry, doc_id: str, row: AmendmentRow) -> Applied:
-    section, start, end, text = row.section, row.anchor_start, row.anchor_end, row.replacement
-    return await registry.edit(doc_id, lambda doc: apply_amendment(doc, section, start, end, text))
+async def _apply(registry: RoomRegistry, doc_id: str, row: AmendmentRow, retry: bool) -> Applied:
+    aid, section, start, end = row.id, row.section, row.anchor_start, row.anchor_end
+    text = row.replacement
+    how, edited = await registry.edit(
+        doc_id, lambda doc: apply_once(doc, aid, section, start, end, text, check_text=retry)
+    )
+    if not edited:
+        log.warning("amendment %s was already in the text: accepted without editing it", aid)
+    return how
 
 
 async def _applied(
-    engine: AsyncEngine, registry: RoomRegistry, row: AmendmentRow, doc_id: str
+    engine: AsyncEngine,
+    registry: RoomRegistry,
+    row: AmendmentRow,
+    doc_id: str,
+    *,
+    retry: bool = False,
 ) -> None:
-    """``row`` is ``applying`` (committed): edit the text, then ``acceptee``; back to
-    ``proposee`` if the edit fails."""
+    """``row`` is ``applying`` (committed): edit the text (once: ``retry`` when a first
+    attempt was cut short), then ``acceptee``; back to ``proposee`` if the edit fails."""
     try:
-        how = await _apply(registry, doc_id, row)
+        how = await _apply(registry, doc_id, row, retry)
     except Exception as exc:
         log.exception("amendment %s: the live text could not be edited", row.id)
         async with transaction(engine) as session:
@@ -495,10 +508,12 @@ async def accept(
         if not (rules.decidable(row.status) or _stuck(row)):
             raise _decided(row)
         _writable(proposal)
+        # Stuck in ``applying``: the first attempt may have edited the text before the crash.
+        retry = row.status == Fate.APPLYING.value
         await _move(session, row, Fate.APPLYING, who=actor.participant_id)
         audit(session, row.atelier_id, actor.participant_id, "amendment_accepted", row.id)
         doc_id = proposal.doc_id
-    await _applied(engine, registry, row, doc_id)
+    await _applied(engine, registry, row, doc_id, retry=retry)
     return await _one(engine, actor, amendment_id), Changed(row.atelier_id, row.proposal_id)
 
 

@@ -3,7 +3,8 @@ the browser anchors it (real yjs makes the document and the anchors), proposed, 
 accepted — the server edits the live text while someone types in the same paragraph, and both
 edits survive — rejected, decided once when two facilitators click at once, kept when its
 passage was deleted, put to a vote whose close applies the winner; the amendment mode turns a
-participant's editor read-only; bad input gets clear problems."""
+participant's editor read-only; bad input gets clear problems; an accept cut short between
+its edit and « acceptee » never applies the edit twice."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import asyncio
 import base64
 import json
 import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +23,9 @@ import websockets
 from pycrdt import XmlFragment, XmlText
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from collab.amend import section_texts
+from collab.amend import apply_amendment, section_texts
 from server.db.models import AmendmentRow
+from server.services.amendments import STUCK_AFTER
 from tests.conftest import ServerProcess
 from tests.server.test_ateliers_api import Room
 from tests.server.test_live_channel import Follower, follow_url
@@ -503,3 +506,94 @@ def test_at_most_200_open_amendments_per_proposal(room: Room, server_on: ServerP
     # One decided frees a place.
     assert decide(room, first, "reject").status_code == 200
     assert propose(room, proposal, ana, anchor).status_code == 201
+
+
+# --- a crash between the edit and « acceptee » ----------------------------------------------------
+
+
+def left_applying(server: ServerProcess, amendment_id: str, ago: timedelta) -> None:
+    """The row as a crash between the two writes of an accept leaves it: ``applying``, decided
+    ``ago``."""
+
+    async def write() -> None:
+        engine = create_async_engine(server.database_url)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(
+                    sa.update(AmendmentRow)
+                    .where(AmendmentRow.id == amendment_id)
+                    .values(status="applying", applied=None, decided_at=datetime.now(UTC) - ago)
+                )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(write())
+
+
+async def edited_as_before_receipts(
+    server: ServerProcess, proposal: dict[str, Any], edits: list[tuple[list[str], str]]
+) -> None:
+    """The edits a server made before documents kept receipts, durable in the store; the
+    second paragraph deleted first, so that the last edit appends its words."""
+    async with connect(server.doc_url(proposal["doc_id"], token=None)) as editor:
+
+        def edit(doc: Any) -> None:
+            del doc.get("proposition", type=XmlFragment).children[1]
+            for anchor, replacement in edits:
+                a, b = (base64.b64decode(x) for x in anchor)
+                apply_amendment(doc, "proposition", a, b, replacement)
+
+        editor.edit_doc(edit)
+        await editor.round_trip()
+
+
+def test_stuck_applying_with_its_edit_already_in_the_text_is_accepted_without_a_second_edit(
+    room: Room, server_on: ServerProcess
+) -> None:
+    proposal, (first, second) = start(
+        server_on, room, [("proposition", 0, 19, 25), ("proposition", 1, 4, 10)]
+    )
+    ana = room.token_of("Ana")
+    inside = propose(room, proposal, ana, first).json()
+    gone = propose(room, proposal, ana, second, quote="stands", replacement="étals").json()
+    asyncio.run(
+        edited_as_before_receipts(server_on, proposal, [(first, "dimanche"), (second, "étals")])
+    )
+    left_applying(server_on, inside["id"], timedelta(seconds=5))
+    early = decide(room, inside, "accept")  # not stuck yet: maybe still being applied
+    assert (early.status_code, early.json()["code"]) == (409, "amendment_decided")
+    expected = (
+        "<paragraph>Le marché ouvre le dimanche matin.</paragraph><paragraph>étals</paragraph>"
+    )
+    assert asyncio.run(live_text(server_on, proposal)) == expected
+    for amendment, how in ((inside, "replaced"), (gone, "appended")):
+        left_applying(server_on, amendment["id"], STUCK_AFTER + timedelta(seconds=30))
+        accepted = decide(room, amendment, "accept")
+        assert accepted.status_code == 200, accepted.text
+        assert (accepted.json()["status"], accepted.json()["applied"]) == ("acceptee", how)
+    assert asyncio.run(live_text(server_on, proposal)) == expected  # « étals » once
+
+
+def test_stuck_applying_after_its_edit_or_before_it_is_applied_exactly_once(
+    room: Room, server_on: ServerProcess
+) -> None:
+    # « Le » → « Ce »: a passage that begins its paragraph, which the text alone cannot
+    # recognise once replaced; the receipt written with the edit can.
+    proposal, (first, second) = start(
+        server_on, room, [("proposition", 0, 0, 2), ("proposition", 1, 4, 10)]
+    )
+    ana = room.token_of("Ana")
+    head = propose(room, proposal, ana, first, quote="Le", replacement="Ce").json()
+    stands = propose(room, proposal, ana, second, quote="stands", replacement="étals").json()
+    assert decide(room, head, "accept").status_code == 200
+    left_applying(server_on, head["id"], STUCK_AFTER + timedelta(seconds=30))  # edited, then…
+    left_applying(server_on, stands["id"], STUCK_AFTER + timedelta(seconds=30))  # …not edited
+    for amendment in (head, stands):
+        accepted = decide(room, amendment, "accept")
+        assert accepted.status_code == 200, accepted.text
+        assert accepted.json()["status"] == "acceptee"
+    text = asyncio.run(live_text(server_on, proposal))
+    assert text == (
+        "<paragraph>Ce marché ouvre le samedi matin.</paragraph>"
+        "<paragraph>Les étals sont gratuits.</paragraph>"
+    )
