@@ -143,19 +143,56 @@ def mint_staff_token(
     return _sign(key, {"typ": "staff", "sub": name, "jti": credential}, ttl_seconds, now)
 
 
+class _Verified:
+    """Tokens already verified with one key, and what they decoded to, until they expire.
+
+    A participant's browser presents the same token on each of its sockets and at every
+    reconnection (when a room's Wi-Fi comes back, everyone reconnects at once), and PyJWT's
+    decoding was a tenth of what opening a WebSocket cost the server (bench/RESULTS.md §15).
+    Only a token that verified is kept, expiry is checked at each use, and the oldest entry
+    goes first past :attr:`LIMIT`. Revocation is not this function's business: a participant's
+    or a credential's row is still read at each use (:mod:`server.actors`)."""
+
+    LIMIT = 4096
+
+    def __init__(self) -> None:
+        self.key = ""
+        self.grants: dict[str, Grant] = {}
+
+    def get(self, key: str, token: str) -> Grant | None:
+        return self.grants.get(token) if key == self.key else None
+
+    def put(self, key: str, token: str, grant: Grant) -> None:
+        if key != self.key:
+            self.key, self.grants = key, {}
+        elif len(self.grants) >= self.LIMIT:
+            del self.grants[next(iter(self.grants))]
+        self.grants[token] = grant
+
+
+_verified = _Verified()
+
+
 def verify_grant(key: str, token: str | None) -> Grant:
     """Decode and check a token of either kind; raises :class:`InvalidGrant`."""
     if not token:
         raise InvalidGrant("no token")
+    known = _verified.get(key, token)
+    if known is not None:
+        if known.exp <= time.time():  # PyJWT's rule: valid while now < exp
+            raise InvalidGrant("token expired")
+        return known
     try:
         claims = jwt.decode(
             token, key, algorithms=[_ALGORITHM], options={"require": ["exp", "typ", "sub"]}
         )
-        return msgspec.convert(claims, Grant)  # type: ignore[arg-type]
+        grant: Grant = msgspec.convert(claims, Grant)  # type: ignore[arg-type]
     except jwt.ExpiredSignatureError as exc:
         raise InvalidGrant("token expired") from exc
     except (jwt.InvalidTokenError, msgspec.ValidationError) as exc:
         raise InvalidGrant("invalid token") from exc
+    _verified.put(key, token, grant)
+    return grant
 
 
 def token_from(
