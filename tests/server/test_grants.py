@@ -16,7 +16,8 @@ KEY = "a-secret-key-long-enough-for-hs256-0000000"
 def test_a_remembered_token_still_expires(monkeypatch: pytest.MonkeyPatch) -> None:
     token = mint_grant(KEY, "doc-a", "rw", "awa", ttl_seconds=60)
     first = verify_grant(KEY, token)
-    assert isinstance(first, DocGrant) and first.doc == "doc-a"
+    assert isinstance(first, DocGrant)
+    assert first.doc == "doc-a"
     assert verify_grant(KEY, token) is first  # the second use does not decode again
     later = time.time() + 61
     monkeypatch.setattr(auth.time, "time", lambda: later)
