@@ -520,6 +520,17 @@ async def accept(
 # --- the vote -----------------------------------------------------------------------------------
 
 
+async def _named(session: AsyncSession, ids: Sequence[str]) -> dict[str, str]:
+    """The names of those of ``ids`` who agreed to be named (``show_name_in_minutes``)."""
+    rows = await session.execute(
+        select(ParticipantRow.id, ParticipantRow.display_name).where(
+            ParticipantRow.id.in_(sorted(set(ids))),
+            ParticipantRow.show_name_in_minutes.is_(True),
+        )
+    )
+    return {pid: name for pid, name in rows.all()}
+
+
 def _option_label(row: AmendmentRow, names: dict[str, str]) -> str:
     who = names.get(row.participant_id, "")
     change = (
@@ -558,7 +569,9 @@ async def put_to_vote(
                 f"No such amendment on this proposal: {missing[0]}.",
             )
         rows = [by_id[aid] for aid in wanted]
-        names = await names_of(session, [row.participant_id for row in rows])
+        # An option's label goes into the poll, the séance's results and every version frozen
+        # after: it names the author only when they agreed to be named, as a version does.
+        names = await _named(session, [row.participant_id for row in rows])
         for index, row in enumerate(rows):
             if not rules.decidable(row.status):
                 raise _decided(row)
