@@ -6,7 +6,8 @@ proposal the city council adopted.
   ``realisee``, ``abandonnee``); an unknown value filters nothing.
 * ``GET /decouvrir/projets/{id}``: a project's page — its facts and its whole path as one
   timeline: the subject it came from (when the atelier was born of one), the atelier, its
-  séances, the proposal's frozen versions (number, fingerprint, date), the votes' results
+  séances, the proposal's frozen versions (number, fingerprint, date; each a link to its page,
+  ``server.public.versions``), the votes' results
   (never a ballot, and only results the séance made public), the council's decision and answer,
   the milestones and the state changes.
 * ``GET /api/projects/{id}/feed.atom``: the project's changes as an Atom feed, every entry a
@@ -48,6 +49,7 @@ from server.errors import Problem
 from server.public import pages, subscribe_form
 from server.public.data import neighbourhood_key
 from server.public.pages import DIRECTORY, ROOT, Lang, Page, e
+from server.public.versions import version_path
 from server.state import AppServices
 
 __all__ = ["PROJECTS", "atelier_projects_section", "project_routes", "projects_of_atelier"]
@@ -546,7 +548,10 @@ def _timeline(page: Page, p: ProjectPage) -> list[Step]:
     for number, day in p.seances:
         steps.append(Step(day, 2, e(tr(lang, "t_seance", n=number))))
     for v in p.versions:
-        text = e(tr(lang, "t_version", n=v.number, hash=v.hash[:12]))
+        text = (
+            f'<a href="{e(page.href(version_path(v.proposal_id, v.number)))}">'
+            f"{e(tr(lang, 't_version', n=v.number, hash=v.hash[:12]))}</a>"
+        )
         steps.append(Step(_when(v.created_at), 3, text, f"version-{v.number}"))
     if p.votes and p.versions:
         day = _when(p.versions[-1].created_at)

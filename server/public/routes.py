@@ -12,6 +12,8 @@ calendars under ``/api``.
   proposals, public subjects and projects (``server.public.search``, on the index of
   ``server.search_index``), ``&kind=`` and ``&quartier=`` to filter; ``GET /api/search?q=…``:
   the same, as JSON.
+* ``GET /decouvrir/propositions/{id}/versions/{n}``: a frozen version, and how to check its
+  fingerprint (``server.public.versions``, with its JSON record under ``/api``).
 * ``GET /decouvrir/style.css``: their stylesheet.
 * ``GET /api/ateliers/{id}/seances.ics``, ``GET /api/instances/{code}/seances.ics``: the
   calendars (``server.public.ical``).
@@ -336,6 +338,7 @@ def public_routes() -> list[BaseRouteHandler]:
     """Every route of the public door, for the application's list."""
     from server.public.subjects import subject_page_routes
     from server.public.subscriptions import subscription_routes  # it imports this module
+    from server.public.versions import version_routes  # it imports this module too
 
     return [
         *subject_page_routes(),
@@ -350,4 +353,5 @@ def public_routes() -> list[BaseRouteHandler]:
         instance_calendar,
         quartier_calendar,
         *subscription_routes(),
+        *version_routes(),
     ]
