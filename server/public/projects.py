@@ -12,6 +12,8 @@ proposal the city council adopted.
   the milestones and the state changes.
 * ``GET /api/projects/{id}/feed.atom``: the project's changes as an Atom feed, every entry a
   link to the project's page.
+* ``GET /api/projects``: every project as JSON, for the city's integrations, with the same facts
+  as its page (and the same filters as the list, ``quartier`` and ``etat``).
 
 Only projects of listed ateliers are shown. No person's name: the history says what changed and
 when, not who (the city's staff are recorded by service name in the API's history, not here).
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import quote
 
+import msgspec
 from litestar import Request, Response, get
 from litestar.handlers import BaseRouteHandler
 from sqlalchemy import select
@@ -49,10 +52,16 @@ from server.errors import Problem
 from server.public import pages, subscribe_form
 from server.public.data import neighbourhood_key
 from server.public.pages import DIRECTORY, ROOT, Lang, Page, e
-from server.public.versions import version_path
+from server.public.versions import record_path, version_path
 from server.state import AppServices
 
-__all__ = ["PROJECTS", "atelier_projects_section", "project_routes", "projects_of_atelier"]
+__all__ = [
+    "PROJECTS",
+    "ProjectPublic",
+    "atelier_projects_section",
+    "project_routes",
+    "projects_of_atelier",
+]
 
 PROJECTS: Final = f"{ROOT}/projets"
 
@@ -786,5 +795,218 @@ async def project_feed(request: Request[Any, Any, Any], project_id: str) -> Resp
     )
 
 
+# --- as JSON, for the city's integrations ----------------------------------------------------
+
+
+class Link(msgspec.Struct, kw_only=True):
+    id: str
+    title: str
+    #: Its public page (an absolute address).
+    url: str
+
+
+class MilestoneOut(msgspec.Struct, kw_only=True):
+    id: str
+    label: str
+    planned_on: dt.date | None
+    done_on: dt.date | None
+    note: str | None
+
+
+class SeanceOut(msgspec.Struct, kw_only=True):
+    number: int
+    date: dt.date
+
+
+class VersionOut(msgspec.Struct, kw_only=True):
+    """A frozen version of the proposal: ``hash`` chains to ``prev_hash``; ``record`` is what
+    anyone checks it against (``server.public.versions``)."""
+
+    number: int
+    hash: str
+    prev_hash: str
+    created_at: str
+    url: str
+    record: str
+
+
+class VoteOut(msgspec.Struct, kw_only=True):
+    """A vote as the last version recorded it: ``ranking`` is the result in one line, best
+    first (« = » a tie), or null when the séance did not publish it; never a ballot."""
+
+    title: str
+    method: str | None
+    voters: int | None
+    ranking: str | None
+
+
+class DecisionOut(msgspec.Struct, kw_only=True):
+    outcome: str
+    outcome_fr: str
+    outcome_en: str
+    decided_on: str | None
+    deliberation_ref: str | None
+    answer: str | None
+
+
+class EventOut(msgspec.Struct, kw_only=True):
+    at: dt.datetime
+    kind: str
+    state: str
+    text_fr: str
+    text_en: str
+    note: str | None
+
+
+class ProjectPublic(msgspec.Struct, kw_only=True):
+    """A project as its public page shows it; no person's name."""
+
+    id: str
+    title: str
+    #: ``a_l_etude``, ``adoptee``, ``en_cours``, ``realisee``, ``abandonnee``.
+    state: str
+    state_fr: str
+    state_en: str
+    #: Its neighbourhood; null: the whole city.
+    neighbourhood: str | None
+    service: str | None
+    budget_line: str | None
+    atelier: Link
+    ap_atelier: Link | None
+    subject: Link | None
+    next_milestone: MilestoneOut | None
+    milestones: list[MilestoneOut]
+    seances: list[SeanceOut]
+    versions: list[VersionOut]
+    votes: list[VoteOut]
+    decision: DecisionOut | None
+    history: list[EventOut]
+    url: str
+    feed: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+def _milestone_out(m: Milestone) -> MilestoneOut:
+    return MilestoneOut(
+        id=m.id, label=m.label, planned_on=m.planned_on, done_on=m.done_on, note=m.note
+    )
+
+
+def _vote_out(vote: Mapping[str, Any]) -> VoteOut:
+    turnout = vote.get("turnout")
+    voters = turnout.get("total") if isinstance(turnout, dict) else None
+    results = vote.get("results")
+    ranking = _result_summary(vote, results.get("total")) if isinstance(results, dict) else None
+    return VoteOut(
+        title=str(vote.get("title") or ""),
+        method=str(vote["method"]) if vote.get("method") else None,
+        voters=voters if isinstance(voters, int) else None,
+        ranking=ranking or None,
+    )
+
+
+def _decision_out(d: Mapping[str, Any]) -> DecisionOut | None:
+    if not d.get("outcome"):
+        return None
+    outcome = str(d["outcome"])
+    try:
+        status = ProposalStatus(outcome)
+        fr, en = status.label_fr, status.label_en
+    except ValueError:
+        fr = en = outcome
+
+    def text(key: str) -> str | None:
+        return str(d[key]) if d.get(key) else None
+
+    return DecisionOut(
+        outcome=outcome,
+        outcome_fr=fr,
+        outcome_en=en,
+        decided_on=text("decided_on"),
+        deliberation_ref=text("deliberation_ref"),
+        answer=text("answer"),
+    )
+
+
+def project_json(base: str, p: ProjectPage) -> ProjectPublic:
+    card = p.card
+
+    def link(path: str, id_: str, title: str) -> Link:
+        return Link(id=id_, title=title, url=f"{base}{path}/{quote(id_)}")
+
+    return ProjectPublic(
+        id=card.id,
+        title=card.title,
+        state=card.state,
+        state_fr=state_label("fr", card.state),
+        state_en=state_label("en", card.state),
+        neighbourhood=card.neighbourhood,
+        service=card.service,
+        budget_line=p.budget_line,
+        atelier=link(DIRECTORY, card.atelier_id, card.atelier_title),
+        ap_atelier=link(DIRECTORY, *p.ap) if p.ap is not None else None,
+        subject=link(f"{ROOT}/sujets", *p.subject) if p.subject is not None else None,
+        next_milestone=_milestone_out(card.next_milestone) if card.next_milestone else None,
+        milestones=[_milestone_out(m) for m in p.milestones],
+        seances=[SeanceOut(number=n, date=day) for n, day in p.seances],
+        versions=[
+            VersionOut(
+                number=v.number,
+                hash=v.hash,
+                prev_hash=v.prev_hash,
+                created_at=v.created_at,
+                url=base + version_path(v.proposal_id, v.number),
+                record=base + record_path(v.proposal_id, v.number),
+            )
+            for v in p.versions
+        ],
+        votes=[_vote_out(vote) for vote in p.votes],
+        decision=_decision_out(p.decision),
+        history=[
+            EventOut(
+                at=aware(ev.at) or ev.at,
+                kind=ev.kind,
+                state=ev.state,
+                text_fr=_event_text("fr", ev),
+                text_en=_event_text("en", ev),
+                note=ev.note,
+            )
+            for ev in p.events
+        ],
+        url=f"{base}{PROJECTS}/{quote(card.id)}",
+        feed=f"{base}/api/projects/{quote(card.id)}/feed.atom",
+        created_at=aware(p.created_at) or p.created_at,
+        updated_at=aware(card.updated_at) or card.updated_at,
+    )
+
+
+@get(
+    "/api/projects",
+    tags=["projets"],
+    summary="Les projets publics, avec les faits de leur page (sans jeton)",
+    description=(
+        "Chaque projet d’un atelier public, le dernier changé d’abord : état, service, ligne "
+        "budgétaire, jalons, séances, versions figées (avec leur empreinte et l’enregistrement "
+        "qui la vérifie), résultats publiés des votes, décision du conseil, historique ; aucun "
+        "nom de personne. `quartier` (un nom de quartier, ou `ville`) et `etat` filtrent ; une "
+        "valeur inconnue ne filtre rien. Every public project, with the facts of its page."
+    ),
+)
+async def projects_api(
+    request: Request[Any, Any, Any], quartier: str | None = None, etat: str | None = None
+) -> list[ProjectPublic]:
+    engine = AppServices.of(request.app).engine
+    state = etat if etat in ProjectState._value2member_map_ else None
+    cards = await project_cards(engine, where=(quartier or "").strip() or None, state=state)
+    base = str(request.base_url).rstrip("/")
+    found = []
+    for card in cards:
+        page = await project_page(engine, card.id)
+        if page is not None:
+            found.append(project_json(base, page))
+    return found
+
+
 def project_routes() -> list[BaseRouteHandler]:
-    return [projects_list, project, project_feed]
+    return [projects_list, project, project_feed, projects_api]

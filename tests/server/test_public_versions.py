@@ -2,7 +2,8 @@
 project's timeline links each version; a version's page shows its frozen text, its fingerprint
 and the previous one (each a link), the amendments it lists — named only when their author
 agreed — and how to check the fingerprint, against a public record from which anyone
-recomputes it; nothing of an unlisted atelier, a draft or an unknown version."""
+recomputes it; nothing of an unlisted atelier, a draft or an unknown version; ``/api/projects``
+says what the projects' pages say, and no one's name."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 from tests.conftest import ServerProcess
 from tests.server.test_amendments import decide, propose, start
 from tests.server.test_ateliers_api import Room
+from tests.server.test_projects import call, ok
 from tests.server.test_public_pages import Page, create
 from tests.server.test_versions_api import council, new_proposal, post
 
@@ -152,3 +154,40 @@ def test_nothing_unpublished_or_unknown_has_a_version_page(
     assert frozen_hidden.status_code == 201, frozen_hidden.text
     assert http.get(f"/decouvrir/propositions/{hidden['id']}/versions/1").status_code == 404
     assert http.get(f"/api/proposals/{hidden['id']}/versions/1/public").status_code == 404
+
+
+def test_projects_as_json_say_what_their_pages_say(room: Room, server_on: ServerProcess) -> None:
+    proposal, project_id = adopted_with_two_versions(room, server_on)
+    ok(call(room, "PUT", f"/api/projects/{project_id}/details", service="Espaces verts"))
+    ok(
+        call(
+            room,
+            "POST",
+            f"/api/projects/{project_id}/milestones",
+            label="Bêchage",
+            planned_on="2031-04-01",
+        ),
+        201,
+    )
+    answer = room.http.get("/api/projects")
+    assert answer.status_code == 200, answer.text
+    (project,) = [p for p in answer.json() if p["id"] == project_id]
+    assert (project["state"], project["state_fr"]) == ("adoptee", "adoptée")
+    assert project["service"] == "Espaces verts"
+    assert project["atelier"]["id"] == room.atelier["id"]
+    assert project["next_milestone"]["label"] == "Bêchage"
+    assert project["decision"]["deliberation_ref"] == "DEL-2018-042"
+    assert [v["number"] for v in project["versions"]] == [1, 2]
+    second = project["versions"][1]
+    assert second["prev_hash"] == project["versions"][0]["hash"]
+    assert second["url"].endswith(f"/decouvrir/propositions/{proposal['id']}/versions/2")
+    record = room.http.get(second["record"]).json()
+    assert fingerprint(record["hashed"]) == second["hash"]
+    assert project["url"].endswith(f"/decouvrir/projets/{project_id}")
+    assert [h["kind"] for h in project["history"]][:1] == ["created"]
+    assert "Direction de la démocratie locale" not in answer.text  # who recorded it: not here
+    assert HIDDEN not in answer.text
+    assert "Claire" not in answer.text
+    assert room.http.get("/api/projects", params={"etat": "realisee"}).json() == []
+    assert room.http.get("/api/projects", params={"quartier": "Nulle-part"}).json() == []
+    assert any(p["id"] == project_id for p in room.http.get("/api/projects?etat=zzz").json())
