@@ -6,6 +6,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
@@ -28,7 +29,7 @@ from server.routes.city import city
 from server.routes.comments import CommentController
 from server.routes.compte_rendu import CompteRenduController
 from server.routes.council_session import CouncilSessionController
-from server.routes.docs_ws import doc_socket
+from server.routes.docs_ws import PREFIX, document_socket
 from server.routes.door import DoorController
 from server.routes.feeds import atelier_feed, handoff_feed, instance_feed, quartier_feed
 from server.routes.health import health
@@ -66,6 +67,20 @@ async def _fill_search_index(services: AppServices) -> None:
         log.info("search index built: %d entries", count)
 
 
+class AtelierApp(Litestar):
+    """The Litestar app, except for document sockets, which go straight to
+    :func:`server.routes.docs_ws.document_socket`: the busiest path of the server, with
+    thousands of sockets opening when a room's Wi-Fi comes back, and one that needs none of
+    the router's and middleware's work (bench/RESULTS.md §15)."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "websocket" and scope["path"].startswith(PREFIX):
+            services: AppServices = self.state.services
+            await document_socket(services, scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     configure_logging(settings.log_level, json=settings.env == "production")
@@ -94,11 +109,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 await stop_retention(retention)
             await services.close()
 
-    app = Litestar(
+    app = AtelierApp(
         route_handlers=[
             health,
             city,
-            doc_socket,
             session_socket,
             create_atelier,
             AtelierController,

@@ -34,7 +34,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from collab.protocol import permission_denied_message
 from server.auth import COOKIE_NAME
 
-__all__ = ["CSP", "CrossSiteGuard", "security_headers"]
+__all__ = ["CSP", "CrossSiteGuard", "close_cross_site_socket", "cross_site", "security_headers"]
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -60,7 +60,8 @@ _PROBLEM = (
 _CROSS_SITE_REASON = "cross-site request"
 
 
-def _cross_site(scope: Scope) -> bool:
+def cross_site(scope: Scope) -> bool:
+    """Whether this request or socket carries the site's cookie from another site."""
     headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
     if "authorization" in headers:
         return False
@@ -88,10 +89,10 @@ class CrossSiteGuard(ASGIMiddleware):
     scopes = (ScopeType.HTTP, ScopeType.WEBSOCKET)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        if not _cross_site(scope):
+        if not cross_site(scope):
             await next_app(scope, receive, send)
         elif scope["type"] == ScopeType.WEBSOCKET:
-            await _close_socket(scope, receive, send)
+            await close_cross_site_socket(scope, receive, send)
         else:
             await send(
                 {
@@ -103,7 +104,7 @@ class CrossSiteGuard(ASGIMiddleware):
             await send({"type": "http.response.body", "body": _PROBLEM})
 
 
-async def _close_socket(scope: Scope, receive: Receive, send: Send) -> None:
+async def close_cross_site_socket(scope: Scope, receive: Receive, send: Send) -> None:
     """Accept, then close with 4403: a refused handshake would look like a network error, and
     the client would retry; 4403 tells it to stop."""
     if (await receive())["type"] != "websocket.connect":

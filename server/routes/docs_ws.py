@@ -36,14 +36,15 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
 import msgspec
-from litestar import WebSocket, websocket
 from litestar._parsers import parse_cookie_string
+from litestar.types import Receive, Scope, Send
 
 from collab import CloseCode, LimitExceeded, Peer, ProtocolError, Room, RoomLoadError
 from collab.protocol import permission_denied_message
 from server.actors import Refused, actor_from_token
 from server.auth import DocGrant, InvalidGrant, token_from, verify_grant
-from server.guards import TOO_MANY_CONNECTIONS, TOO_MANY_MESSAGES, TokenBucket, client_address
+from server.guards import TOO_MANY_CONNECTIONS, TOO_MANY_MESSAGES, TokenBucket
+from server.security import close_cross_site_socket, cross_site
 from server.services.ateliers import DocAccessRefused, doc_access_for
 from server.state import AppServices
 from server.ws_protocol import (
@@ -64,7 +65,7 @@ _CACHED_FRAME_BYTES = 64 * 1024
 
 
 class SocketTransport:
-    """Adapts a Litestar WebSocket to ``collab.Transport``.
+    """Adapts a document's :class:`RawSocket` to ``collab.Transport``.
 
     ``send_now`` writes through the server's direct path (``server.ws_protocol``) when it has
     one. A room sends the same frame to each of its peers in turn, so the encoded frame of the
@@ -75,7 +76,7 @@ class SocketTransport:
 
     _last: tuple[bytes, bytes] = (b"", b"")
 
-    def __init__(self, socket: WebSocket) -> None:
+    def __init__(self, socket: RawSocket) -> None:
         self._socket = socket
         self._write: Callable[[bytes], bool] | None = socket.scope.get("extensions", {}).get(
             DIRECT_WRITE
@@ -99,12 +100,12 @@ class SocketTransport:
             await self._socket.close(code, reason)
 
 
-async def _close(socket: WebSocket, code: int, reason: str) -> None:
+async def _close(socket: RawSocket, code: int, reason: str) -> None:
     with contextlib.suppress(Exception):
         await socket.close(code, reason)
 
 
-async def _refuse(socket: WebSocket, code: int, reason: str) -> None:
+async def _refuse(socket: RawSocket, code: int, reason: str) -> None:
     # Old y-websocket clients only log an auth message; newer ones stop on the 44xx code.
     with contextlib.suppress(Exception):
         await socket.send({"type": "websocket.send", "bytes": permission_denied_message(reason)})
@@ -160,13 +161,65 @@ async def _access(
     return read_only, actor.participant_id, grant.exp, presence
 
 
-@websocket("/ws/docs/{doc_id:str}", name="doc-socket")
-async def doc_socket(socket: WebSocket, doc_id: str) -> None:
-    services = AppServices.of(socket.app)
+#: The path of a document's socket; the rest of the path is the document's id.
+PREFIX = "/ws/docs/"
+
+
+class RawSocket:
+    """The little of Litestar's ``WebSocket`` a document socket uses, on the raw ASGI callables.
+
+    Document sockets do not go through Litestar's router and middleware stack
+    (:func:`document_socket`): opening one through them was a sixth of what it cost the
+    server (bench/RESULTS.md §15), for a path that needs none of their work — its one guard,
+    the cross-site check, is run here."""
+
+    __slots__ = ("_send", "receive", "scope")
+
+    def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.scope: Any = scope
+        self.receive: Callable[[], Any] = receive
+        self._send = send
+
+    @property
+    def address(self) -> str:
+        client = self.scope.get("client")
+        return str(client[0]) if client and client[0] else "unknown"
+
+    async def accept(self, subprotocol: str | None) -> None:
+        if (await self.receive())["type"] != "websocket.connect":
+            raise ConnectionError("the client left before its handshake was answered")
+        await self._send({"type": "websocket.accept", "subprotocol": subprotocol, "headers": []})
+
+    async def send(self, message: Any) -> None:
+        await self._send(message)
+
+    async def close(self, code: int, reason: str) -> None:
+        await self._send({"type": "websocket.close", "code": code, "reason": reason})
+
+
+async def document_socket(
+    services: AppServices, scope: Scope, receive: Receive, send: Send
+) -> None:
+    """``/ws/docs/{doc_id}``, straight from the ASGI server (see :class:`RawSocket`); an error
+    closes the socket with 1011, as Litestar's exception middleware did."""
+    if cross_site(scope):
+        await close_cross_site_socket(scope, receive, send)
+        return
+    socket = RawSocket(scope, receive, send)
+    try:
+        await doc_socket(socket, services, scope["path"][len(PREFIX) :])
+    except ConnectionError:
+        pass  # gone before its handshake
+    except Exception:
+        log.exception("document socket failed")
+        await _close(socket, CloseCode.INTERNAL_ERROR, "internal error")
+
+
+async def doc_socket(socket: RawSocket, services: AppServices, doc_id: str) -> None:
     requested = socket.scope.get("subprotocols") or []
     # A client that asks for subprotocols must get one back, or Node's `ws` refuses the socket.
-    await socket.accept(subprotocols=requested[0] if requested else None)
-    address = client_address(socket)
+    await socket.accept(requested[0] if requested else None)
+    address = socket.address
     # enter/leave rather than `with admit(...)`: no suspended generator per open socket.
     if not services.connections.enter(address):
         await _close(socket, CloseCode.POLICY_VIOLATION, TOO_MANY_CONNECTIONS)
@@ -179,7 +232,7 @@ async def doc_socket(socket: WebSocket, doc_id: str) -> None:
             services.connections.leave(address)
 
 
-async def _serve(socket: WebSocket, services: AppServices, doc_id: str, address: str) -> bool:
+async def _serve(socket: RawSocket, services: AppServices, doc_id: str, address: str) -> bool:
     """Serve the socket; ``True`` if it was handed off to the server's protocol (which then
     runs the end of this function, :meth:`_Session.finish`, when the socket is done with)."""
     settings = services.settings
@@ -236,7 +289,7 @@ async def _serve(socket: WebSocket, services: AppServices, doc_id: str, address:
     return False
 
 
-async def _end(socket: WebSocket, peer: Peer, expires: list[Any]) -> None:
+async def _end(socket: RawSocket, peer: Peer, expires: list[Any]) -> None:
     _Deadlines.of(asyncio.get_running_loop()).cancel(expires)
     peer.close(CloseCode.NORMAL, "")
     if not await peer.wait_closed(_WRITER_GRACE):
@@ -248,7 +301,7 @@ async def _end(socket: WebSocket, peer: Peer, expires: list[Any]) -> None:
 
 class _ProtocolTransport:
     """``collab.Transport`` straight on the server's protocol, once a socket is handed off
-    (Litestar's ``WebSocket`` and its ASGI ``send`` chain are gone by then)."""
+    (the :class:`RawSocket` and its ASGI ``send`` chain are gone by then)."""
 
     __slots__ = ("_protocol",)
 
@@ -500,7 +553,7 @@ class _Stopper:
 
 
 async def _read_frames(
-    socket: WebSocket,
+    socket: RawSocket,
     room: Room,
     peer: Peer,
     max_frame: int,

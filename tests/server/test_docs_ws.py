@@ -222,5 +222,8 @@ async def test_grants_never_reach_the_server_log(shared_server: ServerProcess, d
         await client.round_trip()
     assert shared_server.log_path is not None
     log = shared_server.log_path.read_text()
-    assert f"/ws/docs/{doc}" in log  # the connection was logged…
-    assert token not in log  # …without its credential
+    assert token not in log
+    # At the default level, opening a socket writes no line at all: two per participant
+    # joining cost the server a fifth of a connection (bench/RESULTS.md §15). At DEBUG the
+    # line is written, its URL redacted (test_security.py).
+    assert f"/ws/docs/{doc}" not in log
