@@ -24,7 +24,13 @@ from domain.proposals import ProposalStatus
 from domain.roles import Role
 from domain.sessions import Session
 from server.db.mapping import aware
-from server.db.models import AtelierRow, ParticipantRow, ProposalRow, SessionRow
+from server.db.models import (
+    AtelierRow,
+    ParticipantRow,
+    ProposalRow,
+    ProposalVersionRow,
+    SessionRow,
+)
 from server.db.writes import reading
 from server.services import projects
 from server.services.ateliers import session_from_row
@@ -88,6 +94,8 @@ class PublicProposal:
     kind: str
     status: ProposalStatus
     decision: dict[str, object] | None
+    #: Its latest frozen version (its public page), if any.
+    latest_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -246,6 +254,17 @@ async def atelier_page(
         proposals = list(proposals)
         # A decision's milestones live with its project (server.services.projects).
         steps = await projects.steps_by_proposal(session, [p.id for p in proposals if p.decision])
+        latest = dict(
+            (
+                await session.execute(
+                    select(ProposalVersionRow.proposal_id, func.max(ProposalVersionRow.number))
+                    .where(ProposalVersionRow.proposal_id.in_([p.id for p in proposals]))
+                    .group_by(ProposalVersionRow.proposal_id)
+                )
+            )
+            .tuples()
+            .all()
+        )
         published = tuple(
             PublicProposal(
                 p.id,
@@ -253,6 +272,7 @@ async def atelier_page(
                 p.kind,
                 ProposalStatus(p.status),
                 projects.with_steps(p.decision, steps.get(p.id)),
+                latest.get(p.id),
             )
             for p in proposals
         )

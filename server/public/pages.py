@@ -47,6 +47,11 @@ DIRECTORY: Final = f"{ROOT}/ateliers"
 SEARCH: Final = f"{ROOT}/recherche"
 
 
+def version_path(proposal_id: str, number: int) -> str:
+    """A frozen version's public page (``server.public.versions``)."""
+    return f"{ROOT}/propositions/{quote(proposal_id)}/versions/{number}"
+
+
 def e(value: object) -> str:
     """``value`` as text in HTML (content or a quoted attribute)."""
     return html.escape(str(value), quote=True)
@@ -179,6 +184,10 @@ _TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     "kind_fiche_action": ("fiche-action", "action sheet"),
     "kind_synthese": ("synthèse", "synthesis"),
     "status": ("Où elle en est : {status}", "Where it stands: {status}"),
+    "read_version": (
+        "Lire le texte figé (version {n}) et vérifier son empreinte",
+        "Read the frozen text (version {n}) and check its fingerprint",
+    ),
     "decision": ("Décision du conseil municipal : {outcome}", "City council’s decision: {outcome}"),
     "decided_on": (" le {date}", " on {date}"),
     "deliberation": ("Délibération : {ref}", "Deliberation: {ref}"),
@@ -785,6 +794,12 @@ def _proposals(page: Page, atelier: PublicAtelier) -> str:
             '<li class="card proposal">'
             f'<h3>{e(p.title)} <span class="sub">{e(kind)}</span></h3>'
             f"<p>{e(t(lang, 'status', status=_status(lang, p.status.value)))}</p>"
+            + (
+                f'<p><a href="{e(page.href(version_path(p.id, p.latest_version)))}">'
+                f"{e(t(lang, 'read_version', n=p.latest_version))}</a></p>"
+                if p.latest_version
+                else ""
+            )
             + _decision(lang, p.status, p.decision)
             + "</li>"
         )

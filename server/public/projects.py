@@ -51,8 +51,8 @@ from server.db.writes import reading
 from server.errors import Problem
 from server.public import pages, subscribe_form
 from server.public.data import neighbourhood_key
-from server.public.pages import DIRECTORY, ROOT, Lang, Page, e
-from server.public.versions import record_path, version_path
+from server.public.pages import DIRECTORY, ROOT, Lang, Page, e, version_path
+from server.public.versions import record_path
 from server.state import AppServices
 
 __all__ = [

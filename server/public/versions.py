@@ -44,11 +44,11 @@ from server.db.models import (
 from server.db.writes import reading
 from server.errors import Problem
 from server.public import pages
-from server.public.pages import DIRECTORY, ROOT, Lang, Page, e
+from server.public.pages import DIRECTORY, ROOT, Lang, Page, e, version_path
 from server.services.proposals import displayed, names_of
 from server.state import AppServices
 
-__all__ = ["PublicVersion", "public_version", "record_path", "version_path", "version_routes"]
+__all__ = ["PublicVersion", "public_version", "record_path", "version_routes"]
 
 _TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     "title": ("« {title} » — version {n}", "“{title}” — version {n}"),
@@ -126,10 +126,6 @@ _PUBLISHED: Final = tuple(s.value for s in ProposalStatus if s is not ProposalSt
 def tr(lang: Lang, key: str, **params: object) -> str:
     text = _TEXTS[key][0 if lang == "fr" else 1]
     return text.format(**params) if params else text
-
-
-def version_path(proposal_id: str, number: int) -> str:
-    return f"{ROOT}/propositions/{quote(proposal_id)}/versions/{number}"
 
 
 def record_path(proposal_id: str, number: int) -> str:

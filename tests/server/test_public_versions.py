@@ -75,6 +75,10 @@ def test_a_frozen_version_is_public_linked_from_its_project_and_verifiable(
     v1, v2 = versions["versions"]
     assert v2["prev_hash"] == v1["hash"]
 
+    atelier = Page(http.get(f"/decouvrir/ateliers/{room.atelier['id']}").text)
+    assert atelier.links["Lire le texte figé (version 2) et vérifier son empreinte"] == (
+        f"/decouvrir/propositions/{pid}/versions/2"
+    )
     timeline = Page(http.get(f"/decouvrir/projets/{project_id}").text)
     one, two = (
         f"/decouvrir/propositions/{pid}/versions/1",
