@@ -237,10 +237,22 @@ async def _seance_record(
         )
     ]
     data = seance.data
-    following = await session.scalar(
-        select(SessionRow).where(
-            SessionRow.atelier_id == seance.atelier_id, SessionRow.number == seance.number + 1
-        )
+    # The next séance that will take place: a cancelled one is no meeting to announce.
+    following = next(
+        (
+            row
+            for row in await session.scalars(
+                select(SessionRow)
+                .where(
+                    SessionRow.atelier_id == seance.atelier_id,
+                    SessionRow.number > seance.number,
+                )
+                .order_by(SessionRow.number)
+                .limit(20)
+            )
+            if row.data.get("cancelled_at") is None
+        ),
+        None,
     )
     return {
         "session": {

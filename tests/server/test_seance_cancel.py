@@ -2,7 +2,8 @@
 facilitator cancels it with a public reason; its followers are told, with the reason; the
 atelier's page and the calendar say « annulée » (same UID, one SEQUENCE further,
 STATUS:CANCELLED); it cannot start nor be moved; its agenda is kept; cancelling twice is a 409
-problem; « Rétablir » gives it back while its date is ahead, and not after."""
+problem; « Rétablir » gives it back while its date is ahead, and not after; the minutes of the
+séance before announce the next one that takes place."""
 
 from __future__ import annotations
 
@@ -49,6 +50,7 @@ def test_cancel_tell_show_refuse_then_restore(  # noqa: PLR0915 (one story)
     assert created.status_code == 201, created.text
     seance = created.json()
     mailbox.wait_to("alice@example.org", "séance 2")
+    assert "Prochaine séance : mardi 4 mars 2031" in http.get("/decouvrir/ateliers").text
     uid = next(u for u in events(http, atelier_id) if seance["id"] in u)
     before = events(http, atelier_id)[uid]
 
@@ -82,6 +84,8 @@ def test_cancel_tell_show_refuse_then_restore(  # noqa: PLR0915 (one story)
 
     shown = http.get(f"/decouvrir/ateliers/{atelier_id}").text
     assert "Cette séance est annulée." in shown
+    # The directory's card announces no cancelled séance as the next one.
+    assert "Prochaine séance : mardi 4 mars 2031" not in http.get("/decouvrir/ateliers").text
     assert f"Motif : {REASON}" in shown.replace("&#x27;", "'")
     event = events(http, atelier_id)[uid]
     assert str(event["status"]) == "CANCELLED"
@@ -126,3 +130,25 @@ def test_a_started_seance_is_not_cancelled(shared_server: ServerProcess) -> None
             f"/api/sessions/{seance['id']}/cancel", json={"reason": "x" * 501}, headers=facilitator
         )
         assert long.status_code == 400
+
+
+def test_minutes_announce_the_next_seance_that_takes_place(shared_server: ServerProcess) -> None:
+    with httpx.Client(base_url=shared_server.http, timeout=20) as http:
+        room = Room(http)
+        facilitator = room.auth(room.facilitator)
+        sessions = f"/api/ateliers/{room.atelier['id']}/sessions"
+        second = http.post(sessions, json=AHEAD, headers=facilitator).json()
+        third = http.post(sessions, json={**AHEAD, "date": "2031-03-11"}, headers=facilitator)
+        assert third.status_code == 201, third.text
+        cancelled = http.post(f"/api/sessions/{second['id']}/cancel", json={}, headers=facilitator)
+        assert cancelled.status_code == 200, cancelled.text
+        proposal = http.post(
+            f"/api/ateliers/{room.atelier['id']}/proposals",
+            json={"title": "Un jardin", "session_id": room.session["id"]},
+            headers=facilitator,
+        ).json()
+        frozen = http.post(f"/api/proposals/{proposal['id']}/freeze", headers=facilitator)
+        assert frozen.status_code == 201, frozen.text
+        version = http.get(f"/api/proposals/{proposal['id']}/versions/1", headers=facilitator)
+        following = version.json()["content"]["session"]["next_session"]
+        assert (following["number"], following["date"]) == (3, "2031-03-11")
