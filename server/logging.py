@@ -107,7 +107,6 @@ def _from_websockets(record: logging.LogRecord) -> bool:
     return record.pathname.startswith(_WEBSOCKETS)
 
 
-
 def redact_uvicorn_logs() -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).addFilter(RedactTokens())
