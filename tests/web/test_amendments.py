@@ -302,6 +302,18 @@ def test_competing_amendments_put_to_the_vote_and_the_winner_applied(
         no_page_errors(page)
 
 
+_DECIDED = "Cet amendement était déjà décidé"
+_RECORD_STATUS = """() => {
+  window.__said = [];
+  let last = null;
+  new MutationObserver(() => {
+    const line = document.querySelector('[data-testid="amendments-status"]');
+    const text = line ? line.textContent.trim() : null;
+    if (text && text !== last) { window.__said.push(text); last = text; }
+  }).observe(document.body, {childList: true, characterData: true, subtree: true});
+}"""
+
+
 def test_two_facilitators_accepting_at_once_apply_it_once(demo: Demo, new_context: Any) -> None:
     proposal = demo.new_proposal("Deux animateurs")
     one = lead_editor(new_context, demo, proposal)
@@ -320,16 +332,21 @@ def test_two_facilitators_accepting_at_once_apply_it_once(demo: Demo, new_contex
     # Both presses before either answer arrives (a live refresh may hide the second button
     # in between: it is pressed all the same, as a person's click already on its way).
     pressed = [button.element_handle() for button in buttons]
+    for page in (one, two):  # what the status line says, in order (a live refresh follows)
+        page.evaluate(_RECORD_STATUS)
     accepting = lambda response: response.url.endswith("/accept")  # noqa: E731
     with one.expect_response(accepting) as first, two.expect_response(accepting) as second:
         for handle in pressed:
             handle.evaluate("(el) => el.click()")
     answers = {first.value.status: one, second.value.status: two}
     assert sorted(answers) == [200, 409], answers  # one accept, one « already decided »
-    # Whoever came second is told what became of it, in words, not with an error page.
-    expect(answers[409].get_by_test_id("amendments-status")).to_contain_text(
-        "Cet amendement était déjà décidé : Accepté."
-    )
+    # Whoever came second is told what became of it, in words, not with an error page: its
+    # fate when the answer left, « Accepté », or « En cours d’application » if the first was
+    # still editing the text (the live refresh then says it was applied).
+    second = answers[409]
+    second.wait_for_function(f"() => window.__said.some(t => t.startsWith({_DECIDED!r}))")
+    told = [t for t in second.evaluate("() => window.__said") if t.startswith(_DECIDED)]
+    assert told[0] in (f"{_DECIDED} : Accepté.", f"{_DECIDED} : En cours d’application."), told
     once = "Installer un grand bac dans chaque cour."
     for page in (one, two, awa):
         text_is(page, once)
