@@ -25,6 +25,7 @@ _TITLES = {
     403: ("Action non autorisée", "Forbidden"),
     404: ("Introuvable", "Not found"),
     409: ("Conflit", "Conflict"),
+    410: ("Plus disponible", "Gone"),
     413: ("Contenu trop volumineux", "Content too large"),
     415: ("Format non pris en charge", "Unsupported media type"),
     422: ("Données invalides", "Invalid data"),

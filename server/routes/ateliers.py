@@ -685,6 +685,7 @@ class JoinController(Controller):
         async with svc.transaction(AppServices.of(request.app).engine) as session:
             seance = await _guarded_lookup(request, session, code)
             atelier = await svc.get_atelier(session, seance.atelier_id)
+        svc.refuse_cancelled(seance, atelier)  # 410, said on the join screen
         from domain.roles import INVITED_ROLES, Role
 
         return {
@@ -707,7 +708,7 @@ class JoinController(Controller):
         description=(
             "201 with a new participant; 200 with the participant this browser already is in "
             "the atelier (its token, or the same name and role from the same device), never a "
-            "second one."
+            "second one. A cancelled séance's code lets no one in (410 `session_cancelled`)."
         ),
         responses={200: ResponseSpec(Joined, description="Already a participant: joined again")},
     )

@@ -544,6 +544,40 @@ async def session_by_code(session: AsyncSession, raw_code: str) -> SessionRow:
     return row
 
 
+def refuse_cancelled(seance: SessionRow, atelier: AtelierRow) -> None:
+    """A cancelled séance's code opens nothing: 410 ``session_cancelled``, whose detail says
+    which séance, of which atelier, on which day, and the public reason when the facilitators
+    gave one (``date`` and ``cancel_reason`` too, for programs). Restored, it opens it again.
+
+    Said by the server, in the problem detail the join screen already shows for a wrong code,
+    so that the phones' join bundle stays as it is. The code is a real one: no failure counts
+    against the address (``server.guards``)."""
+    data = seance.data
+    if data.get("cancelled_at") is None:
+        return
+    reason = data.get("cancel_reason")
+    n = seance.number
+    detail_fr = (
+        f"La séance {n} de l’atelier « {atelier.title} », prévue le "
+        f"{subscriptions.seance_when_fr(data)}, est annulée."
+    )
+    detail_en = (
+        f"Séance {n} of the “{atelier.title}” atelier, planned on "
+        f"{subscriptions.seance_when_en(data)}, is cancelled."
+    )
+    if reason:
+        detail_fr += f" Motif : {reason}"
+        detail_en += f" Reason: {reason}"
+    raise Problem(
+        410,
+        "session_cancelled",
+        detail_fr,
+        detail_en,
+        date=data.get("date"),
+        cancel_reason=reason,
+    )
+
+
 async def join(
     engine: AsyncEngine,
     seance_id: str,
@@ -561,12 +595,14 @@ async def join(
     ``server.devices``), gets that participant back, never a second one — unless it was revoked
     (403 ``participant_revoked``). Otherwise the rule is ``domain.joining.join``; this stores its
     result, claiming the invitation with a conditional update so that two racing joins cannot
-    both use it.
+    both use it. A cancelled séance lets no one in, not even someone who joined before: 410
+    ``session_cancelled`` (:func:`refuse_cancelled`), and nothing is stored.
     """
     stamp = now()
     async with transaction(engine) as session:
         seance = await get_seance(session, seance_id)
         atelier_row = await get_atelier(session, seance.atelier_id)
+        refuse_cancelled(seance, atelier_row)  # before anyone is found or created
         again = await _joined_before(session, atelier_row.id, body, holder, device)
         if again is None and body.invitation_code:
             again = await _claim_slip(session, atelier_row.id, body.invitation_code, stamp)

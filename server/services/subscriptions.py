@@ -303,14 +303,16 @@ def atelier_scopes(atelier: AtelierRow) -> list[str]:
     return scopes
 
 
-def _when_fr(data: dict[str, Any]) -> str:
+def seance_when_fr(data: dict[str, Any]) -> str:
+    """A séance's day and time, as French reads them (« mardi 4 mars 2031 à 18 h »)."""
     text = french_date(str(data.get("date")))
     if data.get("start_time"):
         text += " à " + french_time(str(data["start_time"]))
     return text
 
 
-def _when_en(data: dict[str, Any]) -> str:
+def seance_when_en(data: dict[str, Any]) -> str:
+    """A séance's day and time, in English (“Tuesday 4 March 2031, 18:00”)."""
     try:
         day = date.fromisoformat(str(data.get("date")))
         text = day.strftime("%A %d %B %Y").replace(" 0", " ")
@@ -350,7 +352,7 @@ async def seance_event(
     if atelier is None or not atelier.listed:
         return 0
     data = seance.data
-    when_fr, when_en = _when_fr(data), _when_en(data)
+    when_fr, when_en = seance_when_fr(data), seance_when_en(data)
     where_fr, where_en = _place(data, "fr"), _place(data, "en")
     n = seance.number
     if what == "scheduled":
