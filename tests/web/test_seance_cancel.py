@@ -4,7 +4,9 @@ the facilitator, on the séance's edit screen, types a public reason and cancels
 (« Annuler la séance… », then « Oui, annuler la séance »); the screen says it is done where the
 focus is, the form is gone, the public page says « annulée » with the reason, the console offers
 no « Commencer »; « Rétablir la séance… » gives it back, form and all. axe-core with no
-violation at any impact on the edit screen before and after; no sideways scrolling."""
+violation at any impact on the edit screen before and after; no sideways scrolling. Someone
+typing the code of a cancelled séance reads, on the join screen, that it is cancelled, when and
+why."""
 
 from __future__ import annotations
 
@@ -130,4 +132,36 @@ def test_cancel_then_restore_a_seance_with_the_keyboard_on_a_phone(
     expect(page.get_by_role("button", name="Annuler la séance…")).to_be_visible()
     public.reload()
     expect(public.locator("li.seance.cancelled")).to_have_count(0)
+    no_page_errors(page)
+
+
+def test_the_code_of_a_cancelled_seance_says_so_on_a_phone(empty: Empty, new_context: Any) -> None:
+    """Someone types, on the home screen, the code of a séance cancelled with a reason: the join
+    screen says, in words, that it is cancelled, on which day and why, in its alert; no charter,
+    no form, a link to type another code; axe with no violation at any impact."""
+    _, seance, token = atelier_with_a_seance(empty)
+    cancelled = httpx.post(
+        f"{empty.http}/api/sessions/{seance}/cancel",
+        json={"reason": REASON},
+        headers={"authorization": f"Bearer {token}"},
+        timeout=20,
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    code = cancelled.json()["join_code"]
+
+    page = new_page(new_context())
+    page.goto(f"{empty.http}/")
+    typed = page.get_by_label("Code de la séance")
+    typed.focus()
+    page.keyboard.type(f"{code[:4]}-{code[4:]}".lower())  # as read aloud in the room
+    press(page, "Enter")
+    said = page.get_by_role("alert")
+    expect(said).to_contain_text("La séance 1 de l’atelier « Jardins du Neudorf »")
+    expect(said).to_contain_text("prévue le mardi 4 mars 2031 à 18 h, est annulée.")
+    expect(said).to_contain_text(f"Motif : {REASON}")
+    expect(page.get_by_role("checkbox")).to_have_count(0)  # no charter to accept
+    expect(page.get_by_role("link", name="Saisir un autre code")).to_be_visible()
+    check_axe(page, "code d’une séance annulée", every_impact=True)
+    no_sideways_scroll(page)
+    shoot(page, "cancel-03-code")
     no_page_errors(page)
