@@ -37,7 +37,10 @@ def chromium_path() -> str | None:
     return path if path and Path(path).is_file() else None
 
 
-@pytest.fixture(scope="session")
+# One browser per module, not per session: Playwright's sync API keeps its event loop running in
+# this thread until it stops, so a module run after a browser module in the same process (under
+# pytest-xdist a worker takes files in any order) would find asyncio.run() refused.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
