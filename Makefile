@@ -45,8 +45,11 @@ run: install
 	$(BIN)/atelier serve
 
 ## The whole suite: unit, contract (SQLite + PostgreSQL), server, interop with real Node clients.
+## On PYTEST_WORKERS processes (pytest-xdist), each taking whole test files: a module's shared
+## server or browser demo starts once. PYTEST_WORKERS=0 runs it in this one process.
+PYTEST_WORKERS ?= 2
 test: install node
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 ## The OpenAPI fuzz at full size: FUZZ_CASES generated requests against a real, seeded server
 ## (`make test` runs the same test with 280). FUZZ_SEED repeats a run; by default each run differs.
