@@ -331,7 +331,14 @@ async def test_a_server_killed_during_compactions_keeps_every_acknowledged_edit(
     database_url: str, tmp_path: Path, doc: str
 ) -> None:
     log = tmp_path / "server.log"
-    env = {"ATELIER_COMPACT_AFTER_ROWS": "4", "ATELIER_LOG_LEVEL": "DEBUG"}
+    # Compact every 4 rows whatever the snapshot's size (growth 0): by default a 300 KB document
+    # waits for 150 KB of edits, about 1,150 of the small ones typed below, some 20 s on
+    # PostgreSQL, which is the wait for a compaction's start.
+    env = {
+        "ATELIER_COMPACT_AFTER_ROWS": "4",
+        "ATELIER_COMPACT_GROWTH": "0",
+        "ATELIER_LOG_LEVEL": "DEBUG",
+    }
     server = ServerProcess(database_url, env_overrides=env, log_path=log)
     await asyncio.to_thread(server.start)
     typed = itertools.count()
