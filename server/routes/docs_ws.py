@@ -267,17 +267,14 @@ async def _serve(socket: RawSocket, services: AppServices, doc_id: str, address:
         room = await services.registry.enter(doc_id, peer)  # `join` without its generator
         try:
             tracker = await services.contributions.tracker(room)
+            session = _Session(room, peer, services, tracker, address, expires)
             if hand_off is not None and not peer.is_closing:
                 # The rest runs from the server's protocol, and this stack is freed
                 # (bench/RESULTS.md §14.4): _Session.finish does what the blocks below do.
-                session = _Session(room, peer, services, tracker, address, expires)
                 session.start(hand_off(session))
                 handed = True
                 return True
-            await _until_closing(
-                peer,
-                _read_frames(socket, room, peer, settings.max_frame_bytes, services, tracker),
-            )
+            await _until_closing(peer, _read_frames(session, socket.receive))
         finally:
             if not handed:
                 services.registry.leave(room, peer)
@@ -325,8 +322,8 @@ class _ProtocolTransport:
 
 
 class _Session:
-    """A document socket once handed off: :func:`_read_frames`, one event at a time, and the end
-    of :func:`_serve`, with no coroutine kept while the socket is idle."""
+    """A document socket's frames, one event at a time (:meth:`on_message`), and, once handed
+    off, the end of :func:`_serve`, with no coroutine kept while the socket is idle."""
 
     __slots__ = (
         "_bucket",
@@ -371,7 +368,7 @@ class _Session:
         if not fut.cancelled() and self._protocol is not None:
             self._protocol.end()
 
-    async def on_message(self, message: Any) -> bool:  # noqa: PLR0911 (as _read_frames)
+    async def on_message(self, message: Any) -> bool:  # noqa: PLR0911
         peer, room = self.peer, self.room
         if peer.is_closing or message["type"] != "websocket.receive":
             return False  # disconnected
@@ -552,51 +549,8 @@ class _Stopper:
             self.task.cancel()
 
 
-async def _read_frames(
-    socket: RawSocket,
-    room: Room,
-    peer: Peer,
-    max_frame: int,
-    services: AppServices,
-    tracker: Any,
-) -> None:
-    receive = socket.receive
-    bucket: TokenBucket | None = services.message_bucket()
-    flood_seconds = services.settings.ws_flood_seconds
-    held_since: float | None = None  # held back without a break since then
-    while not peer.is_closing:
-        message = await receive()
-        if message["type"] != "websocket.receive":
-            return  # disconnected
-        if bucket is not None:
-            if (delay := bucket.wait()) == 0:
-                held_since = None
-            else:
-                now = time.monotonic()
-                if held_since is None:
-                    held_since = now
-                elif now - held_since > flood_seconds:
-                    log.warning("closing %r in %s: %s", peer, room.name, TOO_MANY_MESSAGES)
-                    peer.close(CloseCode.POLICY_VIOLATION, TOO_MANY_MESSAGES)
-                    return
-                while delay > 0:  # backpressure: nothing more is read meanwhile
-                    await asyncio.sleep(delay)
-                    delay = bucket.wait()
-            bucket.take()
-        data = message.get("bytes")
-        if data is None:
-            peer.close(CloseCode.UNSUPPORTED_DATA, "binary frames only")
-            return
-        if len(data) > max_frame:
-            peer.close(CloseCode.TOO_BIG, f"frame larger than {max_frame} bytes")
-            return
-        try:
-            await services.contributions.receive(room, peer, data, tracker)
-        except LimitExceeded as exc:
-            log.warning("closing %r in %s: %s", peer, room.name, exc)
-            peer.close(CloseCode.CONTENT_TOO_LARGE, str(exc)[:120])
-            return
-        except ProtocolError as exc:
-            log.warning("closing %r in %s: %s", peer, room.name, exc)
-            peer.close(CloseCode.INVALID_PAYLOAD, str(exc)[:120])
-            return
+async def _read_frames(session: _Session, receive: Callable[[], Any]) -> None:
+    """Without the server's protocol (another ASGI server): the frames read in this task, each
+    handled as a handed-off socket's (:meth:`_Session.on_message`)."""
+    while not session.peer.is_closing and await session.on_message(await receive()):
+        pass
