@@ -164,6 +164,11 @@ export function staffSubjects(token: string, alive: () => boolean, refused: (err
   const save = h("button", { type: "button", class: "primary" }, t("organise.subjects.rank_save"));
   let published: StaffSubject[] = [];
   let current: string[] = [];
+  // Refreshes overlap (the instance chosen, a subject published): only the last one asked is
+  // drawn, and an order the person changed and has not saved is kept, not redrawn from the server.
+  let asked = 0;
+  let shownFor = "";
+  let moved = false;
 
   const drawOrder = (focusId?: string, focusDir?: "up" | "down") => {
     const byId = new Map(published.map((s) => [s.id, s]));
@@ -176,6 +181,7 @@ export function staffSubjects(token: string, alive: () => boolean, refused: (err
         const move = (delta: number, dir: "up" | "down") => {
           const target = index + delta;
           [current[index], current[target]] = [current[target], current[index]];
+          moved = true;
           rankStatus.textContent = t("organise.subjects.moved", { title, n: target + 1 });
           drawOrder(id, dir);
         };
@@ -193,14 +199,19 @@ export function staffSubjects(token: string, alive: () => boolean, refused: (err
 
   const refreshRanking = async () => {
     rankError.show(null);
+    const mine = ++asked;
+    const code = select.value;
     try {
       const rows = await api<StaffSubject[]>("GET", "/api/staff/subjects", undefined, token);
-      const ranked = await api<{ subject_ids: string[] }>("GET", `/api/instances/${select.value}/subject-ranking`, undefined, token);
-      if (!alive()) return;
+      const ranked = await api<{ subject_ids: string[] }>("GET", `/api/instances/${code}/subject-ranking`, undefined, token);
+      if (!alive() || mine !== asked) return;
       published = rows.filter((r) => PUBLIC_STATES.has(r.state));
       const known = new Set(published.map((s) => s.id));
-      const first = ranked.subject_ids.filter((id) => known.has(id));
+      const keep = moved && code === shownFor;
+      const first = (keep ? current : ranked.subject_ids).filter((id) => known.has(id));
       current = [...first, ...published.filter((s) => !first.includes(s.id) && s.state === "publie").map((s) => s.id)];
+      moved = keep;
+      shownFor = code;
       drawOrder();
     } catch (e) {
       if (alive()) failed(e, rankError);
@@ -220,6 +231,7 @@ export function staffSubjects(token: string, alive: () => boolean, refused: (err
     try {
       await api("PUT", `/api/instances/${select.value}/subject-ranking`, { subject_ids: current }, token);
       rankStatus.textContent = t("organise.subjects.rank_saved", { code: select.value });
+      moved = false;
     } catch (e) {
       failed(e, rankError);
     } finally {
