@@ -209,10 +209,12 @@ export function staffSubjects(token: string, alive: () => boolean, refused: (err
       const known = new Set(published.map((s) => s.id));
       const keep = moved && code === shownFor;
       const first = (keep ? current : ranked.subject_ids).filter((id) => known.has(id));
-      current = [...first, ...published.filter((s) => !first.includes(s.id) && s.state === "publie").map((s) => s.id)];
+      const next = [...first, ...published.filter((s) => !first.includes(s.id) && s.state === "publie").map((s) => s.id)];
+      const same = code === shownFor && next.length === current.length && next.every((id, i) => id === current[i]);
+      current = next;
       moved = keep;
       shownFor = code;
-      drawOrder();
+      if (!same) drawOrder(); // the same order is not redrawn: the button in focus stays
     } catch (e) {
       if (alive()) failed(e, rankError);
     }
