@@ -34,6 +34,8 @@ __all__ = [
     "PresenceChanged",
     "ProposalsChanged",
     "ResultsPublished",
+    "SessionCancelled",
+    "SessionRestored",
     "Snapshot",
     "StepChanged",
     "Tally",
@@ -56,6 +58,11 @@ class Snapshot(msgspec.Struct, tag="snapshot"):
     #: renewed (``join_code_changed``) shows the one that works once it reconnects.
     join_code: str | None = None
     join_url: str | None = None
+    #: When the séance was cancelled (an instant) and the public reason, if any: a screen
+    #: that was offline when ``session_cancelled`` or ``session_restored`` went out is right
+    #: again once it reconnects.
+    cancelled_at: str | None = None
+    cancel_reason: str | None = None
 
 
 class StepChanged(msgspec.Struct, tag="step_changed"):
@@ -88,6 +95,21 @@ class JoinCodeChanged(msgspec.Struct, tag="join_code_changed"):
     session_id: str
     join_code: str
     join_url: str
+
+
+class SessionCancelled(msgspec.Struct, tag="session_cancelled"):
+    """The facilitators cancelled the séance (``reason`` is the public one, if given): open
+    screens say so at once, and its join code, QR code and invitations no longer open it."""
+
+    session_id: str
+    cancelled_at: str
+    cancel_reason: str | None
+
+
+class SessionRestored(msgspec.Struct, tag="session_restored"):
+    """A cancelled séance takes place again: open screens stop saying it is cancelled."""
+
+    session_id: str
 
 
 class ParticipantJoined(msgspec.Struct, tag="participant_joined"):
@@ -177,6 +199,8 @@ Event = (
     | PresenceChanged
     | ParticipantJoined
     | JoinCodeChanged
+    | SessionCancelled
+    | SessionRestored
     | PollOpened
     | Tally
     | PollClosed

@@ -106,6 +106,8 @@ _BY_PATH: Final[list[tuple[re.Pattern[str], frozenset[str] | None, frozenset[int
     (re.compile(r"^/api/join/[^/]+$"), frozenset({"POST"}), frozenset({403})),
     # A cancelled séance's code: what it opened, and joining, are gone (410).
     (re.compile(r"^/api/join/[^/]+$"), frozenset({"GET", "POST"}), frozenset({410})),
+    # Nor has a cancelled séance a QR code (its invitation is a notice that it is cancelled).
+    (re.compile(r"^/api/join/[^/]+/qr\.(svg|png)$"), frozenset({"GET"}), frozenset({410})),
     # Ballots: a limit per participant; the proposals' texts must load (503).
     (re.compile(r"/ballot$"), frozenset({"PUT"}), frozenset({429, 503})),
     (re.compile(r"/proxy-ballots$"), frozenset({"POST"}), frozenset({503})),

@@ -22,6 +22,7 @@ __all__ = [
     "InvitationSheet",
     "Paper",
     "TaggedPDF",
+    "cancelled_sheet",
     "fold_latin1",
     "invitation_pdf",
     "qr_png",
@@ -86,6 +87,19 @@ class InvitationSheet:
     join_code: str
     join_url: str
     image: bytes | None = None  # PNG or JPEG
+    #: A cancelled séance's sheet says so, with the public reason, and carries neither the
+    #: join code nor the QR code (:func:`cancelled_sheet`).
+    cancelled: bool = False
+    cancel_reason: str | None = None
+
+
+def cancelled_sheet(
+    title: str, subtitle: str, when: str, where: str, reason: str | None, image: bytes | None
+) -> InvitationSheet:
+    """The sheet of a cancelled séance: no join code nor link to print (they open nothing)."""
+    return InvitationSheet(
+        title, subtitle, when, where, "", "", image, cancelled=True, cancel_reason=reason
+    )
 
 
 class TaggedPDF(FPDF):
@@ -170,9 +184,10 @@ class _Sheet(TaggedPDF):
 
 
 def invitation_pdf(sheet: InvitationSheet, paper: Paper = "A4") -> bytes:
-    """One page: image, title, date and place, the join code and a QR code of the join link."""
+    """One page: image, title, date and place, the join code and a QR code of the join link;
+    for a cancelled séance, a notice to post instead (:func:`_cancelled_notice`)."""
     pdf = _Sheet(paper)
-    pdf.set_title(f"Invitation — {sheet.title}")
+    pdf.set_title(f"{'Séance annulée' if sheet.cancelled else 'Invitation'} — {sheet.title}")
     pdf.set_lang("fr")
     pdf.add_page()
     scale = _SCALE[paper]
@@ -187,6 +202,9 @@ def invitation_pdf(sheet: InvitationSheet, paper: Paper = "A4") -> bytes:
             alt_text="Logo de l’atelier",
         )
         pdf.ln(4)
+    if sheet.cancelled:
+        _cancelled_notice(pdf, sheet, scale)
+        return bytes(pdf.output())
     pdf.text_block("Vous êtes invité·e à un atelier citoyen", 13 * scale)
     pdf.text_block(sheet.title, 24 * scale, bold=True, gap=1, kind="H1")
     if sheet.subtitle:
@@ -212,3 +230,23 @@ def invitation_pdf(sheet: InvitationSheet, paper: Paper = "A4") -> bytes:
     )
     pdf.text_block("You are invited to a citizens' workshop — scan the code to join.", 9 * scale)
     return bytes(pdf.output())
+
+
+def _cancelled_notice(pdf: _Sheet, sheet: InvitationSheet, scale: float) -> None:
+    """What a facilitator prints (or reprints) for a cancelled séance, to post over its
+    invitation: which meeting does not take place, and why when a public reason was given. No
+    join code nor QR code: they open nothing any more."""
+    pdf.text_block("Séance annulée", 30 * scale, bold=True, gap=3, kind="H1")
+    pdf.text_block(sheet.title, 20 * scale, bold=True, gap=1, kind="H2")
+    if sheet.subtitle:
+        pdf.text_block(sheet.subtitle, 14 * scale)
+    pdf.text_block(f"Prévue le {sheet.when}", 14 * scale, gap=1)
+    if sheet.where:
+        pdf.text_block(f"à {sheet.where}", 14 * scale, gap=1)
+    pdf.text_block("Cette séance n’aura pas lieu.", 16 * scale, bold=True, gap=4)
+    if sheet.cancel_reason:
+        pdf.text_block(f"Motif : {sheet.cancel_reason}", 14 * scale, gap=6)
+    english = "Cancelled: this séance will not take place."
+    if sheet.cancel_reason:
+        english += f" Reason: {sheet.cancel_reason}"
+    pdf.text_block(english, 9 * scale)

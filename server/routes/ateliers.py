@@ -32,10 +32,12 @@ from server.live import (
     AttendanceChanged,
     JoinCodeChanged,
     ParticipantJoined,
+    SessionCancelled,
+    SessionRestored,
     StepChanged,
     TimerChanged,
 )
-from server.printing import InvitationSheet, qr_png, qr_svg
+from server.printing import InvitationSheet, cancelled_sheet, qr_png, qr_svg
 from server.routes import door as door_routes
 from server.routes.proposals import announce
 from server.routes.staff import optional_staff
@@ -374,8 +376,13 @@ class AtelierController(Controller):
     async def cancel_session(
         self, request: Request[Any, Any, Any], actor: Actor, session_id: str, data: SessionCancel
     ) -> SessionRead:
-        engine = AppServices.of(request.app).engine
-        row = await svc.cancel_seance(engine, actor, session_id, data.reason)
+        services = AppServices.of(request.app)
+        row = await svc.cancel_seance(services.engine, actor, session_id, data.reason)
+        # Open consoles and participants' screens say so at once (no reload).
+        cancelled = SessionCancelled(
+            session_id, row.data["cancelled_at"], row.data.get("cancel_reason")
+        )
+        await services.live.publish(session_id, cancelled)
         return session_read(request, row)
 
     @post(
@@ -389,6 +396,7 @@ class AtelierController(Controller):
         services = AppServices.of(request.app)
         today = dt.datetime.now(ZoneInfo(services.settings.time_zone)).date()
         row = await svc.restore_seance(services.engine, actor, session_id, today)
+        await services.live.publish(session_id, SessionRestored(session_id))
         return session_read(request, row)
 
     @post(
@@ -738,24 +746,36 @@ class JoinController(Controller):
         )
         return response
 
-    @get("/{code:str}/qr.svg", summary="QR code du lien (SVG)", media_type="image/svg+xml")
+    @get(
+        "/{code:str}/qr.svg",
+        summary="QR code du lien (SVG)",
+        description="A cancelled séance's code has none: 410 `session_cancelled`.",
+        media_type="image/svg+xml",
+    )
     async def qr_svg(self, request: Request[Any, Any, Any], code: str) -> Response[bytes]:
-        async with svc.transaction(AppServices.of(request.app).engine) as session:
-            seance = await _guarded_lookup(request, session, code)
+        seance = await _open_seance(request, code)
         return Response(
             qr_svg(join_url(request, seance.join_code), title="Rejoindre la séance"),
             media_type="image/svg+xml",
         )
 
-    @get("/{code:str}/qr.png", summary="QR code du lien (PNG)", media_type="image/png")
+    @get(
+        "/{code:str}/qr.png",
+        summary="QR code du lien (PNG)",
+        description="A cancelled séance's code has none: 410 `session_cancelled`.",
+        media_type="image/png",
+    )
     async def qr_png(self, request: Request[Any, Any, Any], code: str) -> Response[bytes]:
-        async with svc.transaction(AppServices.of(request.app).engine) as session:
-            seance = await _guarded_lookup(request, session, code)
+        seance = await _open_seance(request, code)
         return Response(qr_png(join_url(request, seance.join_code)), media_type="image/png")
 
     @get(
         "/{code:str}/invitation.pdf",
         summary="Invitation à imprimer (A4 ou A5), ou affiche (A3)",
+        description=(
+            "For a cancelled séance, a notice to post instead: « Séance annulée », which séance, "
+            "when and where it was planned, and the public reason; no join code nor QR code."
+        ),
         media_type="application/pdf",
     )
     async def invitation(
@@ -771,22 +791,26 @@ class JoinController(Controller):
         when = _french_date(data["date"], data.get("start_time"))
         where = data.get("place") or data.get("remote_link") or ""
         image = await svc.get_image(AppServices.of(request.app).engine, atelier.id)
-        sheet = InvitationSheet(
-            atelier.title,
-            f"Séance {seance.number}",
-            when,
-            where,
-            _grouped(seance.join_code),
-            join_url(request, seance.join_code),
-            image.data if image is not None else None,
-        )
+        picture = image.data if image is not None else None
+        subtitle = f"Séance {seance.number}"
+        if data.get("cancelled_at") is not None:
+            # Served rather than refused: a facilitator who reprints gets the notice to post
+            # over the invitations already up, and whoever opens an old link reads why.
+            sheet = cancelled_sheet(
+                atelier.title, subtitle, when, where, data.get("cancel_reason"), picture
+            )
+            filename = f"seance-{seance.number}-annulee.pdf"
+        else:
+            link = join_url(request, seance.join_code)
+            sheet = InvitationSheet(
+                atelier.title, subtitle, when, where, _grouped(seance.join_code), link, picture
+            )
+            filename = f"invitation-{seance.join_code}.pdf"
         services = AppServices.of(request.app)
         return Response(
             await render(services.renders, invitation_document, sheet, paper),
             media_type="application/pdf",
-            headers={
-                "content-disposition": f'inline; filename="invitation-{seance.join_code}.pdf"'
-            },
+            headers={"content-disposition": f'inline; filename="{filename}"'},
         )
 
 
@@ -819,6 +843,15 @@ async def _guarded_lookup(request: Request[Any, Any, Any], session: Any, code: s
         if exc.code == "unknown_join_code":
             guard.failed(address)
         raise
+
+
+async def _open_seance(request: Request[Any, Any, Any], code: str) -> SessionRow:
+    """The séance of a join code that opens it: 410 ``session_cancelled`` once cancelled."""
+    async with svc.transaction(AppServices.of(request.app).engine) as session:
+        seance = await _guarded_lookup(request, session, code)
+        if seance.data.get("cancelled_at") is not None:
+            svc.refuse_cancelled(seance, await svc.get_atelier(session, seance.atelier_id))
+    return seance
 
 
 def _french_date(iso_date: str, iso_time: str | None) -> str:

@@ -76,6 +76,8 @@ async def _follow(socket: WebSocket[Any, Any, Any], services: AppServices, sessi
             svc.timer_now(row.data.get("timer")),
             row.join_code,
             f"{str(socket.base_url).rstrip('/')}/rejoindre/{row.join_code}",
+            row.data.get("cancelled_at"),
+            row.data.get("cancel_reason"),
         )
         await socket.send_text(_encoder.encode(snapshot).decode())
 
