@@ -54,6 +54,8 @@ __all__ = [
     "constitution_status",
     "edit_atelier",
     "new_atelier",
+    "refuse_if_closed",
+    "reopen",
     "revise_charter",
 ]
 
@@ -415,7 +417,9 @@ def _enum(kind: type[_E], value: _E | str, field: str, label_fr: str, label_en: 
         ) from None
 
 
-def _refuse_if_closed(atelier: Atelier) -> None:
+def refuse_if_closed(atelier: Atelier) -> None:
+    """A closed atelier changes no more: its description, charter and séances stay as they
+    were (:class:`InvalidTransition` ``atelier_closed``); what was written stays readable."""
     if atelier.status is AtelierStatus.CLOSE:
         raise InvalidTransition(
             "atelier_closed",
@@ -442,7 +446,7 @@ def edit_atelier(
     The charter changes through :func:`revise_charter`, the status through the transitions.
     A closed atelier refuses: :class:`InvalidTransition` ``atelier_closed``.
     """
-    _refuse_if_closed(atelier)
+    refuse_if_closed(atelier)
     draft = new_atelier(
         id=atelier.id,
         title=atelier.title if title is UNSET else title,
@@ -467,7 +471,7 @@ def revise_charter(atelier: Atelier, text: str) -> Atelier:
     stop counting towards constitution until they accept the new one. A closed atelier refuses
     (``atelier_closed``).
     """
-    _refuse_if_closed(atelier)
+    refuse_if_closed(atelier)
     text = normalize_text(text)
     if text == atelier.charter.text:
         return atelier
@@ -573,3 +577,21 @@ def close(atelier: Atelier) -> Atelier:
     return _transition(
         atelier, frozenset(AtelierStatus) - {AtelierStatus.CLOSE}, AtelierStatus.CLOSE
     )
+
+
+def reopen(atelier: Atelier, participants: Iterable[Participant]) -> Atelier:
+    """``close`` → ``en_constitution``, or ``constituee`` when :func:`constitution_status` is
+    met (an atelier reopened by mistake is back to work, not to gathering people again).
+
+    ``active`` is not restored: the status says what the atelier is, and it becomes active
+    again when it starts working. From any other status: :class:`InvalidTransition`
+    ``atelier_not_closed``.
+    """
+    if atelier.status is not AtelierStatus.CLOSE:
+        raise InvalidTransition(
+            "atelier_not_closed",
+            "Cet atelier n’est pas clos.",
+            "This atelier is not closed.",
+        )
+    forming = msgspec.structs.replace(atelier, status=AtelierStatus.EN_CONSTITUTION)
+    return constitute_if_ready(forming, participants)

@@ -14,8 +14,8 @@ the route is rather than written on each of seventy routes:
   something, or reads something that must be in a state first;
 - 413 where the route reads a body;
 - and, by path, what a few routes add: 429 past a rate limit (join codes, ateliers, ballots,
-  comments), 410 for the code of a cancelled séance, 503 when the render workers are busy or a
-  document cannot be loaded, 415 for an image in a format not taken.
+  comments), 410 for the code of a cancelled séance or of a closed atelier, 503 when the render
+  workers are busy or a document cannot be loaded, 415 for an image in a format not taken.
 
 :func:`document_content` then says what the few routes that answer in several formats send:
 the activity feeds (Atom or JSON Feed, by the path's extension) and the compte-rendu (Markdown,
@@ -75,6 +75,9 @@ class Problem(msgspec.Struct, kw_only=True):
     #: 410 ``session_cancelled``: the séance's date, and the reason made public (or null).
     date: str | None = None
     cancel_reason: str | None = None
+    #: 410 ``atelier_closed``: when the atelier was closed, and the public reason (or null).
+    closed_at: str | None = None
+    close_reason: str | None = None
 
 
 _DESCRIPTIONS: Final = {
@@ -84,7 +87,10 @@ _DESCRIPTIONS: Final = {
     403: "Action non autorisée pour ce rôle / not allowed for this role",
     404: "Introuvable / not found",
     409: "Conflit avec l’état actuel / conflicts with the current state (frozen, closed, …)",
-    410: "Plus disponible / gone: the séance of this code is cancelled (`session_cancelled`)",
+    410: (
+        "Plus disponible / gone: the séance of this code is cancelled (`session_cancelled`), "
+        "or its atelier closed (`atelier_closed`)"
+    ),
     413: "Corps trop volumineux / body too large (`max_bytes`)",
     415: "Format non pris en charge / unsupported format",
     422: "Refusé par une règle / refused by a rule of the domain",
@@ -104,7 +110,7 @@ _BY_PATH: Final[list[tuple[re.Pattern[str], frozenset[str] | None, frozenset[int
     (re.compile(r"^/api/ateliers$"), frozenset({"POST"}), frozenset({401, 403, 409, 422, 429})),
     # Joining: the charter (403), an invitation code (409/422).
     (re.compile(r"^/api/join/[^/]+$"), frozenset({"POST"}), frozenset({403})),
-    # A cancelled séance's code: what it opened, and joining, are gone (410).
+    # A cancelled séance's code, or a closed atelier's: what it opened, and joining, are gone.
     (re.compile(r"^/api/join/[^/]+$"), frozenset({"GET", "POST"}), frozenset({410})),
     # Nor has a cancelled séance a QR code (its invitation is a notice that it is cancelled).
     (re.compile(r"^/api/join/[^/]+/qr\.(svg|png)$"), frozenset({"GET"}), frozenset({410})),

@@ -178,6 +178,13 @@ class AtelierCreate(msgspec.Struct, forbid_unknown_fields=True):
     pilot_service: Short | None = None
 
 
+class AtelierClose(msgspec.Struct, forbid_unknown_fields=True):
+    """« Clore l'atelier »: ``reason`` is public (its page, its join codes, its followers'
+    e-mail); empty or absent, none is given."""
+
+    reason: Annotated[str, ONE_LINE, msgspec.Meta(max_length=500)] | None = None
+
+
 class AtelierEdit(msgspec.Struct, forbid_unknown_fields=True):
     """An atelier's description as a whole (the form sends every field). Its kind is not
     here: an atelier de projet is the city's from its creation (« Who may create what »)."""

@@ -33,7 +33,7 @@ from server.db.models import (
 )
 from server.db.writes import reading
 from server.services import projects
-from server.services.ateliers import session_from_row
+from server.services.ateliers import closing_of, session_from_row
 
 __all__ = [
     "CALENDAR_LIMIT",
@@ -121,6 +121,8 @@ class PublicAtelier:
     proposals: tuple[PublicProposal, ...] = ()
     #: Habitant·es who joined and accepted the current charter (for an AIC's page).
     residents: int | None = None
+    #: A closed atelier's closing, the city's day and the public reason (its own page only).
+    closing: tuple[dt.date, str | None] | None = None
 
     @property
     def stage(self) -> Stage:
@@ -233,11 +235,12 @@ _PUBLISHED: Final = tuple(s.value for s in ProposalStatus if s is not ProposalSt
 
 
 async def atelier_page(
-    engine: AsyncEngine, atelier_id: str, today: dt.date
+    engine: AsyncEngine, atelier_id: str, today: dt.date, zone: dt.tzinfo = dt.UTC
 ) -> PublicAtelier | None:
     """A listed atelier with its séances (by date), its published proposals and, for an
-    atelier d'initiative citoyenne, how many habitant·es count towards its constitution;
-    ``None`` if there is no such listed atelier."""
+    atelier d'initiative citoyenne, how many habitant·es count towards its constitution; a
+    closed one's closing (its day in ``zone``, the city's); ``None`` if there is no such
+    listed atelier."""
     async with reading(engine) as session:
         row = await session.get(AtelierRow, atelier_id)
         if row is None or not row.listed:
@@ -288,12 +291,14 @@ async def atelier_page(
                     ParticipantRow.charter_version == row.charter_version,
                 )
             )
+        closed = await closing_of(session, atelier_id) if row.status == "close" else None
     seances = (await _seances(engine, {row.id: row.title}))[row.id]
     return replace(
         _atelier(row, _next(seances, today)),
         seances=tuple(seances),
         proposals=published,
         residents=residents,
+        closing=(closed.at.astimezone(zone).date(), closed.reason) if closed else None,
     )
 
 

@@ -127,7 +127,8 @@ _TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     ),
     "stage_en_constitution": ("en constitution", "being formed"),
     "stage_actif": ("actif", "active"),
-    "stage_termine": ("terminé", "over"),
+    # A closed atelier (domain: ``close``), as its facilitators and the join codes say it.
+    "stage_termine": ("clos", "closed"),
     "kind_initiative_citoyenne": ("Atelier d’initiative citoyenne", "Citizens’ initiative atelier"),
     "kind_projet": ("Atelier de projet", "City project atelier"),
     "scope_ville": ("atelier ville", "city-wide"),
@@ -163,6 +164,12 @@ _TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     "constituted": (
         "Atelier constitué : {min} habitant·es au moins l’ont rejoint.",
         "The atelier is formed: at least {min} residents joined it.",
+    ),
+    "closed_line": (
+        "Cet atelier est clos depuis le {date} : il n’accueille plus de participant·es. Ce "
+        "qu’il a écrit reste consultable sur cette page.",
+        "This atelier has been closed since {date}: it no longer takes participants. What it "
+        "wrote stays on this page.",
     ),
     "coming": ("Séances à venir", "Coming séances"),
     "coming_none": ("Aucune séance n’est prévue pour l’instant.", "No séance is planned yet."),
@@ -844,7 +851,12 @@ def atelier_page(page: Page, atelier: PublicAtelier, today: dt.date, projects: s
     take_part = [f"<p>{e(t(lang, 'take_part_text'))}</p>"]
     if any(s.session.mode is not Mode.PRESENTIEL and not s.session.cancelled for s in coming):
         take_part.append(f"<p>{e(t(lang, 'take_part_remote'))}</p>")
-    if atelier.kind is AtelierKind.INITIATIVE_CITOYENNE and atelier.residents is not None:
+    if atelier.closing is not None:
+        when, reason = atelier.closing
+        take_part = [f"<p><strong>{e(t(lang, 'closed_line', date=_date(lang, when)))}</strong></p>"]
+        if reason:
+            take_part.append(f"<p>{e(t(lang, 'cancel_reason', reason=reason))}</p>")
+    elif atelier.kind is AtelierKind.INITIATIVE_CITOYENNE and atelier.residents is not None:
         if atelier.stage is Stage.EN_CONSTITUTION:
             line = t(lang, "constitution", n=atelier.residents, min=atelier.min_residents)
             take_part.insert(0, f'<p class="constitution"><strong>{e(line)}</strong></p>')

@@ -116,7 +116,8 @@ async def directory(request: Request[Any, Any, Any]) -> Response[str]:
 async def atelier(request: Request[Any, Any, Any], atelier_id: str) -> Response[str]:
     page = _page(request)
     today = _today(request)
-    found = await data.atelier_page(AppServices.of(request.app).engine, atelier_id, today)
+    zone = ZoneInfo(AppServices.of(request.app).settings.time_zone)
+    found = await data.atelier_page(AppServices.of(request.app).engine, atelier_id, today, zone)
     if found is None:
         return _html(pages.not_found_page(page, "atelier"), status=404)
     from server.public import projects

@@ -43,6 +43,7 @@ from server.routes.proposals import announce
 from server.routes.staff import optional_staff
 from server.routes.writing_mode import mode_switched
 from server.schemas import (
+    AtelierClose,
     AtelierCreate,
     AtelierEdit,
     CharterAcceptance,
@@ -93,6 +94,9 @@ class AtelierRead(msgspec.Struct):
     #: An atelier de projet's pilot service; an AIC's porteurs (names they chose to show).
     pilot_service: str | None = None
     porteurs: list[str] = []
+    #: A closed atelier's closing: when (ISO 8601), and the public reason given, if any.
+    closed_at: str | None = None
+    close_reason: str | None = None
 
 
 class WalkInRead(msgspec.Struct):
@@ -138,6 +142,15 @@ def atelier_read(row: AtelierRow) -> AtelierRead:
         row.financing,
         row.pilot_service,
         list(row.porteurs or ()),
+    )
+
+
+def with_closing(read: AtelierRead, closed: svc.Closing | None) -> AtelierRead:
+    """``read`` with its closing, when the atelier is closed."""
+    if closed is None:
+        return read
+    return msgspec.structs.replace(
+        read, closed_at=closed.at.isoformat(), close_reason=closed.reason
     )
 
 
@@ -255,7 +268,27 @@ class AtelierController(Controller):
 
         svc.require(actor, Action.READ_ATELIER, atelier_id)
         async with svc.transaction(AppServices.of(request.app).engine) as session:
-            return atelier_read(await svc.get_atelier(session, atelier_id))
+            row = await svc.get_atelier(session, atelier_id)
+            closed = await svc.closing_of(session, atelier_id) if row.status == "close" else None
+        return with_closing(atelier_read(row), closed)
+
+    @post(
+        "/ateliers/{atelier_id:str}/close",
+        summary="Clore l’atelier, avec un motif public facultatif",
+        description=(
+            "For those who edit the atelier (its facilitators). Nothing is deleted: its "
+            "documents and versions stay readable; it and its séances change no more, and its "
+            "join codes answer 410 `atelier_closed`. 409 `atelier_already_closed`."
+        ),
+        status_code=200,
+    )
+    async def close_atelier(
+        self, request: Request[Any, Any, Any], actor: Actor, atelier_id: str, data: AtelierClose
+    ) -> AtelierRead:
+        services = AppServices.of(request.app)
+        today = dt.datetime.now(ZoneInfo(services.settings.time_zone)).date()
+        row, closed = await svc.close_atelier(services.engine, actor, atelier_id, data, today)
+        return with_closing(atelier_read(row), closed)
 
     @put("/ateliers/{atelier_id:str}", summary="Modifier la description de l’atelier")
     async def edit_atelier(
@@ -693,6 +726,7 @@ class JoinController(Controller):
         async with svc.transaction(AppServices.of(request.app).engine) as session:
             seance = await _guarded_lookup(request, session, code)
             atelier = await svc.get_atelier(session, seance.atelier_id)
+            await svc.refuse_closed(session, atelier)  # 410, said on the join screen
         svc.refuse_cancelled(seance, atelier)  # 410, said on the join screen
         from domain.roles import INVITED_ROLES, Role
 
@@ -716,7 +750,8 @@ class JoinController(Controller):
         description=(
             "201 with a new participant; 200 with the participant this browser already is in "
             "the atelier (its token, or the same name and role from the same device), never a "
-            "second one. A cancelled séance's code lets no one in (410 `session_cancelled`)."
+            "second one. A cancelled séance's code lets no one in (410 `session_cancelled`), nor "
+            "a closed atelier's (410 `atelier_closed`)."
         ),
         responses={200: ResponseSpec(Joined, description="Already a participant: joined again")},
     )

@@ -102,3 +102,19 @@ class StaffController(Controller):
     ) -> dict[str, Any]:
         row = await svc.approve(AppServices.of(request.app).engine, atelier_id, staff.sub)
         return {"id": row.id, "listed": row.listed, "approved_by": row.approved_by}
+
+    @post(
+        "/ateliers/{atelier_id:str}/reopen",
+        summary="Rouvrir un atelier clos (services de la Ville)",
+        description=(
+            "A closed atelier back to `en_constitution`, or `constituee` when enough residents "
+            "accepted its charter. City staff only: a closing is public and its facilitators "
+            "change nothing of a closed atelier. 409 `atelier_not_closed`."
+        ),
+        status_code=200,
+    )
+    async def reopen(
+        self, request: Request[Any, Any, Any], staff: StaffGrant, atelier_id: str
+    ) -> dict[str, Any]:
+        row = await svc.reopen_atelier(AppServices.of(request.app).engine, atelier_id, staff.sub)
+        return {"id": row.id, "status": row.status}

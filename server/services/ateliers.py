@@ -19,12 +19,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from domain.ateliers import (
     AtelierKind,
     AtelierStatus,
+    close,
     constitute_if_ready,
     edit_atelier,
     new_atelier,
+    refuse_if_closed,
+    reopen,
     revise_charter,
 )
-from domain.errors import Conflict, DomainError, Forbidden
+from domain.errors import Conflict, DomainError, Forbidden, normalize_line
 from domain.joining import (
     Invitation,
     accept_charter,
@@ -77,6 +80,7 @@ from server.documents.sign_in import SignInRow, SignInSheet
 from server.documents.workers import RenderPool
 from server.errors import Problem
 from server.schemas import (
+    AtelierClose,
     AtelierCreate,
     AtelierEdit,
     InvitationCreate,
@@ -342,7 +346,7 @@ async def create_session(
     data = _session_data(body)
     data["current_step"] = None
     async with transaction(engine) as session:
-        await get_atelier(session, atelier_id)
+        refuse_if_closed(atelier_from_row(await get_atelier(session, atelier_id)))
         number = (
             await session.scalar(
                 select(func.coalesce(func.max(SessionRow.number), 0)).where(
@@ -377,6 +381,7 @@ async def new_join_code(engine: AsyncEngine, actor: Actor, session_id: str) -> S
     async with transaction(engine) as session:
         row = await get_seance(session, session_id, for_update=True)
         require(actor, Action.MANAGE_SESSION, row.atelier_id)
+        await _refuse_closed_atelier(session, row.atelier_id)
         row.join_code = generate_join_code(_rng)
         row.updated_at = now()
         audit(session, row.atelier_id, actor.participant_id, "join_code", row.id)
@@ -398,6 +403,7 @@ async def edit_session(
     async with transaction(engine) as session:
         row = await get_seance(session, session_id, for_update=True)
         require(actor, Action.MANAGE_SESSION, row.atelier_id)
+        await _refuse_closed_atelier(session, row.atelier_id)
         if row.data.get("cancelled_at") is not None:
             # Moving a cancelled séance would tell followers of a change to a meeting that
             # does not happen: restore it first (or schedule a new one).
@@ -452,6 +458,7 @@ async def cancel_seance(
     async with transaction(engine) as session:
         row = await get_seance(session, session_id, for_update=True)
         require(actor, Action.MANAGE_SESSION, row.atelier_id)
+        await _refuse_closed_atelier(session, row.atelier_id)
         stamp = now()
         cancelled = cancel_session(session_from_row(row), reason, stamp)
         row.data = _revised(
@@ -479,6 +486,7 @@ async def restore_seance(
     async with transaction(engine) as session:
         row = await get_seance(session, session_id, for_update=True)
         require(actor, Action.MANAGE_SESSION, row.atelier_id)
+        await _refuse_closed_atelier(session, row.atelier_id)
         restore_session(session_from_row(row), today)
         row.data = _revised(row.data, cancelled_at=None, cancel_reason=None)
         row.updated_at = now()
@@ -578,6 +586,30 @@ def refuse_cancelled(seance: SessionRow, atelier: AtelierRow) -> None:
     )
 
 
+async def refuse_closed(session: AsyncSession, atelier: AtelierRow) -> None:
+    """A closed atelier's join codes open nothing: 410 ``atelier_closed``, whose detail names
+    the atelier and says since when, with the public reason its facilitators gave (``closed_at``
+    and ``close_reason`` too, for programs). Checked before a cancelled séance: the atelier
+    being over is what the person needs to know. A real code: no failure counts against the
+    address (``server.guards``)."""
+    if atelier.status != AtelierStatus.CLOSE.value:
+        return
+    closed = await closing_of(session, atelier.id)
+    detail_fr = f"L’atelier « {atelier.title} » est clos : il n’accueille plus de participant·es."
+    detail_en = f"The “{atelier.title}” atelier is closed and no longer takes participants."
+    if closed is not None and closed.reason:
+        detail_fr += f" Motif : {closed.reason}"
+        detail_en += f" Reason: {closed.reason}"
+    raise Problem(
+        410,
+        "atelier_closed",
+        detail_fr,
+        detail_en,
+        closed_at=closed.at.isoformat() if closed is not None else None,
+        close_reason=closed.reason if closed is not None else None,
+    )
+
+
 async def join(
     engine: AsyncEngine,
     seance_id: str,
@@ -595,14 +627,17 @@ async def join(
     ``server.devices``), gets that participant back, never a second one — unless it was revoked
     (403 ``participant_revoked``). Otherwise the rule is ``domain.joining.join``; this stores its
     result, claiming the invitation with a conditional update so that two racing joins cannot
-    both use it. A cancelled séance lets no one in, not even someone who joined before: 410
-    ``session_cancelled`` (:func:`refuse_cancelled`), and nothing is stored.
+    both use it. A closed atelier, or a cancelled séance, lets no one in, not even someone who
+    joined before: 410 ``atelier_closed`` (:func:`refuse_closed`) or ``session_cancelled``
+    (:func:`refuse_cancelled`), and nothing is stored.
     """
     stamp = now()
     async with transaction(engine) as session:
         seance = await get_seance(session, seance_id)
         atelier_row = await get_atelier(session, seance.atelier_id)
-        refuse_cancelled(seance, atelier_row)  # before anyone is found or created
+        # Before anyone is found or created, and before any token is issued.
+        await refuse_closed(session, atelier_row)
+        refuse_cancelled(seance, atelier_row)
         again = await _joined_before(session, atelier_row.id, body, holder, device)
         if again is None and body.invitation_code:
             again = await _claim_slip(session, atelier_row.id, body.invitation_code, stamp)
@@ -616,7 +651,7 @@ async def join(
             invitation = await _invitation(session, body.invitation_code)
         admission = domain_join(
             atelier_from_row(atelier_row),
-            None,
+            session_from_row(seance),
             body.display_name,
             body.role,
             body.accept_charter_version,
@@ -896,6 +931,7 @@ async def add_walk_in(
         seance = await get_seance(session, session_id)
         require(actor, Action.MANAGE_SESSION, seance.atelier_id)
         atelier_row = await get_atelier(session, seance.atelier_id)
+        refuse_if_closed(atelier_from_row(atelier_row))  # it takes no one in
         person = ParticipantRow(
             id=new_id(),
             atelier_id=atelier_row.id,
@@ -1189,6 +1225,7 @@ async def move_step(
         require(actor, Action.MANAGE_SESSION, row.atelier_id)
         current = session_from_row(row)
         if move == "start":
+            await _refuse_closed_atelier(session, row.atelier_id)
             moved = start_session(current)
         elif move == "next":
             moved = next_step(current)
@@ -1413,6 +1450,134 @@ async def approve(engine: AsyncEngine, atelier_id: str, staff: str) -> AtelierRo
             f"Atelier approuvé par la Ville ({staff})",
             f"Atelier approved by the city ({staff})",
         )
+    return row
+
+
+# --- closing an atelier ----------------------------------------------------------------------
+
+#: The activity entry that records a closing is also where its public reason is kept: it is
+#: public already (the atelier's feed), and a closing needs no column of its own.
+_CLOSED = "atelier_closed"
+_CLOSED_FR, _CLOSED_EN = "Atelier clos", "Atelier closed"
+_REASON_FR, _REASON_EN = ". Motif : ", ". Reason: "
+
+
+class Closing(msgspec.Struct, frozen=True):
+    """When an atelier was closed, and the public reason its facilitators gave (or None)."""
+
+    at: datetime
+    reason: str | None
+
+
+async def closing_of(session: AsyncSession, atelier_id: str) -> Closing | None:
+    """The latest closing of ``atelier_id`` (None if it never was): what its page, its join
+    codes and its facilitators' screen say of it."""
+    found = (
+        await session.scalars(
+            select(ActivityRow)
+            .where(ActivityRow.atelier_id == atelier_id, ActivityRow.kind == _CLOSED)
+            .order_by(ActivityRow.id.desc())
+            .limit(1)
+        )
+    ).first()
+    if found is None:
+        return None
+    _, said, reason = found.summary_en.partition(_REASON_EN)
+    at = found.created_at if found.created_at.tzinfo else found.created_at.replace(tzinfo=UTC)
+    return Closing(at, reason if said else None)
+
+
+async def _refuse_closed_atelier(session: AsyncSession, atelier_id: str) -> None:
+    """A séance of a closed atelier is neither scheduled, moved, started nor cancelled: 409
+    ``atelier_closed`` (« Cet atelier est clos : il ne peut plus être modifié »)."""
+    refuse_if_closed(atelier_from_row(await get_atelier(session, atelier_id)))
+
+
+async def close_atelier(
+    engine: AsyncEngine, actor: Actor, atelier_id: str, body: AtelierClose, today: date
+) -> tuple[AtelierRow, Closing]:
+    """« Clore l'atelier »: its facilitators (those who edit it) end it, with an optional
+    public reason. Nothing is deleted: its documents, versions and séances stay readable; it
+    changes no more, its séances neither, and its join codes let no one in (410
+    ``atelier_closed``). Its séances still ahead (``today`` is the city's) and not started are
+    cancelled with the same reason, so that its page and calendars announce no meeting that
+    will not happen. Its subscribers are told, once. 409 ``atelier_already_closed``."""
+    require(actor, Action.MANAGE_ATELIER, atelier_id)
+    reason = normalize_line(body.reason) if body.reason is not None else ""
+    async with transaction(engine) as session:
+        row = await session.get(AtelierRow, atelier_id, with_for_update=True)
+        if row is None:
+            raise Problem(404, "atelier_not_found", "Atelier introuvable.", "Atelier not found.")
+        if row.status == AtelierStatus.CLOSE.value:
+            raise Conflict(
+                "atelier_already_closed",
+                "Cet atelier est déjà clos.",
+                "This atelier is already closed.",
+            )
+        row.status = close(atelier_from_row(row)).status.value
+        stamp = row.updated_at = now()
+        seances = await session.scalars(
+            select(SessionRow).where(SessionRow.atelier_id == atelier_id).with_for_update()
+        )
+        for seance in seances:
+            planned = session_from_row(seance)
+            if planned.cancelled or planned.started or planned.date < today:
+                continue
+            # The reason its page and calendars show: the closing's, as typed (French first).
+            why = _CLOSED_FR + (f" : {reason}" if reason else "")
+            seance.data = _revised(seance.data, cancelled_at=stamp.isoformat(), cancel_reason=why)
+            seance.updated_at = stamp
+        await record(
+            session,
+            atelier_id,
+            _CLOSED,
+            _CLOSED_FR + (_REASON_FR + reason if reason else ""),
+            _CLOSED_EN + (_REASON_EN + reason if reason else ""),
+        )
+        audit(session, atelier_id, actor.participant_id, _CLOSED, atelier_id, reason=reason)
+        if row.listed:
+            body_fr = f"L’atelier « {row.title} » est clos : ses séances n’ont plus lieu, "
+            body_fr += "ce qu’il a écrit reste consultable sur sa page."
+            body_en = f"The “{row.title}” atelier is closed: it holds no more séances; what it "
+            body_en += "wrote stays on its page."
+            if reason:
+                body_fr += f"\n\nMotif : {reason}"
+                body_en += f"\n\nReason: {reason}"
+            await subscriptions.notify(
+                session,
+                subscriptions.atelier_scopes(row),
+                f"{row.title} : l’atelier est clos",
+                f"{row.title}: the atelier is closed",
+                body_fr,
+                f"/decouvrir/ateliers/{row.id}",
+                body_en=body_en,
+            )
+    return row, Closing(stamp, reason or None)
+
+
+async def reopen_atelier(engine: AsyncEngine, atelier_id: str, staff: str) -> AtelierRow:
+    """The city's staff reopen a closed atelier (closed by mistake, or taken up again): back
+    to ``en_constitution``, or ``constituee`` when enough residents accepted its charter.
+    Staff only: a closing is public (its page, its followers told), and a facilitator who
+    closed it changes nothing of a closed atelier. 409 ``atelier_not_closed``."""
+    async with transaction(engine) as session:
+        row = await session.get(AtelierRow, atelier_id, with_for_update=True)
+        if row is None:
+            raise Problem(404, "atelier_not_found", "Atelier introuvable.", "Atelier not found.")
+        rows = await session.scalars(
+            select(ParticipantRow).where(ParticipantRow.atelier_id == atelier_id)
+        )
+        after = reopen(atelier_from_row(row), [participant_from_row(r) for r in rows])
+        row.status = after.status.value
+        row.updated_at = now()
+        await record(
+            session,
+            atelier_id,
+            "atelier_reopened",
+            f"Atelier rouvert par la Ville ({staff})",
+            f"Atelier reopened by the city ({staff})",
+        )
+        audit(session, atelier_id, f"staff:{staff}"[:64], "atelier_reopened", atelier_id)
     return row
 
 
