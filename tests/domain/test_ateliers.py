@@ -23,6 +23,8 @@ from domain.ateliers import (
     constitution_status,
     edit_atelier,
     new_atelier,
+    refuse_if_closed,
+    reopen,
     revise_charter,
 )
 from domain.errors import InvalidInput, InvalidTransition
@@ -217,6 +219,23 @@ def test_a_closed_atelier_cannot_be_edited() -> None:
     with pytest.raises(InvalidTransition) as caught:
         edit_atelier(close(make_atelier()), title="Autre")
     assert caught.value.code == "atelier_closed"
+
+
+def test_a_closed_atelier_refuses_every_change_with_one_message() -> None:
+    refuse_if_closed(make_atelier())  # open: nothing to say
+    with pytest.raises(InvalidTransition) as caught:
+        refuse_if_closed(close(make_atelier()))
+    assert caught.value.code == "atelier_closed"
+    assert caught.value.message_fr == "Cet atelier est clos\u00a0: il ne peut plus être modifié."
+
+
+def test_reopening_goes_back_to_gathering_people_or_to_work() -> None:
+    closed = close(make_atelier())
+    assert reopen(closed, residents(2)).status is AtelierStatus.EN_CONSTITUTION
+    assert reopen(closed, residents(3)).status is AtelierStatus.CONSTITUEE
+    with pytest.raises(InvalidTransition) as caught:
+        reopen(make_atelier(), residents(3))
+    assert caught.value.code == "atelier_not_closed"
 
 
 # --- the charter -----------------------------------------------------------------------------
