@@ -152,6 +152,9 @@ export interface Atelier {
   /** An atelier de projet's pilot service; an AIC's porteurs (names they chose to show). */
   pilot_service?: string | null;
   porteurs?: string[];
+  /** A closed atelier's closing (status "close"): when, and the public reason, if any. */
+  closed_at?: string | null;
+  close_reason?: string | null;
 }
 
 export interface AgendaItem {

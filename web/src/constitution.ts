@@ -5,7 +5,8 @@
 // charter.
 import type { Atelier, Participant } from "./api";
 import { h, newId } from "./dom";
-import { t } from "./i18n";
+import { formatDate, t } from "./i18n";
+import { knownTimeZone } from "./city";
 
 export function residentsCounted(atelier: Atelier, participants: Participant[]): number {
   return participants.filter((p) => p.role === "habitant" && !p.revoked && p.charter_version === atelier.charter_version).length;
@@ -14,6 +15,16 @@ export function residentsCounted(atelier: Atelier, participants: Participant[]):
 export function constitutionState(atelier: Atelier, participants: Participant[]): { el: HTMLElement; update: (participants: Participant[]) => void } {
   const el = h("div", { class: "card constitution-state", "data-testid": "constitution" });
   const update = (rows: Participant[]) => {
+    if (atelier.status === "close") {
+      // Closed: nothing is gathered any more; say since when and why (the server's words on
+      // its join codes and public page say the same).
+      el.replaceChildren(
+        h("p", { style: "margin:0", "data-testid": "atelier-closed" }, h("strong", {}, t("atelier.closed", { date: atelier.closed_at ? formatDate(cityDay(atelier.closed_at)) : "—" }))),
+        atelier.close_reason ? h("p", { style: "margin:0.5rem 0 0" }, t("atelier.closed_reason", { reason: atelier.close_reason })) : "",
+        h("p", { class: "hint", style: "margin-bottom:0" }, t("atelier.closed_hint")),
+      );
+      return;
+    }
     const counted = residentsCounted(atelier, rows);
     const forming = atelier.status === "en_constitution" && counted < atelier.min_residents;
     const lineId = newId("constitution");
@@ -30,4 +41,9 @@ export function constitutionState(atelier: Atelier, participants: Participant[])
   };
   update(participants);
   return { el, update };
+}
+
+/** An instant's day in the city (« YYYY-MM-DD »), as its people read the date. */
+function cityDay(instant: string): string {
+  return new Intl.DateTimeFormat("en-CA", { timeZone: knownTimeZone(), year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date(instant));
 }

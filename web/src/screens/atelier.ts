@@ -94,16 +94,29 @@ function draw(
   // The proposals, the archived ones apart; read again when one changes (live channel).
   const proposalList = proposalsCard(identity, atelierRow.id, proposals);
   // Where the atelier stands, for everyone; the facilitator's panel (séances, logo) loads apart.
-  const constitution = constitutionState(atelierRow, participants);
+  let constitution = constitutionState(atelierRow, participants);
   const organiserSlot = h("div", {});
   main.append(constitution.el);
   if (!seance) main.append(organiserSlot);
-  if (canRunSession(identity.role)) {
+  const drawPanel = (row: Atelier, said: string | null = null) => {
     void import("./organiser")
-      .then((m) => m.organiserPanel(identity, atelierRow))
-      .then((panel) => organiserSlot.replaceChildren(panel))
+      .then((m) => m.organiserPanel(identity, row, onClosed))
+      .then((panel) => {
+        const status = said ? h("p", { class: "notice", role: "status", tabindex: "-1", "data-testid": "closed-done" }, said) : null;
+        organiserSlot.replaceChildren(...(status ? [status, panel] : [panel]));
+        status?.focus();
+      })
       .catch(() => undefined);
-  }
+  };
+  // Closed from the panel: where the atelier stands says « clos », and the panel keeps only
+  // what still applies; focus goes to the line that says it is done.
+  const onClosed = (fresh: Atelier) => {
+    const next = constitutionState(fresh, participants);
+    constitution.el.replaceWith(next.el);
+    constitution = next;
+    drawPanel(fresh, t("organise.close.done"));
+  };
+  if (canRunSession(identity.role)) drawPanel(atelierRow);
   let channel: LiveChannel | null = null;
   let stopAnnouncing = () => undefined as void;
   if (seance) {

@@ -1,19 +1,27 @@
 // The facilitator's panel on the atelier screen (issue 19, items 2 and 3): schedule a séance,
-// the séances already scheduled with their join codes, and the atelier's logo. Loaded only for
-// a facilitator, with the organisers' strings (a resident's phone never downloads it).
+// the séances already scheduled with their join codes, the atelier's logo, and « Clore
+// l'atelier… » (in two steps, as « Annuler la séance… »: a stray tap closes nothing). A closed
+// atelier's panel lists its séances only: nothing in it changes any more (the server refuses
+// with 409 atelier_closed). Loaded only for a facilitator, with the organisers' strings (a
+// resident's phone never downloads it).
 import "../organise.css";
 import { api, ApiError, errorText, NetworkError, type Atelier, type Seance } from "../api";
 import { h, newId } from "../dom";
 import { formatDate, need, t } from "../i18n";
 import { remember, type Identity } from "../identity";
-import { errorRegion, formatCode } from "../ui";
+import { errorRegion, formatCode, twoStep } from "../ui";
+import { checkText, field, oneLine } from "../forms";
 
 export const MAX_IMAGE_BYTES = 2 * 1024 * 1024; // server/services/ateliers.py MAX_IMAGE_BYTES
 export const IMAGE_TYPES = ["image/png", "image/jpeg"];
 
-export async function organiserPanel(identity: Identity, atelier: Atelier): Promise<HTMLElement> {
+const REASON_MAX = 500; // server/schemas.py AtelierClose
+
+/** The panel; ``closed`` gets the atelier as the server has it once closed from here. */
+export async function organiserPanel(identity: Identity, atelier: Atelier, closed: (fresh: Atelier) => void = () => {}): Promise<HTMLElement> {
   await need("organise");
   const id = encodeURIComponent(atelier.id);
+  const open = atelier.status !== "close";
   const seances = h("div", {}, h("p", { class: "muted" }, t("common.loading")));
   api<Seance[]>("GET", `/api/ateliers/${id}/sessions`, undefined, identity.token)
     .then((rows) => {
@@ -34,8 +42,8 @@ export async function organiserPanel(identity: Identity, atelier: Atelier): Prom
                   t("organise.panel.code"),
                   " ",
                   h("span", { class: "code" }, formatCode(s.join_code)),
-                  " ",
-                  h("a", { href: `/seance/${encodeURIComponent(s.id)}/modifier`, "aria-label": t("organise.panel.edit_seance_label", { n: s.number }) }, t("organise.panel.edit_seance")),
+                  open ? " " : "",
+                  open ? h("a", { href: `/seance/${encodeURIComponent(s.id)}/modifier`, "aria-label": t("organise.panel.edit_seance_label", { n: s.number }) }, t("organise.panel.edit_seance")) : "",
                 ),
               ),
             )
@@ -47,16 +55,59 @@ export async function organiserPanel(identity: Identity, atelier: Atelier): Prom
     "section",
     { class: "card organiser", "aria-labelledby": "organiser-title" },
     h("h2", { id: "organiser-title" }, t("organise.panel.title")),
-    h(
-      "p",
-      { class: "actions" },
-      h("a", { href: `/atelier/${id}/nouvelle-seance`, class: "button primary-link" }, t("organise.panel.schedule")),
-      h("a", { href: `/atelier/${id}/modifier`, class: "button" }, t("organise.panel.edit_atelier")),
-    ),
+    open
+      ? h(
+          "p",
+          { class: "actions" },
+          h("a", { href: `/atelier/${id}/nouvelle-seance`, class: "button primary-link" }, t("organise.panel.schedule")),
+          h("a", { href: `/atelier/${id}/modifier`, class: "button" }, t("organise.panel.edit_atelier")),
+        )
+      : "",
     h("h3", {}, t("organise.panel.seances")),
     seances,
-    logoBox(identity, atelier),
+    open ? logoBox(identity, atelier) : "",
+    open ? closeBox(identity, atelier, closed) : "",
   );
+}
+
+/** « Clore l'atelier… »: the public reason, then the question with « Oui, clore » focused;
+ * « Ne pas clore » (or Escape) puts the start button back, focused. */
+function closeBox(identity: Identity, atelier: Atelier, closed: (fresh: Atelier) => void): HTMLElement {
+  const titleId = newId("close-title");
+  const askId = newId("close-ask");
+  const error = errorRegion();
+  const reason = field(t("organise.close.reason"), h("input", { name: "close_reason", maxlength: String(REASON_MAX), autocomplete: "off" }), t("organise.close.reason_hint"));
+  const ask = h("p", { class: "notice", hidden: true, id: askId });
+  const start = h("button", { type: "button", class: "danger" }, t("organise.close.start"));
+  const confirm = h("button", { type: "button", class: "danger-strong", hidden: true, "aria-describedby": askId }, t("organise.close.confirm"));
+  const keep = h("button", { type: "button", hidden: true }, t("organise.close.keep"));
+  const asking = twoStep(start, ask, confirm, keep, (on) => (ask.textContent = on ? t("organise.close.ask", { title: atelier.title }) : ""));
+  const box = h("div", { class: "close-atelier", role: "group", "aria-labelledby": titleId }, h("h3", { id: titleId }, t("organise.close.title")), h("p", {}, t("organise.close.intro")), reason.el, ask, h("p", { class: "actions" }, start, confirm, keep), error.el);
+  box.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !confirm.hidden) {
+      event.preventDefault();
+      asking(false);
+    }
+  });
+  confirm.addEventListener("click", async () => {
+    const text = oneLine(reason.control.value);
+    const problem = text ? checkText(text, t("organise.close.reason_label"), REASON_MAX, true) : null;
+    if (problem) {
+      reason.error(problem);
+      asking(false);
+      reason.control.focus();
+      return;
+    }
+    error.show(null);
+    confirm.disabled = true;
+    try {
+      closed(await api<Atelier>("POST", `/api/ateliers/${encodeURIComponent(atelier.id)}/close`, { reason: text || null }, identity.token));
+    } catch (e) {
+      confirm.disabled = false;
+      error.show(errorText(e));
+    }
+  });
+  return box;
 }
 
 function logoBox(identity: Identity, atelier: Atelier): HTMLElement {

@@ -1,0 +1,98 @@
+"""Closing an atelier in the browser, with the keyboard: the facilitator, on the atelier's
+screen, types a public reason and closes it in two steps (« Clore l'atelier… », then « Oui,
+clore l'atelier »; « Ne pas clore » or Escape puts it back); the screen says it is done where the
+focus is, shows the atelier « clos » with the reason, and no longer offers to schedule a séance,
+edit the atelier or close it again. Someone then typing the séance's code on a phone reads on the
+first screen that the atelier is closed, by name, and why. axe-core with no violation at any
+impact."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.web.conftest import check_axe, new_page, no_page_errors, press
+from tests.web.test_atelier_from_empty_part1 import Empty, running_empty
+from tests.web.test_seance_cancel import atelier_with_a_seance, no_sideways_scroll
+
+pytest.importorskip("playwright")
+from playwright.sync_api import expect
+
+REASON = "Le jardin est livré : merci à toutes et à tous"
+
+
+@pytest.fixture(scope="module")
+def empty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Empty]:
+    yield from running_empty(tmp_path_factory)
+
+
+def test_a_facilitator_closes_the_atelier_and_its_code_then_says_clos(
+    empty: Empty, new_context: Any
+) -> None:
+    atelier, seance, token = atelier_with_a_seance(empty)
+    page = new_page(new_context())
+    page.goto(f"{empty.http}/atelier/{atelier}#token={token}")
+    panel = page.locator("section.organiser")
+    expect(panel.get_by_role("heading", name="Clore l’atelier")).to_be_visible()
+    expect(panel.get_by_role("link", name="Programmer une séance")).to_be_visible()
+    check_axe(page, "atelier, clôture proposée", every_impact=True)
+
+    reason = panel.get_by_label("Motif (facultatif)")
+    reason.focus()
+    page.keyboard.type(REASON)
+    press(page, "Tab")
+    start = panel.get_by_role("button", name="Clore l’atelier…")
+    expect(start).to_be_focused()
+    # Asked, then put back with Escape: nothing is closed, the focus is back where it was.
+    press(page, "Enter")
+    confirm = panel.get_by_role("button", name="Oui, clore l’atelier")
+    expect(confirm).to_be_focused()
+    expect(panel).to_contain_text("Clore l’atelier « Jardins du Neudorf » ?")
+    check_axe(page, "confirmation de clôture", every_impact=True)
+    press(page, "Escape")
+    expect(start).to_be_focused()
+    expect(confirm).to_be_hidden()
+    press(page, "Enter")
+    expect(confirm).to_be_focused()
+    press(page, "Enter")
+
+    done = page.get_by_role("status").filter(has_text="L’atelier est clos")
+    expect(done).to_be_focused()
+    closed = page.get_by_test_id("atelier-closed")
+    expect(closed).to_contain_text("Atelier clos depuis le ")
+    expect(page.get_by_test_id("constitution")).to_contain_text(f"Motif : {REASON}")
+    # What no longer applies is gone; the séances stay listed, with no way to change them.
+    panel = page.locator("section.organiser")
+    expect(panel.get_by_role("link", name="Programmer une séance")).to_have_count(0)
+    expect(panel.get_by_role("link", name="Modifier l’atelier")).to_have_count(0)
+    expect(panel.get_by_role("button", name="Clore l’atelier…")).to_have_count(0)
+    expect(panel.get_by_role("link", name="Séance 1")).to_be_visible()
+    expect(panel.get_by_role("link", name="modifier", exact=False)).to_have_count(0)
+    check_axe(page, "atelier clos", every_impact=True)
+    # Read again from the server, it says the same.
+    page.reload()
+    expect(page.get_by_test_id("atelier-closed")).to_contain_text("Atelier clos depuis le ")
+    no_page_errors(page)
+
+    code = page.evaluate(
+        "async ([s, t]) => (await (await fetch(`/api/sessions/${s}`,"
+        " {headers: {authorization: `Bearer ${t}`}})).json()).join_code",
+        [seance, token],
+    )
+    phone = new_page(new_context())
+    phone.goto(f"{empty.http}/")
+    typed = phone.get_by_label("Code de la séance")
+    typed.focus()
+    phone.keyboard.type(f"{code[:4]}-{code[4:]}".lower())  # as read aloud in the room
+    press(phone, "Enter")
+    said = phone.get_by_role("alert")
+    expect(said).to_contain_text("L’atelier « Jardins du Neudorf » est clos")
+    expect(said).to_contain_text("il n’accueille plus de participant·es.")
+    expect(said).to_contain_text(f"Motif : {REASON}")
+    expect(phone.get_by_role("checkbox")).to_have_count(0)  # no charter to accept
+    expect(phone.get_by_role("link", name="Saisir un autre code")).to_be_visible()
+    check_axe(phone, "code d’un atelier clos", every_impact=True)
+    no_sideways_scroll(phone)
+    no_page_errors(phone)
