@@ -17,6 +17,14 @@ export interface SeanceState {
   talliedSeq: Map<string, number>;
   /** The step timer as the server last sent it (see timer.ts), null when none runs. */
   timer: TimerData | null;
+  /** Cancelled (when, and the public reason if any), or null while the séance takes place:
+   * told live (session_cancelled, session_restored) and in each snapshot. */
+  cancelled: Cancellation | null;
+}
+
+export interface Cancellation {
+  at: string;
+  reason: string | null;
 }
 
 export function initialState(seance: Seance): SeanceState {
@@ -28,12 +36,13 @@ export function initialState(seance: Seance): SeanceState {
     polls: new Map(),
     talliedSeq: new Map(),
     timer: null,
+    cancelled: seance.details.cancelled_at ? { at: seance.details.cancelled_at, reason: seance.details.cancel_reason ?? null } : null,
   };
 }
 
 /** For a screen that follows the séance's events without having loaded it (the editor). */
 export function emptyState(): SeanceState {
-  return { currentStep: null, steps: [], attendance: {}, presence: {}, polls: new Map(), talliedSeq: new Map(), timer: null };
+  return { currentStep: null, steps: [], attendance: {}, presence: {}, polls: new Map(), talliedSeq: new Map(), timer: null, cancelled: null };
 }
 
 export function loadSeance(identity: Identity, sessionId: string): Promise<Seance> {
@@ -49,6 +58,7 @@ export function applyEvent(state: SeanceState, event: LiveEvent): string | null 
       state.attendance = (event.attendance_by_role as Record<string, number>) ?? {};
       state.presence = (event.present_by_role as Record<string, number>) ?? {};
       state.timer = (event.timer as TimerData | null | undefined) ?? null;
+      if ("cancelled_at" in event) state.cancelled = cancellation(event);
       if (Array.isArray(event.polls)) {
         const known = state.polls;
         state.polls = new Map((event.polls as Poll[]).map((p) => [p.id, mergePoll(known.get(p.id), p)]));
@@ -68,6 +78,10 @@ export function applyEvent(state: SeanceState, event: LiveEvent): string | null 
       return "timer";
     case "participant_joined":
       return "joined";
+    case "session_cancelled": // the facilitators cancelled it, or restored it: screens say so
+    case "session_restored":
+      state.cancelled = cancellation(event);
+      return "cancelled";
     case "join_code_changed":
       return "join_code"; // the event carries it: join_code, join_url
     case "proposals_changed": // one of the atelier's proposals: screens that list them read again
@@ -98,6 +112,11 @@ export function applyEvent(state: SeanceState, event: LiveEvent): string | null 
     default:
       return null;
   }
+}
+
+function cancellation(event: LiveEvent): Cancellation | null {
+  const at = event.cancelled_at;
+  return typeof at === "string" && at ? { at, reason: typeof event.cancel_reason === "string" && event.cancel_reason ? event.cancel_reason : null } : null;
 }
 
 export function follow(

@@ -9,7 +9,7 @@ import { canRunSession, roleColour, roleLabel, ROLES } from "../roles";
 import { navigate, type Screen } from "../router";
 import { follow, initialState, loadSeance } from "../seance";
 import { errorRegion, loading, pageTitle } from "../ui";
-import { countsByRole, liveBadge, roleBadge } from "./common";
+import { cancelBanner, countsByRole, liveBadge, roleBadge } from "./common";
 import { ordered } from "../polls";
 import { pollAnnouncer, resultsView } from "../results";
 import { voteCall, votesIn } from "../announce";
@@ -171,6 +171,9 @@ function draw(
       );
     };
     const d = seance.details;
+    // Cancelled or restored while this screen is open: said at once (live channel).
+    const cancelled = cancelBanner();
+    cancelled.set(state.cancelled);
     const checkIn = h("button", { type: "button" }, t("seance.check_in"));
     const checkOut = h("button", { type: "button" }, t("seance.check_out"));
     const checkError = errorRegion();
@@ -192,7 +195,7 @@ function draw(
         "section",
         { class: "card", "aria-labelledby": "seance-title" },
         h("h2", { id: "seance-title" }, t("seance.title", { n: seance.number })),
-        d.cancelled_at ? h("p", { class: "notice", "data-testid": "seance-cancelled" }, h("strong", {}, t("seance.cancelled")), d.cancel_reason ? ` — ${d.cancel_reason}` : "") : null,
+        cancelled.el,
         h("p", {}, d.date ? formatDate(d.date) : "", d.start_time ? ` — ${d.start_time.slice(0, 5)}` : "", d.end_time ? `–${d.end_time.slice(0, 5)}` : "", d.place ? ` — ${d.place}` : ""),
         d.remote_link ? h("p", {}, h("a", { href: d.remote_link, target: "_blank", rel: "noopener noreferrer" }, t("seance.remote_link"))) : null,
         d.objectives?.length ? [h("h3", {}, t("seance.objectives")), h("ul", {}, d.objectives.map((o) => h("li", {}, o)))] : null,
@@ -236,6 +239,7 @@ function draw(
           announcer.update(what !== "tally");
         }
         if (what === "proposals") proposalList.reload();
+        if (what === "snapshot" || what === "cancelled") cancelled.set(state.cancelled, true);
         if (what === "joined") {
           api<Participant[]>("GET", `/api/ateliers/${encodeURIComponent(atelierRow.id)}/participants`, undefined, identity.token)
             .then((rows) => {

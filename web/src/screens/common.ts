@@ -43,3 +43,27 @@ export function liveBadge(): { el: HTMLElement; set: (state: LiveState) => void 
 export function roleBadge(role: string): HTMLElement {
   return h("span", { class: "role-badge", style: `background:${roleColour(role)}` }, roleLabel(role));
 }
+
+/** Whether the séance is cancelled, said where screen readers hear it (role="status"): empty
+ * while it takes place; « Cette séance est annulée. » and the public reason once cancelled.
+ * Later calls (`told`: the live channel's news) say « rétablie » when it is restored under the
+ * reader's eyes, so that the news that it takes place after all is heard too; the same state
+ * again (a reconnection's snapshot) changes nothing, so nothing is read out twice. */
+export function cancelBanner(): { el: HTMLElement; set: (cancelled: { reason: string | null } | null, told?: boolean) => void } {
+  const el = h("div", { role: "status", class: "cancel-banner", "data-testid": "cancel-banner" });
+  let shown: string | null = null; // the reason shown ("" for none), null while not cancelled
+  return {
+    el,
+    set(cancelled, told = false) {
+      const now = cancelled ? (cancelled.reason ?? "") : null;
+      if (now === shown) return;
+      const was = shown;
+      shown = now;
+      if (cancelled)
+        el.replaceChildren(
+          h("p", { class: "notice" }, h("strong", {}, t("seance.cancelled")), cancelled.reason ? h("br", {}) : null, cancelled.reason ? t("seance.cancel_reason", { reason: cancelled.reason }) : null),
+        );
+      else el.replaceChildren(...(told && was !== null ? [h("p", { class: "notice" }, t("seance.restored"))] : []));
+    },
+  };
+}

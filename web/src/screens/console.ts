@@ -10,7 +10,7 @@ import { canRunSession, roleLabel } from "../roles";
 import type { Screen } from "../router";
 import { follow, initialState, loadSeance } from "../seance";
 import { errorRegion, formatCode, loading, pageTitle } from "../ui";
-import { countsByRole, liveBadge } from "./common";
+import { cancelBanner, countsByRole, liveBadge } from "./common";
 import { pollConsole } from "./polls";
 import { freezeSection } from "./freeze";
 import { doorSection } from "./door";
@@ -143,7 +143,7 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
         const open = [...state.polls.values()].filter((p) => p.status === "open");
         const last = current !== null && current >= state.steps.length - 1;
         nextActions.replaceChildren();
-        if (current === null && seance.details.cancelled_at) {
+        if (current === null && state.cancelled) {
           // Cancelled: it cannot start (the server says 409 session_cancelled); restoring is
           // on the séance's edit screen, with its confirmation (seance-cancel.ts).
           nextText.textContent = t("console.next_cancelled");
@@ -161,10 +161,16 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
           nextActions.append(h("button", { type: "button", onclick: () => document.getElementById("freeze-title")?.closest("section")?.querySelector<HTMLElement>("button")?.focus() }, t("console.go_freeze")));
         }
       };
+      // Cancelled or restored (here, on the edit screen, or from another facilitator's console):
+      // said at once, and the join code's QR code gives way to what the invitations now say.
+      const cancelled = cancelBanner();
+      cancelled.set(state.cancelled);
+      joinCode.cancelled(state.cancelled !== null);
       const tile = (id: string, area: string, title: string, ...content: (HTMLElement | null)[]) =>
         h("section", { class: `card tile tile-${area}`, "aria-labelledby": id, "data-testid": `tile-${area}` }, h("h2", { id }, title), ...content.filter((x): x is HTMLElement => !!x));
       main.append(
         h("div", { class: "console-head" }, pageTitle(t("console.title"), t("seance.title", { n: seance.number })), badge.el),
+        cancelled.el,
         h(
           "div",
           { class: "dashboard" },
@@ -238,7 +244,11 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
           if (what === "join_code" || (what === "snapshot" && event.join_code)) joinCode.changed(String(event.join_code), String(event.join_url));
           pollView.onEvent(what, event);
           proposals.onEvent(what);
-          if (what === "snapshot" || what === "step" || what === "polls") drawNext();
+          if (what === "snapshot" || what === "cancelled") {
+            cancelled.set(state.cancelled, true);
+            joinCode.cancelled(state.cancelled !== null);
+          }
+          if (what === "snapshot" || what === "step" || what === "polls" || what === "cancelled") drawNext();
         },
         badge.set,
       );

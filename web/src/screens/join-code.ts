@@ -12,6 +12,9 @@ export interface JoinCode {
   el: HTMLElement;
   /** The séance has a new code (this console's, or another's, from the live channel). */
   changed: (code: string, url: string) => void;
+  /** The séance is cancelled (or restored): its code opens nothing, so no QR code is shown
+   * (the server has none: 410); the invitations to print are its notice of cancellation. */
+  cancelled: (on: boolean) => void;
 }
 
 export function joinCodeSection(identity: Identity, sessionId: string, seance: Seance): JoinCode {
@@ -22,13 +25,19 @@ export function joinCodeSection(identity: Identity, sessionId: string, seance: S
   const a5 = h("a", { target: "_blank", rel: "noopener" }, t("console.print_a5"));
   const a3 = h("a", { target: "_blank", rel: "noopener" }, t("console.print_a3"));
   const said = h("p", { class: "saved", role: "status" });
+  const cancelledNote = h("p", { class: "notice", hidden: true, "data-testid": "join-cancelled" }, t("console.join_cancelled"));
+  let isCancelled = Boolean(seance.details.cancelled_at);
   const error = errorRegion();
   const draw = () => {
     const path = `/api/join/${encodeURIComponent(seance.join_code)}`;
     code.textContent = formatCode(seance.join_code);
     link.textContent = seance.join_url;
     link.setAttribute("href", seance.join_url);
-    qr.setAttribute("src", `${path}/qr.svg`);
+    // A cancelled séance's code has no QR code (the server answers 410): none is asked for.
+    if (isCancelled) qr.removeAttribute("src");
+    else qr.setAttribute("src", `${path}/qr.svg`);
+    qr.hidden = isCancelled;
+    cancelledNote.hidden = !isCancelled;
     qr.setAttribute("alt", t("console.qr_alt", { url: seance.join_url }));
     a4.setAttribute("href", `${path}/invitation.pdf?format=A4`);
     a5.setAttribute("href", `${path}/invitation.pdf?format=A5`);
@@ -64,12 +73,18 @@ export function joinCodeSection(identity: Identity, sessionId: string, seance: S
       confirm.disabled = false;
     }
   });
+  const cancelled = (on: boolean) => {
+    if (on === isCancelled) return;
+    isCancelled = on;
+    draw();
+  };
   draw();
   const el = h(
     "div",
     { class: "join-code-box" },
     h("p", {}, t("console.join_code"), " ", code),
     h("p", {}, link),
+    cancelledNote,
     qr,
     h("p", {}, a4, " · ", a5, " · ", a3),
     h("p", { class: "actions" }, start, confirm, cancel),
@@ -77,5 +92,5 @@ export function joinCodeSection(identity: Identity, sessionId: string, seance: S
     said,
     error.el,
   );
-  return { el, changed };
+  return { el, changed, cancelled };
 }

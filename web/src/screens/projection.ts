@@ -11,7 +11,7 @@ import type { LiveChannel } from "../live";
 import type { Screen } from "../router";
 import { follow, initialState, loadSeance } from "../seance";
 import { errorRegion, formatCode, loading, pageTitle } from "../ui";
-import { liveBadge } from "./common";
+import { cancelBanner, liveBadge } from "./common";
 import { ordered } from "../polls";
 import { pollAnnouncer, resultsView } from "../results";
 import { timerView } from "../timer";
@@ -54,7 +54,14 @@ export const projection: Screen = (main, { sessionId }) => {
       const qr = h("img", { class: "qr-large" });
       const bigCode = h("p", { class: "big-code" });
       const joinUrl = h("p", { class: "join-url" });
+      // Cancelled: the way to join gives way to the banner, in its place (the code opens
+      // nothing, and the server has no QR code for it); restored, it comes back.
+      const cancelled = cancelBanner();
+      const joinText = h("div", {}, h("p", { class: "join-at" }, t("projection.join_at")), bigCode, joinUrl);
       const drawJoin = () => {
+        qr.hidden = joinText.hidden = state.cancelled !== null;
+        cancelled.set(state.cancelled, true);
+        if (qr.hidden) return;
         qr.setAttribute("src", `/api/join/${encodeURIComponent(seance.join_code)}/qr.svg`);
         qr.setAttribute("alt", t("console.qr_alt", { url: seance.join_url }));
         bigCode.textContent = formatCode(seance.join_code);
@@ -103,12 +110,13 @@ export const projection: Screen = (main, { sessionId }) => {
       };
       projection.append(
         h("div", { class: "projection-head" }, pageTitle(t("projection.title"), t("seance.title", { n: seance.number })), h("div", { class: "head-tools" }, badge.el, fullScreenButton())),
-        h("div", { class: "projected-join" }, qr, h("div", {}, h("p", { class: "join-at" }, t("projection.join_at")), bigCode, joinUrl), here),
+        h("div", { class: "projected-join" }, cancelled.el, qr, joinText, here),
         h("div", { class: "projected-now" }, step, clock.el),
         results,
         announcer.el,
       );
       main.append(projection);
+      cancelled.set(state.cancelled);
       drawJoin();
       drawStep();
       drawHere();
@@ -130,6 +138,7 @@ export const projection: Screen = (main, { sessionId }) => {
             drawPolls();
           }
           if (what === "snapshot" || what === "attendance" || what === "presence") drawHere();
+          if (what === "cancelled" || what === "snapshot") drawJoin();
           if (what === "join_code" || (what === "snapshot" && event.join_code && event.join_code !== seance.join_code)) {
             seance.join_code = String(event.join_code);
             seance.join_url = String(event.join_url);
