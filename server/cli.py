@@ -51,7 +51,7 @@ def serve(host: str | None, port: int | None, migrate: bool | None) -> None:
     settings = _settings(host=host, port=port)
     _prepare_schema(settings.database_url, migrate)
     from server.logging import redact_uvicorn_logs
-    from server.ws_protocol import AtelierWebSocketProtocol
+    from server.ws_protocol import AtelierHttpToolsProtocol, AtelierWebSocketProtocol
 
     app = create_app(settings)
     redact_uvicorn_logs()
@@ -69,6 +69,8 @@ def serve(host: str | None, port: int | None, migrate: bool | None) -> None:
         # as the others at 1 x 200 and needs no extra dependency; our subclass adds the direct
         # write of broadcast frames (server/ws_protocol.py).
         ws=AtelierWebSocketProtocol,
+        # … and an upgrade request handed to it as httptools parsed it (server/ws_protocol.py).
+        http=AtelierHttpToolsProtocol,
         ws_per_message_deflate=settings.ws_per_message_deflate,
         # The client address of every per-address limit: X-Forwarded-For from these proxies
         # only (uvicorn's own default would also read FORWARDED_ALLOW_IPS; one setting says it).

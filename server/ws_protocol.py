@@ -43,14 +43,17 @@ import struct
 import typing
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.utils import (
     ClientDisconnected,
     get_client_addr,
     get_path_with_query_string,
 )
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-from websockets.http11 import Request
+from websockets.datastructures import Headers
+from websockets.http11 import MAX_LINE_LENGTH, MAX_NUM_HEADERS, Request
 from websockets.protocol import Protocol, State
 from websockets.streams import StreamReader
 
@@ -63,6 +66,7 @@ __all__ = [
     "ABORT",
     "DIRECT_WRITE",
     "HAND_OFF",
+    "AtelierHttpToolsProtocol",
     "AtelierWebSocketProtocol",
     "Handed",
     "PingWheel",
@@ -281,13 +285,81 @@ class AtelierWebSocketProtocol(WebSocketsSansIOProtocol):
         if self.close_timer is None:
             self.transport.close()
 
-    def handle_connect(self, event: Request) -> None:
-        super().handle_connect(event)
-        scope: dict[str, Any] | None = getattr(self, "scope", None)  # absent if refused
-        if scope is not None:
-            scope["extensions"][DIRECT_WRITE] = self.write_frame
-            scope["extensions"][ABORT] = self.abort
-            scope["extensions"][HAND_OFF] = self.hand_off
+    def upgrade(
+        self,
+        transport: asyncio.Transport,
+        server: tuple[str, int | None] | None,
+        client: tuple[str, int] | None,
+        scheme: str,
+        request: Request,
+        raw_headers: list[tuple[bytes, bytes]],
+    ) -> None:
+        """Take over a connection whose upgrade request uvicorn's HTTP protocol has parsed
+        (:class:`AtelierHttpToolsProtocol`): what :meth:`connection_made` and the request's
+        bytes would do, without writing the request out and parsing it a second time, nor
+        asking the socket its addresses again."""
+        self.connections.add(self)
+        self.transport = transport
+        self.server = server
+        self.client = client
+        self.scheme = "wss" if scheme == "https" else "ws"
+        conn = self.conn
+        # The request is read: what comes from now on is frames (ServerProtocol.parse would
+        # go on to Protocol.parse once it had read the request).
+        conn.parser = Protocol.parse(conn)
+        next(conn.parser)
+        self.handle_connect(request, raw_headers)
+
+    def handle_connect(
+        self, event: Request, raw_headers: list[tuple[bytes, bytes]] | None = None
+    ) -> None:
+        """uvicorn's, with the scope's extensions of this protocol, and the request's headers
+        as they came when the HTTP protocol passed them (:meth:`upgrade`)."""
+        self.request = event
+        self.response = self.conn.accept(event)
+        self.handshake_initiated = True
+        if self.response.status_code != 101:
+            self.handshake_complete = True
+            self.close_sent = True
+            self.conn.send_response(self.response)
+            self.transport.write(b"".join(self.conn.data_to_send()))
+            self.transport.close()
+            return
+        if raw_headers is None:
+            raw_headers = [
+                (key.encode("ascii"), value.encode("latin-1"))
+                for key, value in event.headers.raw_items()
+            ]
+        raw_path, _, query_string = event.path.partition("?")
+        subprotocols: list[str] = []
+        for header in event.headers.get_all("Sec-WebSocket-Protocol"):
+            subprotocols.extend([token.strip() for token in header.split(",")])
+        root_path = self.root_path
+        self.scope = {  # type: ignore[typeddict-item]
+            "type": "websocket",
+            "asgi": {"version": self.asgi_version, "spec_version": "2.4"},
+            "http_version": "1.1",
+            "scheme": self.scheme,
+            "server": self.server,
+            "client": self.client,
+            "root_path": root_path,
+            "path": root_path + unquote(raw_path),
+            "raw_path": root_path.encode("ascii") + raw_path.encode("ascii"),
+            "query_string": query_string.encode("ascii"),
+            "headers": raw_headers,
+            "subprotocols": subprotocols,
+            "state": self.app_state.copy(),
+            "extensions": {
+                "websocket.http.response": {},
+                DIRECT_WRITE: self.write_frame,
+                ABORT: self.abort,
+                HAND_OFF: self.hand_off,
+            },
+        }
+        self.queue.put_nowait({"type": "websocket.connect"})
+        task = self.loop.create_task(self.run_asgi())
+        task.add_done_callback(self.on_task_complete)
+        self.tasks.add(task)
 
     async def send(self, message: Any) -> None:
         if (
@@ -422,3 +494,50 @@ class AtelierWebSocketProtocol(WebSocketsSansIOProtocol):
     def abort(self) -> None:
         """Drop the connection at once (the client gets no close frame: it could not read one)."""
         self.transport.abort()
+
+
+class AtelierHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, which hands a WebSocket upgrade to
+    :class:`AtelierWebSocketProtocol` as it parsed it (:meth:`AtelierWebSocketProtocol.upgrade`).
+
+    uvicorn writes the parsed request out again and feeds it to websockets, which parses it a
+    second time in Python, and the new protocol asks the socket its addresses again: a tenth of
+    what opening a socket cost (``bench/RESULTS.md`` §16). The request goes the long way, which
+    refuses what websockets refuses, whenever it is anything but a plain ``GET`` in HTTP/1.1
+    within websockets' limits, without a body and with an ASCII target."""
+
+    def handle_websocket_upgrade(self) -> None:
+        ws_class = self.ws_protocol_class
+        request = self._plain_upgrade() if isinstance(ws_class, type) else None
+        if request is None or not issubclass(ws_class, AtelierWebSocketProtocol):
+            super().handle_websocket_upgrade()
+            return
+        self.connections.discard(self)
+        protocol = ws_class(  # type: ignore[call-arg]
+            config=self.config, server_state=self.server_state, app_state=self.app_state
+        )
+        self.transport.set_protocol(protocol)
+        protocol.upgrade(
+            self.transport, self.server, self.client, self.scheme or "http", request, self.headers
+        )
+
+    def _plain_upgrade(self) -> Request | None:
+        scope = self.scope
+        if scope["method"] != "GET" or scope.get("http_version", "1.1") != "1.1":
+            return None
+        url = self.url
+        raw = self.headers
+        if len(url) > MAX_LINE_LENGTH or len(raw) > MAX_NUM_HEADERS:
+            return None
+        headers = Headers()
+        try:
+            path = url.decode("ascii")
+            for name, value in raw:
+                if len(name) + len(value) + 2 > MAX_LINE_LENGTH or name == b"transfer-encoding":
+                    return None
+                if name == b"content-length" and value != b"0":
+                    return None
+                headers.set_insecure(name.decode("ascii"), value.decode("latin-1"))
+        except UnicodeDecodeError:
+            return None
+        return Request(path, headers)
