@@ -251,6 +251,7 @@ class Bench:
             "errors": sum(errors.values()),
             "error_kinds": dict(errors),
             "server_cpu_pct": sampler.cpu_percent("server", go, done),
+            "server_kernel_pct": sampler.cpu_percent("server", go, done, kernel=True),
             "loadgen_cpu_pct": sampler.cpu_percent("loadgen", go, done),
             "peak_rss_mb": vmhwm / 1024 if vmhwm else None,
             "exact": exact,
@@ -642,6 +643,7 @@ def combine_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
         "deliveries_per_s",
         "backlog_s",
         "server_cpu_pct",
+        "server_kernel_pct",
         "loadgen_cpu_pct",
     ):
         combined[key] = median(key)
@@ -740,6 +742,8 @@ def _fanout_rows(r: dict[str, Any], drain: float) -> list[tuple[str, Any, str | 
         ("backlog after last edit (s)", backlog, None),
         ("errors", r.get("errors"), None),
         ("server CPU (% of a core)", r.get("server_cpu_pct"), None),
+        # … of which system calls: socket writes, and for Atelier its fsync and sync pipe.
+        ("of which in the kernel (%)", r.get("server_kernel_pct"), None),
         ("server peak RSS (MB)", r.get("peak_rss_mb"), None),
         ("load generator CPU (%)", r.get("loadgen_cpu_pct"), None),
         ("exact (all texts identical, complete)", r.get("exact"), None),

@@ -176,6 +176,18 @@ def cpu_seconds(pid: int) -> float:
     return sum(int(f) for f in fields[11:15]) / _CLK_TCK
 
 
+def system_seconds(pid: int) -> float:
+    """The part of :func:`cpu_seconds` spent in the kernel (stime + cstime, seconds): system
+    calls (socket writes, fsync, pipes) rather than the server's own code; 0 if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(b")") + 2 :].split()
+    return (int(fields[12]) + int(fields[14])) / _CLK_TCK
+
+
 def with_descendants(pids: list[int]) -> set[int]:
     """``pids`` and every process they started that is still running (a server's worker
     processes count as the server: its squash worker, say)."""
@@ -220,10 +232,10 @@ class Sampler(threading.Thread):
         super().__init__(daemon=True)
         self.groups = groups
         self.period = period
-        self.samples: list[tuple[float, dict[str, tuple[float, int]]]] = []
+        self.samples: list[tuple[float, dict[str, tuple[float, int, float]]]] = []
         self._halt = threading.Event()
 
-    def snapshot(self) -> tuple[float, dict[str, tuple[float, int]]]:
+    def snapshot(self) -> tuple[float, dict[str, tuple[float, int, float]]]:
         now = time.monotonic()
         data = {}
         for name, pids in self.groups.items():
@@ -231,6 +243,7 @@ class Sampler(threading.Thread):
             data[name] = (
                 sum(cpu_seconds(p) for p in tree),
                 sum(status_kb(p, "VmRSS") for p in tree),
+                sum(system_seconds(p) for p in tree),
             )
         return now, data
 
@@ -244,9 +257,13 @@ class Sampler(threading.Thread):
         self.join(2)
         self.samples.append(self.snapshot())
 
-    def cpu_percent(self, name: str, start: float, end: float) -> float | None:
-        """CPU used by group ``name`` between two instants, as % of one core."""
-        inside = [(t, d[name][0]) for t, d in self.samples if d.get(name)]
+    def cpu_percent(
+        self, name: str, start: float, end: float, *, kernel: bool = False
+    ) -> float | None:
+        """CPU used by group ``name`` between two instants, as % of one core (``kernel``: only
+        its time in the kernel)."""
+        field = 2 if kernel else 0
+        inside = [(t, d[name][field]) for t, d in self.samples if d.get(name)]
         if len(inside) < 2 or end <= start:
             return None
 

@@ -53,6 +53,11 @@ class Relay(Protocol):
 
     async def publish(self, room: str, kind: RelayKind, payload: bytes) -> None: ...
 
+    def heard(self, room: str) -> bool:
+        """Whether another node may hear what is published to ``room`` now; if not, a room
+        need not publish (the embedded server alone: no task per broadcast)."""
+        ...
+
     async def subscribe(self, room: str, handler: Handler) -> Subscription: ...
 
     async def close(self) -> None: ...
@@ -92,6 +97,9 @@ class MemoryRelay:
         for node_id, handler in list(self.broker.channels.get(room, ())):
             if node_id != self.node_id:
                 handler(message)
+
+    def heard(self, room: str) -> bool:
+        return any(node_id != self.node_id for node_id, _ in self.broker.channels.get(room, ()))
 
     async def subscribe(self, room: str, handler: Handler) -> Subscription:
         entry = (self.node_id, handler)

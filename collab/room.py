@@ -441,6 +441,8 @@ class Room:
             self._spawn_publish(RelayKind.AWARENESS, update)
 
     def _spawn_publish(self, kind: RelayKind, payload: bytes) -> None:
+        if not self._relay.heard(self.name):
+            return  # no other node: no task per broadcast (the embedded server)
         task = asyncio.create_task(self._publish(kind, payload))
         _background.add(task)
         task.add_done_callback(_background.discard)

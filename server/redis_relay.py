@@ -57,6 +57,9 @@ class RedisRelay:
     async def publish(self, room: str, kind: RelayKind, payload: bytes) -> None:
         await self._redis.publish(_PREFIX + room, self._node_bytes + bytes((kind,)) + payload)
 
+    def heard(self, room: str) -> bool:
+        return True  # who else is subscribed is Redis's to know
+
     async def subscribe(self, room: str, handler: Handler) -> _RedisSubscription:
         async with self._lock:
             handlers = self._handlers.setdefault(room, [])

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from collab import MemoryBroker, Relay, RelayKind
+from collab import MemoryBroker, MemoryRelay, Relay, RelayKind
 from collab.relay import RelayMessage
 
 pytestmark = pytest.mark.anyio
@@ -100,3 +100,16 @@ async def test_rooms_are_isolated_and_unsubscribing_stops_delivery(nodes: NodeFa
     await a.publish(two, RelayKind.UPDATE, b"marker")
     assert (await inbox_two.next()).payload == b"marker"  # delivered in order after the other
     assert inbox_one.messages == []
+
+
+async def test_a_room_is_heard_once_another_node_listens(nodes: NodeFactory) -> None:
+    # A room publishes its broadcasts only where they may be heard: the embedded server, alone
+    # in memory, spends nothing on a relay; a Redis relay cannot know who listens, so it says yes.
+    a, b = nodes(), nodes()
+    name = room()
+    alone = a.heard(name)
+    await a.subscribe(name, Inbox())
+    assert a.heard(name) == alone  # its own subscription is not someone else's
+    await b.subscribe(name, Inbox())
+    assert a.heard(name)
+    assert alone == (not isinstance(a, MemoryRelay))
