@@ -76,9 +76,9 @@ from server.db.models import (
 )
 from server.db.writes import reading, transaction
 from server.documents.rendering import normalize_upload
-from server.documents.sign_in import SignInRow, SignInSheet
 from server.documents.workers import RenderPool
 from server.errors import Problem
+from server.printing import SignInRow, SignInSheet
 from server.schemas import (
     AtelierClose,
     AtelierCreate,
