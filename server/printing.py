@@ -23,7 +23,6 @@ __all__ = [
     "Paper",
     "TaggedPDF",
     "cancelled_sheet",
-    "closed_atelier_sheet",
     "fold_latin1",
     "invitation_pdf",
     "qr_png",
@@ -92,27 +91,6 @@ class InvitationSheet:
     #: join code nor the QR code (:func:`cancelled_sheet`).
     cancelled: bool = False
     cancel_reason: str | None = None
-    #: A séance of a closed atelier: its notice says the atelier is closed
-    #: (:func:`closed_atelier_sheet`).
-    atelier_closed: bool = False
-
-
-def closed_atelier_sheet(
-    title: str, subtitle: str, when: str, where: str, reason: str | None, image: bytes | None
-) -> InvitationSheet:
-    """The sheet of a séance of a closed atelier: a notice, as for a cancelled séance."""
-    return InvitationSheet(
-        title,
-        subtitle,
-        when,
-        where,
-        "",
-        "",
-        image,
-        cancelled=True,
-        cancel_reason=reason,
-        atelier_closed=True,
-    )
 
 
 def cancelled_sheet(
@@ -209,8 +187,7 @@ def invitation_pdf(sheet: InvitationSheet, paper: Paper = "A4") -> bytes:
     """One page: image, title, date and place, the join code and a QR code of the join link;
     for a cancelled séance, a notice to post instead (:func:`_cancelled_notice`)."""
     pdf = _Sheet(paper)
-    heading = _notice_heading(sheet) if sheet.cancelled else "Invitation"
-    pdf.set_title(f"{heading} — {sheet.title}")
+    pdf.set_title(f"{'Séance annulée' if sheet.cancelled else 'Invitation'} — {sheet.title}")
     pdf.set_lang("fr")
     pdf.add_page()
     scale = _SCALE[paper]
@@ -259,30 +236,17 @@ def _cancelled_notice(pdf: _Sheet, sheet: InvitationSheet, scale: float) -> None
     """What a facilitator prints (or reprints) for a cancelled séance, to post over its
     invitation: which meeting does not take place, and why when a public reason was given. No
     join code nor QR code: they open nothing any more."""
-    pdf.text_block(_notice_heading(sheet), 30 * scale, bold=True, gap=3, kind="H1")
+    pdf.text_block("Séance annulée", 30 * scale, bold=True, gap=3, kind="H1")
     pdf.text_block(sheet.title, 20 * scale, bold=True, gap=1, kind="H2")
     if sheet.subtitle:
         pdf.text_block(sheet.subtitle, 14 * scale)
     pdf.text_block(f"Prévue le {sheet.when}", 14 * scale, gap=1)
     if sheet.where:
         pdf.text_block(f"à {sheet.where}", 14 * scale, gap=1)
-    said = (
-        "L’atelier est clos : il ne tient plus de séance."
-        if sheet.atelier_closed
-        else "Cette séance n’aura pas lieu."
-    )
-    pdf.text_block(said, 16 * scale, bold=True, gap=4)
+    pdf.text_block("Cette séance n’aura pas lieu.", 16 * scale, bold=True, gap=4)
     if sheet.cancel_reason:
         pdf.text_block(f"Motif : {sheet.cancel_reason}", 14 * scale, gap=6)
-    english = (
-        "Closed: this atelier holds no more séances."
-        if sheet.atelier_closed
-        else "Cancelled: this séance will not take place."
-    )
+    english = "Cancelled: this séance will not take place."
     if sheet.cancel_reason:
         english += f" Reason: {sheet.cancel_reason}"
     pdf.text_block(english, 9 * scale)
-
-
-def _notice_heading(sheet: InvitationSheet) -> str:
-    return "Atelier clos" if sheet.atelier_closed else "Séance annulée"

@@ -62,10 +62,16 @@ async def _follow(socket: WebSocket[Any, Any, Any], services: AppServices, sessi
     if row is None or row.atelier_id != actor.atelier_id:
         await _close(socket, 4403, "not a séance of your atelier")
         return
-    counts = await svc.attendance_counts(services.engine, session_id)
     async with services.live.follow(session_id, actor.role, actor.participant_id) as queue:
-        # Following first, then reading the polls: a ballot counted in between is in the
-        # count, or reaches this node's tally board after it (numbered, so never twice).
+        # Following first, then reading the séance, its attendance and its polls: a change
+        # made in between (a step, a cancellation, a ballot) is in the snapshot, or reaches
+        # the queue after it — every event carries its whole state, so once more is harmless.
+        async with reading(services.engine) as session:
+            row = await session.get(svc.SessionRow, session_id)
+        if row is None:  # deleted in between
+            await _close(socket, 4403, "not a séance of your atelier")
+            return
+        counts = await svc.attendance_counts(services.engine, session_id)
         snapshot = Snapshot(
             session_id,
             row.data.get("current_step"),
