@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -37,13 +38,21 @@ def main() -> None:
 @click.option("--host", default=None, help="Interface to bind (ATELIER_HOST).")
 @click.option("--port", type=int, default=None, help="Port to bind (ATELIER_PORT).")
 @click.option(
+    "--fd",
+    type=int,
+    default=None,
+    help="Serve on this already bound and listening socket, inherited from the parent "
+    "(socket activation, or a supervisor that binds first); --host/--port then only say "
+    "where it listens.",
+)
+@click.option(
     "--migrate/--no-migrate",
     default=None,
     help="Apply database migrations first. Default: yes on SQLite (the embedded default "
     "migrates itself); no on PostgreSQL, where a schema behind the latest migration stops the "
     "start (run `atelier db upgrade` once, before the instances). --no-migrate: only check.",
 )
-def serve(host: str | None, port: int | None, migrate: bool | None) -> None:
+def serve(host: str | None, port: int | None, fd: int | None, migrate: bool | None) -> None:
     import uvicorn
 
     from server.app import create_app
@@ -55,7 +64,7 @@ def serve(host: str | None, port: int | None, migrate: bool | None) -> None:
 
     app = create_app(settings)
     redact_uvicorn_logs()
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
@@ -77,6 +86,12 @@ def serve(host: str | None, port: int | None, migrate: bool | None) -> None:
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=settings.trusted_proxies or None,
     )
+    server = uvicorn.Server(config)
+    # An inherited socket keeps its own family (uvicorn's --fd would take it for a Unix one,
+    # and every client's address, which the per-address limits count, would be lost).
+    server.run(sockets=[socket.socket(fileno=fd)] if fd is not None else None)
+    if not server.started:
+        sys.exit(3)  # as uvicorn.run: the start failed (the reason is in the log)
 
 
 def _prepare_schema(database_url: str, migrate: bool | None) -> None:

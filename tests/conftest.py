@@ -111,9 +111,26 @@ def sqlite_url(tmp_path: Path) -> Iterator[str]:
 
 
 def free_port() -> int:
+    """A port free now. Only for what cannot take a bound socket: a server started by
+    :class:`ServerProcess` gets its socket bound before it starts (:func:`listening_socket`),
+    so no other process can take its port in between."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def listening_socket(port: int = 0) -> socket.socket:
+    """A TCP socket bound on loopback (``port``, or one the kernel picks) and listening, for a
+    server process to inherit (``atelier serve --fd``)."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def issue_credential(database_url: str, kind: str, name: str) -> str:
@@ -146,7 +163,7 @@ class ServerProcess:
 
     database_url: str
     env_overrides: dict[str, str] = field(default_factory=dict)
-    port: int = field(default_factory=free_port)
+    port: int = 0  # picked by the kernel at the first start, then kept across restarts
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
     staff: str | None = None
@@ -176,8 +193,17 @@ class ServerProcess:
             self.staff = self.credential("staff")
         return self.staff
 
+    def __post_init__(self) -> None:
+        # The port is known before the first start (URLs are built from it), and its socket
+        # is held from now until the server inherits it: nothing else can take it.
+        self._socket: socket.socket | None = listening_socket(self.port)
+        self.port = int(self._socket.getsockname()[1])
+
     def start(self) -> None:
         RUNNING[self.http] = self
+        if self._socket is None:  # a restart: the last server had the only copy
+            self._socket = listening_socket(self.port)
+        sock, self._socket = self._socket, None
         env = {
             **os.environ,
             "ATELIER_DATABASE_URL": self.database_url,
@@ -187,13 +213,19 @@ class ServerProcess:
             **self.env_overrides,
         }
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--port", str(self.port)],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=log,
-        )
+        fd = sock.fileno()
+        with sock:  # the child has its own copy once started; ours is closed
+            self.process = subprocess.Popen(
+                [
+                    *(sys.executable, "-m", "server.cli", "serve"),
+                    *("--port", str(self.port), "--fd", str(fd)),
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=log,
+                pass_fds=(fd,),
+            )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

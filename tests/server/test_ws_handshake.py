@@ -12,6 +12,8 @@ import base64
 import hashlib
 import os
 import socket
+import time
+from pathlib import Path
 
 import pytest
 
@@ -131,3 +133,29 @@ async def test_after_a_refused_handshake_the_server_still_syncs(
         writer.edit(lambda text: text.insert(0, "Parc de la Tête d'Or"))
         async with connect(shared_server.doc_url("handshake-after")) as reader:
             await reader.wait_for(lambda: str(reader) == "Parc de la Tête d'Or", _WAIT)
+
+
+def test_a_server_on_an_inherited_socket_knows_each_client_s_address(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    # `atelier serve --fd` (how the suite starts every server, and socket activation): the
+    # per-address limits count each client by its address, which must survive the hand-over.
+    log = tmp_path / "server.log"
+    overrides = {"ATELIER_LOG_LEVEL": "DEBUG"}
+    with ServerProcess(sqlite_url, env_overrides=overrides, log_path=log).running() as srv:
+        token = srv.grant("handshake-fd")
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=_WAIT) as sock:
+            request = [
+                f"GET /ws/docs/handshake-fd?token={token} HTTP/1.1",
+                "Host: 127.0.0.1",
+                *_upgrade(base64.b64encode(os.urandom(16)).decode()),
+                "",
+                "",
+            ]
+            sock.sendall("\r\n".join(request).encode())
+            assert sock.recv(65536).startswith(b"HTTP/1.1 101 ")
+            mine = f"127.0.0.1:{sock.getsockname()[1]} - "
+            deadline = time.monotonic() + _WAIT
+            while mine not in log.read_text() and time.monotonic() < deadline:
+                time.sleep(0.05)  # the log is a file: polled, not an event
+    assert mine + '"WebSocket /ws/docs/handshake-fd?[redacted]" [accepted]' in log.read_text()
