@@ -112,7 +112,7 @@ _BY_PATH: Final[list[tuple[re.Pattern[str], frozenset[str] | None, frozenset[int
     (re.compile(r"^/api/join/[^/]+$"), frozenset({"POST"}), frozenset({403})),
     # A cancelled séance's code, or a closed atelier's: what it opened, and joining, are gone.
     (re.compile(r"^/api/join/[^/]+$"), frozenset({"GET", "POST"}), frozenset({410})),
-    # Nor has a cancelled séance a QR code (its invitation is a notice that it is cancelled).
+    # Nor has a cancelled séance a QR code, nor a closed atelier's (their invitation is a notice).
     (re.compile(r"^/api/join/[^/]+/qr\.(svg|png)$"), frozenset({"GET"}), frozenset({410})),
     # Ballots: a limit per participant; the proposals' texts must load (503).
     (re.compile(r"/ballot$"), frozenset({"PUT"}), frozenset({429, 503})),
@@ -122,6 +122,8 @@ _BY_PATH: Final[list[tuple[re.Pattern[str], frozenset[str] | None, frozenset[int
     # Documents made by the render workers: busy or past their time (503).
     (re.compile(r"(\.pdf|/pdf|/odt|/compte-rendu)$"), frozenset({"GET"}), frozenset({503})),
     (re.compile(r"/compte-rendu$"), frozenset({"GET"}), frozenset({409})),
+    # A cancelled séance has no sign-in sheet: nobody comes to sign it.
+    (re.compile(r"/emargement\.pdf$"), frozenset({"GET"}), frozenset({409})),
     # The council's sign-in kept by the browser: a token refused (401) or not the council's (403).
     (re.compile(r"^/api/council/session$"), frozenset({"GET", "POST"}), frozenset({401, 403})),
     # An uploaded image: its size, its format, decoded in a worker.

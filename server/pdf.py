@@ -17,7 +17,8 @@ from typing import Any
 from domain.errors import typeset_fr
 from domain.proposals import link_of
 from domain.report import Report, typeset_blocks
-from server.printing import FONT_DIRS, TaggedPDF, fold_latin1
+from server.documents.tagged_pdf import TaggedPDF
+from server.printing import FONT_DIRS, fold_latin1
 
 __all__ = ["report_pdf"]
 

@@ -36,7 +36,6 @@ from datetime import UTC, datetime
 from typing import Any, Final, cast
 from urllib.parse import quote
 
-import snowballstemmer
 from sqlalchemy import (
     Connection,
     Table,
@@ -134,7 +133,14 @@ eusses eût eussions eussiez eussent
 """.split()  # noqa: SIM905 (the list as PostgreSQL ships it, easier to compare)
 )
 
-_STEMMER: Final = snowballstemmer.stemmer("french")
+
+@functools.cache
+def _stemmer() -> Any:
+    # Loaded with the first word stemmed (the first search, or the first public page indexed),
+    # not with the server.
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("french")
 
 
 def tokens(text: str) -> list[re.Match[str]]:
@@ -147,7 +153,7 @@ def stem(word: str) -> str:
     """A folded word's French stem (Snowball, as PostgreSQL's ``french_stem``), always one
     token of ``[a-z0-9]``: a stem in another script is written as its UTF-8 in hexadecimal
     after a ``q``, so that FTS5 reads exactly one token for each word."""
-    found = str(_STEMMER.stemWord(word)) or word
+    found = str(_stemmer().stemWord(word)) or word
     if found.isascii() and found.isalnum():
         return found.lower()
     return "q" + found.encode("utf-8", "surrogatepass").hex()

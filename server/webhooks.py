@@ -22,8 +22,8 @@ import json
 import logging
 import time
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-import httpx
 from sqlalchemy import and_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -31,6 +31,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from server.db.models import HandoffEventRow, WebhookDeliveryRow
 from server.db.writes import reading, transaction
 from server.settings import Settings
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["WebhookDispatcher", "signature"]
 
@@ -62,6 +65,9 @@ class WebhookDispatcher:
 
     def start(self) -> None:
         if self._urls and self._task is None:
+            # Imported here: an instance without webhooks (most) never loads an HTTP client.
+            import httpx
+
             self._client = httpx.AsyncClient(timeout=HTTP_TIMEOUT, follow_redirects=False)
             self._task = asyncio.get_running_loop().create_task(self._run())
 
@@ -164,6 +170,8 @@ class WebhookDispatcher:
                 )
 
     async def _send(self, delivery: WebhookDeliveryRow, event: HandoffEventRow) -> None:
+        import httpx  # loaded by start(), which made the client
+
         assert self._client is not None
         body = json.dumps(
             {"id": event.id, **event.payload}, ensure_ascii=False, separators=(",", ":")

@@ -14,8 +14,6 @@ from __future__ import annotations
 import io
 import warnings
 
-from PIL import Image, ImageOps, UnidentifiedImageError
-
 __all__ = ["MAX_PIXELS", "MAX_SIDE", "ImageRejected", "normalized_image", "printable_image"]
 
 #: Largest image accepted, in pixels (a 40-megapixel photo decodes to 120 MB of RGB).
@@ -41,8 +39,11 @@ class ImageRejected(ValueError):
 def normalized_image(data: bytes) -> tuple[bytes, str]:
     """``data`` decoded, bounded and encoded again: ``(bytes, media type)``.
 
-    Raises :class:`ImageRejected`. Runs in a render worker: decoding is the costly part.
+    Raises :class:`ImageRejected`. Runs in a render worker: decoding is the costly part, and
+    Pillow is imported there only (the server imports this module for :class:`ImageRejected`).
     """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:

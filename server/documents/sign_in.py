@@ -3,33 +3,16 @@ lines for those who come without having registered."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from fpdf.enums import XPos, YPos
 
 from domain.errors import typeset_fr
-from server.printing import FONT_DIRS, TaggedPDF, fold_latin1
+from server.documents.tagged_pdf import TaggedPDF
+from server.printing import FONT_DIRS, SignInRow, SignInSheet, fold_latin1
 
 __all__ = ["SignInRow", "SignInSheet", "sign_in_sheet_pdf"]
 
 #: Blank lines after the registered people, for those who come without a phone or a code.
 BLANK_LINES = 12
-
-
-@dataclass(frozen=True)
-class SignInRow:
-    name: str
-    role: str  # as people read it: « Habitant·e », « Élu·e »…
-    present: bool  # already checked in (on their phone, or at the door)
-
-
-@dataclass(frozen=True)
-class SignInSheet:
-    atelier: str
-    seance: str  # « Séance 1 — mardi 12 décembre 2017 à 18 h 30 »
-    place: str
-    rows: tuple[SignInRow, ...]
-    headcount: int | None = None
 
 
 class _Page(TaggedPDF):

@@ -71,8 +71,10 @@ def _start_worker(parent: int, memory_bytes: int) -> None:
 
 
 def _warm_up() -> None:
-    """The first task of a worker: import what the jobs use."""
-    import server.documents.jobs  # noqa: F401
+    """The first task of a worker: import what the jobs use (the server itself does not)."""
+    from server.documents.jobs import warm_up
+
+    warm_up()
 
 
 class _Worker:

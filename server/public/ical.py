@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event
-
 from server.public.data import PublicSeance
+
+if TYPE_CHECKING:
+    from icalendar import Event
 
 __all__ = ["calendar"]
 
@@ -42,7 +44,11 @@ def calendar(
     time_zone: str,
     page_url: str,
 ) -> bytes:
-    """The feed's bytes (CRLF lines, folded at 75 octets, text escaped by ``icalendar``)."""
+    """The feed's bytes (CRLF lines, folded at 75 octets, text escaped by ``icalendar``).
+
+    ``icalendar`` is imported on the first feed asked for, not with the server."""
+    from icalendar import Calendar
+
     zone = ZoneInfo(time_zone)
     cal = Calendar()
     cal.add("prodid", PRODID)
@@ -60,6 +66,8 @@ def calendar(
 
 
 def _event(seance: PublicSeance, *, host: str, base_url: str, zone: ZoneInfo) -> Event:
+    from icalendar import Event
+
     s = seance.session
     event = Event()
     event.add("uid", f"seance-{seance.id}@{host}")

@@ -37,9 +37,15 @@ from server.live import (
     StepChanged,
     TimerChanged,
 )
-from server.printing import InvitationSheet, cancelled_sheet, qr_png, qr_svg
+from server.printing import (
+    InvitationSheet,
+    cancelled_sheet,
+    closed_atelier_sheet,
+    qr_png,
+    qr_svg,
+)
 from server.routes import door as door_routes
-from server.routes.proposals import announce
+from server.routes.proposals import announce, reopen_editors
 from server.routes.staff import optional_staff
 from server.routes.writing_mode import mode_switched
 from server.schemas import (
@@ -287,7 +293,19 @@ class AtelierController(Controller):
     ) -> AtelierRead:
         services = AppServices.of(request.app)
         today = dt.datetime.now(ZoneInfo(services.settings.time_zone)).date()
-        row, closed = await svc.close_atelier(services.engine, actor, atelier_id, data, today)
+        row, closed, cancelled = await svc.close_atelier(
+            services.engine, actor, atelier_id, data, today
+        )
+        # Open screens hear it at once: the séances ahead say « annulée » with the closing's
+        # reason (« Atelier clos : … »), and the documents' editors come back read-only.
+        for seance in cancelled:
+            await services.live.publish(
+                seance.id,
+                SessionCancelled(
+                    seance.id, seance.data["cancelled_at"], seance.data.get("cancel_reason")
+                ),
+            )
+        await reopen_editors(services, atelier_id, "atelier closed")
         return with_closing(atelier_read(row), closed)
 
     @put("/ateliers/{atelier_id:str}", summary="Modifier la description de l’atelier")
@@ -536,6 +554,7 @@ class AtelierController(Controller):
     @get(
         "/sessions/{session_id:str}/emargement.pdf",
         summary="Feuille d’émargement à imprimer, par rôle",
+        description="A cancelled séance has none: 409 `session_cancelled` (restore it first).",
         media_type="application/pdf",
     )
     async def sign_in_sheet(
@@ -784,7 +803,10 @@ class JoinController(Controller):
     @get(
         "/{code:str}/qr.svg",
         summary="QR code du lien (SVG)",
-        description="A cancelled séance's code has none: 410 `session_cancelled`.",
+        description=(
+            "A cancelled séance's code has none: 410 `session_cancelled`; nor has a closed "
+            "atelier's: 410 `atelier_closed`."
+        ),
         media_type="image/svg+xml",
     )
     async def qr_svg(self, request: Request[Any, Any, Any], code: str) -> Response[bytes]:
@@ -797,7 +819,10 @@ class JoinController(Controller):
     @get(
         "/{code:str}/qr.png",
         summary="QR code du lien (PNG)",
-        description="A cancelled séance's code has none: 410 `session_cancelled`.",
+        description=(
+            "A cancelled séance's code has none: 410 `session_cancelled`; nor has a closed "
+            "atelier's: 410 `atelier_closed`."
+        ),
         media_type="image/png",
     )
     async def qr_png(self, request: Request[Any, Any, Any], code: str) -> Response[bytes]:
@@ -809,7 +834,9 @@ class JoinController(Controller):
         summary="Invitation à imprimer (A4 ou A5), ou affiche (A3)",
         description=(
             "For a cancelled séance, a notice to post instead: « Séance annulée », which séance, "
-            "when and where it was planned, and the public reason; no join code nor QR code."
+            "when and where it was planned, and the public reason; no join code nor QR code. "
+            "For a closed atelier's séance, the same notice says « Atelier clos » and gives the "
+            "closing's reason."
         ),
         media_type="application/pdf",
     )
@@ -822,13 +849,21 @@ class JoinController(Controller):
         async with svc.transaction(AppServices.of(request.app).engine) as session:
             seance = await _guarded_lookup(request, session, code)
             atelier = await svc.get_atelier(session, seance.atelier_id)
+            closing = (
+                await svc.closing_of(session, atelier.id) if atelier.status == "close" else None
+            )
         data = seance.data
         when = _french_date(data["date"], data.get("start_time"))
         where = data.get("place") or data.get("remote_link") or ""
         image = await svc.get_image(AppServices.of(request.app).engine, atelier.id)
         picture = image.data if image is not None else None
         subtitle = f"Séance {seance.number}"
-        if data.get("cancelled_at") is not None:
+        if atelier.status == "close":
+            # The atelier's closing, with its reason, rather than each séance's cancellation.
+            reason = closing.reason if closing is not None else None
+            sheet = closed_atelier_sheet(atelier.title, subtitle, when, where, reason, picture)
+            filename = f"seance-{seance.number}-atelier-clos.pdf"
+        elif data.get("cancelled_at") is not None:
             # Served rather than refused: a facilitator who reprints gets the notice to post
             # over the invitations already up, and whoever opens an old link reads why.
             sheet = cancelled_sheet(
@@ -881,11 +916,13 @@ async def _guarded_lookup(request: Request[Any, Any, Any], session: Any, code: s
 
 
 async def _open_seance(request: Request[Any, Any, Any], code: str) -> SessionRow:
-    """The séance of a join code that opens it: 410 ``session_cancelled`` once cancelled."""
+    """The séance of a join code that opens it: 410 ``atelier_closed`` once its atelier is
+    closed, ``session_cancelled`` once it is cancelled (as joining says)."""
     async with svc.transaction(AppServices.of(request.app).engine) as session:
         seance = await _guarded_lookup(request, session, code)
-        if seance.data.get("cancelled_at") is not None:
-            svc.refuse_cancelled(seance, await svc.get_atelier(session, seance.atelier_id))
+        atelier = await svc.get_atelier(session, seance.atelier_id)
+        await svc.refuse_closed(session, atelier)
+        svc.refuse_cancelled(seance, atelier)
     return seance
 
 

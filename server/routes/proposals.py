@@ -31,7 +31,7 @@ from server.services import credentials, projects
 from server.services import proposals as svc
 from server.state import AppServices
 
-__all__ = ["CouncilController", "ProposalVersionController", "announce"]
+__all__ = ["CouncilController", "ProposalVersionController", "announce", "reopen_editors"]
 
 ODT = "application/vnd.oasis.opendocument.text"
 
@@ -178,6 +178,13 @@ async def _close_editors(services: AppServices, doc_id: str, reason: str) -> Non
     """Editors of a document that just changed hands, on every instance, reconnect (1012) and
     get what they may have now: read-only when locked, a refusal when replaced by a draft."""
     await services.control.close_room(doc_id, 1012, reason)
+
+
+async def reopen_editors(services: AppServices, atelier_id: str, reason: str) -> None:
+    """Editors of any of the atelier's documents, on every instance, reconnect (1012) and get
+    what they may have now: the atelier closed, read-only; reopened, what they had before."""
+    for doc_id in await svc.doc_ids_of(services.engine, atelier_id):
+        await _close_editors(services, doc_id, reason)
 
 
 async def announce(services: AppServices, atelier_id: str, change: str, *ids: str) -> None:

@@ -13,6 +13,7 @@ from litestar.di import Provide
 from server.actors import token_of
 from server.auth import InvalidGrant, StaffGrant, verify_grant
 from server.errors import Problem
+from server.routes.proposals import reopen_editors
 from server.services import ateliers as svc
 from server.services import credentials
 from server.state import AppServices
@@ -116,5 +117,7 @@ class StaffController(Controller):
     async def reopen(
         self, request: Request[Any, Any, Any], staff: StaffGrant, atelier_id: str
     ) -> dict[str, Any]:
-        row = await svc.reopen_atelier(AppServices.of(request.app).engine, atelier_id, staff.sub)
+        services = AppServices.of(request.app)
+        row = await svc.reopen_atelier(services.engine, atelier_id, staff.sub)
+        await reopen_editors(services, atelier_id, "atelier reopened")  # they write again
         return {"id": row.id, "status": row.status}

@@ -76,9 +76,9 @@ from server.db.models import (
 )
 from server.db.writes import reading, transaction
 from server.documents.rendering import normalize_upload
-from server.documents.sign_in import SignInRow, SignInSheet
 from server.documents.workers import RenderPool
 from server.errors import Problem
+from server.printing import SignInRow, SignInSheet
 from server.schemas import (
     AtelierClose,
     AtelierCreate,
@@ -382,10 +382,23 @@ async def new_join_code(engine: AsyncEngine, actor: Actor, session_id: str) -> S
         row = await get_seance(session, session_id, for_update=True)
         require(actor, Action.MANAGE_SESSION, row.atelier_id)
         await _refuse_closed_atelier(session, row.atelier_id)
+        # A cancelled séance's code opens nothing: a new one would neither (restore it first).
+        _refuse_if_cancelled(row)
         row.join_code = generate_join_code(_rng)
         row.updated_at = now()
         audit(session, row.atelier_id, actor.participant_id, "join_code", row.id)
     return row
+
+
+def _refuse_if_cancelled(row: SessionRow) -> None:
+    """A cancelled séance changes no more until it is restored: 409 ``session_cancelled``."""
+    if row.data.get("cancelled_at") is not None:
+        raise Problem(
+            409,
+            "session_cancelled",
+            "La séance est annulée : rétablissez-la avant de la modifier.",
+            "The séance is cancelled: restore it before changing it.",
+        )
 
 
 #: What may still change once a séance has started: what comes next (the synthesis is a
@@ -404,15 +417,9 @@ async def edit_session(
         row = await get_seance(session, session_id, for_update=True)
         require(actor, Action.MANAGE_SESSION, row.atelier_id)
         await _refuse_closed_atelier(session, row.atelier_id)
-        if row.data.get("cancelled_at") is not None:
-            # Moving a cancelled séance would tell followers of a change to a meeting that
-            # does not happen: restore it first (or schedule a new one).
-            raise Problem(
-                409,
-                "session_cancelled",
-                "La séance est annulée : rétablissez-la avant de la modifier.",
-                "The séance is cancelled: restore it before changing it.",
-            )
+        # Moving a cancelled séance would tell followers of a change to a meeting that does
+        # not happen: restore it first (or schedule a new one).
+        _refuse_if_cancelled(row)
         if row.data.get("current_step") is not None:
             changed = sorted(
                 name
@@ -1003,12 +1010,21 @@ async def change_role(
 async def sign_in_sheet(engine: AsyncEngine, actor: Actor, session_id: str) -> SignInSheet:
     """What the feuille d'émargement lists: the atelier's participants by role (council
     services excepted: they do not sit in the room), who is already checked in, and the
-    facilitator's headcount if recorded."""
+    facilitator's headcount if recorded. A cancelled séance has none: nobody comes to sign
+    it, and its invitation is already the notice to post (409 ``session_cancelled``)."""
     from domain.report import french_date, french_time
 
     async with reading(engine) as session:
         seance = await get_seance(session, session_id)
         require(actor, Action.MANAGE_SESSION, seance.atelier_id)
+        if seance.data.get("cancelled_at") is not None:
+            raise Problem(
+                409,
+                "session_cancelled",
+                "La séance est annulée : personne n’y signe. Rétablissez-la pour imprimer sa "
+                "feuille d’émargement.",
+                "The séance is cancelled: nobody signs in. Restore it to print its sign-in sheet.",
+            )
         atelier = await get_atelier(session, seance.atelier_id)
         people = (
             await session.scalars(
@@ -1163,13 +1179,26 @@ async def doc_access_for(engine: AsyncEngine, actor: Actor, doc_id: str) -> bool
 #: ``charter``: the reader has not accepted the atelier's revised charter yet (require_charter).
 #: ``amendements``: the proposal is in amendment mode, where only facilitators write (the
 #: others propose amendments).
-ReadOnlyReason = Literal["role", "locked", "frozen", "archived", "charter", "amendements"]
+#: ``closed``: the atelier is closed; what it wrote stays readable, nobody changes it.
+ReadOnlyReason = Literal["role", "locked", "frozen", "archived", "charter", "amendements", "closed"]
+
+
+def _read_only_for_everyone(found: Any) -> ReadOnlyReason | None:
+    """What makes a document read-only whoever reads it, the widest first."""
+    if found.status == AtelierStatus.CLOSE.value:
+        return "closed"
+    if found.archived_at is not None:
+        return "archived"
+    if found.locked:
+        # ``locked_by`` is "animation" for the facilitator's switch ("freeze" for a freeze).
+        return "locked" if found.locked_by == "animation" else "frozen"
+    return None
 
 
 async def read_only_reason(engine: AsyncEngine, actor: Actor, doc_id: str) -> ReadOnlyReason | None:
     """None when ``actor`` may write in ``doc_id``; otherwise why they may only read it. What
-    holds for everyone comes first (archived, then locked), the reader's role last: an observer
-    told « verrouillée par l'animation » learns why nobody writes for now.
+    holds for everyone comes first (the atelier closed, archived, then locked), the reader's
+    role last: an observer told « verrouillée par l'animation » learns why nobody writes for now.
 
     Raises :class:`DocAccessRefused` (4403) for a document of another atelier, or one their
     role may not read.
@@ -1183,7 +1212,10 @@ async def read_only_reason(engine: AsyncEngine, actor: Actor, doc_id: str) -> Re
                     ProposalRow.locked_by,
                     ProposalRow.archived_at,
                     ProposalRow.amendment_mode,
-                ).where(ProposalRow.doc_id == doc_id)
+                    AtelierRow.status,
+                )
+                .join(AtelierRow, AtelierRow.id == ProposalRow.atelier_id)
+                .where(ProposalRow.doc_id == doc_id)
             )
         ).first()
     if found is None or found.atelier_id != actor.atelier_id:
@@ -1191,11 +1223,9 @@ async def read_only_reason(engine: AsyncEngine, actor: Actor, doc_id: str) -> Re
         raise DocAccessRefused(4403, "not a current document of your atelier")
     if not can(actor.role, Action.READ_ATELIER):
         raise DocAccessRefused(4403, "your role may not read this document")
-    if found.archived_at is not None:
-        return "archived"
-    if found.locked:
-        # ``locked_by`` is "animation" for the facilitator's switch ("freeze" for a freeze).
-        return "locked" if found.locked_by == "animation" else "frozen"
+    for_everyone = _read_only_for_everyone(found)
+    if for_everyone is not None:
+        return for_everyone
     if not can(actor.role, Action.EDIT_PROPOSAL):
         return "role"
     if found.amendment_mode and not can(actor.role, Action.MANAGE_SESSION):
@@ -1495,13 +1525,15 @@ async def _refuse_closed_atelier(session: AsyncSession, atelier_id: str) -> None
 
 async def close_atelier(
     engine: AsyncEngine, actor: Actor, atelier_id: str, body: AtelierClose, today: date
-) -> tuple[AtelierRow, Closing]:
+) -> tuple[AtelierRow, Closing, list[SessionRow]]:
     """« Clore l'atelier »: its facilitators (those who edit it) end it, with an optional
     public reason. Nothing is deleted: its documents, versions and séances stay readable; it
     changes no more, its séances neither, and its join codes let no one in (410
     ``atelier_closed``). Its séances still ahead (``today`` is the city's) and not started are
     cancelled with the same reason, so that its page and calendars announce no meeting that
-    will not happen. Its subscribers are told, once. 409 ``atelier_already_closed``."""
+    will not happen; they are returned, for their open screens to hear it. Its documents are
+    read-only from now on (:func:`read_only_reason`). Its subscribers are told, once. 409
+    ``atelier_already_closed``."""
     require(actor, Action.MANAGE_ATELIER, atelier_id)
     reason = normalize_line(body.reason) if body.reason is not None else ""
     async with transaction(engine) as session:
@@ -1519,6 +1551,7 @@ async def close_atelier(
         seances = await session.scalars(
             select(SessionRow).where(SessionRow.atelier_id == atelier_id).with_for_update()
         )
+        cancelled: list[SessionRow] = []
         for seance in seances:
             planned = session_from_row(seance)
             if planned.cancelled or planned.started or planned.date < today:
@@ -1527,6 +1560,7 @@ async def close_atelier(
             why = _CLOSED_FR + (f" : {reason}" if reason else "")
             seance.data = _revised(seance.data, cancelled_at=stamp.isoformat(), cancel_reason=why)
             seance.updated_at = stamp
+            cancelled.append(seance)
         await record(
             session,
             atelier_id,
@@ -1552,7 +1586,7 @@ async def close_atelier(
                 f"/decouvrir/ateliers/{row.id}",
                 body_en=body_en,
             )
-    return row, Closing(stamp, reason or None)
+    return row, Closing(stamp, reason or None), cancelled
 
 
 async def reopen_atelier(engine: AsyncEngine, atelier_id: str, staff: str) -> AtelierRow:

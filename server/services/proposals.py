@@ -1057,6 +1057,16 @@ async def set_archived(
     return row, True
 
 
+async def doc_ids_of(engine: AsyncEngine, atelier_id: str) -> list[str]:
+    """The live documents of the atelier's proposals (their current drafts)."""
+    async with reading(engine) as session:
+        return list(
+            await session.scalars(
+                select(ProposalRow.doc_id).where(ProposalRow.atelier_id == atelier_id)
+            )
+        )
+
+
 async def seances_of(engine: AsyncEngine, atelier_id: str) -> list[str]:
     """The ids of the atelier's séances: where a change to its proposals is announced."""
     async with reading(engine) as session:

@@ -3,8 +3,9 @@ screen, types a public reason and closes it in two steps (« Clore l'atelier… 
 clore l'atelier »; « Ne pas clore » or Escape puts it back); the screen says it is done where the
 focus is, shows the atelier « clos » with the reason, and no longer offers to schedule a séance,
 edit the atelier or close it again. Someone then typing the séance's code on a phone reads on the
-first screen that the atelier is closed, by name, and why. axe-core with no violation at any
-impact."""
+first screen that the atelier is closed, by name, and why. A proposal's editor open meanwhile
+turns read-only and says « Atelier clos »; the séance's console offers no « Nouveau code ».
+axe-core with no violation at any impact."""
 
 from __future__ import annotations
 
@@ -38,6 +39,21 @@ def test_a_facilitator_closes_the_atelier_and_its_code_then_says_clos(
     expect(panel.get_by_role("heading", name="Clore l’atelier")).to_be_visible()
     expect(panel.get_by_role("link", name="Programmer une séance")).to_be_visible()
     check_axe(page, "atelier, clôture proposée", every_impact=True)
+
+    # In another window, the proposal's editor is open, writable.
+    writer = new_page(new_context())
+    writer.goto(f"{empty.http}/atelier/{atelier}#token={token}")
+    expect(writer.locator("section.organiser")).to_be_visible()
+    proposal = writer.evaluate(
+        "async ([a, t]) => (await (await fetch(`/api/ateliers/${a}/proposals`, {method: 'POST',"
+        " headers: {authorization: `Bearer ${t}`, 'content-type': 'application/json'},"
+        " body: JSON.stringify({title: 'Un jardin partagé', kind: 'fiche_action'})})).json()).id",
+        [atelier, token],
+    )
+    writer.goto(f"{empty.http}/proposition/{proposal}")
+    writer.get_by_test_id("sync-state").filter(has_text="En ligne").wait_for()
+    text = writer.locator('[data-section="constat"] .ProseMirror')
+    expect(text).to_have_attribute("contenteditable", "true")
 
     reason = panel.get_by_label("Motif (facultatif)")
     reason.focus()
@@ -75,6 +91,21 @@ def test_a_facilitator_closes_the_atelier_and_its_code_then_says_clos(
     page.reload()
     expect(page.get_by_test_id("atelier-closed")).to_contain_text("Atelier clos depuis le ")
     no_page_errors(page)
+
+    # The open editor turned read-only without a reload, and says why; the text is still there.
+    expect(writer.get_by_test_id("access-notice")).to_have_text(
+        "Atelier clos : le texte se lit, il ne se modifie plus. Rien n’a été effacé."
+    )
+    expect(text).to_have_attribute("contenteditable", "false")
+    check_axe(writer, "éditeur d’un atelier clos", every_impact=True)
+    no_page_errors(writer)
+    # The séance's console offers no new code, and says why its code shows no QR code.
+    writer.goto(f"{empty.http}/animation/{seance}")
+    expect(writer.get_by_test_id("join-closed")).to_contain_text("L’atelier est clos")
+    expect(writer.get_by_test_id("join-cancelled")).to_be_hidden()
+    expect(writer.locator("img.qr")).to_be_hidden()
+    expect(writer.get_by_role("button", name="Nouveau code")).to_be_hidden()
+    no_page_errors(writer)
 
     code = page.evaluate(
         "async ([s, t]) => (await (await fetch(`/api/sessions/${s}`,"

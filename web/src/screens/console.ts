@@ -1,7 +1,7 @@
 // The facilitator's console: the séance's steps (start, previous, next, go to), attendance and
 // presence by role, invitation codes for the invited roles, the join code and its QR code, and
 // the polls (see polls.ts).
-import { api, errorText, type Seance } from "../api";
+import { api, errorText, type Atelier, type Seance } from "../api";
 import { h } from "../dom";
 import { t } from "../i18n";
 import { identityForPlace } from "../identity";
@@ -166,6 +166,12 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
       const cancelled = cancelBanner();
       cancelled.set(state.cancelled);
       joinCode.cancelled(state.cancelled !== null);
+      // A closed atelier's séance (one held before it closed): its code opens nothing either.
+      api<Atelier>("GET", `/api/ateliers/${encodeURIComponent(seance.atelier_id)}`, undefined, identity.token)
+        .then((atelier) => joinCode.closed(atelier.status === "close"))
+        .catch(() => {
+          /* the code stays as shown; the server still refuses what a closed atelier refuses */
+        });
       const tile = (id: string, area: string, title: string, ...content: (HTMLElement | null)[]) =>
         h("section", { class: `card tile tile-${area}`, "aria-labelledby": id, "data-testid": `tile-${area}` }, h("h2", { id }, title), ...content.filter((x): x is HTMLElement => !!x));
       main.append(

@@ -15,6 +15,8 @@ export interface JoinCode {
   /** The séance is cancelled (or restored): its code opens nothing, so no QR code is shown
    * (the server has none: 410); the invitations to print are its notice of cancellation. */
   cancelled: (on: boolean) => void;
+  /** The atelier is closed: the same, for good, and the notice says « Atelier clos ». */
+  closed: (on: boolean) => void;
 }
 
 export function joinCodeSection(identity: Identity, sessionId: string, seance: Seance): JoinCode {
@@ -26,18 +28,23 @@ export function joinCodeSection(identity: Identity, sessionId: string, seance: S
   const a3 = h("a", { target: "_blank", rel: "noopener" }, t("console.print_a3"));
   const said = h("p", { class: "saved", role: "status" });
   const cancelledNote = h("p", { class: "notice", hidden: true, "data-testid": "join-cancelled" }, t("console.join_cancelled"));
+  const closedNote = h("p", { class: "notice", hidden: true, "data-testid": "join-closed" }, t("console.join_closed"));
   let isCancelled = Boolean(seance.details.cancelled_at);
+  let isClosed = false;
   const error = errorRegion();
   const draw = () => {
     const path = `/api/join/${encodeURIComponent(seance.join_code)}`;
     code.textContent = formatCode(seance.join_code);
     link.textContent = seance.join_url;
     link.setAttribute("href", seance.join_url);
-    // A cancelled séance's code has no QR code (the server answers 410): none is asked for.
-    if (isCancelled) qr.removeAttribute("src");
+    // A cancelled séance's code, or a closed atelier's, has no QR code (the server answers
+    // 410): none is asked for, and no new code is offered (the server refuses it: 409).
+    const shut = isCancelled || isClosed;
+    if (shut) qr.removeAttribute("src");
     else qr.setAttribute("src", `${path}/qr.svg`);
-    qr.hidden = isCancelled;
-    cancelledNote.hidden = !isCancelled;
+    qr.hidden = shut;
+    closedNote.hidden = !isClosed;
+    cancelledNote.hidden = !isCancelled || isClosed;
     qr.setAttribute("alt", t("console.qr_alt", { url: seance.join_url }));
     a4.setAttribute("href", `${path}/invitation.pdf?format=A4`);
     a5.setAttribute("href", `${path}/invitation.pdf?format=A5`);
@@ -73,18 +80,33 @@ export function joinCodeSection(identity: Identity, sessionId: string, seance: S
       confirm.disabled = false;
     }
   });
+  const offerNewCode = () => {
+    const shut = isCancelled || isClosed;
+    // « Nouveau code » goes, and so does its question if it was open; back when restored.
+    if (shut) ask.hidden = confirm.hidden = cancel.hidden = true;
+    start.hidden = shut;
+  };
   const cancelled = (on: boolean) => {
     if (on === isCancelled) return;
     isCancelled = on;
     draw();
+    offerNewCode();
+  };
+  const closed = (on: boolean) => {
+    if (on === isClosed) return;
+    isClosed = on;
+    draw();
+    offerNewCode();
   };
   draw();
+  start.hidden = isCancelled;
   const el = h(
     "div",
     { class: "join-code-box" },
     h("p", {}, t("console.join_code"), " ", code),
     h("p", {}, link),
     cancelledNote,
+    closedNote,
     qr,
     h("p", {}, a4, " · ", a5, " · ", a3),
     h("p", { class: "actions" }, start, confirm, cancel),
@@ -92,5 +114,5 @@ export function joinCodeSection(identity: Identity, sessionId: string, seance: S
     said,
     error.el,
   );
-  return { el, changed, cancelled };
+  return { el, changed, cancelled, closed };
 }

@@ -28,7 +28,7 @@ interface DocAccess {
   doc_id: string;
   read_only: boolean;
   /** Why it is read-only (GET /api/proposals/{id}/token); null when one may write. */
-  reason?: "role" | "locked" | "frozen" | "archived" | "charter" | "amendements" | null;
+  reason?: "role" | "locked" | "frozen" | "archived" | "charter" | "amendements" | "closed" | null;
 }
 
 // What the editor says for each reason the text is read-only.
@@ -39,6 +39,7 @@ const READ_ONLY_BECAUSE: Record<string, string> = {
   archived: "proposal.archived",
   charter: "proposal.read_only_charter", // the revised charter, not accepted yet (charter.ts)
   amendements: "proposal.read_only_amendments", // amendment mode: propose, do not write (amendments.ts)
+  closed: "proposal.read_only_closed", // the atelier is closed: everything stays, nothing changes
 };
 
 export const proposal: Screen = (main, { proposalId }) => {

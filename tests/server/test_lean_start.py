@@ -1,0 +1,77 @@
+"""A server that starts lean (issue 24: its memory is a cost a city pays per instance): the
+libraries only some requests need are imported by those requests, or by the render workers,
+never with the application. Each check runs in a fresh interpreter, whose ``sys.modules`` no
+earlier test has filled."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+from tests.conftest import ROOT
+from tests.serving import clean_env
+
+#: Imported where they are used: fpdf (with fontTools and Pillow under it) in the render workers,
+#: icalendar for a calendar feed, httpx when webhooks are configured, segno for a QR code.
+HEAVY = ("fpdf", "fontTools", "PIL", "icalendar", "httpx", "segno")
+
+
+def run_python(code: str) -> dict[str, object]:
+    """``code`` in a new interpreter (the checkout's sources, no ``ATELIER_*`` variable); what
+    it printed last, as JSON."""
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=ROOT,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def test_the_app_is_built_without_the_libraries_of_documents_calendars_and_webhooks() -> None:
+    found = run_python(
+        f"""
+        import json, sys
+        import server.app
+        from server.settings import load_settings
+
+        server.app.create_app(load_settings({{}}))
+        heavy = {HEAVY!r}
+        print(json.dumps({{"loaded": sorted(
+            m for m in sys.modules if m.split(".")[0] in heavy
+        )}}))
+        """
+    )
+    assert found["loaded"] == []
+
+
+def test_what_the_server_makes_itself_still_loads_its_library_when_first_asked() -> None:
+    """A QR code and a calendar feed are made on the event loop: their library comes with the
+    first one. An invitation drawn outside a worker (a script, a test) still draws."""
+    found = run_python(
+        """
+        import json
+        import server.app
+        from server.printing import InvitationSheet, invitation_pdf, qr_png, qr_svg
+        from server.public.ical import calendar
+
+        sheet = InvitationSheet("Atelier vélo", "Séance 1", "mardi", "Mairie", "ABC123",
+                                "https://atelier.example/rejoindre/ABC123")
+        feed = calendar([], name="Séances", host="atelier.example",
+                        base_url="https://atelier.example", time_zone="Europe/Paris",
+                        page_url="https://atelier.example/decouvrir")
+        print(json.dumps({
+            "png": qr_png("https://atelier.example/rejoindre/ABC123")[:8].hex(),
+            "svg": qr_svg("https://atelier.example/rejoindre/ABC123").startswith(b"<?xml"),
+            "pdf": invitation_pdf(sheet, "A5")[:5].decode(),
+            "ics": feed.startswith(b"BEGIN:VCALENDAR"),
+        }))
+        """
+    )
+    assert found == {"png": "89504e470d0a1a0a", "svg": True, "pdf": "%PDF-", "ics": True}
