@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import uuid
 
@@ -25,6 +26,14 @@ log = logging.getLogger("atelier.relay")
 _PREFIX = "atelier:room:"
 
 
+def deployment_namespace(signing_key: str) -> str:
+    """A name for one deployment's channels, the same on each of its instances (they share the
+    signing key) and different between deployments that share a Redis (a city's production and
+    training instances): no room, séance or order of one reaches the other. Derived, never the
+    key itself."""
+    return hashlib.sha256(b"atelier-relay:" + signing_key.encode()).hexdigest()[:16]
+
+
 class _RedisSubscription:
     def __init__(self, relay: RedisRelay, room: str, handler: Handler) -> None:
         self._relay, self._room, self._handler = relay, room, handler
@@ -34,8 +43,10 @@ class _RedisSubscription:
 
 
 class RedisRelay:
-    def __init__(self, url: str, node_id: str | None = None) -> None:
+    def __init__(self, url: str, node_id: str | None = None, namespace: str = "") -> None:
         self.node_id = node_id or uuid.uuid4().hex
+        #: Every channel's name starts with this: ``atelier:[namespace:]room:``.
+        self._prefix = f"atelier:{namespace}:room:" if namespace else _PREFIX
         self._node_bytes = uuid.UUID(hex=self.node_id).bytes
         # Bounded waits: a stalled Redis (paused, partitioned) fails a publish after a few
         # seconds instead of piling up tasks forever; rooms catch up once it is back.
@@ -55,7 +66,7 @@ class RedisRelay:
             return False
 
     async def publish(self, room: str, kind: RelayKind, payload: bytes) -> None:
-        await self._redis.publish(_PREFIX + room, self._node_bytes + bytes((kind,)) + payload)
+        await self._redis.publish(self._prefix + room, self._node_bytes + bytes((kind,)) + payload)
 
     def heard(self, room: str) -> bool:
         return True  # who else is subscribed is Redis's to know
@@ -67,8 +78,8 @@ class RedisRelay:
             if len(handlers) == 1:
                 # Return only once Redis confirms: whatever is published after that reaches us
                 # (a room loads its stored state after subscribing, so nothing falls between).
-                confirmed = self._confirmed[_PREFIX + room] = asyncio.Event()
-                await self._pubsub.subscribe(_PREFIX + room)
+                confirmed = self._confirmed[self._prefix + room] = asyncio.Event()
+                await self._pubsub.subscribe(self._prefix + room)
                 if self._reader is None:
                     self._reader = asyncio.create_task(self._read(), name="redis-relay-reader")
                 await asyncio.wait_for(confirmed.wait(), 10)
@@ -82,7 +93,7 @@ class RedisRelay:
             if not handlers and room in self._handlers:
                 del self._handlers[room]
                 with contextlib.suppress(Exception):
-                    await self._pubsub.unsubscribe(_PREFIX + room)
+                    await self._pubsub.unsubscribe(self._prefix + room)
 
     async def _read(self) -> None:
         while True:
@@ -106,7 +117,7 @@ class RedisRelay:
             data: bytes = message["data"]
             if len(data) < 17 or data[:16] == self._node_bytes:
                 continue
-            room = message["channel"].decode()[len(_PREFIX) :]
+            room = message["channel"].decode()[len(self._prefix) :]
             try:
                 relayed = RelayMessage(
                     uuid.UUID(bytes=data[:16]).hex, RelayKind(data[16]), data[17:]

@@ -25,7 +25,7 @@ from server.webhooks import WebhookDispatcher
 
 if TYPE_CHECKING:
     from server.tallies import TallyBoard
-from server.redis_relay import RedisRelay
+from server.redis_relay import RedisRelay, deployment_namespace
 from server.settings import Settings
 
 __all__ = ["AppServices", "create_engine"]
@@ -109,7 +109,11 @@ class AppServices:
             squasher=squash_worker.squash,
             inline_commit_budget=settings.sqlite_inline_commit_ms / 1000,
         )
-        relay: Relay = RedisRelay(settings.redis_url) if settings.redis_url else MemoryRelay()
+        relay: Relay = (
+            RedisRelay(settings.redis_url, namespace=deployment_namespace(settings.signing_key))
+            if settings.redis_url
+            else MemoryRelay()
+        )
         policy = RoomPolicy(
             compact_after_rows=settings.compact_after_rows,
             compact_growth=settings.compact_growth,

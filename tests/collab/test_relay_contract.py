@@ -113,3 +113,29 @@ async def test_a_room_is_heard_once_another_node_listens(nodes: NodeFactory) -> 
     await b.subscribe(name, Inbox())
     assert a.heard(name)
     assert alone == (not isinstance(a, MemoryRelay))
+
+
+@pytest.mark.redis
+async def test_two_deployments_on_one_redis_never_hear_each_other(redis_url: str) -> None:
+    # A city's production and training instances may share a Redis: each deployment's channels
+    # are named after its signing key, so a room of the same name stays its own.
+    from server.redis_relay import RedisRelay, deployment_namespace
+
+    production = [RedisRelay(redis_url, namespace=deployment_namespace("p" * 32)) for _ in "ab"]
+    training, trainer = (
+        RedisRelay(redis_url, namespace=deployment_namespace("t" * 32)) for _ in "ab"
+    )
+    try:
+        name, heard_in_production, heard_in_training = room(), Inbox(), Inbox()
+        await production[1].subscribe(name, heard_in_production)
+        await training.subscribe(name, heard_in_training)
+        await production[0].publish(name, RelayKind.UPDATE, b"production")
+        assert (await heard_in_production.next()).payload == b"production"
+        # The training node subscribed before the publish; Redis delivers in order, so a
+        # message of its own published after it arrives first if the other never does.
+        await trainer.publish(name, RelayKind.UPDATE, b"training")
+        assert (await heard_in_training.next()).payload == b"training"
+        assert heard_in_training.messages == []
+    finally:
+        for relay in [*production, training, trainer]:
+            await relay.close()

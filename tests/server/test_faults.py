@@ -30,8 +30,9 @@ from sqlalchemy.engine import make_url
 
 from collab.protocol import sync_step1_message
 from server.db.doc_store import SqlDocumentStore
+from server.redis_relay import deployment_namespace
 from server.state import create_engine
-from tests.conftest import ServerProcess, free_port, migrated_database
+from tests.conftest import TEST_SECRET, ServerProcess, free_port, migrated_database
 from tests.server.test_live_channel import postgres_url  # noqa: F401
 from tests.server.test_redis_pause import PrivateRedis, private_redis  # noqa: F401
 from tests.ypy_client import YClient, connect
@@ -236,6 +237,9 @@ async def test_the_database_unreachable_for_seconds_loses_no_edit(
 # --- 2. Redis restarted ---------------------------------------------------------------------
 
 
+_NAMESPACE = deployment_namespace(TEST_SECRET)  # the test servers' channels (one secret)
+
+
 async def until_subscribed(
     redis_server: PrivateRedis, doc: str, instances: int, timeout: float
 ) -> None:
@@ -245,7 +249,7 @@ async def until_subscribed(
     try:
         async with asyncio.timeout(timeout):
             while True:
-                [(_, count)] = await client.pubsub_numsub(f"atelier:room:{doc}")
+                [(_, count)] = await client.pubsub_numsub(f"atelier:{_NAMESPACE}:room:{doc}")
                 if count == instances:
                     return
                 await asyncio.sleep(0.05)
