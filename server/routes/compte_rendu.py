@@ -61,12 +61,17 @@ class CompteRenduController(Controller):
                 media_type=ODT,
                 headers={"content-disposition": f'attachment; filename="{name}.odt"'},
             )
-        if output == "html":
+        if output == "html":  # the same facts as the PDF, the atelier's image included
+            image = (
+                (record.image, record.image_type) if record.image and record.image_type else None
+            )
             return Response(
-                report_html(report),
+                report_html(report, image),
                 media_type="text/html",
                 headers={
-                    "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'"
+                    "content-security-policy": (
+                        "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+                    )
                 },
             )
         return Response(

@@ -27,6 +27,7 @@ class SeanceRecord:
     number: int
     versions: list[dict[str, Any]]  # number, created_at, hash, content, proposal_id
     image: bytes | None
+    image_type: str | None = None  # its media type (PNG or JPEG), for the HTML page
 
 
 async def seance_record(engine: AsyncEngine, reader: Reader, session_id: str) -> SeanceRecord:
@@ -75,4 +76,6 @@ async def seance_record(engine: AsyncEngine, reader: Reader, session_id: str) ->
     ]
     last = max(versions, key=lambda v: v.created_at)  # whose facts the record gives too
     image = await frozen_image(engine, last.proposal_id, last.number)
-    return SeanceRecord(session_id, number, shown, image[1] if image is not None else None)
+    if image is None:
+        return SeanceRecord(session_id, number, shown, None)
+    return SeanceRecord(session_id, number, shown, image[1], image[2])

@@ -144,6 +144,16 @@ def test_a_version_prints_as_an_a4_pdf_with_its_sections_votes_and_fingerprint(
     assert frozen.status_code == 201, frozen.text
     digest = frozen.json()[0]["hash"]
 
+    # One model, every render: the séance's compte-rendu shows the atelier's image on the page
+    # as on paper (the HTML was the one render without it).
+    minutes = f"/api/sessions/{room.session['id']}/compte-rendu"
+    page = room.http.get(minutes, params={"format": "html"}, headers=room.auth(room.facilitator))
+    assert page.status_code == 200, page.text
+    assert '<p class="image"><img src="data:image/png;base64,' in page.text
+    assert "img-src data:" in page.headers["content-security-policy"]
+    paper = room.http.get(minutes, params={"format": "pdf"}, headers=room.auth(room.facilitator))
+    assert len(pdf_text(paper.content)[0].pages[0].images) == 1
+
     resident = room.token_of("Émile")
     response = room.http.get(
         f"/api/proposals/{proposal['id']}/versions/1/pdf", headers=room.auth(resident)
