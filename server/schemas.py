@@ -502,7 +502,8 @@ class ThreadRead(CommentRead):
 
 class CommentsRead(msgspec.Struct):
     """A proposal's threads, oldest first, and whether the reader may comment (``reason``,
-    when not: ``role`` or ``charter``; ``archived`` for an archived proposal)."""
+    when not: ``closed`` in a closed atelier, ``role`` or ``charter``; ``archived`` for an
+    archived proposal)."""
 
     proposal_id: str
     may_comment: bool

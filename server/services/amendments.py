@@ -57,7 +57,14 @@ from server.schemas import (
     PollOptionIn,
 )
 from server.services import polls
-from server.services.ateliers import audit, new_id, now, require_charter
+from server.services.ateliers import (
+    atelier_is_closed,
+    audit,
+    new_id,
+    now,
+    refuse_if_atelier_closed,
+    require_charter,
+)
 from server.services.comments import Changed, check_section
 from server.services.comments import _names as names_of
 from server.services.comments import _proposal as proposal_of
@@ -229,6 +236,7 @@ async def set_mode(
     _facilitator(actor)
     async with transaction(engine) as session:
         row = await proposal_of(session, actor, proposal_id)
+        await refuse_if_atelier_closed(session, row.atelier_id)
         changed = await session.execute(
             update(ProposalRow)
             .where(ProposalRow.id == row.id, ProposalRow.amendment_mode != enabled)
@@ -270,6 +278,8 @@ async def follow_step(
         seance = await session.get(SessionRow, session_id)
         if seance is None or seance.atelier_id != actor.atelier_id:
             return []
+        if await atelier_is_closed(session, seance.atelier_id):
+            return []  # its texts change no more: no step switches their mode
         rows = await session.scalars(
             select(ProposalRow)
             .where(ProposalRow.atelier_id == seance.atelier_id)
@@ -299,6 +309,7 @@ async def propose(
     require_charter(actor)
     async with reading(engine) as session:
         proposal = await proposal_of(session, actor, proposal_id)
+        await refuse_if_atelier_closed(session, proposal.atelier_id)
     if proposal.archived_at is not None:
         raise Problem(
             409,
@@ -406,6 +417,7 @@ async def withdraw(
     """Its author takes it back, while nobody decided it nor put it to the vote."""
     async with transaction(engine) as session:
         row = await _amendment(session, actor, amendment_id)
+        await refuse_if_atelier_closed(session, row.atelier_id)
         if row.participant_id != actor.participant_id:
             raise Problem(
                 403,
@@ -438,6 +450,7 @@ async def reject(
     why = rules.rationale(reason)
     async with transaction(engine) as session:
         row = await _amendment(session, actor, amendment_id)
+        await refuse_if_atelier_closed(session, row.atelier_id)
         if not (rules.decidable(row.status) or _stuck(row)):
             raise _decided(row)
         await _move(
@@ -504,6 +517,7 @@ async def accept(
     _facilitator(actor)
     async with transaction(engine) as session:
         row = await _amendment(session, actor, amendment_id)
+        await refuse_if_atelier_closed(session, row.atelier_id)
         proposal = await proposal_of(session, actor, row.proposal_id)
         if not (rules.decidable(row.status) or _stuck(row)):
             raise _decided(row)
@@ -552,6 +566,7 @@ async def put_to_vote(
     wanted = list(dict.fromkeys(data.amendment_ids))
     async with transaction(engine) as session:
         proposal = await proposal_of(session, actor, proposal_id)
+        await refuse_if_atelier_closed(session, proposal.atelier_id)
         _writable(proposal)
         rows = list(
             await session.scalars(

@@ -1114,6 +1114,7 @@ async def create_proposal(
     )
     async with transaction(engine) as session:
         await get_atelier(session, atelier_id)
+        await refuse_if_atelier_closed(session, atelier_id)
         if body.session_id is not None:
             seance = await session.get(SessionRow, body.session_id)
             if seance is None or seance.atelier_id != atelier_id:
@@ -1521,6 +1522,21 @@ async def _refuse_closed_atelier(session: AsyncSession, atelier_id: str) -> None
     """A séance of a closed atelier is neither scheduled, moved, started nor cancelled: 409
     ``atelier_closed`` (« Cet atelier est clos : il ne peut plus être modifié »)."""
     refuse_if_closed(atelier_from_row(await get_atelier(session, atelier_id)))
+
+
+async def refuse_if_atelier_closed(session: AsyncSession, atelier_id: str) -> None:
+    """Nothing changes in a closed atelier: its comments, amendments, polls, ballots and
+    proposals neither (409 ``atelier_closed``, « Cet atelier est clos : il ne peut plus être
+    modifié. »), checked before anything is written; what it wrote stays readable."""
+    status = await session.scalar(select(AtelierRow.status).where(AtelierRow.id == atelier_id))
+    if status == AtelierStatus.CLOSE.value:
+        refuse_if_closed(atelier_from_row(await get_atelier(session, atelier_id)))
+
+
+async def atelier_is_closed(session: AsyncSession, atelier_id: str) -> bool:
+    """Whether the atelier is closed (what its screens say instead of offering a change)."""
+    status = await session.scalar(select(AtelierRow.status).where(AtelierRow.id == atelier_id))
+    return status == AtelierStatus.CLOSE.value
 
 
 async def close_atelier(

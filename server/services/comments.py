@@ -3,7 +3,8 @@
 A comment is written by a participant of the proposal's atelier whose role may comment
 (``Action.COMMENT``) and who accepted the atelier's current charter; the author is the token's
 participant, never something the client says. A locked or frozen text can still be commented
-(commenting is not editing); an archived proposal cannot until it is restored. The rules and
+(commenting is not editing); an archived proposal cannot until it is restored, and nothing is
+said any more in a closed atelier (409 ``atelier_closed``). The rules and
 bounds are :mod:`domain.comments`; each change is audited (without the comment's text).
 
 A comment's id may be chosen by the client: the same comment sent twice (a retry after a lost
@@ -16,6 +17,7 @@ import base64
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import msgspec
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -36,7 +38,14 @@ from server.schemas import (
     ReplyCreate,
     ThreadRead,
 )
-from server.services.ateliers import audit, new_id, now, require_charter
+from server.services.ateliers import (
+    atelier_is_closed,
+    audit,
+    new_id,
+    now,
+    refuse_if_atelier_closed,
+    require_charter,
+)
 
 __all__ = ["Changed", "delete_comment", "list_comments", "reply", "resolve", "start_thread"]
 
@@ -82,8 +91,11 @@ async def _comment(session: AsyncSession, actor: Actor, comment_id: str) -> Comm
     return row
 
 
-def _why_not(actor: Actor, proposal: ProposalRow) -> str | None:
-    """Why the actor may not comment on ``proposal`` now, or None when they may."""
+def _why_not(actor: Actor, proposal: ProposalRow, closed: bool) -> str | None:
+    """Why the actor may not comment on ``proposal`` now, or None when they may: its atelier
+    closed first (it holds for everyone), then the role, the charter, the archive."""
+    if closed:
+        return "closed"
     if not can(actor.role, Action.COMMENT):
         return "role"
     if actor.charter_behind is not None:
@@ -211,7 +223,18 @@ async def list_comments(engine: AsyncEngine, actor: Actor, proposal_id: str) -> 
     async with reading(engine) as session:
         proposal = await _proposal(session, actor, proposal_id)
         threads = await _threads(session, actor, proposal.id)
-    reason = _why_not(actor, proposal)
+        closed = await atelier_is_closed(session, proposal.atelier_id)
+    reason = _why_not(actor, proposal, closed)
+    if closed:  # nothing is resolved nor deleted any more: no button offers it
+        threads = [
+            msgspec.structs.replace(
+                thread,
+                may_resolve=False,
+                may_delete=False,
+                replies=[msgspec.structs.replace(r, may_delete=False) for r in thread.replies],
+            )
+            for thread in threads
+        ]
     return CommentsRead(proposal.id, reason is None, reason, threads)
 
 
@@ -268,6 +291,7 @@ async def start_thread(
     """A new thread on a section of the proposal, on a passage or on the whole section."""
     async with reading(engine) as session:
         proposal = await _proposal(session, actor, proposal_id)
+        await refuse_if_atelier_closed(session, proposal.atelier_id)
     _may_write(actor, proposal)
     check_section(proposal, data.section)
     text = rules.body(data.body)
@@ -326,6 +350,7 @@ async def reply(
         target = await _comment(session, actor, comment_id)
         thread_id = target.thread_id or target.id
         proposal = await _proposal(session, actor, target.proposal_id)
+        await refuse_if_atelier_closed(session, proposal.atelier_id)
     _may_write(actor, proposal)
     text = rules.body(data.body)
     changed = Changed(proposal.atelier_id, proposal.id)
@@ -376,6 +401,7 @@ async def resolve(
     _moderates(actor)
     async with transaction(engine) as session:
         root = await _comment(session, actor, comment_id)
+        await refuse_if_atelier_closed(session, root.atelier_id)
         if root.thread_id is not None:
             raise Problem(
                 422,
@@ -415,6 +441,7 @@ async def delete_comment(
     _moderates(actor)
     async with transaction(engine) as session:
         row = await _comment(session, actor, comment_id)
+        await refuse_if_atelier_closed(session, row.atelier_id)
         author = row.participant_id == actor.participant_id
         if not rules.may_delete(actor.role, author=author):
             raise Problem(

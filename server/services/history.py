@@ -28,7 +28,7 @@ from server.db.writes import reading
 from server.documents.rendering import render
 from server.documents.workers import RenderPool
 from server.errors import Problem
-from server.services.ateliers import require, require_charter
+from server.services.ateliers import refuse_if_atelier_closed, require, require_charter
 
 __all__ = ["History", "load", "restore", "revision", "revisions"]
 
@@ -227,6 +227,8 @@ async def restore(
     """Section ``section``'s content at revision ``n`` becomes the live content, by a new edit
     made through the room (durable, then sent to every editor, here and on other instances)."""
     row = history.proposal
+    async with reading(engine) as session:
+        await refuse_if_atelier_closed(session, row.atelier_id)
     _writable(actor, row)
     if section not in _keys(row):
         raise Problem(

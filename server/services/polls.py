@@ -65,6 +65,7 @@ from server.services.ateliers import (
     new_id,
     now,
     record,
+    refuse_if_atelier_closed,
     require,
     require_charter,
     session_from_row,
@@ -268,6 +269,7 @@ async def create_poll(
     async with transaction(engine) as session:
         seance = await get_seance(session, session_id)
         require(actor, Action.RUN_POLL, seance.atelier_id)
+        await refuse_if_atelier_closed(session, seance.atelier_id)
         proposal_ids = {o.proposal_id for o in body.options if o.proposal_id}
         if proposal_ids:
             found = set(
@@ -353,6 +355,7 @@ async def _move(
     async with transaction(engine) as session:
         row = await _poll_row(session, poll_id)
         require(actor, Action.RUN_POLL, row.atelier_id)
+        await refuse_if_atelier_closed(session, row.atelier_id)
         moved = step(poll_of(row))
         changed = await session.execute(
             update(PollRow)
@@ -459,6 +462,7 @@ async def runoff(engine: AsyncEngine, actor: Actor, poll_id: str) -> PollRow:
         await session.execute(select(PollRow.id).where(PollRow.id == poll_id).with_for_update())
         row = await _poll_row(session, poll_id)
         require(actor, Action.RUN_POLL, row.atelier_id)
+        await refuse_if_atelier_closed(session, row.atelier_id)
         result = (
             None if row.final is None else msgspec.convert(row.final["results"]["total"], Result)
         )
@@ -554,6 +558,7 @@ async def cast_ballot(
         async with transaction(engine) as session:
             row = await _poll_row(session, poll_id)
             require(actor, Action.READ_ATELIER, row.atelier_id)
+            await refuse_if_atelier_closed(session, row.atelier_id)
             rules.may_vote(poll_of(row), actor.role)
             require_charter(actor)  # a revised charter is accepted before voting again
             form = _checked_form(row, ballot)
@@ -645,6 +650,7 @@ async def proxy_ballot(
         async with transaction(engine) as session:
             row = await _poll_row(session, poll_id)
             require(actor, Action.ENTER_PROXY_BALLOT, row.atelier_id)
+            await refuse_if_atelier_closed(session, row.atelier_id)
             role = body.role
             if body.on_behalf_of is not None:
                 voter = await session.get(ParticipantRow, body.on_behalf_of)
@@ -762,6 +768,7 @@ async def record_headcount(
     async with transaction(engine) as session:
         seance = await get_seance(session, session_id, for_update=True)
         require(actor, Action.MANAGE_SESSION, seance.atelier_id)
+        await refuse_if_atelier_closed(session, seance.atelier_id)
         counted = seances.record_headcount(session_from_row(seance), headcount).headcount
         seance.data = {**seance.data, "headcount": counted}
         seance.updated_at = now()

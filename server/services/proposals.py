@@ -61,6 +61,7 @@ from server.services.ateliers import (
     new_id,
     now,
     record,
+    refuse_if_atelier_closed,
     require,
     transaction,
 )
@@ -438,7 +439,7 @@ async def freeze(
             seance = (
                 await session.get(SessionRow, rows[0].session_id) if rows[0].session_id else None
             )
-        atelier = await get_atelier(session, rows[0].atelier_id)
+        atelier, rows = await _atelier_and_rows(session, store, rows)
         _in_scope(reader, rows[0])
         if proposal_id is not None:
             _not_archived(rows[0])
@@ -537,6 +538,32 @@ async def freeze(
                 "Someone else just froze this proposal; reload.",
             ) from exc
     return versions
+
+
+async def _atelier_and_rows(
+    session: AsyncSession, store: DocumentStore, rows: list[ProposalRow]
+) -> tuple[AtelierRow, list[ProposalRow]]:
+    """The atelier of ``rows``, and those of them to freeze. A closed atelier's text changes
+    no more, but what it wrote between its last freeze and its closing may still be frozen,
+    once: the version the council and the memory read. So in a closed atelier only the texts
+    whose latest version does not hold them already are frozen; none left: 409
+    ``atelier_closed`` (a second version would say nothing new)."""
+    atelier = await get_atelier(session, rows[0].atelier_id)
+    if atelier.status != AtelierStatus.CLOSE.value:
+        return atelier, rows
+    left = []
+    for row in rows:
+        latest = await session.scalar(
+            select(ProposalVersionRow.state)
+            .where(ProposalVersionRow.proposal_id == row.id)
+            .order_by(ProposalVersionRow.number.desc())
+            .limit(1)
+        )
+        if latest is None or bytes(latest) != await _state(store, row.doc_id):
+            left.append(row)
+    if not left:
+        await refuse_if_atelier_closed(session, atelier.id)
+    return atelier, left
 
 
 def _in_scope(reader: Reader, row: ProposalRow) -> None:
@@ -920,6 +947,7 @@ async def rename(engine: AsyncEngine, reader: Reader, proposal_id: str, title: s
             raise Problem(
                 404, "proposal_not_found", "Proposition introuvable.", "Proposal not found."
             )
+        await refuse_if_atelier_closed(session, row.atelier_id)
         before, row.title = row.title, _title(title)
         if before != row.title:
             await _event(session, row, "renamed", reader, before=before, title=row.title)
@@ -938,6 +966,7 @@ async def fork(
     this one: two ways forward from one text (the first keeps its own history)."""
     source, version = await get_version(engine, reader, proposal_id, number)
     _participant_may(reader, Action.REOPEN_DRAFT)
+    await _open_atelier(engine, source.atelier_id)  # before its document is written
     title = _title(title)
     new = new_id()
     doc_id = f"prop-{new}"
@@ -978,6 +1007,7 @@ async def new_draft(
     source, version = await get_version(engine, reader, proposal_id, number)
     _participant_may(reader, Action.REOPEN_DRAFT)
     _not_archived(source)
+    await _open_atelier(engine, source.atelier_id)  # before its document is written
     async with engine.connect() as connection:
         conn = await connection.execution_options(read_only=True)
         drafts = await conn.scalar(
@@ -993,6 +1023,7 @@ async def new_draft(
     async with transaction(engine) as session:
         row = await _proposal(session, proposal_id, lock=True)
         _not_archived(row)
+        await refuse_if_atelier_closed(session, row.atelier_id)
         row.doc_id = doc_id
         row.locked, row.locked_by = False, None
         if row.status == rules.ProposalStatus.FIGEE.value:
@@ -1000,6 +1031,12 @@ async def new_draft(
         await _event(session, row, "draft", reader, from_version=number, doc_id=doc_id)
         audit(session, row.atelier_id, _who(reader), "new_draft", row.id, from_version=number)
     return row
+
+
+async def _open_atelier(engine: AsyncEngine, atelier_id: str) -> None:
+    """409 ``atelier_closed`` for a closed atelier's proposal, read before anything is written."""
+    async with reading(engine) as session:
+        await refuse_if_atelier_closed(session, atelier_id)
 
 
 # --- the facilitator's switches: lock, archive -----------------------------------------------
@@ -1014,6 +1051,7 @@ async def set_locked(
     async with transaction(engine) as session:
         row = await _proposal(session, proposal_id, lock=True)
         _in_scope(reader, row)
+        await refuse_if_atelier_closed(session, row.atelier_id)
         if row.locked == locked:
             return row, False
         before = row.locked_by
@@ -1034,6 +1072,7 @@ async def set_archived(
     async with transaction(engine) as session:
         row = await _proposal(session, proposal_id, lock=True)
         _in_scope(reader, row)
+        await refuse_if_atelier_closed(session, row.atelier_id)
         if (row.archived_at is not None) == archived:
             return row, False
         if archived and row.status in HANDED_OVER:
