@@ -105,6 +105,21 @@ def test_a_facilitator_closes_the_atelier_and_its_code_then_says_clos(
     expect(writer.get_by_test_id("join-cancelled")).to_be_hidden()
     expect(writer.locator("img.qr")).to_be_hidden()
     expect(writer.get_by_role("button", name="Nouveau code")).to_be_hidden()
+    # Said once, at the top, where a screen reader hears it; what the server now refuses (409
+    # atelier_closed) is not offered: no walk-in, headcount, new proposal, poll nor next séance.
+    expect(writer.get_by_test_id("console-closed")).to_have_text(
+        "Atelier clos : rien ne s’y modifie plus — ni propositions, ni votes, ni inscriptions "
+        "à l’accueil. Tout ce qu’il a écrit reste consultable."
+    )
+    expect(writer.get_by_test_id("console-closed")).to_have_attribute("role", "status")
+    for gone_now in ("Inscrire et pointer", "Enregistrer le nombre", "Préparer un nouveau vote"):
+        expect(writer.get_by_role("button", name=gone_now)).to_have_count(0)
+    expect(writer.locator("#new-proposal-title")).to_be_hidden()
+    expect(writer.locator("#new-poll-title")).to_be_hidden()
+    expect(writer.locator("#next-seance-title")).to_be_hidden()
+    # The séance was not held: its sign-in sheet is not offered either (409 session_cancelled).
+    expect(writer.get_by_role("button", name="Imprimer la feuille d’émargement")).to_have_count(0)
+    check_axe(writer, "console d’un atelier clos", every_impact=True)
     no_page_errors(writer)
 
     code = page.evaluate(

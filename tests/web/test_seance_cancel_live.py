@@ -74,6 +74,8 @@ def test_open_screens_learn_of_the_cancellation_and_the_restoring_without_reload
     expect(qr).to_be_visible()
     new_code = console.get_by_role("button", name="Nouveau code")
     expect(new_code).to_be_visible()
+    sheet = console.get_by_role("button", name="Imprimer la feuille d’émargement")
+    expect(sheet).to_be_visible()
     live(console)
 
     # In another tab, the facilitator cancels the séance with a reason.
@@ -100,6 +102,7 @@ def test_open_screens_learn_of_the_cancellation_and_the_restoring_without_reload
     expect(start).to_have_count(0)
     expect(qr).to_be_hidden()
     expect(new_code).to_be_hidden()  # a new code would open nothing either (the server: 409)
+    expect(sheet).to_be_hidden()  # nobody comes to sign (the server: 409 session_cancelled)
     expect(console.get_by_test_id("join-cancelled")).to_contain_text(
         "son code et son QR code n’ouvrent plus rien"
     )
@@ -114,6 +117,7 @@ def test_open_screens_learn_of_the_cancellation_and_the_restoring_without_reload
     expect(start).to_be_visible()
     expect(qr).to_be_visible()
     expect(new_code).to_be_visible()
+    expect(sheet).to_be_visible()
     expect(console.get_by_test_id("join-cancelled")).to_be_hidden()
     start.focus()
     press(console, "Enter")

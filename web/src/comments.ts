@@ -52,7 +52,7 @@ interface ThreadData extends CommentData {
 interface CommentsData {
   proposal_id: string;
   may_comment: boolean;
-  reason: "role" | "charter" | "archived" | null;
+  reason: "role" | "charter" | "archived" | "closed" | null;
   threads: ThreadData[];
 }
 

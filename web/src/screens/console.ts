@@ -166,9 +166,27 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
       const cancelled = cancelBanner();
       cancelled.set(state.cancelled);
       joinCode.cancelled(state.cancelled !== null);
+      door.cancelled(state.cancelled !== null);
+      const newProposal = newProposalSection(identity, sessionId, (proposal) => {
+        pollView.proposalAdded(proposal);
+        freeze.reload();
+      });
+      const nextSeance = nextSeanceSection(identity, seance);
+      // A closed atelier: said once, here; what it refuses (409 atelier_closed) is not offered
+      // below — no new proposal, poll, ballot on paper, walk-in, headcount nor next séance; what it
+      // wrote stays readable.
+      const closedNote = h("p", { class: "notice", role: "status", hidden: true, "data-testid": "console-closed" });
+      const atelierClosed = (on: boolean) => {
+        closedNote.textContent = on ? t("console.atelier_closed") : "";
+        closedNote.hidden = !on;
+        newProposal.hidden = nextSeance.hidden = on;
+        joinCode.closed(on);
+        door.closed(on);
+        pollView.closed(on);
+      };
       // A closed atelier's séance (one held before it closed): its code opens nothing either.
       api<Atelier>("GET", `/api/ateliers/${encodeURIComponent(seance.atelier_id)}`, undefined, identity.token)
-        .then((atelier) => joinCode.closed(atelier.status === "close"))
+        .then((atelier) => atelierClosed(atelier.status === "close"))
         .catch(() => {
           /* the code stays as shown; the server still refuses what a closed atelier refuses */
         });
@@ -177,6 +195,7 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
       main.append(
         h("div", { class: "console-head" }, pageTitle(t("console.title"), t("seance.title", { n: seance.number })), badge.el),
         cancelled.el,
+        closedNote,
         h(
           "div",
           { class: "dashboard" },
@@ -202,14 +221,11 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
           ),
         ),
         door.el,
-        newProposalSection(identity, sessionId, (proposal) => {
-          pollView.proposalAdded(proposal);
-          freeze.reload();
-        }),
+        newProposal,
         proposals.el,
         pollView.section,
         freeze.el,
-        nextSeanceSection(identity, seance),
+        nextSeance,
         h(
           "section",
           { class: "card", "aria-labelledby": "join-title" },
@@ -253,6 +269,7 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
           if (what === "snapshot" || what === "cancelled") {
             cancelled.set(state.cancelled, true);
             joinCode.cancelled(state.cancelled !== null);
+            door.cancelled(state.cancelled !== null);
           }
           if (what === "snapshot" || what === "step" || what === "polls" || what === "cancelled") drawNext();
         },

@@ -22,6 +22,12 @@ export interface Door {
   attendanceChanged: () => void;
   /** Called once who is here was read again, so the people list can say so. */
   onChange: (listener: () => void) => void;
+  /** The séance is cancelled (or restored): no sign-in sheet (the server answers 409
+   * session_cancelled), and a walk-in's slip shows no QR code (its code opens nothing: 410). */
+  cancelled: (on: boolean) => void;
+  /** The atelier is closed: no one is registered nor counted any more (409 atelier_closed), and
+   * the sheet of a séance it held stays. The console says why, once, above. */
+  closed: (on: boolean) => void;
 }
 
 /** GET /api/sessions/{id}/attendance (server/routes/door.py). */
@@ -48,6 +54,8 @@ export function folded(text: string): string {
 
 export function doorSection(identity: Identity, sessionId: string, seance: Seance, people: () => Promise<Participant[]>, checkedIn: Set<string>): Door {
   const listeners: (() => void)[] = [];
+  let isCancelled = Boolean(seance.details.cancelled_at);
+  let isClosed = false;
   const changed = () => listeners.forEach((f) => f());
   let known: Participant[] = [];
 
@@ -138,7 +146,7 @@ export function doorSection(identity: Identity, sessionId: string, seance: Seanc
       checkedIn.add(slip.participant.id);
       known = [...known, slip.participant];
       walkIn.reset();
-      slipBox.replaceChildren(slipView(slip.participant, slip.slip_code, slip.join_url, seance.join_code));
+      slipBox.replaceChildren(slipView(slip.participant, slip.slip_code, slip.join_url, seance.join_code, isCancelled || isClosed));
       slipBox.querySelector<HTMLElement>("h4")?.focus();
       changed();
       loadHere();
@@ -312,6 +320,16 @@ export function doorSection(identity: Identity, sessionId: string, seance: Seanc
   // Times are the city's: drawn again once its zone is known.
   void cityTimeZone().then(drawHere);
 
+  const sheetBox = h("div", { "data-testid": "door-sheet" }, h("h3", {}, t("door.sheet_title")), h("p", { class: "actions" }, sheet), sheetLink, sheetError.el);
+  // What a cancelled séance or a closed atelier refuses is not offered (the reason is said once,
+  // in the console's banner or notice); an open slip loses its QR code, which opens nothing.
+  const shut = () => {
+    sheetBox.hidden = isCancelled;
+    walkIn.hidden = headcount.hidden = isClosed;
+    if (isCancelled || isClosed) slipBox.querySelectorAll(".slip-qr").forEach((img) => img.remove());
+    const how = slipBox.querySelector(".slip-how");
+    if (how && (isCancelled || isClosed)) how.textContent = t("door.slip_how_no_qr");
+  };
   const el = h(
     "section",
     { class: "card door", "aria-labelledby": "door-title", "data-testid": "door" },
@@ -330,10 +348,7 @@ export function doorSection(identity: Identity, sessionId: string, seance: Seanc
         found,
         searchError.el,
         headcount,
-        h("h3", {}, t("door.sheet_title")),
-        h("p", { class: "actions" }, sheet),
-        sheetLink,
-        sheetError.el,
+        sheetBox,
       ),
       h("div", {}, walkIn, slipBox),
     ),
@@ -349,12 +364,23 @@ export function doorSection(identity: Identity, sessionId: string, seance: Seanc
   };
   refresh();
   loadHere();
-  return { el, refresh, checkedIn, attendanceChanged: loadHere, onChange: (f) => listeners.push(f) };
+  shut();
+  const cancelled = (on: boolean) => {
+    if (on === isCancelled) return;
+    isCancelled = on;
+    shut();
+  };
+  const closed = (on: boolean) => {
+    if (on === isClosed) return;
+    isClosed = on;
+    shut();
+  };
+  return { el, refresh, checkedIn, attendanceChanged: loadHere, onChange: (f) => listeners.push(f), cancelled, closed };
 }
 
 /** The slip for someone without a phone: the code read aloud in groups, and the way to join
  * later; « Imprimer le ticket » prints the slip alone (styles.css, @media print). */
-function slipView(person: Participant, code: string, joinUrl: string, joinCode: string): HTMLElement {
+function slipView(person: Participant, code: string, joinUrl: string, joinCode: string, shut: boolean): HTMLElement {
   const qr = `/api/join/${encodeURIComponent(joinCode)}/qr.svg`;
   const card = () =>
     h(
@@ -363,8 +389,9 @@ function slipView(person: Participant, code: string, joinUrl: string, joinCode: 
       h("p", { class: "slip-name" }, person.display_name, " — ", roleLabel(person.role)),
       h("p", { class: "slip-label" }, t("door.slip_code")),
       h("p", { class: "slip-code" }, code),
-      h("img", { src: qr, alt: t("console.qr_alt", { url: joinUrl }), class: "slip-qr", width: "140", height: "140" }),
-      h("p", { class: "slip-how" }, t("door.slip_how")),
+      // A cancelled séance's code, or a closed atelier's, has no QR code (410): none is printed.
+      shut ? null : h("img", { src: qr, alt: t("console.qr_alt", { url: joinUrl }), class: "slip-qr", width: "140", height: "140" }),
+      h("p", { class: "slip-how" }, t(shut ? "door.slip_how_no_qr" : "door.slip_how")),
       h("p", { class: "slip-url url" }, joinUrl),
     );
   const print = h("button", { type: "button", class: "primary" }, t("door.slip_print"));

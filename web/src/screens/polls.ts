@@ -27,6 +27,9 @@ export interface PollConsole {
   proposalAdded: (proposal: Proposal) => void;
   /** The atelier's proposals as they are now: an archived one is no longer offered. */
   proposalsChanged: (rows: Proposal[]) => void;
+  /** The atelier is closed: polls are neither prepared, opened, closed, published nor run
+   * off, and no paper ballot is entered (409 atelier_closed); their results stay. */
+  closed: (on: boolean) => void;
   stop: () => void;
 }
 
@@ -75,6 +78,7 @@ export function pollConsole(identity: Identity, sessionId: string, state: Seance
   };
   const hasRunoff = (poll: Poll) => [...state.polls.values()].some((p) => p.runoff_of === poll.id);
   const form = newPollForm(identity, create);
+  let isClosed = false;
   const prepare = h("button", { type: "button", onclick: () => form.focus() }, t("polls.prepare_new"));
   const none = h("p", { class: "muted" }, t("polls.none_open"));
   const draw = () => {
@@ -85,7 +89,7 @@ export function pollConsole(identity: Identity, sessionId: string, state: Seance
     const cardOf = (poll: Poll): HTMLElement => {
       let card = cards.get(poll.id);
       if (!card) {
-        card = pollCard(poll, identity, call);
+        card = pollCard(poll, identity, call, () => isClosed);
         cards.set(poll.id, card);
       }
       card.update(poll, hasRunoff(poll));
@@ -115,6 +119,11 @@ export function pollConsole(identity: Identity, sessionId: string, state: Seance
     section,
     proposalAdded: (proposal) => form.add(proposal),
     proposalsChanged: (rows) => form.offer(rows),
+    closed: (on) => {
+      isClosed = on;
+      form.el.hidden = prepare.hidden = on;
+      for (const poll of state.polls.values()) cards.get(poll.id)?.update(poll, hasRunoff(poll));
+    },
     onEvent: (what) => {
       if (what === "snapshot" || what === "polls" || what === "tally") {
         for (const id of state.polls.keys()) remember(id, identity.atelierId);
@@ -129,7 +138,7 @@ export function pollConsole(identity: Identity, sessionId: string, state: Seance
 /** One poll, kept across redraws (tallies stream in while the facilitator is pressing buttons,
  * filling a paper ballot or reading the results by role): its actions are rebuilt only when what
  * can be done changes. */
-function pollCard(first: Poll, identity: Identity, call: Call): Card {
+function pollCard(first: Poll, identity: Identity, call: Call, shut: () => boolean = () => false): Card {
   const path = `/api/polls/${encodeURIComponent(first.id)}`;
   const heading = h("h3", { id: `poll-${first.id}`, tabindex: "-1" }, first.title);
   const meta = h("p", { class: "muted" });
@@ -181,6 +190,7 @@ function pollCard(first: Poll, identity: Identity, call: Call): Card {
       if (poll.status === "open") actions.replaceChildren(...closing(poll));
       else actions.replaceChildren(...(row.childNodes.length ? [row] : []));
     }
+    actions.hidden = shut();
     if (poll.status === "open" && !paper) {
       // Once a paper ballot is in, a blank form for the next one.
       const fresh = (): HTMLElement => h("details", { class: "paper" }, h("summary", {}, t("polls.paper_title")), paperBallotForm(poll, identity, () => {
@@ -194,6 +204,7 @@ function pollCard(first: Poll, identity: Identity, call: Call): Card {
       paper.remove();
       paper = null;
     }
+    if (paper) paper.hidden = shut();
   };
   return {
     el,
