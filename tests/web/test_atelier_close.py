@@ -117,6 +117,10 @@ def test_a_facilitator_closes_the_atelier_and_its_code_then_says_clos(
     expect(writer.locator("#new-proposal-title")).to_be_hidden()
     expect(writer.locator("#new-poll-title")).to_be_hidden()
     expect(writer.locator("#next-seance-title")).to_be_hidden()
+    # Its proposal is listed, to open and read; not renamed, locked, archived nor redrafted.
+    listed = writer.get_by_test_id("proposals-current")
+    expect(listed.get_by_role("link", name="Ouvrir")).to_have_count(1)
+    expect(listed.get_by_role("button")).to_have_count(0)
     # The séance was not held: its sign-in sheet is not offered either (409 session_cancelled).
     expect(writer.get_by_role("button", name="Imprimer la feuille d’émargement")).to_have_count(0)
     check_axe(writer, "console d’un atelier clos", every_impact=True)

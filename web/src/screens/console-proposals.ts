@@ -34,6 +34,9 @@ export interface ProposalsPanel {
   reload: () => Promise<void>;
   /** What the séance's live channel said (seance.ts `applyEvent`): "proposals" reloads. */
   onEvent: (what: string) => void;
+  /** The atelier is closed: its proposals are listed, each with « Ouvrir », and nothing else
+   * (renaming, locking, modes, archiving, drafts and copies answer 409 atelier_closed). */
+  closed: (on: boolean) => void;
 }
 
 interface Item {
@@ -131,6 +134,8 @@ export function proposalsPanel(identity: Identity, changed: (rows: Proposal[]) =
   return {
     el,
     reload,
+    // Every button of the panel goes (styles.css `.cprop-shut`), as lists are redrawn in place.
+    closed: (on) => el.classList.toggle("cprop-shut", on),
     onEvent: (what) => {
       // A snapshot follows a reconnection: what changed meanwhile was not heard.
       // « amendments »: another facilitator may have switched a proposal's writing mode.

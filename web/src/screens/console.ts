@@ -183,6 +183,7 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
         joinCode.closed(on);
         door.closed(on);
         pollView.closed(on);
+        proposals.closed(on);
       };
       // A closed atelier's séance (one held before it closed): its code opens nothing either.
       api<Atelier>("GET", `/api/ateliers/${encodeURIComponent(seance.atelier_id)}`, undefined, identity.token)
