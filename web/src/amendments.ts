@@ -67,6 +67,9 @@ export interface Amendments {
   live(what: string, event: LiveEvent): void;
   /** The facilitator switched between « écriture libre » and « amendements ». */
   setMode(on: boolean): void;
+  /** The atelier is closed: amendments are read, neither proposed, withdrawn nor decided (the
+   * server answers 409 atelier_closed); the editor's notice says why, once. */
+  setClosed(on: boolean): void;
   destroy(): void;
 }
 
@@ -77,19 +80,20 @@ export function amendmentsFor(identity: Identity, proposalId: string, sessionId:
   const base = `/api/proposals/${encodeURIComponent(proposalId)}/amendments`;
   const facilitator = canRunSession(identity.role);
   let mode = startMode;
+  let closed = false;
   let list: AmendmentData[] = [];
   let loaded = false;
   let failed = false;
   const sections = new Map<string, SectionAmendments>();
   const keys = new Map<string, PluginKey<DecorationSet>>();
   const decoded = anchorCache();
-  const mayPropose = () => mode && !facilitator && canEdit(identity.role);
+  const mayPropose = () => mode && !closed && !facilitator && canEdit(identity.role);
   const shortcut = `${modKey()}+Alt+A`;
 
   const status = h("p", { class: "sr-only", role: "status", "data-testid": "amendments-status" });
   const guide = h("p", { class: "notice amendments-guide", hidden: true, "data-testid": "amendments-guide" });
   const drawGuide = () => {
-    guide.textContent = failed ? t("amend.load_failed") : !mode ? "" : facilitator ? t("amend.guide_facilitator") : mayPropose() ? t("amend.guide", { keys: shortcut }) : "";
+    guide.textContent = failed ? t("amend.load_failed") : !mode || closed ? "" : facilitator ? t("amend.guide_facilitator") : mayPropose() ? t("amend.guide", { keys: shortcut }) : "";
     guide.hidden = !guide.textContent;
   };
   const say = (text: string) => {
@@ -533,7 +537,7 @@ export function amendmentsFor(identity: Identity, proposalId: string, sessionId:
       this.ids = members.filter((a) => a.status === "proposee").map((a) => a.id);
       this.head.textContent = t("amend.competing", { n: members.length });
       placeChildren(this.members, els);
-      this.vote.button.hidden = !facilitator || this.ids.length < 2;
+      this.vote.button.hidden = !facilitator || closed || this.ids.length < 2;
       if (this.vote.button.hidden) this.vote.el.hidden = true;
     }
   }
@@ -664,11 +668,11 @@ export function amendmentsFor(identity: Identity, proposalId: string, sessionId:
       if (a.poll_id && !isOpen(a)) fate.push(" ", t("amend.by_vote"));
       if (a.status === "acceptee" && (a.applied === "inserted" || a.applied === "appended")) fate.push(h("span", { class: "amendment-applied" }, ` ${t(`amend.applied_${a.applied}`)}`));
       this.fate.replaceChildren(...fate);
-      const decidable = facilitator && a.status === "proposee";
+      const decidable = facilitator && !closed && a.status === "proposee";
       this.accept.hidden = !decidable || (where.kind !== "text" && where.kind !== "detached");
       this.reject.hidden = !decidable;
       this.vote.button.hidden = !decidable;
-      this.withdraw.hidden = !(a.mine && a.status === "proposee");
+      this.withdraw.hidden = closed || !(a.mine && a.status === "proposee");
       if (!decidable) {
         this.rejectForm.hidden = true;
         this.vote.el.hidden = true;
@@ -781,6 +785,12 @@ export function amendmentsFor(identity: Identity, proposalId: string, sessionId:
     setMode(on) {
       if (on === mode) return;
       mode = on;
+      drawGuide();
+      for (const section of sections.values()) section.draw();
+    },
+    setClosed(on) {
+      if (on === closed) return;
+      closed = on;
       drawGuide();
       for (const section of sections.values()) section.draw();
     },

@@ -217,6 +217,7 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
       const editableAgain = readOnly && !now.read_only;
       readOnly = now.read_only;
       reason = why;
+      amendments.setClosed(why === "closed");
       sayAccess(editableAgain);
       redraw();
     } catch {
@@ -273,6 +274,7 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
   const comments = commentsFor(identity, proposalRow.id, sectionTitles); // beside each section
   const sessionId = proposalRow.session_id ?? identity.sessionId;
   const amendments = amendmentsFor(identity, proposalRow.id, sessionId ?? null, sectionTitles, proposalRow.amendment_mode ?? false);
+  amendments.setClosed(reason === "closed");
   let channel: LiveChannel | null = null;
   if (sessionId) {
     const seanceState = emptyState();
