@@ -12,7 +12,7 @@ route("/atelier/{atelierId}", async () => (await import("./screens/atelier")).at
 route("/seance/{sessionId}", async () => (await import("./screens/atelier")).seanceRedirect);
 route("/proposition/{proposalId}", async () => (await Promise.all([import("./screens/proposal"), need("cowrite")]))[0].proposal);
 route("/proposition/{proposalId}/historique", async () => (await Promise.all([import("./screens/history"), need("cowrite")]))[0].proposalHistory);
-route("/animation/{sessionId}", async () => (await import("./screens/console")).facilitatorConsole);
+route("/animation/{sessionId}", async () => (await Promise.all([import("./screens/console"), need("organise")]))[0].facilitatorConsole);
 route("/projection/{sessionId}", async () => (await import("./screens/projection")).projection);
 route("/vote/{pollId}", async () => (await import("./screens/ballot")).ballot);
 // The council staff's screens bring their own strings (a phone never downloads them).

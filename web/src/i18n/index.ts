@@ -11,7 +11,8 @@ export type Part = "council" | "organise" | "cowrite";
 const CATALOGS: Partial<Record<Lang, Catalog>> = { fr: { ...fr } };
 const PARTS: Record<Part, Record<Lang, () => Promise<{ default: Catalog }>>> = {
   council: { fr: () => import("./council.fr.json"), en: () => import("./council.en.json") },
-  // Creating ateliers and séances, the staff's sign-in: screens residents rarely open.
+  // Creating ateliers and séances, the staff's sign-in, the facilitator's console and its door:
+  // screens residents never open (a phone joining or voting downloads none of their words).
   organise: { fr: () => import("./organise.fr.json"), en: () => import("./organise.en.json") },
   // Amendments and the history: the proposal screens', fetched with them (a phone joining or
   // voting needs none).
