@@ -44,7 +44,13 @@ from litestar.openapi.spec import (
 )
 from litestar.routes import HTTPRoute
 
-__all__ = ["Problem", "document_content", "document_problems", "problem_statuses"]
+__all__ = [
+    "Problem",
+    "document_content",
+    "document_problems",
+    "problem_codes",
+    "problem_statuses",
+]
 
 PROBLEM_JSON: Final = "application/problem+json"
 
@@ -135,6 +141,119 @@ _BY_PATH: Final[list[tuple[re.Pattern[str], frozenset[str] | None, frozenset[int
 ]
 
 
+_CLOSED: Final = frozenset({"atelier_closed"})
+
+#: The problem codes a route answers with a status, beyond what the status says: (path pattern,
+#: methods, status, codes). They are named in that response's description, so a client reading
+#: the document learns which ``code`` to expect (the server's wording is in its ``detail``).
+_CODES_BY_PATH: Final[list[tuple[re.Pattern[str], frozenset[str], int, frozenset[str]]]] = [
+    # Closing an atelier, once; reopening it is the city's (staff).
+    (
+        re.compile(r"^/api/ateliers/[^/]+/close$"),
+        frozenset({"POST"}),
+        409,
+        frozenset({"atelier_already_closed"}),
+    ),
+    (
+        re.compile(r"^/api/ateliers/[^/]+/reopen$"),
+        frozenset({"POST"}),
+        409,
+        frozenset({"atelier_not_closed"}),
+    ),
+    # Nothing changes in a closed atelier (« Cet atelier est clos : il ne peut plus être
+    # modifié. »): its description and charter, its séances, ...
+    (
+        re.compile(r"^/api/ateliers/[^/]+(/charter|/sessions|/proposals)?$"),
+        frozenset({"PUT", "POST"}),
+        409,
+        _CLOSED,
+    ),
+    (
+        re.compile(
+            r"^/api/sessions/[^/]+(/cancel|/restore|/step|/next|/walk-ins|/polls|/join-code)?$"
+        ),
+        frozenset({"PUT", "POST"}),
+        409,
+        _CLOSED,
+    ),
+    (re.compile(r"^/api/sessions/[^/]+/headcount$"), frozenset({"PUT"}), 409, _CLOSED),
+    # ... its polls and ballots (paper ones too), ...
+    (
+        re.compile(r"^/api/polls/[^/]+/(open|close|publish|runoff|proxy-ballots)$"),
+        frozenset({"POST"}),
+        409,
+        _CLOSED,
+    ),
+    (re.compile(r"^/api/polls/[^/]+/ballot$"), frozenset({"PUT"}), 409, _CLOSED),
+    # ... its comments, ...
+    (re.compile(r"^/api/proposals/[^/]+/comments$"), frozenset({"POST"}), 409, _CLOSED),
+    (
+        re.compile(r"^/api/comments/[^/]+(/replies|/resolve)?$"),
+        frozenset({"POST", "DELETE"}),
+        409,
+        _CLOSED,
+    ),
+    # ... its amendments, ...
+    (
+        re.compile(r"^/api/proposals/[^/]+/(amendments|amendments/vote|amendment-mode)$"),
+        frozenset({"PUT", "POST"}),
+        409,
+        _CLOSED,
+    ),
+    (
+        re.compile(r"^/api/amendments/[^/]+/(withdraw|reject|accept)$"),
+        frozenset({"POST"}),
+        409,
+        _CLOSED,
+    ),
+    # ... and its proposals: renamed, locked, archived, a section restored, a new draft or a
+    # copy from a version. Freezing: once after the closing, for a text its latest version does
+    # not hold; then 409 ``atelier_closed``.
+    (
+        re.compile(r"^/api/proposals/[^/]+/(title|lock|archive|history/restore|freeze)$"),
+        frozenset({"PUT", "POST"}),
+        409,
+        _CLOSED,
+    ),
+    (
+        re.compile(r"^/api/proposals/[^/]+/versions/[^/]+/(draft|fork)$"),
+        frozenset({"POST"}),
+        409,
+        _CLOSED,
+    ),
+    (re.compile(r"^/api/sessions/[^/]+/freeze$"), frozenset({"POST"}), 409, _CLOSED),
+    # A cancelled séance changes no more until restored, has no new code nor sign-in sheet.
+    (
+        re.compile(r"^/api/sessions/[^/]+(/join-code)?$"),
+        frozenset({"PUT", "POST"}),
+        409,
+        frozenset({"session_cancelled"}),
+    ),
+    (
+        re.compile(r"^/api/sessions/[^/]+/emargement\.pdf$"),
+        frozenset({"GET"}),
+        409,
+        frozenset({"session_cancelled"}),
+    ),
+    # A cancelled séance's join code, or a closed atelier's, opens nothing (nor its QR code).
+    (
+        re.compile(r"^/api/join/[^/]+(/qr\.(svg|png))?$"),
+        frozenset({"GET", "POST"}),
+        410,
+        frozenset({"session_cancelled", "atelier_closed"}),
+    ),
+]
+
+
+def problem_codes(path: str, method: str) -> dict[int, list[str]]:
+    """The problem codes (by status) that :data:`_CODES_BY_PATH` names for a route, sorted."""
+    codes: dict[int, set[str]] = {}
+    for pattern, methods, status, named in _CODES_BY_PATH:
+        if method in methods and pattern.search(path):
+            codes.setdefault(status, set()).update(named)
+    return {status: sorted(named) for status, named in codes.items()}
+
+
 def problem_statuses(path: str, method: str, parameters: set[str]) -> set[int]:
     """The problem statuses a route answers: ``path`` as the document writes it
     (``/api/polls/{poll_id}/ballot``), its ``method``, the names its handler takes."""
@@ -155,10 +274,13 @@ def problem_statuses(path: str, method: str, parameters: set[str]) -> set[int]:
     return statuses
 
 
-def _spec(status: int) -> ResponseSpec:
+def _spec(status: int, codes: list[str] | None = None) -> ResponseSpec:
+    description = _DESCRIPTIONS[status]
+    if codes:
+        description += ". Ici / here: " + ", ".join(f"`{code}`" for code in codes)
     return ResponseSpec(
         data_container=Problem,
-        description=_DESCRIPTIONS[status],
+        description=description,
         media_type=PROBLEM_JSON,
         generate_examples=False,
     )
@@ -175,11 +297,14 @@ def document_problems(app: Litestar) -> None:
                 continue
             parameters = set(handler.parsed_fn_signature.parameters)
             statuses: set[int] = set()
+            codes: dict[int, list[str]] = {}
             for method in handler.http_methods:
                 statuses |= problem_statuses(route.path_format, method, parameters)
+                for status, named in problem_codes(route.path_format, method).items():
+                    codes[status] = sorted({*codes.get(status, []), *named})
             own = dict(handler.responses or {})
             handler.responses = {
-                **{status: _spec(status) for status in sorted(statuses)},
+                **{status: _spec(status, codes.get(status)) for status in sorted(statuses)},
                 **own,
             }
 

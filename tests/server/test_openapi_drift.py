@@ -141,3 +141,78 @@ def test_routes_that_answer_in_several_formats_document_each(tmp_path: Any) -> N
         "text/html",
         "application/pdf",
     ]
+
+
+def test_routes_name_the_codes_of_a_closed_atelier_and_a_cancelled_seance(tmp_path: Any) -> None:
+    """What a closed atelier refuses (409 ``atelier_closed``), what a cancelled séance refuses
+    (409 ``session_cancelled``), and the join codes of either (410), each route says."""
+    from server.app import create_app
+    from server.settings import load_settings
+
+    settings = load_settings({"ATELIER_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/a.db"})
+    paths = create_app(settings).openapi_schema.to_schema()["paths"]
+
+    def says(path: str, method: str, status: str) -> str:
+        return str(paths[path][method]["responses"][status]["description"])
+
+    closed = [
+        ("/api/ateliers/{atelier_id}", "put"),
+        ("/api/ateliers/{atelier_id}/charter", "put"),
+        ("/api/ateliers/{atelier_id}/sessions", "post"),
+        ("/api/ateliers/{atelier_id}/proposals", "post"),
+        ("/api/sessions/{session_id}", "put"),
+        ("/api/sessions/{session_id}/cancel", "post"),
+        ("/api/sessions/{session_id}/restore", "post"),
+        ("/api/sessions/{session_id}/step", "post"),
+        ("/api/sessions/{session_id}/next", "post"),
+        ("/api/sessions/{session_id}/walk-ins", "post"),
+        ("/api/sessions/{session_id}/join-code", "post"),
+        ("/api/sessions/{session_id}/headcount", "put"),
+        ("/api/sessions/{session_id}/polls", "post"),
+        ("/api/sessions/{session_id}/freeze", "post"),
+        ("/api/polls/{poll_id}/open", "post"),
+        ("/api/polls/{poll_id}/close", "post"),
+        ("/api/polls/{poll_id}/publish", "post"),
+        ("/api/polls/{poll_id}/runoff", "post"),
+        ("/api/polls/{poll_id}/ballot", "put"),
+        ("/api/polls/{poll_id}/proxy-ballots", "post"),
+        ("/api/proposals/{proposal_id}/comments", "post"),
+        ("/api/comments/{comment_id}/replies", "post"),
+        ("/api/comments/{comment_id}/resolve", "post"),
+        ("/api/comments/{comment_id}", "delete"),
+        ("/api/proposals/{proposal_id}/amendments", "post"),
+        ("/api/proposals/{proposal_id}/amendments/vote", "post"),
+        ("/api/proposals/{proposal_id}/amendment-mode", "put"),
+        ("/api/amendments/{amendment_id}/withdraw", "post"),
+        ("/api/amendments/{amendment_id}/accept", "post"),
+        ("/api/amendments/{amendment_id}/reject", "post"),
+        ("/api/proposals/{proposal_id}/title", "put"),
+        ("/api/proposals/{proposal_id}/lock", "post"),
+        ("/api/proposals/{proposal_id}/archive", "post"),
+        ("/api/proposals/{proposal_id}/freeze", "post"),
+        ("/api/proposals/{proposal_id}/history/restore", "post"),
+        ("/api/proposals/{proposal_id}/versions/{number}/draft", "post"),
+        ("/api/proposals/{proposal_id}/versions/{number}/fork", "post"),
+    ]
+    for path, method in closed:
+        assert "`atelier_closed`" in says(path, method, "409"), (method, path)
+    for path, method in (
+        ("/api/sessions/{session_id}", "put"),
+        ("/api/sessions/{session_id}/join-code", "post"),
+        ("/api/sessions/{session_id}/emargement.pdf", "get"),
+    ):
+        assert "`session_cancelled`" in says(path, method, "409"), (method, path)
+    for path, method in (
+        ("/api/join/{code}", "get"),
+        ("/api/join/{code}", "post"),
+        ("/api/join/{code}/qr.svg", "get"),
+        ("/api/join/{code}/qr.png", "get"),
+    ):
+        gone = says(path, method, "410")
+        assert "`atelier_closed`" in gone, (method, path)
+        assert "`session_cancelled`" in gone, (method, path)
+    assert "`atelier_already_closed`" in says("/api/ateliers/{atelier_id}/close", "post", "409")
+    assert "`atelier_not_closed`" in says("/api/ateliers/{atelier_id}/reopen", "post", "409")
+    # What a closed atelier still does is not said to be refused: reading, and the council.
+    assert "atelier_closed" not in says("/api/proposals/{proposal_id}/transmit", "post", "409")
+    assert "Ici" not in says("/api/participants/{participant_id}/role", "post", "409")
