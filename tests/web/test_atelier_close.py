@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.web.conftest import check_axe, new_page, no_page_errors, press
@@ -22,6 +23,14 @@ pytest.importorskip("playwright")
 from playwright.sync_api import expect
 
 REASON = "Le jardin est livré : merci à toutes et à tous"
+
+
+def one_notice(page: Any) -> None:
+    """The console says once that the atelier is closed, and nothing of a cancellation."""
+    expect(page.get_by_test_id("console-closed")).to_be_visible()
+    expect(page.get_by_test_id("cancel-banner")).to_be_empty()
+    expect(page.get_by_text("Cette séance est annulée.")).to_have_count(0)
+    expect(page.get_by_role("status").filter(has_text="Atelier clos")).to_have_count(1)
 
 
 @pytest.fixture(scope="module")
@@ -112,6 +121,9 @@ def test_a_facilitator_closes_the_atelier_and_its_code_then_says_clos(
         "à l’accueil. Tout ce qu’il a écrit reste consultable."
     )
     expect(writer.get_by_test_id("console-closed")).to_have_attribute("role", "status")
+    # Closing cancelled the séance too; the closed-atelier notice says it, alone: no second
+    # notice « Cette séance est annulée. Motif : Atelier clos : … » beside it.
+    one_notice(writer)
     for gone_now in ("Inscrire et pointer", "Enregistrer le nombre", "Préparer un nouveau vote"):
         expect(writer.get_by_role("button", name=gone_now)).to_have_count(0)
     expect(writer.locator("#new-proposal-title")).to_be_hidden()
@@ -146,3 +158,34 @@ def test_a_facilitator_closes_the_atelier_and_its_code_then_says_clos(
     check_axe(phone, "code d’un atelier clos", every_impact=True)
     no_sideways_scroll(phone)
     no_page_errors(phone)
+
+
+def test_a_console_open_while_the_atelier_closes_says_it_once(
+    empty: Empty, new_context: Any
+) -> None:
+    """Closing cancels the séances ahead, live: the open console hears the cancellation
+    (reason « Atelier clos : … ») and says only that the atelier is closed."""
+    atelier, seance, token = atelier_with_a_seance(empty)
+    console = new_page(new_context())
+    console.goto(f"{empty.http}/atelier/{atelier}#token={token}")
+    expect(console.locator("section.organiser")).to_be_visible()
+    console.goto(f"{empty.http}/animation/{seance}")
+    expect(console.get_by_role("button", name="Commencer la séance")).to_be_visible()
+    expect(console.locator(".live-state[data-state=open]")).to_have_text("En direct")
+    expect(console.get_by_test_id("console-closed")).to_be_hidden()
+
+    closed = httpx.post(
+        f"{empty.http}/api/ateliers/{atelier}/close",
+        json={"reason": REASON},
+        headers={"authorization": f"Bearer {token}"},
+        timeout=20,
+    )
+    assert closed.status_code == 200, closed.text
+    one_notice(console)
+    expect(console.get_by_role("button", name="Commencer la séance")).to_have_count(0)
+    expect(console.get_by_role("button", name="Nouveau code")).to_be_hidden()
+    check_axe(console, "console ouverte pendant la clôture", every_impact=True)
+    # Read again from the server, the same single notice.
+    console.reload()
+    one_notice(console)
+    no_page_errors(console)

@@ -163,8 +163,15 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
       };
       // Cancelled or restored (here, on the edit screen, or from another facilitator's console):
       // said at once, and the join code's QR code gives way to what the invitations now say.
+      // In a closed atelier, its séances ahead were cancelled with it: the closed-atelier notice
+      // below says so, once, so the banner stays empty there (one status region speaks, not
+      // two). Until the atelier is read, the banner waits, so that it does not flash and speak.
       const cancelled = cancelBanner();
-      cancelled.set(state.cancelled);
+      let atelierKnown = false;
+      let atelierIsClosed = false;
+      const sayCancelled = (told: boolean) => {
+        if (atelierKnown) cancelled.set(atelierIsClosed ? null : state.cancelled, told && !atelierIsClosed);
+      };
       joinCode.cancelled(state.cancelled !== null);
       door.cancelled(state.cancelled !== null);
       const newProposal = newProposalSection(identity, sessionId, (proposal) => {
@@ -177,6 +184,9 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
       // wrote stays readable.
       const closedNote = h("p", { class: "notice", role: "status", hidden: true, "data-testid": "console-closed" });
       const atelierClosed = (on: boolean) => {
+        atelierKnown = true;
+        atelierIsClosed = on;
+        sayCancelled(false);
         closedNote.textContent = on ? t("console.atelier_closed") : "";
         closedNote.hidden = !on;
         newProposal.hidden = nextSeance.hidden = on;
@@ -186,11 +196,16 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
         proposals.closed(on);
       };
       // A closed atelier's séance (one held before it closed): its code opens nothing either.
-      api<Atelier>("GET", `/api/ateliers/${encodeURIComponent(seance.atelier_id)}`, undefined, identity.token)
-        .then((atelier) => atelierClosed(atelier.status === "close"))
-        .catch(() => {
-          /* the code stays as shown; the server still refuses what a closed atelier refuses */
-        });
+      // Read again when the séance is cancelled live: closing the atelier is what cancels it.
+      const readAtelier = () =>
+        api<Atelier>("GET", `/api/ateliers/${encodeURIComponent(seance.atelier_id)}`, undefined, identity.token)
+          .then((atelier) => atelierClosed(atelier.status === "close"))
+          .catch(() => {
+            // The code stays as shown; the server still refuses what a closed atelier refuses.
+            atelierKnown = true;
+            sayCancelled(false);
+          });
+      void readAtelier();
       const tile = (id: string, area: string, title: string, ...content: (HTMLElement | null)[]) =>
         h("section", { class: `card tile tile-${area}`, "aria-labelledby": id, "data-testid": `tile-${area}` }, h("h2", { id }, title), ...content.filter((x): x is HTMLElement => !!x));
       main.append(
@@ -267,8 +282,11 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
           if (what === "join_code" || (what === "snapshot" && event.join_code)) joinCode.changed(String(event.join_code), String(event.join_url));
           pollView.onEvent(what, event);
           proposals.onEvent(what);
+          // A cancellation heard live is said once the atelier is read again (readAtelier, then
+          // sayCancelled): by the closed-atelier notice if closing it is why, by the banner else.
+          if (what === "cancelled" && state.cancelled && !atelierIsClosed) void readAtelier();
+          else if (what === "snapshot" || what === "cancelled") sayCancelled(true);
           if (what === "snapshot" || what === "cancelled") {
-            cancelled.set(state.cancelled, true);
             joinCode.cancelled(state.cancelled !== null);
             door.cancelled(state.cancelled !== null);
           }
