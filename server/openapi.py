@@ -17,6 +17,11 @@ the route is rather than written on each of seventy routes:
   comments), 410 for the code of a cancelled séance or of a closed atelier, 503 when the render
   workers are busy or a document cannot be loaded, 415 for an image in a format not taken.
 
+Where a status has a reason a client should know ahead, :data:`_CODES_BY_PATH` names its problem
+codes in that response's description (« Ici / here: `atelier_closed` »): every change a closed
+atelier refuses, a cancelled séance's edit, new code and sign-in sheet, the 410 of their join
+and QR codes, closing and reopening.
+
 :func:`document_content` then says what the few routes that answer in several formats send:
 the activity feeds (Atom or JSON Feed, by the path's extension) and the compte-rendu (Markdown,
 HTML or PDF, by ``?format=``), which Litestar, knowing one media type a handler, documented as
