@@ -164,28 +164,26 @@ def wait_port(port: int, proc: Proc, timeout: float = 60.0) -> None:
 # --- /proc --------------------------------------------------------------------------------
 
 
+def cpu_times(pid: int) -> tuple[float, float]:
+    """CPU time of ``pid`` and of its children it has waited for, in seconds: all of it (utime
+    + stime + cutime + cstime), and the part spent in the kernel (stime + cstime: system calls
+    such as socket writes, fsync, pipes, rather than the server's own code); zeros if it is
+    gone. One read of ``/proc/<pid>/stat`` for both."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+    except OSError:
+        return 0.0, 0.0
+    user, system, children_user, children_system = map(
+        int, stat[stat.rindex(b")") + 2 :].split()[11:15]
+    )
+    total = user + system + children_user + children_system
+    return total / _CLK_TCK, (system + children_system) / _CLK_TCK
+
+
 def cpu_seconds(pid: int) -> float:
-    """CPU time of ``pid`` and of its children it has waited for (utime + stime + cutime +
-    cstime, seconds); 0 if it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            stat = fh.read()
-    except OSError:
-        return 0.0
-    fields = stat[stat.rindex(b")") + 2 :].split()
-    return sum(int(f) for f in fields[11:15]) / _CLK_TCK
-
-
-def system_seconds(pid: int) -> float:
-    """The part of :func:`cpu_seconds` spent in the kernel (stime + cstime, seconds): system
-    calls (socket writes, fsync, pipes) rather than the server's own code; 0 if it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            stat = fh.read()
-    except OSError:
-        return 0.0
-    fields = stat[stat.rindex(b")") + 2 :].split()
-    return (int(fields[12]) + int(fields[14])) / _CLK_TCK
+    """The whole of :func:`cpu_times`."""
+    return cpu_times(pid)[0]
 
 
 def with_descendants(pids: list[int]) -> set[int]:
@@ -240,10 +238,11 @@ class Sampler(threading.Thread):
         data = {}
         for name, pids in self.groups.items():
             tree = with_descendants(pids)
+            times = [cpu_times(p) for p in tree]
             data[name] = (
-                sum(cpu_seconds(p) for p in tree),
+                sum(total for total, _ in times),
                 sum(status_kb(p, "VmRSS") for p in tree),
-                sum(system_seconds(p) for p in tree),
+                sum(system for _, system in times),
             )
         return now, data
 
