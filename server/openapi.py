@@ -19,8 +19,8 @@ the route is rather than written on each of seventy routes:
 
 Where a status has a reason a client should know ahead, :data:`_CODES_BY_PATH` names its problem
 codes in that response's description (« Ici / here: `atelier_closed` »): every change a closed
-atelier refuses, a cancelled séance's edit, new code and sign-in sheet, the 410 of their join
-and QR codes, closing and reopening.
+atelier refuses (its attendance included), a cancelled séance's edit, new code and sign-in
+sheet, the 410 of their join and QR codes, closing and reopening.
 
 :func:`document_content` then says what the few routes that answer in several formats send:
 the activity feeds (Atom or JSON Feed, by the path's extension) and the compte-rendu (Markdown,
@@ -182,6 +182,19 @@ _CODES_BY_PATH: Final[list[tuple[re.Pattern[str], frozenset[str], int, frozenset
         _CLOSED,
     ),
     (re.compile(r"^/api/sessions/[^/]+/headcount$"), frozenset({"PUT"}), 409, _CLOSED),
+    # ... its attendance (checking in and out, at the door or oneself), ...
+    (
+        re.compile(r"^/api/sessions/[^/]+/(attendance|check-in|check-out)$"),
+        frozenset({"POST"}),
+        409,
+        _CLOSED,
+    ),
+    (
+        re.compile(r"^/api/sessions/[^/]+/attendance/[^/]+$"),
+        frozenset({"DELETE"}),
+        409,
+        _CLOSED,
+    ),
     # ... its polls and ballots (paper ones too), ...
     (
         re.compile(r"^/api/polls/[^/]+/(open|close|publish|runoff|proxy-ballots)$"),

@@ -884,10 +884,13 @@ async def audit_log(engine: AsyncEngine, actor: Actor, atelier_id: str) -> list[
 
 
 async def check_in(engine: AsyncEngine, actor: Actor, session_id: str) -> AttendanceRow:
-    """The actor marks themself present at a séance of their atelier (idempotent)."""
+    """The actor marks themself present at a séance of their atelier (idempotent). Nobody is
+    checked in, nor out, in a closed atelier: its attendance stays as it was when it closed
+    (409 ``atelier_closed``), like everything else it wrote."""
     async with transaction(engine) as session:
         seance = await get_seance(session, session_id)
         require(actor, Action.READ_ATELIER, seance.atelier_id)
+        await refuse_if_atelier_closed(session, seance.atelier_id)
         return await _present(session, session_id, actor.participant_id)
 
 
@@ -914,10 +917,12 @@ async def _present(session: AsyncSession, session_id: str, participant_id: str) 
 async def check_in_for(
     engine: AsyncEngine, actor: Actor, session_id: str, participant_id: str
 ) -> ParticipantRow:
-    """At the door: the facilitator checks in a registered participant (idempotent)."""
+    """At the door: the facilitator checks in a registered participant (idempotent); in a
+    closed atelier, 409 ``atelier_closed`` (:func:`check_in`)."""
     async with transaction(engine) as session:
         seance = await get_seance(session, session_id)
         require(actor, Action.MANAGE_SESSION, seance.atelier_id)
+        await refuse_if_atelier_closed(session, seance.atelier_id)
         person = await session.get(ParticipantRow, participant_id)
         if person is None or person.atelier_id != seance.atelier_id or person.revoked_at:
             raise Problem(
@@ -1065,10 +1070,12 @@ async def sign_in_sheet(engine: AsyncEngine, actor: Actor, session_id: str) -> S
 
 async def check_out(engine: AsyncEngine, actor: Actor, session_id: str) -> None:
     """The actor marks themself gone from a séance of their atelier (idempotent); another
-    atelier's séance is refused like ``check_in``, not answered with its attendance."""
+    atelier's séance is refused like ``check_in``, not answered with its attendance; in a
+    closed atelier, 409 ``atelier_closed`` (:func:`check_in`)."""
     async with transaction(engine) as session:
         seance = await get_seance(session, session_id)
         require(actor, Action.READ_ATELIER, seance.atelier_id)
+        await refuse_if_atelier_closed(session, seance.atelier_id)
         await session.execute(
             update(AttendanceRow)
             .where(

@@ -23,7 +23,7 @@ from server.actors import Actor
 from server.db.models import AttendanceRow, InvitationRow, ParticipantRow
 from server.db.writes import reading, transaction
 from server.errors import Problem
-from server.services.ateliers import get_seance, now, require
+from server.services.ateliers import get_seance, now, refuse_if_atelier_closed, require
 
 __all__ = ["Attendee", "DoorList", "attendance_list", "check_out_for"]
 
@@ -91,10 +91,12 @@ async def check_out_for(
 ) -> ParticipantRow:
     """The facilitator records that someone left the room. Idempotent: someone already gone
     keeps the time they left (a double click is one departure). Someone who never checked in
-    at this séance: 409 ``not_checked_in``; unknown here: 404."""
+    at this séance: 409 ``not_checked_in``; unknown here: 404; in a closed atelier, whose
+    attendance stays as it was when it closed: 409 ``atelier_closed``."""
     async with transaction(engine) as session:
         seance = await get_seance(session, session_id)
         require(actor, Action.MANAGE_SESSION, seance.atelier_id)
+        await refuse_if_atelier_closed(session, seance.atelier_id)
         person = await session.get(ParticipantRow, participant_id)
         if person is None or person.atelier_id != seance.atelier_id:
             raise Problem(

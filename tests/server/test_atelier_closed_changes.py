@@ -1,8 +1,9 @@
 """Nothing changes in a closed atelier (SQLite and PostgreSQL): its comments, amendments, polls,
-ballots (paper ones too) and proposals are refused with 409 ``atelier_closed`` and the one
-wording « Cet atelier est clos : il ne peut plus être modifié. », before anything is written;
-what it wrote stays readable. Freezing is the exception: the text the closing sealed may still
-be frozen once (the version the council and the memory read), a second time is refused."""
+ballots (paper ones too), proposals and attendance (checking in and out) are refused with 409
+``atelier_closed`` and the one wording « Cet atelier est clos : il ne peut plus être modifié. »,
+before anything is written; what it wrote stays readable. Freezing is the exception: the text
+the closing sealed may still be frozen once (the version the council and the memory read), a
+second time is refused."""
 
 from __future__ import annotations
 
@@ -160,6 +161,44 @@ def test_polls_are_neither_opened_voted_closed_published_nor_run_off(room: Room)
         f"/api/sessions/{room.session['id']}/polls", headers=room.auth(room.facilitator)
     )
     assert len(polls.json()) == 3  # no run-off, no new poll
+
+
+def test_attendance_is_neither_checked_in_nor_out(room: Room) -> None:
+    """The attendance stays as the closing found it: nobody checks in or out, themself or at
+    the door, and who came (the minutes count them) is what it was."""
+    base = f"/api/sessions/{room.session['id']}"
+    door = room.auth(room.facilitator)
+    people = {name: room.join(name).json() for name in ("Ana", "Bruno", "Carl", "Zoé")}
+    token = {name: joined["token"] for name, joined in people.items()}
+    ids = {name: joined["participant"]["id"] for name, joined in people.items()}
+    here = room.http.post(f"{base}/check-in", headers=room.auth(token["Ana"]))
+    assert here.status_code == 200, here.text
+    for name in ("Bruno", "Carl"):
+        at_door = room.http.post(
+            f"{base}/attendance", json={"participant_id": ids[name]}, headers=door
+        )
+        assert at_door.status_code == 200, at_door.text
+    gone = room.http.delete(f"{base}/attendance/{ids['Carl']}", headers=door)
+    assert gone.status_code == 200, gone.text
+    before = room.http.get(f"{base}/attendance", headers=door).json()
+    closed(room)
+
+    refused(room.http.post(f"{base}/check-in", headers=room.auth(token["Zoé"])), "checking in")
+    refused(room.http.post(f"{base}/check-out", headers=room.auth(token["Ana"])), "leaving")
+    at_door = room.http.post(
+        f"{base}/attendance", json={"participant_id": ids["Zoé"]}, headers=door
+    )
+    refused(at_door, "checking someone in at the door")
+    back = room.http.post(f"{base}/attendance", json={"participant_id": ids["Carl"]}, headers=door)
+    refused(back, "checking back in someone who left")
+    refused(room.http.delete(f"{base}/attendance/{ids['Bruno']}", headers=door), "checking out")
+
+    after = room.http.get(f"{base}/attendance", headers=door)
+    assert after.status_code == 200, after.text  # still read
+    assert after.json() == before
+    assert (before["here"], before["came"]) == (2, 3)
+    seance = room.http.get(base, headers=room.auth(token["Zoé"])).json()
+    assert seance["attendance_by_role"] == {"habitant": 2}
 
 
 def test_proposals_are_neither_created_renamed_locked_archived_restored_nor_redrafted(

@@ -9,6 +9,7 @@ axe-core with no violation at any impact."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -189,3 +190,77 @@ def test_a_console_open_while_the_atelier_closes_says_it_once(
     console.reload()
     one_notice(console)
     no_page_errors(console)
+
+
+def joined(empty: Empty, seance: str, token: str, name: str) -> dict[str, Any]:
+    """``name`` joins the séance from a phone with its code: their token and participant."""
+    auth = {"authorization": f"Bearer {token}"}
+    code = httpx.get(f"{empty.http}/api/sessions/{seance}", headers=auth, timeout=20).json()
+    body = {"display_name": name, "role": "habitant", "accept_charter_version": 1}
+    answer = httpx.post(f"{empty.http}/api/join/{code['join_code']}", json=body, timeout=20)
+    assert answer.status_code == 201, answer.text
+    return dict(answer.json())
+
+
+def test_attendance_is_not_offered_once_the_atelier_closes(empty: Empty, new_context: Any) -> None:
+    """The door and a participant's screen, open while the atelier closes, stop offering to
+    check anyone in or out (the server answers 409 atelier_closed) and say why, live and on a
+    fresh load; who was checked in is still listed."""
+    atelier, seance, token = atelier_with_a_seance(empty)
+    ana, bruno = (joined(empty, seance, token, name) for name in ("Ana", "Bruno"))
+    here = httpx.post(
+        f"{empty.http}/api/sessions/{seance}/check-in",
+        headers={"authorization": f"Bearer {ana['token']}"},
+        timeout=20,
+    )
+    assert here.status_code == 200, here.text
+    console = new_page(new_context({"width": 1366, "height": 768}))
+    console.goto(f"{empty.http}/atelier/{atelier}#token={token}")
+    expect(console.locator("section.organiser")).to_be_visible()
+    console.goto(f"{empty.http}/animation/{seance}")
+    expect(console.locator(".live-state[data-state=open]")).to_have_text("En direct")
+    door = console.get_by_test_id("door")
+    door.get_by_label("Nom de la personne").fill("bru")
+    check_in = door.get_by_role("button", name="Pointer l’arrivée de Bruno")
+    check_out = door.get_by_role("button", name="Pointer le départ de Ana")
+    expect(check_in).to_be_visible()
+    expect(check_out).to_be_visible()
+    expect(door.get_by_test_id("door-closed")).to_be_hidden()
+    phone = new_page(new_context())
+    phone.goto(f"{empty.http}/atelier/{atelier}?seance={seance}#token={bruno['token']}")
+    expect(phone.get_by_role("button", name="Je suis présent·e")).to_be_visible()
+    expect(phone.get_by_role("button", name="Je quitte la séance")).to_be_visible()
+    expect(phone.get_by_test_id("check-in-closed")).to_be_hidden()
+
+    closed = httpx.post(
+        f"{empty.http}/api/ateliers/{atelier}/close",
+        json={"reason": REASON},
+        headers={"authorization": f"Bearer {token}"},
+        timeout=20,
+    )
+    assert closed.status_code == 200, closed.text
+    for fresh in (False, True):
+        if fresh:  # read again from the server, the same
+            console.reload()
+            phone.reload()
+            door = console.get_by_test_id("door")
+            door.get_by_label("Nom de la personne").fill("bru")
+        said = door.get_by_test_id("door-closed")
+        expect(said).to_have_text(
+            "Atelier clos : on ne pointe plus ni arrivée ni départ ; la liste de présence reste "
+            "telle qu’à la clôture."
+        )
+        expect(door.locator(".door-results li", has_text="Bruno")).to_be_visible()
+        expect(door.get_by_role("button", name=re.compile("^Pointer"))).to_have_count(0)
+        expect(door.get_by_test_id("door-here")).to_contain_text("Ana")
+        one_notice(console)  # the console's notice stays the only status that says it
+        expect(phone.get_by_test_id("check-in-closed")).to_have_text(
+            "Atelier clos : les présences ne se pointent plus ; celles déjà notées restent."
+        )
+        expect(phone.get_by_role("button", name="Je suis présent·e")).to_have_count(0)
+        expect(phone.get_by_role("button", name="Je quitte la séance")).to_have_count(0)
+    check_axe(console, "accueil d’un atelier clos", every_impact=True)
+    check_axe(phone, "présences d’un atelier clos", every_impact=True)
+    no_sideways_scroll(phone)
+    no_page_errors(console)
+    no_page_errors(phone)

@@ -189,6 +189,16 @@ function draw(
     };
     checkIn.addEventListener("click", () => void attend("check-in"));
     checkOut.addEventListener("click", () => void attend("check-out"));
+    // A closed atelier's attendance stays as it was (the server answers 409 atelier_closed):
+    // no button that would fail, and why, where they were.
+    const attendClosed = h("p", { class: "hint", hidden: true, "data-testid": "check-in-closed" }, t("seance.check_in_closed"));
+    const attendButtons = h("p", { class: "actions" }, checkIn, checkOut);
+    const showClosed = (on: boolean) => {
+      attendButtons.hidden = on;
+      attendClosed.hidden = !on;
+      if (on) checkError.show(null);
+    };
+    showClosed(atelierRow.status === "close");
     main.append(
       badge.el,
       h(
@@ -219,7 +229,8 @@ function draw(
         h("h2", { id: "here-title" }, t("seance.here")),
         h("h3", {}, t("seance.checked_in")),
         attendance,
-        h("p", { class: "actions" }, checkIn, checkOut),
+        attendButtons,
+        attendClosed,
         checkError.el,
         h("h3", {}, t("seance.connected")),
         presence,
@@ -240,6 +251,12 @@ function draw(
         }
         if (what === "proposals") proposalList.reload();
         if (what === "snapshot" || what === "cancelled") cancelled.set(state.cancelled, true);
+        // Closing the atelier cancels its séances ahead: read whether that is why.
+        if (what === "cancelled" && state.cancelled) {
+          api<Atelier>("GET", `/api/ateliers/${encodeURIComponent(atelierRow.id)}`, undefined, identity.token)
+            .then((row) => showClosed(row.status === "close"))
+            .catch(() => undefined); // the server still refuses what a closed atelier refuses
+        }
         if (what === "joined") {
           api<Participant[]>("GET", `/api/ateliers/${encodeURIComponent(atelierRow.id)}/participants`, undefined, identity.token)
             .then((rows) => {

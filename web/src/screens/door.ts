@@ -25,8 +25,9 @@ export interface Door {
   /** The séance is cancelled (or restored): no sign-in sheet (the server answers 409
    * session_cancelled), and a walk-in's slip shows no QR code (its code opens nothing: 410). */
   cancelled: (on: boolean) => void;
-  /** The atelier is closed: no one is registered nor counted any more (409 atelier_closed), and
-   * the sheet of a séance it held stays. The console says why, once, above. */
+  /** The atelier is closed: no one is registered, counted, checked in nor out any more (409
+   * atelier_closed), and the sheet of a séance it held stays. The console says why, once, above;
+   * the door says why its buttons are gone. */
   closed: (on: boolean) => void;
 }
 
@@ -79,7 +80,9 @@ export function doorSection(identity: Identity, sessionId: string, seance: Seanc
           roleBadge(p.role),
           here
             ? h("span", { class: "checked" }, h("span", { "aria-hidden": "true" }, "✓ "), t("door.checked_in"))
-            : h("button", { type: "button", class: "small", "aria-label": t("door.check_in_label", { name: p.display_name }), onclick: () => void checkIn(p) }, t("door.check_in")),
+            : isClosed
+              ? null // nobody is checked in any more (409 atelier_closed): doorClosed says why
+              : h("button", { type: "button", class: "small", "aria-label": t("door.check_in_label", { name: p.display_name }), onclick: () => void checkIn(p) }, t("door.check_in")),
         );
       }),
     );
@@ -290,8 +293,8 @@ export function doorSection(identity: Identity, sessionId: string, seance: Seanc
   };
   const attendeeRow = (p: Attendee): HTMLElement => {
     const gone = p.checked_out_at !== null;
-    const button = h("button", { type: "button", class: "small", "aria-label": t(gone ? "door.check_back_label" : "door.check_out_label", { name: p.display_name }) }, t(gone ? "door.check_back" : "door.check_out"));
-    button.addEventListener("click", () => void (gone ? checkBack(p, button) : checkOut(p, button)));
+    const button = isClosed ? null : h("button", { type: "button", class: "small", "aria-label": t(gone ? "door.check_back_label" : "door.check_out_label", { name: p.display_name }) }, t(gone ? "door.check_back" : "door.check_out"));
+    button?.addEventListener("click", () => void (gone ? checkBack(p, button) : checkOut(p, button)));
     return h(
       "li",
       { "data-person": p.participant_id },
@@ -323,9 +326,15 @@ export function doorSection(identity: Identity, sessionId: string, seance: Seanc
   const sheetBox = h("div", { "data-testid": "door-sheet" }, h("h3", {}, t("door.sheet_title")), h("p", { class: "actions" }, sheet), sheetLink, sheetError.el);
   // What a cancelled séance or a closed atelier refuses is not offered (the reason is said once,
   // in the console's banner or notice); an open slip loses its QR code, which opens nothing.
+  // A closed atelier's attendance stays as it was when it closed: no « Pointer l’arrivée »,
+  // « Pointer le départ » nor « Pointer le retour » (409 atelier_closed), and why, in the door.
+  const doorClosed = h("p", { class: "hint", hidden: true, "data-testid": "door-closed" }, t("door.closed"));
   const shut = () => {
     sheetBox.hidden = isCancelled;
     walkIn.hidden = headcount.hidden = isClosed;
+    doorClosed.hidden = !isClosed;
+    drawFound();
+    drawHere();
     if (isCancelled || isClosed) slipBox.querySelectorAll(".slip-qr").forEach((img) => img.remove());
     const how = slipBox.querySelector(".slip-how");
     if (how && (isCancelled || isClosed)) how.textContent = t("door.slip_how_no_qr");
@@ -334,6 +343,7 @@ export function doorSection(identity: Identity, sessionId: string, seance: Seanc
     "section",
     { class: "card door", "aria-labelledby": "door-title", "data-testid": "door" },
     h("h2", { id: "door-title" }, t("door.title")),
+    doorClosed,
     h(
       "div",
       { class: "door-columns" },
