@@ -202,3 +202,78 @@ def test_every_chart_fits_a_phone_and_says_its_result_in_words(
     screenshot(phone, "charts-phone")
     check_axe(phone, "charts on a phone", every_impact=True)
     no_page_errors(phone)
+
+
+LONG_QUESTION = (
+    "Où installer les bancs en priorité, pour que les personnes âgées et les familles "
+    "puissent s’asseoir à l’ombre l’été ?"
+)
+LONG_OPTIONS = [
+    "Sous les platanes, côté fontaine, près de l’arrêt de tram",
+    "Devant la boulangerie",
+    "À l’entrée du square des enfants, contre le mur",
+    "Le long de la rue piétonne, tous les cinquante mètres",
+    "Près de la mairie annexe",
+    "Autour du kiosque à musique, face au marché couvert",
+]
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_a_long_question_with_six_long_options_is_shown_whole_on_the_projector(
+    demo: Demo, new_context: Any, size: str
+) -> None:
+    """A priority vote as a facilitator writes one (H3): a two-line question and six options
+    of a line or two. At 1280×720 the chart used to stop after its second option, the rest
+    cut by the screen that never scrolls; every option and its points must be on the screen,
+    and the head must not break « Séance 1 » or « Plein écran » over two lines."""
+    viewport = SIZES[size]
+    screen = new_page(new_context(viewport))
+    sign_in_facilitator(screen, demo)
+    screen.goto(f"{demo.http}/projection/{demo.session_id}")
+    screen.get_by_role("status").filter(has_text="En direct").wait_for()
+    tokens = [voter(demo, f"Bancs {size} {i}") for i in range(3)]
+    title = f"{LONG_QUESTION} ({size})"
+    poll = demo.api(
+        "POST",
+        f"/api/sessions/{demo.session_id}/polls",
+        json={
+            "title": title,
+            "method": "borda",
+            "options": [{"label": o} for o in LONG_OPTIONS],
+            "secret": False,
+        },
+    )
+    demo.api("POST", f"/api/polls/{poll['id']}/open")
+    ids = [o["id"] for o in poll["options"]]
+    for i, token in enumerate(tokens):
+        ranking = ids[i:] + ids[:i]
+        demo.api(
+            "PUT", f"/api/polls/{poll['id']}/ballot", token, json={"ballot": {"ranking": ranking}}
+        )
+    demo.api("POST", f"/api/polls/{poll['id']}/close")
+    projected = screen.locator(
+        "section.projected-poll", has=screen.get_by_role("heading", name=title)
+    )
+    expect(projected.locator(".verdict")).to_contain_text("Résultat")
+    expect(projected.locator(".bar-label")).to_have_count(len(LONG_OPTIONS))
+    section = projected.bounding_box()
+    assert section is not None
+    bottom = min(section["y"] + section["height"], viewport["height"])
+    for row in (*projected.locator(".bar-label").all(), *projected.locator(".bar-value").all()):
+        box = row.bounding_box()
+        assert box is not None
+        assert box["y"] + box["height"] <= bottom + 1, (size, row.inner_text(), box, bottom)
+    assert screen.evaluate("() => document.documentElement.scrollHeight <= innerHeight")
+    # Each on one line: a text wrapped over two lines has a client rectangle per line.
+    for part in (
+        screen.locator(".projection-head h1 .sub"),
+        screen.locator(".projection-head .live-state"),
+        screen.get_by_role("button", name="Plein écran"),
+    ):
+        lines = part.evaluate(
+            """el => { const r = document.createRange(); r.selectNodeContents(el);
+                return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; }"""
+        )
+        assert lines == 1, (size, part.inner_text(), lines)
+    screenshot(screen, f"projector-{size}-long-options")
+    no_page_errors(screen)

@@ -16,6 +16,23 @@ import { ordered } from "../polls";
 import { pollAnnouncer, resultsView } from "../results";
 import { timerView } from "../timer";
 
+/** Scale the poll's question and chart down (never up) until they fit their box: the screen
+ * never scrolls, so a two-line question with six options of a line or two was cut after its
+ * second option at 1280×720. `zoom` scales the sizes the stylesheet gives in vh too; a smaller
+ * chart also has more room across, so its labels wrap less and it fits in a step or two. */
+function fitInto(box: HTMLElement, content: HTMLElement): void {
+  content.style.zoom = "";
+  let zoom = 1;
+  for (let i = 0; i < 6 && box.scrollHeight > box.clientHeight + 1 && zoom > 0.4; i++) {
+    const style = getComputedStyle(box);
+    const room = box.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+    const used = content.getBoundingClientRect().height;
+    if (used <= 0) return;
+    zoom = Math.max(0.4, zoom * Math.min(0.97, room / used));
+    content.style.zoom = String(zoom);
+  }
+}
+
 /** « Plein écran »: the projected page without the browser's bars, and back (Escape too). */
 function fullScreenButton(): HTMLElement | null {
   if (!document.fullscreenEnabled) return null;
@@ -42,6 +59,7 @@ export const projection: Screen = (main, { sessionId }) => {
   let alive = true;
   let stopAnnouncing = () => undefined as void;
   let stopTimer = () => undefined as void;
+  let onResize: (() => void) | null = null;
   loadSeance(identity, sessionId)
     .then((seance) => {
       if (!alive) return;
@@ -91,14 +109,26 @@ export const projection: Screen = (main, { sessionId }) => {
                 h(
                   "section",
                   { class: "projected-poll", "aria-labelledby": `proj-${featured.id}`, "data-poll-id": featured.id },
-                  h("h2", { id: `proj-${featured.id}` }, featured.title, h("span", { class: "sub" }, `${t(`method.${featured.method}`)} · ${t(`poll_status.${featured.status}`)}`)),
-                  resultsView(featured, { large: true }),
+                  h(
+                    "div",
+                    { class: "projected-fit" },
+                    h("h2", { id: `proj-${featured.id}` }, featured.title, h("span", { class: "sub" }, `${t(`method.${featured.method}`)} · ${t(`poll_status.${featured.status}`)}`)),
+                    resultsView(featured, { large: true }),
+                  ),
                 ),
               ]
             : []),
           ...(others.length ? [h("p", { class: "other-polls" }, t("projection.other_open", { titles: others.map((p) => `« ${p.title} »`).join(", ") }))] : []),
         );
+        fit();
       };
+      const fit = () => {
+        const box = results.querySelector<HTMLElement>(".projected-poll");
+        const content = box?.querySelector<HTMLElement>(".projected-fit");
+        if (box && content) fitInto(box, content);
+      };
+      onResize = fit;
+      window.addEventListener("resize", fit);
       const drawStep = () => {
         const current = state.currentStep;
         step.textContent = current === null ? t("seance.not_started") : t("seance.current_step", { n: current + 1, title: state.steps[current] ?? "" });
@@ -164,6 +194,7 @@ export const projection: Screen = (main, { sessionId }) => {
     channel?.close();
     stopAnnouncing();
     stopTimer();
+    if (onResize) window.removeEventListener("resize", onResize);
     document.body.classList.remove("projecting");
   };
 };
