@@ -631,7 +631,8 @@ export function amendmentsFor(identity: Identity, proposalId: string, sessionId:
       this.el.dataset.amendment = a.id;
       this.el.dataset.status = a.status;
       this.el.dataset.place = where.kind;
-      const signature = JSON.stringify([a, where.kind, mode]);
+      // The atelier closing (or reopening) changes the buttons offered, not the amendment.
+      const signature = JSON.stringify([a, where.kind, mode, closed]);
       if (signature === this.drawn) return;
       this.drawn = signature;
       if (where.kind === "text" && isOpen(a)) {

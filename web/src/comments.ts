@@ -68,6 +68,9 @@ export interface Comments {
   attach(view: EditorView, sectionKey: string): void;
   /** An event of the séance's live channel: comments changed, or the channel came back. */
   live(what: string, event: LiveEvent): void;
+  /** What one may do here changed (the atelier closed or reopened, the text locked…): the
+   * comments are read again, with whether one may still write them and why not. */
+  reload(): void;
   destroy(): void;
 }
 
@@ -658,6 +661,9 @@ export function commentsFor(identity: Identity, proposalId: string, sectionTitle
     },
     live(what, event) {
       if (what === "snapshot" || (what === "comments" && event.proposal_id === proposalId)) void refresh();
+    },
+    reload() {
+      void refresh();
     },
     destroy() {
       document.removeEventListener("selectionchange", selectionMoved);

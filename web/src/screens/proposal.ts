@@ -218,6 +218,9 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
       readOnly = now.read_only;
       reason = why;
       amendments.setClosed(why === "closed");
+      // The atelier closed (or reopened): its comments say so and offer no « Commenter »,
+      // « Répondre » nor « Résoudre » any more, as on a fresh load (the server tells why).
+      comments.reload();
       sayAccess(editableAgain);
       redraw();
     } catch {
