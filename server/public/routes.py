@@ -36,8 +36,10 @@ from litestar.handlers import BaseRouteHandler
 from litestar.response import Redirect
 
 from domain.ateliers import AtelierKind, Instance
+from server.documents.jobs import calendar_feed
+from server.documents.rendering import render
 from server.errors import Problem, prefers_english
-from server.public import data, ical, pages, search
+from server.public import data, pages, search
 from server.public.pages import DIRECTORY, ROOT, SEARCH, Lang, Page
 from server.state import AppServices
 
@@ -252,16 +254,20 @@ async def stylesheet() -> Response[bytes]:
     )
 
 
-def _calendar(
+async def _calendar(
     request: Request[Any, Any, Any], seances: Any, *, name: str, page_path: str
 ) -> Response[bytes]:
+    """The feed, built in a render worker: icalendar is pure Python, milliseconds a séance."""
     base = str(request.base_url).rstrip("/")
-    body = ical.calendar(
+    services = AppServices.of(request.app)
+    body = await render(
+        services.renders,
+        calendar_feed,
         seances,
         name=name,
         host=request.url.hostname or "atelier",
         base_url=base,
-        time_zone=AppServices.of(request.app).settings.time_zone,
+        time_zone=services.settings.time_zone,
         page_url=base + page_path,
     )
     return Response(
@@ -285,7 +291,7 @@ async def atelier_calendar(request: Request[Any, Any, Any], atelier_id: str) -> 
     if found is None:  # not public until approved or constituted
         raise Problem(404, "atelier_not_found", "Atelier introuvable.", "Atelier not found.")
     title, seances = found
-    return _calendar(
+    return await _calendar(
         request,
         seances,
         name=f"Atelier « {title} » — séances",
@@ -304,7 +310,7 @@ async def instance_calendar(request: Request[Any, Any, Any], code: str) -> Respo
     if found is None:
         raise Problem(404, "unknown_instance", "Instance inconnue.", "Unknown body.")
     seances = await data.instance_seances(AppServices.of(request.app).engine, found)
-    return _calendar(
+    return await _calendar(
         request,
         seances,
         name=f"{found.name_fr} — séances des ateliers",
@@ -327,7 +333,7 @@ async def quartier_calendar(request: Request[Any, Any, Any], name: str) -> Respo
             "Aucun atelier public dans ce quartier.",
             "No public atelier in this neighbourhood.",
         )
-    return _calendar(
+    return await _calendar(
         request,
         seances,
         name=f"Quartier {name.strip()} — séances des ateliers",

@@ -24,7 +24,7 @@ from server.auth import (
     verify_grant,
 )
 from server.db.models import AtelierRow, InvitationRow, ParticipantRow, ProposalRow, SessionRow
-from server.documents.jobs import invitation_document, sign_in_sheet_pdf
+from server.documents.jobs import invitation_document, qr_code, sign_in_sheet_pdf
 from server.documents.rendering import render
 from server.errors import Problem
 from server.guards import client_address
@@ -37,13 +37,7 @@ from server.live import (
     StepChanged,
     TimerChanged,
 )
-from server.printing import (
-    InvitationSheet,
-    cancelled_sheet,
-    closed_atelier_sheet,
-    qr_png,
-    qr_svg,
-)
+from server.printing import InvitationSheet, cancelled_sheet, closed_atelier_sheet
 from server.routes import door as door_routes
 from server.routes.proposals import announce, reopen_editors
 from server.routes.staff import optional_staff
@@ -811,10 +805,8 @@ class JoinController(Controller):
     )
     async def qr_svg(self, request: Request[Any, Any, Any], code: str) -> Response[bytes]:
         seance = await _open_seance(request, code)
-        return Response(
-            qr_svg(join_url(request, seance.join_code), title="Rejoindre la séance"),
-            media_type="image/svg+xml",
-        )
+        body = await _qr_code(request, join_url(request, seance.join_code), "svg")
+        return Response(body, media_type="image/svg+xml")
 
     @get(
         "/{code:str}/qr.png",
@@ -827,7 +819,8 @@ class JoinController(Controller):
     )
     async def qr_png(self, request: Request[Any, Any, Any], code: str) -> Response[bytes]:
         seance = await _open_seance(request, code)
-        return Response(qr_png(join_url(request, seance.join_code)), media_type="image/png")
+        body = await _qr_code(request, join_url(request, seance.join_code), "png")
+        return Response(body, media_type="image/png")
 
     @get(
         "/{code:str}/invitation.pdf",
@@ -924,6 +917,28 @@ async def _open_seance(request: Request[Any, Any, Any], code: str) -> SessionRow
         await svc.refuse_closed(session, atelier)
         svc.refuse_cancelled(seance, atelier)
     return seance
+
+
+#: QR codes drawn, by kind and link: every projector and phone of a séance asks for the same one.
+_QR_CODES: dict[tuple[str, str], bytes] = {}
+_QR_CODES_KEPT = 256
+
+
+async def _qr_code(
+    request: Request[Any, Any, Any], link: str, kind: Literal["svg", "png"]
+) -> bytes:
+    """The QR code of a join link, drawn in a render worker (segno is pure Python: about 15 ms
+    a code), then kept: a code's link does not change, and a code that no longer opens anything
+    is refused before this is asked (:func:`_open_seance`)."""
+    key = (kind, link)
+    body = _QR_CODES.get(key)
+    if body is None:
+        pool = AppServices.of(request.app).renders
+        body = await render(pool, qr_code, link, kind, "Rejoindre la séance")
+        if len(_QR_CODES) >= _QR_CODES_KEPT:
+            del _QR_CODES[next(iter(_QR_CODES))]
+        _QR_CODES[key] = body
+    return body
 
 
 def _french_date(iso_date: str, iso_time: str | None) -> str:

@@ -51,9 +51,36 @@ def test_the_app_is_built_without_the_libraries_of_documents_calendars_and_webho
     assert found["loaded"] == []
 
 
-def test_what_the_server_makes_itself_still_loads_its_library_when_first_asked() -> None:
-    """A QR code and a calendar feed are made on the event loop: their library comes with the
-    first one. An invitation drawn outside a worker (a script, a test) still draws."""
+def test_a_calendar_feed_is_built_in_a_render_worker_not_on_the_event_loop() -> None:
+    """icalendar (and segno for a QR code) are pure Python: importing one takes more than a
+    tenth of a second and a feed milliseconds a séance, so the server has its render workers
+    build them; the server's own process never imports them."""
+    found = run_python(
+        """
+        import json, sys, tempfile
+        from litestar.testing import TestClient
+        import server.app
+        from server.db.migrate import upgrade
+        from server.settings import load_settings
+
+        url = f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/atelier.db"
+        upgrade(url)
+        app = server.app.create_app(load_settings({"ATELIER_DATABASE_URL": url}))
+        with TestClient(app) as client:
+            feed = client.get("/api/instances/CQ/seances.ics")
+        print(json.dumps({
+            "status": feed.status_code,
+            "ics": feed.content.startswith(b"BEGIN:VCALENDAR"),
+            "loaded": sorted(m for m in sys.modules if m.split(".")[0] in ("icalendar", "segno")),
+        }))
+        """
+    )
+    assert found == {"status": 200, "ics": True, "loaded": []}
+
+
+def test_what_the_workers_make_still_loads_its_library_when_first_asked_elsewhere() -> None:
+    """Outside the server (a script, a test), a QR code, a calendar feed and an invitation are
+    still made by calling their functions: each imports its library when first called."""
     found = run_python(
         """
         import json
