@@ -31,6 +31,7 @@ __all__ = [
     "MAX_OPEN",
     "MAX_RATIONALE",
     "MAX_REPLACEMENT",
+    "PROPOSING",
     "Fate",
     "RelativePosition",
     "decidable",
@@ -50,6 +51,10 @@ MAX_RATIONALE: Final = 1000
 MAX_OPEN: Final = 200
 #: The first option of a vote on amendments.
 KEEP_LABEL: Final = "Garder le texte actuel"
+#: What someone whose role may not propose an amendment is told they tried (French, English):
+#: proposing is allowed by ``Action.COMMENT`` (a contribution like a comment, the same people),
+#: but the refusal names the amendment (:func:`domain.roles.require`).
+PROPOSING: Final = ("proposer un amendement", "propose an amendment")
 
 
 class Fate(StrEnum):

@@ -229,14 +229,20 @@ def can(role: Role | str, action: Action | str) -> bool:
     return parse_role(role) in PERMISSIONS[parse_action(action)]
 
 
-def require(role: Role | str, action: Action | str) -> None:
-    """Return if ``role`` may do ``action``; else raise :class:`Forbidden` (code ``forbidden``)."""
+def require(
+    role: Role | str, action: Action | str, *, doing: tuple[str, str] | None = None
+) -> None:
+    """Return if ``role`` may do ``action``; else raise :class:`Forbidden` (code ``forbidden``)
+    that names what was refused: the action, or ``doing`` — what the person tried, as French and
+    English infinitives — when ``action`` allows it under another name (proposing an amendment
+    is allowed by ``COMMENT``, and refused as « proposer un amendement », not « commenter »)."""
     role, action = parse_role(role), parse_action(action)
     if role not in PERMISSIONS[action]:
+        fr, en = doing or (action.label_fr, action.label_en)
         raise Forbidden(
             "forbidden",
-            f"Votre rôle ({role.label_fr}) ne permet pas {_de(action.label_fr)}.",
-            f"Your role ({role.label_en}) does not allow you to {action.label_en}.",
+            f"Votre rôle ({role.label_fr}) ne permet pas {_de(fr)}.",
+            f"Your role ({role.label_en}) does not allow you to {en}.",
         )
 
 

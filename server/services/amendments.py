@@ -1,7 +1,8 @@
 """Amendments to a proposal (issue 20, #4): propose, withdraw, accept, reject, vote on them.
 
 Who: proposing is a contribution like commenting (``Action.COMMENT``: residents, elected
-members, agents, facilitators; never observers), with the atelier's current charter accepted;
+members, agents, facilitators; never observers, who are told their role does not allow them
+« de proposer un amendement »), with the atelier's current charter accepted;
 the author is the token's participant. Deciding (accept, reject, put to the vote, switching
 the proposal's amendment mode) belongs to the facilitators (``Action.MANAGE_SESSION``);
 withdrawing to the author, while nobody decided it.
@@ -305,7 +306,8 @@ async def propose(
     proposal_id: str,
     data: AmendmentCreate,
 ) -> tuple[AmendmentRead, Changed]:
-    require_role(actor.role, Action.COMMENT)
+    # « Votre rôle (…) ne permet pas de proposer un amendement. », not « de commenter ».
+    require_role(actor.role, Action.COMMENT, doing=rules.PROPOSING)
     require_charter(actor)
     async with reading(engine) as session:
         proposal = await proposal_of(session, actor, proposal_id)

@@ -95,6 +95,22 @@ def test_the_forbidden_message_reads_as_french() -> None:
     assert poll.value.message_en.startswith("Your role (observer) does not allow you to run polls")
 
 
+def test_a_refusal_names_what_was_tried_when_an_action_covers_it() -> None:
+    """Proposing an amendment is allowed by COMMENT, and refused under its own name."""
+    from domain.amendments import PROPOSING
+
+    with pytest.raises(Forbidden) as amend:
+        require(Role.OBSERVATEUR, Action.COMMENT, doing=PROPOSING)
+    assert amend.value.code == "forbidden"
+    assert amend.value.message_fr == (
+        "Votre rôle (observateur·rice) ne permet pas de proposer un amendement."
+    )
+    assert amend.value.message_en == (
+        "Your role (observer) does not allow you to propose an amendment."
+    )
+    require(Role.HABITANT, Action.COMMENT, doing=PROPOSING)  # the same roles as commenting
+
+
 def test_nobody_reads_drafts_through_the_council_api() -> None:
     assert not any(can(role, Action.READ_DRAFTS_VIA_COUNCIL_API) for role in Role)
 

@@ -427,6 +427,35 @@ def test_bad_input_gets_a_clear_problem(room: Room, server_on: ServerProcess) ->
     assert escaped.json()["replacement"] == "<script>alert(1)</script>"  # text, as text
 
 
+def test_a_role_that_may_not_amend_is_told_it_may_not_propose_an_amendment(
+    room: Room, server_on: ServerProcess
+) -> None:
+    """Proposing is allowed with commenting (the same roles), but the refusal names what the
+    person tried: « proposer un amendement », not « commenter »."""
+    proposal, (anchor,) = start(server_on, room)
+    observer = room.token_of("Olga", role="observateur")
+    refused = propose(room, proposal, observer, anchor)
+    assert (refused.status_code, refused.json()["code"]) == (403, "forbidden"), refused.text
+    problem = refused.json()
+    assert problem["detail_fr"].replace("\u202f", " ").replace("\u00a0", " ") == (
+        "Votre rôle (observateur·rice) ne permet pas de proposer un amendement."
+    )
+    assert problem["detail_en"] == (
+        "Your role (observer) does not allow you to propose an amendment."
+    )
+    assert amendments(room, proposal, observer) == []  # nothing written
+    # A comment, refused to the same role, still says « commenter ».
+    comment = post(
+        room,
+        f"/api/proposals/{proposal['id']}/comments",
+        observer,
+        section="proposition",
+        body="Et le dimanche ?",
+    )
+    assert comment.status_code == 403, comment.text
+    assert comment.json()["detail_en"].endswith("does not allow you to comment.")
+
+
 def test_the_frozen_version_lists_amendments_with_author_and_fate_and_older_ones_verify(
     room: Room, server_on: ServerProcess
 ) -> None:

@@ -409,3 +409,41 @@ def test_a_passage_over_two_paragraphs_is_refused_with_why_and_an_amendment_with
         text_is(page, "Un banc.Deux arbres.")
     no_page_errors(lead)
     no_page_errors(awa)
+
+
+def test_a_role_that_may_not_amend_is_told_it_may_not_propose_an_amendment(
+    demo: Demo, new_context: Any
+) -> None:
+    """The facilitator makes Noémie an observer while her page is open in amendment mode: her
+    amendment is refused, and the form names what she tried, « proposer un amendement » (the
+    permission is the one of commenting, its name was « commenter »); her words stay."""
+    proposal = demo.new_proposal("Un banc sous le tilleul")
+    lead = lead_editor(new_context, demo, proposal)
+    write(lead, SENTENCE)
+    noemie = participant(new_context, demo, proposal, "Noémie")
+    text_is(noemie, SENTENCE)
+    amendment_mode(demo, proposal)
+    read_only_for_amendments(noemie)
+    people = demo.api("GET", f"/api/ateliers/{demo.atelier_id}/participants")
+    (her,) = [p["id"] for p in people if p["display_name"] == "Noémie"]
+    demo.api("POST", f"/api/participants/{her}/role", json={"role": "observateur"})
+
+    editor(noemie).click()
+    noemie.keyboard.press("Control+Home")
+    press(noemie, "ArrowRight", len("Installer un "))
+    press(noemie, "Shift+ArrowRight", len("composteur"))
+    noemie.keyboard.press("Control+Alt+A")
+    box = panel(noemie).get_by_role("textbox", name="Texte proposé")
+    expect(box).to_be_focused()
+    noemie.keyboard.type("banc")
+    panel(noemie).get_by_role("button", name="Envoyer").click()
+    said = panel(noemie).locator(".amendment-form .field-error")
+    expect(said).to_have_text(
+        "Votre rôle (observateur·rice) ne permet pas de proposer un amendement."
+    )
+    expect(box).to_have_attribute("aria-invalid", "true")
+    expect(box).to_be_focused()
+    expect(box).to_have_value("banc")  # nothing lost: she may copy it elsewhere
+    assert demo.api("GET", f"/api/proposals/{proposal}/amendments") == []
+    check_axe(noemie, "amendement refusé au rôle", every_impact=True)
+    no_page_errors(noemie)
