@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.web.conftest import (
     DESKTOP,
     Demo,
@@ -171,3 +173,39 @@ def test_freezing_the_seance_locks_the_texts_people_have_open(demo: Demo, new_co
     minutes = Path(download.value.path()).read_text(encoding="utf-8")
     assert minutes.startswith("# Compte-rendu de l’atelier")
     assert "version 1 de «\xa0Une fresque sur le mur de l’école\xa0»" in minutes
+
+
+def test_a_seance_without_steps_says_how_to_start_it_rather_than_fail(
+    demo: Demo, new_context: Any
+) -> None:
+    """H3: a first facilitator fills the agenda and leaves « Déroulé » empty; the console's
+    « Commencer la séance » then only answered « ajoutez au moins une étape », with no way
+    there. The console says it first and leads to the séance's edit screen; once the steps are
+    written, the séance starts."""
+    seance = demo.api(
+        "POST",
+        f"/api/ateliers/{demo.atelier_id}/sessions",
+        json={
+            "date": "2031-05-06",
+            "start_time": "18:00:00",
+            "mode": "presentiel",
+            "place": "Salle des fêtes",
+            "agenda": [{"title": "Tour de table", "minutes": 15}],
+        },
+    )
+    lead = new_page(new_context(DESKTOP))
+    sign_in_facilitator(lead, demo)
+    lead.goto(f"{demo.http}/animation/{seance['id']}")
+    lead.get_by_role("status").filter(has_text="En direct").wait_for()
+    tile = lead.locator(".next-text").locator("xpath=..")
+    expect(tile).to_contain_text("La séance n’a pas encore de déroulé")
+    expect(lead.get_by_role("button", name="Commencer la séance")).to_have_count(0)
+    check_axe(lead, "console, séance sans déroulé", every_impact=True)
+    tile.get_by_role("link", name="Modifier la séance").click()
+    lead.get_by_label("Déroulé : les étapes de la méthode").fill("Accueil\nÉchanges")
+    lead.get_by_role("button", name="Enregistrer la séance").click()
+    lead.wait_for_url(re.compile(r"/atelier/"))
+    lead.goto(f"{demo.http}/animation/{seance['id']}")
+    lead.get_by_role("button", name="Commencer la séance").click()
+    expect(lead.locator(".step-now")).to_have_text("Étape en cours : 1. Accueil")
+    no_page_errors(lead)

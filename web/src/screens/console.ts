@@ -148,6 +148,11 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
           // on the séance's edit screen, with its confirmation (seance-cancel.ts).
           nextText.textContent = t("console.next_cancelled");
           nextActions.append(h("a", { href: `/seance/${encodeURIComponent(sessionId)}/modifier`, class: "button" }, t("seance.edit")));
+        } else if (current === null && state.steps.length === 0) {
+          // No déroulé: the server refuses to start (409 no_method_steps); its steps are
+          // written on the séance's edit screen, so the way there rather than a button that fails.
+          nextText.textContent = t("console.next_no_steps");
+          nextActions.append(h("a", { href: `/seance/${encodeURIComponent(sessionId)}/modifier`, class: "button" }, t("seance.edit")));
         } else if (current === null) {
           nextText.textContent = t("console.next_start");
           nextActions.append(startButton);
