@@ -188,3 +188,34 @@ def test_staff_propose_for_the_cq_and_rank_its_subjects_with_the_keyboard(
     expect(section.locator("li").nth(1)).to_contain_text(titles[0])
     expect(section).to_contain_text("n° 1")
     check_axe(public, "instance page with its subjects", every_impact=True)
+
+
+def test_the_staff_subject_forms_put_each_label_above_its_field_on_a_laptop(
+    demo: Demo, new_context: Any
+) -> None:
+    """H3: at 1366 px « Pourquoi ? » sat beside the bottom of its text box and « Titre du sujet »
+    beside its field, each at its own width, while every other form of the site puts the label
+    above: the staff's two subject forms read as the others do."""
+    staff = new_page(new_context({"width": 1366, "height": 768}))
+    staff.goto(f"{demo.http}/connexion#jeton={demo.server.staff_token()}")
+    form = staff.locator(
+        "form", has=staff.get_by_role("heading", name="Proposer un sujet au nom d’une instance")
+    )
+    ranking = staff.locator(
+        "section", has=staff.get_by_role("heading", name="Priorisation des sujets par une instance")
+    )
+    for where, label in (
+        (form, "Instance"),
+        (form, "Titre du sujet"),
+        (form, "Quartier concerné (vide : toute la ville)"),
+        (form, "Pourquoi ?"),
+        (ranking, "Instance"),
+    ):
+        field = where.get_by_label(label)
+        text = where.locator("label", has_text=label).first
+        above = text.bounding_box()
+        below = field.bounding_box()
+        assert above is not None and below is not None
+        assert above["y"] + above["height"] <= below["y"] + 1, (label, above, below)
+        assert abs(above["x"] - below["x"]) <= 1, (label, above, below)
+    no_page_errors(staff)

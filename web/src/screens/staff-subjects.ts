@@ -50,7 +50,7 @@ export function staffSubjects(token: string, alive: () => boolean, refused: (err
     listStatus,
     list,
   );
-  const ranking = h("section", { class: "card", "aria-labelledby": "ranking-title" });
+  const ranking = h("section", { class: "card stacked", "aria-labelledby": "ranking-title" });
 
   const failed = (e: unknown, region: { show: (text: string | null) => void }) => {
     if (e instanceof ApiError && e.status === 401) return refused(e);
@@ -264,7 +264,7 @@ export function staffSubjects(token: string, alive: () => boolean, refused: (err
   const send = h("button", { type: "submit", class: "primary" }, t("organise.subjects.for_send"));
   const proposeForm = h(
     "form",
-    { class: "card", "aria-labelledby": "for-title", novalidate: true },
+    { class: "card stacked", "aria-labelledby": "for-title", novalidate: true },
     h("h2", { id: "for-title" }, t("organise.subjects.for_title")),
     h("p", { class: "hint" }, t("organise.subjects.for_hint")),
     h("div", { class: "field" }, h("label", { for: forId }, t("organise.subjects.rank_instance")), forInstance),
