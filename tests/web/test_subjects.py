@@ -215,7 +215,8 @@ def test_the_staff_subject_forms_put_each_label_above_its_field_on_a_laptop(
         text = where.locator("label", has_text=label).first
         above = text.bounding_box()
         below = field.bounding_box()
-        assert above is not None and below is not None
+        assert above is not None
+        assert below is not None
         assert above["y"] + above["height"] <= below["y"] + 1, (label, above, below)
         assert abs(above["x"] - below["x"]) <= 1, (label, above, below)
     no_page_errors(staff)
