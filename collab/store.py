@@ -98,7 +98,12 @@ def rewrites_readably(update: bytes) -> bool:
 
 def merge_readable(updates: Sequence[bytes]) -> list[bytes]:
     """``[merge(updates)]`` if that merge reads back, else the updates themselves: as many
-    rows or messages, each readable if the updates are."""
+    rows or messages, each readable if the updates are.
+
+    One update is its own merge: it is returned without being decoded again (a room's batch is
+    usually one edit, and is taken through here twice: stored, then sent)."""
+    if len(updates) == 1:
+        return list(updates)
     try:
         merged = merge(updates)
     except BaseException as exc:
