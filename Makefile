@@ -46,10 +46,11 @@ run: install
 
 ## The whole suite: unit, contract (SQLite + PostgreSQL), server, interop with real Node clients.
 ## On PYTEST_WORKERS processes (pytest-xdist), each taking whole test files: a module's shared
-## server or browser demo starts once. PYTEST_WORKERS=0 runs it in this one process.
+## server or browser demo starts once. PYTEST_WORKERS=0 runs it in this one process. The 25
+## slowest tests are listed at the end: the suite must stay well under half of CI's 90 minutes.
 PYTEST_WORKERS ?= 2
 test: install node
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=25 $(PYTEST_ARGS)
 
 ## The OpenAPI fuzz at full size: FUZZ_CASES generated requests against a real, seeded server
 ## (`make test` runs the same test with 280). FUZZ_SEED repeats a run; by default each run differs.
