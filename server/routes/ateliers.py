@@ -672,11 +672,12 @@ class AtelierController(Controller):
     @get("/proposals/{proposal_id:str}/token", summary="Jeton d’accès au document en direct")
     async def proposal_doc(
         self, request: Request[Any, Any, Any], actor: Actor, proposal_id: str
-    ) -> dict[str, str | bool | None]:
+    ) -> dict[str, str | bool | int | None]:
         """``read_only`` and, when it is, ``reason``: ``role`` (the reader's role only reads),
-        ``locked`` (the facilitator's switch), ``frozen`` (locked by a freeze), ``archived``
-        or ``charter`` (the reader has not accepted the revised charter yet); null when the
-        reader may write."""
+        ``locked`` (the facilitator's switch), ``frozen`` (locked by a freeze), ``archived``,
+        ``charter`` (the reader has not accepted the revised charter yet), ``amendements``,
+        ``closed`` (the atelier) or ``transmitted`` (handed to the council, with ``version``:
+        the number of the version it received); null when the reader may write."""
         engine = AppServices.of(request.app).engine
         async with svc.transaction(engine) as session:
             row = await session.get(ProposalRow, proposal_id)
@@ -693,7 +694,15 @@ class AtelierController(Controller):
                 "Vous n’avez pas accès à ce document.",
                 "You have no access to this document.",
             ) from exc
-        return {"doc_id": row.doc_id, "read_only": reason is not None, "reason": reason}
+        answer: dict[str, str | bool | int | None] = {
+            "doc_id": row.doc_id,
+            "read_only": reason is not None,
+            "reason": reason,
+        }
+        if reason == "transmitted":
+            # No freeze follows a hand-over: its latest version is the one the council got.
+            answer["version"] = (await svc.version_counts(engine, row.atelier_id)).get(row.id)
+        return answer
 
 
 def proposal_read(row: ProposalRow, versions: int = 0) -> ProposalRead:

@@ -512,6 +512,9 @@ class ProposalVersionController(Controller):
         _facilitator(reader, Action.TRANSMIT_TO_COUNCIL)
         services = AppServices.of(request.app)
         row = await svc.transmit(services.engine, reader, proposal_id)
+        # The council decides on the version it received: the live text changes no more, and
+        # its open editors come back read-only at once (« transmitted »).
+        await _close_editors(services, row.doc_id, "handed to the council")
         return await _handed_on(services, row, "transmitted")
 
     @post(

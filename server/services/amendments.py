@@ -123,8 +123,16 @@ def _facilitator(actor: Actor) -> None:
 
 
 def _writable(proposal: ProposalRow) -> None:
-    """The text may still change: neither locked (by a freeze or the facilitator) nor
-    archived (409)."""
+    """The text may still change: neither handed to the council (409 ``proposal_transmitted``:
+    its live document is read-only for everyone, and an accepted amendment would edit it behind
+    the editors' backs), nor locked (by a freeze or the facilitator) nor archived (409)."""
+    if not proposal_rules.leaves_from("freeze", proposal.status):
+        raise Problem(
+            409,
+            "proposal_transmitted",
+            f"« {proposal.title} » est transmise au conseil : son texte ne change plus.",
+            f"“{proposal.title}” was handed to the council: its text no longer changes.",
+        )
     if proposal.archived_at is not None or proposal.locked:
         raise Problem(
             409,

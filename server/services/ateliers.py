@@ -38,7 +38,7 @@ from domain.joining import (
     normalize_join_code,
 )
 from domain.joining import join as domain_join
-from domain.proposals import ProposalStatus
+from domain.proposals import ProposalStatus, leaves_from
 from domain.roles import Action, Role, can
 from domain.sessions import Session as DomainSession
 from domain.sessions import (
@@ -398,6 +398,19 @@ def _refuse_if_cancelled(row: SessionRow) -> None:
             "session_cancelled",
             "La séance est annulée : rétablissez-la avant de la modifier.",
             "The séance is cancelled: restore it before changing it.",
+        )
+
+
+def _no_arrival_if_cancelled(row: SessionRow) -> None:
+    """Nobody arrives at a cancelled séance: checking in there, oneself or at the door, is 409
+    ``session_cancelled`` (leaving stays possible: people who came before it was called off
+    may still be marked gone)."""
+    if row.data.get("cancelled_at") is not None:
+        raise Problem(
+            409,
+            "session_cancelled",
+            "La séance est annulée : on n’y pointe plus d’arrivée.",
+            "The séance is cancelled: nobody is checked in at it.",
         )
 
 
@@ -891,6 +904,7 @@ async def check_in(engine: AsyncEngine, actor: Actor, session_id: str) -> Attend
         seance = await get_seance(session, session_id)
         require(actor, Action.READ_ATELIER, seance.atelier_id)
         await refuse_if_atelier_closed(session, seance.atelier_id)
+        _no_arrival_if_cancelled(seance)
         return await _present(session, session_id, actor.participant_id)
 
 
@@ -923,6 +937,7 @@ async def check_in_for(
         seance = await get_seance(session, session_id)
         require(actor, Action.MANAGE_SESSION, seance.atelier_id)
         await refuse_if_atelier_closed(session, seance.atelier_id)
+        _no_arrival_if_cancelled(seance)
         person = await session.get(ParticipantRow, participant_id)
         if person is None or person.atelier_id != seance.atelier_id or person.revoked_at:
             raise Problem(
@@ -1174,7 +1189,8 @@ class DocAccessRefused(Exception):
 
 async def doc_access_for(engine: AsyncEngine, actor: Actor, doc_id: str) -> bool:
     """Whether ``actor`` may open ``doc_id`` read-only (True) or read-write (False); a
-    proposal locked (by its freeze or by the facilitator) or archived is read-only for everyone.
+    proposal locked (by its freeze or by the facilitator), archived or handed to the council is
+    read-only for everyone.
 
     Raises :class:`DocAccessRefused` (4403) for a document of another atelier, or one their
     role may not read.
@@ -1188,13 +1204,20 @@ async def doc_access_for(engine: AsyncEngine, actor: Actor, doc_id: str) -> bool
 #: ``amendements``: the proposal is in amendment mode, where only facilitators write (the
 #: others propose amendments).
 #: ``closed``: the atelier is closed; what it wrote stays readable, nobody changes it.
-ReadOnlyReason = Literal["role", "locked", "frozen", "archived", "charter", "amendements", "closed"]
+#: ``transmitted``: the proposal was handed to the council (``transmise`` and every status
+#: after it): the council decides on the version it received, and no freeze can follow, so what
+#: would be written here could go nowhere.
+ReadOnlyReason = Literal[
+    "role", "locked", "frozen", "archived", "charter", "amendements", "closed", "transmitted"
+]
 
 
 def _read_only_for_everyone(found: Any) -> ReadOnlyReason | None:
     """What makes a document read-only whoever reads it, the widest first."""
     if found.status == AtelierStatus.CLOSE.value:
         return "closed"
+    if not leaves_from("freeze", found.proposal_status):
+        return "transmitted"  # out of the atelier's hands: transmise, en instruction, decided
     if found.archived_at is not None:
         return "archived"
     if found.locked:
@@ -1205,7 +1228,8 @@ def _read_only_for_everyone(found: Any) -> ReadOnlyReason | None:
 
 async def read_only_reason(engine: AsyncEngine, actor: Actor, doc_id: str) -> ReadOnlyReason | None:
     """None when ``actor`` may write in ``doc_id``; otherwise why they may only read it. What
-    holds for everyone comes first (the atelier closed, archived, then locked), the reader's
+    holds for everyone comes first (the atelier closed, the proposal handed to the council,
+    archived, then locked), the reader's
     role last: an observer told « verrouillée par l'animation » learns why nobody writes for now.
 
     Raises :class:`DocAccessRefused` (4403) for a document of another atelier, or one their
@@ -1220,6 +1244,7 @@ async def read_only_reason(engine: AsyncEngine, actor: Actor, doc_id: str) -> Re
                     ProposalRow.locked_by,
                     ProposalRow.archived_at,
                     ProposalRow.amendment_mode,
+                    ProposalRow.status.label("proposal_status"),
                     AtelierRow.status,
                 )
                 .join(AtelierRow, AtelierRow.id == ProposalRow.atelier_id)

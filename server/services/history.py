@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from collab import history as replay
 from collab.store import DocumentStore, HistoryEntry
+from domain.proposals import leaves_from
 from domain.roles import Action
 from domain.templates import TEMPLATES
 from server.actors import Actor
@@ -189,9 +190,16 @@ async def revision(history: History, pool: RenderPool, n: int) -> dict[str, Any]
 
 def _writable(actor: Actor, row: ProposalRow) -> None:
     """The same refusals as the live editor's: 403 for a role that does not write, 409 for an
-    archived, frozen-and-locked or locked proposal."""
+    archived, frozen-and-locked or locked proposal, or one handed to the council."""
     require(actor, Action.EDIT_PROPOSAL, row.atelier_id)
     require_charter(actor)
+    if not leaves_from("freeze", row.status):
+        raise Problem(
+            409,
+            "proposal_transmitted",
+            f"« {row.title} » est transmise au conseil : son texte ne change plus.",
+            f"“{row.title}” was handed to the council: its text no longer changes.",
+        )
     if row.archived_at is not None:
         raise Problem(
             409,

@@ -628,3 +628,27 @@ def test_stuck_applying_after_its_edit_or_before_it_is_applied_exactly_once(
         "<paragraph>Ce marché ouvre le samedi matin.</paragraph>"
         "<paragraph>Les étals sont gratuits.</paragraph>"
     )
+
+
+def test_handed_to_the_council_an_amendment_is_neither_accepted_nor_put_to_a_vote(
+    room: Room, server_on: ServerProcess
+) -> None:
+    """The live text of a transmitted proposal is read-only for everyone (H4): accepting an
+    amendment would edit it behind the editors' backs, so it is refused with its own code."""
+    proposal, (anchor,) = start(server_on, room)
+    amendment = propose(room, proposal, room.token_of("Ana"), anchor).json()
+    assert post(room, f"/api/proposals/{proposal['id']}/freeze").status_code == 201
+    assert post(room, f"/api/proposals/{proposal['id']}/transmit").status_code == 200
+    accepted = decide(room, amendment, "accept")
+    assert (accepted.status_code, accepted.json()["code"]) == (409, "proposal_transmitted")
+    assert "conseil" in accepted.json()["detail_fr"]
+    voted = post(
+        room,
+        f"/api/proposals/{proposal['id']}/amendments/vote",
+        None,
+        amendment_ids=[amendment["id"]],
+        session_id=room.session["id"],
+    )
+    assert (voted.status_code, voted.json()["code"]) == (409, "proposal_transmitted")
+    assert FIRST in asyncio.run(live_text(server_on, proposal))
+    assert amendments(room, proposal, room.facilitator)[0]["status"] == "proposee"

@@ -314,3 +314,50 @@ def test_the_migrations_give_exactly_the_models_tables(database_url: str) -> Non
             await engine.dispose()
 
     assert asyncio.run(differences()) == []
+
+
+def test_handing_over_to_the_council_sends_open_editors_back_read_only_for_good(
+    room: Room, server_on: ServerProcess
+) -> None:
+    """Frozen without its lock, then transmitted: the council decides on the version it got,
+    so the live text stops changing at once, for everyone, and says why (H4)."""
+    proposal = new_proposal(room, session_id=room.session["id"])
+    ana = room.token_of("Ana")
+    observer = room.token_of("Odile", role="observateur")
+    base = f"/api/proposals/{proposal['id']}"
+
+    async def scenario() -> None:
+        async with connect(server_on.doc_url(proposal["doc_id"], token=ana)) as editor:
+            editor.edit_doc(paragraph("constat", "Le texte remis."))
+            await editor.round_trip()
+            frozen = await asyncio.to_thread(post, room, f"{base}/freeze")
+            assert frozen.status_code == 201, frozen.text
+            assert access(room, proposal, ana)["read_only"] is False  # frozen, not locked
+            handed = await asyncio.to_thread(post, room, f"{base}/transmit")
+            assert handed.json()["status"] == "transmise", handed.text
+            await editor.closed.wait()
+            assert editor.close_code == 1012  # come back: your access changed
+        # Coming back, it reads the text and may change nothing, the facilitator neither.
+        for token in (ana, room.facilitator):
+            async with connect(server_on.doc_url(proposal["doc_id"], token=token)) as editor:
+                assert "Le texte remis." in section_text(editor)
+                editor.edit_doc(paragraph("constat", "Écrit après la remise."))
+                await editor.round_trip()
+        async with connect(server_on.doc_url(proposal["doc_id"], token=room.facilitator)) as other:
+            assert "Écrit après" not in section_text(other)
+
+    asyncio.run(scenario())
+    for token in (ana, observer, room.facilitator):  # before the reader's role: it holds for all
+        assert access(room, proposal, token) | {"doc_id": None} == {
+            "doc_id": None,
+            "read_only": True,
+            "reason": "transmitted",
+            "version": 1,
+        }
+    # Restoring an earlier revision would write into it too: refused the same way.
+    restored = post(room, f"{base}/history/restore", ana, revision=1, section="constat")
+    assert (restored.status_code, restored.json()["code"]) == (409, "proposal_transmitted")
+    assert restored.json()["detail_fr"]
+    # Still so once the council has it under review.
+    assert post(room, f"{base}/instruct", council(room)).json()["status"] == "en_instruction"
+    assert access(room, proposal, ana)["reason"] == "transmitted"
