@@ -104,6 +104,42 @@ def test_an_observer_reads_but_cannot_write(demo: Demo, new_context: Any) -> Non
     check_axe(observer, "editor read-only")
 
 
+def test_handed_to_the_council_the_open_editor_turns_read_only_and_says_which_version(
+    demo: Demo, new_context: Any
+) -> None:
+    """H4: frozen without its lock, then transmitted while Éva writes: at once, without a
+    reload, her editor says the council got version 1 and this text no longer changes, and
+    what she types goes nowhere."""
+    proposal = demo.new_proposal("Un composteur de quartier")
+    page = new_page(new_context())
+    join_by_ui(page, demo, "Éva")
+    open_proposal(page, demo, proposal)
+    area = editor(page, "constat")
+    area.click()
+    page.keyboard.type("Le texte remis.")
+    page.get_by_test_id("sync-state").filter(has_text="vos modifications sont partagées").wait_for()
+    assert demo.api("POST", f"/api/proposals/{proposal}/freeze", json={})["number"] == 1
+    demo.api("POST", f"/api/proposals/{proposal}/transmit")
+
+    notice = page.get_by_test_id("access-notice")
+    notice.filter(
+        has_text="Transmise au conseil : le texte remis est la version 1 ; il ne se modifie plus ici."
+    ).wait_for()
+    page.get_by_test_id("sync-state").filter(has_text="le texte se met à jour en direct").wait_for()
+    assert area.get_attribute("contenteditable") == "false"
+    assert area.get_attribute("aria-readonly") == "true"
+    area.click()
+    page.keyboard.type("intrus")
+    assert "intrus" not in area.inner_text()
+    assert "Le texte remis." in area.inner_text()
+    # A reload says the same.
+    page.reload()
+    notice.filter(has_text="le texte remis est la version 1").wait_for()
+    check_axe(page, "editor handed to the council")
+    screenshot(page, "12-editor-transmitted")
+    no_page_errors(page)
+
+
 def test_the_demo_proposal_shows_its_sections_in_order(demo: Demo, new_context: Any) -> None:
     page = new_page(new_context())
     join_by_ui(page, demo, "Gaby")

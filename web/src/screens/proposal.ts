@@ -28,7 +28,9 @@ interface DocAccess {
   doc_id: string;
   read_only: boolean;
   /** Why it is read-only (GET /api/proposals/{id}/token); null when one may write. */
-  reason?: "role" | "locked" | "frozen" | "archived" | "charter" | "amendements" | "closed" | null;
+  reason?: "role" | "locked" | "frozen" | "archived" | "charter" | "amendements" | "closed" | "transmitted" | null;
+  /** With ``transmitted``: the number of the version the council received. */
+  version?: number | null;
 }
 
 // What the editor says for each reason the text is read-only.
@@ -40,7 +42,12 @@ const READ_ONLY_BECAUSE: Record<string, string> = {
   charter: "proposal.read_only_charter", // the revised charter, not accepted yet (charter.ts)
   amendements: "proposal.read_only_amendments", // amendment mode: propose, do not write (amendments.ts)
   closed: "proposal.read_only_closed", // the atelier is closed: everything stays, nothing changes
+  transmitted: "proposal.read_only_transmitted", // handed to the council: it decides on the version it got
 };
+
+// Amendments would change the text: neither proposed nor decided once it is not the atelier's to
+// change (the server refuses accepting them on a transmitted proposal: 409 proposal_transmitted).
+const TEXT_SETTLED = new Set(["closed", "transmitted"]);
 
 export const proposal: Screen = (main, { proposalId }) => {
   const identity = identityForPlace(proposalId);
@@ -110,6 +117,7 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
   // the archiving locks the text; editable again when they unlock it.
   let readOnly = access.read_only;
   let reason = access.read_only ? (access.reason ?? "role") : null;
+  let version = access.version ?? null; // the version handed to the council
   let replaced = false; // a new draft from a frozen version took this document's place
   const shortcuts = h("p", { class: "hint", hidden: access.read_only }, shortcutHint());
 
@@ -189,7 +197,7 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
   const sayAccess = (editableAgain: boolean) => {
     notice.className = `access-notice ${editableAgain ? "counted" : "notice"}`;
     notice.hidden = !reason && !editableAgain;
-    notice.textContent = reason ? t(READ_ONLY_BECAUSE[reason] ?? "proposal.read_only") : editableAgain ? t("proposal.editable_again") : "";
+    notice.textContent = reason ? t(READ_ONLY_BECAUSE[reason] ?? "proposal.read_only", { n: version ?? "?" }) : editableAgain ? t("proposal.editable_again") : "";
   };
   sayAccess(false);
   const redraw = () => {
@@ -217,7 +225,8 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
       const editableAgain = readOnly && !now.read_only;
       readOnly = now.read_only;
       reason = why;
-      amendments.setClosed(why === "closed");
+      version = now.version ?? null;
+      amendments.setClosed(TEXT_SETTLED.has(why ?? ""));
       // The atelier closed (or reopened): its comments say so and offer no « Commenter »,
       // « Répondre » nor « Résoudre » any more, as on a fresh load (the server tells why).
       comments.reload();
@@ -277,7 +286,7 @@ function open(main: HTMLElement, identity: Identity, proposalRow: Proposal, acce
   const comments = commentsFor(identity, proposalRow.id, sectionTitles); // beside each section
   const sessionId = proposalRow.session_id ?? identity.sessionId;
   const amendments = amendmentsFor(identity, proposalRow.id, sessionId ?? null, sectionTitles, proposalRow.amendment_mode ?? false);
-  amendments.setClosed(reason === "closed");
+  amendments.setClosed(TEXT_SETTLED.has(reason ?? ""));
   let channel: LiveChannel | null = null;
   if (sessionId) {
     const seanceState = emptyState();
