@@ -19,7 +19,7 @@ the route is rather than written on each of seventy routes:
 
 Where a status has a reason a client should know ahead, :data:`_CODES_BY_PATH` names its problem
 codes in that response's description (« Ici / here: `atelier_closed` »): every change a closed
-atelier refuses (its attendance included), a cancelled séance's edit, new code and sign-in
+atelier refuses (its attendance included), a cancelled séance's edit, arrivals, new code and sign-in
 sheet, the 410 of their join and QR codes, closing and reopening.
 
 :func:`document_content` then says what the few routes that answer in several formats send:
@@ -244,6 +244,13 @@ _CODES_BY_PATH: Final[list[tuple[re.Pattern[str], frozenset[str], int, frozenset
     (
         re.compile(r"^/api/sessions/[^/]+(/join-code)?$"),
         frozenset({"PUT", "POST"}),
+        409,
+        frozenset({"session_cancelled"}),
+    ),
+    # Nobody arrives at a cancelled séance (oneself or at the door); leaving stays possible.
+    (
+        re.compile(r"^/api/sessions/[^/]+/(attendance|check-in)$"),
+        frozenset({"POST"}),
         409,
         frozenset({"session_cancelled"}),
     ),

@@ -204,6 +204,8 @@ def test_routes_name_the_codes_of_a_closed_atelier_and_a_cancelled_seance(tmp_pa
         ("/api/sessions/{session_id}", "put"),
         ("/api/sessions/{session_id}/join-code", "post"),
         ("/api/sessions/{session_id}/emargement.pdf", "get"),
+        ("/api/sessions/{session_id}/check-in", "post"),
+        ("/api/sessions/{session_id}/attendance", "post"),
     ):
         assert "`session_cancelled`" in says(path, method, "409"), (method, path)
     for path, method in (

@@ -152,3 +152,36 @@ def test_minutes_announce_the_next_seance_that_takes_place(shared_server: Server
         version = http.get(f"/api/proposals/{proposal['id']}/versions/1", headers=facilitator)
         following = version.json()["content"]["session"]["next_session"]
         assert (following["number"], following["date"]) == (3, "2031-03-11")
+
+
+def test_nobody_checks_in_at_a_cancelled_seance(shared_server: ServerProcess) -> None:
+    """Someone who came before the séance was called off may still be marked gone; nobody
+    arrives at it any more, by their phone nor at the door."""
+    with httpx.Client(base_url=shared_server.http, timeout=20) as http:
+        room = Room(http)
+        facilitator = room.auth(room.facilitator)
+        created = http.post(
+            f"/api/ateliers/{room.atelier['id']}/sessions", json=AHEAD, headers=facilitator
+        )
+        assert created.status_code == 201, created.text
+        seance = created.json()["id"]
+        zoe = room.auth(room.token_of("Zoé"))
+        room.token_of("Yann")
+        came = http.post(f"/api/sessions/{seance}/check-in", headers=zoe)
+        assert came.status_code == 200, came.text
+        cancel = http.post(f"/api/sessions/{seance}/cancel", json={}, headers=facilitator)
+        assert cancel.status_code == 200, cancel.text
+
+        again = http.post(f"/api/sessions/{seance}/check-in", headers=zoe)
+        assert (again.status_code, again.json()["code"]) == (409, "session_cancelled")
+        assert "annulée" in again.json()["detail"]
+        people = http.get(f"/api/ateliers/{room.atelier['id']}/participants", headers=facilitator)
+        yann = next(p for p in people.json() if p["display_name"] == "Yann")
+        door = http.post(
+            f"/api/sessions/{seance}/attendance",
+            json={"participant_id": yann["id"]},
+            headers=facilitator,
+        )
+        assert (door.status_code, door.json()["code"]) == (409, "session_cancelled")
+        left = http.post(f"/api/sessions/{seance}/check-out", headers=zoe)
+        assert left.status_code == 200, left.text
