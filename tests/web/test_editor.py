@@ -122,9 +122,8 @@ def test_handed_to_the_council_the_open_editor_turns_read_only_and_says_which_ve
     demo.api("POST", f"/api/proposals/{proposal}/transmit")
 
     notice = page.get_by_test_id("access-notice")
-    notice.filter(
-        has_text="Transmise au conseil : le texte remis est la version 1 ; il ne se modifie plus ici."
-    ).wait_for()
+    said = "Transmise au conseil : le texte remis est la version 1 ; il ne se modifie plus ici."
+    notice.filter(has_text=said).wait_for()
     page.get_by_test_id("sync-state").filter(has_text="le texte se met à jour en direct").wait_for()
     assert area.get_attribute("contenteditable") == "false"
     assert area.get_attribute("aria-readonly") == "true"
