@@ -215,8 +215,15 @@ def staff_create_the_ap_and_seance_1(
     check_axe(page, "seance programmee", every_impact=True)
     shot(page, "05-seance-programmee")
 
-    page.get_by_role("link", name="Ouvrir la séance").click()
+    # The address is already the séance's own page, where « Ouvrir la séance » leads: a reload
+    # shows the séance, not an empty form that would schedule a second one.
+    opened = page.get_by_role("link", name="Ouvrir la séance").get_attribute("href")
+    assert opened is not None
+    assert re.fullmatch(r"/atelier/[\w-]+\?seance=[\w-]+", opened), opened
+    expect(page).to_have_url(re.compile(re.escape(opened) + "$"))
+    page.reload()
     expect(page.get_by_role("heading", name="Séance 1")).to_be_visible()
+    expect(page.get_by_role("button", name="Programmer la séance")).to_have_count(0)
     expect(page.get_by_text(METHOD_STEPS[6])).to_be_visible()
     # One séance, though the button was clicked twice.
     expect(page.locator(".seance-list li")).to_have_count(1)

@@ -387,6 +387,9 @@ function drawForm(main: HTMLElement, identity: Identity, seance: Seance | null, 
         focusNextTitle();
         main.replaceChildren();
         scheduled(main, atelierId, seance);
+        // The address becomes the séance's own page (where « Ouvrir la séance » leads): a reload
+        // or a return by « Précédent » no longer shows an empty form, ready for a second séance.
+        history.replaceState(history.state, "", seancePage(atelierId, seance.id));
         return true;
       } catch (e) {
         summary.show(errorText(e));
@@ -466,6 +469,8 @@ function drawForm(main: HTMLElement, identity: Identity, seance: Seance | null, 
   return problem ? next.control : null;
 }
 
+const seancePage = (atelierId: string, seanceId: string): string => `/atelier/${encodeURIComponent(atelierId)}?seance=${encodeURIComponent(seanceId)}`;
+
 function scheduled(main: HTMLElement, atelierId: string, seance: Seance): void {
   const d = seance.details;
   const when = [d.date ? formatDate(d.date) : "", d.start_time ? d.start_time.slice(0, 5) + (d.end_time ? `–${d.end_time.slice(0, 5)}` : "") : ""].filter(Boolean).join(", ");
@@ -482,7 +487,7 @@ function scheduled(main: HTMLElement, atelierId: string, seance: Seance): void {
       h(
         "p",
         { class: "actions" },
-        h("a", { href: `/atelier/${encodeURIComponent(atelierId)}?seance=${encodeURIComponent(seance.id)}`, class: "button primary-link" }, t("organise.seance.open")),
+        h("a", { href: seancePage(atelierId, seance.id), class: "button primary-link" }, t("organise.seance.open")),
         h("a", { href: `/animation/${encodeURIComponent(seance.id)}`, class: "button" }, t("organise.seance.console")),
       ),
     ),
