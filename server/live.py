@@ -22,6 +22,8 @@ from collab.relay import Relay, RelayKind, RelayMessage, Subscription
 
 __all__ = [
     "AmendmentsChanged",
+    "AtelierClosed",
+    "AtelierReopened",
     "AttendanceChanged",
     "BallotCounted",
     "CommentsChanged",
@@ -108,6 +110,23 @@ class SessionCancelled(msgspec.Struct, tag="session_cancelled"):
 
 class SessionRestored(msgspec.Struct, tag="session_restored"):
     """A cancelled séance takes place again: open screens stop saying it is cancelled."""
+
+    session_id: str
+
+
+class AtelierClosed(msgspec.Struct, tag="atelier_closed"):
+    """The séance's atelier was closed (``close_reason`` is the public one, if given): sent on
+    every séance of the atelier, those held already too, so that their open screens stop
+    offering what a closed atelier refuses (409 ``atelier_closed``) without a reload."""
+
+    session_id: str
+    closed_at: str
+    close_reason: str | None
+
+
+class AtelierReopened(msgspec.Struct, tag="atelier_reopened"):
+    """The city's staff reopened the séance's atelier: open screens offer again what it takes
+    (its séances cancelled by the closing stay cancelled: ``session_restored`` tells them)."""
 
     session_id: str
 
@@ -201,6 +220,8 @@ Event = (
     | JoinCodeChanged
     | SessionCancelled
     | SessionRestored
+    | AtelierClosed
+    | AtelierReopened
     | PollOpened
     | Tally
     | PollClosed

@@ -29,6 +29,7 @@ from server.documents.rendering import render
 from server.errors import Problem
 from server.guards import client_address
 from server.live import (
+    AtelierClosed,
     AttendanceChanged,
     JoinCodeChanged,
     ParticipantJoined,
@@ -66,6 +67,7 @@ from server.schemas import (
 from server.services import amendments as amendment_svc
 from server.services import ateliers as svc
 from server.services import projects
+from server.services.proposals import seances_of
 from server.state import AppServices
 
 __all__ = ["AtelierController", "JoinController", "create_atelier"]
@@ -299,6 +301,10 @@ class AtelierController(Controller):
                     seance.id, seance.data["cancelled_at"], seance.data.get("cancel_reason")
                 ),
             )
+        # Every séance's screens, those held already too, stop offering what it now refuses.
+        at = closed.at.isoformat()
+        for session_id in await seances_of(services.engine, atelier_id):
+            await services.live.publish(session_id, AtelierClosed(session_id, at, closed.reason))
         await reopen_editors(services, atelier_id, "atelier closed")
         return with_closing(atelier_read(row), closed)
 

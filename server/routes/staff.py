@@ -13,9 +13,11 @@ from litestar.di import Provide
 from server.actors import token_of
 from server.auth import InvalidGrant, StaffGrant, verify_grant
 from server.errors import Problem
+from server.live import AtelierReopened
 from server.routes.proposals import reopen_editors
 from server.services import ateliers as svc
 from server.services import credentials
+from server.services.proposals import seances_of
 from server.state import AppServices
 
 __all__ = ["StaffController", "current_staff", "optional_staff"]
@@ -120,4 +122,6 @@ class StaffController(Controller):
         services = AppServices.of(request.app)
         row = await svc.reopen_atelier(services.engine, atelier_id, staff.sub)
         await reopen_editors(services, atelier_id, "atelier reopened")  # they write again
+        for session_id in await seances_of(services.engine, atelier_id):  # and the séances' screens
+            await services.live.publish(session_id, AtelierReopened(session_id))
         return {"id": row.id, "status": row.status}

@@ -88,6 +88,45 @@ def test_closing_tells_the_open_screens_of_the_seances_it_cancels(
     assert restored.status_code == 200, restored.text
 
 
+def test_every_seances_screens_hear_the_atelier_close_and_reopen(
+    http: httpx.Client, server_on: ServerProcess
+) -> None:
+    """Not only the séances it cancels: one held already (its console, a participant's card)
+    hears ``atelier_closed`` with the public reason, then ``atelier_reopened``."""
+    room = Room(http)
+    held = room.session  # 2017: closing leaves it as it was, cancelled or not
+    ahead = seance_ahead(http, room)
+    zoe = room.token_of("Zoé")
+
+    async def scenario() -> None:
+        async with (
+            websockets.connect(follow_url(server_on, held["id"], zoe)) as ws_zoe,
+            websockets.connect(follow_url(server_on, held["id"], room.facilitator)) as ws_con,
+            websockets.connect(follow_url(server_on, ahead["id"], zoe)) as ws_ahead,
+        ):
+            on_held = Follower(ws_zoe), Follower(ws_con)
+            every = (*on_held, Follower(ws_ahead))
+            for follower in every:
+                await follower.next("snapshot")
+            closed = await asyncio.to_thread(close, room)
+            assert closed.status_code == 200, closed.text
+            stamp = closed.json()["closed_at"]
+            for follower, seance in zip(every, (held, held, ahead), strict=True):
+                event = await follower.next("atelier_closed")
+                assert event == {
+                    "type": "atelier_closed",
+                    "session_id": seance["id"],
+                    "closed_at": stamp,
+                    "close_reason": REASON,
+                }
+            await asyncio.to_thread(reopen, http, room)
+            for follower, seance in zip(every, (held, held, ahead), strict=True):
+                event = await follower.next("atelier_reopened")
+                assert event == {"type": "atelier_reopened", "session_id": seance["id"]}
+
+    asyncio.run(scenario())
+
+
 def test_a_closed_ateliers_documents_are_read_only_for_everyone_and_kept(
     http: httpx.Client, server_on: ServerProcess
 ) -> None:
