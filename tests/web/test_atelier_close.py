@@ -264,3 +264,67 @@ def test_attendance_is_not_offered_once_the_atelier_closes(empty: Empty, new_con
     no_sideways_scroll(phone)
     no_page_errors(console)
     no_page_errors(phone)
+
+
+def test_a_started_seances_screens_hear_the_atelier_close_and_reopen(
+    empty: Empty, new_context: Any
+) -> None:
+    """A séance under way is not cancelled by the closing; a participant's screen and the
+    console hear it all the same (``atelier_closed``) and stop offering what the server now
+    refuses, without a reload; reopened by the city (``atelier_reopened``), they offer it again."""
+    atelier, seance, token = atelier_with_a_seance(empty)
+    bruno = joined(empty, seance, token, "Bruno")
+    auth = {"authorization": f"Bearer {token}"}
+    started = httpx.post(
+        f"{empty.http}/api/sessions/{seance}/step", json={"move": "start"}, headers=auth, timeout=20
+    )
+    assert started.status_code == 200, started.text
+    console = new_page(new_context({"width": 1366, "height": 768}))
+    console.goto(f"{empty.http}/atelier/{atelier}#token={token}")
+    expect(console.locator("section.organiser")).to_be_visible()
+    console.goto(f"{empty.http}/animation/{seance}")
+    expect(console.locator(".live-state[data-state=open]")).to_have_text("En direct")
+    expect(console.get_by_test_id("console-closed")).to_be_hidden()
+    door = console.get_by_test_id("door")
+    expect(door.get_by_test_id("door-closed")).to_be_hidden()
+    phone = new_page(new_context())
+    phone.goto(f"{empty.http}/atelier/{atelier}?seance={seance}#token={bruno['token']}")
+    expect(phone.locator(".live-state[data-state=open]")).to_have_text("En direct")
+    expect(phone.get_by_role("button", name="Je suis présent·e")).to_be_visible()
+    expect(phone.get_by_test_id("atelier-closed")).to_have_count(0)
+
+    closed = httpx.post(
+        f"{empty.http}/api/ateliers/{atelier}/close",
+        json={"reason": REASON},
+        headers=auth,
+        timeout=20,
+    )
+    assert closed.status_code == 200, closed.text
+    # The participant: where the atelier stands says « clos » and why, and attendance is no
+    # longer offered (409 atelier_closed), as on loading it.
+    expect(phone.get_by_test_id("atelier-closed")).to_contain_text("Atelier clos depuis le ")
+    expect(phone.get_by_test_id("constitution")).to_contain_text(f"Motif : {REASON}")
+    expect(phone.get_by_test_id("check-in-closed")).to_be_visible()
+    expect(phone.get_by_role("button", name="Je suis présent·e")).to_have_count(0)
+    expect(phone.get_by_test_id("cancel-banner")).to_be_empty()  # a séance under way goes on
+    # The console: the notice, once; no walk-in at the door, no new proposal nor poll.
+    one_notice(console)
+    expect(door.get_by_test_id("door-closed")).to_be_visible()
+    expect(console.get_by_role("button", name="Inscrire et pointer")).to_have_count(0)
+    expect(console.locator("#new-proposal-title")).to_be_hidden()
+    expect(console.locator("#new-poll-title")).to_be_hidden()
+    check_axe(phone, "séance en cours, atelier clos", every_impact=True)
+    check_axe(console, "console d’une séance en cours, atelier clos", every_impact=True)
+    no_sideways_scroll(phone)
+
+    staff = {"authorization": f"Bearer {empty.server.staff_token()}"}
+    reopened = httpx.post(f"{empty.http}/api/ateliers/{atelier}/reopen", headers=staff, timeout=20)
+    assert reopened.status_code == 200, reopened.text
+    expect(phone.get_by_role("button", name="Je suis présent·e")).to_be_visible()
+    expect(phone.get_by_test_id("check-in-closed")).to_be_hidden()
+    expect(phone.get_by_test_id("atelier-closed")).to_have_count(0)
+    expect(console.get_by_test_id("console-closed")).to_be_hidden()
+    expect(door.get_by_test_id("door-closed")).to_be_hidden()
+    expect(console.locator("#new-proposal-title")).to_be_visible()
+    no_page_errors(console)
+    no_page_errors(phone)

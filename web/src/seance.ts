@@ -82,6 +82,9 @@ export function applyEvent(state: SeanceState, event: LiveEvent): string | null 
     case "session_restored":
       state.cancelled = cancellation(event);
       return "cancelled";
+    case "atelier_closed": // the atelier was closed, or reopened: screens offer what it takes
+    case "atelier_reopened":
+      return "atelier"; // event.type says which; atelier_closed carries closed_at, close_reason
     case "join_code_changed":
       return "join_code"; // the event carries it: join_code, join_url
     case "proposals_changed": // one of the atelier's proposals: screens that list them read again

@@ -95,6 +95,7 @@ function draw(
   const proposalList = proposalsCard(identity, atelierRow.id, proposals);
   // Where the atelier stands, for everyone; the facilitator's panel (séances, logo) loads apart.
   let constitution = constitutionState(atelierRow, participants);
+  let participantsNow = participants;
   const organiserSlot = h("div", {});
   main.append(constitution.el);
   if (!seance) main.append(organiserSlot);
@@ -242,7 +243,7 @@ function draw(
       identity,
       seance.id,
       state,
-      (what) => {
+      (what, event) => {
         if (what === "snapshot" || what === "step") drawSteps();
         if (what === "snapshot" || what === "attendance" || what === "presence") drawCounts();
         if (what === "snapshot" || what === "polls" || what === "tally") {
@@ -251,15 +252,22 @@ function draw(
         }
         if (what === "proposals") proposalList.reload();
         if (what === "snapshot" || what === "cancelled") cancelled.set(state.cancelled, true);
-        // Closing the atelier cancels its séances ahead: read whether that is why.
-        if (what === "cancelled" && state.cancelled) {
+        // The atelier closed (or reopened) while this screen is open, its séance held already
+        // or not: shown as on loading it, where it stands and what attendance still takes.
+        if (what === "atelier") {
+          showClosed(event.type === "atelier_closed");
           api<Atelier>("GET", `/api/ateliers/${encodeURIComponent(atelierRow.id)}`, undefined, identity.token)
-            .then((row) => showClosed(row.status === "close"))
-            .catch(() => undefined); // the server still refuses what a closed atelier refuses
+            .then((row) => {
+              const next = constitutionState(row, participantsNow);
+              constitution.el.replaceWith(next.el);
+              constitution = next;
+            })
+            .catch(() => undefined); // what it takes is already said (showClosed)
         }
         if (what === "joined") {
           api<Participant[]>("GET", `/api/ateliers/${encodeURIComponent(atelierRow.id)}/participants`, undefined, identity.token)
             .then((rows) => {
+              participantsNow = rows;
               peopleBox.replaceChildren(peopleByRole(rows));
               constitution.update(rows);
             })

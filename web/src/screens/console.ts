@@ -291,6 +291,9 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
           // sayCancelled): by the closed-atelier notice if closing it is why, by the banner else.
           if (what === "cancelled" && state.cancelled && !atelierIsClosed) void readAtelier();
           else if (what === "snapshot" || what === "cancelled") sayCancelled(true);
+          // Closed (or reopened) while the console is open, its séance held already or not: as
+          // on loading a closed atelier, the notice once and nothing offered that it refuses.
+          if (what === "atelier") atelierClosed(event.type === "atelier_closed");
           if (what === "snapshot" || what === "cancelled") {
             joinCode.cancelled(state.cancelled !== null);
             door.cancelled(state.cancelled !== null);
