@@ -319,3 +319,36 @@ def test_a_public_poll_shows_its_results_live(demo: Demo, new_context: Any) -> N
     assert poll.locator(".ballot-box").count() == 0
     check_axe(screen, "projection, public poll live", every_impact=True)
     screenshot(screen, "55-projection-public-live")
+
+
+def test_the_dots_ballot_keeps_the_keyboard_focus_when_a_button_runs_out(
+    demo: Demo, new_context: Any
+) -> None:
+    """A keyboard user pressing « + » up to an option's cap (or « − » down to zero) stays in
+    the ballot: the button that just turned disabled hands the focus to its neighbour, where
+    it used to drop to the page's top and the next key press went nowhere (H7 walk)."""
+    title = "Combien de gommettes pour le parvis ?"
+    open_poll(
+        demo,
+        title,
+        "dots",
+        ["Square", "Parvis"],
+        params={"dots_per_voter": 3, "max_per_option": 2},
+    )
+    phone = new_page(new_context())
+    join_by_ui(phone, demo, "Gaëlle au clavier")
+    phone.get_by_role("link", name=f"Voter : {title}").click()
+    add = phone.get_by_role("button", name="Ajouter une gommette à Parvis")
+    remove = phone.get_by_role("button", name="Retirer une gommette de Parvis")
+    add.focus()
+    phone.keyboard.press("Enter")
+    phone.keyboard.press("Enter")
+    phone.get_by_text("Il vous reste 1 gommette.").wait_for()
+    assert add.is_disabled()  # the cap of 2 on one option
+    assert remove.evaluate("el => el === document.activeElement")
+    phone.keyboard.press("Enter")
+    phone.keyboard.press("Enter")
+    phone.get_by_text("Il vous reste 3 gommettes.").wait_for()
+    assert remove.is_disabled()
+    assert add.evaluate("el => el === document.activeElement")
+    no_page_errors(phone)

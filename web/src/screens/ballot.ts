@@ -231,6 +231,7 @@ function dots(poll: Poll): Inputs {
   const rows = new Map<string, { count: HTMLElement; add: HTMLButtonElement; remove: HTMLButtonElement; dots: HTMLElement }>();
   const used = () => Object.values(given).reduce((a, b) => a + b, 0);
   const redraw = () => {
+    const focused = document.activeElement;
     left.textContent = tn("ballot.dots_left", budget - used());
     for (const [id, row] of rows) {
       const n = given[id] ?? 0;
@@ -238,6 +239,10 @@ function dots(poll: Poll): Inputs {
       row.dots.replaceChildren(...Array.from({ length: n }, () => h("span", { class: "dot" })));
       row.add.disabled = n >= cap || used() >= budget;
       row.remove.disabled = n === 0;
+      // A disabled button drops the focus to the page's top: a keyboard user pressing « + »
+      // up to the cap (or « − » down to none) goes on from its neighbour instead.
+      if (focused === row.add && row.add.disabled) row.remove.focus();
+      if (focused === row.remove && row.remove.disabled) row.add.focus();
     }
   };
   const list = h(
