@@ -240,6 +240,21 @@ _CODES_BY_PATH: Final[list[tuple[re.Pattern[str], frozenset[str], int, frozenset
         _CLOSED,
     ),
     (re.compile(r"^/api/sessions/[^/]+/freeze$"), frozenset({"POST"}), 409, _CLOSED),
+    # A proposal handed to the council (transmise and after) changes no more: no amendment is
+    # proposed, accepted or put to the vote there, no revision restored (withdrawing one's own
+    # stays possible: it changes no text).
+    (
+        re.compile(r"^/api/proposals/[^/]+/(amendments|amendments/vote|history/restore)$"),
+        frozenset({"POST"}),
+        409,
+        frozenset({"proposal_transmitted"}),
+    ),
+    (
+        re.compile(r"^/api/amendments/[^/]+/accept$"),
+        frozenset({"POST"}),
+        409,
+        frozenset({"proposal_transmitted"}),
+    ),
     # A cancelled séance changes no more until restored, has no new code nor sign-in sheet.
     (
         re.compile(r"^/api/sessions/[^/]+(/join-code)?$"),

@@ -20,7 +20,11 @@ already reads as the replacement, marks it ``acceptee`` without editing.
 
 A vote in one action creates the poll with « Garder le texte actuel » and one option per
 amendment and opens it; its close (:func:`settle`) applies the winner, rejects the others, or
-— a tie, no ballot, no quorum — puts them all back to ``proposee`` with the result noted.
+— a tie, no ballot, no quorum — puts them all back to ``proposee`` with the result noted. A
+winner whose text stopped changing during the vote (locked, archived, handed to the council,
+the atelier closed) is noted ``not_applied`` and stays ``proposee``: nothing writes into a text
+that no longer changes. Proposing on a text handed to the council is refused (409
+``proposal_transmitted``); withdrawing one's own stays allowed, it changes no text.
 """
 
 from __future__ import annotations
@@ -45,7 +49,14 @@ from domain.amendments import Fate
 from domain.roles import Action
 from domain.roles import require as require_role
 from server.actors import Actor
-from server.db.models import AmendmentRow, ParticipantRow, PollRow, ProposalRow, SessionRow
+from server.db.models import (
+    AmendmentRow,
+    AtelierRow,
+    ParticipantRow,
+    PollRow,
+    ProposalRow,
+    SessionRow,
+)
 from server.db.writes import reading, transaction
 from server.documents.rendering import RenderPool, render
 from server.errors import Problem
@@ -59,6 +70,7 @@ from server.schemas import (
 )
 from server.services import polls
 from server.services.ateliers import (
+    _read_only_for_everyone,
     atelier_is_closed,
     audit,
     new_id,
@@ -122,10 +134,10 @@ def _facilitator(actor: Actor) -> None:
     require_charter(actor)
 
 
-def _writable(proposal: ProposalRow) -> None:
-    """The text may still change: neither handed to the council (409 ``proposal_transmitted``:
-    its live document is read-only for everyone, and an accepted amendment would edit it behind
-    the editors' backs), nor locked (by a freeze or the facilitator) nor archived (409)."""
+def _not_transmitted(proposal: ProposalRow) -> None:
+    """409 ``proposal_transmitted`` once it was handed to the council (``transmise`` and after):
+    its live document is read-only for everyone and no freeze follows, so an amendment there —
+    proposed, accepted or voted — could only edit it behind the editors' backs or go nowhere."""
     if not proposal_rules.leaves_from("freeze", proposal.status):
         raise Problem(
             409,
@@ -133,6 +145,12 @@ def _writable(proposal: ProposalRow) -> None:
             f"« {proposal.title} » est transmise au conseil : son texte ne change plus.",
             f"“{proposal.title}” was handed to the council: its text no longer changes.",
         )
+
+
+def _writable(proposal: ProposalRow) -> None:
+    """The text may still change: neither handed to the council (:func:`_not_transmitted`), nor
+    locked (by a freeze or the facilitator) nor archived (409)."""
+    _not_transmitted(proposal)
     if proposal.archived_at is not None or proposal.locked:
         raise Problem(
             409,
@@ -320,6 +338,9 @@ async def propose(
     async with reading(engine) as session:
         proposal = await proposal_of(session, actor, proposal_id)
         await refuse_if_atelier_closed(session, proposal.atelier_id)
+    # Locked (by the facilitator or a freeze) stays open to proposals, like comments: a lock
+    # is lifted, and what was proposed meanwhile is decided then. A transmitted text is not.
+    _not_transmitted(proposal)
     if proposal.archived_at is not None:
         raise Problem(
             409,
@@ -678,10 +699,40 @@ def _summary(poll: PollRow) -> dict[str, Any]:
     }
 
 
+async def _settled(session: AsyncSession, proposal_id: str) -> tuple[str, str | None]:
+    """The proposal's live document, and why nobody may change its text now (the editor's
+    reasons that hold for everyone: ``closed``, ``transmitted``, ``archived``, ``locked``,
+    ``frozen``), or None while it may change."""
+    found = (
+        await session.execute(
+            select(
+                ProposalRow.doc_id,
+                ProposalRow.locked,
+                ProposalRow.locked_by,
+                ProposalRow.archived_at,
+                ProposalRow.status.label("proposal_status"),
+                AtelierRow.status,
+            )
+            .join(AtelierRow, AtelierRow.id == ProposalRow.atelier_id)
+            .where(ProposalRow.id == proposal_id)
+        )
+    ).one_or_none()
+    if found is None:
+        return "", None
+    return found.doc_id, _read_only_for_everyone(found)
+
+
 async def settle(engine: AsyncEngine, registry: RoomRegistry, poll_id: str) -> Changed | None:
     """After a poll closed: if it was born from amendments, apply the winner, reject the
     others; no winner (a tie, no ballot, quorum missed): all back to ``proposee``, the result
-    noted — the facilitator decides. None when the poll was not about amendments."""
+    noted — the facilitator decides. None when the poll was not about amendments.
+
+    A winner whose text stopped changing while it was voted on (the proposal locked, frozen with
+    its lock, archived, handed to the council, or its atelier closed) is not applied: it goes
+    back to ``proposee`` with the vote noted and ``not_applied`` (why, one of the editor's
+    reasons), the others rejected as voted. The facilitator may accept it once the text may
+    change again; a transmitted text never does, and it stays proposed like the amendments still
+    pending when it was handed over."""
     async with transaction(engine) as session:
         poll = await session.get(PollRow, poll_id, populate_existing=True)
         rows = list(
@@ -695,20 +746,23 @@ async def settle(engine: AsyncEngine, registry: RoomRegistry, poll_id: str) -> C
             return None
         summary = _summary(poll)
         winner = summary["winner_option"] if summary["quorum_reached"] is not False else None
+        # One proposal per vote (put_to_vote): is its text still one that changes?
+        doc_id, settled = await _settled(session, rows[0].proposal_id)
         chosen: AmendmentRow | None = None
-        doc_id = ""
+        held_back: str | None = None  # why the winner was not applied
         for row in rows:
             option = (row.result or {}).get("option")
             if winner is None:
                 await _move(session, row, Fate.PROPOSEE, who=None, decided_at=None, result=summary)
-            elif option == winner:
+            elif option != winner:
+                await _move(session, row, Fate.REJETEE, who=None, result=summary)
+            elif settled is not None:
+                held_back = settled
+                noted = {**summary, "not_applied": settled}
+                await _move(session, row, Fate.PROPOSEE, who=None, decided_at=None, result=noted)
+            else:
                 chosen = row
                 await _move(session, row, Fate.APPLYING, who=None, result=summary)
-            else:
-                await _move(session, row, Fate.REJETEE, who=None, result=summary)
-        if chosen is not None:
-            proposal = await session.get(ProposalRow, chosen.proposal_id)
-            doc_id = proposal.doc_id if proposal is not None else ""
         audit(
             session,
             rows[0].atelier_id,
@@ -716,6 +770,7 @@ async def settle(engine: AsyncEngine, registry: RoomRegistry, poll_id: str) -> C
             "amendments_voted",
             poll_id,
             winner=winner,
+            not_applied=held_back,
         )
         changed = Changed(rows[0].atelier_id, rows[0].proposal_id)
     if chosen is not None and doc_id:

@@ -652,3 +652,95 @@ def test_handed_to_the_council_an_amendment_is_neither_accepted_nor_put_to_a_vot
     assert (voted.status_code, voted.json()["code"]) == (409, "proposal_transmitted")
     assert FIRST in asyncio.run(live_text(server_on, proposal))
     assert amendments(room, proposal, room.facilitator)[0]["status"] == "proposee"
+
+
+def voted_for(room: Room, proposal: dict[str, Any], chosen: list[dict[str, Any]]) -> dict[str, Any]:
+    """``chosen`` put to the vote in the séance; Ana and Bruno vote for the first of them."""
+    made = post(
+        room,
+        f"/api/proposals/{proposal['id']}/amendments/vote",
+        None,
+        amendment_ids=[a["id"] for a in chosen],
+        session_id=room.session["id"],
+    )
+    assert made.status_code == 201, made.text
+    poll = {"id": made.json()["poll_id"]}
+    for name in ("Ana", "Bruno"):
+        assert vote(room, poll, room.token_of(name), {"choice": "o2"}).status_code == 200
+    return poll
+
+
+def test_a_vote_that_closes_after_the_text_was_handed_to_the_council_applies_nothing(
+    room: Room, server_on: ServerProcess
+) -> None:
+    """The vote's result is kept, but its winner is not written into a text the council
+    received (H5): it says why, and it cannot be accepted afterwards either."""
+    proposal, (anchor,) = start(server_on, room)
+    ana, bruno = room.token_of("Ana"), room.token_of("Bruno")
+    sunday = propose(room, proposal, ana, anchor).json()
+    friday = propose(room, proposal, bruno, anchor, replacement="vendredi").json()
+    poll = voted_for(room, proposal, [sunday, friday])
+    assert post(room, f"/api/proposals/{proposal['id']}/freeze").status_code == 201
+    assert post(room, f"/api/proposals/{proposal['id']}/transmit").status_code == 200
+    closed = act(room, poll, "close")
+    assert closed.status_code == 200, closed.text
+    fates = {a["id"]: a for a in amendments(room, proposal, ana)}
+    won, lost = fates[sunday["id"]], fates[friday["id"]]
+    assert (won["status"], won["result"]["not_applied"]) == ("proposee", "transmitted")
+    assert "dimanche" in won["result"]["winner"]
+    assert won["result"]["ballots"] == 2
+    assert lost["status"] == "rejetee"
+    assert "not_applied" not in lost["result"]
+    assert FIRST in asyncio.run(live_text(server_on, proposal))
+    accepted = decide(room, sunday, "accept")
+    assert (accepted.status_code, accepted.json()["code"]) == (409, "proposal_transmitted")
+
+
+@pytest.mark.parametrize(
+    ("switch", "body", "why", "undo"),
+    [
+        ("lock", {"locked": True}, "locked", {"locked": False}),
+        ("archive", {"archived": True}, "archived", {"archived": False}),
+    ],
+)
+def test_a_vote_that_closes_on_a_locked_or_archived_text_waits_for_the_facilitator(
+    room: Room,
+    server_on: ServerProcess,
+    switch: str,
+    body: dict[str, bool],
+    why: str,
+    undo: dict[str, bool],
+) -> None:
+    """Locked or archived while it was voted on: the winner is not applied, it says why, and
+    the facilitator accepts it once the text may change again."""
+    proposal, (anchor,) = start(server_on, room)
+    sunday = propose(room, proposal, room.token_of("Ana"), anchor).json()
+    poll = voted_for(room, proposal, [sunday])
+    path = f"/api/proposals/{proposal['id']}/{switch}"
+    assert post(room, path, None, **body).status_code == 200
+    assert act(room, poll, "close").status_code == 200
+    (after,) = amendments(room, proposal, room.facilitator)
+    assert (after["status"], after["result"]["not_applied"]) == ("proposee", why)
+    assert after["result"]["winner"] == "« samedi » → « dimanche »"
+    assert FIRST in asyncio.run(live_text(server_on, proposal))
+    assert post(room, path, None, **undo).status_code == 200
+    assert decide(room, sunday, "accept").json()["status"] == "acceptee"
+    assert "Le marché ouvre le dimanche matin." in asyncio.run(live_text(server_on, proposal))
+
+
+def test_no_amendment_is_proposed_to_a_transmitted_text_and_ones_own_may_be_withdrawn(
+    room: Room, server_on: ServerProcess
+) -> None:
+    """Proposing to a text handed to the council would go nowhere: 409, with its own code.
+    Withdrawing one's own pending amendment only tidies, and stays allowed."""
+    proposal, (anchor,) = start(server_on, room)
+    ana = room.token_of("Ana")
+    pending = propose(room, proposal, ana, anchor).json()
+    assert post(room, f"/api/proposals/{proposal['id']}/freeze").status_code == 201
+    assert post(room, f"/api/proposals/{proposal['id']}/transmit").status_code == 200
+    refused = propose(room, proposal, ana, anchor, replacement="mardi")
+    assert (refused.status_code, refused.json()["code"]) == (409, "proposal_transmitted")
+    assert "transmise au conseil" in refused.json()["detail_fr"]
+    assert [a["id"] for a in amendments(room, proposal, ana)] == [pending["id"]]
+    withdrawn = decide(room, pending, "withdraw", ana)
+    assert (withdrawn.status_code, withdrawn.json()["status"]) == (200, "retiree")

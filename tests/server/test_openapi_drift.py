@@ -145,7 +145,8 @@ def test_routes_that_answer_in_several_formats_document_each(tmp_path: Any) -> N
 
 def test_routes_name_the_codes_of_a_closed_atelier_and_a_cancelled_seance(tmp_path: Any) -> None:
     """What a closed atelier refuses (409 ``atelier_closed``), what a cancelled séance refuses
-    (409 ``session_cancelled``), and the join codes of either (410), each route says."""
+    (409 ``session_cancelled``), the join codes of either (410), and what a proposal handed to
+    the council refuses (409 ``proposal_transmitted``), each route says."""
     from server.app import create_app
     from server.settings import load_settings
 
@@ -208,6 +209,17 @@ def test_routes_name_the_codes_of_a_closed_atelier_and_a_cancelled_seance(tmp_pa
         ("/api/sessions/{session_id}/attendance", "post"),
     ):
         assert "`session_cancelled`" in says(path, method, "409"), (method, path)
+    for path, method in (
+        ("/api/proposals/{proposal_id}/amendments", "post"),
+        ("/api/proposals/{proposal_id}/amendments/vote", "post"),
+        ("/api/amendments/{amendment_id}/accept", "post"),
+        ("/api/proposals/{proposal_id}/history/restore", "post"),
+    ):
+        assert "`proposal_transmitted`" in says(path, method, "409"), (method, path)
+    # Withdrawing one's own pending amendment stays possible on a transmitted proposal.
+    assert "proposal_transmitted" not in says(
+        "/api/amendments/{amendment_id}/withdraw", "post", "409"
+    )
     for path, method in (
         ("/api/join/{code}", "get"),
         ("/api/join/{code}", "post"),
