@@ -352,3 +352,31 @@ def test_the_dots_ballot_keeps_the_keyboard_focus_when_a_button_runs_out(
     assert remove.is_disabled()
     assert add.evaluate("el => el === document.activeElement")
     no_page_errors(phone)
+
+
+def test_a_ballot_sent_with_no_network_says_so_and_the_keyboard_sends_it_again(
+    demo: Demo, new_context: Any
+) -> None:
+    """Enter on « Envoyer mon vote » while the phone is offline: the alert says there is no
+    network, and the focus stays on the button (it used to fall to the page's top while the
+    button was disabled), so Enter again, once back online, casts the ballot (H7 walk)."""
+    title = "Quel arbre pour la cour ?"
+    open_poll(demo, title, "plurality", ["Tilleul", "Érable"])
+    context = new_context()
+    phone = new_page(context)
+    join_by_ui(phone, demo, "Omar hors ligne")
+    phone.get_by_role("link", name=f"Voter : {title}").click()
+    phone.get_by_label("Tilleul").check()
+    send = phone.get_by_role("button", name="Envoyer mon vote")
+    send.focus()
+    context.set_offline(True)
+    phone.keyboard.press("Enter")
+    phone.get_by_role("alert").filter(has_text="Pas de réseau pour l’instant").wait_for()
+    assert send.evaluate("el => el === document.activeElement")
+    context.set_offline(False)
+    phone.keyboard.press("Enter")
+    phone.get_by_role("status").filter(has_text="enregistré").wait_for()
+    change = phone.get_by_role("button", name="Modifier mon vote")
+    assert change.evaluate("el => el === document.activeElement")
+    assert phone.get_by_role("alert").filter(has_text="Pas de réseau").count() == 0
+    no_page_errors(phone)

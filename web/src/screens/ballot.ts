@@ -139,6 +139,9 @@ function ballotForm(poll: Poll, token: string, onCast: (receipt: Receipt) => voi
       error.show(t("ballot.incomplete"));
       return;
     }
+    // Disabled while sending, the button drops the focus: a keyboard user gets it back, to
+    // change the ballot or, after « pas de réseau », to send it again with Enter.
+    const focused = document.activeElement === submit;
     submit.disabled = true;
     try {
       const previous = receiptFor(poll.id);
@@ -149,6 +152,7 @@ function ballotForm(poll: Poll, token: string, onCast: (receipt: Receipt) => voi
       error.show(errorText(e));
     } finally {
       submit.disabled = false;
+      if (focused && submit.isConnected && (document.activeElement === document.body || document.activeElement === null)) submit.focus();
     }
   });
   return form;
