@@ -269,9 +269,10 @@ def test_attendance_is_not_offered_once_the_atelier_closes(empty: Empty, new_con
 def test_a_started_seances_screens_hear_the_atelier_close_and_reopen(
     empty: Empty, new_context: Any
 ) -> None:
-    """A séance under way is not cancelled by the closing; a participant's screen and the
-    console hear it all the same (``atelier_closed``) and stop offering what the server now
-    refuses, without a reload; reopened by the city (``atelier_reopened``), they offer it again."""
+    """A séance under way is not cancelled by the closing; a participant's screen, the console
+    and the projector hear it all the same (``atelier_closed``) and stop offering what the server
+    now refuses (the projected code opens nothing: 410), without a reload; reopened by the city
+    (``atelier_reopened``), they offer it again."""
     atelier, seance, token = atelier_with_a_seance(empty)
     bruno = joined(empty, seance, token, "Bruno")
     auth = {"authorization": f"Bearer {token}"}
@@ -287,6 +288,12 @@ def test_a_started_seances_screens_hear_the_atelier_close_and_reopen(
     expect(console.get_by_test_id("console-closed")).to_be_hidden()
     door = console.get_by_test_id("door")
     expect(door.get_by_test_id("door-closed")).to_be_hidden()
+    projector = new_page(console.context)
+    projector.set_viewport_size({"width": 1280, "height": 720})
+    projector.goto(f"{empty.http}/projection/{seance}")
+    expect(projector.locator(".live-state[data-state=open]")).to_have_text("En direct")
+    expect(projector.locator("img.qr-large")).to_be_visible()
+    expect(projector.get_by_test_id("projection-closed")).to_be_empty()
     phone = new_page(new_context())
     phone.goto(f"{empty.http}/atelier/{atelier}?seance={seance}#token={bruno['token']}")
     expect(phone.locator(".live-state[data-state=open]")).to_have_text("En direct")
@@ -313,6 +320,18 @@ def test_a_started_seances_screens_hear_the_atelier_close_and_reopen(
     expect(console.get_by_role("button", name="Inscrire et pointer")).to_have_count(0)
     expect(console.locator("#new-proposal-title")).to_be_hidden()
     expect(console.locator("#new-poll-title")).to_be_hidden()
+    # The projector: « Atelier clos » and why, in place of a code and a QR code that open nothing.
+    said = projector.get_by_test_id("projection-closed")
+    expect(said).to_contain_text("Atelier clos depuis le ")
+    expect(said).to_contain_text(f"Motif : {REASON}")
+    expect(projector.locator("img.qr-large")).to_be_hidden()
+    expect(projector.locator(".big-code")).to_be_hidden()
+    expect(projector.get_by_test_id("cancel-banner")).to_be_empty()
+    assert projector.evaluate("() => document.documentElement.scrollHeight") <= 720
+    projector.reload()  # read again from the server, the same
+    expect(projector.get_by_test_id("projection-closed")).to_contain_text(f"Motif : {REASON}")
+    expect(projector.locator("img.qr-large")).to_be_hidden()
+    check_axe(projector, "projection, atelier clos", every_impact=True)
     check_axe(phone, "séance en cours, atelier clos", every_impact=True)
     check_axe(console, "console d’une séance en cours, atelier clos", every_impact=True)
     no_sideways_scroll(phone)
@@ -326,5 +345,8 @@ def test_a_started_seances_screens_hear_the_atelier_close_and_reopen(
     expect(console.get_by_test_id("console-closed")).to_be_hidden()
     expect(door.get_by_test_id("door-closed")).to_be_hidden()
     expect(console.locator("#new-proposal-title")).to_be_visible()
+    expect(projector.locator("img.qr-large")).to_be_visible()
+    expect(projector.get_by_test_id("projection-closed")).to_be_empty()
     no_page_errors(console)
+    no_page_errors(projector)
     no_page_errors(phone)

@@ -44,6 +44,6 @@ export function constitutionState(atelier: Atelier, participants: Participant[])
 }
 
 /** An instant's day in the city (« YYYY-MM-DD »), as its people read the date. */
-function cityDay(instant: string): string {
+export function cityDay(instant: string): string {
   return new Intl.DateTimeFormat("en-CA", { timeZone: knownTimeZone(), year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date(instant));
 }

@@ -3,9 +3,9 @@
 // 16:9 screen and never scrolls: one poll is shown, the one the facilitator last opened,
 // closed or published (the newest open one when the screen starts); the other open ones are
 // named in a line.
-import { errorText } from "../api";
+import { api, errorText, type Atelier } from "../api";
 import { h } from "../dom";
-import { t, tn } from "../i18n";
+import { formatDate, t, tn } from "../i18n";
 import { identityForPlace } from "../identity";
 import type { LiveChannel } from "../live";
 import type { Screen } from "../router";
@@ -15,6 +15,7 @@ import { cancelBanner, liveBadge } from "./common";
 import { ordered } from "../polls";
 import { pollAnnouncer, resultsView } from "../results";
 import { timerView } from "../timer";
+import { cityDay } from "../constitution";
 
 /** Scale the poll's question and chart down (never up) until they fit their box: the screen
  * never scrolls, so a two-line question with six options of a line or two was cut after its
@@ -76,9 +77,19 @@ export const projection: Screen = (main, { sessionId }) => {
       // nothing, and the server has no QR code for it); restored, it comes back.
       const cancelled = cancelBanner();
       const joinText = h("div", {}, h("p", { class: "join-at" }, t("projection.join_at")), bigCode, joinUrl);
-      const drawJoin = () => {
-        qr.hidden = joinText.hidden = state.cancelled !== null;
-        cancelled.set(state.cancelled, true);
+      // A closed atelier's code opens nothing either (410 atelier_closed): the way to join gives
+      // way to « Atelier clos » and its reason, read on load and told live (atelier_closed,
+      // atelier_reopened). It says why alone: a séance the closing cancelled shows no banner.
+      let closed: { at: string; reason: string | null } | null = null;
+      const closedNote = h("div", { "data-testid": "projection-closed", role: "status" });
+      const drawJoin = (told = true) => {
+        qr.hidden = joinText.hidden = state.cancelled !== null || closed !== null;
+        cancelled.set(closed ? null : state.cancelled, told && !closed);
+        closedNote.replaceChildren(
+          ...(closed
+            ? [h("p", { class: "notice" }, h("strong", {}, t("atelier.closed", { date: formatDate(cityDay(closed.at)) })), closed.reason ? [h("br", {}), t("atelier.closed_reason", { reason: closed.reason })] : null)]
+            : []),
+        );
         if (qr.hidden) return;
         qr.setAttribute("src", `/api/join/${encodeURIComponent(seance.join_code)}/qr.svg`);
         qr.setAttribute("alt", t("console.qr_alt", { url: seance.join_url }));
@@ -140,7 +151,7 @@ export const projection: Screen = (main, { sessionId }) => {
       };
       projection.append(
         h("div", { class: "projection-head" }, pageTitle(t("projection.title"), t("seance.title", { n: seance.number })), h("div", { class: "head-tools" }, badge.el, fullScreenButton())),
-        h("div", { class: "projected-join" }, cancelled.el, qr, joinText, here),
+        h("div", { class: "projected-join" }, cancelled.el, closedNote, qr, joinText, here),
         h("div", { class: "projected-now" }, step, clock.el),
         results,
         announcer.el,
@@ -152,6 +163,13 @@ export const projection: Screen = (main, { sessionId }) => {
       drawHere();
       drawPolls();
       clock.set(state.timer);
+      api<Atelier>("GET", `/api/ateliers/${encodeURIComponent(seance.atelier_id)}`, undefined, identity.token)
+        .then((row) => {
+          if (row.status !== "close" || !row.closed_at) return;
+          closed = { at: row.closed_at, reason: row.close_reason ?? null };
+          drawJoin(false);
+        })
+        .catch(() => undefined); // the code stays shown; joining with it says why (410)
       channel = follow(
         identity,
         sessionId,
@@ -169,6 +187,11 @@ export const projection: Screen = (main, { sessionId }) => {
           }
           if (what === "snapshot" || what === "attendance" || what === "presence") drawHere();
           if (what === "cancelled" || what === "snapshot") drawJoin();
+          if (what === "atelier") {
+            const at = event.type === "atelier_closed" ? event.closed_at : null;
+            closed = typeof at === "string" ? { at, reason: typeof event.close_reason === "string" ? event.close_reason : null } : null;
+            drawJoin(false);
+          }
           if (what === "join_code" || (what === "snapshot" && event.join_code && event.join_code !== seance.join_code)) {
             seance.join_code = String(event.join_code);
             seance.join_url = String(event.join_url);
