@@ -444,12 +444,12 @@ def _layout(
         f'<!doctype html>\n<html lang="{lang}">\n<head>\n' + "\n".join(head) + "\n</head>\n<body>\n"
         f'<a class="skip-link" href="#main">{e(t(lang, "skip"))}</a>\n'
         '<header class="top">'
-        f'<a class="brand" href="/">{e(t(lang, "site"))}</a>'
+        f'<a class="brand" href="{e(page.href("/"))}">{e(t(lang, "site"))}</a>'
         f'<nav aria-label="{e(t(lang, "nav"))}"><ul>'
         f'<li><a href="{e(page.href(DIRECTORY))}">{e(t(lang, "nav_ateliers"))}</a></li>'
         f'<li><a href="{e(page.href(f"{ROOT}/sujets"))}">{e(t(lang, "nav_subjects"))}</a></li>'
         f'<li><a href="{e(page.href(f"{ROOT}/projets"))}">{e(t(lang, "nav_projects"))}</a></li>'
-        f'<li><a href="/">{e(t(lang, "nav_join"))}</a></li>'
+        f'<li><a href="{e(page.href("/"))}">{e(t(lang, "nav_join"))}</a></li>'
         f'<li><a href="{e(page.switched())}" lang="{other}" hreflang="{other}">'
         f"{e(t(lang, 'other_lang'))}</a></li>"
         "</ul></nav></header>\n"
@@ -677,7 +677,8 @@ def directory_page(page: Page, found: Directory, filters: Filters) -> str:
         + subscribe_form.quartier_form(page, filters.where)
         + '<section class="card" aria-labelledby="idea-title">'
         f'<h2 id="idea-title">{e(t(lang, "idea_title"))}</h2><p>{e(t(lang, "idea_text"))}</p>'
-        f'<p><a class="button" href="/nouvel-atelier">{e(t(lang, "idea_link"))}</a></p>'
+        f'<p><a class="button" href="{e(page.href("/nouvel-atelier"))}">'
+        f"{e(t(lang, 'idea_link'))}</a></p>"
         f"<p>{e(t(lang, 'idea_subject'))} "
         f'<a href="{e(page.href(f"{ROOT}/sujets/proposer"))}">'
         f"{e(t(lang, 'idea_subject_link'))}</a></p>"

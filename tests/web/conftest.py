@@ -142,7 +142,10 @@ def new_context(browser: Any) -> Iterator[Any]:
     contexts: list[Any] = []
 
     def make(viewport: dict[str, int] | None = None, **options: Any) -> Any:
-        context = browser.new_context(viewport=viewport or PHONE, locale="fr-FR", **options)
+        # French unless a test asks for another browser language (``locale="en-GB"``).
+        context = browser.new_context(
+            **{"viewport": viewport or PHONE, "locale": "fr-FR", **options}
+        )
         context.set_default_timeout(WAIT_MS)
         contexts.append(context)
         return context

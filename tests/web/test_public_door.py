@@ -153,3 +153,32 @@ def test_the_public_pages_read_and_filter_without_javascript(demo: Demo, new_con
     checked.goto(demo.http + "/decouvrir/ateliers/not-an-atelier")
     expect(checked.get_by_role("heading", level=1)).to_have_text("Page introuvable")
     check_axe(checked, "public 404 page", every_impact=True)
+
+
+def test_a_visitor_reading_in_english_joins_in_english(demo: Demo, new_context: Any) -> None:
+    """The public door read in English (its « English » link, or a browser that puts English
+    first) leads to a join screen in English: « Join a séance » opened the home screen in
+    French, for everyone who had not switched it on that device before (H7 walk)."""
+    chose = new_page(new_context(viewport=PHONE))
+    chose.goto(demo.http + "/decouvrir/ateliers")
+    chose.get_by_role("link", name="English").click()
+    expect(chose.get_by_role("heading", level=1)).to_have_text("Discover the ateliers")
+    chose.get_by_role("navigation").get_by_role("link", name="Join a séance").click()
+    expect(chose.get_by_label("Session code")).to_be_visible()
+    expect(chose.locator("html")).to_have_attribute("lang", "en")
+    # The choice is kept: the next screen opened on this phone is in English too.
+    chose.goto(demo.http + f"/rejoindre/{demo.join_code}")
+    expect(chose.get_by_role("button", name="Continue")).to_be_visible()
+    no_page_errors(chose)
+
+    browser_english = new_page(new_context(viewport=PHONE, locale="en-GB"))
+    browser_english.goto(demo.http + "/decouvrir")
+    expect(browser_english.locator("html")).to_have_attribute("lang", "en")
+    browser_english.get_by_role("navigation").get_by_role("link", name="Join a séance").click()
+    expect(browser_english.get_by_label("Session code")).to_be_visible()
+    # Switching to French there is kept over the browser's language.
+    browser_english.get_by_role("button", name="Passer en français").click()
+    expect(browser_english.get_by_label("Code de la séance")).to_be_visible()
+    browser_english.reload()
+    expect(browser_english.get_by_label("Code de la séance")).to_be_visible()
+    no_page_errors(browser_english)

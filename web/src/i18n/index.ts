@@ -55,9 +55,18 @@ export function need(part: Part): Promise<void> {
 }
 const STORAGE_KEY = "atelier.lang";
 
+/** The language a link asks for (`?lang=`: the public pages' links to the join screen keep
+ * theirs), kept from then on; else the one chosen on this device; else English when the browser
+ * puts it first, as the server's pages and errors do (server/errors.py); else French. */
 function initialLang(): Lang {
+  const asked = new URLSearchParams(location.search).get("lang");
+  if (asked === "en" || asked === "fr") {
+    localStorage.setItem(STORAGE_KEY, asked);
+    return asked;
+  }
   const stored = localStorage.getItem(STORAGE_KEY);
-  return stored === "en" || stored === "fr" ? stored : "fr";
+  if (stored === "en" || stored === "fr") return stored;
+  return (navigator.languages?.[0] ?? navigator.language ?? "").toLowerCase().startsWith("en") ? "en" : "fr";
 }
 
 let current: Lang = initialLang();
