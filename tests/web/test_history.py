@@ -1,7 +1,8 @@
 """A proposal's history in the browser (issue 20, #5): two people type, one opens
 « Historique », moves the slider with the keyboard to an earlier revision and reads the text as
 it was, coloured by author (named only by choice); the colours switch off and stay off; « Restaurer
-cette section » makes that past text the live one, and the other person's open editor shows it.
+cette section » makes that past text the live one, and the other person's open editor shows it;
+on a text locked or handed to the council it is not offered, and one line says why.
 Axe on the screen; screenshots at 1366 × 768 and 390 × 844."""
 
 from __future__ import annotations
@@ -167,4 +168,64 @@ def test_the_slider_shows_an_earlier_state_and_a_restore_reaches_the_other_edito
     screenshot(phone, "history-phone")
     check_axe(phone, "history on a phone", every_impact=True)
     for page in (awa, bruno, phone):
+        no_page_errors(page)
+
+
+def test_no_restore_is_offered_on_a_text_that_no_longer_changes_and_the_screen_says_why(
+    demo: Demo, new_context: Any
+) -> None:
+    """Locked by the facilitator, then handed to the council: the history still reads every
+    revision but offers no « Restaurer cette section » (the server would refuse it), and one
+    line says why, in the editor's words; unlocked, it is offered again."""
+    proposal = demo.new_proposal("Un banc sous le tilleul")
+    awa = new_page(new_context(LAPTOP))
+    join_named(awa, demo, "Awa")
+    bruno = new_page(new_context(PHONE))
+    join_by_ui(bruno, demo, "Bruno")
+    open_proposal(awa, demo, proposal)
+    open_proposal(bruno, demo, proposal)
+    # Two people, two revisions: an earlier one to restore.
+    for page, words, other in ((awa, AWA, bruno), (bruno, BRUNO, awa)):
+        editor(page, SECTION).click()
+        page.keyboard.press("Control+End")
+        page.keyboard.type(words)
+        expect(editor(other, SECTION)).to_contain_text(words.strip())
+    history = f"{demo.http}/proposition/{proposal}/historique"
+
+    def earlier_revision() -> None:
+        awa.goto(history)
+        # The server replays the text on its worker pool: the first time, on a loaded
+        # machine, the pool may take a while to start.
+        expect(slider(awa)).to_be_visible(timeout=60_000)
+        sections = awa.get_by_test_id("history-sections")
+        last = int(slider(awa).get_attribute("max") or 0)
+        assert last >= 2, last
+        expect(sections).to_have_attribute("data-revision", str(last), timeout=60_000)
+        slider(awa).focus()
+        awa.keyboard.press("Home")
+        expect(sections).to_have_attribute("data-revision", "1", timeout=60_000)
+        expect(sections).not_to_have_attribute("aria-busy", "true")
+
+    demo.api("POST", f"/api/proposals/{proposal}/lock", json={"locked": True})
+    earlier_revision()
+    told = awa.get_by_test_id("history-read-only")
+    expect(told).to_have_text(
+        "Verrouillée par l’animation : le texte est en lecture seule pour l’instant."
+    )
+    expect(awa.get_by_test_id(f"restore-{SECTION}")).to_have_count(0)
+    check_axe(awa, "history of a locked text", every_impact=True)
+
+    demo.api("POST", f"/api/proposals/{proposal}/lock", json={"locked": False})
+    earlier_revision()
+    expect(awa.get_by_test_id(f"restore-{SECTION}")).to_be_visible()
+    expect(awa.get_by_test_id("history-read-only")).to_have_count(0)
+
+    demo.api("POST", f"/api/proposals/{proposal}/freeze")
+    demo.api("POST", f"/api/proposals/{proposal}/transmit")
+    earlier_revision()
+    expect(awa.get_by_test_id("history-read-only")).to_have_text(
+        "Transmise au conseil : le texte remis est la version 1 ; il ne se modifie plus ici."
+    )
+    expect(awa.get_by_test_id(f"restore-{SECTION}")).to_have_count(0)
+    for page in (awa, bruno):
         no_page_errors(page)

@@ -2,9 +2,12 @@
 // of the live text (consecutive edits of the same people, each within a minute of the last),
 // read-only; the text as it was at the chosen revision, coloured by who wrote each passage
 // (switchable, remembered); and per section « Restaurer cette section », which makes that past
-// content the live content by a new edit — every open editor shows it, and the history goes on.
+// content the live content by a new edit — every open editor shows it, and the history goes on;
+// not offered where nobody changes the text (locked, archived, handed to the council, the
+// atelier closed), where one line says why, as the editor does.
 // Authors are named only when they chose to be; otherwise « Participant·e 3 », stable per
 // proposal. Text is drawn as text nodes, never as markup.
+import { FOR_EVERYONE, READ_ONLY_BECAUSE, type DocAccess } from "../access";
 import { api, errorText } from "../api";
 import { h } from "../dom";
 import { lang, pick, t } from "../i18n";
@@ -119,11 +122,17 @@ export const proposalHistory: Screen = (main, { proposalId }) => {
   main.append(status);
   let alive = true;
   let stop: (() => void) | null = null;
-  api<RevisionList>("GET", `/api/proposals/${encodeURIComponent(proposalId)}/history/revisions`, undefined, identity.token)
-    .then((list) => {
+  const path = `/api/proposals/${encodeURIComponent(proposalId)}`;
+  Promise.all([
+    api<RevisionList>("GET", `${path}/history/revisions`, undefined, identity.token),
+    // Whether its text may still change (as the editor asks): not known, « Restaurer » is
+    // offered and the server's 409 says why.
+    api<DocAccess>("GET", `${path}/token`, undefined, identity.token).catch(() => null),
+  ])
+    .then(([list, access]) => {
       if (!alive) return;
       status.remove();
-      stop = open(main, identity, proposalId, list);
+      stop = open(main, identity, proposalId, list, access);
     })
     .catch((error) => {
       if (!alive) return;
@@ -142,7 +151,7 @@ function backLink(proposalId: string): HTMLElement {
   return h("p", {}, h("a", { href: `/proposition/${encodeURIComponent(proposalId)}` }, t("history.back")));
 }
 
-function open(main: HTMLElement, identity: Identity, proposalId: string, first: RevisionList): () => void {
+function open(main: HTMLElement, identity: Identity, proposalId: string, first: RevisionList, access: DocAccess | null): () => void {
   const base = `/api/proposals/${encodeURIComponent(proposalId)}/history`;
   let list = first;
   let authors = new Map(list.authors.map((a) => [a.n, a]));
@@ -194,7 +203,11 @@ function open(main: HTMLElement, identity: Identity, proposalId: string, first: 
     return t("history.valuetext", { n: rev.n, count: list.revisions.length, time: when(rev.at), by });
   };
 
-  const mayRestore = canEdit(identity.role);
+  // Locked, archived, handed to the council, the atelier closed: nobody changes the text, so
+  // no revision is offered to restore, and one line says why (the editor's words).
+  const settled = access?.reason && FOR_EVERYONE.has(access.reason) ? access.reason : null;
+  const mayRestore = canEdit(identity.role) && !settled;
+  const why = settled ? h("p", { class: "notice", "data-testid": "history-read-only" }, t(READ_ONLY_BECAUSE[settled], { n: access?.version ?? "?" })) : null;
   const drawSections = (content: RevisionContent) => {
     sectionsEl.replaceChildren(
       ...content.sections.map((section) => {
@@ -290,6 +303,7 @@ function open(main: HTMLElement, identity: Identity, proposalId: string, first: 
   main.append(
     pageTitle(t("history.title"), list.title),
     h("p", { class: "hint" }, t("history.intro")),
+    ...(why ? [why] : []),
     h(
       "section",
       { class: "card history-controls", "aria-label": t("history.controls") },

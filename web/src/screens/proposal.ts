@@ -23,27 +23,7 @@ import { answerCard } from "./council-answer";
 import { charterCard } from "../charter";
 import { commentsFor } from "../comments";
 import { amendmentsFor } from "../amendments";
-
-interface DocAccess {
-  doc_id: string;
-  read_only: boolean;
-  /** Why it is read-only (GET /api/proposals/{id}/token); null when one may write. */
-  reason?: "role" | "locked" | "frozen" | "archived" | "charter" | "amendements" | "closed" | "transmitted" | null;
-  /** With ``transmitted``: the number of the version the council received. */
-  version?: number | null;
-}
-
-// What the editor says for each reason the text is read-only.
-const READ_ONLY_BECAUSE: Record<string, string> = {
-  role: "proposal.read_only", // « votre rôle permet de lire »
-  locked: "proposal.locked_by_animation", // the facilitator's switch
-  frozen: "proposal.locked", // a freeze with its lock
-  archived: "proposal.archived",
-  charter: "proposal.read_only_charter", // the revised charter, not accepted yet (charter.ts)
-  amendements: "proposal.read_only_amendments", // amendment mode: propose, do not write (amendments.ts)
-  closed: "proposal.read_only_closed", // the atelier is closed: everything stays, nothing changes
-  transmitted: "proposal.read_only_transmitted", // handed to the council: it decides on the version it got
-};
+import { READ_ONLY_BECAUSE, type DocAccess } from "../access";
 
 // Amendments would change the text: neither proposed nor decided once it is not the atelier's to
 // change (the server refuses accepting them on a transmitted proposal: 409 proposal_transmitted).
