@@ -3,7 +3,7 @@ lines for those who come without having registered."""
 
 from __future__ import annotations
 
-from fpdf.enums import XPos, YPos
+from fpdf.enums import MethodReturnValue, XPos, YPos
 
 from domain.errors import typeset_fr
 from server.documents.tagged_pdf import TaggedPDF
@@ -13,6 +13,9 @@ __all__ = ["SignInRow", "SignInSheet", "sign_in_sheet_pdf"]
 
 #: Blank lines after the registered people, for those who come without a phone or a code.
 BLANK_LINES = 12
+#: A row's height (room to sign) and a line's within a cell that wraps, in mm.
+ROW = 9.0
+LINE = 5.0
 
 
 class _Page(TaggedPDF):
@@ -51,12 +54,29 @@ class _Page(TaggedPDF):
         self.cell(0, 4, self.t(f"{self.title_line} — page {self.page_no()} / {{nb}}"), align="C")
         self.artifact_end()
 
+    def lines(self, text: str, width: float) -> int:
+        """How many lines ``text`` takes in a column ``width`` wide, in the current font."""
+        found = self.multi_cell(width, LINE, text, dry_run=True, output=MethodReturnValue.LINES)
+        assert isinstance(found, list)  # what output=LINES returns
+        return max(1, len(found))
+
     def row(self, cells: list[str], widths: list[float], *, bold: bool = False) -> None:
+        """One line of the table; a cell too long for its column (a name may have 80
+        characters) wraps inside it and the row grows, where it ran over the next column."""
         self.font(10, bold=bold)
+        texts = [self.t(text) for text in cells]
+        lines = [self.lines(text, width) for text, width in zip(texts, widths, strict=True)]
+        height = max(ROW, max(lines) * LINE + 3)
+        if self.will_page_break(height):
+            self.add_page()
+        x, y = self.l_margin, self.get_y()
         with self.tagged("P"):  # a row read as a line: name, role, checked in
-            for text, width in zip(cells, widths, strict=True):
-                self.cell(width, 9, self.t(text), border=1)
-        self.ln(9)
+            for text, width, count in zip(texts, widths, lines, strict=True):
+                self.rect(x, y, width, height)
+                self.set_xy(x, y + (height - count * LINE) / 2)
+                self.multi_cell(width, LINE, text)  # its cell margin keeps it off the border
+                x += width
+        self.set_xy(self.l_margin, y + height)
 
 
 def sign_in_sheet_pdf(sheet: SignInSheet) -> bytes:

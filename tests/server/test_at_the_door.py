@@ -426,3 +426,31 @@ def test_the_citys_time_zone_is_given_to_the_browser_and_said_in_the_minutes(
             page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf.content)).pages
         )
         assert "heure de Montreal" in " ".join(text.split()), text[:400]
+
+
+def test_a_long_name_wraps_inside_its_column_on_the_sign_in_sheet() -> None:
+    """A name may have 80 characters: on the feuille d'émargement it wraps within « Nom » and
+    its row grows; it used to run on under « Rôle », printed over the role (H7 walk)."""
+    from server.documents.sign_in import _Page, sign_in_sheet_pdf
+    from server.printing import SignInRow, SignInSheet
+
+    name = "Marie-Christine Dupont-Lefebvre de la Tour d’Auvergne-Schweitzer"
+    rows = (SignInRow(name, "observateur·rice", False), SignInRow("Ana", "habitant·e", True))
+    pdf = sign_in_sheet_pdf(SignInSheet("Atelier", "Séance 1", "L’Aubette", rows))
+    shown: list[tuple[str, float, float]] = []
+    pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text(
+        visitor_text=lambda text, cm, tm, font, size: (
+            shown.append((text.strip(), tm[4], size)) if text.strip() else None
+        )
+    )
+    table = shown[[text for text, _, _ in shown].index("Nom") : -1]  # the table, no footer
+    role_x = next(x for text, x, _ in table if text == "Rôle")
+    in_names = [(text, x, size) for text, x, size in table if x < role_x]
+    lines = [text for text, _, _ in in_names]
+    assert " ".join(lines[1 : lines.index("Ana")]) == name
+    measure = _Page("mesure")
+    measure.add_page()
+    for text, x, size in in_names:
+        measure.font(size)
+        points = measure.get_string_width(text) * 72 / 25.4
+        assert x + points < role_x, f"« {text} » runs into the role column"
