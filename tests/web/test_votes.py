@@ -380,3 +380,42 @@ def test_a_ballot_sent_with_no_network_says_so_and_the_keyboard_sends_it_again(
     assert change.evaluate("el => el === document.activeElement")
     assert phone.get_by_role("alert").filter(has_text="Pas de réseau").count() == 0
     no_page_errors(phone)
+
+
+def test_the_console_enters_a_proxy_ballot_for_a_participant_by_name(
+    demo: Demo, new_context: Any
+) -> None:
+    """« Saisir un bulletin papier ou une procuration » asks « Pour qui ? »: a participant by
+    name (one ballot for them, and their phone then says it was entered for them) or someone
+    unnamed of a role. The console offered the role alone, so a named proxy, and the guard
+    against that person voting again on a phone, were out of the screens' reach (H7 walk)."""
+    title = "Quelle heure pour la réunion publique ?"
+    poll_id = open_poll(demo, title, "plurality", ["18 h", "20 h"])
+    phone = new_page(new_context())
+    join_by_ui(phone, demo, "Rosalie par procuration")
+    lead = new_page(new_context(DESKTOP))
+    sign_in_facilitator(lead, demo)
+    lead.goto(f"{demo.http}/animation/{demo.session_id}")
+    card = lead.locator("article.poll", has_text=title)
+    card.get_by_text("Saisir un bulletin papier ou une procuration").click()
+    who = card.get_by_label("Pour qui ?")
+    who.locator("option", has_text="Rosalie par procuration").wait_for(state="attached")
+    who.select_option(label="Rosalie par procuration — habitant·e")
+    assert card.get_by_label("Rôle de la personne").is_hidden()  # hers, known to the server
+    card.get_by_label("Provenance").select_option("procuration")
+    card.get_by_label("20 h").check()
+    check_axe(lead, "console proxy ballot for a participant")
+    card.get_by_role("button", name="Enregistrer ce bulletin").click()
+    card.get_by_text("1 bulletin déposé").wait_for()
+    phone.goto(f"{demo.http}/vote/{poll_id}")
+    phone.get_by_text("L’animation a saisi un bulletin pour vous.").wait_for()
+    assert phone.get_by_role("button", name="Envoyer mon vote").count() == 0
+    # A second ballot for her is refused, and the console says why.
+    card.get_by_text("Saisir un bulletin papier ou une procuration").click()
+    card.get_by_label("Pour qui ?").locator("option", has_text="Rosalie").wait_for(state="attached")
+    card.get_by_label("Pour qui ?").select_option(label="Rosalie par procuration — habitant·e")
+    card.get_by_label("18 h").check()
+    card.get_by_role("button", name="Enregistrer ce bulletin").click()
+    card.get_by_role("alert").filter(has_text=re.compile(r"\S")).wait_for()
+    screenshot(lead, "56-console-proxy-by-name")
+    no_page_errors(lead)

@@ -4,7 +4,7 @@
 // final), publish hidden results, start the one run-off a tie may have. Results follow live
 // (`tally` events). The running vote is drawn in the console's dashboard (`running`), the
 // others and the form below it (`section`).
-import { ApiError, api, errorText, type Proposal } from "../api";
+import { ApiError, api, errorText, type Participant, type Proposal } from "../api";
 import { h, newId } from "../dom";
 import { t } from "../i18n";
 import type { Identity } from "../identity";
@@ -214,18 +214,32 @@ function pollCard(first: Poll, identity: Identity, call: Call, shut: () => boole
 }
 
 /** A ballot entered by the facilitator for someone without a device (paper, or a proxy):
- * the same form as on the phones, plus the voter's role and where the ballot comes from. */
+ * the same form as on the phones, plus for whom — a participant by name (registered at the
+ * door, or absent and voting by proxy: one ballot for them, and their phone says so), or
+ * someone unnamed of a role, within the room's headcount — and where the ballot comes from. */
 function paperBallotForm(poll: Poll, identity: Identity, done: () => void): HTMLElement {
   const inputs = inputsFor(poll);
+  const whoId = newId("paper-who");
   const roleId = newId("paper-role");
   const originId = newId("paper-origin");
+  const who = h("select", { id: whoId }, h("option", { value: "" }, t("polls.paper_nameless")));
   const role = h("select", { id: roleId }, poll.voter_roles.map((r) => h("option", { value: r }, roleLabel(r))));
+  const roleField = h("div", { class: "field" }, h("label", { for: roleId }, t("polls.paper_role")), role);
+  who.addEventListener("change", () => (roleField.hidden = who.value !== ""));
+  // The participants who may vote in this poll, by name; the list is read when the form opens.
+  void api<Participant[]>("GET", `/api/ateliers/${encodeURIComponent(identity.atelierId)}/participants`, undefined, identity.token)
+    .then((people) => {
+      const voters = people.filter((p) => !p.revoked && poll.voter_roles.includes(p.role)).sort((a, b) => a.display_name.localeCompare(b.display_name, "fr"));
+      who.append(...voters.map((p) => h("option", { value: p.id }, `${p.display_name} — ${roleLabel(p.role)}`)));
+    })
+    .catch(() => undefined); // without the list, a nameless ballot can still be entered
   const origin = h("select", { id: originId }, h("option", { value: "papier" }, t("polls.origin_papier")), h("option", { value: "procuration" }, t("polls.origin_procuration")));
   const error = errorRegion();
   const form = h(
     "form",
     { class: "paper-ballot", novalidate: true },
-    h("div", { class: "field-row" }, h("div", { class: "field" }, h("label", { for: roleId }, t("polls.paper_role")), role), h("div", { class: "field" }, h("label", { for: originId }, t("polls.paper_origin")), origin)),
+    h("div", { class: "field" }, h("label", { for: whoId }, t("polls.paper_who")), who),
+    h("div", { class: "field-row" }, roleField, h("div", { class: "field" }, h("label", { for: originId }, t("polls.paper_origin")), origin)),
     inputs.el,
     error.el,
     h("button", { type: "submit", class: "primary" }, t("polls.paper_submit")),
@@ -239,7 +253,8 @@ function paperBallotForm(poll: Poll, identity: Identity, done: () => void): HTML
       return;
     }
     try {
-      await api("POST", `/api/polls/${encodeURIComponent(poll.id)}/proxy-ballots`, { ballot, role: role.value, origin: origin.value }, identity.token);
+      const person = who.value ? { on_behalf_of: who.value } : { role: role.value };
+      await api("POST", `/api/polls/${encodeURIComponent(poll.id)}/proxy-ballots`, { ballot, ...person, origin: origin.value }, identity.token);
       done();
     } catch (e) {
       // A ballot without a name needs the room's headcount, and stays within it: say so in the
