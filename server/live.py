@@ -65,6 +65,11 @@ class Snapshot(msgspec.Struct, tag="snapshot"):
     #: again once it reconnects.
     cancelled_at: str | None = None
     cancel_reason: str | None = None
+    #: When the séance's atelier was closed and the public reason, or None while it is open:
+    #: a screen that was offline when ``atelier_closed`` or ``atelier_reopened`` went out (a
+    #: phone asleep) is right again once it reconnects.
+    atelier_closed_at: str | None = None
+    atelier_close_reason: str | None = None
 
 
 class StepChanged(msgspec.Struct, tag="step_changed"):

@@ -68,6 +68,11 @@ async def _follow(socket: WebSocket[Any, Any, Any], services: AppServices, sessi
         # the queue after it — every event carries its whole state, so once more is harmless.
         async with reading(services.engine) as session:
             row = await session.get(svc.SessionRow, session_id)
+            closed = (
+                await svc.closing_of(session, row.atelier_id)
+                if row is not None and await svc.atelier_is_closed(session, row.atelier_id)
+                else None
+            )
         if row is None:  # deleted in between
             await _close(socket, 4403, "not a séance of your atelier")
             return
@@ -84,6 +89,8 @@ async def _follow(socket: WebSocket[Any, Any, Any], services: AppServices, sessi
             f"{str(socket.base_url).rstrip('/')}/rejoindre/{row.join_code}",
             row.data.get("cancelled_at"),
             row.data.get("cancel_reason"),
+            closed.at.isoformat() if closed else None,
+            closed.reason if closed else None,
         )
         await socket.send_text(_encoder.encode(snapshot).decode())
 

@@ -92,13 +92,20 @@ def test_every_seances_screens_hear_the_atelier_close_and_reopen(
     http: httpx.Client, server_on: ServerProcess
 ) -> None:
     """Not only the séances it cancels: one held already (its console, a participant's card)
-    hears ``atelier_closed`` with the public reason, then ``atelier_reopened``."""
+    hears ``atelier_closed`` with the public reason, then ``atelier_reopened``; a screen that
+    connects meanwhile reads it in its snapshot."""
     room = Room(http)
     held = room.session  # 2017: closing leaves it as it was, cancelled or not
     ahead = seance_ahead(http, room)
     zoe = room.token_of("Zoé")
 
+    async def snapshot_of(session_id: str) -> dict[str, Any]:
+        async with websockets.connect(follow_url(server_on, session_id, zoe)) as ws:
+            return await Follower(ws).next("snapshot")
+
     async def scenario() -> None:
+        first = await snapshot_of(held["id"])
+        assert (first["atelier_closed_at"], first["atelier_close_reason"]) == (None, None)
         async with (
             websockets.connect(follow_url(server_on, held["id"], zoe)) as ws_zoe,
             websockets.connect(follow_url(server_on, held["id"], room.facilitator)) as ws_con,
@@ -119,10 +126,16 @@ def test_every_seances_screens_hear_the_atelier_close_and_reopen(
                     "closed_at": stamp,
                     "close_reason": REASON,
                 }
+            # A screen that connects now (a phone asleep when it went out) reads it too.
+            late = await snapshot_of(held["id"])
+            assert late["atelier_closed_at"] is not None
+            assert late["atelier_close_reason"] == REASON
             await asyncio.to_thread(reopen, http, room)
             for follower, seance in zip(every, (held, held, ahead), strict=True):
                 event = await follower.next("atelier_reopened")
                 assert event == {"type": "atelier_reopened", "session_id": seance["id"]}
+            after = await snapshot_of(held["id"])
+            assert (after["atelier_closed_at"], after["atelier_close_reason"]) == (None, None)
 
     asyncio.run(scenario())
 

@@ -350,3 +350,50 @@ def test_a_started_seances_screens_hear_the_atelier_close_and_reopen(
     no_page_errors(console)
     no_page_errors(projector)
     no_page_errors(phone)
+
+
+def test_a_phone_offline_while_the_atelier_closes_says_it_once_back(
+    empty: Empty, new_context: Any
+) -> None:
+    """A participant's phone that was offline (asleep) when the atelier closed, then when it
+    reopened, reads it in the snapshot it gets on reconnecting: no reload needed."""
+    atelier, seance, token = atelier_with_a_seance(empty)
+    bruno = joined(empty, seance, token, "Bruno")
+    auth = {"authorization": f"Bearer {token}"}
+    started = httpx.post(
+        f"{empty.http}/api/sessions/{seance}/step", json={"move": "start"}, headers=auth, timeout=20
+    )
+    assert started.status_code == 200, started.text
+    context = new_context()
+    phone = new_page(context)
+    phone.goto(f"{empty.http}/atelier/{atelier}?seance={seance}#token={bruno['token']}")
+    live = phone.locator(".live-state")
+    expect(live).to_have_text("En direct")
+    present = phone.get_by_role("button", name="Je suis présent·e")
+    expect(present).to_be_visible()
+
+    context.set_offline(True)
+    expect(live).to_have_text(re.compile("^Hors ligne"))
+    closed = httpx.post(
+        f"{empty.http}/api/ateliers/{atelier}/close",
+        json={"reason": REASON},
+        headers=auth,
+        timeout=20,
+    )
+    assert closed.status_code == 200, closed.text
+    context.set_offline(False)
+    expect(live).to_have_text("En direct")
+    expect(phone.get_by_test_id("check-in-closed")).to_be_visible()
+    expect(present).to_have_count(0)
+    expect(phone.get_by_test_id("constitution")).to_contain_text(f"Motif : {REASON}")
+
+    context.set_offline(True)
+    expect(live).to_have_text(re.compile("^Hors ligne"))
+    staff = {"authorization": f"Bearer {empty.server.staff_token()}"}
+    reopened = httpx.post(f"{empty.http}/api/ateliers/{atelier}/reopen", headers=staff, timeout=20)
+    assert reopened.status_code == 200, reopened.text
+    context.set_offline(False)
+    expect(live).to_have_text("En direct")
+    expect(present).to_be_visible()
+    expect(phone.get_by_test_id("atelier-closed")).to_have_count(0)
+    no_page_errors(phone)

@@ -20,6 +20,15 @@ export interface SeanceState {
   /** Cancelled (when, and the public reason if any), or null while the séance takes place:
    * told live (session_cancelled, session_restored) and in each snapshot. */
   cancelled: Cancellation | null;
+  /** The atelier's closing (when, and the public reason if any), null while it is open,
+   * undefined until the channel says (atelier_closed, atelier_reopened and each snapshot):
+   * screens read it on load from the atelier itself. */
+  atelierClosed?: Closing | null;
+}
+
+export interface Closing {
+  at: string;
+  reason: string | null;
 }
 
 export interface Cancellation {
@@ -59,6 +68,7 @@ export function applyEvent(state: SeanceState, event: LiveEvent): string | null 
       state.presence = (event.present_by_role as Record<string, number>) ?? {};
       state.timer = (event.timer as TimerData | null | undefined) ?? null;
       if ("cancelled_at" in event) state.cancelled = cancellation(event);
+      if ("atelier_closed_at" in event) state.atelierClosed = closing(event.atelier_closed_at, event.atelier_close_reason);
       if (Array.isArray(event.polls)) {
         const known = state.polls;
         state.polls = new Map((event.polls as Poll[]).map((p) => [p.id, mergePoll(known.get(p.id), p)]));
@@ -84,7 +94,8 @@ export function applyEvent(state: SeanceState, event: LiveEvent): string | null 
       return "cancelled";
     case "atelier_closed": // the atelier was closed, or reopened: screens offer what it takes
     case "atelier_reopened":
-      return "atelier"; // event.type says which; atelier_closed carries closed_at, close_reason
+      state.atelierClosed = event.type === "atelier_closed" ? closing(event.closed_at, event.close_reason) : null;
+      return "atelier";
     case "join_code_changed":
       return "join_code"; // the event carries it: join_code, join_url
     case "proposals_changed": // one of the atelier's proposals: screens that list them read again
@@ -120,6 +131,10 @@ export function applyEvent(state: SeanceState, event: LiveEvent): string | null 
 function cancellation(event: LiveEvent): Cancellation | null {
   const at = event.cancelled_at;
   return typeof at === "string" && at ? { at, reason: typeof event.cancel_reason === "string" && event.cancel_reason ? event.cancel_reason : null } : null;
+}
+
+function closing(at: unknown, reason: unknown): Closing | null {
+  return typeof at === "string" && at ? { at, reason: typeof reason === "string" && reason ? reason : null } : null;
 }
 
 export function follow(

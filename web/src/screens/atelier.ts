@@ -194,7 +194,9 @@ function draw(
     // no button that would fail, and why, where they were.
     const attendClosed = h("p", { class: "hint", hidden: true, "data-testid": "check-in-closed" }, t("seance.check_in_closed"));
     const attendButtons = h("p", { class: "actions" }, checkIn, checkOut);
+    let shownClosed = false;
     const showClosed = (on: boolean) => {
+      shownClosed = on;
       attendButtons.hidden = on;
       attendClosed.hidden = !on;
       if (on) checkError.show(null);
@@ -243,7 +245,7 @@ function draw(
       identity,
       seance.id,
       state,
-      (what, event) => {
+      (what) => {
         if (what === "snapshot" || what === "step") drawSteps();
         if (what === "snapshot" || what === "attendance" || what === "presence") drawCounts();
         if (what === "snapshot" || what === "polls" || what === "tally") {
@@ -254,8 +256,10 @@ function draw(
         if (what === "snapshot" || what === "cancelled") cancelled.set(state.cancelled, true);
         // The atelier closed (or reopened) while this screen is open, its séance held already
         // or not: shown as on loading it, where it stands and what attendance still takes.
-        if (what === "atelier") {
-          showClosed(event.type === "atelier_closed");
+        // On reconnecting too (a phone asleep meanwhile): its snapshot says it.
+        const closedNow = what === "atelier" || what === "snapshot" ? state.atelierClosed : undefined;
+        if (closedNow !== undefined && (what === "atelier" || (closedNow !== null) !== shownClosed)) {
+          showClosed(closedNow !== null);
           api<Atelier>("GET", `/api/ateliers/${encodeURIComponent(atelierRow.id)}`, undefined, identity.token)
             .then((row) => {
               const next = constitutionState(row, participantsNow);

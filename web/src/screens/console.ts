@@ -293,7 +293,9 @@ export const facilitatorConsole: Screen = (main, { sessionId }) => {
           else if (what === "snapshot" || what === "cancelled") sayCancelled(true);
           // Closed (or reopened) while the console is open, its séance held already or not: as
           // on loading a closed atelier, the notice once and nothing offered that it refuses.
-          if (what === "atelier") atelierClosed(event.type === "atelier_closed");
+          // On reconnecting too (offline meanwhile): its snapshot says it.
+          const closedNow = what === "atelier" || what === "snapshot" ? state.atelierClosed : undefined;
+          if (closedNow !== undefined && (what === "atelier" || (closedNow !== null) !== atelierIsClosed)) atelierClosed(closedNow !== null);
           if (what === "snapshot" || what === "cancelled") {
             joinCode.cancelled(state.cancelled !== null);
             door.cancelled(state.cancelled !== null);

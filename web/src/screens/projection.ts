@@ -165,7 +165,8 @@ export const projection: Screen = (main, { sessionId }) => {
       clock.set(state.timer);
       api<Atelier>("GET", `/api/ateliers/${encodeURIComponent(seance.atelier_id)}`, undefined, identity.token)
         .then((row) => {
-          if (row.status !== "close" || !row.closed_at) return;
+          // The channel may have said it first (its snapshot, or an event since): it is newer.
+          if (row.status !== "close" || !row.closed_at || state.atelierClosed !== undefined) return;
           closed = { at: row.closed_at, reason: row.close_reason ?? null };
           drawJoin(false);
         })
@@ -187,9 +188,9 @@ export const projection: Screen = (main, { sessionId }) => {
           }
           if (what === "snapshot" || what === "attendance" || what === "presence") drawHere();
           if (what === "cancelled" || what === "snapshot") drawJoin();
-          if (what === "atelier") {
-            const at = event.type === "atelier_closed" ? event.closed_at : null;
-            closed = typeof at === "string" ? { at, reason: typeof event.close_reason === "string" ? event.close_reason : null } : null;
+          // Closed or reopened, told live or in the snapshot after a reconnection.
+          if ((what === "atelier" || what === "snapshot") && state.atelierClosed !== undefined) {
+            closed = state.atelierClosed;
             drawJoin(false);
           }
           if (what === "join_code" || (what === "snapshot" && event.join_code && event.join_code !== seance.join_code)) {
