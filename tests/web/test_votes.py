@@ -419,3 +419,36 @@ def test_the_console_enters_a_proxy_ballot_for_a_participant_by_name(
     card.get_by_role("alert").filter(has_text=re.compile(r"\S")).wait_for()
     screenshot(lead, "56-console-proxy-by-name")
     no_page_errors(lead)
+
+
+def test_a_majority_judgment_reads_its_grades_in_english_on_an_english_phone(
+    demo: Demo, new_context: Any
+) -> None:
+    """The grades of a majority judgment are the poll's words, French by default: on a phone
+    in English the ballot offered « Très bien … À rejeter » and the result « majority grade:
+    Bien ». One of the console's scales now reads in the reader's language (H7 walk)."""
+    title = "Which square first?"
+    poll_id = open_poll(demo, title, "majority_judgment", ["Kléber", "Gutenberg"])
+    phone = new_page(new_context(locale="en-GB"))
+    join_by_ui_in_english(phone, demo, "Jane")
+    phone.goto(f"{demo.http}/vote/{poll_id}")
+    phone.get_by_role("heading", name=re.compile(title)).wait_for()
+    assert phone.get_by_text("Très bien").count() == 0
+    phone.get_by_role("group", name="Kléber").get_by_label("Very good", exact=True).check()
+    phone.get_by_role("group", name="Gutenberg").get_by_label("Fair", exact=True).check()
+    phone.get_by_role("button", name="Send my vote").click()
+    phone.get_by_role("status").filter(has_text="recorded").wait_for()
+    demo.api("POST", f"/api/polls/{poll_id}/close")
+    phone.get_by_text("majority grade: Very good").wait_for()
+    assert phone.get_by_text("Bien", exact=True).count() == 0
+    no_page_errors(phone)
+
+
+def join_by_ui_in_english(page: Any, demo: Demo, name: str) -> None:
+    page.goto(f"{demo.http}/rejoindre/{demo.join_code}")
+    page.get_by_label("I have read the charter and I accept it").check()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Your first name, name or nickname").fill(name)
+    page.locator("input[name=role][value=habitant]").check()
+    page.get_by_role("button", name="Join the session").click()
+    page.wait_for_url(re.compile(r"/atelier/"))

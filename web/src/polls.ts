@@ -1,5 +1,6 @@
 // Polls as the API gives them (server/routes/polls.py; README « Priority votes »).
 import { api } from "./api";
+import { inFrench, t } from "./i18n";
 import type { Identity } from "./identity";
 
 export type Method =
@@ -13,6 +14,16 @@ export type Method =
   | "majority_judgment";
 
 export const METHODS: Method[] = ["plurality", "approval", "dots", "score", "borda", "irv", "schulze", "majority_judgment"];
+
+/** A majority judgment's grades (worst first) as the reader reads them. They are the poll's own
+ * words, in the language of whoever created it (the server's default scale is French): one of
+ * the console's French scales reads in the reader's language; any other stays as written. */
+export function gradeWords(grades: string[]): string[] {
+  const key = `polls.grades_${grades.length}`;
+  const french = inFrench(key)?.split(",").map((g) => g.trim());
+  if (!french || french.some((g, i) => g !== grades[i])) return grades;
+  return t(key).split(",").map((g) => g.trim());
+}
 
 export interface Option {
   id: string;

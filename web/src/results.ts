@@ -3,7 +3,7 @@
 // screen reader or a black-and-white printout loses nothing; colour is never the only cue.
 import { h } from "./dom";
 import { formatNumber, t, tn } from "./i18n";
-import { labelOf, ordered, type Poll, type Result } from "./polls";
+import { gradeWords, labelOf, ordered, type Poll, type Result } from "./polls";
 import { roleLabel, ROLES } from "./roles";
 
 // Grade colours, worst to best: ColorBrewer's red–blue diverging scales, which people with the
@@ -241,7 +241,8 @@ function irvView(poll: Poll, r: Result): HTMLElement {
 
 function meritProfiles(poll: Poll, r: Result): HTMLElement {
   if (r.details.kind !== "majority_judgment") return h("div", {});
-  const { grades, profiles } = r.details;
+  const { profiles } = r.details;
+  const grades = gradeWords(r.details.grades);
   return h(
     "div",
     { class: "merit" },

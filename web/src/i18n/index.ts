@@ -100,6 +100,11 @@ export function t(key: string, params: Record<string, string | number> = {}): st
   );
 }
 
+/** A string in French whatever the current language: to recognise words stored in French. */
+export function inFrench(key: string): string | undefined {
+  return CATALOGS.fr?.[key];
+}
+
 /** Plural forms: `key.one` / `key.other`, chosen by the language's rules, `{n}` filled. */
 export function tn(key: string, n: number, params: Record<string, string | number> = {}): string {
   const form = new Intl.PluralRules(current).select(n) === "one" ? "one" : "other";

@@ -7,7 +7,7 @@ import { formatNumber, t, tn } from "../i18n";
 import { identityForPlace, remember } from "../identity";
 import type { LiveChannel } from "../live";
 import { canVote } from "../roles";
-import { keepReceipt, receiptFor, type Poll, type Receipt } from "../polls";
+import { gradeWords, keepReceipt, receiptFor, type Poll, type Receipt } from "../polls";
 import type { Screen } from "../router";
 import { follow, initialState, loadSeance } from "../seance";
 import { resultsView } from "../results";
@@ -174,7 +174,7 @@ export function inputsFor(poll: Poll): Inputs {
     case "score":
       return scale(poll, "scores", rangeOf(poll), (v) => formatNumber(v));
     case "majority_judgment": {
-      const grades = (poll.params.grades as string[]) ?? [];
+      const grades = gradeWords((poll.params.grades as string[]) ?? []);
       return scale(poll, "grades", grades.map((_, i) => i).reverse(), (i) => grades[i]);
     }
     case "borda":
