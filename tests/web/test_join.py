@@ -176,3 +176,24 @@ def test_someone_registered_at_the_door_gets_their_place_back_with_the_slip(
     people = demo.api("GET", f"/api/ateliers/{demo.atelier_id}/participants")
     assert [p["display_name"] for p in people].count("Mme Martin") == 1
     no_page_errors(page)
+
+
+def test_a_code_typed_while_offline_says_there_is_no_network(demo: Demo, new_context: Any) -> None:
+    """The code typed on the home screen with no network (the join screen's code never loaded
+    on this phone): the screen says so, with « Réessayer », and goes on once the network is
+    back. The address changed and the home screen stayed as it was: « Continuer » seemed to do
+    nothing (H7 walk)."""
+    context = new_context()
+    page = new_page(context)
+    page.goto(demo.http + "/")
+    page.get_by_label("Code de la séance").fill(demo.join_code.lower())
+    context.set_offline(True)
+    page.get_by_role("button", name="Continuer").click()
+    page.get_by_role("heading", name="Pas de réseau").wait_for()
+    page.get_by_role("alert").filter(has_text="Réessayez quand la connexion revient").wait_for()
+    assert page.evaluate("() => document.activeElement?.id") == "page-title"
+    assert page.get_by_role("button", name="Réessayer").is_visible()
+    # The network back (the browser's « online » event), the join screen comes by itself.
+    context.set_offline(False)
+    page.get_by_label("J’ai lu la charte et je l’accepte").wait_for()
+    assert page.get_by_role("heading", name="Pas de réseau").count() == 0

@@ -1,4 +1,8 @@
 // Client routes (the server answers index.html on each, see server/routes/web.py).
+import { h } from "./dom";
+import { t } from "./i18n";
+import { pageTitle } from "./ui";
+
 export type Params = Record<string, string>;
 /** A screen draws itself into `main` and returns what to do when it is left. */
 export type Screen = (main: HTMLElement, params: Params) => (() => void) | void;
@@ -33,7 +37,15 @@ export async function render(main: HTMLElement): Promise<void> {
     if (!match) continue;
     const params: Params = {};
     r.names.forEach((name, i) => (params[name] = decodeURIComponent(match[i + 1])));
-    const screen = await r.screen();
+    let screen: Screen;
+    try {
+      screen = await r.screen();
+    } catch {
+      // Its code never came (offline before this screen was ever opened): say so, where the
+      // last screen stayed as it was under the new address and the button seemed to do nothing.
+      if (token === renderToken) unreachable(main);
+      return;
+    }
     if (token !== renderToken) return; // navigated again while loading
     main.replaceChildren();
     leave = screen(main, params);
@@ -42,6 +54,18 @@ export async function render(main: HTMLElement): Promise<void> {
   const notFound = await routes[routes.length - 1].screen();
   main.replaceChildren();
   leave = notFound(main, {});
+}
+
+function unreachable(main: HTMLElement): void {
+  const retry = h("button", { type: "button", class: "primary" }, t("error.retry"));
+  const again = () => {
+    window.removeEventListener("online", again);
+    void render(main);
+  };
+  retry.addEventListener("click", again);
+  window.addEventListener("online", again);
+  leave = () => window.removeEventListener("online", again);
+  main.replaceChildren(pageTitle(t("error.offline_title")), h("p", { role: "alert" }, t("error.network")), h("p", {}, retry));
 }
 
 export function navigate(path: string, replace = false): void {
