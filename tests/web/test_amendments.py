@@ -411,6 +411,31 @@ def test_a_passage_over_two_paragraphs_is_refused_with_why_and_an_amendment_with
     no_page_errors(awa)
 
 
+def test_an_observer_reads_why_no_amendment_is_offered(demo: Demo, new_context: Any) -> None:
+    """In amendment mode an observer reads one line saying that her role reads the text and
+    its amendments and proposes none (as comments say to a role that may not comment); choosing
+    a passage offers her no « Proposer un amendement ». Back to free writing, the line goes."""
+    proposal = demo.new_proposal("Une fontaine place du marché")
+    lead = lead_editor(new_context, demo, proposal)
+    write(lead, SENTENCE)
+    amendment_mode(demo, proposal)
+    olga = new_page(new_context(LAPTOP))
+    join_by_ui(olga, demo, "Olga", role="observateur")
+    open_proposal(olga, demo, proposal)
+    text_is(olga, SENTENCE)
+    guide = olga.get_by_test_id("amendments-guide")
+    expect(guide).to_have_text(
+        "Mode amendements : votre rôle permet de lire le texte et ses amendements, "
+        "pas d’en proposer."
+    )
+    editor(olga).get_by_text(SENTENCE).dblclick()  # a word chosen, as one would to amend it
+    expect(panel(olga).get_by_role("button", name="Proposer un amendement")).to_be_hidden()
+    check_axe(olga, "mode amendements, observateur·rice", every_impact=True)
+    amendment_mode(demo, proposal, on=False)
+    expect(guide).to_be_hidden()
+    no_page_errors(olga)
+
+
 def test_a_role_that_may_not_amend_is_told_it_may_not_propose_an_amendment(
     demo: Demo, new_context: Any
 ) -> None:
@@ -447,3 +472,56 @@ def test_a_role_that_may_not_amend_is_told_it_may_not_propose_an_amendment(
     assert demo.api("GET", f"/api/proposals/{proposal}/amendments") == []
     check_axe(noemie, "amendement refusé au rôle", every_impact=True)
     no_page_errors(noemie)
+
+
+def test_a_vote_that_closes_after_the_hand_over_says_its_winner_was_not_applied(
+    demo: Demo, new_context: Any
+) -> None:
+    """Put to the vote, then the proposal is handed to the council before the vote closes: the
+    winner is not written into the text the council received, and every screen says so on its
+    card (and to a screen reader), instead of showing a text that changed behind everyone's
+    back (H5)."""
+    proposal = demo.new_proposal("Un composteur à la remise")
+    lead = lead_editor(new_context, demo, proposal)
+    write(lead, SENTENCE)
+    amendment_mode(demo, proposal)
+    awa = participant(new_context, demo, proposal, "Awa", PHONE)
+    propose(awa, "Installer un ", "composteur", "bac collectif")
+    mine = card(lead, "bac collectif")
+    expect(mine).to_contain_text("Proposé par Awa")
+    mine.get_by_role("button", name="Mettre au vote").click()
+    mine.get_by_role("button", name="Ouvrir le vote").click()
+    for page in (lead, awa):
+        expect(card(page, "bac collectif")).to_contain_text("Au vote")
+    href = mine.get_by_role("link", name="Suivre le vote").get_attribute("href")
+    poll_id = href.rsplit("/", 1)[1]
+    awa.get_by_test_id("vote-call").get_by_role("link", name="Aller au bulletin").click()
+    awa.get_by_label(re.compile("« bac collectif »")).check()
+    awa.get_by_role("button", name="Envoyer mon vote").click()
+    awa.get_by_role("status").filter(has_text="enregistré").wait_for()
+    open_proposal(awa, demo, proposal)
+    expect(card(awa, "bac collectif")).to_contain_text("Au vote")
+
+    demo.api("POST", f"/api/proposals/{proposal}/freeze")
+    demo.api("POST", f"/api/proposals/{proposal}/transmit")
+    closed = demo.api("POST", f"/api/polls/{poll_id}/close")
+    assert closed["results"]["total"]["winner"] == "o2", closed  # « bac collectif »
+    told = (
+        "Adopté par le vote, non appliqué : la proposition avait été transmise au conseil, "
+        "son texte ne change plus."
+    )
+    for page in (lead, awa):
+        expect(card(page, "bac collectif").get_by_test_id("amendment-not-applied")).to_have_text(
+            told
+        )
+        expect(card(page, "bac collectif")).to_contain_text("Proposé")
+        text_is(page, SENTENCE)
+    expect(awa.get_by_test_id("amendments-status")).to_contain_text(
+        "Amendement adopté par le vote mais non appliqué"
+    )
+    # Nothing to decide on a text the council received: no button offers it.
+    for offered in ("Accepter", "Rejeter", "Mettre au vote"):
+        expect(card(lead, "bac collectif").get_by_role("button", name=offered)).to_have_count(0)
+    check_axe(awa, "amendment not applied after the hand-over", every_impact=True)
+    for page in (lead, awa):
+        no_page_errors(page)

@@ -73,6 +73,12 @@ export interface Amendments {
   destroy(): void;
 }
 
+/** Why a vote's winner was not applied (the text no longer changed), or null. */
+const NOT_APPLIED = new Set(["transmitted", "locked", "frozen", "archived", "closed"]);
+const notApplied = (a: AmendmentData): string | null => {
+  const why = a.result?.not_applied;
+  return typeof why === "string" && NOT_APPLIED.has(why) ? why : null;
+};
 const isOpen = (a: AmendmentData): boolean => a.status === "proposee" || a.status === "au_vote" || a.status === "applying";
 const authorName = (a: AmendmentData): string => a.author.name ?? t("amend.someone");
 
@@ -93,7 +99,19 @@ export function amendmentsFor(identity: Identity, proposalId: string, sessionId:
   const status = h("p", { class: "sr-only", role: "status", "data-testid": "amendments-status" });
   const guide = h("p", { class: "notice amendments-guide", hidden: true, "data-testid": "amendments-guide" });
   const drawGuide = () => {
-    guide.textContent = failed ? t("amend.load_failed") : !mode || closed ? "" : facilitator ? t("amend.guide_facilitator") : mayPropose() ? t("amend.guide", { keys: shortcut }) : "";
+    // A role that may not propose (observer, council) is told why no « Proposer un amendement »
+    // appears, as comments tell a role that may not comment.
+    guide.textContent = failed
+      ? t("amend.load_failed")
+      : !mode || closed
+        ? ""
+        : facilitator
+          ? t("amend.guide_facilitator")
+          : mayPropose()
+            ? t("amend.guide", { keys: shortcut })
+            : canEdit(identity.role)
+              ? ""
+              : t("amend.cannot_role");
     guide.hidden = !guide.textContent;
   };
   const say = (text: string) => {
@@ -667,6 +685,10 @@ export function amendmentsFor(identity: Identity, proposalId: string, sessionId:
       const reason = a.result && typeof a.result.reason === "string" ? a.result.reason : null;
       if (reason) fate.push(h("span", { class: "amendment-reason" }, ` ${t("amend.reason_was", { reason })}`));
       if (a.poll_id && !isOpen(a)) fate.push(" ", t("amend.by_vote"));
+      // Its vote chose it after the text stopped changing (locked, archived, handed to the
+      // council…): the server kept the result and left the text alone; say why.
+      const held = notApplied(a);
+      if (held) fate.push(h("span", { class: "amendment-not-applied", "data-testid": "amendment-not-applied" }, ` ${t(`amend.not_applied.${held}`)}`));
       if (a.status === "acceptee" && (a.applied === "inserted" || a.applied === "appended")) fate.push(h("span", { class: "amendment-applied" }, ` ${t(`amend.applied_${a.applied}`)}`));
       this.fate.replaceChildren(...fate);
       const decidable = facilitator && !closed && a.status === "proposee";
@@ -691,7 +713,7 @@ export function amendmentsFor(identity: Identity, proposalId: string, sessionId:
     for (const a of fresh) {
       const was = before.get(a.id);
       if (was === undefined && !a.mine) said.push(t("amend.announce_new", { name: authorName(a), quote: a.quote }));
-      else if (was !== undefined && was !== a.status) said.push(t(`amend.announce_${a.status}`, { quote: a.quote }));
+      else if (was !== undefined && was !== a.status) said.push(t(notApplied(a) ? "amend.announce_not_applied" : `amend.announce_${a.status}`, { quote: a.quote }));
     }
     if (said.length) say(said.join(" "));
   };
