@@ -1,0 +1,1 @@
+const o={role:"proposal.read_only",locked:"proposal.locked_by_animation",frozen:"proposal.locked",archived:"proposal.archived",charter:"proposal.read_only_charter",amendements:"proposal.read_only_amendments",closed:"proposal.read_only_closed",transmitted:"proposal.read_only_transmitted"},e=new Set(["closed","transmitted","archived","locked","frozen"]);export{e as F,o as R};
