@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from domain.report import Report
     from server.documents.sign_in import SignInSheet
     from server.printing import InvitationSheet, Paper
-    from server.public.data import PublicSeance
+    from server.public.seances import PublicSeance
 
 __all__ = [
     "calendar_feed",

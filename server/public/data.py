@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain.ateliers import AtelierKind, AtelierStatus, Instance, Scope
 from domain.proposals import ProposalStatus
 from domain.roles import Role
-from domain.sessions import Session
 from server.db.mapping import aware
 from server.db.models import (
     AtelierRow,
@@ -32,6 +31,7 @@ from server.db.models import (
     SessionRow,
 )
 from server.db.writes import reading
+from server.public.seances import PublicSeance
 from server.services import projects
 from server.services.ateliers import closing_of, session_from_row
 
@@ -68,21 +68,6 @@ class Stage(StrEnum):
         if status == AtelierStatus.CLOSE.value:
             return cls.TERMINE
         return cls.ACTIF  # constituted or active: it works
-
-
-@dataclass(frozen=True)
-class PublicSeance:
-    """A séance as anyone may read it: when, where, what for. No code, no link, no names."""
-
-    id: str
-    atelier_id: str
-    atelier_title: str
-    number: int
-    session: Session
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    #: How many times the séance was edited (``SEQUENCE`` in a calendar).
-    revision: int = 0
 
 
 @dataclass(frozen=True)

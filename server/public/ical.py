@@ -25,10 +25,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from server.public.data import PublicSeance
-
 if TYPE_CHECKING:
     from icalendar import Event
+
+    from server.public.seances import PublicSeance
 
 __all__ = ["calendar"]
 

@@ -102,3 +102,37 @@ def test_what_the_workers_make_still_loads_its_library_when_first_asked_elsewher
         """
     )
     assert found == {"png": "89504e470d0a1a0a", "svg": True, "pdf": "%PDF-", "ics": True}
+
+
+def test_a_render_worker_starts_without_the_web_framework_and_the_database() -> None:
+    """A render worker imports what it draws with, not what the server serves with: its start is
+    the wait of the first document, QR code or calendar after a (re)start, and its memory is
+    paid per worker. A calendar job's séances arrive pickled and are read without the models."""
+    found = run_python(
+        """
+        import datetime as dt, json, pickle, sys
+        from domain.sessions import Mode, Session
+        from server.public.seances import PublicSeance
+
+        now = dt.datetime(2031, 3, 4, 12, tzinfo=dt.timezone.utc)
+        held = Session(id="s1", atelier_id="a1", number=1, date=now.date(),
+                       mode=Mode("presentiel"), place="Le Shadok")
+        seance = PublicSeance("s1", "a1", "Jardin", 1, held, now, now)
+        sent = pickle.dumps([seance])
+        for name in [m for m in sys.modules if m.startswith(("server", "domain"))]:
+            del sys.modules[name]
+
+        from server.documents.jobs import calendar_feed, qr_code, warm_up
+        warm_up()
+        feed = calendar_feed(pickle.loads(sent), name="Séances", host="atelier.example",
+                             base_url="https://atelier.example", time_zone="Europe/Paris",
+                             page_url="https://atelier.example/decouvrir")
+        png = qr_code("https://atelier.example/rejoindre/ABC123", "png")
+        print(json.dumps({
+            "ics": b"UID:seance-s1@atelier.example" in feed,
+            "png": png[:4].hex(),
+            "loaded": sorted({m.split(".")[0] for m in sys.modules} & {"sqlalchemy", "litestar"}),
+        }))
+        """
+    )
+    assert found == {"ics": True, "png": "89504e47", "loaded": []}
