@@ -64,7 +64,11 @@ def test_the_projector_shows_the_code_and_the_step(demo: Demo, new_context: Any)
     code = f"{demo.join_code[:4]}-{demo.join_code[4:]}"
     lead.locator(".big-code", has_text=code).wait_for()
     lead.get_by_role("status").filter(has_text="En direct").wait_for()
-    assert lead.locator("img.qr-large").evaluate("img => img.complete && img.naturalWidth > 0")
+    # The QR code is drawn in a render worker: the projector shows it once it has loaded.
+    lead.wait_for_function(
+        "() => { const img = document.querySelector('img.qr-large');"
+        " return img !== null && img.complete && img.naturalWidth > 0; }"
+    )
     check_axe(lead, "projection")
     screenshot(lead, "40-projection")
 
