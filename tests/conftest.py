@@ -238,6 +238,7 @@ class ServerProcess:
                         return
             except OSError:
                 time.sleep(0.05)  # polling a port that is not open yet: nothing to wait on
+        self.kill()  # no test will stop it: left running, it would load every test after it
         raise RuntimeError("server did not become healthy within 20 s")
 
     def kill(self) -> None:
