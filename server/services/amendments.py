@@ -70,6 +70,7 @@ from server.schemas import (
 )
 from server.services import polls
 from server.services.ateliers import (
+    READ_ONLY_COLUMNS,
     _read_only_for_everyone,
     atelier_is_closed,
     audit,
@@ -705,14 +706,7 @@ async def _settled(session: AsyncSession, proposal_id: str) -> tuple[str, str | 
     ``frozen``), or None while it may change."""
     found = (
         await session.execute(
-            select(
-                ProposalRow.doc_id,
-                ProposalRow.locked,
-                ProposalRow.locked_by,
-                ProposalRow.archived_at,
-                ProposalRow.status.label("proposal_status"),
-                AtelierRow.status,
-            )
+            select(ProposalRow.doc_id, *READ_ONLY_COLUMNS)
             .join(AtelierRow, AtelierRow.id == ProposalRow.atelier_id)
             .where(ProposalRow.id == proposal_id)
         )

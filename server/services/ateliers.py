@@ -1212,6 +1212,17 @@ ReadOnlyReason = Literal[
 ]
 
 
+#: The columns :func:`_read_only_for_everyone` reads (a select's row, its proposal joined to
+#: its atelier).
+READ_ONLY_COLUMNS = (
+    ProposalRow.locked,
+    ProposalRow.locked_by,
+    ProposalRow.archived_at,
+    ProposalRow.status.label("proposal_status"),
+    AtelierRow.status,
+)
+
+
 def _read_only_for_everyone(found: Any) -> ReadOnlyReason | None:
     """What makes a document read-only whoever reads it, the widest first."""
     if found.status == AtelierStatus.CLOSE.value:
@@ -1238,15 +1249,7 @@ async def read_only_reason(engine: AsyncEngine, actor: Actor, doc_id: str) -> Re
     async with reading(engine) as session:
         found = (
             await session.execute(
-                select(
-                    ProposalRow.atelier_id,
-                    ProposalRow.locked,
-                    ProposalRow.locked_by,
-                    ProposalRow.archived_at,
-                    ProposalRow.amendment_mode,
-                    ProposalRow.status.label("proposal_status"),
-                    AtelierRow.status,
-                )
+                select(ProposalRow.atelier_id, ProposalRow.amendment_mode, *READ_ONLY_COLUMNS)
                 .join(AtelierRow, AtelierRow.id == ProposalRow.atelier_id)
                 .where(ProposalRow.doc_id == doc_id)
             )
